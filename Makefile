@@ -1,0 +1,149 @@
+# SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#
+# inspectd: one non-recursive Makefile. Everything built goes to $(OUTPUT).
+#
+#   make run      install packages, build, run the agent in the foreground
+#   make check    install packages, build, run every test
+#   make bench    install packages, build, run the benchmarks
+#   make vmlinux  regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF
+#   V=1           print full commands
+
+OUTPUT    ?= .output
+ARCH      ?= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')
+VMLINUX_ARCH := $(shell uname -m)
+CLANG     ?= clang
+BPFTOOL   ?= bpftool
+CC        ?= cc
+
+# Runtime and build dependencies, all from Debian 12.
+DEB_BUILD := clang llvm make pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev \
+	     libwebsockets-dev libcjson-dev libcurl4-openssl-dev
+DEB_TEST  := libcmocka-dev nodejs wrk procps iproute2 util-linux
+PKGS      := libbpf libwebsockets libcjson
+
+CFLAGS    ?= -O2 -g
+WARNINGS  := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 -Wvla
+HARDENING := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE -fno-strict-aliasing
+ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARNINGS) $(HARDENING) -MMD -MP \
+	     -Iinclude -I$(OUTPUT) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDFLAGS   ?=
+ALL_LDFLAGS = $(LDFLAGS) -pie -Wl,-z,relro,-z,now
+LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
+
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) \
+	      -Iinclude -Ivmlinux/$(VMLINUX_ARCH) -Wall -Werror
+
+# The data flow, in file names:
+# kernel event -> ring buffer -> dispatcher -> inspector session -> profile -> exporter
+PURE_SRCS  := src/log.c src/options.c src/procfs.c src/cdp.c src/meta.c src/inspector.c
+AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatcher.c src/netns.c \
+	      src/inspector_session.c src/capture.c src/profile.c src/exporter_file.c \
+	      src/main.c
+UNIT_TESTS := test_options test_procfs test_cdp test_meta
+HELPERS    := sigio_send
+
+AGENT_OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(AGENT_SRCS))
+PURE_OBJS  := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(PURE_SRCS))
+UNIT_BINS  := $(addprefix $(OUTPUT)/tests/,$(UNIT_TESTS))
+HELPER_BINS := $(addprefix $(OUTPUT)/tests/,$(HELPERS))
+
+AGENT      := $(OUTPUT)/inspectd
+RUN_ARGS   ?=
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.PHONY: all deps deps-test run check tests-build unit integration bench vmlinux clean
+
+all: $(AGENT)
+
+# Idempotent: apt runs only when a package is missing.
+deps:
+	$(Q)missing=$$(for p in $(DEB_BUILD); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "  APT      $$missing"; \
+		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null; \
+	fi
+
+deps-test: deps
+	$(Q)missing=$$(for p in $(DEB_TEST); do \
+		case $$p in nodejs) command -v node >/dev/null && continue;; esac; \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q 'install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "  APT      $$missing"; \
+		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null; \
+	fi
+
+run: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(AGENT) $(RUN_ARGS)
+
+check: deps-test
+	$(Q)$(MAKE) --no-print-directory all tests-build
+	$(Q)$(MAKE) --no-print-directory unit integration
+
+bench: deps-test
+	$(Q)$(MAKE) --no-print-directory all tests-build
+	$(Q)node tests/bench/bench.js
+
+tests-build: $(UNIT_BINS) $(HELPER_BINS)
+
+unit: $(UNIT_BINS)
+	$(Q)rc=0; for t in $(UNIT_BINS); do $$t || rc=1; done; exit $$rc
+
+integration: $(AGENT) $(HELPER_BINS)
+	$(Q)INSPECTD=$(abspath $(AGENT)) HELPERS=$(abspath $(OUTPUT)/tests) \
+		node --test --test-concurrency=1 tests/integration/
+
+vmlinux:
+	$(call msg,GEN,vmlinux/$(VMLINUX_ARCH)/vmlinux.h)
+	$(Q)mkdir -p vmlinux/$(VMLINUX_ARCH)
+	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/$(VMLINUX_ARCH)/vmlinux.h
+
+$(OUTPUT) $(OUTPUT)/src $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/inspectd.bpf.o: bpf/inspectd.bpf.c include/inspectd.h vmlinux/$(VMLINUX_ARCH)/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@.tmp
+	$(Q)$(BPFTOOL) gen object $@ $@.tmp
+	$(Q)rm -f $@.tmp
+
+$(OUTPUT)/inspectd.skel.h: $(OUTPUT)/inspectd.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name inspectd_bpf > $@
+
+# The loader includes the skeleton.
+$(OUTPUT)/src/tracker.o: $(OUTPUT)/inspectd.skel.h
+
+$(OUTPUT)/src/%.o: src/%.c | $(OUTPUT)/src
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(AGENT): $(AGENT_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTPUT)/tests/%.o: tests/unit/%.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -DFIXTURES=\"$(abspath tests/fixtures)\" -c $< -o $@
+
+$(OUTPUT)/tests/test_%: $(OUTPUT)/tests/test_%.o $(PURE_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+
+$(OUTPUT)/tests/%: tests/helpers/%.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -o $@
+
+clean:
+	$(call msg,CLEAN)
+	$(Q)rm -rf $(OUTPUT)
+
+-include $(wildcard $(OUTPUT)/src/*.d $(OUTPUT)/tests/*.d)

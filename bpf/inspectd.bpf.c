@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Kernel side of inspectd: keeps the set of node processes on the host and
+ * reports the user-sent signals that trigger a capture.
+ *
+ *   sched_process_exec/fork/exit -> tracked map (+ ring buffer events)
+ *   signal_generate              -> ring buffer, only for tracked targets
+ *                                   and only for the configured signals
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "inspectd.h"
+
+#define SI_USER   0
+#define SI_QUEUE  (-1)
+#define SI_TKILL  (-6)
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+/* Set by userspace through skel->rodata before load. */
+const volatile char match_names[INSPECTD_MAX_MATCH][INSPECTD_COMM_LEN] = {};
+const volatile __u32 match_count = 0;
+const volatile __u64 trigger_sigmask = 0;       /* bit N set: signal N is a trigger */
+const volatile __u32 agent_tgid = 0;            /* our own signals never trigger */
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, INSPECTD_MAX_TRACKED);
+	__type(key, __u32);
+	__type(value, struct inspectd_tracked);
+} tracked SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+static __always_inline bool name_matches(const char *name)
+{
+	for (__u32 i = 0; i < INSPECTD_MAX_MATCH; i++) {
+		bool equal = true;
+
+		if (i >= match_count)
+			break;
+		for (__u32 j = 0; j < INSPECTD_COMM_LEN; j++) {
+			char c = match_names[i][j];
+
+			if (name[j] != c) {
+				equal = false;
+				break;
+			}
+			if (c == '\0')
+				break;
+		}
+		if (equal)
+			return true;
+	}
+	return false;
+}
+
+static __always_inline void emit(__u32 type, __u32 pid, __u32 ppid, const char *comm)
+{
+	struct inspectd_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e)
+		return;
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = type;
+	e->pid = pid;
+	e->ppid = ppid;
+	e->ktime_ns = bpf_ktime_get_ns();
+	__builtin_memcpy(e->comm, comm, INSPECTD_COMM_LEN);
+	bpf_ringbuf_submit(e, 0);
+}
+
+static __always_inline void track(struct task_struct *task, __u32 pid, __u32 ppid, const char *comm)
+{
+	struct inspectd_tracked t = {
+		.start_ns = BPF_CORE_READ(task, start_time),
+	};
+
+	bpf_map_update_elem(&tracked, &pid, &t, BPF_ANY);
+	emit(INSPECTD_EVENT_EXEC, pid, ppid, comm);
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	char name[INSPECTD_COMM_LEN] = {};
+	const unsigned char *dname;
+	__u32 pid = BPF_CORE_READ(task, tgid);
+
+	/* The real file's name, after symlinks: /usr/bin/nodejs -> node. */
+	dname = BPF_CORE_READ(bprm, file, f_path.dentry, d_name.name);
+	bpf_probe_read_kernel_str(name, sizeof(name), dname);
+
+	if (name_matches(name)) {
+		track(task, pid, BPF_CORE_READ(task, real_parent, tgid), name);
+	} else if (bpf_map_lookup_elem(&tracked, &pid)) {
+		/* A node process exec'd into something else: no longer a target. */
+		bpf_map_delete_elem(&tracked, &pid);
+		emit(INSPECTD_EVENT_EXIT, pid, 0, name);
+	}
+	return 0;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ppid = BPF_CORE_READ(parent, tgid);
+	__u32 pid = BPF_CORE_READ(child, pid);
+	char comm[INSPECTD_COMM_LEN];
+
+	if (pid != BPF_CORE_READ(child, tgid))
+		return 0;       /* a new thread, not a new process */
+	if (!bpf_map_lookup_elem(&tracked, &ppid))
+		return 0;
+	BPF_CORE_READ_STR_INTO(&comm, child, comm);
+	track(child, pid, ppid, comm);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(handle_exit, struct task_struct *task)
+{
+	__u32 pid = BPF_CORE_READ(task, tgid);
+	char comm[INSPECTD_COMM_LEN];
+
+	/* Only the last thread of the group: signal->live already dropped. */
+	if (BPF_CORE_READ(task, signal, live.counter) != 0)
+		return 0;
+	if (bpf_map_delete_elem(&tracked, &pid) != 0)
+		return 0;
+	BPF_CORE_READ_STR_INTO(&comm, task, comm);
+	emit(INSPECTD_EVENT_EXIT, pid, 0, comm);
+	return 0;
+}
+
+SEC("tp_btf/signal_generate")
+int BPF_PROG(handle_signal, int sig, struct kernel_siginfo *info, struct task_struct *task,
+	     int group, int result)
+{
+	struct inspectd_event *e;
+	__u32 pid, sender;
+	int code;
+
+	if (sig <= 0 || sig >= 64 || !(trigger_sigmask & (1ULL << sig)))
+		return 0;
+	/* SEND_SIG_NOINFO (0) and SEND_SIG_PRIV (1) come from inside the kernel. */
+	if ((unsigned long)info <= 1)
+		return 0;
+	code = BPF_CORE_READ(info, si_code);
+	if (code != SI_USER && code != SI_QUEUE && code != SI_TKILL)
+		return 0;       /* kernel-generated: tty resize, SIGIO, ... */
+	sender = bpf_get_current_pid_tgid() >> 32;
+	if (sender == agent_tgid)
+		return 0;
+	pid = BPF_CORE_READ(task, tgid);
+	if (!bpf_map_lookup_elem(&tracked, &pid))
+		return 0;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e)
+		return 0;
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = INSPECTD_EVENT_SIGNAL;
+	e->pid = pid;
+	e->ktime_ns = bpf_ktime_get_ns();
+	e->sig = sig;
+	e->si_code = code;
+	e->sender_pid = sender;
+	e->sender_ns_pid = BPF_CORE_READ(info, _sifields._kill._pid);
+	e->result = result;
+	BPF_CORE_READ_STR_INTO(&e->comm, task, group_leader, comm);
+	bpf_get_current_comm(e->sender_comm, sizeof(e->sender_comm));
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}

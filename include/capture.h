@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * One capture of one process, from trigger to exported files:
+ *
+ *   locate inspector -> (SIGUSR1, wait for its port) -> session -> start
+ *   -> running -> stop -> export -> close the inspector if we opened it
+ *
+ * The target is never harmed: SIGUSR1 only to a process that catches it,
+ * the profiler stopped and the inspector closed on every path out.
+ */
+#ifndef INSPECTD_CAPTURE_H
+#define INSPECTD_CAPTURE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <libwebsockets.h>
+
+#include "exporter_file.h"
+#include "inspectd.h"
+#include "profile.h"
+#include "settings.h"
+
+struct capture;
+
+struct capture_trigger {
+	const char *kind;               /* "signal" */
+	int sig;
+	uint32_t sender_pid;
+	uint32_t sender_ns_pid;
+	char sender_comm[INSPECTD_COMM_LEN];
+	uint64_t ktime_ns;              /* CLOCK_MONOTONIC of the kernel event */
+};
+
+/* What every capture shares: the agent. */
+struct capture_env {
+	struct lws_context *ctx;
+	const struct settings *settings;
+	struct exporter_file *exporter;
+	char hostname[256];
+};
+
+/* Called once, outside any lws callback, when the capture is over. */
+typedef void (*capture_done_fn)(void *owner, struct capture *c);
+
+struct capture *capture__new(const struct capture_env *env, pid_t pid, int pidfd, enum profile_kind kind,
+			     const struct capture_trigger *t, capture_done_fn done, void *owner);
+/* Stop and export (at once, or as soon as the profiler runs). */
+void capture__request_stop(struct capture *c, const char *reason);
+/* The target is gone: abandon without touching it. */
+void capture__target_exited(struct capture *c);
+enum profile_kind capture__kind(const struct capture *c);
+pid_t capture__pid(const struct capture *c);
+/* NULL on success, else why it failed. */
+const char *capture__error(const struct capture *c);
+/* Milliseconds from the kernel event to the profiler's start acknowledged; <0 if never started. */
+double capture__latency_ms(const struct capture *c);
+void capture__free(struct capture *c);
+
+#endif

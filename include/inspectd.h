@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Shared by bpf/inspectd.bpf.c and userspace: the events the kernel side
+ * sends through the ring buffer and the maps both sides read.
+ * Fixed-width types only (no pointers, bool or long): both sides must agree
+ * on the layout, and userspace _Static_asserts the sizes.
+ */
+#ifndef INSPECTD_H
+#define INSPECTD_H
+
+#define INSPECTD_COMM_LEN       16
+#define INSPECTD_MAX_MATCH      8       /* executable basenames tracked */
+#define INSPECTD_MAX_TRACKED    65536   /* node processes on one host */
+
+enum inspectd_event_type {
+	INSPECTD_EVENT_EXEC   = 1,      /* a tracked executable started (exec or fork) */
+	INSPECTD_EVENT_EXIT   = 2,      /* the last thread of a tracked process exited */
+	INSPECTD_EVENT_SIGNAL = 3,      /* a user sent a trigger signal to a tracked process */
+};
+
+/* Value of the tracked map, keyed by tgid (host pid namespace). */
+struct inspectd_tracked {
+	__u64 start_ns;                 /* task start_time, CLOCK_MONOTONIC ns */
+	__u32 flags;
+	__u32 _pad;
+};
+
+struct inspectd_event {
+	__u32 type;                     /* enum inspectd_event_type */
+	__u32 pid;                      /* the tracked process (tgid, host namespace) */
+	__u64 ktime_ns;                 /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
+	__u32 ppid;                     /* EXEC: parent tgid */
+	__u32 sig;                      /* SIGNAL: signal number */
+	__s32 si_code;                  /* SIGNAL: SI_USER, SI_QUEUE or SI_TKILL */
+	__u32 sender_pid;               /* SIGNAL: sender tgid, host namespace */
+	__u32 sender_ns_pid;            /* SIGNAL: si_pid, the sender's pid in its own namespace */
+	__s32 result;                   /* SIGNAL: TRACE_SIGNAL_* of signal_generate */
+	char comm[INSPECTD_COMM_LEN];   /* the tracked process */
+	char sender_comm[INSPECTD_COMM_LEN];
+};
+
+#endif /* INSPECTD_H */

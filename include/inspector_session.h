@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * One DevTools session with one node process's inspector, over libwebsockets:
+ * GET /json/version (is it node?), GET /json/list (which WebSocket?), then the
+ * WebSocket carrying CDP. Every byte of it comes from the target: bounded.
+ */
+#ifndef INSPECTOR_SESSION_H
+#define INSPECTOR_SESSION_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <libwebsockets.h>
+#include <cjson/cJSON.h>
+
+#define INSPECTOR_HTTP_MAX      (64 * 1024)
+#define INSPECTOR_MESSAGE_MAX   (512u * 1024 * 1024)    /* one CDP message: a whole profile */
+
+struct inspector_session;
+
+struct inspector_session_ops {
+	/* The WebSocket is open: commands can be sent. */
+	void (*ready)(void *owner);
+	/* A response to the request sent with this tag: result or error (one is NULL). */
+	void (*response)(void *owner, int tag, const cJSON *result, const char *error);
+	void (*event)(void *owner, const char *method, const cJSON *params);
+	/* The session ended; reason is a short text. No callback follows. */
+	void (*closed)(void *owner, const char *reason);
+};
+
+/* The protocol entry the lws context must carry. */
+extern const struct lws_protocols inspector_session_protocol;
+
+/*
+ * Connect to 127.0.0.1:port inside the network namespace of pid.
+ * Progress and failure come through ops; NULL only when nothing was started.
+ */
+struct inspector_session *inspector_session__new(struct lws_context *ctx, pid_t pid, uint16_t port,
+						 const struct inspector_session_ops *ops, void *owner);
+/* Queue a command. params is consumed. 0 or -errno. */
+int inspector_session__send(struct inspector_session *s, int tag, const char *method, cJSON *params);
+const char *inspector_session__node_version(const struct inspector_session *s);
+/* Close without further callbacks. Accepts NULL. */
+void inspector_session__free(struct inspector_session *s);
+
+#endif

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* What goes beside every profile: file names and the .meta.json document. Pure. */
+#ifndef INSPECTD_META_H
+#define INSPECTD_META_H
+
+#include <stdint.h>
+#include <time.h>
+#include <cjson/cJSON.h>
+
+struct meta_trigger {
+	const char *kind;               /* "signal" */
+	const char *signal;             /* "SIGWINCH" */
+	uint32_t sender_pid;            /* host pid namespace */
+	uint32_t sender_ns_pid;         /* as the sender sees itself */
+	const char *sender_comm;
+	uint64_t ktime_ns;              /* kernel event, CLOCK_MONOTONIC */
+	double latency_ms;              /* kernel event -> profiler start acknowledged */
+};
+
+struct meta_profile {
+	const char *type;               /* "heap-profile", "cpu-profile" */
+	struct timespec started_at;     /* CLOCK_REALTIME */
+	struct timespec ended_at;
+	const char *interval_name;      /* "sampling_interval_bytes" */
+	uint64_t interval;
+	const char *stop_reason;        /* "signal", "max-duration", ... */
+};
+
+struct meta_process {
+	int pid;
+	const char *comm;
+	char *const *argv;
+	int argc;
+	const char *exe;
+	const char *node_version;
+	const char *hostname;
+};
+
+/* "2026-11-23T08:55:01.123Z" */
+int meta_format_rfc3339(struct timespec ts, char *buf, size_t size);
+/* "<prefix>-<pid>-<yyyymmddTHHMMSSZ>" */
+int meta_file_base(const char *prefix, int pid, time_t when, char *buf, size_t size);
+cJSON *meta_build(const struct meta_process *p, const struct meta_trigger *t, const struct meta_profile *prof);
+
+#endif

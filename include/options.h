@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* Pure parsers for command-line values. Return 0 or -EINVAL/-ERANGE. */
+#ifndef INSPECTD_OPTIONS_H
+#define INSPECTD_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* "WINCH", "SIGWINCH", "sigwinch", "28"; "RTMIN+3" too. */
+int options_parse_signal(const char *s, int *ret);
+/* "SIGWINCH", or "SIG28" for a signal without a name. Static storage. */
+const char *options_signal_name(int sig, char *buf, size_t len);
+/* True for signals whose default action neither kills nor stops a process. */
+bool options_signal_default_ignored(int sig);
+/* Decimal integer within [min, max], nothing trailing. */
+int options_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
+/* "512", "64K", "1.5G", "300MiB": bytes, binary multiples. */
+int options_parse_size(const char *s, uint64_t *ret);
+/* "30", "30s", "10m", "1h", "250ms": microseconds; a bare number is seconds. */
+int options_parse_duration(const char *s, uint64_t *ret_usec);
+/* Executable basename for --match: 1..15 characters, no '/'. */
+int options_check_match_name(const char *s);
+
+#endif

@@ -1,0 +1,711 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * The capture state machine. One timer drives the waits of the current
+ * state; each state's timeout ends the capture with a reason, and every
+ * way out goes through capture_fail() or capture_close_inspector(), which
+ * leave the target as they found it.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "inspector.h"
+#include "log.h"
+#include "meta.h"
+#include "options.h"
+#include "procfs.h"
+
+#define SIGCGT_WAIT_USEC        (500 * LWS_US_PER_MS)   /* a process just after exec */
+#define SIGCGT_POLL_USEC        (10 * LWS_US_PER_MS)
+#define OPEN_POLL_USEC          (1 * LWS_US_PER_MS)
+#define STOP_TIMEOUT_USEC       (120 * LWS_US_PER_SEC)  /* a large profile to serialize */
+#define CLOSE_TIMEOUT_USEC      (5 * LWS_US_PER_SEC)
+#define VERIFY_TIMEOUT_USEC     (2 * LWS_US_PER_SEC)
+#define VERIFY_POLL_USEC        (5 * LWS_US_PER_MS)
+#define CMDLINE_MAX             (64 * 1024)
+#define CMDLINE_ARGS_MAX        256
+
+enum capture_state {
+	CAPTURE_LOCATING,       /* waiting for SIGUSR1 to be caught */
+	CAPTURE_OPENING,        /* SIGUSR1 sent: waiting for the inspector's port */
+	CAPTURE_CONNECTING,     /* /json/version, /json/list, WebSocket */
+	CAPTURE_STARTING,
+	CAPTURE_RUNNING,
+	CAPTURE_STOPPING,
+	CAPTURE_CLOSING,        /* process._debugEnd() sent */
+	CAPTURE_VERIFYING,      /* waiting for the port to be gone */
+	CAPTURE_DONE,
+};
+
+static const char *const state_names[] = {
+	[CAPTURE_LOCATING] = "locating",   [CAPTURE_OPENING] = "opening",
+	[CAPTURE_CONNECTING] = "connecting", [CAPTURE_STARTING] = "starting",
+	[CAPTURE_RUNNING] = "running",     [CAPTURE_STOPPING] = "stopping",
+	[CAPTURE_CLOSING] = "closing",     [CAPTURE_VERIFYING] = "verifying",
+	[CAPTURE_DONE] = "done",
+};
+
+enum { TAG_DEBUG_END = PROFILE_TAG_OTHER };
+
+struct capture {
+	const struct capture_env *env;
+	const struct profile_ops *ops;
+	enum profile_kind kind;
+	pid_t pid;
+	int pidfd;
+	struct capture_trigger trigger;
+	enum capture_state state;
+	capture_done_fn done;
+	void *owner;
+
+	/* What the target looked like before we sent SIGUSR1. */
+	uint64_t *sockets_before;
+	int nsockets_before;
+	struct procfs_listener listeners_before[PROCFS_MAX_LISTENERS];
+	int nlisteners_before;
+
+	uint16_t port;
+	uint64_t listener_inode;
+	bool opened_by_us;
+	bool close_retried;
+	struct inspector_session *session;
+
+	lws_sorted_usec_list_t timer;           /* the current state's poll or timeout */
+	lws_sorted_usec_list_t max_timer;       /* --max-duration */
+	lws_sorted_usec_list_t done_sul;
+	lws_usec_t deadline;
+
+	struct timespec started_rt, ended_rt;
+	double latency_ms;
+	bool stop_requested;
+	const char *stop_reason;
+	char error[256];
+
+	/* Read at trigger time: the target may be gone at export. */
+	char comm[INSPECTD_COMM_LEN];
+	char exe[4096];
+	char *cmdline;
+	char *argv[CMDLINE_ARGS_MAX];
+	int argc;
+};
+
+static const struct inspector_session_ops session_ops;
+static void capture_fail(struct capture *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void capture_close_inspector(struct capture *c);
+static void capture_connect(struct capture *c);
+
+static void set_state(struct capture *c, enum capture_state state)
+{
+	log_debug("pid %d: %s capture %s -> %s", (int)c->pid, c->ops->name, state_names[c->state],
+		  state_names[state]);
+	c->state = state;
+}
+
+static void arm(struct capture *c, sul_cb_t cb, lws_usec_t us)
+{
+	lws_sul_schedule(c->env->ctx, 0, &c->timer, cb, us);
+}
+
+static void disarm(struct capture *c)
+{
+	lws_sul_schedule(c->env->ctx, 0, &c->timer, NULL, LWS_SET_TIMER_USEC_CANCEL);
+}
+
+static void done_cb(lws_sorted_usec_list_t *sul)
+{
+	struct capture *c = lws_container_of(sul, struct capture, done_sul);
+
+	c->done(c->owner, c);
+}
+
+static void capture_finish(struct capture *c)
+{
+	if (c->state == CAPTURE_DONE)
+		return;
+	disarm(c);
+	lws_sul_schedule(c->env->ctx, 0, &c->max_timer, NULL, LWS_SET_TIMER_USEC_CANCEL);
+	inspector_session__free(c->session);
+	c->session = NULL;
+	set_state(c, CAPTURE_DONE);
+	/* The owner frees us: not from inside whatever callback got us here. */
+	lws_sul_schedule(c->env->ctx, 0, &c->done_sul, done_cb, 1);
+}
+
+static int send_sigusr1(struct capture *c)
+{
+	/* Through the pidfd: a recycled pid can never receive it. */
+	if (syscall(SYS_pidfd_send_signal, c->pidfd, SIGUSR1, NULL, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+static bool target_alive(const struct capture *c)
+{
+	return syscall(SYS_pidfd_send_signal, c->pidfd, 0, NULL, 0) == 0;
+}
+
+/* ---- locating and opening the inspector ---- */
+
+static bool sockets_changed(struct capture *c)
+{
+	uint64_t now[PROCFS_MAX_SOCKETS];
+	int n = procfs_socket_inodes(c->pid, now, PROCFS_MAX_SOCKETS);
+
+	if (n < 0)
+		return false;
+	if (n != c->nsockets_before)
+		return true;
+	return memcmp(now, c->sockets_before, (size_t)n * sizeof(*now)) != 0;
+}
+
+static void poll_open(lws_sorted_usec_list_t *sul)
+{
+	struct capture *c = lws_container_of(sul, struct capture, timer);
+	struct procfs_listener now[PROCFS_MAX_LISTENERS];
+	int n, i;
+
+	/* /proc/PID/net/tcp is costly: read it only once a new socket exists. */
+	if (sockets_changed(c)) {
+		n = procfs_target_listeners(c->pid, now, PROCFS_MAX_LISTENERS);
+		i = n > 0 ? inspector_pick_new(c->listeners_before, c->nlisteners_before, now, n) : -1;
+		if (i >= 0) {
+			c->port = now[i].port;
+			c->listener_inode = now[i].inode;
+			c->opened_by_us = true;
+			log_debug("pid %d: inspector listening on port %u", (int)c->pid, c->port);
+			capture_connect(c);
+			return;
+		}
+	}
+	if (lws_now_usecs() > c->deadline) {
+		capture_fail(c, "inspector did not open within %llu ms after SIGUSR1 "
+			     "(port taken by another process in its network namespace?)",
+			     (unsigned long long)(c->env->settings->attach_timeout_usec / 1000));
+		return;
+	}
+	arm(c, poll_open, OPEN_POLL_USEC);
+}
+
+static void poll_sigcgt(lws_sorted_usec_list_t *sul)
+{
+	struct capture *c = lws_container_of(sul, struct capture, timer);
+	uint64_t caught = 0;
+	int r;
+
+	r = procfs_read_signal_caught(c->pid, &caught);
+	if (r < 0 || !target_alive(c)) {
+		capture_fail(c, "cannot read /proc/%d/status: %s", (int)c->pid, strerror(r < 0 ? -r : ESRCH));
+		return;
+	}
+	if (!inspector_catches_sigusr1(caught)) {
+		if (lws_now_usecs() < c->deadline) {
+			arm(c, poll_sigcgt, SIGCGT_POLL_USEC);
+			return;
+		}
+		capture_fail(c, "process does not catch SIGUSR1 (not node, or node started with "
+			     "--disable-sigusr1): not sending it");
+		return;
+	}
+	r = send_sigusr1(c);
+	if (r < 0) {
+		capture_fail(c, "sending SIGUSR1: %s", strerror(-r));
+		return;
+	}
+	log_debug("pid %d: SIGUSR1 sent to open the inspector", (int)c->pid);
+	set_state(c, CAPTURE_OPENING);
+	c->deadline = lws_now_usecs() + (lws_usec_t)c->env->settings->attach_timeout_usec;
+	arm(c, poll_open, OPEN_POLL_USEC);
+}
+
+static void capture_locate(struct capture *c)
+{
+	uint16_t cmdline_port = 0;
+	int n, i;
+
+	n = procfs_target_listeners(c->pid, c->listeners_before, PROCFS_MAX_LISTENERS);
+	if (n < 0) {
+		capture_fail(c, "cannot read the sockets of /proc/%d: %s", (int)c->pid, strerror(-n));
+		return;
+	}
+	c->nlisteners_before = n;
+	procfs_cmdline_inspect_port(c->argv, c->argc, &cmdline_port);
+	i = inspector_pick_open(c->listeners_before, n, cmdline_port);
+	if (i >= 0) {
+		c->port = c->listeners_before[i].port;
+		c->listener_inode = c->listeners_before[i].inode;
+		c->opened_by_us = false;
+		log_info("pid %d: inspector already open on port %u, using it (left open afterwards)",
+			 (int)c->pid, c->port);
+		capture_connect(c);
+		return;
+	}
+
+	c->sockets_before = calloc(PROCFS_MAX_SOCKETS, sizeof(uint64_t));
+	if (!c->sockets_before) {
+		capture_fail(c, "out of memory");
+		return;
+	}
+	n = procfs_socket_inodes(c->pid, c->sockets_before, PROCFS_MAX_SOCKETS);
+	c->nsockets_before = n < 0 ? 0 : n;
+	set_state(c, CAPTURE_LOCATING);
+	c->deadline = lws_now_usecs() + SIGCGT_WAIT_USEC;
+	poll_sigcgt(&c->timer);
+}
+
+/* ---- the session ---- */
+
+static void state_timeout(lws_sorted_usec_list_t *sul)
+{
+	struct capture *c = lws_container_of(sul, struct capture, timer);
+
+	if (c->state == CAPTURE_CLOSING) {
+		/* _debugEnd() normally drops the WebSocket at once. */
+		log_warn("pid %d: inspector did not close after process._debugEnd()", (int)c->pid);
+		capture_finish(c);
+		return;
+	}
+	capture_fail(c, "no answer from the inspector while %s", state_names[c->state]);
+}
+
+static void capture_connect(struct capture *c)
+{
+	set_state(c, CAPTURE_CONNECTING);
+	c->session = inspector_session__new(c->env->ctx, c->pid, c->port, &session_ops, c);
+	if (!c->session) {
+		capture_fail(c, "cannot connect to the inspector on port %u", c->port);
+		return;
+	}
+	arm(c, state_timeout, (lws_usec_t)c->env->settings->command_timeout_usec);
+}
+
+static void max_duration_reached(lws_sorted_usec_list_t *sul)
+{
+	struct capture *c = lws_container_of(sul, struct capture, max_timer);
+
+	log_info("pid %d: %s capture reached --max-duration, stopping", (int)c->pid, c->ops->name);
+	capture__request_stop(c, "max-duration");
+}
+
+static void capture_stop(struct capture *c)
+{
+	int r;
+
+	set_state(c, CAPTURE_STOPPING);
+	lws_sul_schedule(c->env->ctx, 0, &c->max_timer, NULL, LWS_SET_TIMER_USEC_CANCEL);
+	r = c->ops->stop(c->session);
+	if (r < 0) {
+		capture_fail(c, "cannot send the stop command: %s", strerror(-r));
+		return;
+	}
+	arm(c, state_timeout, STOP_TIMEOUT_USEC);
+}
+
+static void session_ready(void *owner)
+{
+	struct capture *c = owner;
+	int r;
+
+	if (c->state == CAPTURE_CLOSING) {
+		/* Reconnected only to close what we opened. */
+		capture_close_inspector(c);
+		return;
+	}
+	set_state(c, CAPTURE_STARTING);
+	r = c->ops->start(c->session, c->env->settings);
+	if (r < 0) {
+		capture_fail(c, "cannot send the start command: %s", strerror(-r));
+		return;
+	}
+	arm(c, state_timeout, (lws_usec_t)c->env->settings->command_timeout_usec);
+}
+
+static double monotonic_ms_since(uint64_t ktime_ns)
+{
+	struct timespec now;
+	uint64_t ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	return ns > ktime_ns ? (double)(ns - ktime_ns) / 1e6 : 0;
+}
+
+static int read_metadata(struct capture *c)
+{
+	ssize_t n;
+
+	procfs_read_comm(c->pid, c->comm, sizeof(c->comm));
+	procfs_read_exe(c->pid, c->exe, sizeof(c->exe));
+	c->cmdline = malloc(CMDLINE_MAX);
+	if (!c->cmdline)
+		return -ENOMEM;
+	n = procfs_read(c->pid, "cmdline", c->cmdline, CMDLINE_MAX);
+	if (n < 0)
+		return (int)n;
+	c->argc = procfs_split_cmdline(c->cmdline, (size_t)n, c->argv, CMDLINE_ARGS_MAX);
+	return 0;
+}
+
+static int export_profile(struct capture *c, const cJSON *profile)
+{
+	const char *const exts[] = { c->ops->extension, "meta.json", NULL };
+	const struct settings *st = c->env->settings;
+	struct meta_process mp = {
+		.pid = c->pid, .comm = c->comm, .argv = c->argv, .argc = c->argc, .exe = c->exe,
+		.node_version = c->session ? inspector_session__node_version(c->session) : NULL,
+		.hostname = c->env->hostname,
+	};
+	char signame[32], base[256], stamp[256], name[300], path[4096];
+	struct meta_trigger mt = {
+		.kind = c->trigger.kind,
+		.signal = c->trigger.sig ? options_signal_name(c->trigger.sig, signame, sizeof(signame)) : NULL,
+		.sender_pid = c->trigger.sender_pid, .sender_ns_pid = c->trigger.sender_ns_pid,
+		.sender_comm = c->trigger.sender_comm, .ktime_ns = c->trigger.ktime_ns,
+		.latency_ms = c->latency_ms,
+	};
+	struct meta_profile mprof = {
+		.type = c->ops->type, .started_at = c->started_rt, .ended_at = c->ended_rt,
+		.interval_name = c->ops->interval_name, .interval = c->ops->interval(st),
+		.stop_reason = c->stop_reason,
+	};
+	char *text = NULL;
+	cJSON *meta = NULL;
+	int r;
+
+	r = meta_file_base(c->ops->type, c->pid, c->started_rt.tv_sec, stamp, sizeof(stamp));
+	if (r < 0)
+		return r;
+	r = exporter_file__unique_base(c->env->exporter, stamp, exts, base, sizeof(base));
+	if (r < 0)
+		return r;
+
+	text = cJSON_PrintUnformatted(profile);
+	if (!text)
+		return -ENOMEM;
+	snprintf(name, sizeof(name), "%s.%s", base, c->ops->extension);
+	r = exporter_file__write(c->env->exporter, name, text, strlen(text), path, sizeof(path));
+	free(text);
+	text = NULL;
+	if (r < 0) {
+		log_error("pid %d: writing %s/%s: %s", (int)c->pid, exporter_file__dir(c->env->exporter), name,
+			  strerror(-r));
+		return r;
+	}
+
+	meta = meta_build(&mp, &mt, &mprof);
+	if (!meta || !cJSON_AddStringToObject(cJSON_GetObjectItem(meta, "profile"), "file", name) ||
+	    !(text = cJSON_Print(meta))) {
+		r = -ENOMEM;
+		goto out;
+	}
+	snprintf(name, sizeof(name), "%s.meta.json", base);
+	r = exporter_file__write(c->env->exporter, name, text, strlen(text), NULL, 0);
+	if (r < 0) {
+		log_error("pid %d: writing %s/%s: %s", (int)c->pid, exporter_file__dir(c->env->exporter), name,
+			  strerror(-r));
+		goto out;
+	}
+	log_info("pid %d: %s exported to %s", (int)c->pid, c->ops->type, path);
+out:
+	free(text);
+	cJSON_Delete(meta);
+	return r;
+}
+
+static void session_response(void *owner, int tag, const cJSON *result, const char *error)
+{
+	struct capture *c = owner;
+	const cJSON *profile;
+	int r;
+
+	if (error) {
+		if (tag == PROFILE_TAG_STEP && c->state != CAPTURE_STARTING) {
+			log_warn("pid %d: inspector refused a command: %s, ignoring", (int)c->pid, error);
+			return;
+		}
+		capture_fail(c, "inspector refused to %s the %s profiler: %s",
+			     c->state == CAPTURE_STOPPING ? "stop" : "start", c->ops->name, error);
+		return;
+	}
+
+	switch (tag) {
+	case PROFILE_TAG_STARTED:
+		if (c->state != CAPTURE_STARTING)
+			return;
+		disarm(c);
+		clock_gettime(CLOCK_REALTIME, &c->started_rt);
+		c->latency_ms = monotonic_ms_since(c->trigger.ktime_ns);
+		set_state(c, CAPTURE_RUNNING);
+		log_info("pid %d: %s profiling started (%.1f ms after the trigger)", (int)c->pid, c->ops->name,
+			 c->latency_ms);
+		if (c->stop_requested) {
+			capture_stop(c);
+			return;
+		}
+		lws_sul_schedule(c->env->ctx, 0, &c->max_timer, max_duration_reached,
+				 (lws_usec_t)c->env->settings->max_duration_usec);
+		return;
+
+	case PROFILE_TAG_STOPPED:
+		if (c->state != CAPTURE_STOPPING)
+			return;
+		disarm(c);
+		clock_gettime(CLOCK_REALTIME, &c->ended_rt);
+		profile = cJSON_GetObjectItemCaseSensitive(result, "profile");
+		if (!cJSON_IsObject(profile)) {
+			capture_fail(c, "stop answered without a profile");
+			return;
+		}
+		r = export_profile(c, profile);
+		if (r < 0 && !c->error[0])
+			snprintf(c->error, sizeof(c->error), "export failed: %s", strerror(-r));
+		capture_close_inspector(c);
+		return;
+
+	default:
+		return;
+	}
+}
+
+static void session_event(void *owner, const char *method, const cJSON *params)
+{
+	struct capture *c = owner;
+
+	log_debug("pid %d: event %s, ignoring", (int)c->pid, method);
+}
+
+static void verify_closed(lws_sorted_usec_list_t *sul)
+{
+	struct capture *c = lws_container_of(sul, struct capture, timer);
+	struct procfs_listener now[PROCFS_MAX_LISTENERS];
+	int n = procfs_target_listeners(c->pid, now, PROCFS_MAX_LISTENERS);
+	bool open = false;
+
+	for (int i = 0; i < n; i++)
+		open |= now[i].inode == c->listener_inode;
+	if (!open || n < 0) {
+		log_info("pid %d: inspector closed", (int)c->pid);
+		capture_finish(c);
+		return;
+	}
+	if (lws_now_usecs() > c->deadline) {
+		log_error("pid %d: inspector port %u still open after process._debugEnd()", (int)c->pid,
+			  c->port);
+		capture_finish(c);
+		return;
+	}
+	arm(c, verify_closed, VERIFY_POLL_USEC);
+}
+
+static void session_closed(void *owner, const char *reason)
+{
+	struct capture *c = owner;
+
+	inspector_session__free(c->session);
+	c->session = NULL;
+
+	switch (c->state) {
+	case CAPTURE_CLOSING:
+		if (c->opened_by_us) {
+			/* _debugEnd() drops the connection: expected. */
+			set_state(c, CAPTURE_VERIFYING);
+			c->deadline = lws_now_usecs() + VERIFY_TIMEOUT_USEC;
+			arm(c, verify_closed, VERIFY_POLL_USEC);
+		} else {
+			capture_finish(c);
+		}
+		return;
+	case CAPTURE_CONNECTING:
+		capture_fail(c, "%s", reason);
+		return;
+	case CAPTURE_STARTING:
+	case CAPTURE_RUNNING:
+	case CAPTURE_STOPPING:
+		capture_fail(c, "DevTools session lost while %s, the profile is lost: %s",
+			     state_names[c->state], reason);
+		return;
+	default:
+		return;
+	}
+}
+
+static const struct inspector_session_ops session_ops = {
+	.ready = session_ready,
+	.response = session_response,
+	.event = session_event,
+	.closed = session_closed,
+};
+
+/* ---- leaving the target as we found it ---- */
+
+static void capture_close_inspector(struct capture *c)
+{
+	cJSON *params;
+	int r;
+
+	if (!c->opened_by_us) {
+		/* Someone else's inspector stays open; our session ends, and with it the profiler. */
+		capture_finish(c);
+		return;
+	}
+	set_state(c, CAPTURE_CLOSING);
+	if (!c->session) {
+		/* The session broke: open another just to close the inspector. Once. */
+		if (c->close_retried || !target_alive(c)) {
+			log_error("pid %d: cannot reach the inspector to close it", (int)c->pid);
+			capture_finish(c);
+			return;
+		}
+		c->close_retried = true;
+		c->session = inspector_session__new(c->env->ctx, c->pid, c->port, &session_ops, c);
+		if (!c->session) {
+			log_error("pid %d: cannot reconnect to close the inspector on port %u", (int)c->pid,
+				  c->port);
+			capture_finish(c);
+			return;
+		}
+		arm(c, state_timeout, CLOSE_TIMEOUT_USEC);
+		return;
+	}
+	params = cJSON_CreateObject();
+	if (params)
+		cJSON_AddStringToObject(params, "expression", "process._debugEnd()");
+	r = inspector_session__send(c->session, TAG_DEBUG_END, "Runtime.evaluate", params);
+	if (r < 0) {
+		log_error("pid %d: cannot ask the inspector to close: %s", (int)c->pid, strerror(-r));
+		capture_finish(c);
+		return;
+	}
+	arm(c, state_timeout, CLOSE_TIMEOUT_USEC);
+}
+
+static void capture_fail(struct capture *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->state == CAPTURE_DONE)
+		return;
+	if (!c->error[0]) {
+		va_start(ap, fmt);
+		vsnprintf(c->error, sizeof(c->error), fmt, ap);
+		va_end(ap);
+	}
+	log_error("pid %d: %s capture failed: %s", (int)c->pid, c->ops->name, c->error);
+	disarm(c);
+
+	switch (c->state) {
+	case CAPTURE_CLOSING:
+	case CAPTURE_VERIFYING:
+		capture_finish(c);
+		return;
+	case CAPTURE_OPENING: {
+		/* SIGUSR1 was sent: the inspector may have opened just now. One last look. */
+		struct procfs_listener now[PROCFS_MAX_LISTENERS];
+		int n = procfs_target_listeners(c->pid, now, PROCFS_MAX_LISTENERS);
+		int i = n > 0 ? inspector_pick_new(c->listeners_before, c->nlisteners_before, now, n) : -1;
+
+		if (i < 0) {
+			capture_finish(c);
+			return;
+		}
+		c->port = now[i].port;
+		c->listener_inode = now[i].inode;
+		c->opened_by_us = true;
+		break;
+	}
+	default:
+		break;
+	}
+	capture_close_inspector(c);
+}
+
+/* ---- the public side ---- */
+
+struct capture *capture__new(const struct capture_env *env, pid_t pid, int pidfd, enum profile_kind kind,
+			     const struct capture_trigger *t, capture_done_fn done, void *owner)
+{
+	struct capture *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return NULL;
+	c->env = env;
+	c->kind = kind;
+	c->ops = profile_ops(kind);
+	c->pid = pid;
+	c->pidfd = pidfd;
+	c->trigger = *t;
+	c->done = done;
+	c->owner = owner;
+	c->latency_ms = -1;
+	c->state = CAPTURE_LOCATING;
+
+	if (read_metadata(c) < 0) {
+		capture__free(c);
+		return NULL;
+	}
+	capture_locate(c);
+	return c;
+}
+
+void capture__request_stop(struct capture *c, const char *reason)
+{
+	if (c->stop_requested || c->state > CAPTURE_RUNNING)
+		return;
+	c->stop_requested = true;
+	c->stop_reason = reason;
+	if (c->state == CAPTURE_RUNNING)
+		capture_stop(c);
+	else
+		log_info("pid %d: stop requested before the %s profiler runs: stopping once it does",
+			 (int)c->pid, c->ops->name);
+}
+
+void capture__target_exited(struct capture *c)
+{
+	if (c->state == CAPTURE_DONE)
+		return;
+	if (c->state < CAPTURE_CLOSING && !c->error[0]) {
+		snprintf(c->error, sizeof(c->error), "target exited while %s", state_names[c->state]);
+		log_warn("pid %d: %s capture abandoned: %s", (int)c->pid, c->ops->name, c->error);
+	}
+	capture_finish(c);
+}
+
+enum profile_kind capture__kind(const struct capture *c)
+{
+	return c->kind;
+}
+
+pid_t capture__pid(const struct capture *c)
+{
+	return c->pid;
+}
+
+const char *capture__error(const struct capture *c)
+{
+	return c->error[0] ? c->error : NULL;
+}
+
+double capture__latency_ms(const struct capture *c)
+{
+	return c->latency_ms;
+}
+
+void capture__free(struct capture *c)
+{
+	if (!c)
+		return;
+	lws_sul_schedule(c->env->ctx, 0, &c->timer, NULL, LWS_SET_TIMER_USEC_CANCEL);
+	lws_sul_schedule(c->env->ctx, 0, &c->max_timer, NULL, LWS_SET_TIMER_USEC_CANCEL);
+	lws_sul_schedule(c->env->ctx, 0, &c->done_sul, NULL, LWS_SET_TIMER_USEC_CANCEL);
+	inspector_session__free(c->session);
+	free(c->sockets_before);
+	free(c->cmdline);
+	free(c);
+}

@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "exporter_file.h"
+
+struct exporter_file {
+	char *dir;
+	int dirfd;
+};
+
+static int mkdir_parents(const char *path)
+{
+	char *copy = strdup(path);
+	int r = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	for (char *p = copy + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0755) < 0 && errno != EEXIST) {
+			r = -errno;
+			break;
+		}
+		*p = '/';
+	}
+	free(copy);
+	return r;
+}
+
+struct exporter_file *exporter_file__new(const char *dir)
+{
+	struct exporter_file *ex;
+	struct stat st;
+	int r;
+
+	r = mkdir_parents(dir);
+	if (r < 0) {
+		errno = -r;
+		return NULL;
+	}
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return NULL;
+	ex = calloc(1, sizeof(*ex));
+	if (!ex)
+		return NULL;
+	ex->dirfd = -1;
+	ex->dir = strdup(dir);
+	if (ex->dir)
+		ex->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (!ex->dir || ex->dirfd < 0 || fstat(ex->dirfd, &st) < 0) {
+		r = errno;
+		exporter_file__free(ex);
+		errno = r;
+		return NULL;
+	}
+	return ex;
+}
+
+const char *exporter_file__dir(const struct exporter_file *ex)
+{
+	return ex->dir;
+}
+
+int exporter_file__unique_base(struct exporter_file *ex, const char *base, const char *const *exts,
+			       char *out, size_t size)
+{
+	for (int n = 0; n < 1000; n++) {
+		bool taken = false;
+		int len;
+
+		len = n ? snprintf(out, size, "%s-%d", base, n) : snprintf(out, size, "%s", base);
+		if (len < 0 || (size_t)len >= size)
+			return -ENOBUFS;
+		for (const char *const *e = exts; *e && !taken; e++) {
+			char name[512];
+			struct stat st;
+
+			if ((size_t)snprintf(name, sizeof(name), "%s.%s", out, *e) >= sizeof(name))
+				return -ENOBUFS;
+			taken = fstatat(ex->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0;
+		}
+		if (!taken)
+			return 0;
+	}
+	return -EEXIST;
+}
+
+int exporter_file__write(struct exporter_file *ex, const char *name, const char *data, size_t len,
+			 char *path, size_t path_size)
+{
+	char tmp[512];
+	size_t done = 0;
+	int fd, r = 0;
+
+	if (strchr(name, '/') || name[0] == '.')
+		return -EINVAL;
+	if ((size_t)snprintf(tmp, sizeof(tmp), ".%s.tmp", name) >= sizeof(tmp))
+		return -ENOBUFS;
+	fd = openat(ex->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	while (done < len) {
+		ssize_t n = write(fd, data + done, len - done);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			break;
+		}
+		done += (size_t)n;
+	}
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && renameat(ex->dirfd, tmp, ex->dirfd, name) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlinkat(ex->dirfd, tmp, 0);
+		return r;
+	}
+	if (path)
+		snprintf(path, path_size, "%s/%s", ex->dir, name);
+	return 0;
+}
+
+void exporter_file__free(struct exporter_file *ex)
+{
+	if (!ex)
+		return;
+	if (ex->dirfd >= 0)
+		close(ex->dirfd);
+	free(ex->dir);
+	free(ex);
+}

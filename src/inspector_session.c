@@ -1,0 +1,428 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * A DevTools session as a chain of lws client connections:
+ *
+ *   GET /json/version -> GET /json/list -> WebSocket (CDP) -> closed
+ *
+ * Each connection's wsi carries the session as opaque user data; a session
+ * freed while a wsi still lives is detached from it first, and the wsi's next
+ * callback closes it.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cdp.h"
+#include "inspector_session.h"
+#include "log.h"
+#include "netns.h"
+
+enum session_phase {
+	PHASE_VERSION,
+	PHASE_LIST,
+	PHASE_WEBSOCKET,
+	PHASE_OPEN,
+	PHASE_CLOSED,
+};
+
+struct outgoing {
+	struct outgoing *next;
+	size_t len;
+	unsigned char buf[];    /* LWS_PRE bytes, then the message */
+};
+
+struct inspector_session {
+	struct lws_context *ctx;
+	struct lws *wsi;
+	pid_t pid;
+	uint16_t port;
+	enum session_phase phase;
+	const struct inspector_session_ops *ops;
+	void *owner;
+
+	struct cdp_requests requests;
+	struct outgoing *out_head, **out_tail;
+
+	char *rx;               /* HTTP body or CDP message being reassembled */
+	size_t rx_len, rx_cap;
+	bool rx_overflow;
+
+	char node_version[CDP_VERSION_MAX];
+	char ws_path[CDP_WS_PATH_MAX];
+	char host[32];
+
+	lws_sorted_usec_list_t next_sul;        /* starts the next connection off-callback */
+};
+
+static int session_connect(struct inspector_session *s)
+{
+	struct lws_client_connect_info info = { 0 };
+	int saved, r;
+
+	snprintf(s->host, sizeof(s->host), "127.0.0.1:%u", s->port);
+	info.context = s->ctx;
+	info.address = "127.0.0.1";
+	info.port = s->port;
+	info.host = s->host;
+	info.local_protocol_name = inspector_session_protocol.name;
+	info.opaque_user_data = s;
+	info.pwsi = &s->wsi;
+	switch (s->phase) {
+	case PHASE_VERSION:
+		info.method = "GET";
+		info.path = "/json/version";
+		break;
+	case PHASE_LIST:
+		info.method = "GET";
+		info.path = "/json/list";
+		break;
+	default:
+		info.path = s->ws_path;
+		break;
+	}
+	s->rx_len = 0;
+	s->rx_overflow = false;
+
+	/* The socket is made inside the target's namespace: its 127.0.0.1 is not ours. */
+	r = netns_enter(s->pid, &saved);
+	if (r < 0)
+		return r;
+	s->wsi = NULL;
+	lws_client_connect_via_info(&info);
+	netns_leave(saved);
+	return s->wsi ? 0 : -ECONNREFUSED;
+}
+
+/* The wsi is going away on its own: forget each other. */
+static void detach(struct inspector_session *s, struct lws *wsi)
+{
+	lws_set_opaque_user_data(wsi, NULL);
+	if (s->wsi == wsi)
+		s->wsi = NULL;
+}
+
+static void session_fail(struct inspector_session *s, const char *reason)
+{
+	if (s->phase == PHASE_CLOSED)
+		return;
+	s->phase = PHASE_CLOSED;
+	if (s->wsi) {
+		lws_set_opaque_user_data(s->wsi, NULL);
+		lws_set_timeout(s->wsi, 1, LWS_TO_KILL_ASYNC);
+		s->wsi = NULL;
+	}
+	s->ops->closed(s->owner, reason);
+}
+
+static void next_connection(lws_sorted_usec_list_t *sul)
+{
+	struct inspector_session *s = lws_container_of(sul, struct inspector_session, next_sul);
+	int r = session_connect(s);
+
+	if (r < 0) {
+		char reason[96];
+
+		snprintf(reason, sizeof(reason), "cannot connect to 127.0.0.1:%u: %s", s->port, strerror(-r));
+		session_fail(s, reason);
+	}
+}
+
+struct inspector_session *inspector_session__new(struct lws_context *ctx, pid_t pid, uint16_t port,
+						 const struct inspector_session_ops *ops, void *owner)
+{
+	struct inspector_session *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return NULL;
+	s->ctx = ctx;
+	s->pid = pid;
+	s->port = port;
+	s->ops = ops;
+	s->owner = owner;
+	s->phase = PHASE_VERSION;
+	s->out_tail = &s->out_head;
+	if (session_connect(s) < 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+const char *inspector_session__node_version(const struct inspector_session *s)
+{
+	return s->node_version[0] ? s->node_version : NULL;
+}
+
+int inspector_session__send(struct inspector_session *s, int tag, const char *method, cJSON *params)
+{
+	struct outgoing *o;
+	char *text;
+	size_t len;
+	int id;
+
+	if (s->phase != PHASE_OPEN) {
+		cJSON_Delete(params);
+		return -ENOTCONN;
+	}
+	id = cdp_requests__add(&s->requests, tag);
+	if (id < 0) {
+		cJSON_Delete(params);
+		return id;
+	}
+	text = cdp_command_new(id, method, params);
+	if (!text)
+		goto nomem;
+	len = strlen(text);
+	o = malloc(sizeof(*o) + LWS_PRE + len);
+	if (!o) {
+		free(text);
+		goto nomem;
+	}
+	o->next = NULL;
+	o->len = len;
+	memcpy(o->buf + LWS_PRE, text, len);
+	free(text);
+	*s->out_tail = o;
+	s->out_tail = &o->next;
+	lws_callback_on_writable(s->wsi);
+	log_debug("pid %d: -> %s (id %d)", (int)s->pid, method, id);
+	return 0;
+nomem:
+	cdp_requests__take(&s->requests, id, &tag);
+	return -ENOMEM;
+}
+
+static void free_outgoing(struct inspector_session *s)
+{
+	while (s->out_head) {
+		struct outgoing *o = s->out_head;
+
+		s->out_head = o->next;
+		free(o);
+	}
+	s->out_tail = &s->out_head;
+}
+
+void inspector_session__free(struct inspector_session *s)
+{
+	if (!s)
+		return;
+	lws_sul_schedule(s->ctx, 0, &s->next_sul, NULL, LWS_SET_TIMER_USEC_CANCEL);
+	if (s->wsi) {
+		lws_set_opaque_user_data(s->wsi, NULL);
+		lws_set_timeout(s->wsi, 1, LWS_TO_KILL_ASYNC);
+	}
+	free_outgoing(s);
+	free(s->rx);
+	free(s);
+}
+
+/* Append to the receive buffer, growing it up to limit. */
+static int rx_append(struct inspector_session *s, const void *in, size_t len, size_t limit)
+{
+	if (s->rx_overflow)
+		return -EMSGSIZE;
+	if (len > limit - s->rx_len) {
+		s->rx_overflow = true;
+		return -EMSGSIZE;
+	}
+	if (s->rx_len + len + 1 > s->rx_cap) {
+		size_t cap = s->rx_cap ? s->rx_cap : 4096;
+		char *p;
+
+		while (cap < s->rx_len + len + 1)
+			cap *= 2;
+		if (cap > limit + 1)
+			cap = limit + 1;
+		p = realloc(s->rx, cap);
+		if (!p)
+			return -ENOMEM;
+		s->rx = p;
+		s->rx_cap = cap;
+	}
+	memcpy(s->rx + s->rx_len, in, len);
+	s->rx_len += len;
+	s->rx[s->rx_len] = '\0';
+	return 0;
+}
+
+static void http_completed(struct inspector_session *s)
+{
+	int r;
+
+	if (s->rx_overflow) {
+		session_fail(s, "inspector HTTP answer too large");
+		return;
+	}
+	if (s->phase == PHASE_VERSION) {
+		r = cdp_parse_version(s->rx, s->rx_len, s->node_version, sizeof(s->node_version));
+		if (r < 0) {
+			session_fail(s, "the port does not answer as a node inspector (/json/version)");
+			return;
+		}
+		s->phase = PHASE_LIST;
+	} else {
+		r = cdp_parse_target_list(s->rx, s->rx_len, s->ws_path, sizeof(s->ws_path));
+		if (r < 0) {
+			session_fail(s, "no usable webSocketDebuggerUrl in /json/list");
+			return;
+		}
+		s->phase = PHASE_WEBSOCKET;
+	}
+	/* Not from inside this connection's callback. */
+	lws_sul_schedule(s->ctx, 0, &s->next_sul, next_connection, 1);
+}
+
+static void ws_message(struct inspector_session *s)
+{
+	struct cdp_message msg;
+	int tag;
+
+	if (cdp_message_parse(s->rx, s->rx_len, &msg) < 0) {
+		log_warn("pid %d: malformed CDP message (%zu bytes), ignoring", (int)s->pid, s->rx_len);
+		return;
+	}
+	/* The text is parsed: give its memory back before handing on a large result. */
+	if (s->rx_cap > 65536) {
+		free(s->rx);
+		s->rx = NULL;
+		s->rx_cap = 0;
+	}
+	s->rx_len = 0;
+	if (msg.type == CDP_EVENT) {
+		s->ops->event(s->owner, msg.method, msg.params);
+	} else if (cdp_requests__take(&s->requests, msg.id, &tag) == 0) {
+		s->ops->response(s->owner, tag, msg.result, msg.error);
+	} else {
+		log_warn("pid %d: response to an id we never sent (%d), ignoring", (int)s->pid, msg.id);
+	}
+	cdp_message_done(&msg);
+}
+
+static int callback_inspector(struct lws *wsi, enum lws_callback_reasons reason, void *user,
+			      void *in, size_t len)
+{
+	struct inspector_session *s = wsi ? lws_get_opaque_user_data(wsi) : NULL;
+	char buf[LWS_PRE + 4096];
+	char *px;
+	int lenx;
+
+	switch (reason) {
+	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+		if (s) {
+			char why[160];
+
+			detach(s, wsi);
+			snprintf(why, sizeof(why), "connection to 127.0.0.1:%u failed: %s", s->port,
+				 in ? (const char *)in : "unknown error");
+			session_fail(s, why);
+		}
+		return 0;
+
+	case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
+		if (!s)
+			return -1;
+		/* lws reports the WebSocket upgrade (101) here too. */
+		if (s->phase < PHASE_WEBSOCKET && lws_http_client_http_response(wsi) != 200) {
+			char why[64];
+
+			snprintf(why, sizeof(why), "inspector HTTP status %u",
+				 lws_http_client_http_response(wsi));
+			session_fail(s, why);
+			return -1;
+		}
+		return 0;
+
+	case LWS_CALLBACK_RECEIVE_CLIENT_HTTP:
+		if (!s)
+			return -1;
+		px = buf + LWS_PRE;
+		lenx = (int)sizeof(buf) - LWS_PRE;
+		return lws_http_client_read(wsi, &px, &lenx) < 0 ? -1 : 0;
+
+	case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
+		if (!s)
+			return -1;
+		if (rx_append(s, in, len, INSPECTOR_HTTP_MAX) < 0)
+			return -1;
+		return 0;
+
+	case LWS_CALLBACK_COMPLETED_CLIENT_HTTP:
+		if (!s)
+			return -1;
+		detach(s, wsi);
+		http_completed(s);
+		return -1;      /* this connection is done either way */
+
+	case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
+		if (s) {
+			detach(s, wsi);
+			session_fail(s, "inspector closed the HTTP connection early");
+		}
+		return 0;
+
+	case LWS_CALLBACK_CLIENT_ESTABLISHED:
+		if (!s)
+			return -1;
+		s->phase = PHASE_OPEN;
+		s->rx_len = 0;
+		log_debug("pid %d: DevTools session open on 127.0.0.1:%u%s", (int)s->pid, s->port, s->ws_path);
+		s->ops->ready(s->owner);
+		return 0;
+
+	case LWS_CALLBACK_CLIENT_RECEIVE:
+		if (!s)
+			return -1;
+		if (lws_is_first_fragment(wsi)) {
+			s->rx_len = 0;
+			s->rx_overflow = false;
+		}
+		if (rx_append(s, in, len, INSPECTOR_MESSAGE_MAX) < 0) {
+			session_fail(s, "CDP message larger than the limit");
+			return -1;
+		}
+		if (lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0)
+			ws_message(s);
+		return 0;
+
+	case LWS_CALLBACK_CLIENT_WRITEABLE: {
+		struct outgoing *o;
+
+		if (!s)
+			return -1;
+		o = s->out_head;
+		if (!o)
+			return 0;
+		if (lws_write(wsi, o->buf + LWS_PRE, o->len, LWS_WRITE_TEXT) < (int)o->len) {
+			session_fail(s, "WebSocket write failed");
+			return -1;
+		}
+		s->out_head = o->next;
+		if (!s->out_head)
+			s->out_tail = &s->out_head;
+		free(o);
+		if (s->out_head)
+			lws_callback_on_writable(wsi);
+		return 0;
+	}
+
+	case LWS_CALLBACK_CLIENT_CLOSED:
+		if (s) {
+			detach(s, wsi);
+			session_fail(s, "inspector closed the WebSocket");
+		}
+		return 0;
+
+	default:
+		break;
+	}
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+const struct lws_protocols inspector_session_protocol = {
+	.name = "inspectd-cdp",
+	.callback = callback_inspector,
+	.rx_buffer_size = 65536,
+};

@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * inspectd: profiles node processes on this host when asked by a signal.
+ *
+ *   kernel event -> ring buffer -> dispatcher -> inspector session -> profile -> exporter
+ *
+ * One lws event loop carries everything: the BPF ring buffer and a signalfd
+ * are adopted into it as raw file descriptors, inspector connections are lws
+ * clients, waits are lws_sul timers.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+#include <libwebsockets.h>
+
+#include "capture.h"
+#include "dispatcher.h"
+#include "exporter_file.h"
+#include "inspector_session.h"
+#include "log.h"
+#include "options.h"
+#include "settings.h"
+#include "tracker.h"
+
+#define INSPECTD_VERSION "0.1.0"
+#define EXIT_USAGE 2
+#define SHUTDOWN_GRACE_USEC (15 * LWS_US_PER_SEC)
+
+static struct settings env = {
+	.heap_signal = SIGWINCH,
+	.cpu_signal = SIGURG,
+	.heap_sampling_interval = 131072,
+	.cpu_sampling_interval = 1000,
+	.max_duration_usec = 600ull * 1000000,
+	.attach_timeout_usec = 3ull * 1000000,
+	.command_timeout_usec = 10ull * 1000000,
+	.output_dir = "/var/lib/inspectd",
+	.match = { "node", "nodejs" },
+	.nmatch = 2,
+};
+
+static const char usage[] =
+"Usage: inspectd [OPTION]...\n"
+"Profile any node process on this host, without changing it: a signal sent to\n"
+"the process starts a heap or CPU profile, the same signal again stops it and\n"
+"writes the profile to the output folder. Runs as root; needs BPF and BTF.\n"
+"\n"
+"Options:\n"
+"  --heap-signal SIG             toggles heap sampling (default WINCH)\n"
+"  --cpu-signal SIG              toggles CPU profiling (default URG)\n"
+"                                SIG: a name with or without SIG, or a number\n"
+"  --heap-sampling-interval BYTES\n"
+"                                average bytes between heap samples (default 131072)\n"
+"  --cpu-sampling-interval USEC  microseconds between CPU samples (default 1000)\n"
+"  --max-duration SECONDS        stop and export a capture nobody stopped (default 600)\n"
+"  --attach-timeout MS           wait for the inspector to open (default 3000)\n"
+"  --output-dir DIR              where profiles go (default /var/lib/inspectd)\n"
+"  --match NAME                  also track executables named NAME (repeatable;\n"
+"                                node and nodejs are always tracked)\n"
+"  --log-level LEVEL             error, warn, info (default) or debug\n"
+"  --version                     print the version and exit\n"
+"  --help                        print this help and exit\n"
+"\n"
+"Outputs, in the output folder (0700, files 0600):\n"
+"  heap-profile-<pid>-<UTC time>.heapprofile   load in Chrome DevTools or speedscope\n"
+"  cpu-profile-<pid>-<UTC time>.cpuprofile\n"
+"  <same name>.meta.json                       process, trigger and profile details\n"
+"\n"
+"Examples:\n"
+"  inspectd                                    # run with the defaults\n"
+"  kill -s WINCH 4242; sleep 30; kill -s WINCH 4242   # 30 s heap profile of pid 4242\n"
+"  kill -s URG 4242; sleep 10; kill -s URG 4242       # 10 s CPU profile\n"
+"  kubectl exec POD -- kill -s WINCH 1         # from inside a container\n"
+"  inspectd --heap-signal SIGRTMIN+1 --output-dir /srv/profiles --match node20\n";
+
+static struct dispatcher *dispatcher;
+static struct tracker *tracker;
+static volatile sig_atomic_t exiting;
+static lws_usec_t shutdown_deadline;
+
+enum {
+	OPT_HEAP_SIGNAL = 256,
+	OPT_CPU_SIGNAL,
+	OPT_HEAP_INTERVAL,
+	OPT_CPU_INTERVAL,
+	OPT_MAX_DURATION,
+	OPT_ATTACH_TIMEOUT,
+	OPT_OUTPUT_DIR,
+	OPT_MATCH,
+	OPT_LOG_LEVEL,
+	OPT_VERSION,
+	OPT_HELP,
+};
+
+static const struct option long_options[] = {
+	{ "heap-signal", required_argument, NULL, OPT_HEAP_SIGNAL },
+	{ "cpu-signal", required_argument, NULL, OPT_CPU_SIGNAL },
+	{ "heap-sampling-interval", required_argument, NULL, OPT_HEAP_INTERVAL },
+	{ "cpu-sampling-interval", required_argument, NULL, OPT_CPU_INTERVAL },
+	{ "max-duration", required_argument, NULL, OPT_MAX_DURATION },
+	{ "attach-timeout", required_argument, NULL, OPT_ATTACH_TIMEOUT },
+	{ "output-dir", required_argument, NULL, OPT_OUTPUT_DIR },
+	{ "match", required_argument, NULL, OPT_MATCH },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ 0 },
+};
+
+static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "inspectd: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, " (see --help)\n");
+	exit(EXIT_USAGE);
+}
+
+static int parse_trigger_signal(const char *arg)
+{
+	int sig;
+
+	if (options_parse_signal(arg, &sig) < 0)
+		usage_error("invalid signal '%s'", arg);
+	if (sig == SIGKILL || sig == SIGSTOP || sig == SIGUSR1)
+		usage_error("signal '%s' cannot be a trigger (KILL, STOP and USR1 are reserved)", arg);
+	return sig;
+}
+
+static void parse_args(int argc, char **argv)
+{
+	uint64_t v;
+	int opt;
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+		switch (opt) {
+		case OPT_HEAP_SIGNAL:
+			env.heap_signal = parse_trigger_signal(optarg);
+			break;
+		case OPT_CPU_SIGNAL:
+			env.cpu_signal = parse_trigger_signal(optarg);
+			break;
+		case OPT_HEAP_INTERVAL:
+			if (options_parse_u64(optarg, 1024, 1ull << 30, &v) < 0)
+				usage_error("invalid --heap-sampling-interval '%s' (1024 to 1073741824 bytes)", optarg);
+			env.heap_sampling_interval = v;
+			break;
+		case OPT_CPU_INTERVAL:
+			if (options_parse_u64(optarg, 50, 1000000, &v) < 0)
+				usage_error("invalid --cpu-sampling-interval '%s' (50 to 1000000 us)", optarg);
+			env.cpu_sampling_interval = v;
+			break;
+		case OPT_MAX_DURATION:
+			if (options_parse_u64(optarg, 1, 86400, &v) < 0)
+				usage_error("invalid --max-duration '%s' (1 to 86400 seconds)", optarg);
+			env.max_duration_usec = v * 1000000;
+			break;
+		case OPT_ATTACH_TIMEOUT:
+			if (options_parse_u64(optarg, 10, 60000, &v) < 0)
+				usage_error("invalid --attach-timeout '%s' (10 to 60000 ms)", optarg);
+			env.attach_timeout_usec = v * 1000;
+			break;
+		case OPT_OUTPUT_DIR:
+			if (optarg[0] != '/')
+				usage_error("--output-dir '%s' must be an absolute path", optarg);
+			env.output_dir = optarg;
+			break;
+		case OPT_MATCH:
+			if (options_check_match_name(optarg) < 0)
+				usage_error("invalid --match '%s' (an executable's basename, 1 to 15 characters)",
+					    optarg);
+			if (env.nmatch >= INSPECTD_MAX_MATCH)
+				usage_error("too many --match names (at most %d)", INSPECTD_MAX_MATCH - 2);
+			env.match[env.nmatch++] = optarg;
+			break;
+		case OPT_LOG_LEVEL: {
+			enum log_level level;
+
+			if (log_level_from_string(optarg, &level) < 0)
+				usage_error("invalid --log-level '%s' (error, warn, info or debug)", optarg);
+			log_set_level(level);
+			break;
+		}
+		case OPT_VERSION:
+			printf("inspectd %s\n", INSPECTD_VERSION);
+			exit(0);
+		case OPT_HELP:
+			fputs(usage, stdout);
+			exit(0);
+		case ':':
+			usage_error("option '%s' needs a value", argv[optind - 1]);
+		default:
+			usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		usage_error("unexpected argument '%s'", argv[optind]);
+	if (env.heap_signal == env.cpu_signal)
+		usage_error("--heap-signal and --cpu-signal must differ");
+}
+
+/* ---- file descriptors adopted into the lws loop ---- */
+
+struct fd_handler {
+	int fd;
+	void (*readable)(struct fd_handler *h);
+};
+
+static int callback_fd(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+	struct fd_handler *h = lws_get_opaque_user_data(wsi);
+
+	switch (reason) {
+	case LWS_CALLBACK_RAW_RX_FILE:
+		if (h)
+			h->readable(h);
+		return 0;
+	case LWS_CALLBACK_RAW_CLOSE_FILE:
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static void ring_buffer_readable(struct fd_handler *h)
+{
+	int r = tracker__consume(tracker);
+
+	if (r < 0)
+		log_warn("reading the ring buffer: %s, ignoring", strerror(-r));
+}
+
+static void signalfd_readable(struct fd_handler *h)
+{
+	struct signalfd_siginfo si;
+
+	while (read(h->fd, &si, sizeof(si)) == sizeof(si)) {
+		if (exiting) {
+			log_warn("second signal: exiting now, captures in progress are abandoned");
+			exiting = 2;
+			return;
+		}
+		log_info("signal %d received: stopping captures in progress and exiting", si.ssi_signo);
+		exiting = 1;
+		shutdown_deadline = lws_now_usecs() + SHUTDOWN_GRACE_USEC;
+		dispatcher__shutdown(dispatcher);
+	}
+}
+
+static int adopt_fd(struct lws_vhost *vh, struct fd_handler *h)
+{
+	lws_sock_file_fd_type u = { .filefd = h->fd };
+	struct lws *wsi = lws_adopt_descriptor_vhost(vh, LWS_ADOPT_RAW_FILE_DESC, u, "inspectd-fd", NULL);
+
+	if (!wsi)
+		return -EINVAL;
+	lws_set_opaque_user_data(wsi, h);
+	return 0;
+}
+
+static struct lws_protocols protocols[] = {
+	{ .name = "inspectd-fd", .callback = callback_fd },
+	{ 0 },  /* inspector_session_protocol, set in main() */
+	{ 0 },
+};
+
+static void lws_log(int level, const char *line)
+{
+	size_t n = strlen(line);
+
+	while (n && line[n - 1] == '\n')
+		n--;
+	log_emit(level == LLL_ERR ? LOG_LEVEL_WARN : LOG_LEVEL_DEBUG, "lws: %.*s", (int)n, line);
+}
+
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	/* One pidfd per tracked process. */
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	struct lws_context_creation_info info = { 0 };
+	struct tracker_config tc = { 0 };
+	struct capture_env cenv = { 0 };
+	struct fd_handler rb_handler = { .readable = ring_buffer_readable };
+	struct fd_handler sig_handler = { .readable = signalfd_readable };
+	struct lws_context *ctx = NULL;
+	struct lws_vhost *vh;
+	sigset_t mask;
+	int err = 1, n;
+
+	parse_args(argc, argv);
+	if (!options_signal_default_ignored(env.heap_signal) || !options_signal_default_ignored(env.cpu_signal))
+		log_warn("a trigger signal whose default action terminates will kill processes that do not "
+			 "catch it: the agent does not send it, but whoever triggers does");
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGHUP);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	sig_handler.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (sig_handler.fd < 0) {
+		log_error("signalfd: %m");
+		return 1;
+	}
+	raise_fd_limit();
+
+	cenv.settings = &env;
+	cenv.exporter = exporter_file__new(env.output_dir);
+	if (!cenv.exporter) {
+		log_error("cannot create output folder %s: %m", env.output_dir);
+		goto out;
+	}
+	if (gethostname(cenv.hostname, sizeof(cenv.hostname) - 1) < 0)
+		snprintf(cenv.hostname, sizeof(cenv.hostname), "unknown");
+
+	lws_set_log_level(log_get_level() >= LOG_LEVEL_DEBUG ? LLL_ERR | LLL_WARN : LLL_ERR, lws_log);
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	protocols[1] = inspector_session_protocol;
+	info.protocols = protocols;
+	info.options = LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+	ctx = lws_create_context(&info);
+	if (!ctx) {
+		log_error("cannot create the event loop");
+		goto out;
+	}
+	cenv.ctx = ctx;
+	vh = lws_get_vhost_by_name(ctx, "default");
+
+	dispatcher = dispatcher__new(&cenv);
+	if (!dispatcher)
+		goto out;
+
+	tc.match = env.match;
+	tc.nmatch = env.nmatch;
+	tc.trigger_sigmask = (1ull << env.heap_signal) | (1ull << env.cpu_signal);
+	tracker = tracker__new(&tc, dispatcher__handle_event, dispatcher);
+	if (!tracker)
+		goto out;
+
+	rb_handler.fd = tracker__fd(tracker);
+	if (!vh || adopt_fd(vh, &rb_handler) < 0 || adopt_fd(vh, &sig_handler) < 0) {
+		log_error("cannot add the ring buffer and signals to the event loop");
+		goto out;
+	}
+	n = tracker__scan_proc(tracker);
+	{
+		char heap[32], cpu[32];
+
+		log_info("inspectd %s ready: %d node processes running, heap signal %s, cpu signal %s, output %s",
+			 INSPECTD_VERSION, n < 0 ? 0 : n,
+			 options_signal_name(env.heap_signal, heap, sizeof(heap)),
+			 options_signal_name(env.cpu_signal, cpu, sizeof(cpu)), env.output_dir);
+	}
+
+	while (exiting < 2) {
+		if (exiting && (dispatcher__idle(dispatcher) || lws_now_usecs() > shutdown_deadline))
+			break;
+		if (lws_service(ctx, 0) < 0)
+			break;
+	}
+	if (!dispatcher__idle(dispatcher))
+		log_warn("exiting with captures still in progress");
+	err = 0;
+out:
+	dispatcher__free(dispatcher);
+	tracker__free(tracker);
+	if (ctx)
+		lws_context_destroy(ctx);
+	exporter_file__free(cenv.exporter);
+	close(sig_handler.fd);
+	return err;
+}

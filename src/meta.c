@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "meta.h"
+
+int meta_format_rfc3339(struct timespec ts, char *buf, size_t size)
+{
+	struct tm tm;
+	char sec[32];
+	int n;
+
+	if (!gmtime_r(&ts.tv_sec, &tm) || strftime(sec, sizeof(sec), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		return -EINVAL;
+	n = snprintf(buf, size, "%s.%03ldZ", sec, ts.tv_nsec / 1000000);
+	return n < 0 || (size_t)n >= size ? -ENOBUFS : 0;
+}
+
+int meta_file_base(const char *prefix, int pid, time_t when, char *buf, size_t size)
+{
+	struct tm tm;
+	char stamp[32];
+	int n;
+
+	if (!gmtime_r(&when, &tm) || strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm) == 0)
+		return -EINVAL;
+	n = snprintf(buf, size, "%s-%d-%s", prefix, pid, stamp);
+	return n < 0 || (size_t)n >= size ? -ENOBUFS : 0;
+}
+
+static cJSON *add_time(cJSON *obj, const char *name, struct timespec ts)
+{
+	char buf[64];
+
+	if (meta_format_rfc3339(ts, buf, sizeof(buf)) < 0)
+		return cJSON_AddNullToObject(obj, name);
+	return cJSON_AddStringToObject(obj, name, buf);
+}
+
+cJSON *meta_build(const struct meta_process *p, const struct meta_trigger *t, const struct meta_profile *prof)
+{
+	cJSON *root = cJSON_CreateObject(), *argv, *trigger, *profile, *sampling;
+	bool ok;
+
+	if (!root)
+		return NULL;
+	ok = cJSON_AddNumberToObject(root, "pid", p->pid) &&
+	     cJSON_AddStringToObject(root, "comm", p->comm ? p->comm : "") &&
+	     (argv = cJSON_AddArrayToObject(root, "cmdline")) &&
+	     cJSON_AddStringToObject(root, "exe", p->exe ? p->exe : "") &&
+	     (p->node_version ? cJSON_AddStringToObject(root, "node_version", p->node_version)
+			      : cJSON_AddNullToObject(root, "node_version")) &&
+	     cJSON_AddStringToObject(root, "hostname", p->hostname ? p->hostname : "");
+	if (!ok)
+		goto fail;
+	for (int i = 0; i < p->argc; i++) {
+		cJSON *arg = cJSON_CreateString(p->argv[i]);
+
+		if (!arg || !cJSON_AddItemToArray(argv, arg)) {
+			cJSON_Delete(arg);
+			goto fail;
+		}
+	}
+
+	ok = (trigger = cJSON_AddObjectToObject(root, "trigger")) &&
+	     cJSON_AddStringToObject(trigger, "kind", t->kind);
+	if (!ok)
+		goto fail;
+	if (t->signal) {
+		ok = cJSON_AddStringToObject(trigger, "signal", t->signal) &&
+		     cJSON_AddNumberToObject(trigger, "sender_pid", t->sender_pid) &&
+		     cJSON_AddNumberToObject(trigger, "sender_ns_pid", t->sender_ns_pid) &&
+		     cJSON_AddStringToObject(trigger, "sender_comm", t->sender_comm ? t->sender_comm : "");
+		if (!ok)
+			goto fail;
+	}
+	ok = cJSON_AddNumberToObject(trigger, "ktime_ns", (double)t->ktime_ns) &&
+	     cJSON_AddNumberToObject(trigger, "latency_ms", t->latency_ms);
+	if (!ok)
+		goto fail;
+
+	ok = (profile = cJSON_AddObjectToObject(root, "profile")) &&
+	     cJSON_AddStringToObject(profile, "type", prof->type) &&
+	     add_time(profile, "started_at", prof->started_at) &&
+	     add_time(profile, "ended_at", prof->ended_at) &&
+	     cJSON_AddStringToObject(profile, "stop_reason", prof->stop_reason ? prof->stop_reason : "") &&
+	     (sampling = cJSON_AddObjectToObject(profile, "sampling")) &&
+	     cJSON_AddNumberToObject(sampling, prof->interval_name, (double)prof->interval);
+	if (!ok)
+		goto fail;
+	return root;
+fail:
+	cJSON_Delete(root);
+	return NULL;
+}

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "options.h"
+
+static const struct {
+	const char *name;
+	int sig;
+} signal_table[] = {
+	{ "HUP", SIGHUP },     { "INT", SIGINT },       { "QUIT", SIGQUIT },   { "ILL", SIGILL },
+	{ "TRAP", SIGTRAP },   { "ABRT", SIGABRT },     { "BUS", SIGBUS },     { "FPE", SIGFPE },
+	{ "KILL", SIGKILL },   { "USR1", SIGUSR1 },     { "SEGV", SIGSEGV },   { "USR2", SIGUSR2 },
+	{ "PIPE", SIGPIPE },   { "ALRM", SIGALRM },     { "TERM", SIGTERM },   { "STKFLT", SIGSTKFLT },
+	{ "CHLD", SIGCHLD },   { "CONT", SIGCONT },     { "STOP", SIGSTOP },   { "TSTP", SIGTSTP },
+	{ "TTIN", SIGTTIN },   { "TTOU", SIGTTOU },     { "URG", SIGURG },     { "XCPU", SIGXCPU },
+	{ "XFSZ", SIGXFSZ },   { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },   { "WINCH", SIGWINCH },
+	{ "IO", SIGIO },       { "PWR", SIGPWR },       { "SYS", SIGSYS },
+};
+
+#define N_SIGNALS (sizeof(signal_table) / sizeof(signal_table[0]))
+
+int options_parse_signal(const char *s, int *ret)
+{
+	uint64_t n;
+
+	if (!s || !*s)
+		return -EINVAL;
+	if (isdigit((unsigned char)s[0])) {
+		if (options_parse_u64(s, 1, 64, &n) < 0)
+			return -EINVAL;
+		*ret = (int)n;
+		return 0;
+	}
+	if (strncasecmp(s, "SIG", 3) == 0)
+		s += 3;
+	for (size_t i = 0; i < N_SIGNALS; i++) {
+		if (strcasecmp(s, signal_table[i].name) == 0) {
+			*ret = signal_table[i].sig;
+			return 0;
+		}
+	}
+	if (strncasecmp(s, "RTMIN", 5) == 0 || strncasecmp(s, "RTMAX", 5) == 0) {
+		bool min = strncasecmp(s, "RTMIN", 5) == 0;
+		int base = min ? SIGRTMIN : SIGRTMAX;
+
+		if (s[5] == '\0') {
+			*ret = base;
+			return 0;
+		}
+		if ((min && s[5] != '+') || (!min && s[5] != '-'))
+			return -EINVAL;
+		if (options_parse_u64(s + 6, 0, (uint64_t)(SIGRTMAX - SIGRTMIN), &n) < 0)
+			return -EINVAL;
+		*ret = min ? base + (int)n : base - (int)n;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+const char *options_signal_name(int sig, char *buf, size_t len)
+{
+	for (size_t i = 0; i < N_SIGNALS; i++) {
+		if (signal_table[i].sig == sig) {
+			snprintf(buf, len, "SIG%s", signal_table[i].name);
+			return buf;
+		}
+	}
+	snprintf(buf, len, "SIG%d", sig);
+	return buf;
+}
+
+bool options_signal_default_ignored(int sig)
+{
+	return sig == SIGCHLD || sig == SIGCONT || sig == SIGURG || sig == SIGWINCH;
+}
+
+int options_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno == ERANGE)
+		return -ERANGE;
+	if (*end != '\0')
+		return -EINVAL;
+	if (v < min || v > max)
+		return -ERANGE;
+	*ret = v;
+	return 0;
+}
+
+/* A non-negative decimal with an optional fraction; *end points after it. */
+static int parse_decimal(const char *s, double *ret, const char **end)
+{
+	char *e;
+	double v;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtod(s, &e);
+	if (errno == ERANGE || !isfinite(v) || v < 0)
+		return -ERANGE;
+	/* strtod also takes hex, "inf", exponents: accept digits and one dot only. */
+	for (const char *p = s; p < e; p++)
+		if (!isdigit((unsigned char)*p) && *p != '.')
+			return -EINVAL;
+	*ret = v;
+	*end = e;
+	return 0;
+}
+
+int options_parse_size(const char *s, uint64_t *ret)
+{
+	static const struct {
+		const char *suffix;
+		double mult;
+	} suffixes[] = {
+		{ "", 1 },           { "B", 1 },
+		{ "K", 1024.0 },     { "KB", 1024.0 },     { "KiB", 1024.0 },
+		{ "M", 1048576.0 },  { "MB", 1048576.0 },  { "MiB", 1048576.0 },
+		{ "G", 1073741824.0 }, { "GB", 1073741824.0 }, { "GiB", 1073741824.0 },
+		{ "T", 1099511627776.0 }, { "TB", 1099511627776.0 }, { "TiB", 1099511627776.0 },
+	};
+	const char *end;
+	double v;
+	int r;
+
+	if (!s)
+		return -EINVAL;
+	r = parse_decimal(s, &v, &end);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		if (strcasecmp(end, suffixes[i].suffix) == 0) {
+			v *= suffixes[i].mult;
+			if (v >= 18446744073709551615.0)
+				return -ERANGE;
+			if (v < 1)
+				return -ERANGE;
+			*ret = (uint64_t)v;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int options_parse_duration(const char *s, uint64_t *ret_usec)
+{
+	static const struct {
+		const char *suffix;
+		double usec;
+	} units[] = {
+		{ "", 1e6 }, { "s", 1e6 }, { "ms", 1e3 }, { "us", 1 },
+		{ "m", 60e6 }, { "min", 60e6 }, { "h", 3600e6 }, { "d", 86400e6 },
+	};
+	const char *end;
+	double v;
+	int r;
+
+	if (!s)
+		return -EINVAL;
+	r = parse_decimal(s, &v, &end);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].suffix) == 0) {
+			v *= units[i].usec;
+			if (v >= 9.2e18)
+				return -ERANGE;
+			*ret_usec = (uint64_t)v;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+int options_check_match_name(const char *s)
+{
+	size_t n = s ? strlen(s) : 0;
+
+	if (n == 0 || n > 15 || strchr(s, '/'))
+		return -EINVAL;
+	return 0;
+}

@@ -1,0 +1,381 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "procfs.h"
+
+#define TCP_LISTEN 0x0A
+
+int procfs_parse_status_mask(const char *status, const char *field, uint64_t *ret)
+{
+	size_t flen = strlen(field);
+	const char *p = status;
+
+	while (p && *p) {
+		if (strncmp(p, field, flen) == 0 && p[flen] == ':') {
+			char *end;
+			unsigned long long v;
+
+			p += flen + 1;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (!isxdigit((unsigned char)*p))
+				return -EINVAL;
+			errno = 0;
+			v = strtoull(p, &end, 16);
+			if (errno || (*end != '\n' && *end != '\0'))
+				return -EINVAL;
+			*ret = v;
+			return 0;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
+	}
+	return -ENOENT;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/* "0100007F:2412" (v4, 8 hex digits) or 32 hex digits (v6), kernel word order. */
+static int parse_address(const char *s, int family, struct procfs_listener *l, const char **end)
+{
+	size_t ndigits = family == AF_INET ? 8 : 32;
+	uint8_t bytes[16] = { 0 };
+	unsigned port = 0;
+	bool all_zero = true;
+
+	for (size_t i = 0; i < ndigits; i += 2) {
+		int hi = hexval(s[i]), lo = hi < 0 ? -1 : hexval(s[i + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		bytes[i / 2] = (uint8_t)(hi << 4 | lo);
+		if (bytes[i / 2])
+			all_zero = false;
+	}
+	s += ndigits;
+	if (*s++ != ':')
+		return -EINVAL;
+	for (int i = 0; i < 4; i++) {
+		int v = hexval(s[i]);
+
+		if (v < 0)
+			return -EINVAL;
+		port = port << 4 | (unsigned)v;
+	}
+	s += 4;
+	*end = s;
+
+	/* Words are in host order (little-endian here): 127.0.0.1 is "0100007F". */
+	l->port = (uint16_t)port;
+	l->any = all_zero;
+	if (family == AF_INET) {
+		l->loopback = bytes[3] == 127;
+	} else {
+		static const uint8_t v6_loopback[16] = { 0, 0, 0, 0, 0, 0, 0, 0,
+							 0, 0, 0, 0, 1, 0, 0, 0 };
+		/* ::ffff:127.x.x.x in kernel word order: 0000 0000 FFFF0000 xx..007F */
+		bool mapped = !memcmp(bytes, "\0\0\0\0\0\0\0\0\0\0\0\0", 8) &&
+			      bytes[8] == 0xFF && bytes[9] == 0xFF && bytes[10] == 0 && bytes[11] == 0;
+
+		l->loopback = !memcmp(bytes, v6_loopback, 16) || (mapped && bytes[15] == 127);
+	}
+	l->family = family;
+	return 0;
+}
+
+int procfs_parse_net_tcp_line(const char *line, int family, struct procfs_listener *out)
+{
+	struct procfs_listener l = { 0 };
+	const char *p = line, *after;
+	unsigned long long inode;
+	unsigned state;
+	char *end;
+
+	if (family != AF_INET && family != AF_INET6)
+		return -EINVAL;
+	while (*p == ' ')
+		p++;
+	/* "sl:" */
+	if (!isdigit((unsigned char)*p))
+		return -EINVAL;
+	while (isdigit((unsigned char)*p))
+		p++;
+	if (*p++ != ':')
+		return -EINVAL;
+	while (*p == ' ')
+		p++;
+	if (parse_address(p, family, &l, &after) < 0)
+		return -EINVAL;
+	p = after;
+	/* remote address: skip */
+	while (*p == ' ')
+		p++;
+	while (*p && *p != ' ')
+		p++;
+	while (*p == ' ')
+		p++;
+	if (hexval(p[0]) < 0 || hexval(p[1]) < 0)
+		return -EINVAL;
+	state = (unsigned)(hexval(p[0]) << 4 | hexval(p[1]));
+	if (state != TCP_LISTEN)
+		return 0;
+	/* tx:rx, tr:when, retrnsmt, uid, timeout, then the inode */
+	for (int field = 0; field < 6; field++) {
+		while (*p && *p != ' ' && *p != '\n')
+			p++;
+		while (*p == ' ')
+			p++;
+	}
+	if (!isdigit((unsigned char)*p))
+		return -EINVAL;
+	errno = 0;
+	inode = strtoull(p, &end, 10);
+	if (errno || (*end != ' ' && *end != '\n' && *end != '\0'))
+		return -EINVAL;
+	l.inode = inode;
+	*out = l;
+	return 1;
+}
+
+int procfs_parse_net_tcp(const char *text, int family, struct procfs_listener *out, size_t max)
+{
+	const char *line = strchr(text, '\n');   /* the first line is the header */
+	size_t n = 0;
+
+	while (line && *++line && n < max) {
+		if (procfs_parse_net_tcp_line(line, family, &out[n]) == 1)
+			n++;
+		line = strchr(line, '\n');
+	}
+	return (int)n;
+}
+
+int procfs_parse_socket_link(const char *link, uint64_t *ret)
+{
+	unsigned long long v;
+	char *end;
+
+	if (strncmp(link, "socket:[", 8) != 0 || !isdigit((unsigned char)link[8]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(link + 8, &end, 10);
+	if (errno || strcmp(end, "]") != 0)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+int procfs_split_cmdline(char *buf, size_t len, char **argv, size_t max)
+{
+	size_t argc = 0, i = 0;
+
+	while (i < len && argc < max) {
+		argv[argc++] = buf + i;
+		while (i < len && buf[i])
+			i++;
+		i++;
+	}
+	return (int)argc;
+}
+
+static int parse_port(const char *s, uint16_t *ret)
+{
+	const char *colon = strrchr(s, ':');
+	unsigned long v;
+	char *end;
+
+	if (colon)
+		s = colon + 1;
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	v = strtoul(s, &end, 10);
+	if (*end || v == 0 || v > 65535)
+		return -EINVAL;
+	*ret = (uint16_t)v;
+	return 0;
+}
+
+int procfs_cmdline_inspect_port(char *const *argv, int argc, uint16_t *ret)
+{
+	static const char *const flags[] = { "--inspect-port", "--debug-port",
+					     "--inspect-brk", "--inspect-wait", "--inspect" };
+	uint16_t port = 0;
+
+	/* Node options end at the script name: the first argument not starting with '-'. */
+	for (int i = 1; i < argc && argv[i][0] == '-'; i++) {
+		for (size_t f = 0; f < sizeof(flags) / sizeof(flags[0]); f++) {
+			size_t n = strlen(flags[f]);
+
+			if (strncmp(argv[i], flags[f], n) != 0)
+				continue;
+			if (argv[i][n] == '=')
+				parse_port(argv[i] + n + 1, &port);
+			else if (argv[i][n] == '\0' && i + 1 < argc && f < 2)
+				parse_port(argv[i + 1], &port);
+			break;
+		}
+	}
+	*ret = port;
+	return port ? 0 : -ENOENT;
+}
+
+ssize_t procfs_read(pid_t pid, const char *name, char *buf, size_t size)
+{
+	char path[64];
+	size_t got = 0;
+	int fd;
+
+	if (size == 0)
+		return -EINVAL;
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	while (got < size - 1) {
+		ssize_t r = read(fd, buf + got, size - 1 - got);
+
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			close(fd);
+			return r;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	buf[got] = '\0';
+	return (ssize_t)got;
+}
+
+int procfs_read_comm(pid_t pid, char *buf, size_t size)
+{
+	ssize_t n = procfs_read(pid, "comm", buf, size);
+
+	if (n < 0)
+		return (int)n;
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	return 0;
+}
+
+int procfs_read_exe(pid_t pid, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	n = readlink(path, buf, size - 1);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+int procfs_read_signal_caught(pid_t pid, uint64_t *caught)
+{
+	char status[4096];
+	ssize_t n = procfs_read(pid, "status", status, sizeof(status));
+
+	if (n < 0)
+		return (int)n;
+	return procfs_parse_status_mask(status, "SigCgt", caught);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int procfs_socket_inodes(pid_t pid, uint64_t *out, size_t max)
+{
+	char path[64], link[64];
+	struct dirent *de;
+	size_t n = 0;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	dir = opendir(path);
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir)) && n < max) {
+		ssize_t len;
+
+		if (de->d_name[0] == '.')
+			continue;
+		len = readlinkat(dirfd(dir), de->d_name, link, sizeof(link) - 1);
+		if (len < 0)
+			continue;       /* closed meanwhile */
+		link[len] = '\0';
+		if (procfs_parse_socket_link(link, &out[n]) == 0)
+			n++;
+	}
+	closedir(dir);
+	qsort(out, n, sizeof(*out), cmp_u64);
+	return (int)n;
+}
+
+int procfs_target_listeners(pid_t pid, struct procfs_listener *out, size_t max)
+{
+	static const struct {
+		const char *name;
+		int family;
+	} tables[] = { { "net/tcp", AF_INET }, { "net/tcp6", AF_INET6 } };
+	uint64_t *inodes;
+	size_t n = 0;
+	int ninodes;
+
+	inodes = calloc(PROCFS_MAX_SOCKETS, sizeof(*inodes));
+	if (!inodes)
+		return -ENOMEM;
+	ninodes = procfs_socket_inodes(pid, inodes, PROCFS_MAX_SOCKETS);
+	if (ninodes < 0) {
+		free(inodes);
+		return ninodes;
+	}
+	for (size_t t = 0; t < 2 && ninodes > 0 && n < max; t++) {
+		char path[64], line[512];
+		FILE *f;
+
+		/* The target's /proc shows the target's own network namespace. */
+		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, tables[t].name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;       /* no IPv6 */
+		/* Line by line: a namespace may hold any number of sockets. */
+		while (n < max && fgets(line, sizeof(line), f)) {
+			struct procfs_listener l;
+
+			if (procfs_parse_net_tcp_line(line, tables[t].family, &l) != 1)
+				continue;
+			if (bsearch(&l.inode, inodes, (size_t)ninodes, sizeof(*inodes), cmp_u64))
+				out[n++] = l;
+		}
+		fclose(f);
+	}
+	free(inodes);
+	return (int)n;
+}

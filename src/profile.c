@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include "profile.h"
+
+static cJSON *params_number(const char *name, double value)
+{
+	cJSON *p = cJSON_CreateObject();
+
+	if (p && !cJSON_AddNumberToObject(p, name, value)) {
+		cJSON_Delete(p);
+		return NULL;
+	}
+	return p;
+}
+
+/* HeapProfiler sampling: allocations live at stop, sampled every N bytes on average. */
+static uint64_t heap_interval(const struct settings *st)
+{
+	return st->heap_sampling_interval;
+}
+
+static int heap_start(struct inspector_session *s, const struct settings *st)
+{
+	return inspector_session__send(s, PROFILE_TAG_STARTED, "HeapProfiler.startSampling",
+				       params_number("samplingInterval", (double)st->heap_sampling_interval));
+}
+
+static int heap_stop(struct inspector_session *s)
+{
+	return inspector_session__send(s, PROFILE_TAG_STOPPED, "HeapProfiler.stopSampling", NULL);
+}
+
+/* Profiler: V8's sampling CPU profiler. The interval must be set before start. */
+static uint64_t cpu_interval(const struct settings *st)
+{
+	return st->cpu_sampling_interval;
+}
+
+static int cpu_start(struct inspector_session *s, const struct settings *st)
+{
+	int r;
+
+	r = inspector_session__send(s, PROFILE_TAG_STEP, "Profiler.enable", NULL);
+	if (r < 0)
+		return r;
+	r = inspector_session__send(s, PROFILE_TAG_STEP, "Profiler.setSamplingInterval",
+				    params_number("interval", (double)st->cpu_sampling_interval));
+	if (r < 0)
+		return r;
+	return inspector_session__send(s, PROFILE_TAG_STARTED, "Profiler.start", NULL);
+}
+
+static int cpu_stop(struct inspector_session *s)
+{
+	int r = inspector_session__send(s, PROFILE_TAG_STOPPED, "Profiler.stop", NULL);
+
+	if (r < 0)
+		return r;
+	return inspector_session__send(s, PROFILE_TAG_STEP, "Profiler.disable", NULL);
+}
+
+static const struct profile_ops kinds[_PROFILE_KIND_MAX] = {
+	[PROFILE_HEAP] = {
+		.name = "heap",
+		.type = "heap-profile",
+		.extension = "heapprofile",
+		.interval_name = "sampling_interval_bytes",
+		.interval = heap_interval,
+		.start = heap_start,
+		.stop = heap_stop,
+	},
+	[PROFILE_CPU] = {
+		.name = "cpu",
+		.type = "cpu-profile",
+		.extension = "cpuprofile",
+		.interval_name = "sampling_interval_us",
+		.interval = cpu_interval,
+		.start = cpu_start,
+		.stop = cpu_stop,
+	},
+};
+
+const struct profile_ops *profile_ops(enum profile_kind kind)
+{
+	if (kind < 0 || kind >= _PROFILE_KIND_MAX)
+		return NULL;
+	return &kinds[kind];
+}

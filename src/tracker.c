@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "inspectd.skel.h"
+#include "log.h"
+#include "procfs.h"
+#include "tracker.h"
+
+_Static_assert(sizeof(struct inspectd_event) == 72, "event layout shared with BPF");
+_Static_assert(sizeof(struct inspectd_tracked) == 16, "map value layout shared with BPF");
+
+struct tracker {
+	struct inspectd_bpf *skel;
+	struct ring_buffer *rb;
+	tracker_event_fn fn;
+	void *ctx;
+	char match[INSPECTD_MAX_MATCH][INSPECTD_COMM_LEN];
+	int nmatch;
+};
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	char line[512];
+	size_t n;
+
+	if (level == LIBBPF_DEBUG && log_get_level() < LOG_LEVEL_DEBUG)
+		return 0;
+	vsnprintf(line, sizeof(line), fmt, args);
+	n = strlen(line);
+	if (n && line[n - 1] == '\n')
+		line[n - 1] = '\0';
+	log_emit(level == LIBBPF_WARN ? LOG_LEVEL_WARN : LOG_LEVEL_DEBUG, "libbpf: %s", line);
+	return 0;
+}
+
+static int handle_event(void *ctx, void *data, size_t size)
+{
+	struct tracker *t = ctx;
+
+	if (size < sizeof(struct inspectd_event))
+		return 0;
+	t->fn(t->ctx, data);
+	return 0;
+}
+
+struct tracker *tracker__new(const struct tracker_config *cfg, tracker_event_fn fn, void *ctx)
+{
+	struct tracker *t;
+	int err;
+
+	if (cfg->nmatch < 1 || cfg->nmatch > INSPECTD_MAX_MATCH)
+		return NULL;
+	t = calloc(1, sizeof(*t));
+	if (!t)
+		return NULL;
+	t->fn = fn;
+	t->ctx = ctx;
+	libbpf_set_print(libbpf_print);
+
+	/* open */
+	t->skel = inspectd_bpf__open();
+	if (!t->skel) {
+		log_error("failed to open BPF object: %m");
+		goto fail;
+	}
+
+	/* configure */
+	for (int i = 0; i < cfg->nmatch; i++) {
+		snprintf(t->match[i], INSPECTD_COMM_LEN, "%s", cfg->match[i]);
+		memcpy((char *)t->skel->rodata->match_names[i], t->match[i], INSPECTD_COMM_LEN);
+	}
+	t->nmatch = cfg->nmatch;
+	t->skel->rodata->match_count = (__u32)cfg->nmatch;
+	t->skel->rodata->trigger_sigmask = cfg->trigger_sigmask;
+	t->skel->rodata->agent_tgid = (__u32)getpid();
+
+	/* load */
+	err = inspectd_bpf__load(t->skel);
+	if (err) {
+		log_error("failed to load BPF programs: %s", strerror(-err));
+		goto fail;
+	}
+
+	/* attach */
+	err = inspectd_bpf__attach(t->skel);
+	if (err) {
+		log_error("failed to attach BPF programs: %s", strerror(-err));
+		goto fail;
+	}
+
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), handle_event, t, NULL);
+	if (!t->rb) {
+		log_error("failed to create ring buffer: %m");
+		goto fail;
+	}
+	return t;
+fail:
+	tracker__free(t);
+	return NULL;
+}
+
+int tracker__fd(const struct tracker *t)
+{
+	return ring_buffer__epoll_fd(t->rb);
+}
+
+int tracker__consume(struct tracker *t)
+{
+	return ring_buffer__consume(t->rb);
+}
+
+static bool basename_matches(const struct tracker *t, const char *path)
+{
+	const char *base = strrchr(path, '/');
+	char name[INSPECTD_COMM_LEN];
+
+	base = base ? base + 1 : path;
+	/* Compared as the kernel side does: at most 15 characters. */
+	strncpy(name, base, sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	for (int i = 0; i < t->nmatch; i++)
+		if (strcmp(name, t->match[i]) == 0)
+			return true;
+	return false;
+}
+
+int tracker__scan_proc(struct tracker *t)
+{
+	int fd = bpf_map__fd(t->skel->maps.tracked);
+	struct dirent *de;
+	int found = 0;
+	DIR *dir;
+
+	dir = opendir("/proc");
+	if (!dir)
+		return -errno;
+	while ((de = readdir(dir))) {
+		struct inspectd_tracked value = { 0 };
+		struct inspectd_event e = { .type = INSPECTD_EVENT_EXEC };
+		char exe[4096], *deleted;
+		struct timespec now;
+		__u32 pid;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		pid = (__u32)strtoul(de->d_name, NULL, 10);
+		if (pid == (__u32)getpid() || procfs_read_exe((pid_t)pid, exe, sizeof(exe)) < 0)
+			continue;       /* kernel thread, gone, or not ours to read */
+		deleted = strstr(exe, " (deleted)");
+		if (deleted && deleted[10] == '\0')
+			*deleted = '\0';        /* node was upgraded under a running process */
+		if (!basename_matches(t, exe))
+			continue;
+		/* BPF_NOEXIST: an exec seen by the kernel side meanwhile wins. */
+		if (bpf_map_update_elem(fd, &pid, &value, BPF_NOEXIST) < 0 && errno != EEXIST)
+			continue;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		e.pid = pid;
+		e.ktime_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+		procfs_read_comm((pid_t)pid, e.comm, sizeof(e.comm));
+		t->fn(t->ctx, &e);
+		found++;
+	}
+	closedir(dir);
+	return found;
+}
+
+void tracker__forget(struct tracker *t, uint32_t pid)
+{
+	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.tracked), &pid);
+}
+
+void tracker__free(struct tracker *t)
+{
+	if (!t)
+		return;
+	ring_buffer__free(t->rb);
+	inspectd_bpf__destroy(t->skel);
+	free(t);
+}
