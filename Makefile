@@ -28,7 +28,7 @@ ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARNINGS) $(HARDENING) -MMD -MP \
 	     -Iinclude -I$(OUTPUT) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS   ?=
 ALL_LDFLAGS = $(LDFLAGS) -pie -Wl,-z,relro,-z,now
-LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz
+LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz -lm
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) \
 	      -Iinclude -Ivmlinux/$(VMLINUX_ARCH) -Wall -Werror

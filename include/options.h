@@ -6,9 +6,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-/* "WINCH", "SIGWINCH", "sigwinch", "28"; "RTMIN+3" too. */
+/* "WINCH", "SIGWINCH", "sigwinch", "28", "SIG28"; "RTMIN+3" too. */
 int options_parse_signal(const char *s, int *ret);
-/* "SIGWINCH", or "SIG28" for a signal without a name. Static storage. */
+/* "SIGWINCH", or "SIG36" for a signal without a name, written into buf. */
 const char *options_signal_name(int sig, char *buf, size_t len);
 /* True for signals whose default action neither kills nor stops a process. */
 bool options_signal_default_ignored(int sig);

@@ -551,6 +551,7 @@ static void capture_close_inspector(struct capture *c)
 
 	if (!c->opened_by_us) {
 		/* Someone else's inspector stays open; our session ends, and with it the profiler. */
+		log_info("pid %d: done, inspector left open as found", (int)c->pid);
 		capture_finish(c);
 		return;
 	}

@@ -54,10 +54,8 @@ char *cdp_command_new(int id, const char *method, cJSON *params)
 	}
 	if (!cJSON_AddNumberToObject(msg, "id", id) || !cJSON_AddStringToObject(msg, "method", method))
 		goto out;
-	if (params && !cJSON_AddItemToObject(msg, "params", params)) {
-		cJSON_Delete(params);
-		goto out;
-	}
+	if (params && !cJSON_AddItemToObject(msg, "params", params))
+		goto out;       /* params is still ours: freed below */
 	params = NULL;
 	s = cJSON_PrintUnformatted(msg);
 out:
@@ -81,7 +79,8 @@ int cdp_message_parse(const char *buf, size_t len, struct cdp_message *msg)
 		const cJSON *result = cJSON_GetObjectItemCaseSensitive(msg->root, "result");
 		const cJSON *error = cJSON_GetObjectItemCaseSensitive(msg->root, "error");
 
-		if (id->valuedouble < 1 || id->valuedouble > 0x7fffffff)
+		/* Our ids are positive ints: anything else answers nothing we sent. */
+		if (id->valuedouble < 1 || id->valuedouble > 0x7fffffff || id->valuedouble != (double)id->valueint)
 			goto invalid;
 		msg->type = CDP_RESPONSE;
 		msg->id = id->valueint;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <errno.h>
+#include <inttypes.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
@@ -42,6 +43,7 @@ static cJSON *add_time(cJSON *obj, const char *name, struct timespec ts)
 cJSON *meta_build(const struct meta_process *p, const struct meta_trigger *t, const struct meta_profile *prof)
 {
 	cJSON *root = cJSON_CreateObject(), *argv, *trigger, *profile, *sampling;
+	char ktime[24];
 	bool ok;
 
 	if (!root)
@@ -76,7 +78,9 @@ cJSON *meta_build(const struct meta_process *p, const struct meta_trigger *t, co
 		if (!ok)
 			goto fail;
 	}
-	ok = cJSON_AddNumberToObject(trigger, "ktime_ns", (double)t->ktime_ns) &&
+	/* A double would lose nanoseconds after 104 days of uptime: print the integer. */
+	snprintf(ktime, sizeof(ktime), "%" PRIu64, t->ktime_ns);
+	ok = cJSON_AddRawToObject(trigger, "ktime_ns", ktime) &&
 	     cJSON_AddNumberToObject(trigger, "latency_ms", t->latency_ms);
 	if (!ok)
 		goto fail;

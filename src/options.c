@@ -38,8 +38,12 @@ int options_parse_signal(const char *s, int *ret)
 		*ret = (int)n;
 		return 0;
 	}
-	if (strncasecmp(s, "SIG", 3) == 0)
+	if (strncasecmp(s, "SIG", 3) == 0) {
 		s += 3;
+		/* "SIG36", as options_signal_name() prints a signal without a name. */
+		if (isdigit((unsigned char)s[0]))
+			return options_parse_signal(s, ret);
+	}
 	for (size_t i = 0; i < N_SIGNALS; i++) {
 		if (strcasecmp(s, signal_table[i].name) == 0) {
 			*ret = signal_table[i].sig;
@@ -176,7 +180,7 @@ int options_parse_duration(const char *s, uint64_t *ret_usec)
 		return r;
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
 		if (strcmp(end, units[i].suffix) == 0) {
-			v *= units[i].usec;
+			v = round(v * units[i].usec);
 			if (v >= 9.2e18)
 				return -ERANGE;
 			*ret_usec = (uint64_t)v;

@@ -216,22 +216,44 @@ static int parse_port(const char *s, uint16_t *ret)
 
 int procfs_cmdline_inspect_port(char *const *argv, int argc, uint16_t *ret)
 {
-	static const char *const flags[] = { "--inspect-port", "--debug-port",
-					     "--inspect-brk", "--inspect-wait", "--inspect" };
+	static const char *const inspect_flags[] = { "--inspect-port", "--debug-port",
+						     "--inspect-brk", "--inspect-wait", "--inspect" };
+	/* node options whose value is the next argument: not the script name. */
+	static const char *const value_options[] = {
+		"-r", "--require", "--import", "--loader", "--experimental-loader", "-e", "--eval",
+		"-p", "--print", "--title", "-C", "--conditions", "--input-type", "--env-file",
+		"--disable-warning", "--redirect-warnings", "--icu-data-dir", "--openssl-config",
+	};
 	uint16_t port = 0;
 
-	/* Node options end at the script name: the first argument not starting with '-'. */
-	for (int i = 1; i < argc && argv[i][0] == '-'; i++) {
-		for (size_t f = 0; f < sizeof(flags) / sizeof(flags[0]); f++) {
-			size_t n = strlen(flags[f]);
+	/* Node's options end at "--" or at the script name; the last one given wins. */
+	for (int i = 1; i < argc && argv[i][0] == '-' && strcmp(argv[i], "--") != 0; i++) {
+		bool matched = false;
 
-			if (strncmp(argv[i], flags[f], n) != 0)
+		for (size_t f = 0; f < sizeof(inspect_flags) / sizeof(inspect_flags[0]); f++) {
+			size_t n = strlen(inspect_flags[f]);
+
+			if (strncmp(argv[i], inspect_flags[f], n) != 0)
 				continue;
-			if (argv[i][n] == '=')
+			if (argv[i][n] == '=') {
 				parse_port(argv[i] + n + 1, &port);
-			else if (argv[i][n] == '\0' && i + 1 < argc && f < 2)
-				parse_port(argv[i + 1], &port);
-			break;
+				matched = true;
+			} else if (argv[i][n] == '\0') {
+				/* --inspect-port and --debug-port take their value separately too. */
+				if (f < 2 && i + 1 < argc)
+					parse_port(argv[++i], &port);
+				matched = true;
+			}
+			if (matched)
+				break;
+		}
+		if (matched)
+			continue;
+		for (size_t v = 0; v < sizeof(value_options) / sizeof(value_options[0]); v++) {
+			if (strcmp(argv[i], value_options[v]) == 0) {
+				i++;
+				break;
+			}
 		}
 	}
 	*ret = port;

@@ -115,6 +115,11 @@ static void test_signal_name_roundtrip(void **state)
 {
 	char buf[32];
 
+	/* A signal without a name prints as SIG<n> and parses back. */
+	assert_string_equal(options_signal_name(36, buf, sizeof(buf)), "SIG36");
+	assert_int_equal(parse_signal("SIG36"), 36);
+	assert_int_equal(parse_signal("sig28"), 28);
+
 	/* Every classic Linux signal has a name, and the name parses back. */
 	for (int sig = 1; sig < 32; sig++) {
 		const char *name = options_signal_name(sig, buf, sizeof(buf));
@@ -252,6 +257,8 @@ static void test_parse_duration(void **state)
 		{ "1.5s", 1500000ULL },
 		{ "0.5", 500000ULL },
 		{ "1.5h", 5400000000ULL },
+		{ "1.001s", 1001000ULL },        /* not 1000999: rounded, not truncated */
+		{ "1.003ms", 1003ULL },
 		{ "0", 0 },
 		{ "0s", 0 },
 	};

@@ -220,6 +220,16 @@ static void test_tcp6_line(void **state)
 		"   0: 0000000000000000FFFF00000100000A:2474 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 11 1\n",
 		AF_INET6, &l), 1);
 	assert_listener(&l, AF_INET6, 9332, 11, false, false);
+	/* ::ffff:127.0.0.1 needs the 0000:ffff: prefix exactly: 0:0:0:0:3412:ffff:7f00:1 is not it. */
+	assert_int_equal(procfs_parse_net_tcp_line(
+		"   0: 0000000000000000FFFF12340100007F:2474 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 15 1\n",
+		AF_INET6, &l), 1);
+	assert_listener(&l, AF_INET6, 9332, 15, false, false);
+	/* ...nor is ::1:ffff:7f00:1 (a non-zero word before the ffff). */
+	assert_int_equal(procfs_parse_net_tcp_line(
+		"   0: 0000000001000000FFFF00000100007F:2474 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 16 1\n",
+		AF_INET6, &l), 1);
+	assert_listener(&l, AF_INET6, 9332, 16, false, false);
 	/* 2001:db8::1 */
 	assert_int_equal(procfs_parse_net_tcp_line(
 		"   0: B80D0120000000000000000001000000:0050 00000000000000000000000000000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 12 1\n",
@@ -522,6 +532,12 @@ static void test_cmdline_inspect_port(void **state)
 	assert_int_equal(PORT_OF("node", "--inspect-port=9240", "--inspect=9241", "app.js"), 9241);
 	/* A port-less flag later keeps the port. */
 	assert_int_equal(PORT_OF("node", "--inspect-port=9242", "--inspect", "app.js"), 9242);
+	/* Options whose value is the next argument do not end node's options. */
+	assert_int_equal(PORT_OF("node", "-r", "./tracing.js", "--inspect=9243", "app.js"), 9243);
+	assert_int_equal(PORT_OF("node", "--require", "x", "--import", "y", "--inspect=9244", "app.js"), 9244);
+	assert_int_equal(PORT_OF("node", "--inspect-port", "9230", "--inspect=9245", "app.js"), 9245);
+	/* "--" ends them. */
+	assert_int_equal(PORT_OF("node", "--", "--inspect=9246"), -ENOENT);
 }
 
 static void test_cmdline_inspect_port_none(void **state)

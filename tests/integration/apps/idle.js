@@ -1,0 +1,3 @@
+'use strict';
+setInterval(() => {}, 1000);
+console.log('ready');

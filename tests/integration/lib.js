@@ -1,0 +1,191 @@
+// Shared by the integration tests: the real agent, real node processes.
+'use strict';
+const { spawn, spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+
+const AGENT = process.env.INSPECTD || path.resolve(__dirname, '../../.output/inspectd');
+const HELPERS = process.env.HELPERS || path.resolve(__dirname, '../../.output/tests');
+const APPS = path.join(__dirname, 'apps');
+const NODE = process.execPath;
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(what, fn, timeoutMs = 10000, stepMs = 20) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(stepMs);
+  }
+}
+
+function tmpdir(prefix = 'inspectd-test-') {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+class Agent {
+  constructor(args = [], opts = {}) {
+    this.outputDir = opts.outputDir || path.join(tmpdir(), 'out');
+    this.args = ['--output-dir', this.outputDir, ...args];
+    this.log = '';
+    this.exited = null;
+  }
+
+  async start() {
+    this.proc = spawn(AGENT, this.args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc.stdout.on('data', (d) => { this.log += d; });
+    this.proc.stderr.on('data', (d) => { this.log += d; });
+    this.proc.on('exit', (code, signal) => { this.exited = { code, signal }; });
+    await waitFor('the agent to be ready', () => {
+      if (this.exited) throw new Error(`agent exited early: ${JSON.stringify(this.exited)}\n${this.log}`);
+      return /ready:/.test(this.log);
+    });
+    return this;
+  }
+
+  async waitLog(re, timeoutMs = 10000) {
+    await waitFor(`agent log ${re}`, () => re.test(this.log), timeoutMs).catch((e) => {
+      e.message += `\n--- agent log ---\n${this.log}`;
+      throw e;
+    });
+    return this.log.match(re);
+  }
+
+  count(re) {
+    return (this.log.match(new RegExp(re.source, 'g')) || []).length;
+  }
+
+  files(re = /./) {
+    if (!fs.existsSync(this.outputDir)) return [];
+    return fs.readdirSync(this.outputDir).filter((f) => re.test(f)).sort();
+  }
+
+  async stop() {
+    if (!this.proc || this.exited) return this.exited;
+    this.proc.kill('SIGTERM');
+    await waitFor('the agent to exit', () => this.exited, 20000);
+    return this.exited;
+  }
+}
+
+class Target {
+  constructor(app, opts = {}) {
+    this.cmd = opts.cmd || NODE;
+    this.args = opts.args || [...(opts.nodeArgs || []), path.join(APPS, app)];
+    this.wrap = opts.wrap || null;  // e.g. ['unshare', '--net', '--']
+    this.out = '';
+    this.exited = null;
+  }
+
+  async start() {
+    const argv = this.wrap ? [...this.wrap, this.cmd, ...this.args] : [this.cmd, ...this.args];
+    this.proc = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc.stdout.on('data', (d) => { this.out += d; });
+    this.proc.stderr.on('data', (d) => { this.out += d; });
+    this.proc.on('exit', (code, signal) => { this.exited = { code, signal }; });
+    await waitFor('the target to be ready', () => {
+      if (this.exited) throw new Error(`target exited early: ${JSON.stringify(this.exited)}\n${this.out}`);
+      return /ready/.test(this.out);
+    });
+    this.pid = this.proc.pid;
+    if (this.wrap) {
+      // A wrapper may exec the target (unshare --net) or fork it (unshare --fork).
+      const self = () => { try { return fs.readlinkSync(`/proc/${this.proc.pid}/exe`) === fs.realpathSync(this.cmd); } catch { return false; } };
+      this.pid = await waitFor('the wrapped pid', () => (self() ? this.proc.pid : findChild(this.proc.pid, this.cmd)));
+    }
+    return this;
+  }
+
+  alive() {
+    try { process.kill(this.pid, 0); } catch { return false; }
+    // A zombie is not alive.
+    const stat = fs.readFileSync(`/proc/${this.pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  }
+
+  signal(sig) { process.kill(this.pid, sig); }
+
+  async stop() {
+    if (!this.proc || this.exited) return;
+    this.proc.kill('SIGKILL');
+    if (this.pid !== this.proc.pid) { try { process.kill(this.pid, 'SIGKILL'); } catch {} }
+    await waitFor('the target to exit', () => this.exited, 5000);
+  }
+}
+
+function findChild(ppid, cmd) {
+  const base = path.basename(cmd);
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) !== ppid) continue;
+      if (path.basename(fs.readlinkSync(`/proc/${d}/exe`)) === base) return Number(d);
+      const deeper = findChild(Number(d), cmd);
+      if (deeper) return deeper;
+    } catch { /* gone */ }
+  }
+  return null;
+}
+
+// TCP sockets in LISTEN state that the process owns, from its own namespace's tables.
+function listeningPorts(pid) {
+  const inodes = new Set();
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]);
+    } catch { /* closed meanwhile */ }
+  }
+  const ports = [];
+  for (const table of ['tcp', 'tcp6']) {
+    let text;
+    try { text = fs.readFileSync(`/proc/${pid}/net/${table}`, 'utf8'); } catch { continue; }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length < 10 || f[3] !== '0A') continue;
+      if (inodes.has(f[9])) ports.push(parseInt(f[1].split(':')[1], 16));
+    }
+  }
+  return ports;
+}
+
+function readJSON(file) {
+  return JSON.parse(fs.readFileSync(file, 'utf8'));
+}
+
+// Self size per function name over a sampling heap profile's tree.
+function heapSelfByFunction(profile) {
+  const self = new Map();
+  (function walk(n) {
+    const name = n.callFrame.functionName || '(anonymous)';
+    self.set(name, (self.get(name) || 0) + n.selfSize);
+    for (const c of n.children || []) walk(c);
+  })(profile.head);
+  return [...self].sort((a, b) => b[1] - a[1]);
+}
+
+// Hits per function name over a CPU profile's nodes, V8's pseudo-frames left out.
+function cpuHitsByFunction(profile) {
+  const hits = new Map();
+  for (const n of profile.nodes) {
+    const name = n.callFrame.functionName || '(anonymous)';
+    if (/^\((idle|program|garbage collector|root)\)$/.test(name)) continue;
+    hits.set(name, (hits.get(name) || 0) + (n.hitCount || 0));
+  }
+  return [...hits].sort((a, b) => b[1] - a[1]);
+}
+
+function helper(name, args) {
+  const r = spawnSync(path.join(HELPERS, name), args.map(String), { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${name} failed: ${r.stderr}`);
+}
+
+module.exports = {
+  AGENT, APPS, NODE, Agent, Target, sleep, waitFor, tmpdir, listeningPorts, readJSON,
+  heapSelfByFunction, cpuHitsByFunction, helper,
+};

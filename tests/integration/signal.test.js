@@ -1,0 +1,251 @@
+// The signal trigger end to end: real agent, real BPF, real node processes.
+'use strict';
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const {
+  Agent, Target, sleep, waitFor, listeningPorts, readJSON, heapSelfByFunction, cpuHitsByFunction,
+  helper, tmpdir,
+} = require('./lib');
+
+const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+
+async function withAgent(args, fn) {
+  const agent = await new Agent(args).start();
+  const targets = [];
+  try {
+    await fn(agent, targets);
+  } finally {
+    for (const t of targets) await t.stop();
+    await agent.stop();
+  }
+}
+
+async function capture(agent, target, sig, holdMs, kind) {
+  const before = agent.count(/exported to/);
+  target.signal(sig);
+  await agent.waitLog(new RegExp(`pid ${target.pid}: ${kind} profiling started`));
+  await sleep(holdMs);
+  target.signal(sig);
+  await waitFor('the export', () => agent.count(/exported to/) > before, 15000);
+  await agent.waitLog(new RegExp(`pid ${target.pid}: (inspector closed|inspector left open as found)`));
+}
+
+test('WINCH twice yields a heap profile whose top self size is the leaking function', async () => {
+  await withAgent([], async (agent, targets) => {
+    const t = new Target('leak.js');
+    targets.push(t);
+    await t.start();
+    await agent.waitLog(new RegExp(`pid ${t.pid}: discovered node`));
+    assert.deepEqual(listeningPorts(t.pid), [], 'no inspector before');
+
+    await capture(agent, t, 'SIGWINCH', 1500, 'heap');
+
+    const files = agent.files(new RegExp(`^heap-profile-${t.pid}-\\d{8}T\\d{6}Z\\.`));
+    assert.equal(files.length, 2, `files: ${files}`);
+    const base = files[0].replace(/\.heapprofile$|\.meta\.json$/, '');
+    const profile = readJSON(path.join(agent.outputDir, `${base}.heapprofile`));
+    const top = heapSelfByFunction(profile);
+    assert.equal(top[0][0], 'leakyFunction', `top self sizes: ${JSON.stringify(top.slice(0, 5))}`);
+    assert.ok(Array.isArray(profile.samples) && profile.samples.length > 0);
+
+    const meta = readJSON(path.join(agent.outputDir, `${base}.meta.json`));
+    assert.equal(meta.pid, t.pid);
+    assert.equal(meta.comm, 'node');
+    assert.equal(meta.exe, process.execPath);
+    assert.deepEqual(meta.cmdline, [t.cmd, ...t.args]);
+    assert.equal(meta.node_version, process.version);
+    assert.equal(meta.hostname, os.hostname());
+    assert.equal(meta.trigger.kind, 'signal');
+    assert.equal(meta.trigger.signal, 'SIGWINCH');
+    assert.equal(meta.trigger.sender_pid, process.pid);
+    assert.equal(meta.trigger.sender_comm, 'node');
+    assert.ok(meta.trigger.ktime_ns > 0);
+    assert.ok(meta.trigger.latency_ms > 0 && meta.trigger.latency_ms < 1000, `latency ${meta.trigger.latency_ms}`);
+    assert.equal(meta.profile.type, 'heap-profile');
+    assert.match(meta.profile.started_at, RFC3339);
+    assert.match(meta.profile.ended_at, RFC3339);
+    assert.ok(Date.parse(meta.profile.ended_at) - Date.parse(meta.profile.started_at) >= 1000);
+    assert.equal(meta.profile.sampling.sampling_interval_bytes, 131072);
+    assert.equal(meta.profile.file, `${base}.heapprofile`);
+
+    // The folder and files are private; nothing temporary is left.
+    assert.equal(fs.statSync(agent.outputDir).mode & 0o777, 0o700);
+    for (const f of files) assert.equal(fs.statSync(path.join(agent.outputDir, f)).mode & 0o777, 0o600);
+    assert.deepEqual(agent.files(/\.tmp$/), []);
+
+    // The target runs on, and its inspector is closed again.
+    assert.ok(t.alive());
+    await waitFor('the inspector port to close', () => listeningPorts(t.pid).length === 0, 3000);
+  });
+});
+
+test('URG twice yields a CPU profile whose most-hit function is the CPU burner', async () => {
+  await withAgent([], async (agent, targets) => {
+    const t = new Target('burn.js');
+    targets.push(t);
+    await t.start();
+    await agent.waitLog(new RegExp(`pid ${t.pid}: discovered node`));
+
+    await capture(agent, t, 'SIGURG', 1500, 'cpu');
+
+    const files = agent.files(new RegExp(`^cpu-profile-${t.pid}-.*\\.cpuprofile$`));
+    assert.equal(files.length, 1);
+    const profile = readJSON(path.join(agent.outputDir, files[0]));
+    assert.ok(profile.nodes.length > 0 && profile.samples.length > 0 && profile.endTime > profile.startTime);
+    const hits = cpuHitsByFunction(profile);
+    assert.equal(hits[0][0], 'burnCpu', `top hits: ${JSON.stringify(hits.slice(0, 5))}`);
+    const meta = readJSON(path.join(agent.outputDir, files[0].replace(/\.cpuprofile$/, '.meta.json')));
+    assert.equal(meta.profile.type, 'cpu-profile');
+    assert.equal(meta.trigger.signal, 'SIGURG');
+    assert.equal(meta.profile.sampling.sampling_interval_us, 1000);
+    assert.ok(t.alive());
+    await waitFor('the inspector port to close', () => listeningPorts(t.pid).length === 0, 3000);
+  });
+});
+
+test('kernel-generated WINCH and URG (si_code POLL_IN) do not trigger; a user signal then does', async () => {
+  await withAgent([], async (agent, targets) => {
+    const t = new Target('idle.js');
+    targets.push(t);
+    await t.start();
+    await agent.waitLog(new RegExp(`pid ${t.pid}: discovered node`));
+    helper('sigio_send', [t.pid, os.constants.signals.SIGWINCH]);
+    helper('sigio_send', [t.pid, os.constants.signals.SIGURG]);
+    await sleep(500);
+    assert.equal(agent.count(/trigger/), 0, agent.log);
+    assert.deepEqual(listeningPorts(t.pid), []);
+    // The same process, the same signal, from a user: the agent was listening.
+    t.signal('SIGWINCH');
+    await agent.waitLog(new RegExp(`pid ${t.pid}: trigger SIGWINCH from pid ${process.pid}`));
+    await agent.waitLog(new RegExp(`pid ${t.pid}: heap profiling started`));
+    t.signal('SIGWINCH');
+    await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`));
+  });
+});
+
+test('a program named node that does not catch SIGUSR1 is never sent it', async () => {
+  const dir = tmpdir();
+  const fake = path.join(dir, 'node');
+  fs.copyFileSync('/bin/sleep', fake);
+  fs.chmodSync(fake, 0o755);
+  await withAgent(['--attach-timeout', '500'], async (agent, targets) => {
+    const t = new Target(null, { cmd: fake, args: ['30'] });
+    t.start = async function () {   // sleep prints nothing: ready once it is running
+      this.proc = require('node:child_process').spawn(fake, ['30'], { stdio: 'ignore' });
+      this.proc.on('exit', (code, signal) => { this.exited = { code, signal }; });
+      this.pid = this.proc.pid;
+      return this;
+    };
+    targets.push(t);
+    await t.start();
+    await agent.waitLog(new RegExp(`pid ${t.pid}: discovered node`));
+    t.signal('SIGWINCH');
+    await agent.waitLog(new RegExp(`pid ${t.pid}: heap capture failed: process does not catch SIGUSR1`));
+    await sleep(300);
+    // SIGUSR1's default action would have killed sleep.
+    assert.equal(t.exited, null);
+    assert.ok(t.alive());
+    assert.deepEqual(agent.files(), []);
+  });
+});
+
+test('a target that exits mid-capture: one log line, no file, the agent serves the next process', async () => {
+  await withAgent([], async (agent, targets) => {
+    const a = new Target('leak.js');
+    const b = new Target('leak.js');
+    targets.push(a, b);
+    await a.start();
+    await b.start();
+    a.signal('SIGWINCH');
+    await agent.waitLog(new RegExp(`pid ${a.pid}: heap profiling started`));
+    await a.stop();
+    await agent.waitLog(new RegExp(`pid ${a.pid}: heap capture abandoned: target exited`));
+    assert.deepEqual(agent.files(), []);
+
+    await capture(agent, b, 'SIGWINCH', 300, 'heap');
+    assert.equal(agent.files(new RegExp(`^heap-profile-${b.pid}-.*\\.heapprofile$`)).length, 1);
+    assert.ok(b.alive());
+  });
+});
+
+test('a second trigger of the other kind during a capture is refused with a log line', async () => {
+  await withAgent([], async (agent, targets) => {
+    const t = new Target('idle.js');
+    targets.push(t);
+    await t.start();
+    t.signal('SIGWINCH');
+    await agent.waitLog(new RegExp(`pid ${t.pid}: heap profiling started`));
+    t.signal('SIGURG');
+    await agent.waitLog(new RegExp(`pid ${t.pid}: a heap capture is in progress; cpu trigger ignored`));
+    t.signal('SIGWINCH');
+    await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`));
+    assert.equal(agent.files(/cpuprofile/).length, 0);
+    assert.equal(agent.files(/heapprofile/).length, 1);
+  });
+});
+
+test('--max-duration stops and exports a capture nobody stopped', async () => {
+  await withAgent(['--max-duration', '1'], async (agent, targets) => {
+    const t = new Target('idle.js');
+    targets.push(t);
+    await t.start();
+    t.signal('SIGURG');
+    await agent.waitLog(new RegExp(`pid ${t.pid}: cpu capture reached --max-duration`), 5000);
+    await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`));
+    const meta = agent.files(/meta\.json$/);
+    assert.equal(meta.length, 1);
+    assert.equal(readJSON(path.join(agent.outputDir, meta[0])).profile.stop_reason, 'max-duration');
+  });
+});
+
+test('an inspector that was already open is used and left open', async () => {
+  await withAgent([], async (agent, targets) => {
+    const t = new Target('idle.js', { nodeArgs: ['--inspect=127.0.0.1:9333'] });
+    targets.push(t);
+    await t.start();
+    await waitFor('the inspector', () => listeningPorts(t.pid).includes(9333));
+    await capture(agent, t, 'SIGWINCH', 200, 'heap');
+    assert.match(agent.log, new RegExp(`pid ${t.pid}: inspector already open on port 9333`));
+    await sleep(200);
+    assert.deepEqual(listeningPorts(t.pid), [9333]);
+    assert.equal(agent.files(/heapprofile$/).length, 1);
+  });
+});
+
+test('a node process in its own network namespace is profiled through its own loopback', async () => {
+  await withAgent([], async (agent, targets) => {
+    const t = new Target('leak.js', { wrap: ['unshare', '--net', '--'] });
+    targets.push(t);
+    await t.start();
+    assert.notEqual(fs.readlinkSync(`/proc/${t.pid}/ns/net`), fs.readlinkSync('/proc/self/ns/net'));
+    await capture(agent, t, 'SIGWINCH', 300, 'heap');
+    assert.equal(agent.files(new RegExp(`^heap-profile-${t.pid}-.*\\.heapprofile$`)).length, 1);
+    assert.ok(t.alive());
+    assert.deepEqual(listeningPorts(t.pid), []);
+  });
+});
+
+test('node processes running before the agent, and --match names, are tracked', async () => {
+  const early = await new Target('idle.js').start();
+  const dir = tmpdir();
+  const renamed = path.join(dir, 'mynode');
+  fs.copyFileSync(process.execPath, renamed);
+  fs.chmodSync(renamed, 0o755);
+  try {
+    await withAgent(['--match', 'mynode'], async (agent, targets) => {
+      await agent.waitLog(new RegExp(`pid ${early.pid}: discovered node`));
+      const other = new Target('idle.js', { cmd: renamed });
+      targets.push(other);
+      await other.start();
+      await agent.waitLog(new RegExp(`pid ${other.pid}: discovered mynode`));
+      await capture(agent, early, 'SIGURG', 200, 'cpu');
+      await capture(agent, other, 'SIGURG', 200, 'cpu');
+      assert.equal(agent.files(/cpuprofile$/).length, 2);
+    });
+  } finally {
+    await early.stop();
+  }
+});

@@ -1,0 +1,378 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* File names and the .meta.json document written beside every profile. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "meta.h"
+
+/* `date -u -d @1795424101 +%Y%m%dT%H%M%SZ` -> 20261123T085501Z */
+#define WHEN 1795424101
+
+/* ---- file names ---- */
+
+static void test_file_base(void **state)
+{
+	char buf[64];
+
+	assert_int_equal(meta_file_base("heap", 1234, WHEN, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "heap-1234-20261123T085501Z");
+	assert_int_equal(meta_file_base("inspectd", 1, 0, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "inspectd-1-19700101T000000Z");
+	assert_int_equal(meta_file_base("cpu", 4194304, 951782400, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "cpu-4194304-20000229T000000Z");
+	assert_int_equal(meta_file_base("x", 2147483647, 4102444799, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "x-2147483647-20991231T235959Z");
+	assert_int_equal(meta_file_base("", 7, WHEN, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "-7-20261123T085501Z");
+}
+
+static void test_file_base_truncation(void **state)
+{
+	const char *want = "heap-1234-20261123T085501Z";
+	size_t n = strlen(want);
+	char buf[64];
+
+	/* Exactly enough room. */
+	memset(buf, 'Z', sizeof(buf));
+	assert_int_equal(meta_file_base("heap", 1234, WHEN, buf, n + 1), 0);
+	assert_string_equal(buf, want);
+	assert_int_equal(buf[n + 1], 'Z');
+
+	/* One byte short: an error, and never a name cut short used silently. */
+	memset(buf, 'Z', sizeof(buf));
+	assert_int_equal(meta_file_base("heap", 1234, WHEN, buf, n), -ENOBUFS);
+	assert_int_equal(buf[n], 'Z');
+	assert_int_equal(meta_file_base("heap", 1234, WHEN, buf, 1), -ENOBUFS);
+	memset(buf, 'Z', sizeof(buf));
+	assert_int_equal(meta_file_base("heap", 1234, WHEN, buf, 0), -ENOBUFS);
+	assert_int_equal(buf[0], 'Z');
+	assert_int_equal(meta_file_base("heap", 1234, WHEN, NULL, 0), -ENOBUFS);
+}
+
+/* ---- RFC 3339 ---- */
+
+static void test_rfc3339(void **state)
+{
+	char buf[64];
+
+	assert_int_equal(meta_format_rfc3339((struct timespec){ WHEN, 123456789 }, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "2026-11-23T08:55:01.123Z");
+	/* Milliseconds are truncated, not rounded: never a time in the next second. */
+	assert_int_equal(meta_format_rfc3339((struct timespec){ WHEN, 999999999 }, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "2026-11-23T08:55:01.999Z");
+	assert_int_equal(meta_format_rfc3339((struct timespec){ WHEN, 0 }, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "2026-11-23T08:55:01.000Z");
+	assert_int_equal(meta_format_rfc3339((struct timespec){ WHEN, 1000000 }, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "2026-11-23T08:55:01.001Z");
+	assert_int_equal(meta_format_rfc3339((struct timespec){ WHEN, 999999 }, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "2026-11-23T08:55:01.000Z");
+	assert_int_equal(meta_format_rfc3339((struct timespec){ WHEN, 50000000 }, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "2026-11-23T08:55:01.050Z");
+	assert_int_equal(meta_format_rfc3339((struct timespec){ 0, 0 }, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "1970-01-01T00:00:00.000Z");
+	assert_int_equal(meta_format_rfc3339((struct timespec){ 951782400, 500000000 }, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "2000-02-29T00:00:00.500Z");
+}
+
+static void test_rfc3339_truncation(void **state)
+{
+	const char *want = "2026-11-23T08:55:01.123Z";
+	size_t n = strlen(want);
+	char buf[64];
+
+	assert_int_equal(n, 24);
+	assert_int_equal(meta_format_rfc3339((struct timespec){ WHEN, 123456789 }, buf, n + 1), 0);
+	assert_string_equal(buf, want);
+	memset(buf, 'Z', sizeof(buf));
+	assert_int_equal(meta_format_rfc3339((struct timespec){ WHEN, 123456789 }, buf, n), -ENOBUFS);
+	assert_int_equal(buf[n], 'Z');
+	assert_int_equal(meta_format_rfc3339((struct timespec){ WHEN, 123456789 }, buf, 0), -ENOBUFS);
+}
+
+/* ---- .meta.json ---- */
+
+static const cJSON *field(const cJSON *obj, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	if (!v)
+		fail_msg("no \"%s\" in the document", name);
+	return v;
+}
+
+static void assert_string_field(const cJSON *obj, const char *name, const char *want)
+{
+	const cJSON *v = field(obj, name);
+
+	if (!cJSON_IsString(v))
+		fail_msg("\"%s\" is not a string", name);
+	assert_string_equal(v->valuestring, want);
+}
+
+static void assert_number_field(const cJSON *obj, const char *name, double want)
+{
+	const cJSON *v = field(obj, name);
+
+	if (!cJSON_IsNumber(v))
+		fail_msg("\"%s\" is not a number", name);
+	if (v->valuedouble != want)
+		fail_msg("\"%s\" is %.17g, want %.17g", name, v->valuedouble, want);
+}
+
+/* What a reader of the file sees: the document printed and parsed back. */
+static cJSON *build_parsed(const struct meta_process *p, const struct meta_trigger *t,
+			   const struct meta_profile *prof)
+{
+	cJSON *root = meta_build(p, t, prof), *back;
+	char *text;
+
+	if (!root)
+		return NULL;
+	text = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	if (!text)
+		return NULL;
+	back = cJSON_Parse(text);
+	free(text);
+	return back;
+}
+
+static char *argv_node[] = { "node", "--max-old-space-size=4096", "server.js", "--port", "8080" };
+
+static const struct meta_process process = {
+	.pid = 4242,
+	.comm = "node",
+	.argv = argv_node,
+	.argc = 5,
+	.exe = "/usr/bin/node",
+	.node_version = "v20.20.2",
+	.hostname = "web-1",
+};
+
+static const struct meta_trigger trigger = {
+	.kind = "signal",
+	.signal = "SIGWINCH",
+	.sender_pid = 31337,
+	.sender_ns_pid = 12,
+	.sender_comm = "kill",
+	.ktime_ns = 123456789012345ULL,
+	.latency_ms = 12.5,
+};
+
+static const struct meta_profile profile = {
+	.type = "heap-profile",
+	.started_at = { WHEN, 123456789 },
+	.ended_at = { WHEN + 30, 987000000 },
+	.interval_name = "sampling_interval_bytes",
+	.interval = 32768,
+	.stop_reason = "max-duration",
+};
+
+static void test_build(void **state)
+{
+	cJSON *root = build_parsed(&process, &trigger, &profile);
+	const cJSON *cmdline, *t, *p, *sampling;
+
+	assert_non_null(root);
+	assert_true(cJSON_IsObject(root));
+
+	assert_number_field(root, "pid", 4242);
+	assert_string_field(root, "comm", "node");
+	assert_string_field(root, "exe", "/usr/bin/node");
+	assert_string_field(root, "node_version", "v20.20.2");
+	assert_string_field(root, "hostname", "web-1");
+
+	cmdline = field(root, "cmdline");
+	assert_true(cJSON_IsArray(cmdline));
+	assert_int_equal(cJSON_GetArraySize(cmdline), 5);
+	for (int i = 0; i < 5; i++) {
+		const cJSON *arg = cJSON_GetArrayItem(cmdline, i);
+
+		assert_true(cJSON_IsString(arg));
+		assert_string_equal(arg->valuestring, argv_node[i]);
+	}
+
+	t = field(root, "trigger");
+	assert_true(cJSON_IsObject(t));
+	assert_string_field(t, "kind", "signal");
+	assert_string_field(t, "signal", "SIGWINCH");
+	assert_number_field(t, "sender_pid", 31337);
+	assert_number_field(t, "sender_ns_pid", 12);
+	assert_string_field(t, "sender_comm", "kill");
+	assert_number_field(t, "ktime_ns", 123456789012345.0);
+	assert_number_field(t, "latency_ms", 12.5);
+
+	p = field(root, "profile");
+	assert_true(cJSON_IsObject(p));
+	assert_string_field(p, "type", "heap-profile");
+	assert_string_field(p, "started_at", "2026-11-23T08:55:01.123Z");
+	assert_string_field(p, "ended_at", "2026-11-23T08:55:31.987Z");
+	assert_string_field(p, "stop_reason", "max-duration");
+	sampling = field(p, "sampling");
+	assert_true(cJSON_IsObject(sampling));
+	assert_int_equal(cJSON_GetArraySize(sampling), 1);
+	assert_number_field(sampling, "sampling_interval_bytes", 32768);
+
+	cJSON_Delete(root);
+}
+
+static void test_build_cpu_profile(void **state)
+{
+	struct meta_profile prof = profile;
+	cJSON *root;
+	const cJSON *sampling;
+
+	prof.type = "cpu-profile";
+	prof.interval_name = "sampling_interval_us";
+	prof.interval = 1000;
+	prof.stop_reason = "signal";
+	root = build_parsed(&process, &trigger, &prof);
+	assert_non_null(root);
+	assert_string_field(field(root, "profile"), "type", "cpu-profile");
+	assert_string_field(field(root, "profile"), "stop_reason", "signal");
+	sampling = field(field(root, "profile"), "sampling");
+	assert_number_field(sampling, "sampling_interval_us", 1000);
+	assert_null(cJSON_GetObjectItemCaseSensitive(sampling, "sampling_interval_bytes"));
+	cJSON_Delete(root);
+}
+
+static void test_build_nulls(void **state)
+{
+	struct meta_process proc = {
+		.pid = 1,
+		.argv = NULL,
+		.argc = 0,
+	};
+	struct meta_trigger trig = {
+		.kind = "signal",
+		.signal = "SIGURG",
+		.sender_pid = 2,
+	};
+	struct meta_profile prof = profile;
+	const cJSON *v;
+	cJSON *root;
+
+	prof.stop_reason = NULL;
+	root = build_parsed(&proc, &trig, &prof);
+	assert_non_null(root);
+	/* Unknown node version: null, not "" or a missing key. */
+	v = field(root, "node_version");
+	assert_true(cJSON_IsNull(v));
+	/* Unknown strings are empty. */
+	assert_string_field(root, "comm", "");
+	assert_string_field(root, "exe", "");
+	assert_string_field(root, "hostname", "");
+	assert_string_field(field(root, "trigger"), "sender_comm", "");
+	assert_string_field(field(root, "profile"), "stop_reason", "");
+	v = field(root, "cmdline");
+	assert_true(cJSON_IsArray(v));
+	assert_int_equal(cJSON_GetArraySize(v), 0);
+	assert_number_field(field(root, "trigger"), "ktime_ns", 0);
+	assert_number_field(field(root, "trigger"), "latency_ms", 0);
+	cJSON_Delete(root);
+}
+
+static void test_build_ktime_exact(void **state)
+{
+	/* Past 2^53 ns (104 days of uptime) a double loses nanoseconds; the text must not. */
+	struct meta_trigger trig = { .kind = "signal", .ktime_ns = 9007199254740993ULL };
+	cJSON *root = meta_build(&process, &trig, &profile);
+	char *text;
+
+	assert_non_null(root);
+	text = cJSON_PrintUnformatted(root);
+	assert_non_null(text);
+	assert_non_null(strstr(text, "\"ktime_ns\":9007199254740993,"));
+	free(text);
+	cJSON_Delete(root);
+}
+
+static void test_build_trigger_without_signal(void **state)
+{
+	struct meta_trigger trig = {
+		.kind = "manual",
+		.ktime_ns = 5,
+		.latency_ms = 0.25,
+		.sender_pid = 99,
+	};
+	const cJSON *t;
+	cJSON *root = build_parsed(&process, &trig, &profile);
+
+	assert_non_null(root);
+	t = field(root, "trigger");
+	assert_string_field(t, "kind", "manual");
+	assert_null(cJSON_GetObjectItemCaseSensitive(t, "signal"));
+	assert_null(cJSON_GetObjectItemCaseSensitive(t, "sender_pid"));
+	assert_null(cJSON_GetObjectItemCaseSensitive(t, "sender_ns_pid"));
+	assert_null(cJSON_GetObjectItemCaseSensitive(t, "sender_comm"));
+	assert_number_field(t, "ktime_ns", 5);
+	assert_number_field(t, "latency_ms", 0.25);
+	cJSON_Delete(root);
+}
+
+static void test_build_roundtrip(void **state)
+{
+	/* What a target controls (argv, comm) is escaped, and the document reads back the same. */
+	char *argv_odd[] = { "node", "-e", "console.log(\"hi\")\n\t\\", "\x1b[31mred", "caf\xc3\xa9", "" };
+	struct meta_process proc = process;
+	cJSON *root, *back;
+	const cJSON *cmdline;
+	char *text;
+
+	proc.argv = argv_odd;
+	proc.argc = 6;
+	proc.comm = "we\"ird\n";
+	root = meta_build(&proc, &trigger, &profile);
+	assert_non_null(root);
+	text = cJSON_PrintUnformatted(root);
+	assert_non_null(text);
+	assert_null(strchr(text, '\n'));
+	assert_null(strchr(text, '\x1b'));
+
+	back = cJSON_Parse(text);
+	assert_non_null(back);
+	{
+		/* Printing the parsed document again gives the same text. */
+		char *again = cJSON_PrintUnformatted(back);
+
+		assert_non_null(again);
+		assert_string_equal(again, text);
+		free(again);
+	}
+	cmdline = field(back, "cmdline");
+	assert_int_equal(cJSON_GetArraySize(cmdline), 6);
+	for (int i = 0; i < 6; i++)
+		assert_string_equal(cJSON_GetArrayItem(cmdline, i)->valuestring, argv_odd[i]);
+	assert_string_field(back, "comm", "we\"ird\n");
+
+	cJSON_Delete(back);
+	cJSON_free(text);
+	cJSON_Delete(root);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_file_base),
+		cmocka_unit_test(test_file_base_truncation),
+		cmocka_unit_test(test_rfc3339),
+		cmocka_unit_test(test_rfc3339_truncation),
+		cmocka_unit_test(test_build),
+		cmocka_unit_test(test_build_cpu_profile),
+		cmocka_unit_test(test_build_nulls),
+		cmocka_unit_test(test_build_trigger_without_signal),
+		cmocka_unit_test(test_build_ktime_exact),
+		cmocka_unit_test(test_build_roundtrip),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
