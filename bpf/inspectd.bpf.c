@@ -76,14 +76,15 @@ static __always_inline void emit(__u32 type, __u32 pid, __u32 ppid, const char *
 	bpf_ringbuf_submit(e, 0);
 }
 
-static __always_inline void track(struct task_struct *task, __u32 pid, __u32 ppid, const char *comm)
+static __always_inline void track(__u32 type, struct task_struct *task, __u32 pid, __u32 ppid,
+				   const char *comm)
 {
 	struct inspectd_tracked t = {
 		.start_ns = BPF_CORE_READ(task, start_time),
 	};
 
 	bpf_map_update_elem(&tracked, &pid, &t, BPF_ANY);
-	emit(INSPECTD_EVENT_EXEC, pid, ppid, comm);
+	emit(type, pid, ppid, comm);
 }
 
 SEC("tp_btf/sched_process_exec")
@@ -98,7 +99,7 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	bpf_probe_read_kernel_str(name, sizeof(name), dname);
 
 	if (name_matches(name)) {
-		track(task, pid, BPF_CORE_READ(task, real_parent, tgid), name);
+		track(INSPECTD_EVENT_EXEC, task, pid, BPF_CORE_READ(task, real_parent, tgid), name);
 	} else if (bpf_map_lookup_elem(&tracked, &pid)) {
 		/* A node process exec'd into something else: no longer a target. */
 		bpf_map_delete_elem(&tracked, &pid);
@@ -119,7 +120,7 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 	if (!bpf_map_lookup_elem(&tracked, &ppid))
 		return 0;
 	BPF_CORE_READ_STR_INTO(&comm, child, comm);
-	track(child, pid, ppid, comm);
+	track(INSPECTD_EVENT_FORK, child, pid, ppid, comm);
 	return 0;
 }
 

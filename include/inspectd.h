@@ -13,9 +13,10 @@
 #define INSPECTD_MAX_TRACKED    65536   /* node processes on one host */
 
 enum inspectd_event_type {
-	INSPECTD_EVENT_EXEC   = 1,      /* a tracked executable started (exec or fork) */
+	INSPECTD_EVENT_EXEC   = 1,      /* a tracked executable started */
 	INSPECTD_EVENT_EXIT   = 2,      /* the last thread of a tracked process exited */
 	INSPECTD_EVENT_SIGNAL = 3,      /* a user sent a trigger signal to a tracked process */
+	INSPECTD_EVENT_FORK   = 4,      /* a tracked process forked: the child runs node too */
 };
 
 /* Value of the tracked map, keyed by tgid (host pid namespace). */
@@ -29,7 +30,7 @@ struct inspectd_event {
 	__u32 type;                     /* enum inspectd_event_type */
 	__u32 pid;                      /* the tracked process (tgid, host namespace) */
 	__u64 ktime_ns;                 /* bpf_ktime_get_ns(): CLOCK_MONOTONIC */
-	__u32 ppid;                     /* EXEC: parent tgid */
+	__u32 ppid;                     /* EXEC, FORK: parent tgid */
 	__u32 sig;                      /* SIGNAL: signal number */
 	__s32 si_code;                  /* SIGNAL: SI_USER, SI_QUEUE or SI_TKILL */
 	__u32 sender_pid;               /* SIGNAL: sender tgid, host namespace */

@@ -7,6 +7,7 @@
 #ifndef INSPECTOR_SESSION_H
 #define INSPECTOR_SESSION_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <libwebsockets.h>
@@ -38,6 +39,8 @@ struct inspector_session *inspector_session__new(struct lws_context *ctx, pid_t 
 						 const struct inspector_session_ops *ops, void *owner);
 /* Queue a command. params is consumed. 0 or -errno. */
 int inspector_session__send(struct inspector_session *s, int tag, const char *method, cJSON *params);
+/* The WebSocket is up: commands can be sent. */
+bool inspector_session__is_open(const struct inspector_session *s);
 const char *inspector_session__node_version(const struct inspector_session *s);
 /* Close without further callbacks. Accepts NULL. */
 void inspector_session__free(struct inspector_session *s);

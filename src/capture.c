@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "capture.h"
+#include "cdp.h"
 #include "inspector.h"
 #include "log.h"
 #include "meta.h"
@@ -75,6 +76,8 @@ struct capture {
 	uint64_t listener_inode;
 	bool opened_by_us;
 	bool close_retried;
+	bool debug_end_sent;
+	char node_version[CDP_VERSION_MAX];     /* set once the port answered as node's inspector */
 	struct inspector_session *session;
 
 	lws_sorted_usec_list_t timer;           /* the current state's poll or timeout */
@@ -267,7 +270,11 @@ static void state_timeout(lws_sorted_usec_list_t *sul)
 
 	if (c->state == CAPTURE_CLOSING) {
 		/* _debugEnd() normally drops the WebSocket at once. */
-		log_warn("pid %d: inspector did not close after process._debugEnd()", (int)c->pid);
+		if (c->debug_end_sent)
+			log_error("pid %d: inspector did not close after process._debugEnd()", (int)c->pid);
+		else
+			log_error("pid %d: no answer from the inspector: it may stay open on port %u",
+				  (int)c->pid, c->port);
 		capture_finish(c);
 		return;
 	}
@@ -282,7 +289,7 @@ static void capture_connect(struct capture *c)
 		capture_fail(c, "cannot connect to the inspector on port %u", c->port);
 		return;
 	}
-	arm(c, state_timeout, (lws_usec_t)c->env->settings->command_timeout_usec);
+	arm(c, state_timeout, (lws_usec_t)c->env->settings->attach_timeout_usec);
 }
 
 static void max_duration_reached(lws_sorted_usec_list_t *sul)
@@ -312,6 +319,8 @@ static void session_ready(void *owner)
 	struct capture *c = owner;
 	int r;
 
+	snprintf(c->node_version, sizeof(c->node_version), "%s",
+		 inspector_session__node_version(c->session) ? inspector_session__node_version(c->session) : "");
 	if (c->state == CAPTURE_CLOSING) {
 		/* Reconnected only to close what we opened. */
 		capture_close_inspector(c);
@@ -358,7 +367,7 @@ static int export_profile(struct capture *c, const cJSON *profile)
 	const struct settings *st = c->env->settings;
 	struct meta_process mp = {
 		.pid = c->pid, .comm = c->comm, .argv = c->argv, .argc = c->argc, .exe = c->exe,
-		.node_version = c->session ? inspector_session__node_version(c->session) : NULL,
+		.node_version = c->node_version[0] ? c->node_version : NULL,
 		.hostname = c->env->hostname,
 	};
 	char signame[32], base[256], stamp[256], name[300], path[4096];
@@ -495,8 +504,8 @@ static void verify_closed(lws_sorted_usec_list_t *sul)
 		return;
 	}
 	if (lws_now_usecs() > c->deadline) {
-		log_error("pid %d: inspector port %u still open after process._debugEnd()", (int)c->pid,
-			  c->port);
+		log_error("pid %d: inspector port %u still open%s", (int)c->pid, c->port,
+			  c->debug_end_sent ? " after process._debugEnd()" : "");
 		capture_finish(c);
 		return;
 	}
@@ -551,13 +560,26 @@ static void capture_close_inspector(struct capture *c)
 
 	if (!c->opened_by_us) {
 		/* Someone else's inspector stays open; our session ends, and with it the profiler. */
-		log_info("pid %d: done, inspector left open as found", (int)c->pid);
+		log_info("pid %d: inspector left open as found", (int)c->pid);
 		capture_finish(c);
 		return;
 	}
 	set_state(c, CAPTURE_CLOSING);
+	if (c->session && !inspector_session__is_open(c->session)) {
+		/* Half-way through connecting: start over, just to close. */
+		inspector_session__free(c->session);
+		c->session = NULL;
+	}
 	if (!c->session) {
-		/* The session broke: open another just to close the inspector. Once. */
+		/* The session broke: open another just to close the inspector. Once, and only
+		 * if the port ever answered as node's inspector: a stranger's port is not ours
+		 * to talk to again. */
+		if (!c->node_version[0]) {
+			log_warn("pid %d: port %u never answered as a node inspector: not closing it",
+				 (int)c->pid, c->port);
+			capture_finish(c);
+			return;
+		}
 		if (c->close_retried || !target_alive(c)) {
 			log_error("pid %d: cannot reach the inspector to close it", (int)c->pid);
 			capture_finish(c);
@@ -571,7 +593,7 @@ static void capture_close_inspector(struct capture *c)
 			capture_finish(c);
 			return;
 		}
-		arm(c, state_timeout, CLOSE_TIMEOUT_USEC);
+		arm(c, state_timeout, (lws_usec_t)c->env->settings->attach_timeout_usec);
 		return;
 	}
 	params = cJSON_CreateObject();
@@ -583,6 +605,7 @@ static void capture_close_inspector(struct capture *c)
 		capture_finish(c);
 		return;
 	}
+	c->debug_end_sent = true;
 	arm(c, state_timeout, CLOSE_TIMEOUT_USEC);
 }
 

@@ -17,6 +17,7 @@ struct process {
 	pid_t pid;
 	int pidfd;              /* pins the process: a recycled pid is never signalled */
 	char comm[INSPECTD_COMM_LEN];
+	bool announced;         /* "discovered" was logged: so will its exit be */
 	struct capture *capture;
 };
 
@@ -155,20 +156,32 @@ void dispatcher__handle_event(void *ctx, const struct inspectd_event *e)
 {
 	struct dispatcher *d = ctx;
 	char comm[INSPECTD_COMM_LEN];
+	struct process *p;
 
 	memcpy(comm, e->comm, sizeof(comm));
 	comm[sizeof(comm) - 1] = '\0';
 
 	switch (e->type) {
-	case INSPECTD_EVENT_EXEC:
-		if (process_find(d, (pid_t)e->pid))
-			process_remove(d, (pid_t)e->pid);       /* exec'd again: a new program */
+	case INSPECTD_EVENT_FORK:
+		/* Usually an exec follows at once (child_process.spawn): log that one. */
 		if (process_add(d, (pid_t)e->pid, comm))
+			log_debug("pid %u: forked from node process %u", e->pid, e->ppid);
+		break;
+	case INSPECTD_EVENT_EXEC:
+		/* Known already (forked, or exec'd again): a new program, a new pidfd. */
+		process_remove(d, (pid_t)e->pid);
+		p = process_add(d, (pid_t)e->pid, comm);
+		if (p) {
+			p->announced = true;
 			log_info("pid %u: discovered %s (parent %u)", e->pid, comm, e->ppid);
+		}
 		break;
 	case INSPECTD_EVENT_EXIT:
-		if (process_find(d, (pid_t)e->pid)) {
-			log_info("pid %u: %s exited", e->pid, comm);
+		p = process_find(d, (pid_t)e->pid);
+		if (p) {
+			/* A fork that exec'd another program leaves quietly. */
+			log_emit(p->announced ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG, "pid %u: %s exited", e->pid,
+				 p->comm);
 			process_remove(d, (pid_t)e->pid);
 		}
 		break;

@@ -150,6 +150,11 @@ struct inspector_session *inspector_session__new(struct lws_context *ctx, pid_t 
 	return s;
 }
 
+bool inspector_session__is_open(const struct inspector_session *s)
+{
+	return s->phase == PHASE_OPEN;
+}
+
 const char *inspector_session__node_version(const struct inspector_session *s)
 {
 	return s->node_version[0] ? s->node_version : NULL;
@@ -345,8 +350,11 @@ static int callback_inspector(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_RECEIVE_CLIENT_HTTP_READ:
 		if (!s)
 			return -1;
-		if (rx_append(s, in, len, INSPECTOR_HTTP_MAX) < 0)
+		if (rx_append(s, in, len, INSPECTOR_HTTP_MAX) < 0) {
+			detach(s, wsi);
+			session_fail(s, "inspector HTTP answer too large");
 			return -1;
+		}
 		return 0;
 
 	case LWS_CALLBACK_COMPLETED_CLIENT_HTTP:
@@ -380,6 +388,7 @@ static int callback_inspector(struct lws *wsi, enum lws_callback_reasons reason,
 			s->rx_overflow = false;
 		}
 		if (rx_append(s, in, len, INSPECTOR_MESSAGE_MAX) < 0) {
+			detach(s, wsi);
 			session_fail(s, "CDP message larger than the limit");
 			return -1;
 		}

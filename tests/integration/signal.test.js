@@ -217,7 +217,10 @@ test('an inspector that was already open is used and left open', async () => {
 
 test('a node process in its own network namespace is profiled through its own loopback', async () => {
   await withAgent([], async (agent, targets) => {
-    const t = new Target('leak.js', { wrap: ['unshare', '--net', '--'] });
+    const t = new Target('leak.js', {
+      // As a container runtime does: a namespace of its own, with its loopback up.
+      wrap: ['unshare', '--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"'],
+    });
     targets.push(t);
     await t.start();
     assert.notEqual(fs.readlinkSync(`/proc/${t.pid}/ns/net`), fs.readlinkSync('/proc/self/ns/net'));
@@ -244,6 +247,18 @@ test('node processes running before the agent, and --match names, are tracked', 
       await capture(agent, early, 'SIGURG', 200, 'cpu');
       await capture(agent, other, 'SIGURG', 200, 'cpu');
       assert.equal(agent.files(/cpuprofile$/).length, 2);
+    });
+    // Without --match, the same program is not a target, though node spawned it.
+    await withAgent([], async (agent, targets) => {
+      const other = new Target('idle.js', { cmd: renamed });
+      targets.push(other);
+      await other.start();
+      other.signal('SIGURG');
+      early.signal('SIGURG');
+      await agent.waitLog(new RegExp(`pid ${early.pid}: trigger SIGURG`));
+      early.signal('SIGURG');
+      await agent.waitLog(new RegExp(`pid ${early.pid}: inspector closed`));
+      assert.doesNotMatch(agent.log, new RegExp(`pid ${other.pid}:`));
     });
   } finally {
     await early.stop();

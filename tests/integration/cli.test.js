@@ -1,0 +1,63 @@
+// The command line: help, version, and one-line errors with exit status 2.
+'use strict';
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const { spawnSync } = require('node:child_process');
+const { AGENT } = require('./lib');
+
+const run = (...args) => spawnSync(AGENT, args, { encoding: 'utf8', timeout: 5000 });
+
+test('--help documents every flag, with examples, and exits 0', () => {
+  const r = run('--help');
+  assert.equal(r.status, 0);
+  for (const flag of ['--heap-signal', '--cpu-signal', '--heap-sampling-interval', '--cpu-sampling-interval',
+    '--max-duration', '--attach-timeout', '--output-dir', '--match', '--log-level', '--version', '--help']) {
+    assert.match(r.stdout, new RegExp(`^\\s+${flag}\\b`, 'm'), flag);
+  }
+  assert.match(r.stdout, /^Examples:$/m);
+  assert.match(r.stdout, /kill -s WINCH/);
+});
+
+test('--version prints the version', () => {
+  const r = run('--version');
+  assert.equal(r.status, 0);
+  assert.match(r.stdout, /^inspectd \d+\.\d+\.\d+\n$/);
+});
+
+test('unknown flags and bad values: one line on stderr, exit 2', () => {
+  const cases = [
+    [['--bogus'], /unknown option '--bogus'/],
+    [['--heap-signal', 'NOPE'], /invalid signal 'NOPE'/],
+    [['--heap-signal', 'KILL'], /cannot be a trigger/],
+    [['--cpu-signal', 'SIGUSR1'], /cannot be a trigger/],
+    [['--heap-signal', 'URG'], /must differ/],
+    [['--heap-sampling-interval', '12abc'], /invalid --heap-sampling-interval/],
+    [['--heap-sampling-interval', '0'], /invalid --heap-sampling-interval/],
+    [['--cpu-sampling-interval', '-5'], /invalid --cpu-sampling-interval/],
+    [['--max-duration', '0'], /invalid --max-duration/],
+    [['--max-duration', '99999999999999999999999'], /invalid --max-duration/],
+    [['--output-dir', 'relative/path'], /absolute path/],
+    [['--match', 'a/b'], /invalid --match/],
+    [['--match', 'averyveryverylongname'], /invalid --match/],
+    [['--log-level', 'loud'], /invalid --log-level/],
+    [['--max-duration'], /needs a value/],
+    [['extra'], /unexpected argument 'extra'/],
+  ];
+  for (const [args, re] of cases) {
+    const r = run(...args);
+    assert.equal(r.status, 2, `${args.join(' ')}: status ${r.status}, stderr ${r.stderr}`);
+    assert.match(r.stderr, re, args.join(' '));
+    assert.equal(r.stderr.trimEnd().split('\n').length, 1, `one line for ${args.join(' ')}: ${r.stderr}`);
+    assert.equal(r.stdout, '');
+  }
+});
+
+test('signal names with or without SIG, and numbers, are accepted', async () => {
+  const { Agent } = require('./lib');
+  for (const [heap, cpu, want] of [['SIGPWR', '29', /heap signal SIGPWR, cpu signal SIGIO/],
+    ['rtmin+2', 'CHLD', /heap signal SIG36, cpu signal SIGCHLD/]]) {
+    const agent = await new Agent(['--heap-signal', heap, '--cpu-signal', cpu]).start();
+    await agent.stop();
+    assert.match(agent.log, want);
+  }
+});

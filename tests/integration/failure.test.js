@@ -1,0 +1,93 @@
+// Bad input and failure: each gives one clear log line, the target is never
+// harmed, nothing half-written is left, and the agent serves the next process.
+'use strict';
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { execFileSync } = require('node:child_process');
+const { Agent, Target, sleep, waitFor, listeningPorts, tmpdir } = require('./lib');
+
+async function withAgent(args, opts, fn) {
+  const agent = await new Agent(args, opts).start();
+  const targets = [];
+  try {
+    await fn(agent, targets);
+  } finally {
+    for (const t of targets) await t.stop();
+    await agent.stop();
+  }
+}
+
+async function start(targets, ...args) {
+  const t = new Target(...args);
+  targets.push(t);
+  return t.start();
+}
+
+// After a failure, the same agent still profiles a healthy process end to end.
+async function stillServes(agent, targets) {
+  const t = await start(targets, 'idle.js');
+  t.signal('SIGURG');
+  await agent.waitLog(new RegExp(`pid ${t.pid}: cpu profiling started`));
+  t.signal('SIGURG');
+  await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`));
+}
+
+for (const [mode, reason] of [
+  ['silent', /no answer from the inspector while connecting/],
+  ['huge', /inspector HTTP answer too large/],
+  ['garbage', /does not answer as a node inspector/],
+  ['notnode', /does not answer as a node inspector/],
+]) {
+  test(`an inspector port that is ${mode}: the capture fails with a reason, the target lives`, async () => {
+    await withAgent(['--attach-timeout', '500'], {}, async (agent, targets) => {
+      const t = await start(targets, 'fake-inspector.js', { args: [path.join(__dirname, 'apps/fake-inspector.js'), mode] });
+      t.signal('SIGWINCH');
+      await agent.waitLog(new RegExp(`pid ${t.pid}: heap capture failed: .*`), 5000);
+      assert.match(agent.log, reason);
+      assert.equal(agent.count(new RegExp(`pid ${t.pid}: heap capture failed`)), 1);
+      await sleep(300);
+      assert.ok(t.alive());
+      assert.deepEqual(agent.files(), []);
+      await t.stop();   // it holds 9229 of the host's namespace
+      await stillServes(agent, targets);
+    });
+  });
+}
+
+test('two node processes in one network namespace: the second cannot open 9229, and says so', async () => {
+  await withAgent(['--attach-timeout', '500'], {}, async (agent, targets) => {
+    const first = await start(targets, 'idle.js', { nodeArgs: ['--inspect=127.0.0.1:9229'] });
+    await waitFor('the first inspector', () => listeningPorts(first.pid).includes(9229));
+    const second = await start(targets, 'idle.js');
+    second.signal('SIGWINCH');
+    await agent.waitLog(new RegExp(`pid ${second.pid}: heap capture failed: inspector did not open within 500 ms`), 5000);
+    assert.ok(second.alive() && first.alive());
+    assert.deepEqual(listeningPorts(second.pid), []);
+    assert.deepEqual(listeningPorts(first.pid), [9229]);
+  });
+});
+
+test('a full disk: the export fails with the reason, nothing is left under a final name, the inspector is closed', async () => {
+  const dir = tmpdir();
+  const mnt = path.join(dir, 'small');
+  fs.mkdirSync(mnt);
+  execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=64k', 'tmpfs', mnt]);
+  try {
+    await withAgent(['--heap-sampling-interval', '1024'], { outputDir: path.join(mnt, 'out') }, async (agent, targets) => {
+      const t = await start(targets, 'leak.js');
+      t.signal('SIGWINCH');
+      await agent.waitLog(new RegExp(`pid ${t.pid}: heap profiling started`));
+      await sleep(1500);
+      t.signal('SIGWINCH');
+      await agent.waitLog(new RegExp(`pid ${t.pid}: writing .*heap-profile-${t.pid}-.*\\.heapprofile: No space left on device`));
+      await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`));
+      assert.deepEqual(fs.readdirSync(agent.outputDir), []);
+      assert.ok(t.alive());
+      assert.deepEqual(listeningPorts(t.pid), []);
+    });
+  } finally {
+    execFileSync('umount', [mnt]);
+  }
+});
