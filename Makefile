@@ -39,7 +39,7 @@ PURE_SRCS  := src/log.c src/options.c src/procfs.c src/cdp.c src/meta.c src/insp
 AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatcher.c src/netns.c \
 	      src/inspector_session.c src/capture.c src/profile.c src/exporter_file.c \
 	      src/main.c
-UNIT_TESTS := test_options test_procfs test_cdp test_meta
+UNIT_TESTS := test_options test_procfs test_cdp test_meta test_inspector
 HELPERS    := sigio_send
 
 AGENT_OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(AGENT_SRCS))
