@@ -6,6 +6,11 @@
  *   sched_process_exec/fork/exit -> tracked map (+ ring buffer events)
  *   signal_generate              -> ring buffer, only for tracked targets
  *                                   and only for the configured signals
+ *   rss_stat                     -> tracked map's rss_bytes; ring buffer only
+ *                                   when a mark userspace set is crossed
+ *   cgroup_attach_task           -> ring buffer, for tracked processes
+ *   iter/task                    -> CPU time of tracked processes, read by
+ *                                   userspace once per tick
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -17,6 +22,11 @@
 #define SI_QUEUE  (-1)
 #define SI_TKILL  (-6)
 
+/* enum mm_counter_type */
+#define MM_FILEPAGES   0
+#define MM_ANONPAGES   1
+#define MM_SHMEMPAGES  3
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set by userspace through skel->rodata before load. */
@@ -24,6 +34,7 @@ const volatile char match_names[INSPECTD_MAX_MATCH][INSPECTD_COMM_LEN] = {};
 const volatile __u32 match_count = 0;
 const volatile __u64 trigger_sigmask = 0;       /* bit N set: signal N is a trigger */
 const volatile __u32 agent_tgid = 0;            /* our own signals never trigger */
+const volatile __u64 page_size = 4096;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -58,6 +69,21 @@ static __always_inline bool name_matches(const char *name)
 			return true;
 	}
 	return false;
+}
+
+static __always_inline void emit_value(__u32 type, __u32 pid, __u64 value)
+{
+	struct inspectd_event *e;
+
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e)
+		return;
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = type;
+	e->pid = pid;
+	e->ktime_ns = bpf_ktime_get_ns();
+	e->value = value;
+	bpf_ringbuf_submit(e, 0);
 }
 
 static __always_inline void emit(__u32 type, __u32 pid, __u32 ppid, const char *comm)
@@ -178,5 +204,74 @@ int BPF_PROG(handle_signal, int sig, struct kernel_siginfo *info, struct task_st
 	BPF_CORE_READ_STR_INTO(&e->comm, task, group_leader, comm);
 	bpf_get_current_comm(e->sender_comm, sizeof(e->sender_comm));
 	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/*
+ * Once per page fault of every process on the host: the path for a process
+ * we do not track is one pointer read and one failed map lookup. The event
+ * runs in the context of whichever task changed the counters; mm->owner names
+ * the process that owns the memory.
+ */
+SEC("tp_btf/rss_stat")
+int BPF_PROG(handle_rss_stat, struct mm_struct *mm, int member)
+{
+	struct task_struct *owner = BPF_CORE_READ(mm, owner);
+	struct inspectd_tracked *t;
+	__s64 pages;
+	__u64 rss;
+	__u32 pid;
+
+	if (!owner)
+		return 0;       /* exiting */
+	pid = BPF_CORE_READ(owner, tgid);
+	t = bpf_map_lookup_elem(&tracked, &pid);
+	if (!t)
+		return 0;
+
+	pages = BPF_CORE_READ(mm, rss_stat[MM_FILEPAGES].count) +
+		BPF_CORE_READ(mm, rss_stat[MM_ANONPAGES].count) +
+		BPF_CORE_READ(mm, rss_stat[MM_SHMEMPAGES].count);
+	rss = pages > 0 ? (__u64)pages * page_size : 0;
+	t->rss_bytes = rss;
+	if (t->rss_high && rss >= t->rss_high) {
+		t->rss_high = 0;
+		emit_value(INSPECTD_EVENT_RSS_HIGH, pid, rss);
+	} else if (t->rss_low && rss < t->rss_low) {
+		t->rss_low = 0;
+		emit_value(INSPECTD_EVENT_RSS_LOW, pid, rss);
+	}
+	return 0;
+}
+
+SEC("tp_btf/cgroup_attach_task")
+int BPF_PROG(handle_cgroup_attach, struct cgroup *dst, const char *path, struct task_struct *task,
+	     bool threadgroup)
+{
+	__u32 pid = BPF_CORE_READ(task, tgid);
+
+	if (bpf_map_lookup_elem(&tracked, &pid))
+		emit_value(INSPECTD_EVENT_CGROUP, pid, 0);
+	return 0;
+}
+
+/* Read by userspace once per tick: one record per thread of each tracked process. */
+SEC("iter/task")
+int dump_task_cpu(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct inspectd_task_sample s = {};
+	__u32 pid;
+
+	if (!task)
+		return 0;
+	pid = task->tgid;
+	if (!bpf_map_lookup_elem(&tracked, &pid))
+		return 0;
+	s.tgid = pid;
+	s.runtime_ns = task->se.sum_exec_runtime;
+	if (task->pid == pid)
+		s.runtime_ns += BPF_CORE_READ(task, signal, sum_sched_runtime);
+	bpf_seq_write(ctx->meta->seq, &s, sizeof(s));
 	return 0;
 }

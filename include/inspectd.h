@@ -17,13 +17,28 @@ enum inspectd_event_type {
 	INSPECTD_EVENT_EXIT   = 2,      /* the last thread of a tracked process exited */
 	INSPECTD_EVENT_SIGNAL = 3,      /* a user sent a trigger signal to a tracked process */
 	INSPECTD_EVENT_FORK   = 4,      /* a tracked process forked: the child runs node too */
+	INSPECTD_EVENT_RSS_HIGH = 5,    /* RSS reached the process's rss_high mark */
+	INSPECTD_EVENT_RSS_LOW  = 6,    /* RSS fell below the process's rss_low mark */
+	INSPECTD_EVENT_CGROUP = 7,      /* the process moved to another cgroup */
 };
 
-/* Value of the tracked map, keyed by tgid (host pid namespace). */
+/*
+ * Value of the tracked map, keyed by tgid (host pid namespace). The kernel
+ * side keeps rss_bytes; userspace sets the marks. A mark is one-shot: the
+ * kernel clears it when it reports the crossing, userspace sets it again.
+ */
 struct inspectd_tracked {
 	__u64 start_ns;                 /* task start_time, CLOCK_MONOTONIC ns */
-	__u32 flags;
+	__u64 rss_bytes;                /* last RSS seen on rss_stat (per-CPU approximate) */
+	__u64 rss_high;                 /* report RSS_HIGH when rss_bytes >= this; 0: off */
+	__u64 rss_low;                  /* report RSS_LOW when rss_bytes < this; 0: off */
+};
+
+/* One record of the task iterator: CPU time of one thread of a tracked process. */
+struct inspectd_task_sample {
+	__u32 tgid;
 	__u32 _pad;
+	__u64 runtime_ns;               /* the thread's, plus its dead siblings' for the leader */
 };
 
 struct inspectd_event {
@@ -38,6 +53,7 @@ struct inspectd_event {
 	__s32 result;                   /* SIGNAL: TRACE_SIGNAL_* of signal_generate */
 	char comm[INSPECTD_COMM_LEN];   /* the tracked process */
 	char sender_comm[INSPECTD_COMM_LEN];
+	__u64 value;                    /* RSS_HIGH, RSS_LOW: RSS in bytes */
 };
 
 #endif /* INSPECTD_H */

@@ -29,6 +29,13 @@ int tracker__consume(struct tracker *t);
 int tracker__scan_proc(struct tracker *t);
 /* Stop tracking a pid (its exit may have been missed). */
 void tracker__forget(struct tracker *t, uint32_t pid);
+/* Arm the RSS marks of a tracked process (0 disarms one). */
+int tracker__set_rss_marks(struct tracker *t, uint32_t pid, uint64_t high, uint64_t low);
+/* The RSS the kernel side last saw for pid, in bytes. */
+int tracker__rss(struct tracker *t, uint32_t pid, uint64_t *rss);
+/* One pass of the task iterator: fn once per thread of each tracked process. Returns records or -errno. */
+typedef void (*tracker_cpu_fn)(void *ctx, uint32_t tgid, uint64_t runtime_ns);
+int tracker__read_cpu(struct tracker *t, tracker_cpu_fn fn, void *ctx);
 void tracker__free(struct tracker *t);
 
 #endif

@@ -16,8 +16,9 @@
 #include "procfs.h"
 #include "tracker.h"
 
-_Static_assert(sizeof(struct inspectd_event) == 72, "event layout shared with BPF");
-_Static_assert(sizeof(struct inspectd_tracked) == 16, "map value layout shared with BPF");
+_Static_assert(sizeof(struct inspectd_event) == 80, "event layout shared with BPF");
+_Static_assert(sizeof(struct inspectd_tracked) == 32, "map value layout shared with BPF");
+_Static_assert(sizeof(struct inspectd_task_sample) == 16, "iterator record shared with BPF");
 
 struct tracker {
 	struct inspectd_bpf *skel;
@@ -83,6 +84,7 @@ struct tracker *tracker__new(const struct tracker_config *cfg, tracker_event_fn 
 	t->skel->rodata->match_count = (__u32)cfg->nmatch;
 	t->skel->rodata->trigger_sigmask = cfg->trigger_sigmask;
 	t->skel->rodata->agent_tgid = (__u32)getpid();
+	t->skel->rodata->page_size = (__u64)sysconf(_SC_PAGESIZE);
 
 	/* load */
 	err = inspectd_bpf__load(t->skel);
@@ -178,6 +180,51 @@ int tracker__scan_proc(struct tracker *t)
 void tracker__forget(struct tracker *t, uint32_t pid)
 {
 	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.tracked), &pid);
+}
+
+int tracker__set_rss_marks(struct tracker *t, uint32_t pid, uint64_t high, uint64_t low)
+{
+	int fd = bpf_map__fd(t->skel->maps.tracked);
+	struct inspectd_tracked v;
+
+	/* Read-modify-write: the kernel side may store rss_bytes meanwhile; the next fault fixes it. */
+	if (bpf_map_lookup_elem(fd, &pid, &v) < 0)
+		return -errno;
+	v.rss_high = high;
+	v.rss_low = low;
+	if (bpf_map_update_elem(fd, &pid, &v, BPF_EXIST) < 0)
+		return -errno;
+	return 0;
+}
+
+int tracker__rss(struct tracker *t, uint32_t pid, uint64_t *rss)
+{
+	struct inspectd_tracked v;
+
+	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.tracked), &pid, &v) < 0)
+		return -errno;
+	*rss = v.rss_bytes;
+	return 0;
+}
+
+int tracker__read_cpu(struct tracker *t, tracker_cpu_fn fn, void *ctx)
+{
+	struct inspectd_task_sample buf[256];
+	int fd, n = 0;
+	ssize_t r;
+
+	fd = bpf_iter_create(bpf_link__fd(t->skel->links.dump_task_cpu));
+	if (fd < 0)
+		return -errno;
+	while ((r = read(fd, buf, sizeof(buf))) > 0) {
+		for (size_t i = 0; i < (size_t)r / sizeof(buf[0]); i++)
+			fn(ctx, buf[i].tgid, buf[i].runtime_ns);
+		n += (int)((size_t)r / sizeof(buf[0]));
+	}
+	if (r < 0)
+		n = -errno;
+	close(fd);
+	return n;
 }
 
 void tracker__free(struct tracker *t)

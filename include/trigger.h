@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Threshold triggers as a pure state machine: RSS over an absolute size, RSS
+ * growth, a percentage of the cgroup's memory limit, CPU over a window.
+ *
+ * Each trigger fires once per crossing. After it fired it re-arms only when
+ * the value fell below 90% of its threshold and the process's cooldown (from
+ * its last capture) is over. Times are microseconds on one monotonic clock.
+ */
+#ifndef INSPECTD_TRIGGER_H
+#define INSPECTD_TRIGGER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum trigger_kind {
+	TRIGGER_RSS_THRESHOLD,
+	TRIGGER_RSS_GROWTH,
+	TRIGGER_LIMIT_PERCENT,
+	TRIGGER_CPU_THRESHOLD,
+	_TRIGGER_MAX,
+};
+
+#define TRIGGER_MASK(k)         (1u << (k))
+#define TRIGGER_RSS_MASK        (TRIGGER_MASK(TRIGGER_RSS_THRESHOLD) | TRIGGER_MASK(TRIGGER_RSS_GROWTH) | \
+				 TRIGGER_MASK(TRIGGER_LIMIT_PERCENT))
+#define TRIGGER_HYSTERESIS      0.9
+#define TRIGGER_WINDOW_BUCKETS  16
+#define TRIGGER_CPU_SAMPLES     64
+
+struct trigger_config {
+	uint64_t rss_threshold;         /* bytes; 0: off */
+	uint64_t rss_growth;            /* bytes; 0: off */
+	uint64_t growth_window_usec;    /* 0: growth since the baseline */
+	unsigned limit_percent;         /* 1..100; 0: off */
+	double cpu_threshold;           /* percent of one core; 0: off */
+	uint64_t cpu_window_usec;
+	uint64_t cooldown_usec;
+};
+
+struct trigger_state {
+	bool fired[_TRIGGER_MAX];       /* crossed; waiting to re-arm */
+	uint64_t last_capture_usec;     /* 0: never captured */
+	uint64_t baseline;              /* rss-growth: RSS when first seen or last captured */
+	uint64_t limit;                 /* the cgroup's memory limit; 0: none */
+	struct {
+		uint64_t start_usec;
+		uint64_t min;
+	} window[TRIGGER_WINDOW_BUCKETS];       /* rss-growth within a window: minimum per slice */
+	struct {
+		uint64_t usec;
+		uint64_t cpu_ns;
+	} cpu[TRIGGER_CPU_SAMPLES];
+	unsigned cpu_head, cpu_count;
+	uint64_t cpu_every_usec;        /* spacing of kept CPU samples */
+	double cpu_percent;             /* over the window; <0 until the window is covered */
+};
+
+const char *trigger_kind_name(enum trigger_kind k);
+bool trigger_configured(const struct trigger_config *cfg, enum trigger_kind k);
+void trigger_state_init(struct trigger_state *st, const struct trigger_config *cfg, uint64_t now, uint64_t rss);
+/* The threshold of an RSS trigger for this process now, in bytes; 0 when it does not apply. */
+uint64_t trigger_threshold(const struct trigger_config *cfg, const struct trigger_state *st, enum trigger_kind k);
+/* Triggers that apply and are armed. */
+unsigned trigger_armed(const struct trigger_config *cfg, const struct trigger_state *st);
+/* The marks for the kernel side: report at >= high (armed triggers), at < low (re-arm levels). */
+void trigger_rss_marks(const struct trigger_config *cfg, const struct trigger_state *st, uint64_t *high,
+		       uint64_t *low);
+/* A new RSS value: re-arms what may re-arm, returns the mask of triggers that crossed now. */
+unsigned trigger_eval_rss(const struct trigger_config *cfg, struct trigger_state *st, uint64_t rss, uint64_t now);
+/* A new cumulative CPU time: returns TRIGGER_MASK(TRIGGER_CPU_THRESHOLD) when it crossed now. */
+unsigned trigger_eval_cpu(const struct trigger_config *cfg, struct trigger_state *st, uint64_t cpu_ns, uint64_t now);
+bool trigger_in_cooldown(const struct trigger_config *cfg, const struct trigger_state *st, uint64_t now);
+/* A capture of this process started: cooldown from now, growth measured from rss. */
+void trigger_captured(struct trigger_state *st, uint64_t now, uint64_t rss);
+
+/* The host-wide cap on captures per hour. */
+#define RATE_LIMIT_MAX 1024
+struct rate_limit {
+	uint64_t at[RATE_LIMIT_MAX];    /* ring of capture start times */
+	unsigned head, count;
+};
+/* Whether one more capture fits in the last hour's cap; records it if so. */
+bool rate_limit_take(struct rate_limit *rl, unsigned per_hour, uint64_t now);
+
+#endif

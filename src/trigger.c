@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <string.h>
+
+#include "trigger.h"
+
+static const char *const kind_names[_TRIGGER_MAX] = {
+	[TRIGGER_RSS_THRESHOLD] = "rss-threshold",
+	[TRIGGER_RSS_GROWTH] = "rss-growth",
+	[TRIGGER_LIMIT_PERCENT] = "limit-percent",
+	[TRIGGER_CPU_THRESHOLD] = "cpu-threshold",
+};
+
+const char *trigger_kind_name(enum trigger_kind k)
+{
+	return k < _TRIGGER_MAX ? kind_names[k] : "unknown";
+}
+
+bool trigger_configured(const struct trigger_config *cfg, enum trigger_kind k)
+{
+	switch (k) {
+	case TRIGGER_RSS_THRESHOLD:
+		return cfg->rss_threshold > 0;
+	case TRIGGER_RSS_GROWTH:
+		return cfg->rss_growth > 0;
+	case TRIGGER_LIMIT_PERCENT:
+		return cfg->limit_percent > 0;
+	case TRIGGER_CPU_THRESHOLD:
+		return cfg->cpu_threshold > 0 && cfg->cpu_window_usec > 0;
+	default:
+		return false;
+	}
+}
+
+static uint64_t window_slice(const struct trigger_config *cfg)
+{
+	uint64_t slice = cfg->growth_window_usec / TRIGGER_WINDOW_BUCKETS;
+
+	return slice ? slice : 1;
+}
+
+static void window_reset(struct trigger_state *st)
+{
+	memset(st->window, 0, sizeof(st->window));
+}
+
+static void window_add(const struct trigger_config *cfg, struct trigger_state *st, uint64_t rss, uint64_t now)
+{
+	uint64_t slice = window_slice(cfg), start = now - now % slice;
+	unsigned i = (unsigned)((now / slice) % TRIGGER_WINDOW_BUCKETS);
+
+	if (st->window[i].start_usec != start || st->window[i].min == 0) {
+		st->window[i].start_usec = start;
+		st->window[i].min = rss;
+	} else if (rss < st->window[i].min) {
+		st->window[i].min = rss;
+	}
+}
+
+/* The lowest RSS seen within the window, or the baseline before any was seen. */
+static uint64_t growth_base(const struct trigger_config *cfg, const struct trigger_state *st)
+{
+	uint64_t base = 0, newest = 0;
+
+	if (!cfg->growth_window_usec)
+		return st->baseline;
+	for (unsigned i = 0; i < TRIGGER_WINDOW_BUCKETS; i++)
+		if (st->window[i].start_usec > newest)
+			newest = st->window[i].start_usec;
+	for (unsigned i = 0; i < TRIGGER_WINDOW_BUCKETS; i++) {
+		if (!st->window[i].min || st->window[i].start_usec + cfg->growth_window_usec <= newest)
+			continue;
+		if (!base || st->window[i].min < base)
+			base = st->window[i].min;
+	}
+	return base ? base : st->baseline;
+}
+
+void trigger_state_init(struct trigger_state *st, const struct trigger_config *cfg, uint64_t now, uint64_t rss)
+{
+	memset(st, 0, sizeof(*st));
+	st->baseline = rss;
+	st->cpu_percent = -1;
+	st->cpu_every_usec = cfg->cpu_window_usec / (TRIGGER_CPU_SAMPLES / 2);
+	if (cfg->growth_window_usec && rss)
+		window_add(cfg, st, rss, now);
+}
+
+uint64_t trigger_threshold(const struct trigger_config *cfg, const struct trigger_state *st, enum trigger_kind k)
+{
+	if (!trigger_configured(cfg, k))
+		return 0;
+	switch (k) {
+	case TRIGGER_RSS_THRESHOLD:
+		return cfg->rss_threshold;
+	case TRIGGER_RSS_GROWTH:
+		return growth_base(cfg, st) + cfg->rss_growth;
+	case TRIGGER_LIMIT_PERCENT:
+		/* No limit, no trigger. */
+		return st->limit ? (uint64_t)((double)st->limit * cfg->limit_percent / 100.0) : 0;
+	default:
+		return 0;
+	}
+}
+
+unsigned trigger_armed(const struct trigger_config *cfg, const struct trigger_state *st)
+{
+	unsigned mask = 0;
+
+	for (int k = 0; k < _TRIGGER_MAX; k++) {
+		if (st->fired[k] || !trigger_configured(cfg, k))
+			continue;
+		if (k != TRIGGER_CPU_THRESHOLD && !trigger_threshold(cfg, st, k))
+			continue;
+		mask |= TRIGGER_MASK(k);
+	}
+	return mask;
+}
+
+void trigger_rss_marks(const struct trigger_config *cfg, const struct trigger_state *st, uint64_t *high,
+		       uint64_t *low)
+{
+	*high = 0;
+	*low = 0;
+	for (int k = 0; k < _TRIGGER_MAX; k++) {
+		uint64_t thr;
+
+		if (!(TRIGGER_RSS_MASK & TRIGGER_MASK(k)))
+			continue;
+		thr = trigger_threshold(cfg, st, k);
+		if (!thr)
+			continue;
+		if (!st->fired[k]) {
+			if (!*high || thr < *high)
+				*high = thr;
+		} else {
+			uint64_t rearm = (uint64_t)((double)thr * TRIGGER_HYSTERESIS);
+
+			if (rearm > *low)
+				*low = rearm;
+		}
+	}
+}
+
+bool trigger_in_cooldown(const struct trigger_config *cfg, const struct trigger_state *st, uint64_t now)
+{
+	return st->last_capture_usec && now < st->last_capture_usec + cfg->cooldown_usec;
+}
+
+unsigned trigger_eval_rss(const struct trigger_config *cfg, struct trigger_state *st, uint64_t rss, uint64_t now)
+{
+	unsigned crossed = 0;
+
+	if (cfg->growth_window_usec && rss)
+		window_add(cfg, st, rss, now);
+	for (int k = 0; k < _TRIGGER_MAX; k++) {
+		uint64_t thr;
+
+		if (!(TRIGGER_RSS_MASK & TRIGGER_MASK(k)))
+			continue;
+		thr = trigger_threshold(cfg, st, k);
+		if (!thr)
+			continue;
+		if (st->fired[k]) {
+			if ((double)rss < (double)thr * TRIGGER_HYSTERESIS && !trigger_in_cooldown(cfg, st, now))
+				st->fired[k] = false;
+			continue;
+		}
+		if (rss >= thr) {
+			st->fired[k] = true;
+			crossed |= TRIGGER_MASK(k);
+		}
+	}
+	return crossed;
+}
+
+unsigned trigger_eval_cpu(const struct trigger_config *cfg, struct trigger_state *st, uint64_t cpu_ns, uint64_t now)
+{
+	unsigned last = (st->cpu_head + TRIGGER_CPU_SAMPLES - 1) % TRIGGER_CPU_SAMPLES;
+	bool found = false;
+	uint64_t t0 = 0, c0 = 0;
+
+	if (!trigger_configured(cfg, TRIGGER_CPU_THRESHOLD))
+		return 0;
+
+	/* The newest kept sample at least a window old. */
+	for (unsigned n = 0; n < st->cpu_count; n++) {
+		unsigned i = (st->cpu_head + TRIGGER_CPU_SAMPLES - 1 - n) % TRIGGER_CPU_SAMPLES;
+
+		if (st->cpu[i].usec + cfg->cpu_window_usec <= now) {
+			t0 = st->cpu[i].usec;
+			c0 = st->cpu[i].cpu_ns;
+			found = true;
+			break;
+		}
+	}
+	if (found && now > t0 && cpu_ns >= c0)
+		st->cpu_percent = (double)(cpu_ns - c0) / 1000.0 / (double)(now - t0) * 100.0;
+	else
+		st->cpu_percent = -1;
+
+	if (st->cpu_count == 0 || now >= st->cpu[last].usec + st->cpu_every_usec) {
+		st->cpu[st->cpu_head].usec = now;
+		st->cpu[st->cpu_head].cpu_ns = cpu_ns;
+		st->cpu_head = (st->cpu_head + 1) % TRIGGER_CPU_SAMPLES;
+		if (st->cpu_count < TRIGGER_CPU_SAMPLES)
+			st->cpu_count++;
+	}
+
+	if (st->cpu_percent < 0)
+		return 0;
+	if (st->fired[TRIGGER_CPU_THRESHOLD]) {
+		if (st->cpu_percent < cfg->cpu_threshold * TRIGGER_HYSTERESIS && !trigger_in_cooldown(cfg, st, now))
+			st->fired[TRIGGER_CPU_THRESHOLD] = false;
+		return 0;
+	}
+	if (st->cpu_percent >= cfg->cpu_threshold) {
+		st->fired[TRIGGER_CPU_THRESHOLD] = true;
+		return TRIGGER_MASK(TRIGGER_CPU_THRESHOLD);
+	}
+	return 0;
+}
+
+void trigger_captured(struct trigger_state *st, uint64_t now, uint64_t rss)
+{
+	st->last_capture_usec = now ? now : 1;
+	st->baseline = rss;
+	window_reset(st);
+	/* Growth counts from here: that trigger is armed again at its new threshold. */
+	st->fired[TRIGGER_RSS_GROWTH] = false;
+}
+
+bool rate_limit_take(struct rate_limit *rl, unsigned per_hour, uint64_t now)
+{
+	const uint64_t hour = 3600ull * 1000000;
+	unsigned in_hour = 0;
+
+	if (per_hour > RATE_LIMIT_MAX)
+		per_hour = RATE_LIMIT_MAX;
+	for (unsigned n = 0; n < rl->count; n++) {
+		unsigned i = (rl->head + RATE_LIMIT_MAX - 1 - n) % RATE_LIMIT_MAX;
+
+		if (rl->at[i] + hour > now)
+			in_hour++;
+	}
+	if (in_hour >= per_hour)
+		return false;
+	rl->at[rl->head] = now;
+	rl->head = (rl->head + 1) % RATE_LIMIT_MAX;
+	if (rl->count < RATE_LIMIT_MAX)
+		rl->count++;
+	return true;
+}
