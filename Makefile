@@ -35,7 +35,8 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) \
 
 # The data flow, in file names:
 # kernel event -> ring buffer -> dispatcher -> inspector session -> profile -> exporter
-PURE_SRCS  := src/log.c src/options.c src/procfs.c src/cdp.c src/meta.c src/inspector.c
+PURE_SRCS  := src/log.c src/options.c src/procfs.c src/cdp.c src/meta.c src/inspector.c \
+	      src/trigger.c src/cgroup.c
 AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatcher.c src/netns.c \
 	      src/inspector_session.c src/capture.c src/profile.c src/exporter_file.c \
 	      src/main.c

@@ -24,12 +24,16 @@
 struct capture;
 
 struct capture_trigger {
-	const char *kind;               /* "signal" */
-	int sig;
+	const char *kind;               /* "signal", "api", "rss-threshold", ... (static storage) */
+	int sig;                        /* signal: the signal */
 	uint32_t sender_pid;
 	uint32_t sender_ns_pid;
 	char sender_comm[INSPECTD_COMM_LEN];
-	uint64_t ktime_ns;              /* CLOCK_MONOTONIC of the kernel event */
+	uint64_t ktime_ns;              /* CLOCK_MONOTONIC of the event */
+	bool has_threshold;             /* thresholds: configured and observed values */
+	const char *unit;               /* "bytes", "percent" */
+	double threshold;
+	double observed;
 };
 
 /* What every capture shares: the agent. */
@@ -43,8 +47,10 @@ struct capture_env {
 /* Called once, outside any lws callback, when the capture is over. */
 typedef void (*capture_done_fn)(void *owner, struct capture *c);
 
+/* duration_usec: stop and export after this long running; 0: on request (or --max-duration). */
 struct capture *capture__new(const struct capture_env *env, pid_t pid, int pidfd, enum profile_kind kind,
-			     const struct capture_trigger *t, capture_done_fn done, void *owner);
+			     const struct capture_trigger *t, uint64_t duration_usec, capture_done_fn done,
+			     void *owner);
 /* Stop and export (at once, or as soon as the profiler runs). */
 void capture__request_stop(struct capture *c, const char *reason);
 /* The target is gone: abandon without touching it. */
@@ -55,6 +61,14 @@ pid_t capture__pid(const struct capture *c);
 const char *capture__error(const struct capture *c);
 /* Milliseconds from the kernel event to the profiler's start acknowledged; <0 if never started. */
 double capture__latency_ms(const struct capture *c);
+/* "starting", "running", "stopping" or "done", as the API shows it. */
+const char *capture__state_name(const struct capture *c);
+/* Files written so far (profile, then meta.json): NULL past the last. */
+const char *capture__file(const struct capture *c, unsigned i);
+/* CLOCK_REALTIME when the profiler started, ended; tv_sec 0 when not (yet). */
+struct timespec capture__started_at(const struct capture *c);
+struct timespec capture__ended_at(const struct capture *c);
+const struct capture_trigger *capture__trigger(const struct capture *c);
 void capture__free(struct capture *c);
 
 #endif

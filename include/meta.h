@@ -3,6 +3,7 @@
 #ifndef INSPECTD_META_H
 #define INSPECTD_META_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 #include <cjson/cJSON.h>
@@ -15,6 +16,10 @@ struct meta_trigger {
 	const char *sender_comm;
 	uint64_t ktime_ns;              /* kernel event, CLOCK_MONOTONIC */
 	double latency_ms;              /* kernel event -> profiler start acknowledged */
+	bool has_threshold;             /* threshold triggers: */
+	const char *unit;               /* "bytes", "percent" */
+	double threshold;               /* as configured for this process */
+	double observed;                /* the value that crossed it */
 };
 
 struct meta_profile {

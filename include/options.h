@@ -18,6 +18,10 @@ int options_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
 int options_parse_size(const char *s, uint64_t *ret);
 /* "30", "30s", "10m", "1h", "250ms": microseconds; a bare number is seconds. */
 int options_parse_duration(const char *s, uint64_t *ret_usec);
+/* "90", "90%", "12.5": a percentage in (0, max]. */
+int options_parse_percent(const char *s, double max, double *ret);
+/* "300M" or "300M/10m": a size, and a window (0 when none given). */
+int options_parse_growth(const char *s, uint64_t *size, uint64_t *window_usec);
 /* Executable basename for --match: 1..15 characters, no '/'. */
 int options_check_match_name(const char *s);
 

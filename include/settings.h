@@ -5,6 +5,7 @@
 
 #include <stdint.h>
 #include "inspectd.h"
+#include "trigger.h"
 
 struct settings {
 	int heap_signal;                        /* toggles heap sampling */
@@ -15,6 +16,19 @@ struct settings {
 	uint64_t attach_timeout_usec;           /* SIGUSR1 -> inspector listening */
 	uint64_t command_timeout_usec;          /* one CDP round trip */
 	const char *output_dir;
+
+	/* Threshold triggers and what they start. */
+	struct trigger_config triggers;
+	int threshold_action;                   /* enum profile_kind */
+	uint64_t capture_usec;                  /* --capture-seconds */
+	unsigned max_captures_per_hour;         /* threshold captures, whole host */
+	unsigned max_concurrent;                /* captures at once; the rest wait */
+
+	/* The agent's API. */
+	const char *api_socket;
+	const char *api_listen;                 /* ADDR:PORT, or NULL */
+	const char *api_token_file;
+
 	const char *match[INSPECTD_MAX_MATCH];
 	int nmatch;
 };

@@ -86,6 +86,8 @@ struct capture {
 	lws_usec_t deadline;
 
 	struct timespec started_rt, ended_rt;
+	uint64_t duration_usec;
+	char files[2][4096];
 	double latency_ms;
 	bool stop_requested;
 	const char *stop_reason;
@@ -296,6 +298,12 @@ static void max_duration_reached(lws_sorted_usec_list_t *sul)
 {
 	struct capture *c = lws_container_of(sul, struct capture, max_timer);
 
+	if (c->duration_usec && c->duration_usec < c->env->settings->max_duration_usec) {
+		log_info("pid %d: %s capture ran its %llu s, stopping", (int)c->pid, c->ops->name,
+			 (unsigned long long)(c->duration_usec / 1000000));
+		capture__request_stop(c, "duration");
+		return;
+	}
 	log_info("pid %d: %s capture reached --max-duration, stopping", (int)c->pid, c->ops->name);
 	capture__request_stop(c, "max-duration");
 }
@@ -370,13 +378,15 @@ static int export_profile(struct capture *c, const cJSON *profile)
 		.node_version = c->node_version[0] ? c->node_version : NULL,
 		.hostname = c->env->hostname,
 	};
-	char signame[32], base[256], stamp[256], name[300], path[4096];
+	char signame[32], base[256], stamp[256], name[300];
 	struct meta_trigger mt = {
 		.kind = c->trigger.kind,
 		.signal = c->trigger.sig ? options_signal_name(c->trigger.sig, signame, sizeof(signame)) : NULL,
 		.sender_pid = c->trigger.sender_pid, .sender_ns_pid = c->trigger.sender_ns_pid,
 		.sender_comm = c->trigger.sender_comm, .ktime_ns = c->trigger.ktime_ns,
 		.latency_ms = c->latency_ms,
+		.has_threshold = c->trigger.has_threshold, .unit = c->trigger.unit,
+		.threshold = c->trigger.threshold, .observed = c->trigger.observed,
 	};
 	struct meta_profile mprof = {
 		.type = c->ops->type, .started_at = c->started_rt, .ended_at = c->ended_rt,
@@ -398,7 +408,7 @@ static int export_profile(struct capture *c, const cJSON *profile)
 	if (!text)
 		return -ENOMEM;
 	snprintf(name, sizeof(name), "%s.%s", base, c->ops->extension);
-	r = exporter_file__write(c->env->exporter, name, text, strlen(text), path, sizeof(path));
+	r = exporter_file__write(c->env->exporter, name, text, strlen(text), c->files[0], sizeof(c->files[0]));
 	free(text);
 	text = NULL;
 	if (r < 0) {
@@ -414,13 +424,13 @@ static int export_profile(struct capture *c, const cJSON *profile)
 		goto out;
 	}
 	snprintf(name, sizeof(name), "%s.meta.json", base);
-	r = exporter_file__write(c->env->exporter, name, text, strlen(text), NULL, 0);
+	r = exporter_file__write(c->env->exporter, name, text, strlen(text), c->files[1], sizeof(c->files[1]));
 	if (r < 0) {
 		log_error("pid %d: writing %s/%s: %s", (int)c->pid, exporter_file__dir(c->env->exporter), name,
 			  strerror(-r));
 		goto out;
 	}
-	log_info("pid %d: %s exported to %s", (int)c->pid, c->ops->type, path);
+	log_info("pid %d: %s exported to %s", (int)c->pid, c->ops->type, c->files[0]);
 out:
 	free(text);
 	cJSON_Delete(meta);
@@ -457,8 +467,13 @@ static void session_response(void *owner, int tag, const cJSON *result, const ch
 			capture_stop(c);
 			return;
 		}
-		lws_sul_schedule(c->env->ctx, 0, &c->max_timer, max_duration_reached,
-				 (lws_usec_t)c->env->settings->max_duration_usec);
+		{
+			uint64_t us = c->env->settings->max_duration_usec;
+
+			if (c->duration_usec && c->duration_usec < us)
+				us = c->duration_usec;
+			lws_sul_schedule(c->env->ctx, 0, &c->max_timer, max_duration_reached, (lws_usec_t)us);
+		}
 		return;
 
 	case PROFILE_TAG_STOPPED:
@@ -652,7 +667,8 @@ static void capture_fail(struct capture *c, const char *fmt, ...)
 /* ---- the public side ---- */
 
 struct capture *capture__new(const struct capture_env *env, pid_t pid, int pidfd, enum profile_kind kind,
-			     const struct capture_trigger *t, capture_done_fn done, void *owner)
+			     const struct capture_trigger *t, uint64_t duration_usec, capture_done_fn done,
+			     void *owner)
 {
 	struct capture *c = calloc(1, sizeof(*c));
 
@@ -664,6 +680,7 @@ struct capture *capture__new(const struct capture_env *env, pid_t pid, int pidfd
 	c->pid = pid;
 	c->pidfd = pidfd;
 	c->trigger = *t;
+	c->duration_usec = duration_usec;
 	c->done = done;
 	c->owner = owner;
 	c->latency_ms = -1;
@@ -719,6 +736,42 @@ const char *capture__error(const struct capture *c)
 double capture__latency_ms(const struct capture *c)
 {
 	return c->latency_ms;
+}
+
+const char *capture__state_name(const struct capture *c)
+{
+	switch (c->state) {
+	case CAPTURE_RUNNING:
+		return "running";
+	case CAPTURE_STOPPING:
+	case CAPTURE_CLOSING:
+	case CAPTURE_VERIFYING:
+		return "stopping";
+	case CAPTURE_DONE:
+		return "done";
+	default:
+		return "starting";
+	}
+}
+
+const char *capture__file(const struct capture *c, unsigned i)
+{
+	return i < 2 && c->files[i][0] ? c->files[i] : NULL;
+}
+
+struct timespec capture__started_at(const struct capture *c)
+{
+	return c->started_rt;
+}
+
+struct timespec capture__ended_at(const struct capture *c)
+{
+	return c->ended_rt;
+}
+
+const struct capture_trigger *capture__trigger(const struct capture *c)
+{
+	return &c->trigger;
 }
 
 void capture__free(struct capture *c)

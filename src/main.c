@@ -26,6 +26,7 @@
 #include "inspector_session.h"
 #include "log.h"
 #include "options.h"
+#include "profile.h"
 #include "settings.h"
 #include "tracker.h"
 
@@ -42,6 +43,15 @@ static struct settings env = {
 	.attach_timeout_usec = 3ull * 1000000,
 	.command_timeout_usec = 10ull * 1000000,
 	.output_dir = "/var/lib/inspectd",
+	.triggers = {
+		.cpu_window_usec = 15ull * 1000000,
+		.cooldown_usec = 600ull * 1000000,
+	},
+	.threshold_action = PROFILE_HEAP,
+	.capture_usec = 30ull * 1000000,
+	.max_captures_per_hour = 6,
+	.max_concurrent = 4,
+	.api_socket = "/run/inspectd/api.sock",
 	.match = { "node", "nodejs" },
 	.nmatch = 2,
 };
@@ -64,6 +74,26 @@ static const char usage[] =
 "  --output-dir DIR              where profiles go (default /var/lib/inspectd)\n"
 "  --match NAME                  also track executables named NAME (repeatable;\n"
 "                                node and nodejs are always tracked)\n"
+"\n"
+"Threshold triggers (judged in the kernel on rss_stat; CPU once a second):\n"
+"  --rss-threshold SIZE          capture a process whose RSS reaches SIZE (512M, 1.5G)\n"
+"  --rss-growth SIZE[/WINDOW]    ... whose RSS grew by SIZE since first seen or last\n"
+"                                captured, or within WINDOW (300M/10m)\n"
+"  --limit-percent N             ... whose RSS reaches N%% of its cgroup's memory limit\n"
+"  --cpu-threshold PERCENT       ... whose CPU use over --cpu-window reaches PERCENT\n"
+"                                of one core\n"
+"  --cpu-window DURATION         the CPU window (default 15s)\n"
+"  --threshold-action heap|cpu   what a threshold captures (default heap)\n"
+"  --capture-seconds N           how long a threshold capture runs (default 30)\n"
+"  --cooldown DURATION           a process is not captured again by a threshold\n"
+"                                sooner than this (default 10m)\n"
+"  --max-captures-per-hour N     threshold captures on the whole host (default 6)\n"
+"  --max-concurrent N            captures at once; the rest wait in order (default 4)\n"
+"\n"
+"The agent's API (HTTP, JSON):\n"
+"  --api-socket PATH             Unix socket, mode 0600 (default /run/inspectd/api.sock)\n"
+"  --api-listen ADDR:PORT        also listen on TCP; requires --api-token-file\n"
+"  --api-token-file FILE         bearer token TCP clients must send\n"
 "  --log-level LEVEL             error, warn, info (default) or debug\n"
 "  --version                     print the version and exit\n"
 "  --help                        print this help and exit\n"
@@ -78,7 +108,12 @@ static const char usage[] =
 "  kill -s WINCH 4242; sleep 30; kill -s WINCH 4242   # 30 s heap profile of pid 4242\n"
 "  kill -s URG 4242; sleep 10; kill -s URG 4242       # 10 s CPU profile\n"
 "  kubectl exec POD -- kill -s WINCH 1         # from inside a container\n"
-"  inspectd --heap-signal SIGRTMIN+1 --output-dir /srv/profiles --match node20\n";
+"  inspectd --heap-signal SIGRTMIN+1 --output-dir /srv/profiles --match node20\n"
+"  inspectd --rss-threshold 1.5G --capture-seconds 60\n"
+"  inspectd --limit-percent 80                 # before the OOM killer comes\n"
+"  inspectd --rss-growth 300M/10m\n"
+"  inspectd --cpu-threshold 90 --cpu-window 15s --threshold-action cpu\n"
+"  inspectctl capture 4242 --kind heap --seconds 30\n";
 
 static struct dispatcher *dispatcher;
 static struct tracker *tracker;
@@ -95,6 +130,19 @@ enum {
 	OPT_OUTPUT_DIR,
 	OPT_MATCH,
 	OPT_LOG_LEVEL,
+	OPT_RSS_THRESHOLD,
+	OPT_RSS_GROWTH,
+	OPT_LIMIT_PERCENT,
+	OPT_CPU_THRESHOLD,
+	OPT_CPU_WINDOW,
+	OPT_THRESHOLD_ACTION,
+	OPT_CAPTURE_SECONDS,
+	OPT_COOLDOWN,
+	OPT_MAX_PER_HOUR,
+	OPT_MAX_CONCURRENT,
+	OPT_API_SOCKET,
+	OPT_API_LISTEN,
+	OPT_API_TOKEN_FILE,
 	OPT_VERSION,
 	OPT_HELP,
 };
@@ -109,6 +157,19 @@ static const struct option long_options[] = {
 	{ "output-dir", required_argument, NULL, OPT_OUTPUT_DIR },
 	{ "match", required_argument, NULL, OPT_MATCH },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "rss-threshold", required_argument, NULL, OPT_RSS_THRESHOLD },
+	{ "rss-growth", required_argument, NULL, OPT_RSS_GROWTH },
+	{ "limit-percent", required_argument, NULL, OPT_LIMIT_PERCENT },
+	{ "cpu-threshold", required_argument, NULL, OPT_CPU_THRESHOLD },
+	{ "cpu-window", required_argument, NULL, OPT_CPU_WINDOW },
+	{ "threshold-action", required_argument, NULL, OPT_THRESHOLD_ACTION },
+	{ "capture-seconds", required_argument, NULL, OPT_CAPTURE_SECONDS },
+	{ "cooldown", required_argument, NULL, OPT_COOLDOWN },
+	{ "max-captures-per-hour", required_argument, NULL, OPT_MAX_PER_HOUR },
+	{ "max-concurrent", required_argument, NULL, OPT_MAX_CONCURRENT },
+	{ "api-socket", required_argument, NULL, OPT_API_SOCKET },
+	{ "api-listen", required_argument, NULL, OPT_API_LISTEN },
+	{ "api-token-file", required_argument, NULL, OPT_API_TOKEN_FILE },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ 0 },
@@ -192,6 +253,72 @@ static void parse_args(int argc, char **argv)
 			log_set_level(level);
 			break;
 		}
+		case OPT_RSS_THRESHOLD:
+			if (options_parse_size(optarg, &env.triggers.rss_threshold) < 0)
+				usage_error("invalid --rss-threshold '%s' (a size such as 512M or 1.5G)", optarg);
+			break;
+		case OPT_RSS_GROWTH:
+			if (options_parse_growth(optarg, &env.triggers.rss_growth, &env.triggers.growth_window_usec) < 0)
+				usage_error("invalid --rss-growth '%s' (SIZE or SIZE/WINDOW, such as 300M/10m)", optarg);
+			break;
+		case OPT_LIMIT_PERCENT: {
+			double pct;
+
+			if (options_parse_percent(optarg, 100, &pct) < 0 || pct != (unsigned)pct)
+				usage_error("invalid --limit-percent '%s' (a whole percentage, 1 to 100)", optarg);
+			env.triggers.limit_percent = (unsigned)pct;
+			break;
+		}
+		case OPT_CPU_THRESHOLD:
+			if (options_parse_percent(optarg, 100.0 * 1024, &env.triggers.cpu_threshold) < 0)
+				usage_error("invalid --cpu-threshold '%s' (percent of one core, such as 90)", optarg);
+			break;
+		case OPT_CPU_WINDOW:
+			if (options_parse_duration(optarg, &v) < 0 || v < 2000000 || v > 3600ull * 1000000)
+				usage_error("invalid --cpu-window '%s' (2s to 1h)", optarg);
+			env.triggers.cpu_window_usec = v;
+			break;
+		case OPT_THRESHOLD_ACTION:
+			if (strcmp(optarg, "heap") == 0)
+				env.threshold_action = PROFILE_HEAP;
+			else if (strcmp(optarg, "cpu") == 0)
+				env.threshold_action = PROFILE_CPU;
+			else
+				usage_error("invalid --threshold-action '%s' (heap or cpu)", optarg);
+			break;
+		case OPT_CAPTURE_SECONDS:
+			if (options_parse_u64(optarg, 1, 86400, &v) < 0)
+				usage_error("invalid --capture-seconds '%s' (1 to 86400)", optarg);
+			env.capture_usec = v * 1000000;
+			break;
+		case OPT_COOLDOWN:
+			if (options_parse_duration(optarg, &v) < 0 || v > 7 * 86400ull * 1000000)
+				usage_error("invalid --cooldown '%s' (a duration such as 10m, at most 7d)", optarg);
+			env.triggers.cooldown_usec = v;
+			break;
+		case OPT_MAX_PER_HOUR:
+			if (options_parse_u64(optarg, 1, RATE_LIMIT_MAX, &v) < 0)
+				usage_error("invalid --max-captures-per-hour '%s' (1 to %d)", optarg, RATE_LIMIT_MAX);
+			env.max_captures_per_hour = (unsigned)v;
+			break;
+		case OPT_MAX_CONCURRENT:
+			if (options_parse_u64(optarg, 1, 64, &v) < 0)
+				usage_error("invalid --max-concurrent '%s' (1 to 64)", optarg);
+			env.max_concurrent = (unsigned)v;
+			break;
+		case OPT_API_SOCKET:
+			if (optarg[0] != '/' || strlen(optarg) >= 100)
+				usage_error("--api-socket '%s' must be an absolute path under 100 characters", optarg);
+			env.api_socket = optarg;
+			break;
+		case OPT_API_LISTEN:
+			if (!strchr(optarg, ':'))
+				usage_error("invalid --api-listen '%s' (ADDR:PORT)", optarg);
+			env.api_listen = optarg;
+			break;
+		case OPT_API_TOKEN_FILE:
+			env.api_token_file = optarg;
+			break;
 		case OPT_VERSION:
 			printf("inspectd %s\n", INSPECTD_VERSION);
 			exit(0);
@@ -208,6 +335,8 @@ static void parse_args(int argc, char **argv)
 		usage_error("unexpected argument '%s'", argv[optind]);
 	if (env.heap_signal == env.cpu_signal)
 		usage_error("--heap-signal and --cpu-signal must differ");
+	if (env.api_listen && !env.api_token_file)
+		usage_error("--api-listen needs --api-token-file");
 }
 
 /* ---- file descriptors adopted into the lws loop ---- */
@@ -357,6 +486,7 @@ int main(int argc, char **argv)
 	tracker = tracker__new(&tc, dispatcher__handle_event, dispatcher);
 	if (!tracker)
 		goto out;
+	dispatcher__set_tracker(dispatcher, tracker);
 
 	rb_handler.fd = tracker__fd(tracker);
 	if (!vh || adopt_fd(vh, &rb_handler) < 0 || adopt_fd(vh, &sig_handler) < 0) {

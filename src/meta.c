@@ -85,6 +85,14 @@ cJSON *meta_build(const struct meta_process *p, const struct meta_trigger *t, co
 	if (!ok)
 		goto fail;
 
+	if (t->has_threshold) {
+		ok = cJSON_AddNumberToObject(trigger, "threshold", t->threshold) &&
+		     cJSON_AddNumberToObject(trigger, "observed", t->observed) &&
+		     cJSON_AddStringToObject(trigger, "unit", t->unit ? t->unit : "");
+		if (!ok)
+			goto fail;
+	}
+
 	ok = (profile = cJSON_AddObjectToObject(root, "profile")) &&
 	     cJSON_AddStringToObject(profile, "type", prof->type) &&
 	     add_time(profile, "started_at", prof->started_at) &&

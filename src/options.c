@@ -198,3 +198,47 @@ int options_check_match_name(const char *s)
 		return -EINVAL;
 	return 0;
 }
+
+int options_parse_percent(const char *s, double max, double *ret)
+{
+	const char *end;
+	double v;
+	int r;
+
+	if (!s)
+		return -EINVAL;
+	r = parse_decimal(s, &v, &end);
+	if (r < 0)
+		return r;
+	if (strcmp(end, "") != 0 && strcmp(end, "%") != 0)
+		return -EINVAL;
+	if (v <= 0 || v > max)
+		return -ERANGE;
+	*ret = v;
+	return 0;
+}
+
+int options_parse_growth(const char *s, uint64_t *size, uint64_t *window_usec)
+{
+	const char *slash;
+	char buf[64];
+	int r;
+
+	if (!s)
+		return -EINVAL;
+	slash = strchr(s, '/');
+	*window_usec = 0;
+	if (!slash)
+		return options_parse_size(s, size);
+	if ((size_t)(slash - s) >= sizeof(buf))
+		return -EINVAL;
+	memcpy(buf, s, (size_t)(slash - s));
+	buf[slash - s] = '\0';
+	r = options_parse_size(buf, size);
+	if (r < 0)
+		return r;
+	r = options_parse_duration(slash + 1, window_usec);
+	if (r < 0)
+		return r;
+	return *window_usec ? 0 : -ERANGE;
+}

@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/magic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+
+#define CGROUP_FS_ROOT    "/sys/fs/cgroup"
+/* v1 shows "no limit" as LLONG_MAX rounded down to a page; anything this large is none. */
+#define V1_NO_LIMIT       (UINT64_C(1) << 62)
+/* "18446744073709551615\n" and "max\n" fit; a limit file is never longer. */
+#define LIMIT_FILE_MAX    32
+
+int cgroup_detect_roots(struct cgroup_roots *r)
+{
+	struct statfs sfs;
+
+	r->v1_memory = NULL;
+	r->v2 = NULL;
+	if (access(CGROUP_FS_ROOT "/cgroup.controllers", F_OK) == 0)
+		r->v2 = CGROUP_FS_ROOT;
+	else if (statfs(CGROUP_FS_ROOT "/unified", &sfs) == 0 &&
+		 (unsigned long)sfs.f_type == CGROUP2_SUPER_MAGIC)
+		r->v2 = CGROUP_FS_ROOT "/unified";
+	if (access(CGROUP_FS_ROOT "/memory/memory.limit_in_bytes", F_OK) == 0)
+		r->v1_memory = CGROUP_FS_ROOT "/memory";
+	return r->v1_memory || r->v2 ? 0 : -ENOENT;
+}
+
+/* The first len bytes of s as a cgroup path (see cgroup_path_is_valid()). */
+static bool path_span_is_valid(const char *s, size_t len)
+{
+	if (len == 0 || len >= PATH_MAX || s[0] != '/')
+		return false;
+	if (len == 1)
+		return true;
+	for (size_t i = 1; i <= len; i++) {
+		size_t start = i;
+
+		while (i < len && s[i] != '/') {
+			if (iscntrl((unsigned char)s[i]))
+				return false;
+			i++;
+		}
+		/* "//", a trailing '/', "." and ".." never name a child cgroup. */
+		if (i == start)
+			return false;
+		if (s[start] == '.' && (i - start == 1 || (i - start == 2 && s[start + 1] == '.')))
+			return false;
+	}
+	return true;
+}
+
+bool cgroup_path_is_valid(const char *path)
+{
+	return path && path_span_is_valid(path, strnlen(path, PATH_MAX));
+}
+
+/* True if the comma-separated list (not NUL-terminated) names the controller. */
+static bool controllers_have(const char *list, size_t len, const char *name)
+{
+	size_t nlen = strlen(name);
+	const char *p = list, *end = list + len;
+
+	while (p < end) {
+		const char *comma = memchr(p, ',', (size_t)(end - p));
+		size_t n = comma ? (size_t)(comma - p) : (size_t)(end - p);
+
+		if (n == nlen && memcmp(p, name, n) == 0)
+			return true;
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	return false;
+}
+
+static int copy_span(char *out, size_t size, const char *s, size_t len)
+{
+	if (!out)
+		return 0;
+	if (len >= size)
+		return -ENOBUFS;
+	memcpy(out, s, len);
+	out[len] = '\0';
+	return 0;
+}
+
+int cgroup_parse_proc(const char *text, char *v1_path, size_t v1_size, char *v2_path, size_t v2_size)
+{
+	const char *v1 = NULL, *v2 = NULL, *line = text;
+	size_t v1_len = 0, v2_len = 0;
+	int r;
+
+	if (!text)
+		return -EINVAL;
+	while (*line) {
+		const char *eol = strchr(line, '\n'), *p = line, *ctl, *colon, *path;
+		bool v2_hierarchy;
+
+		if (!eol)
+			eol = line + strlen(line);
+
+		if (eol == line) {
+			line++;
+			continue;
+		}
+		/* "ID:controllers:/path", the path being the rest of the line. */
+		while (p < eol && isdigit((unsigned char)*p))
+			p++;
+		if (p == line || p - line > 10 || p == eol || *p != ':')
+			return -EINVAL;
+		v2_hierarchy = p - line == 1 && line[0] == '0';
+		ctl = p + 1;
+		colon = memchr(ctl, ':', (size_t)(eol - ctl));
+		if (!colon)
+			return -EINVAL;
+		path = colon + 1;
+		if (path == eol || *path != '/')
+			return -EINVAL;
+		/* Hierarchy 0 is v2 and lists no controllers; every v1 hierarchy lists some. */
+		if (v2_hierarchy != (ctl == colon))
+			return -EINVAL;
+		if (v2_hierarchy) {
+			if (v2)
+				return -EINVAL;
+			v2 = path;
+			v2_len = (size_t)(eol - path);
+		} else if (controllers_have(ctl, (size_t)(colon - ctl), "memory")) {
+			if (v1)
+				return -EINVAL;
+			v1 = path;
+			v1_len = (size_t)(eol - path);
+		}
+		line = *eol ? eol + 1 : eol;
+	}
+	if ((v1 && !path_span_is_valid(v1, v1_len)) || (v2 && !path_span_is_valid(v2, v2_len)))
+		return -EINVAL;
+	if ((v1_path && v1_len >= v1_size) || (v2_path && v2_len >= v2_size))
+		return -ENOBUFS;
+	r = copy_span(v1_path, v1_size, v1 ? v1 : "", v1_len);
+	if (r == 0)
+		r = copy_span(v2_path, v2_size, v2 ? v2 : "", v2_len);
+	return r;
+}
+
+/*
+ * The whole of a small file into buf (NUL-terminated). Returns its length,
+ * -EFBIG when it does not fit, or -errno.
+ */
+static ssize_t read_bounded_at(int dfd, const char *name, char *buf, size_t size)
+{
+	size_t got = 0;
+	ssize_t ret;
+	int fd;
+
+	if (size == 0)
+		return -EINVAL;
+	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		char extra;
+		ssize_t n;
+
+		if (got < size - 1)
+			n = read(fd, buf + got, size - 1 - got);
+		else
+			n = read(fd, &extra, 1);    /* full: is there more? */
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (got == size - 1) {
+			ret = -EFBIG;
+			goto out;
+		}
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	ret = (ssize_t)got;
+out:
+	close(fd);
+	return ret;
+}
+
+/* "123\n" or "123": decimal only, one optional newline. */
+static int parse_u64_line(const char *s, uint64_t *ret)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || (strcmp(end, "\n") != 0 && *end != '\0'))
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+/*
+ * v1: does the cgroup open at dfd account its children's memory? Only "0"
+ * says no; a missing file means a kernel where it always does.
+ */
+static int v1_use_hierarchy(int dfd)
+{
+	char buf[LIMIT_FILE_MAX];
+	ssize_t n = read_bounded_at(dfd, "memory.use_hierarchy", buf, sizeof(buf));
+
+	if (n == -ENOENT)
+		return 1;
+	if (n == -EFBIG)
+		return -EINVAL;
+	if (n == -ENODEV)
+		return -ENOENT;
+	if (n < 0)
+		return (int)n;
+	if (strcmp(buf, "0\n") == 0 || strcmp(buf, "0") == 0)
+		return 0;
+	if (strcmp(buf, "1\n") == 0 || strcmp(buf, "1") == 0)
+		return 1;
+	return -EINVAL;
+}
+
+/* One limit file: 0 and *ret (UINT64_MAX for none), or -errno. */
+static int read_limit(int dfd, const char *name, bool v1, uint64_t *ret)
+{
+	char buf[LIMIT_FILE_MAX];
+	ssize_t n = read_bounded_at(dfd, name, buf, sizeof(buf));
+	uint64_t v;
+
+	if (n == -EFBIG)
+		return -EINVAL;
+	if (n == -ENODEV)
+		return -ENOENT;         /* kernfs: the cgroup was removed after open */
+	if (n < 0)
+		return (int)n;
+	if (!v1 && (strcmp(buf, "max\n") == 0 || strcmp(buf, "max") == 0)) {
+		*ret = UINT64_MAX;
+		return 0;
+	}
+	if (parse_u64_line(buf, &v) < 0)
+		return -EINVAL;
+	*ret = v1 && v >= V1_NO_LIMIT ? UINT64_MAX : v;
+	return 0;
+}
+
+/*
+ * Walks from root + cgpath up to root. *ret is the smallest limit (UINT64_MAX
+ * for none) and *ret_len the length of the prefix of cgpath it was found at.
+ */
+static int walk_limits(const char *root, const char *cgpath, const char *file, bool v1,
+		       uint64_t *ret, size_t *ret_len)
+{
+	size_t root_len = strlen(root), len = strlen(cgpath);
+	uint64_t best = UINT64_MAX;
+	size_t best_len = 0;
+	char path[PATH_MAX];
+	bool leaf = true;
+
+	if (len == 1)
+		len = 0;                /* "/" is the root itself */
+	if (root_len + len + 1 + strlen(file) >= sizeof(path))
+		return -ENAMETOOLONG;
+	memcpy(path, root, root_len);
+	memcpy(path + root_len, cgpath, len);
+
+	for (;;) {
+		uint64_t v = UINT64_MAX;
+		int dfd, r;
+
+		path[root_len + len] = '\0';
+		/* cgroupfs has no symlinks; the mount point itself may be one. */
+		dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | (len ? O_NOFOLLOW : 0));
+		if (dfd < 0)
+			return -errno;  /* -ENOENT: vanished */
+		if (v1 && !leaf) {
+			/* This parent does not charge its child's usage to itself: stop here. */
+			r = v1_use_hierarchy(dfd);
+			if (r <= 0) {
+				close(dfd);
+				if (r < 0)
+					return r;
+				break;
+			}
+		}
+		r = read_limit(dfd, file, v1, &v);
+		close(dfd);
+		if (r < 0 && r != -ENOENT)
+			return r;
+		/* A missing file is skipped; a missing directory is caught by open(). */
+		if (r == 0 && v < best) {
+			best = v;
+			best_len = len;
+		}
+		if (len == 0)
+			break;
+		while (len > 0 && cgpath[len - 1] != '/')
+			len--;
+		len--;                  /* drop the '/': "/a" -> "" (the root) */
+		leaf = false;
+	}
+	*ret = best;
+	*ret_len = best_len;
+	return 0;
+}
+
+int cgroup_memory_limit(const struct cgroup_roots *r, const char *v1_path, const char *v2_path,
+			uint64_t *limit, char *source, size_t source_size)
+{
+	static const char v1_file[] = "memory.limit_in_bytes", v2_file[] = "memory.max";
+	bool use_v1 = r && r->v1_memory && v1_path && *v1_path;
+	bool use_v2 = r && r->v2 && v2_path && *v2_path;
+	uint64_t best = UINT64_MAX, v;
+	const char *root = NULL, *cgpath = NULL, *file = NULL;
+	size_t len, best_len = 0;
+	int ret;
+
+	*limit = 0;
+	if (source && source_size)
+		source[0] = '\0';
+	if ((use_v1 && !cgroup_path_is_valid(v1_path)) || (use_v2 && !cgroup_path_is_valid(v2_path)))
+		return -EINVAL;
+	if (use_v1) {
+		ret = walk_limits(r->v1_memory, v1_path, v1_file, true, &v, &len);
+		if (ret < 0)
+			return ret;
+		if (v < best) {
+			best = v;
+			best_len = len;
+			root = r->v1_memory, cgpath = v1_path, file = v1_file;
+		}
+	}
+	if (use_v2) {
+		ret = walk_limits(r->v2, v2_path, v2_file, false, &v, &len);
+		if (ret < 0)
+			return ret;
+		if (v < best) {         /* strictly: v1 wins a tie */
+			best = v;
+			best_len = len;
+			root = r->v2, cgpath = v2_path, file = v2_file;
+		}
+	}
+	if (best == UINT64_MAX)
+		return -ENOENT;
+	*limit = best;
+	if (source && source_size)
+		snprintf(source, source_size, "%s%.*s/%s", root, (int)best_len, cgpath, file);
+	return 0;
+}
+
+int cgroup_memory_limit_of(const struct cgroup_roots *r, pid_t pid, uint64_t *limit,
+			   char *v1_path, size_t v1_size, char *v2_path, size_t v2_size)
+{
+	char path[64], *text, v1[PATH_MAX], v2[PATH_MAX];
+	ssize_t n;
+	int ret;
+
+	*limit = 0;
+	text = malloc(CGROUP_PROC_MAX + 1);
+	if (!text)
+		return -ENOMEM;
+	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	n = read_bounded_at(AT_FDCWD, path, text, CGROUP_PROC_MAX + 1);
+	if (n < 0) {
+		free(text);
+		return (int)n;
+	}
+	ret = cgroup_parse_proc(text, v1, sizeof(v1), v2, sizeof(v2));
+	free(text);
+	if (ret < 0)
+		return ret;
+	if ((v1_path && strlen(v1) >= v1_size) || (v2_path && strlen(v2) >= v2_size))
+		return -ENOBUFS;
+	if (v1_path)
+		strcpy(v1_path, v1);
+	if (v2_path)
+		strcpy(v2_path, v2);
+	return cgroup_memory_limit(r, v1, v2, limit, NULL, 0);
+}
