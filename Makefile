@@ -37,10 +37,10 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) \
 # kernel event -> ring buffer -> dispatcher -> inspector session -> profile -> exporter
 PURE_SRCS  := src/log.c src/options.c src/procfs.c src/cdp.c src/meta.c src/inspector.c \
 	      src/trigger.c src/cgroup.c
-AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatcher.c src/netns.c \
+AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatcher.c src/netns.c src/api_json.c \
 	      src/inspector_session.c src/capture.c src/profile.c src/exporter_file.c \
-	      src/main.c
-UNIT_TESTS := test_options test_procfs test_cdp test_meta test_inspector
+	      src/api.c src/main.c
+UNIT_TESTS := test_options test_procfs test_cdp test_meta test_inspector test_trigger test_cgroup
 HELPERS    := sigio_send
 
 AGENT_OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(AGENT_SRCS))

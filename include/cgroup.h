@@ -64,7 +64,7 @@ bool cgroup_path_is_valid(const char *path);
  *      9223372036854771712) means no limit. An ancestor whose
  *      memory.use_hierarchy is "0" does not account its children, so the walk
  *      stops below it (only pre-5.11 kernels let it be 0).
- *   v2 (r->v2 and a non-empty v2_path): memory.max; "max" means no limit.
+ *   v2 (r->v2 and a non-empty v2_path): memory.max; "max" (or 2^64-1) means no limit.
  * When both apply the smaller limit wins (v1 on a tie). v1_path/v2_path may be
  * NULL or "" for "unknown".
  *
@@ -89,9 +89,10 @@ int cgroup_memory_limit(const struct cgroup_roots *r, const char *v1_path, const
 /*
  * Reads /proc/PID/cgroup (-ENOENT or -ESRCH when the process is gone), parses it
  * with cgroup_parse_proc(), then cgroup_memory_limit(). The paths are also
- * returned when v1_path/v2_path are non-NULL (written whenever the parse
- * succeeded, also when the limit lookup then fails). Same return values as
- * cgroup_memory_limit(), plus those of the read and the parse.
+ * returned when v1_path/v2_path are non-NULL: written whenever the parse
+ * succeeded and both fit (else -ENOBUFS, neither written), also when the limit
+ * lookup then fails. Same return values as cgroup_memory_limit(), plus those of
+ * the read and the parse.
  */
 int cgroup_memory_limit_of(const struct cgroup_roots *r, pid_t pid, uint64_t *limit,
 			   char *v1_path, size_t v1_size, char *v2_path, size_t v2_size);

@@ -56,7 +56,7 @@ struct process {
 	uint64_t rss;                   /* bytes, from the kernel side */
 	uint64_t cpu_ns, cpu_accum;     /* cumulative CPU time, from the task iterator */
 	uint64_t mark_high, mark_low;   /* as last set in the kernel */
-	char cgroup_v1[256], cgroup_v2[256];
+	char cgroup_v1[1024], cgroup_v2[1024];
 };
 
 struct dispatcher_metrics {

@@ -131,7 +131,7 @@ const char *capture__id(const cJSON *capture);
 /* The capture's "seconds" when it is a whole number in [1, 86400]. */
 bool capture__seconds(const cJSON *capture, uint64_t *ret);
 
-/* The "error" text of an API error body, sanitized; "HTTP <status>" without one. */
+/* The "error" text of an API error body, sanitized; "HTTP <status> from inspectd" without one. */
 void format_api_error(const cJSON *body, long status, char *buf, size_t len);
 
 #endif

@@ -107,7 +107,6 @@ int cgroup_parse_proc(const char *text, char *v1_path, size_t v1_size, char *v2_
 
 		if (!eol)
 			eol = line + strlen(line);
-
 		if (eol == line) {
 			line++;
 			continue;
@@ -244,10 +243,8 @@ static int read_limit(int dfd, const char *name, bool v1, uint64_t *ret)
 
 	if (n == -EFBIG)
 		return -EINVAL;
-	if (n == -ENODEV)
-		return -ENOENT;         /* kernfs: the cgroup was removed after open */
 	if (n < 0)
-		return (int)n;
+		return (int)n;          /* -ENODEV: kernfs, the cgroup was removed after open */
 	if (!v1 && (strcmp(buf, "max\n") == 0 || strcmp(buf, "max") == 0)) {
 		*ret = UINT64_MAX;
 		return 0;
@@ -299,9 +296,11 @@ static int walk_limits(const char *root, const char *cgpath, const char *file, b
 		}
 		r = read_limit(dfd, file, v1, &v);
 		close(dfd);
+		if (r == -ENODEV)
+			return -ENOENT;
+		/* A missing file is skipped; a missing directory is caught by open(). */
 		if (r < 0 && r != -ENOENT)
 			return r;
-		/* A missing file is skipped; a missing directory is caught by open(). */
 		if (r == 0 && v < best) {
 			best = v;
 			best_len = len;
@@ -321,44 +320,49 @@ static int walk_limits(const char *root, const char *cgpath, const char *file, b
 int cgroup_memory_limit(const struct cgroup_roots *r, const char *v1_path, const char *v2_path,
 			uint64_t *limit, char *source, size_t source_size)
 {
-	static const char v1_file[] = "memory.limit_in_bytes", v2_file[] = "memory.max";
-	bool use_v1 = r && r->v1_memory && v1_path && *v1_path;
-	bool use_v2 = r && r->v2 && v2_path && *v2_path;
-	uint64_t best = UINT64_MAX, v;
-	const char *root = NULL, *cgpath = NULL, *file = NULL;
-	size_t len, best_len = 0;
-	int ret;
+	/* v1 first: on a tie it is the one named in *source. */
+	const struct {
+		const char *root, *path, *file;
+		bool v1;
+	} h[] = {
+		{ r ? r->v1_memory : NULL, v1_path, "memory.limit_in_bytes", true },
+		{ r ? r->v2 : NULL, v2_path, "memory.max", false },
+	};
+	bool use[2] = { false, false };
+	uint64_t best = UINT64_MAX;
+	size_t best_len = 0;
+	int best_i = -1;
 
 	*limit = 0;
 	if (source && source_size)
 		source[0] = '\0';
-	if ((use_v1 && !cgroup_path_is_valid(v1_path)) || (use_v2 && !cgroup_path_is_valid(v2_path)))
-		return -EINVAL;
-	if (use_v1) {
-		ret = walk_limits(r->v1_memory, v1_path, v1_file, true, &v, &len);
+	for (int i = 0; i < 2; i++) {
+		use[i] = h[i].root && h[i].path && h[i].path[0];
+		if (use[i] && !cgroup_path_is_valid(h[i].path))
+			return -EINVAL;
+	}
+	for (int i = 0; i < 2; i++) {
+		uint64_t v = UINT64_MAX;
+		size_t len = 0;
+		int ret;
+
+		if (!use[i])
+			continue;
+		ret = walk_limits(h[i].root, h[i].path, h[i].file, h[i].v1, &v, &len);
 		if (ret < 0)
 			return ret;
 		if (v < best) {
 			best = v;
 			best_len = len;
-			root = r->v1_memory, cgpath = v1_path, file = v1_file;
+			best_i = i;
 		}
 	}
-	if (use_v2) {
-		ret = walk_limits(r->v2, v2_path, v2_file, false, &v, &len);
-		if (ret < 0)
-			return ret;
-		if (v < best) {         /* strictly: v1 wins a tie */
-			best = v;
-			best_len = len;
-			root = r->v2, cgpath = v2_path, file = v2_file;
-		}
-	}
-	if (best == UINT64_MAX)
+	if (best_i < 0)
 		return -ENOENT;
 	*limit = best;
 	if (source && source_size)
-		snprintf(source, source_size, "%s%.*s/%s", root, (int)best_len, cgpath, file);
+		snprintf(source, source_size, "%s%.*s/%s",
+			 h[best_i].root, (int)best_len, h[best_i].path, h[best_i].file);
 	return 0;
 }
 
@@ -385,9 +389,7 @@ int cgroup_memory_limit_of(const struct cgroup_roots *r, pid_t pid, uint64_t *li
 		return ret;
 	if ((v1_path && strlen(v1) >= v1_size) || (v2_path && strlen(v2) >= v2_size))
 		return -ENOBUFS;
-	if (v1_path)
-		strcpy(v1_path, v1);
-	if (v2_path)
-		strcpy(v2_path, v2);
+	copy_span(v1_path, v1_size, v1, strlen(v1));
+	copy_span(v2_path, v2_size, v2, strlen(v2));
 	return cgroup_memory_limit(r, v1, v2, limit, NULL, 0);
 }

@@ -93,11 +93,16 @@ static void process_read_limit(struct dispatcher *d, struct process *p)
 
 	r = cgroup_memory_limit_of(&d->cgroup_roots, p->pid, &limit, p->cgroup_v1, sizeof(p->cgroup_v1),
 				   p->cgroup_v2, sizeof(p->cgroup_v2));
-	if (r < 0 || !limit) {
+	if (r == -ENOENT) {
 		if (d->env->settings->triggers.limit_percent)
 			log_debug("pid %d: no memory limit in its cgroup: --limit-percent not armed", (int)p->pid);
 		limit = 0;
+	} else if (r < 0) {
+		log_warn("pid %d: cannot read its cgroup's memory limit: %s; --limit-percent not armed",
+			 (int)p->pid, strerror(-r));
+		limit = 0;
 	}
+	/* A limit of 0 bytes (memory.max = 0) cannot be a percentage trigger either. */
 	p->triggers.limit = limit;
 }
 

@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include <libwebsockets.h>
 
+#include "api.h"
 #include "capture.h"
 #include "dispatcher.h"
 #include "exporter_file.h"
@@ -432,6 +433,7 @@ int main(int argc, char **argv)
 	struct fd_handler rb_handler = { .readable = ring_buffer_readable };
 	struct fd_handler sig_handler = { .readable = signalfd_readable };
 	struct lws_context *ctx = NULL;
+	struct api *api = NULL;
 	struct lws_vhost *vh;
 	sigset_t mask;
 	int err = 1, n;
@@ -467,14 +469,14 @@ int main(int argc, char **argv)
 	info.port = CONTEXT_PORT_NO_LISTEN;
 	protocols[1] = inspector_session_protocol;
 	info.protocols = protocols;
-	info.options = LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS;
+	info.options = LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
 	ctx = lws_create_context(&info);
 	if (!ctx) {
 		log_error("cannot create the event loop");
 		goto out;
 	}
 	cenv.ctx = ctx;
-	vh = lws_get_vhost_by_name(ctx, "default");
+	vh = lws_create_vhost(ctx, &info);      /* inspector clients and adopted fds */
 
 	dispatcher = dispatcher__new(&cenv);
 	if (!dispatcher)
@@ -493,6 +495,9 @@ int main(int argc, char **argv)
 		log_error("cannot add the ring buffer and signals to the event loop");
 		goto out;
 	}
+	api = api__new(ctx, dispatcher, &env);
+	if (!api)
+		goto out;
 	n = tracker__scan_proc(tracker);
 	{
 		char heap[32], cpu[32];
@@ -513,6 +518,7 @@ int main(int argc, char **argv)
 		log_warn("exiting with captures still in progress");
 	err = 0;
 out:
+	api__free(api);
 	dispatcher__free(dispatcher);
 	tracker__free(tracker);
 	if (ctx)

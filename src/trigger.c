@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <math.h>
 #include <string.h>
 
 #include "trigger.h"
@@ -72,6 +73,10 @@ static uint64_t growth_base(const struct trigger_config *cfg, const struct trigg
 		if (!base || st->window[i].min < base)
 			base = st->window[i].min;
 	}
+	/* The RSS at the last capture counts as a sample while it is within the window. */
+	if (st->last_capture_usec && st->last_capture_usec + cfg->growth_window_usec > newest &&
+	    (!base || st->baseline < base))
+		base = st->baseline;
 	return base ? base : st->baseline;
 }
 
@@ -133,7 +138,8 @@ void trigger_rss_marks(const struct trigger_config *cfg, const struct trigger_st
 			if (!*high || thr < *high)
 				*high = thr;
 		} else {
-			uint64_t rearm = (uint64_t)((double)thr * TRIGGER_HYSTERESIS);
+			/* Rounded up: trigger_eval_rss() re-arms at rss < thr * 0.9 exactly. */
+			uint64_t rearm = (uint64_t)ceil((double)thr * TRIGGER_HYSTERESIS);
 
 			if (rearm > *low)
 				*low = rearm;

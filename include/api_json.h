@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * The agent's API as data: routes, request bodies, the JSON of processes and
+ * captures, and the Prometheus text of /metrics. Pure: no sockets.
+ * Request bodies come from whoever can reach the socket: checked strictly.
+ */
+#ifndef INSPECTD_API_JSON_H
+#define INSPECTD_API_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+#include "dispatcher.h"
+
+#define API_BODY_MAX (64 * 1024)
+
+enum api_route {
+	API_NOT_FOUND,
+	API_METHOD_NOT_ALLOWED,
+	API_PROCESSES,          /* GET /v1/processes */
+	API_CAPTURES_LIST,      /* GET /v1/captures */
+	API_CAPTURES_CREATE,    /* POST /v1/captures */
+	API_CAPTURE_GET,        /* GET /v1/captures/ID */
+	API_CAPTURE_DELETE,     /* DELETE /v1/captures/ID */
+	API_METRICS,            /* GET /metrics */
+	API_HEALTHZ,            /* GET /healthz */
+};
+
+enum api_method { API_GET, API_POST, API_DELETE, API_OTHER };
+
+/* Route a request; *id receives the capture id for /v1/captures/ID. */
+enum api_route api_route(enum api_method method, const char *path, unsigned *id);
+
+struct api_capture_request {
+	int pid;
+	enum profile_kind kind;
+	uint64_t seconds;       /* 0: not given */
+};
+
+/* {"pid":N,"kind":"heap|cpu","seconds":N}: 0, or -EINVAL with a message for the client. */
+int api_parse_capture_request(const char *body, size_t len, struct api_capture_request *req, char *err,
+			      size_t err_size);
+
+/* "c-000042" <-> 42 */
+void api_job_id(unsigned id, char *buf, size_t size);
+int api_parse_job_id(const char *s, unsigned *id);
+
+cJSON *api_job_json(const struct job *j);
+cJSON *api_process_json(const struct process *p, const struct trigger_config *cfg);
+/* {"error":"..."} as text. */
+char *api_error_json(const char *message);
+
+/* Prometheus text exposition format 0.0.4. Caller frees. */
+char *api_metrics_text(const struct dispatcher_metrics *m, unsigned tracked, unsigned running, unsigned queued);
+
+#endif

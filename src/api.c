@@ -1,0 +1,503 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * The agent's HTTP API, served by the same lws event loop: a Unix socket
+ * (mode 0600 in a 0700 folder: root on the host only), and optionally TCP
+ * with a bearer token. One callback, one switch; per-connection state in the
+ * lws user area. Responses are built whole, then written in chunks.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "api_json.h"
+#include "log.h"
+
+#define API_CHUNK       (16 * 1024)
+#define API_TOKEN_MAX   256
+
+struct api {
+	struct lws_context *ctx;
+	struct dispatcher *dispatcher;
+	const struct settings *settings;
+	struct lws_vhost *unix_vhost, *tcp_vhost;
+	int listen_fd;
+	char token[API_TOKEN_MAX];
+	char socket_path[108];
+};
+
+struct api_conn {
+	enum api_method method;
+	char path[128];
+	char *body;
+	size_t body_len;
+	bool body_too_large;
+	char *out;              /* response body */
+	size_t out_len, out_sent;
+};
+
+static struct api *the_api;     /* lws protocols carry no per-vhost pointer of ours */
+
+static void conn_reset(struct api_conn *c)
+{
+	free(c->body);
+	free(c->out);
+	memset(c, 0, sizeof(*c));
+}
+
+/* Headers now; the body from the WRITEABLE callback. */
+static int respond(struct lws *wsi, struct api_conn *c, unsigned status, const char *ctype, char *body)
+{
+	unsigned char buf[LWS_PRE + 1024], *start = buf + LWS_PRE, *p = start, *end = buf + sizeof(buf) - 1;
+
+	free(c->out);
+	c->out = body ? body : strdup("");
+	if (!c->out)
+		return -1;
+	c->out_len = strlen(c->out);
+	c->out_sent = 0;
+	if (lws_add_http_common_headers(wsi, status, ctype, (lws_filepos_t)c->out_len, &p, end) ||
+	    lws_finalize_write_http_header(wsi, start, &p, end))
+		return -1;
+	lws_callback_on_writable(wsi);
+	return 0;
+}
+
+static int respond_json(struct lws *wsi, struct api_conn *c, unsigned status, cJSON *json)
+{
+	char *text = json ? cJSON_PrintUnformatted(json) : NULL;
+
+	cJSON_Delete(json);
+	if (!text)
+		return respond(wsi, c, 500, "application/json", api_error_json("out of memory"));
+	return respond(wsi, c, status, "application/json", text);
+}
+
+static int respond_error(struct lws *wsi, struct api_conn *c, unsigned status, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static int respond_error(struct lws *wsi, struct api_conn *c, unsigned status, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return respond(wsi, c, status, "application/json", api_error_json(msg));
+}
+
+struct processes_ctx {
+	cJSON *list;
+	const struct trigger_config *cfg;
+};
+
+static void add_process(void *ctx, const struct process *p)
+{
+	struct processes_ctx *pc = ctx;
+	cJSON *o = api_process_json(p, pc->cfg);
+
+	if (o && !cJSON_AddItemToArray(pc->list, o))
+		cJSON_Delete(o);
+}
+
+static int serve_processes(struct lws *wsi, struct api_conn *c)
+{
+	cJSON *root = cJSON_CreateObject();
+	struct processes_ctx pc = { .cfg = &the_api->settings->triggers };
+
+	if (!root || !(pc.list = cJSON_AddArrayToObject(root, "processes"))) {
+		cJSON_Delete(root);
+		return respond_error(wsi, c, 500, "out of memory");
+	}
+	dispatcher__foreach_process(the_api->dispatcher, add_process, &pc);
+	return respond_json(wsi, c, 200, root);
+}
+
+static int serve_captures(struct lws *wsi, struct api_conn *c)
+{
+	cJSON *root = cJSON_CreateObject(), *list;
+
+	if (!root || !(list = cJSON_AddArrayToObject(root, "captures"))) {
+		cJSON_Delete(root);
+		return respond_error(wsi, c, 500, "out of memory");
+	}
+	for (struct job *j = dispatcher__jobs(the_api->dispatcher); j; j = j->next) {
+		cJSON *o = api_job_json(j);
+
+		if (o && !cJSON_AddItemToArray(list, o))
+			cJSON_Delete(o);
+	}
+	return respond_json(wsi, c, 200, root);
+}
+
+static int serve_create(struct lws *wsi, struct api_conn *c)
+{
+	struct api_capture_request req;
+	struct capture_trigger t = { .kind = "api" };
+	struct timespec now;
+	struct job *job;
+	char err[160];
+	int r;
+
+	if (c->body_too_large)
+		return respond_error(wsi, c, 413, "request body larger than %d bytes", API_BODY_MAX);
+	if (api_parse_capture_request(c->body, c->body_len, &req, err, sizeof(err)) < 0)
+		return respond_error(wsi, c, 400, "%s", err);
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	t.ktime_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	r = dispatcher__submit(the_api->dispatcher, req.pid, req.kind, &t,
+			       req.seconds ? req.seconds * 1000000 : the_api->settings->capture_usec, &job);
+	switch (r) {
+	case 0:
+		log_info("pid %d: %s capture requested through the API", req.pid, profile_ops(req.kind)->name);
+		return respond_json(wsi, c, 202, api_job_json(job));
+	case -ESRCH:
+		return respond_error(wsi, c, 404, "pid %d is not a tracked node process", req.pid);
+	case -EBUSY:
+		return respond_error(wsi, c, 409, "pid %d is already being captured", req.pid);
+	case -ESHUTDOWN:
+		return respond_error(wsi, c, 503, "the agent is shutting down");
+	default:
+		return respond_error(wsi, c, 500, "%s", strerror(-r));
+	}
+}
+
+static int serve(struct lws *wsi, struct api_conn *c)
+{
+	enum api_route route;
+	struct job *job;
+	unsigned id = 0;
+
+	route = api_route(c->method, c->path, &id);
+	switch (route) {
+	case API_PROCESSES:
+		return serve_processes(wsi, c);
+	case API_CAPTURES_LIST:
+		return serve_captures(wsi, c);
+	case API_CAPTURES_CREATE:
+		return serve_create(wsi, c);
+	case API_CAPTURE_GET:
+	case API_CAPTURE_DELETE:
+		job = dispatcher__job(the_api->dispatcher, id);
+		if (!job)
+			return respond_error(wsi, c, 404, "no capture %s", c->path + strlen("/v1/captures/"));
+		if (route == API_CAPTURE_DELETE && dispatcher__stop_job(the_api->dispatcher, job) < 0)
+			return respond_error(wsi, c, 409, "capture %s is already over",
+					     c->path + strlen("/v1/captures/"));
+		return respond_json(wsi, c, route == API_CAPTURE_DELETE ? 202 : 200, api_job_json(job));
+	case API_METRICS: {
+		char *text = api_metrics_text(dispatcher__metrics(the_api->dispatcher),
+					      dispatcher__tracked(the_api->dispatcher),
+					      dispatcher__running(the_api->dispatcher),
+					      dispatcher__queued(the_api->dispatcher));
+
+		if (!text)
+			return respond_error(wsi, c, 500, "out of memory");
+		return respond(wsi, c, 200, "text/plain; version=0.0.4", text);
+	}
+	case API_HEALTHZ:
+		return respond(wsi, c, 200, "application/json", strdup("{\"status\":\"ok\"}"));
+	case API_METHOD_NOT_ALLOWED:
+		return respond_error(wsi, c, 405, "method not allowed on %s", c->path);
+	default:
+		return respond_error(wsi, c, 404, "no such endpoint");
+	}
+}
+
+static bool authorized(struct lws *wsi)
+{
+	char auth[API_TOKEN_MAX + 16];
+	size_t n = strlen(the_api->token);
+	unsigned char diff = 0;
+	int len;
+
+	if (lws_get_vhost(wsi) != the_api->tcp_vhost)
+		return true;    /* the Unix socket: its mode is the check */
+	len = lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION);
+	if (len <= 7 || strncmp(auth, "Bearer ", 7) != 0 || (size_t)len - 7 != n)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		diff |= (unsigned char)(auth[7 + i] ^ the_api->token[i]);
+	return diff == 0;
+}
+
+static int callback_api(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+	struct api_conn *c = user;
+	char clen[32];
+	char *uri;
+	int ulen, m;
+
+	switch (reason) {
+	case LWS_CALLBACK_HTTP:
+		conn_reset(c);
+		m = lws_http_get_uri_and_method(wsi, &uri, &ulen);
+		c->method = m == LWSHUMETH_GET ? API_GET : m == LWSHUMETH_POST ? API_POST
+			  : m == LWSHUMETH_DELETE ? API_DELETE : API_OTHER;
+		snprintf(c->path, sizeof(c->path), "%s", (const char *)in);
+		if (!authorized(wsi))
+			return respond_error(wsi, c, 401, "a valid bearer token is required") ? -1 : 0;
+		if (c->method == API_POST) {
+			/* Refuse an announced oversized body before reading it. */
+			if (lws_hdr_copy(wsi, clen, sizeof(clen), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
+			    strtoull(clen, NULL, 10) > API_BODY_MAX)
+				return respond_error(wsi, c, 413, "request body larger than %d bytes",
+						     API_BODY_MAX) ? -1 : 0;
+			return 0;       /* the body follows */
+		}
+		return serve(wsi, c) ? -1 : 0;
+
+	case LWS_CALLBACK_HTTP_BODY:
+		if (c->body_too_large || c->body_len + len > API_BODY_MAX) {
+			c->body_too_large = true;
+			return 0;
+		}
+		{
+			char *p = realloc(c->body, c->body_len + len + 1);
+
+			if (!p)
+				return -1;
+			c->body = p;
+			memcpy(c->body + c->body_len, in, len);
+			c->body_len += len;
+			c->body[c->body_len] = '\0';
+		}
+		return 0;
+
+	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		return serve(wsi, c) ? -1 : 0;
+
+	case LWS_CALLBACK_HTTP_WRITEABLE: {
+		size_t n;
+		unsigned char *buf;
+		int flags;
+
+		if (!c->out)
+			return 0;
+		n = c->out_len - c->out_sent;
+		if (n > API_CHUNK)
+			n = API_CHUNK;
+		buf = malloc(LWS_PRE + n + 1);
+		if (!buf)
+			return -1;
+		memcpy(buf + LWS_PRE, c->out + c->out_sent, n);
+		flags = c->out_sent + n == c->out_len ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP;
+		if (lws_write(wsi, buf + LWS_PRE, n, flags) != (int)n) {
+			free(buf);
+			return -1;
+		}
+		free(buf);
+		c->out_sent += n;
+		if (c->out_sent < c->out_len) {
+			lws_callback_on_writable(wsi);
+			return 0;
+		}
+		conn_reset(c);
+		return lws_http_transaction_completed(wsi) ? -1 : 0;
+	}
+
+	case LWS_CALLBACK_CLOSED_HTTP:
+		conn_reset(c);
+		return 0;
+
+	default:
+		break;
+	}
+	return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+/* The Unix socket is ours (lws 4.1 treats a vhost's socket path as an interface name): accept
+ * here, and hand each connection to lws as an HTTP server connection. */
+static int callback_listener(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+	lws_sock_file_fd_type u;
+	int fd;
+
+	if (reason != LWS_CALLBACK_RAW_RX_FILE || !the_api)
+		return 0;
+	while ((fd = accept4(the_api->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+		u.sockfd = fd;
+		if (!lws_adopt_descriptor_vhost(the_api->unix_vhost, LWS_ADOPT_HTTP | LWS_ADOPT_SOCKET, u,
+						"inspectd-api", NULL))
+			log_warn("API: cannot adopt a connection, ignoring");      /* lws closed it */
+	}
+	return 0;
+}
+
+static const struct lws_protocols api_protocols[] = {
+	{ .name = "inspectd-api", .callback = callback_api, .per_session_data_size = sizeof(struct api_conn) },
+	{ .name = "inspectd-api-listen", .callback = callback_listener },
+	{ 0 },
+};
+
+static int listen_unix(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	mode_t old;
+	int fd, r;
+
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	old = umask(0177);      /* the socket is born 0600 */
+	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r < 0 || listen(fd, 64) < 0) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/* A live agent answers on the socket: refuse to steal it. A stale one is removed. */
+static int prepare_socket_path(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char dir[108], *slash;
+	struct stat st;
+	int fd;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash && slash != dir) {
+		*slash = '\0';
+		if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+			return -errno;
+	}
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode))
+		return -EEXIST;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
+		close(fd);
+		return -EADDRINUSE;
+	}
+	close(fd);
+	return unlink(path) < 0 ? -errno : 0;
+}
+
+static int read_token(const char *file, char *token, size_t size)
+{
+	int fd = open(file, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, token, size - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	while (n > 0 && (token[n - 1] == '\n' || token[n - 1] == '\r' || token[n - 1] == ' '))
+		n--;
+	token[n] = '\0';
+	if (n < 16)
+		return -EINVAL;         /* a token is a secret, not a password */
+	return 0;
+}
+
+struct api *api__new(struct lws_context *ctx, struct dispatcher *d, const struct settings *st)
+{
+	struct lws_context_creation_info info = { 0 };
+	struct api *api;
+	int r;
+
+	api = calloc(1, sizeof(*api));
+	if (!api)
+		return NULL;
+	api->ctx = ctx;
+	api->listen_fd = -1;
+	api->dispatcher = d;
+	api->settings = st;
+	the_api = api;
+	snprintf(api->socket_path, sizeof(api->socket_path), "%s", st->api_socket);
+
+	r = prepare_socket_path(st->api_socket);
+	if (r < 0) {
+		log_error("API socket %s: %s", st->api_socket,
+			  r == -EADDRINUSE ? "another agent is listening there" : strerror(-r));
+		goto fail;
+	}
+	info.port = CONTEXT_PORT_NO_LISTEN;
+	info.protocols = api_protocols;
+	info.vhost_name = "api-unix";
+	api->unix_vhost = lws_create_vhost(ctx, &info);
+	if (!api->unix_vhost)
+		goto fail;
+	api->listen_fd = listen_unix(st->api_socket);
+	if (api->listen_fd < 0) {
+		log_error("cannot listen on %s: %s", st->api_socket, strerror(-api->listen_fd));
+		goto fail;
+	}
+	{
+		lws_sock_file_fd_type u = { .filefd = api->listen_fd };
+
+		if (!lws_adopt_descriptor_vhost(api->unix_vhost, LWS_ADOPT_RAW_FILE_DESC, u, "inspectd-api-listen",
+						NULL)) {
+			log_error("cannot add the API socket to the event loop");
+			goto fail;
+		}
+	}
+
+	if (st->api_listen) {
+		char addr[64], *colon;
+		unsigned long port;
+
+		r = read_token(st->api_token_file, api->token, sizeof(api->token));
+		if (r < 0) {
+			log_error("API token file %s: %s", st->api_token_file,
+				  r == -EINVAL ? "too short (16 characters at least)" : strerror(-r));
+			goto fail;
+		}
+		snprintf(addr, sizeof(addr), "%s", st->api_listen);
+		colon = strrchr(addr, ':');
+		port = strtoul(colon + 1, NULL, 10);
+		*colon = '\0';
+		if (port == 0 || port > 65535) {
+			log_error("invalid --api-listen %s", st->api_listen);
+			goto fail;
+		}
+		memset(&info, 0, sizeof(info));
+		info.iface = addr[0] ? addr : NULL;
+		info.port = (int)port;
+		info.protocols = api_protocols;
+		info.vhost_name = "api-tcp";
+		api->tcp_vhost = lws_create_vhost(ctx, &info);
+		if (!api->tcp_vhost) {
+			log_error("cannot listen on %s", st->api_listen);
+			goto fail;
+		}
+	}
+	log_info("API listening on %s%s%s", st->api_socket, st->api_listen ? " and " : "",
+		 st->api_listen ? st->api_listen : "");
+	return api;
+fail:
+	api__free(api);
+	return NULL;
+}
+
+void api__free(struct api *api)
+{
+	if (!api)
+		return;
+	/* The vhosts, and the adopted listening fd, go with the context. */
+	if (api->listen_fd >= 0)
+		unlink(api->socket_path);
+	if (the_api == api)
+		the_api = NULL;
+	free(api);
+}

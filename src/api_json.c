@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_json.h"
+#include "meta.h"
+
+enum api_route api_route(enum api_method method, const char *path, unsigned *id)
+{
+	static const char prefix[] = "/v1/captures/";
+
+	if (strcmp(path, "/v1/processes") == 0)
+		return method == API_GET ? API_PROCESSES : API_METHOD_NOT_ALLOWED;
+	if (strcmp(path, "/v1/captures") == 0) {
+		if (method == API_GET)
+			return API_CAPTURES_LIST;
+		return method == API_POST ? API_CAPTURES_CREATE : API_METHOD_NOT_ALLOWED;
+	}
+	if (strncmp(path, prefix, sizeof(prefix) - 1) == 0) {
+		if (api_parse_job_id(path + sizeof(prefix) - 1, id) < 0)
+			return API_NOT_FOUND;
+		if (method == API_GET)
+			return API_CAPTURE_GET;
+		return method == API_DELETE ? API_CAPTURE_DELETE : API_METHOD_NOT_ALLOWED;
+	}
+	if (strcmp(path, "/metrics") == 0)
+		return method == API_GET ? API_METRICS : API_METHOD_NOT_ALLOWED;
+	if (strcmp(path, "/healthz") == 0)
+		return method == API_GET ? API_HEALTHZ : API_METHOD_NOT_ALLOWED;
+	return API_NOT_FOUND;
+}
+
+void api_job_id(unsigned id, char *buf, size_t size)
+{
+	snprintf(buf, size, "c-%06u", id);
+}
+
+int api_parse_job_id(const char *s, unsigned *id)
+{
+	unsigned long v;
+	char *end;
+
+	if (strncmp(s, "c-", 2) != 0 || !isdigit((unsigned char)s[2]))
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s + 2, &end, 10);
+	if (errno || *end || v == 0 || v > 0xffffffffUL)
+		return -EINVAL;
+	*id = (unsigned)v;
+	return 0;
+}
+
+int api_parse_capture_request(const char *body, size_t len, struct api_capture_request *req, char *err,
+			      size_t err_size)
+{
+	cJSON *root = NULL;
+	const cJSON *item;
+	bool have_pid = false;
+	int r = -EINVAL;
+
+	memset(req, 0, sizeof(*req));
+	req->kind = PROFILE_HEAP;
+	if (len == 0) {
+		snprintf(err, err_size, "a JSON body is required: {\"pid\":N,\"kind\":\"heap|cpu\",\"seconds\":N}");
+		return -EINVAL;
+	}
+	root = cJSON_ParseWithLength(body, len);
+	if (!cJSON_IsObject(root)) {
+		snprintf(err, err_size, "the body is not a JSON object");
+		goto out;
+	}
+	cJSON_ArrayForEach(item, root) {
+		const char *key = item->string ? item->string : "";
+
+		if (strcmp(key, "pid") == 0) {
+			if (!cJSON_IsNumber(item) || item->valuedouble < 1 || item->valuedouble > 4194304 ||
+			    item->valuedouble != (double)item->valueint) {
+				snprintf(err, err_size, "\"pid\" must be a positive integer");
+				goto out;
+			}
+			req->pid = item->valueint;
+			have_pid = true;
+		} else if (strcmp(key, "kind") == 0) {
+			if (cJSON_IsString(item) && strcmp(item->valuestring, "heap") == 0) {
+				req->kind = PROFILE_HEAP;
+			} else if (cJSON_IsString(item) && strcmp(item->valuestring, "cpu") == 0) {
+				req->kind = PROFILE_CPU;
+			} else {
+				snprintf(err, err_size, "\"kind\" must be \"heap\" or \"cpu\"");
+				goto out;
+			}
+		} else if (strcmp(key, "seconds") == 0) {
+			if (!cJSON_IsNumber(item) || item->valuedouble < 1 || item->valuedouble > 86400 ||
+			    item->valuedouble != (double)item->valueint) {
+				snprintf(err, err_size, "\"seconds\" must be an integer from 1 to 86400");
+				goto out;
+			}
+			req->seconds = (uint64_t)item->valueint;
+		} else {
+			/* A typo must not silently become a default. */
+			snprintf(err, err_size, "unknown field \"%.64s\"", key);
+			goto out;
+		}
+	}
+	if (!have_pid) {
+		snprintf(err, err_size, "\"pid\" is required");
+		goto out;
+	}
+	r = 0;
+out:
+	cJSON_Delete(root);
+	return r;
+}
+
+static cJSON *add_time(cJSON *obj, const char *name, struct timespec ts)
+{
+	char buf[64];
+
+	if (!ts.tv_sec || meta_format_rfc3339(ts, buf, sizeof(buf)) < 0)
+		return cJSON_AddNullToObject(obj, name);
+	return cJSON_AddStringToObject(obj, name, buf);
+}
+
+static const char *job_state_name(const struct job *j)
+{
+	switch (j->state) {
+	case JOB_QUEUED:
+		return "queued";
+	case JOB_ACTIVE:
+		return j->capture ? capture__state_name(j->capture) : "starting";
+	case JOB_DONE:
+		return "done";
+	default:
+		return "failed";
+	}
+}
+
+cJSON *api_job_json(const struct job *j)
+{
+	cJSON *o = cJSON_CreateObject(), *t, *files;
+	const char *path;
+	char id[32];
+	bool ok;
+
+	if (!o)
+		return NULL;
+	api_job_id(j->id, id, sizeof(id));
+	ok = cJSON_AddStringToObject(o, "id", id) && cJSON_AddNumberToObject(o, "pid", j->pid) &&
+	     cJSON_AddStringToObject(o, "kind", profile_ops(j->kind)->name) &&
+	     cJSON_AddStringToObject(o, "state", job_state_name(j)) &&
+	     (t = cJSON_AddObjectToObject(o, "trigger")) &&
+	     cJSON_AddStringToObject(t, "kind", j->trigger.kind) &&
+	     (j->duration_usec ? cJSON_AddNumberToObject(o, "seconds", (double)(j->duration_usec / 1000000))
+			       : cJSON_AddNullToObject(o, "seconds")) &&
+	     (j->queued_reason[0] ? cJSON_AddStringToObject(o, "queued_reason", j->queued_reason)
+				  : cJSON_AddNullToObject(o, "queued_reason")) &&
+	     (files = cJSON_AddArrayToObject(o, "files")) &&
+	     (j->error[0] ? cJSON_AddStringToObject(o, "error", j->error) : cJSON_AddNullToObject(o, "error")) &&
+	     add_time(o, "created_at", j->created_at) &&
+	     add_time(o, "started_at", j->capture ? capture__started_at(j->capture) : j->started_at) &&
+	     add_time(o, "ended_at", j->capture ? (struct timespec){ 0 } : j->ended_at);
+	if (!ok)
+		goto fail;
+	if (j->trigger.has_threshold) {
+		ok = cJSON_AddNumberToObject(t, "threshold", j->trigger.threshold) &&
+		     cJSON_AddNumberToObject(t, "observed", j->trigger.observed) &&
+		     cJSON_AddStringToObject(t, "unit", j->trigger.unit ? j->trigger.unit : "");
+		if (!ok)
+			goto fail;
+	}
+	for (unsigned i = 0; i < 2; i++) {
+		path = j->capture ? capture__file(j->capture, i) : (j->files[i][0] ? j->files[i] : NULL);
+		if (path && !cJSON_AddItemToArray(files, cJSON_CreateString(path)))
+			goto fail;
+	}
+	return o;
+fail:
+	cJSON_Delete(o);
+	return NULL;
+}
+
+cJSON *api_process_json(const struct process *p, const struct trigger_config *cfg)
+{
+	cJSON *o = cJSON_CreateObject(), *armed, *cap;
+	unsigned mask = trigger_armed(cfg, &p->triggers);
+	char id[32];
+	bool ok;
+
+	if (!o)
+		return NULL;
+	ok = cJSON_AddNumberToObject(o, "pid", p->pid) && cJSON_AddStringToObject(o, "comm", p->comm) &&
+	     cJSON_AddNumberToObject(o, "rss_bytes", (double)p->rss) &&
+	     (p->triggers.cpu_percent >= 0 ? cJSON_AddNumberToObject(o, "cpu_percent", p->triggers.cpu_percent)
+					   : cJSON_AddNullToObject(o, "cpu_percent")) &&
+	     (p->triggers.limit ? cJSON_AddNumberToObject(o, "memory_limit_bytes", (double)p->triggers.limit)
+				: cJSON_AddNullToObject(o, "memory_limit_bytes")) &&
+	     cJSON_AddStringToObject(o, "cgroup", p->cgroup_v1[0] ? p->cgroup_v1 : p->cgroup_v2) &&
+	     (armed = cJSON_AddArrayToObject(o, "armed"));
+	if (!ok)
+		goto fail;
+	for (int k = 0; k < _TRIGGER_MAX; k++)
+		if ((mask & TRIGGER_MASK(k)) && !cJSON_AddItemToArray(armed, cJSON_CreateString(trigger_kind_name(k))))
+			goto fail;
+	if (!p->job) {
+		if (!cJSON_AddNullToObject(o, "capture"))
+			goto fail;
+		return o;
+	}
+	api_job_id(p->job->id, id, sizeof(id));
+	ok = (cap = cJSON_AddObjectToObject(o, "capture")) && cJSON_AddStringToObject(cap, "id", id) &&
+	     cJSON_AddStringToObject(cap, "kind", profile_ops(p->job->kind)->name) &&
+	     cJSON_AddStringToObject(cap, "state", job_state_name(p->job));
+	if (!ok)
+		goto fail;
+	return o;
+fail:
+	cJSON_Delete(o);
+	return NULL;
+}
+
+char *api_error_json(const char *message)
+{
+	cJSON *o = cJSON_CreateObject();
+	char *s = NULL;
+
+	if (o && cJSON_AddStringToObject(o, "error", message))
+		s = cJSON_PrintUnformatted(o);
+	cJSON_Delete(o);
+	return s;
+}
+
+char *api_metrics_text(const struct dispatcher_metrics *m, unsigned tracked, unsigned running, unsigned queued)
+{
+	char *buf = NULL;
+	size_t size = 0;
+	FILE *f = open_memstream(&buf, &size);
+
+	if (!f)
+		return NULL;
+	fprintf(f, "# HELP inspectd_tracked_processes Node processes the agent tracks.\n"
+		   "# TYPE inspectd_tracked_processes gauge\n"
+		   "inspectd_tracked_processes %u\n", tracked);
+	fprintf(f, "# HELP inspectd_captures_running Captures in progress.\n"
+		   "# TYPE inspectd_captures_running gauge\n"
+		   "inspectd_captures_running %u\n", running);
+	fprintf(f, "# HELP inspectd_captures_queued Captures waiting for their turn.\n"
+		   "# TYPE inspectd_captures_queued gauge\n"
+		   "inspectd_captures_queued %u\n", queued);
+	fprintf(f, "# HELP inspectd_captures_total Finished captures by trigger, kind and outcome.\n"
+		   "# TYPE inspectd_captures_total counter\n");
+	for (int k = 0; k < _PROFILE_KIND_MAX; k++)
+		for (int t = 0; t < 6; t++)
+			for (int o = 0; o < 2; o++)
+				fprintf(f, "inspectd_captures_total{trigger=\"%s\",kind=\"%s\",outcome=\"%s\"} %lu\n",
+					dispatcher_trigger_names[t], profile_ops(k)->name, o ? "failed" : "exported",
+					m->captures[k][t][o]);
+	fprintf(f, "# HELP inspectd_triggers_skipped_total Threshold crossings not captured (cooldown, cap, busy).\n"
+		   "# TYPE inspectd_triggers_skipped_total counter\n");
+	for (int t = 2; t < 6; t++)
+		fprintf(f, "inspectd_triggers_skipped_total{trigger=\"%s\"} %lu\n", dispatcher_trigger_names[t],
+			m->skipped[t]);
+	fprintf(f, "# HELP inspectd_export_failures_total Profiles that could not be written.\n"
+		   "# TYPE inspectd_export_failures_total counter\n"
+		   "inspectd_export_failures_total %lu\n", m->export_failures);
+	fprintf(f, "# HELP inspectd_trigger_to_start_seconds From the trigger's event to the profiler running.\n"
+		   "# TYPE inspectd_trigger_to_start_seconds histogram\n");
+	for (int b = 0; b < DISPATCHER_LATENCY_BUCKETS; b++)
+		fprintf(f, "inspectd_trigger_to_start_seconds_bucket{le=\"%g\"} %lu\n", dispatcher_latency_le[b],
+			m->latency_buckets[b]);
+	fprintf(f, "inspectd_trigger_to_start_seconds_bucket{le=\"+Inf\"} %lu\n", m->latency_count);
+	fprintf(f, "inspectd_trigger_to_start_seconds_sum %.6f\n", m->latency_sum);
+	fprintf(f, "inspectd_trigger_to_start_seconds_count %lu\n", m->latency_count);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
