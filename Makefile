@@ -40,7 +40,8 @@ PURE_SRCS  := src/log.c src/options.c src/procfs.c src/cdp.c src/meta.c src/insp
 AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatcher.c src/netns.c src/api_json.c \
 	      src/inspector_session.c src/capture.c src/profile.c src/exporter_file.c \
 	      src/api.c src/main.c
-UNIT_TESTS := test_options test_procfs test_cdp test_meta test_inspector test_trigger test_cgroup
+UNIT_TESTS := test_options test_procfs test_cdp test_meta test_inspector test_trigger test_cgroup \
+	      test_inspectctl_format
 HELPERS    := sigio_send
 
 AGENT_OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(AGENT_SRCS))
@@ -49,6 +50,9 @@ UNIT_BINS  := $(addprefix $(OUTPUT)/tests/,$(UNIT_TESTS))
 HELPER_BINS := $(addprefix $(OUTPUT)/tests/,$(HELPERS))
 
 AGENT      := $(OUTPUT)/inspectd
+CTL        := $(OUTPUT)/inspectctl
+CTL_SRCS   := tools/inspectctl.c tools/inspectctl_format.c
+CTL_OBJS   := $(patsubst tools/%.c,$(OUTPUT)/tools/%.o,$(CTL_SRCS))
 RUN_ARGS   ?=
 
 ifeq ($(V),1)
@@ -62,7 +66,7 @@ endif
 .DELETE_ON_ERROR:
 .PHONY: all deps deps-test run check tests-build unit integration bench vmlinux clean
 
-all: $(AGENT)
+all: $(AGENT) $(CTL)
 
 # Idempotent: apt runs only when a package is missing.
 deps:
@@ -98,8 +102,8 @@ tests-build: $(UNIT_BINS) $(HELPER_BINS)
 unit: $(UNIT_BINS)
 	$(Q)rc=0; for t in $(UNIT_BINS); do $$t || rc=1; done; exit $$rc
 
-integration: $(AGENT) $(HELPER_BINS)
-	$(Q)INSPECTD=$(abspath $(AGENT)) HELPERS=$(abspath $(OUTPUT)/tests) \
+integration: $(AGENT) $(CTL) $(HELPER_BINS)
+	$(Q)INSPECTD=$(abspath $(AGENT)) INSPECTCTL=$(abspath $(CTL)) HELPERS=$(abspath $(OUTPUT)/tests) \
 		node --test --test-concurrency=1 tests/integration/
 
 vmlinux:
@@ -107,7 +111,7 @@ vmlinux:
 	$(Q)mkdir -p vmlinux/$(VMLINUX_ARCH)
 	$(Q)$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/$(VMLINUX_ARCH)/vmlinux.h
 
-$(OUTPUT) $(OUTPUT)/src $(OUTPUT)/tests:
+$(OUTPUT) $(OUTPUT)/src $(OUTPUT)/tests $(OUTPUT)/tools:
 	$(Q)mkdir -p $@
 
 $(OUTPUT)/inspectd.bpf.o: bpf/inspectd.bpf.c include/inspectd.h vmlinux/$(VMLINUX_ARCH)/vmlinux.h | $(OUTPUT)
@@ -131,6 +135,24 @@ $(AGENT): $(AGENT_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -o $@
 
+$(OUTPUT)/tools/%.o: tools/%.c | $(OUTPUT)/tools
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(CTL): $(CTL_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ -lcurl -lcjson -o $@
+
+# inspectctl's pure formatting, tested alone.
+$(OUTPUT)/tests/test_inspectctl_format: $(OUTPUT)/tests/test_inspectctl_format.o $(OUTPUT)/tools/inspectctl_format.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ -lcjson -lcmocka -o $@
+
+# The API's JSON needs the agent's objects (it renders jobs and processes).
+$(OUTPUT)/tests/test_api_json: $(OUTPUT)/tests/test_api_json.o $(filter-out $(OUTPUT)/src/main.o,$(AGENT_OBJS))
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+
 $(OUTPUT)/tests/%.o: tests/unit/%.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -DFIXTURES=\"$(abspath tests/fixtures)\" -c $< -o $@
@@ -147,4 +169,4 @@ clean:
 	$(call msg,CLEAN)
 	$(Q)rm -rf $(OUTPUT)
 
--include $(wildcard $(OUTPUT)/src/*.d $(OUTPUT)/tests/*.d)
+-include $(wildcard $(OUTPUT)/src/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/tools/*.d)

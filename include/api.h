@@ -9,7 +9,11 @@
 
 struct api;
 
-struct api *api__new(struct lws_context *ctx, struct dispatcher *d, const struct settings *st);
+/* The protocols the agent's vhost must carry, the API's first. */
+extern const struct lws_protocols api_protocol, api_listen_protocol;
+
+/* Serve on vh (a vhost without a listening socket of its own). */
+struct api *api__new(struct lws_context *ctx, struct lws_vhost *vh, struct dispatcher *d, const struct settings *st);
 void api__free(struct api *api);
 
 #endif

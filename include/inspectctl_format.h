@@ -29,7 +29,7 @@
 
 /* Decimal integer within [min, max], nothing else. 0, -EINVAL or -ERANGE. */
 int format_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
-/* True for an id that is safe to put into /v1/captures/ID. */
+/* True for an id that is safe to put into /v1/captures/ID: not dots only. */
 bool format_capture_id_valid(const char *id);
 
 /*

@@ -20,6 +20,7 @@
 #include "api.h"
 #include "api_json.h"
 #include "log.h"
+#include "procfs.h"
 
 #define API_CHUNK       (16 * 1024)
 #define API_TOKEN_MAX   256
@@ -103,9 +104,18 @@ struct processes_ctx {
 static void add_process(void *ctx, const struct process *p)
 {
 	struct processes_ctx *pc = ctx;
-	cJSON *o = api_process_json(p, pc->cfg);
+	cJSON *o = api_process_json(p, pc->cfg), *argv;
+	char buf[4096];
+	ssize_t n;
 
-	if (o && !cJSON_AddItemToArray(pc->list, o))
+	if (!o)
+		return;
+	/* The command line as of now, read on request (bounded): nothing kept per process. */
+	argv = cJSON_AddArrayToObject(o, "cmdline");
+	n = procfs_read(p->pid, "cmdline", buf, sizeof(buf));
+	for (ssize_t i = 0; argv && n > 0 && i < n; i += (ssize_t)strlen(buf + i) + 1)
+		cJSON_AddItemToArray(argv, cJSON_CreateString(buf + i));
+	if (!cJSON_AddItemToArray(pc->list, o))
 		cJSON_Delete(o);
 }
 
@@ -333,9 +343,15 @@ static int callback_listener(struct lws *wsi, enum lws_callback_reasons reason, 
 	return 0;
 }
 
-static const struct lws_protocols api_protocols[] = {
+const struct lws_protocols api_protocol = {
+	.name = "inspectd-api", .callback = callback_api, .per_session_data_size = sizeof(struct api_conn),
+};
+const struct lws_protocols api_listen_protocol = {
+	.name = "inspectd-api-listen", .callback = callback_listener,
+};
+
+static const struct lws_protocols api_tcp_protocols[] = {
 	{ .name = "inspectd-api", .callback = callback_api, .per_session_data_size = sizeof(struct api_conn) },
-	{ .name = "inspectd-api-listen", .callback = callback_listener },
 	{ 0 },
 };
 
@@ -410,7 +426,7 @@ static int read_token(const char *file, char *token, size_t size)
 	return 0;
 }
 
-struct api *api__new(struct lws_context *ctx, struct dispatcher *d, const struct settings *st)
+struct api *api__new(struct lws_context *ctx, struct lws_vhost *vh, struct dispatcher *d, const struct settings *st)
 {
 	struct lws_context_creation_info info = { 0 };
 	struct api *api;
@@ -432,12 +448,9 @@ struct api *api__new(struct lws_context *ctx, struct dispatcher *d, const struct
 			  r == -EADDRINUSE ? "another agent is listening there" : strerror(-r));
 		goto fail;
 	}
-	info.port = CONTEXT_PORT_NO_LISTEN;
-	info.protocols = api_protocols;
-	info.vhost_name = "api-unix";
-	api->unix_vhost = lws_create_vhost(ctx, &info);
-	if (!api->unix_vhost)
-		goto fail;
+	/* lws serves an adopted HTTP connection on the first vhost, whatever its Host
+	 * header: the agent's one vhost, whose first protocol is the API's. */
+	api->unix_vhost = vh;
 	api->listen_fd = listen_unix(st->api_socket);
 	if (api->listen_fd < 0) {
 		log_error("cannot listen on %s: %s", st->api_socket, strerror(-api->listen_fd));
@@ -474,7 +487,7 @@ struct api *api__new(struct lws_context *ctx, struct dispatcher *d, const struct
 		memset(&info, 0, sizeof(info));
 		info.iface = addr[0] ? addr : NULL;
 		info.port = (int)port;
-		info.protocols = api_protocols;
+		info.protocols = api_tcp_protocols;
 		info.vhost_name = "api-tcp";
 		api->tcp_vhost = lws_create_vhost(ctx, &info);
 		if (!api->tcp_vhost) {

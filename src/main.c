@@ -399,11 +399,8 @@ static int adopt_fd(struct lws_vhost *vh, struct fd_handler *h)
 	return 0;
 }
 
-static struct lws_protocols protocols[] = {
-	{ .name = "inspectd-fd", .callback = callback_fd },
-	{ 0 },  /* inspector_session_protocol, set in main() */
-	{ 0 },
-};
+/* One vhost for everything; HTTP requests go to its first protocol, the API. Set in main(). */
+static struct lws_protocols protocols[5];
 
 static void lws_log(int level, const char *line)
 {
@@ -465,9 +462,13 @@ int main(int argc, char **argv)
 	if (gethostname(cenv.hostname, sizeof(cenv.hostname) - 1) < 0)
 		snprintf(cenv.hostname, sizeof(cenv.hostname), "unknown");
 
-	lws_set_log_level(log_get_level() >= LOG_LEVEL_DEBUG ? LLL_ERR | LLL_WARN : LLL_ERR, lws_log);
+	lws_set_log_level(getenv("INSPECTD_LWS_DEBUG") ? LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO | LLL_DEBUG
+			  : log_get_level() >= LOG_LEVEL_DEBUG ? LLL_ERR | LLL_WARN : LLL_ERR, lws_log);
 	info.port = CONTEXT_PORT_NO_LISTEN;
-	protocols[1] = inspector_session_protocol;
+	protocols[0] = api_protocol;
+	protocols[1] = api_listen_protocol;
+	protocols[2] = (struct lws_protocols){ .name = "inspectd-fd", .callback = callback_fd };
+	protocols[3] = inspector_session_protocol;
 	info.protocols = protocols;
 	info.options = LWS_SERVER_OPTION_DISABLE_OS_CA_CERTS | LWS_SERVER_OPTION_EXPLICIT_VHOSTS;
 	ctx = lws_create_context(&info);
@@ -495,7 +496,7 @@ int main(int argc, char **argv)
 		log_error("cannot add the ring buffer and signals to the event loop");
 		goto out;
 	}
-	api = api__new(ctx, dispatcher, &env);
+	api = api__new(ctx, vh, dispatcher, &env);
 	if (!api)
 		goto out;
 	n = tracker__scan_proc(tracker);

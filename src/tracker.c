@@ -163,6 +163,15 @@ int tracker__scan_proc(struct tracker *t)
 			*deleted = '\0';        /* node was upgraded under a running process */
 		if (!basename_matches(t, exe))
 			continue;
+		/* Its RSS as of now, once: later the kernel side keeps it on every change. */
+		{
+			char statm[128];
+			unsigned long long size_pages, resident;
+
+			if (procfs_read((pid_t)pid, "statm", statm, sizeof(statm)) > 0 &&
+			    sscanf(statm, "%llu %llu", &size_pages, &resident) == 2)
+				value.rss_bytes = resident * (uint64_t)sysconf(_SC_PAGESIZE);
+		}
 		/* BPF_NOEXIST: an exec seen by the kernel side meanwhile wins. */
 		if (bpf_map_update_elem(fd, &pid, &value, BPF_NOEXIST) < 0 && errno != EEXIST)
 			continue;

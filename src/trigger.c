@@ -185,7 +185,8 @@ unsigned trigger_eval_cpu(const struct trigger_config *cfg, struct trigger_state
 	bool found = false;
 	uint64_t t0 = 0, c0 = 0;
 
-	if (!trigger_configured(cfg, TRIGGER_CPU_THRESHOLD))
+	/* CPU use is tracked whether or not the trigger is armed: the API shows it. */
+	if (!cfg->cpu_window_usec)
 		return 0;
 
 	/* The newest kept sample at least a window old. */
@@ -212,7 +213,7 @@ unsigned trigger_eval_cpu(const struct trigger_config *cfg, struct trigger_state
 			st->cpu_count++;
 	}
 
-	if (st->cpu_percent < 0)
+	if (st->cpu_percent < 0 || !trigger_configured(cfg, TRIGGER_CPU_THRESHOLD))
 		return 0;
 	if (st->fired[TRIGGER_CPU_THRESHOLD]) {
 		if (st->cpu_percent < cfg->cpu_threshold * TRIGGER_HYSTERESIS && !trigger_in_cooldown(cfg, st, now))

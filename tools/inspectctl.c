@@ -183,7 +183,7 @@ static void api__fail_transfer(struct api *api, CURLcode rc, const struct respon
 		curl_easy_getinfo(api->curl, CURLINFO_OS_ERRNO, &os_errno);
 		api__fail(api, "cannot connect to inspectd at %s: %s (%s)", api->socket,
 			  os_errno ? strerror((int)os_errno) : curl_error,
-			  os_errno == EACCES || os_errno == EPERM ? "try as root, or as a member of the socket's group"
+			  os_errno == EACCES || os_errno == EPERM ? "the socket is root's: try with sudo"
 								 : "is inspectd running? see --socket");
 		return;
 	case CURLE_OPERATION_TIMEDOUT:
@@ -643,6 +643,9 @@ static int parse_args(int argc, char **argv, const char *args[MAX_ARGS])
 		case ':':
 			usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
+			/* "capture -5": a PID, not an option. */
+			if (argv[optind - 1][0] == '-' && argv[optind - 1][1] >= '0' && argv[optind - 1][1] <= '9')
+				usage_error("invalid PID '%s'", argv[optind - 1]);
 			usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}

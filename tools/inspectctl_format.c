@@ -51,7 +51,7 @@ bool format_capture_id_valid(const char *id)
 	n = strlen(id);
 	if (n == 0 || n > FORMAT_CAPTURE_ID_MAX)
 		return false;
-	/* Neither "." nor "..": the id is a path segment. */
+	/* Not dots only, as "." and ".." are: the id is a path segment. */
 	if (strspn(id, ".") == n)
 		return false;
 	for (size_t i = 0; i < n; i++) {

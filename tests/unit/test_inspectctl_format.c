@@ -84,13 +84,13 @@ static void test_capture_id_valid(void **state)
 	assert_true(format_capture_id_valid("c-000001"));
 	assert_true(format_capture_id_valid("C_1.2-x"));
 	assert_true(format_capture_id_valid("a"));
-	assert_true(format_capture_id_valid("..."));
 	assert_true(format_capture_id_valid(".hidden"));
 
 	assert_false(format_capture_id_valid(NULL));
 	assert_false(format_capture_id_valid(""));
 	assert_false(format_capture_id_valid("."));
 	assert_false(format_capture_id_valid(".."));
+	assert_false(format_capture_id_valid("..."));
 	assert_false(format_capture_id_valid("../v1/processes"));
 	assert_false(format_capture_id_valid("c-1/x"));
 	assert_false(format_capture_id_valid("c-1?x=1"));
@@ -125,11 +125,13 @@ static void test_size(void **state)
 	assert_size(1023, "1023B");
 	assert_size(1024, "1.0K");
 	assert_size(1536, "1.5K");
-	/* 1126.4 bytes is 1.1K; 1075 is 1.0498K, rounded down. */
+	/* 1127 is 1.1006K; 1075 is 1.0498K, 1076 is 1.0508K. */
 	assert_size(1127, "1.1K");
 	assert_size(1075, "1.0K");
-	/* 1.05K rounds half up. */
+	assert_size(1076, "1.1K");
+	/* Exactly half a tenth rounds up: 1.05K, 1.25M. */
 	assert_size(1075 + 1, "1.1K");
+	assert_size(1310720, "1.3M");
 	assert_size(1048524, "1023.9K");
 	/* 1023.96K rounds to 1024.0K: shown as 1.0M instead. */
 	assert_size(1048535, "1.0M");
@@ -154,9 +156,10 @@ static void test_size_buffer(void **state)
 	assert_int_equal(format_size(UINT64_MAX, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "16.0E");
 	assert_int_equal(format_size(1048524, buf, 7), -ENOBUFS);
-	assert_int_equal(format_size(1023, buf, 5), 0);
+	assert_int_equal(format_size(1023, buf, 6), 0);
 	assert_string_equal(buf, "1023B");
-	assert_int_equal(format_size(1023, buf, 5 - 1), -ENOBUFS);
+	assert_int_equal(format_size(1023, buf, 5), -ENOBUFS);
+	assert_int_equal(format_size(0, buf, 0), -ENOBUFS);
 }
 
 /* ---- cells ---- */
@@ -177,7 +180,7 @@ static void test_cell_plain(void **state)
 	assert_cell("", 60, "-", 1);
 	assert_cell(" ", 60, " ", 1);
 	/* UTF-8 is kept, and counted in characters. */
-	assert_cell("\xc3\xbcn\xc3\xafc\xc3\xb6" "d\xc3\xa9", 60, "\xc3\xbcn\xc3\xafc\xc3\xb6" "d\xc3\xa9", 7);
+	assert_cell("\xc3\xbc" "n" "\xc3\xaf" "c" "\xc3\xb6" "d" "\xc3\xa9", 60, "\xc3\xbc" "n" "\xc3\xaf" "c" "\xc3\xb6" "d" "\xc3\xa9", 7);
 	assert_cell("\xe2\x82\xac \xf0\x9f\x94\xa5", 60, "\xe2\x82\xac \xf0\x9f\x94\xa5", 3);
 }
 
@@ -507,7 +510,7 @@ static void test_process_row_cmdline_truncated(void **state)
 
 	assert_int_equal(process_row__from_json(&row, json), 0);
 	/* "node --max-old-space-size=4096 /srv/app/server.js --port 8080 --workers 16" is 74. */
-	assert_string_equal(row.cmdline, "node --max-old-space-size=4096 /srv/app/server.js --port...");
+	assert_string_equal(row.cmdline, "node --max-old-space-size=4096 /srv/app/server.js --port ...");
 	assert_int_equal(strlen(row.cmdline), 60);
 	cJSON_Delete(json);
 
