@@ -43,6 +43,8 @@ struct api_conn {
 	bool body_too_large;
 	char *out;              /* response body */
 	size_t out_len, out_sent;
+	bool close_after;       /* a body we did not read may follow: do not parse it as a request */
+	bool answered;          /* the response is on its way: later body callbacks are ignored */
 };
 
 static struct api *the_api;     /* lws protocols carry no per-vhost pointer of ours */
@@ -65,8 +67,13 @@ static int respond(struct lws *wsi, struct api_conn *c, unsigned status, const c
 		return -1;
 	c->out_len = strlen(c->out);
 	c->out_sent = 0;
-	if (lws_add_http_common_headers(wsi, status, ctype, (lws_filepos_t)c->out_len, &p, end) ||
-	    lws_finalize_write_http_header(wsi, start, &p, end))
+	c->answered = true;
+	if (lws_add_http_common_headers(wsi, status, ctype, (lws_filepos_t)c->out_len, &p, end))
+		return -1;
+	if (c->close_after &&
+	    lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close", 5, &p, end))
+		return -1;
+	if (lws_finalize_write_http_header(wsi, start, &p, end))
 		return -1;
 	lws_callback_on_writable(wsi);
 	return 0;
@@ -254,19 +261,26 @@ static int callback_api(struct lws *wsi, enum lws_callback_reasons reason, void 
 		c->method = m == LWSHUMETH_GET ? API_GET : m == LWSHUMETH_POST ? API_POST
 			  : m == LWSHUMETH_DELETE ? API_DELETE : API_OTHER;
 		snprintf(c->path, sizeof(c->path), "%s", (const char *)in);
+		/* Answered here, a request that has a body leaves it unread: close after answering. */
+		c->close_after = c->method != API_GET;
 		if (!authorized(wsi))
 			return respond_error(wsi, c, 401, "a valid bearer token is required") ? -1 : 0;
 		if (c->method == API_POST) {
 			/* Refuse an announced oversized body before reading it. */
-			if (lws_hdr_copy(wsi, clen, sizeof(clen), WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 &&
-			    strtoull(clen, NULL, 10) > API_BODY_MAX)
+			if (lws_hdr_copy(wsi, clen, sizeof(clen), WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0)
+				return respond_error(wsi, c, 411, "a Content-Length is required") ? -1 : 0;
+			if (strtoull(clen, NULL, 10) > API_BODY_MAX)
 				return respond_error(wsi, c, 413, "request body larger than %d bytes",
 						     API_BODY_MAX) ? -1 : 0;
-			return 0;       /* the body follows */
+			/* The body follows, then LWS_CALLBACK_HTTP_BODY_COMPLETION (also for none). */
+			c->close_after = false;
+			return 0;
 		}
 		return serve(wsi, c) ? -1 : 0;
 
 	case LWS_CALLBACK_HTTP_BODY:
+		if (c->answered)
+			return 0;
 		if (c->body_too_large || c->body_len + len > API_BODY_MAX) {
 			c->body_too_large = true;
 			return 0;
@@ -284,6 +298,9 @@ static int callback_api(struct lws *wsi, enum lws_callback_reasons reason, void 
 		return 0;
 
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+		if (c->answered)
+			return 0;
+		c->close_after = c->body_too_large;
 		return serve(wsi, c) ? -1 : 0;
 
 	case LWS_CALLBACK_HTTP_WRITEABLE: {
@@ -310,6 +327,10 @@ static int callback_api(struct lws *wsi, enum lws_callback_reasons reason, void 
 		if (c->out_sent < c->out_len) {
 			lws_callback_on_writable(wsi);
 			return 0;
+		}
+		if (c->close_after) {
+			conn_reset(c);
+			return -1;
 		}
 		conn_reset(c);
 		return lws_http_transaction_completed(wsi) ? -1 : 0;

@@ -6,6 +6,7 @@ const os = require('node:os');
 const path = require('node:path');
 
 const AGENT = process.env.INSPECTD || path.resolve(__dirname, '../../.output/inspectd');
+const INSPECTCTL = process.env.INSPECTCTL || path.resolve(__dirname, '../../.output/inspectctl');
 const HELPERS = process.env.HELPERS || path.resolve(__dirname, '../../.output/tests');
 const APPS = path.join(__dirname, 'apps');
 const NODE = process.execPath;
@@ -28,8 +29,10 @@ function tmpdir(prefix = 'inspectd-test-') {
 
 class Agent {
   constructor(args = [], opts = {}) {
-    this.outputDir = opts.outputDir || path.join(tmpdir(), 'out');
-    this.args = ['--output-dir', this.outputDir, ...args];
+    const dir = tmpdir();
+    this.outputDir = opts.outputDir || path.join(dir, 'out');
+    this.socket = path.join(dir, 'api.sock');
+    this.args = ['--output-dir', this.outputDir, '--api-socket', this.socket, ...args];
     this.log = '';
     this.exited = null;
   }
@@ -52,6 +55,29 @@ class Agent {
       throw e;
     });
     return this.log.match(re);
+  }
+
+  // One HTTP request to the agent's API socket: { status, body, json }.
+  request(method, urlPath, body, headers = {}) {
+    return new Promise((resolve, reject) => {
+      const req = require('node:http').request({ socketPath: this.socket, method, path: urlPath, headers, timeout: 5000 }, (res) => {
+        let data = '';
+        res.on('data', (d) => { data += d; });
+        res.on('end', () => {
+          let json = null;
+          try { json = JSON.parse(data); } catch { /* not JSON */ }
+          resolve({ status: res.statusCode, body: data, json, headers: res.headers });
+        });
+      });
+      req.on('timeout', () => req.destroy(new Error(`API ${method} ${urlPath} timed out`)));
+      req.on('error', reject);
+      if (body !== undefined) {
+        const text = typeof body === 'string' ? body : JSON.stringify(body);
+        req.setHeader('Content-Length', Buffer.byteLength(text));
+        req.write(text);
+      }
+      req.end();
+    });
   }
 
   count(re) {
@@ -82,7 +108,8 @@ class Target {
 
   async start() {
     const argv = this.wrap ? [...this.wrap, this.cmd, ...this.args] : [this.cmd, ...this.args];
-    this.proc = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = spawn(argv[0], argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc.stdin.on('error', () => {});
     this.proc.stdout.on('data', (d) => { this.out += d; });
     this.proc.stderr.on('data', (d) => { this.out += d; });
     this.proc.on('exit', (code, signal) => { this.exited = { code, signal }; });
@@ -107,6 +134,13 @@ class Target {
   }
 
   signal(sig) { process.kill(this.pid, sig); }
+
+  // grow.js: one command, answered by one "ok" line.
+  async send(line) {
+    const before = (this.out.match(/^ok /gm) || []).length;
+    this.proc.stdin.write(`${line}\n`);
+    await waitFor(`the target to do "${line}"`, () => (this.out.match(/^ok /gm) || []).length > before);
+  }
 
   async stop() {
     if (!this.proc || this.exited) return;
@@ -186,6 +220,6 @@ function helper(name, args) {
 }
 
 module.exports = {
-  AGENT, APPS, NODE, Agent, Target, sleep, waitFor, tmpdir, listeningPorts, readJSON,
+  AGENT, INSPECTCTL, APPS, NODE, Agent, Target, sleep, waitFor, tmpdir, listeningPorts, readJSON,
   heapSelfByFunction, cpuHitsByFunction, helper,
 };

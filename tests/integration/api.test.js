@@ -1,0 +1,254 @@
+// The agent's API and inspectctl: real agent, real node processes.
+'use strict';
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+const { Agent, Target, INSPECTCTL, sleep, waitFor, readJSON, heapSelfByFunction, tmpdir } = require('./lib');
+
+async function withAgent(args, fn) {
+  const agent = await new Agent(args).start();
+  const targets = [];
+  try {
+    await fn(agent, targets);
+  } finally {
+    for (const t of targets) await t.stop();
+    await agent.stop();
+  }
+}
+
+async function start(targets, app, opts) {
+  const t = new Target(app, opts);
+  targets.push(t);
+  return t.start();
+}
+
+const ctl = (agent, ...args) => spawnSync(INSPECTCTL, ['--socket', agent.socket, ...args], { encoding: 'utf8', timeout: 20000 });
+
+// A strict reader of the Prometheus text format (0.0.4): returns { family: { type, samples } }.
+function parsePrometheus(text) {
+  const families = {};
+  const sampleRe = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*"(?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*")*)\})? (-?(?:\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|\+Inf|-Inf|NaN))$/;
+  assert.ok(text.endsWith('\n'), 'ends with a newline');
+  for (const line of text.slice(0, -1).split('\n')) {
+    let m;
+    if ((m = /^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) .+$/.exec(line))) {
+      assert.ok(!families[m[1]], `one HELP for ${m[1]}`);
+      families[m[1]] = { help: true, samples: [] };
+    } else if ((m = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$/.exec(line))) {
+      assert.ok(families[m[1]] && !families[m[1]].type, `TYPE after HELP for ${m[1]}`);
+      families[m[1]].type = m[2];
+    } else {
+      m = sampleRe.exec(line);
+      assert.ok(m, `sample line: ${JSON.stringify(line)}`);
+      const base = m[1].replace(/_(bucket|sum|count)$/, '');
+      const fam = families[m[1]] || families[base];
+      assert.ok(fam && fam.type, `sample ${m[1]} after its TYPE`);
+      fam.samples.push({ name: m[1], labels: m[3] || '', value: Number(m[4].replace('+Inf', 'Infinity')) });
+    }
+  }
+  return families;
+}
+
+test('the API socket is 0600 and /healthz answers', async () => {
+  await withAgent([], async (agent) => {
+    const st = fs.statSync(agent.socket);
+    assert.ok(st.isSocket());
+    assert.equal(st.mode & 0o777, 0o600);
+    const r = await agent.request('GET', '/healthz');
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.json, { status: 'ok' });
+    // A second agent on the same socket refuses to start rather than steal it.
+    const second = spawnSync(process.env.INSPECTD || path.resolve(__dirname, '../../.output/inspectd'),
+      ['--api-socket', agent.socket, '--output-dir', tmpdir()], { encoding: 'utf8', timeout: 10000 });
+    assert.equal(second.status, 1);
+    assert.match(second.stderr, /another agent is listening there/);
+  });
+});
+
+test('GET /v1/processes lists tracked node processes with RSS, CPU and cmdline', async () => {
+  await withAgent(['--rss-threshold', '2G'], async (agent, targets) => {
+    const t = await start(targets, 'idle.js');
+    await sleep(2500);
+    const r = await agent.request('GET', '/v1/processes');
+    assert.equal(r.status, 200);
+    const row = r.json.processes.find((p) => p.pid === t.pid);
+    assert.ok(row, JSON.stringify(r.json));
+    assert.equal(row.comm, 'node');
+    assert.deepEqual(row.cmdline, [t.cmd, ...t.args]);
+    assert.ok(row.rss_bytes > 10e6 && row.rss_bytes < 500e6, `rss ${row.rss_bytes}`);
+    assert.deepEqual(row.armed, ['rss-threshold']);
+    assert.equal(row.capture, null);
+    assert.ok('cpu_percent' in row && 'memory_limit_bytes' in row);
+  });
+});
+
+test('POST /v1/captures runs a capture; GET shows it; DELETE stops one early', async () => {
+  await withAgent([], async (agent, targets) => {
+    const t = await start(targets, 'leak.js');
+    let r = await agent.request('POST', '/v1/captures', { pid: t.pid, kind: 'heap', seconds: 1 });
+    assert.equal(r.status, 202, r.body);
+    assert.match(r.json.id, /^c-\d{6}$/);
+    assert.equal(r.json.pid, t.pid);
+    assert.equal(r.json.trigger.kind, 'api');
+    const id = r.json.id;
+    const done = await waitFor('the capture', async () => {
+      const g = await agent.request('GET', `/v1/captures/${id}`);
+      return ['done', 'failed'].includes(g.json.state) && g.json;
+    }, 15000);
+    assert.equal(done.state, 'done', JSON.stringify(done));
+    assert.equal(done.files.length, 2);
+    assert.equal(heapSelfByFunction(readJSON(done.files[0]))[0][0], 'leakyFunction');
+    assert.equal(readJSON(done.files[1]).trigger.kind, 'api');
+
+    // A long one, stopped early through DELETE: it exports what it took.
+    r = await agent.request('POST', '/v1/captures', { pid: t.pid, kind: 'cpu', seconds: 600 });
+    assert.equal(r.status, 202);
+    await waitFor('running', async () => (await agent.request('GET', `/v1/captures/${r.json.id}`)).json.state === 'running');
+    const del = await agent.request('DELETE', `/v1/captures/${r.json.id}`);
+    assert.equal(del.status, 202);
+    const stopped = await waitFor('stopped', async () => {
+      const g = await agent.request('GET', `/v1/captures/${r.json.id}`);
+      return g.json.state === 'done' && g.json;
+    }, 10000);
+    assert.match(stopped.files[0], /\.cpuprofile$/);
+    const list = await agent.request('GET', '/v1/captures');
+    assert.deepEqual(list.json.captures.map((c) => c.id), [r.json.id, id]);
+    assert.equal((await agent.request('DELETE', `/v1/captures/${id}`)).status, 409);
+  });
+});
+
+test('bad requests get the right 4xx with a JSON error', async () => {
+  await withAgent([], async (agent, targets) => {
+    const t = await start(targets, 'idle.js');
+    const cases = [
+      ['POST', '/v1/captures', '{', 400, /not a JSON object/],
+      ['POST', '/v1/captures', '[]', 400, /not a JSON object/],
+      ['POST', '/v1/captures', '', 400, /JSON body is required/],
+      ['POST', '/v1/captures', { kind: 'heap' }, 400, /"pid" is required/],
+      ['POST', '/v1/captures', { pid: 'x' }, 400, /"pid" must be a positive integer/],
+      ['POST', '/v1/captures', { pid: t.pid, kind: 'memory' }, 400, /"kind" must be "heap" or "cpu"/],
+      ['POST', '/v1/captures', { pid: t.pid, seconds: 0 }, 400, /"seconds" must be an integer/],
+      ['POST', '/v1/captures', { pid: t.pid, kidn: 'heap' }, 400, /unknown field "kidn"/],
+      ['POST', '/v1/captures', { pid: 999999 }, 404, /pid 999999 is not a tracked node process/],
+      ['POST', '/v1/captures', { pid: 1 }, 404, /not a tracked node process/],
+      ['POST', '/v1/captures', 'x'.repeat(70000), 413, /larger than 65536/],
+      ['GET', '/v1/captures/c-000999', undefined, 404, /no capture/],
+      ['GET', '/v1/captures/nonsense', undefined, 404, /no such endpoint/],
+      ['PUT', '/v1/captures', '{}', 405, /method not allowed/],
+      ['POST', '/v1/captures', undefined, 400, /JSON body is required/],
+      ['DELETE', '/v1/processes', undefined, 405, /method not allowed/],
+      ['GET', '/v2/anything', undefined, 404, /no such endpoint/],
+    ];
+    for (const [method, url, body, status, re] of cases) {
+      const r = await agent.request(method, url, body);
+      assert.equal(r.status, status, `${method} ${url} ${String(body).slice(0, 40)}: ${r.status} ${r.body}`);
+      assert.match(r.json.error, re, `${method} ${url}`);
+    }
+    // A chunked body (no Content-Length) is refused before it is read.
+    const chunked = await agent.request('POST', '/v1/captures', undefined, { 'Transfer-Encoding': 'chunked' });
+    assert.equal(chunked.status, 411);
+    assert.match(chunked.json.error, /Content-Length is required/);
+    // A second capture of a process already being captured: 409.
+    const first = await agent.request('POST', '/v1/captures', { pid: t.pid, seconds: 5 });
+    assert.equal(first.status, 202);
+    const second = await agent.request('POST', '/v1/captures', { pid: t.pid, kind: 'cpu' });
+    assert.equal(second.status, 409);
+    assert.match(second.json.error, /already being captured/);
+    await agent.request('DELETE', `/v1/captures/${first.json.id}`);
+  });
+});
+
+test('--max-concurrent queues the rest in order, with a reason, and runs them all', async () => {
+  await withAgent(['--max-concurrent', '1'], async (agent, targets) => {
+    const a = await start(targets, 'idle.js');
+    const b = await start(targets, 'idle.js');
+    const ra = await agent.request('POST', '/v1/captures', { pid: a.pid, seconds: 1 });
+    const rb = await agent.request('POST', '/v1/captures', { pid: b.pid, seconds: 1 });
+    assert.equal(rb.status, 202);
+    assert.equal(rb.json.state, 'queued');
+    assert.match(rb.json.queued_reason, /1 captures running, the --max-concurrent limit/);
+    for (const id of [ra.json.id, rb.json.id]) {
+      const done = await waitFor(id, async () => {
+        const g = await agent.request('GET', `/v1/captures/${id}`);
+        return g.json.state === 'done' && g.json;
+      }, 20000);
+      assert.equal(done.files.length, 2);
+    }
+  });
+});
+
+test('/metrics is valid Prometheus text and counts captures by trigger, kind and outcome', async () => {
+  await withAgent([], async (agent, targets) => {
+    const t = await start(targets, 'idle.js');
+    const r = await agent.request('POST', '/v1/captures', { pid: t.pid, kind: 'cpu', seconds: 1 });
+    await waitFor('done', async () => (await agent.request('GET', `/v1/captures/${r.json.id}`)).json.state === 'done', 15000);
+    const m = await agent.request('GET', '/metrics');
+    assert.equal(m.status, 200);
+    assert.match(m.headers['content-type'], /^text\/plain; version=0\.0\.4/);
+    const fam = parsePrometheus(m.body);
+    assert.equal(fam.inspectd_tracked_processes.type, 'gauge');
+    assert.ok(fam.inspectd_tracked_processes.samples[0].value >= 1);
+    const exported = fam.inspectd_captures_total.samples.find((s) => s.labels === 'trigger="api",kind="cpu",outcome="exported"');
+    assert.equal(exported.value, 1);
+    const h = fam.inspectd_trigger_to_start_seconds;
+    assert.equal(h.type, 'histogram');
+    const buckets = h.samples.filter((s) => s.name.endsWith('_bucket'));
+    for (let i = 1; i < buckets.length; i++) assert.ok(buckets[i].value >= buckets[i - 1].value);
+    assert.equal(buckets.at(-1).labels, 'le="+Inf"');
+    assert.equal(buckets.at(-1).value, h.samples.find((s) => s.name.endsWith('_count')).value);
+    assert.equal(buckets.at(-1).value, 1);
+  });
+});
+
+test('inspectctl: ps, capture --wait, status, stop', async () => {
+  await withAgent([], async (agent, targets) => {
+    const t = await start(targets, 'leak.js');
+    let r = ctl(agent, 'ps');
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^\s*PID\s+COMM\s+RSS\s+CPU%/m);
+    assert.match(r.stdout, new RegExp(`^\\s*${t.pid}\\s+node\\s`, 'm'));
+
+    r = ctl(agent, 'capture', String(t.pid), '--kind', 'heap', '--seconds', '1', '--wait');
+    assert.equal(r.status, 0, r.stderr + r.stdout);
+    const files = r.stdout.split('\n').filter((l) => l.startsWith('/'));
+    assert.equal(files.length, 2, r.stdout);
+    assert.equal(heapSelfByFunction(readJSON(files.find((f) => f.endsWith('.heapprofile'))))[0][0], 'leakyFunction');
+
+    r = ctl(agent, '--json', 'status');
+    assert.equal(r.status, 0);
+    assert.equal(JSON.parse(r.stdout).captures[0].state, 'done');
+
+    r = ctl(agent, 'capture', String(t.pid), '--kind', 'cpu');
+    assert.equal(r.status, 0, r.stderr);
+    const id = /capture (c-\d+)/.exec(r.stdout)[1];
+    await waitFor('running', async () => (await agent.request('GET', `/v1/captures/${id}`)).json.state === 'running');
+    r = ctl(agent, 'stop', id);
+    assert.equal(r.status, 0, r.stderr);
+    await waitFor('stopped', async () => (await agent.request('GET', `/v1/captures/${id}`)).json.state === 'done', 10000);
+
+    r = ctl(agent, 'capture', '1');
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /not a tracked node process/);
+    r = ctl(agent, 'capture', 'abc');
+    assert.equal(r.status, 2);
+  });
+});
+
+test('the API on TCP requires the bearer token', async () => {
+  const dir = tmpdir();
+  const tokenFile = path.join(dir, 'token');
+  fs.writeFileSync(tokenFile, 'a-long-enough-secret-token\n', { mode: 0o600 });
+  await withAgent(['--api-listen', '127.0.0.1:19393', '--api-token-file', tokenFile], async () => {
+    const get = (headers) => new Promise((resolve, reject) => {
+      require('node:http').get({ host: '127.0.0.1', port: 19393, path: '/healthz', headers, timeout: 5000 }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode));
+      }).on('error', reject);
+    });
+    assert.equal(await get({}), 401);
+    assert.equal(await get({ Authorization: 'Bearer wrong-token-of-some-length' }), 401);
+    assert.equal(await get({ Authorization: 'Bearer a-long-enough-secret-token' }), 200);
+  });
+});
