@@ -40,7 +40,7 @@ PURE_SRCS  := src/log.c src/options.c src/procfs.c src/cdp.c src/meta.c src/insp
 AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatcher.c src/netns.c src/api_json.c \
 	      src/inspector_session.c src/capture.c src/profile.c src/exporter_file.c \
 	      src/api.c src/main.c
-UNIT_TESTS := test_options test_procfs test_cdp test_meta test_inspector test_trigger test_cgroup \
+UNIT_TESTS := test_options test_procfs test_cdp test_meta test_inspector test_trigger test_cgroup test_api_json \
 	      test_inspectctl_format
 HELPERS    := sigio_send
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -58,6 +59,7 @@ int api_parse_capture_request(const char *body, size_t len, struct api_capture_r
 {
 	cJSON *root = NULL;
 	const cJSON *item;
+	const char *end = NULL;
 	bool have_pid = false;
 	int r = -EINVAL;
 
@@ -67,10 +69,22 @@ int api_parse_capture_request(const char *body, size_t len, struct api_capture_r
 		snprintf(err, err_size, "a JSON body is required: {\"pid\":N,\"kind\":\"heap|cpu\",\"seconds\":N}");
 		return -EINVAL;
 	}
-	root = cJSON_ParseWithLength(body, len);
+	/* cJSON turns \u0000 into a NUL that would end a key or value early: refuse it. */
+	if (memmem(body, len, "\\u0000", 6)) {
+		snprintf(err, err_size, "\\u0000 is not allowed in the body");
+		return -EINVAL;
+	}
+	root = cJSON_ParseWithLengthOpts(body, len, &end, false);
 	if (!cJSON_IsObject(root)) {
 		snprintf(err, err_size, "the body is not a JSON object");
 		goto out;
+	}
+	/* One object and nothing after it but white space. */
+	for (; end && end < body + len; end++) {
+		if (!isspace((unsigned char)*end)) {
+			snprintf(err, err_size, "trailing data after the JSON object");
+			goto out;
+		}
 	}
 	cJSON_ArrayForEach(item, root) {
 		const char *key = item->string ? item->string : "";

@@ -78,6 +78,7 @@ struct capture {
 	bool close_retried;
 	bool debug_end_sent;
 	char node_version[CDP_VERSION_MAX];     /* set once the port answered as node's inspector */
+	bool probe_failed;                      /* a session to the port failed before it said so */
 	struct inspector_session *session;
 
 	lws_sorted_usec_list_t timer;           /* the current state's poll or timeout */
@@ -280,6 +281,8 @@ static void state_timeout(lws_sorted_usec_list_t *sul)
 		capture_finish(c);
 		return;
 	}
+	if (c->state == CAPTURE_CONNECTING)
+		c->probe_failed = true;
 	capture_fail(c, "no answer from the inspector while %s", state_names[c->state]);
 }
 
@@ -546,6 +549,7 @@ static void session_closed(void *owner, const char *reason)
 		}
 		return;
 	case CAPTURE_CONNECTING:
+		c->probe_failed = true;
 		capture_fail(c, "%s", reason);
 		return;
 	case CAPTURE_STARTING:
@@ -589,7 +593,7 @@ static void capture_close_inspector(struct capture *c)
 		/* The session broke: open another just to close the inspector. Once, and only
 		 * if the port ever answered as node's inspector: a stranger's port is not ours
 		 * to talk to again. */
-		if (!c->node_version[0]) {
+		if (c->probe_failed && !c->node_version[0]) {
 			log_warn("pid %d: port %u never answered as a node inspector: not closing it",
 				 (int)c->pid, c->port);
 			capture_finish(c);

@@ -123,6 +123,7 @@ async function startNode(app, args = []) {
 
 // ---- the agent ----
 
+let agentSerial = 0;
 class Agent {
   constructor(outputDir, args = []) {
     this.outputDir = outputDir;
@@ -140,7 +141,12 @@ class Agent {
     const deadline = Date.now() + 120000;
     let last = '';
     for (let attempt = 1; ; attempt++) {
-      const p = new Proc([AGENT, '--output-dir', this.outputDir, ...this.args]);
+      // An agent with an API listens on a default socket that another agent (someone else's
+      // run) may hold: give ours a private one when the binary has the option.
+      const help = spawnSync(AGENT, ['--help'], { encoding: 'utf8' }).stdout || '';
+      const api = /--api-socket/.test(help)
+        ? ['--api-socket', path.join(path.dirname(this.outputDir), `api-${process.pid}-${++agentSerial}.sock`)] : [];
+      const p = new Proc([AGENT, '--output-dir', this.outputDir, ...api, ...this.args]);
       try {
         await p.start();
         await waitFor('the agent to be ready', () => {
@@ -309,6 +315,11 @@ async function capture(agent, pid, sig, kind, during) {
   return { result, loggedLatency: Number(m[1]), since };
 }
 
+// Marks every file already in dir as seen, so that only what the next capture writes counts.
+function markSeen(dir, seen) {
+  if (fs.existsSync(dir)) for (const f of fs.readdirSync(dir)) seen.add(f);
+}
+
 function metaFor(dir, pid, kind, seen) {
   const prefix = `${kind === 'cpu' ? 'cpu' : 'heap'}-profile-${pid}-`;
   const files = fs.readdirSync(dir).filter((f) => f.startsWith(prefix) && f.endsWith('.meta.json') && !seen.has(f));
@@ -328,7 +339,8 @@ async function agentLatencySample(agent, seen) {
     await waitFor('SigCgt to have SIGUSR1', () => catchesSigusr1(t.pid), 2000, 1);
     await sleep(SETTLE_MS);
     await quiet('latency (agent)');
-    const c = await capture(agent, t.pid, 'SIGWINCH', 'heap', () => sleep(HOLD_MS));
+    markSeen(agent.outputDir, seen);
+    await capture(agent, t.pid, 'SIGWINCH', 'heap', () => sleep(HOLD_MS));
     if (foreignAgents().length) throw new Retry('another inspectd appeared during the capture');
     const meta = await waitFor('the meta.json', () => metaFor(agent.outputDir, t.pid, 'heap', seen), 3000);
     const lat = meta.trigger && meta.trigger.latency_ms;
@@ -478,6 +490,7 @@ async function benchCost(outDir) {
           if (!c.kind) {
             m = await wrk(port, WRK_SECONDS);
           } else {
+            markSeen(outDir, seen);
             ({ result: m } = await capture(agent, server.pid, c.sig, c.kind, () => wrk(port, WRK_SECONDS)));
             const meta = await waitFor('the meta.json', () => metaFor(outDir, server.pid, c.kind, seen), 3000);
             const got = meta.profile && meta.profile.sampling && meta.profile.sampling[c.check[0]];
