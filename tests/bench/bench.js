@@ -38,6 +38,7 @@ const POLL_MS = 0.2;               // poll-connect period for node's own SIGUSR1
 const INSPECTOR_PORT = 9229;
 const WARMUP_SECONDS = 4;
 const FOREIGN_WAIT_MS = 180000;    // how long to wait for another agent / port 9229 user to go
+const FOREIGN_CPU_PCT = 25;        // a wrk run is redone when other processes used more (% of a core)
 const RSS_TARGET_KB = 10 * 1024;   // "10 MB", taken as 10 MiB
 const CPU_TARGET_PCT = 0.1;
 const CLK_TCK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout) || 100;
@@ -70,17 +71,28 @@ function track(proc) {
   proc.on('exit', () => children.delete(proc));
   return proc;
 }
-function killAll() {
-  for (const p of children) { try { p.kill('SIGKILL'); } catch { /* gone */ } }
+function killOne(p) {
+  // A process started in a group of its own (wrk under sh) is killed with its group.
+  try { if (p.groupLeader) process.kill(-p.pid, 'SIGKILL'); else p.kill('SIGKILL'); } catch { /* gone */ }
 }
+function killAll() {
+  for (const p of children) killOne(p);
+}
+let tmpRoot = null;
 process.on('exit', killAll);
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, () => { progress(`\nbench: ${sig}: killing what it started\n`); killAll(); process.exit(130); });
+  process.on(sig, () => {
+    progress(`\nbench: ${sig}: killing what it started\n`);
+    killAll();
+    if (tmpRoot && !process.env.BENCH_KEEP) fs.rmSync(tmpRoot, { recursive: true, force: true });
+    process.exit(130);
+  });
 }
 
 class Proc {
-  constructor(argv) {
+  constructor(argv, { group = false } = {}) {
     this.argv = argv;
+    this.group = group;
     this.out = '';
     this.err = '';
     this.exited = null;
@@ -88,7 +100,8 @@ class Proc {
 
   start() {
     return new Promise((resolve, reject) => {
-      const p = spawn(this.argv[0], this.argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+      const p = spawn(this.argv[0], this.argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], detached: this.group });
+      p.groupLeader = this.group;
       this.proc = p;
       p.stdout.on('data', (d) => { this.out += d; });
       p.stderr.on('data', (d) => { this.err += d; });
@@ -103,10 +116,10 @@ class Proc {
 
   async kill(sig = 'SIGKILL', timeoutMs = 5000) {
     if (!this.proc || this.exited) return;
-    try { this.proc.kill(sig); } catch { /* gone */ }
+    try { if (this.group) process.kill(-this.pid, sig); else this.proc.kill(sig); } catch { /* gone */ }
     await waitFor(`pid ${this.pid} to exit`, () => this.exited, timeoutMs).catch(async (e) => {
       if (sig === 'SIGKILL') throw e;
-      this.proc.kill('SIGKILL');
+      killOne(this.proc);
       await waitFor(`pid ${this.pid} to exit`, () => this.exited, 5000);
     });
   }
@@ -241,7 +254,7 @@ async function quiet(what) {
 async function retrying(what, fn, tries = 4) {
   for (let i = 1; ; i++) {
     try {
-      return await fn();
+      return await fn(i, tries);
     } catch (e) {
       if (i >= tries) throw e;
       note(`${what}: attempt ${i} failed (${e.message.split('\n')[0]}); retrying`);
@@ -286,6 +299,17 @@ function median(xs) {
   const s = sorted(xs);
   const n = s.length;
   return n % 2 ? s[(n - 1) / 2] : (s[n / 2 - 1] + s[n / 2]) / 2;
+}
+// Distribution-free confidence interval of a median (order statistics, binomial): at least 95%.
+function medianCI(xs) {
+  const s = sorted(xs);
+  const n = s.length;
+  const pmf = (k) => { let c = 1; for (let i = 0; i < k; i++) c = (c * (n - i)) / (i + 1); return c / 2 ** n; };
+  let k = 0;
+  let tail = 0;
+  while (tail + pmf(k) <= 0.025) { tail += pmf(k); k++; }
+  if (k === 0) return null;
+  return { lo: s[k - 1], hi: s[n - k], coverage: 1 - 2 * tail };
 }
 const pct = (xs, p) => { const s = sorted(xs); return s[Math.max(0, Math.ceil((p / 100) * s.length) - 1)]; };
 const fmt = (x, d = 1) => (x === undefined || x === null || Number.isNaN(x) ? 'n/a' : x.toFixed(d));
@@ -428,15 +452,60 @@ function parseWrk(text) {
   };
 }
 
-async function wrk(port, seconds) {
-  const w = await new Proc(['wrk', '-t1', '-c32', `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/`]).start();
+// CPU ticks the whole machine spent busy (softirq included: loopback traffic is charged there).
+function busyTicks() {
+  const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+  return f[0] + f[1] + f[2] + f[5] + f[6];   // user nice system irq softirq
+}
+function ticksOf(pids) {
+  let t = 0;
+  for (const pid of pids) { try { t += cpuTicks(pid); } catch { /* gone */ } }
+  return t;
+}
+
+// Runs wrk; also measures the CPU that processes other than ours (server, agent, wrk, this
+// script) used meanwhile, as % of one core: other runs on this machine disturb the figures.
+// wrk runs under sh so that its CPU time can be read (the shell's cutime/cstime) once it has ended.
+async function wrk(port, seconds, ourPids = () => []) {
+  const b0 = busyTicks();
+  const o0 = ticksOf(ourPids());
+  const t0 = nowMs();
+  const w = await new Proc(['sh', '-c', 'wrk "$@"; rc=$?; echo >&2; cat /proc/$$/stat >&2; exit $rc', 'sh',
+    '-t1', '-c32', `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/`], { group: true }).start();
   try {
     await waitFor('wrk to finish', () => w.exited, (seconds + 30) * 1000, 50);
   } finally {
     await w.kill();
   }
-  if (w.exited.code !== 0) throw new Error(`wrk failed: ${JSON.stringify(w.exited)} ${w.err}`);
-  return parseWrk(w.out);
+  const b1 = busyTicks();
+  const o1 = ticksOf(ourPids());
+  const wall = (nowMs() - t0) / 1000;
+  if (w.exited.code !== 0) throw new Error(`wrk failed: ${JSON.stringify(w.exited)} ${w.out} ${w.err}`);
+  const r = parseWrk(w.out);
+  const sh = w.err.trim().split('\n').pop();
+  const f = sh.slice(sh.lastIndexOf(')') + 2).split(' ').map(Number);
+  const wrkTicks = f[13] + f[14];            // cutime + cstime: wrk, waited for by sh
+  r.foreignPct = Number.isFinite(wrkTicks) ? ((b1 - b0) - (o1 - o0) - wrkTicks) / CLK_TCK / wall * 100 : undefined;
+  return r;
+}
+
+// Waits until processes other than ours use less than 15% of a core (1 s windows).
+async function quietCpu(what, ourPids) {
+  const start = Date.now();
+  for (;;) {
+    const b0 = busyTicks();
+    const o0 = ticksOf(ourPids());
+    await sleep(1000);
+    const other = ((busyTicks() - b0) - (ticksOf(ourPids()) - o0)) / CLK_TCK * 100;
+    if (other < 15) {
+      if (Date.now() - start > 1500) note(`${what}: waited ${((Date.now() - start) / 1000).toFixed(0)} s for other CPU load to stop`);
+      return;
+    }
+    if (Date.now() - start > FOREIGN_WAIT_MS) {
+      note(`${what}: other processes still use ${other.toFixed(0)}% of a core after ${FOREIGN_WAIT_MS / 1000} s; measuring anyway`);
+      return;
+    }
+  }
 }
 
 async function freePort(from) {
@@ -482,24 +551,33 @@ async function benchCost(outDir) {
       const order = CONDITIONS.map((_, i) => CONDITIONS[(i + round) % CONDITIONS.length]);
       progress(`   round ${round + 1}/${ROUNDS}:`);
       for (const c of order) {
-        const r = await retrying(`round ${round + 1} ${c.key}`, async () => {
+        const r = await retrying(`round ${round + 1} ${c.key}`, async (attempt, tries) => {
           if (server.exited) throw new Error(`the server exited: ${JSON.stringify(server.exited)} ${server.err}`);
           await ensureAgent(c.args || (agent ? agent.args : []));
           await quiet(`cost ${c.key}`);
+          const ours = () => [server.pid, agent && !agent.exited && agent.pid, process.pid].filter(Boolean);
           let m;
           if (!c.kind) {
-            m = await wrk(port, WRK_SECONDS);
+            m = await wrk(port, WRK_SECONDS, ours);
           } else {
             markSeen(outDir, seen);
-            ({ result: m } = await capture(agent, server.pid, c.sig, c.kind, () => wrk(port, WRK_SECONDS)));
+            ({ result: m } = await capture(agent, server.pid, c.sig, c.kind, () => wrk(port, WRK_SECONDS, ours)));
             const meta = await waitFor('the meta.json', () => metaFor(outDir, server.pid, c.kind, seen), 3000);
             const got = meta.profile && meta.profile.sampling && meta.profile.sampling[c.check[0]];
             if (got !== c.check[1]) throw new Error(`${c.key}: meta.json says ${c.check[0]} ${got}`);
           }
           if (foreignAgents().length) throw new Retry('another inspectd appeared during the measurement');
+          if (m.foreignPct > FOREIGN_CPU_PCT) {
+            if (attempt < tries) {
+              await quietCpu(`cost ${c.key}`, ours);
+              throw new Retry(`other processes used ${m.foreignPct.toFixed(0)}% of a core during the run`);
+            }
+            m.disturbed = true;
+            note(`round ${round + 1} ${c.key}: kept although other processes used ${m.foreignPct.toFixed(0)}% of a core`);
+          }
           if (m.errors) note(`round ${round + 1} ${c.key}: wrk reported ${m.errors}`);
           return m;
-        }, 3);
+        }, 4);
         results[c.key].push({ ...r, round });
         progress(` ${c.key} ${Math.round(r.rps)}`);
         await sleep(700);
@@ -596,37 +674,56 @@ function reportLatency({ agentMs, nodeMs }) {
 
 function reportCost({ port, results }) {
   const base = results.baseline;
+  const baseOf = (r) => base.find((b) => b.round === r.round);
   const out = [
     '',
-    `2. Cost to the target: server.js on 127.0.0.1:${port} under wrk -t1 -c32 -d${WRK_SECONDS}s --latency`,
-    `   ${ROUNDS} rounds; each round runs every condition once, order rotated per round; a capture is started`,
-    '   (profiling acknowledged) before wrk and stopped after it; an idle agent runs during the baseline;',
-    '   one agent at a time, restarted with --heap-sampling-interval when the condition needs it.',
-    '   ratio = median over rounds of (condition req/s / same round\'s baseline req/s); p99 from wrk --latency',
+    `2. Cost to the target: server.js on 127.0.0.1:${port} under wrk -t1 -c32 -d${WRK_SECONDS}s --latency (loopback)`,
+    `   ${ROUNDS} rounds after a ${WARMUP_SECONDS} s warm-up; each round runs every condition once, the order rotated`,
+    '   per round; a capture is started (profiling acknowledged by the target) before wrk and stopped after',
+    '   it; an idle agent runs during the baseline; one agent at a time, restarted with',
+    '   --heap-sampling-interval when the condition needs it (default agent for 131072 B and CPU 1000 us).',
+    '   ratio = median over rounds of (condition req/s / same round\'s baseline req/s), with its distribution-free',
+    '   confidence interval (order statistics); "yes" = the interval excludes 1. p99 = median of wrk\'s 99%',
+    '   latencies, its ratio = median of per-round ratios. A run during which other processes used more than',
+    `   ${FOREIGN_CPU_PCT}% of a core is redone.`,
     '',
-    '   condition                          req/s med   ratio (min..max)          p99 med   p99 ratio',
   ];
+  const ci0 = medianCI(base.map(() => 1));
+  const ciHead = ci0 ? `${Math.floor(ci0.coverage * 1000) / 10}% CI` : 'CI';
+  out.push(`   condition                          req/s med  ratio    change  ${ciHead.padEnd(12)} measurable   p99 med  p99 ratio`);
   const summary = [];
   for (const c of CONDITIONS) {
     const rs = results[c.key];
     const rps = median(rs.map((r) => r.rps));
     const p99s = rs.map((r) => r.p99).filter((x) => x !== undefined);
     const p99 = p99s.length ? median(p99s) : undefined;
-    const ratios = rs.map((r) => r.rps / base.find((b) => b.round === r.round).rps);
-    const p99r = rs.map((r) => r.p99 / base.find((b) => b.round === r.round).p99).filter((x) => Number.isFinite(x));
+    const ratios = rs.map((r) => r.rps / baseOf(r).rps);
+    const p99r = rs.map((r) => r.p99 / baseOf(r).p99).filter((x) => Number.isFinite(x));
     const ratio = median(ratios);
-    const ratioTxt = c.key === 'baseline' ? '1 (reference)'.padEnd(24)
-      : `${fmt(ratio, 3)} ${signedPct(ratio).padStart(7)} (${fmt(Math.min(...ratios), 2)}..${fmt(Math.max(...ratios), 2)})`.padEnd(24);
-    out.push(`   ${c.label.padEnd(34)} ${fmt(rps, 0).padStart(9)}   ${ratioTxt}  ${fmt(p99, 2).padStart(7)} ms  ` +
+    const ci = medianCI(ratios);
+    const measurable = ci ? (ci.hi < 1 || ci.lo > 1 ? 'yes' : 'no') : 'n/a';
+    let mid;
+    if (c.key === 'baseline') mid = `${'1'.padEnd(7)}  ${''.padStart(7)}  ${'(reference)'.padEnd(12)} ${''.padEnd(10)}`;
+    else {
+      mid = `${fmt(ratio, 3).padEnd(7)}  ${signedPct(ratio).padStart(7)}  ${(ci ? `${fmt(ci.lo, 2)}..${fmt(ci.hi, 2)}` : 'n/a').padEnd(12)} ` +
+            `${measurable.padEnd(10)}`;
+    }
+    out.push(`   ${c.label.padEnd(34)} ${fmt(rps, 0).padStart(9)}  ${mid} ${fmt(p99, 2).padStart(6)} ms  ` +
              `${c.key === 'baseline' ? '' : 'x' + fmt(median(p99r), 2)}`);
-    summary.push({ c, rps, ratio, p99, p99ratio: median(p99r) });
+    summary.push({ c, rps, ratio, ci, measurable, p99, p99ratio: median(p99r) });
   }
   const bRps = base.map((b) => b.rps);
   const bMed = median(bRps);
   const mad = median(bRps.map((x) => Math.abs(x - bMed)));
-  out.push('', `   noise: baseline req/s ranges ${fmt(Math.min(...bRps), 0)}..${fmt(Math.max(...bRps), 0)} over the rounds ` +
-           `(median absolute deviation ${fmt(mad / bMed * 100, 1)}% of the median);`,
-  '   a ratio within a few percent of 1 is not a measurable difference at this noise.');
+  const all = CONDITIONS.flatMap((c) => results[c.key]);
+  const foreign = all.map((r) => r.foreignPct).filter((x) => x !== undefined);
+  const disturbed = all.filter((r) => r.disturbed).length;
+  out.push('', `   noise: baseline req/s ${fmt(Math.min(...bRps), 0)}..${fmt(Math.max(...bRps), 0)} over the rounds ` +
+           `(median absolute deviation ${fmt(mad / bMed * 100, 1)}% of the median)`);
+  if (foreign.length) {
+    out.push(`   other processes during the kept runs: median ${fmt(median(foreign), 0)}%, max ${fmt(Math.max(...foreign), 0)}% of a core` +
+             ` (tick-sampled, about +-10%)${disturbed ? `; ${disturbed} run(s) kept although disturbed` : ''}`);
+  }
   out.push('', '   per round (req/s):');
   out.push('   round ' + CONDITIONS.map((c) => c.key.padStart(12)).join(''));
   for (let r = 0; r < ROUNDS; r++) {
@@ -657,6 +754,7 @@ async function main() {
   if (!fs.existsSync(AGENT)) throw new Error(`no agent binary at ${AGENT}: run make first`);
   if (spawnSync('wrk', ['--version']).error) throw new Error('wrk is not installed (apt-get install wrk)');
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'inspectd-bench-'));
+  tmpRoot = tmp;
   let ok = false;
   try {
     console.log(header());
@@ -687,9 +785,10 @@ async function main() {
         `baseline MAD ${fmt(cost.noisePct, 1)}%):`,
     ];
     for (const x of cost.summary) {
+      const b = x.c.key === 'baseline';
       s.push(`  ${x.c.key.padEnd(12)} ${fmt(x.rps, 0).padStart(7)} req/s  ` +
-             `${x.c.key === 'baseline' ? '        ' : `${fmt(x.ratio, 3)} (${signedPct(x.ratio)})`.padEnd(16)}  p99 ${fmt(x.p99, 2)} ms` +
-             `${x.c.key === 'baseline' ? '' : ` (x${fmt(x.p99ratio, 2)})`}`);
+             `${(b ? '' : `ratio ${fmt(x.ratio, 3)} (${signedPct(x.ratio)}, CI ${x.ci ? `${fmt(x.ci.lo, 2)}..${fmt(x.ci.hi, 2)}` : 'n/a'})`).padEnd(36)}` +
+             `  p99 ${fmt(x.p99, 2)} ms${b ? '' : ` (x${fmt(x.p99ratio, 2)})`}`);
     }
     s.push(`agent RSS (VmRSS, ${FOOTPRINT_TARGETS} idle targets): ${fmt(fp.rssKb / 1024, 2)} MiB   target <= 10 MiB   ${fp.rssOk ? 'ok' : 'MISSED'}`);
     s.push(`agent CPU (utime+stime, ${FOOTPRINT_SECONDS} s):   ${fmt(fp.cpuPct ?? 0, 3)}%      target <= ${CPU_TARGET_PCT}%    ${fp.cpuOk ? 'ok' : 'MISSED'}`);

@@ -41,7 +41,7 @@ for (const [mode, reason] of [
   ['notnode', /does not answer as a node inspector/],
 ]) {
   test(`an inspector port that is ${mode}: the capture fails with a reason, the target lives`, async () => {
-    await withAgent(['--attach-timeout', '500'], {}, async (agent, targets) => {
+    await withAgent(['--attach-timeout', '1500'], {}, async (agent, targets) => {
       const t = await start(targets, 'fake-inspector.js', { args: [path.join(__dirname, 'apps/fake-inspector.js'), mode] });
       t.signal('SIGWINCH');
       await agent.waitLog(new RegExp(`pid ${t.pid}: heap capture failed: .*`), 5000);
@@ -57,12 +57,12 @@ for (const [mode, reason] of [
 }
 
 test('two node processes in one network namespace: the second cannot open 9229, and says so', async () => {
-  await withAgent(['--attach-timeout', '500'], {}, async (agent, targets) => {
+  await withAgent(['--attach-timeout', '1500'], {}, async (agent, targets) => {
     const first = await start(targets, 'idle.js', { nodeArgs: ['--inspect=127.0.0.1:9229'] });
     await waitFor('the first inspector', () => listeningPorts(first.pid).includes(9229));
     const second = await start(targets, 'idle.js');
     second.signal('SIGWINCH');
-    await agent.waitLog(new RegExp(`pid ${second.pid}: heap capture failed: inspector did not open within 500 ms`), 5000);
+    await agent.waitLog(new RegExp(`pid ${second.pid}: heap capture failed: inspector did not open within 1500 ms`), 5000);
     assert.ok(second.alive() && first.alive());
     assert.deepEqual(listeningPorts(second.pid), []);
     assert.deepEqual(listeningPorts(first.pid), [9229]);
