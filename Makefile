@@ -96,6 +96,7 @@ check: deps-test
 bench: deps-test
 	$(Q)$(MAKE) --no-print-directory all tests-build
 	$(Q)node tests/bench/bench.js
+	$(Q)node tests/bench/triggers.js
 
 tests-build: $(UNIT_BINS) $(HELPER_BINS)
 

@@ -216,22 +216,23 @@ int BPF_PROG(handle_signal, int sig, struct kernel_siginfo *info, struct task_st
 SEC("tp_btf/rss_stat")
 int BPF_PROG(handle_rss_stat, struct mm_struct *mm, int member)
 {
-	struct task_struct *owner = BPF_CORE_READ(mm, owner);
+	/* BTF-typed arguments: plain loads, not bpf_probe_read calls. This runs once per
+	 * page fault on the host; a NULL owner (an exiting mm) reads as 0. */
+	struct task_struct *owner = mm->owner;
 	struct inspectd_tracked *t;
 	__s64 pages;
 	__u64 rss;
 	__u32 pid;
 
 	if (!owner)
-		return 0;       /* exiting */
-	pid = BPF_CORE_READ(owner, tgid);
+		return 0;
+	pid = owner->tgid;
 	t = bpf_map_lookup_elem(&tracked, &pid);
 	if (!t)
 		return 0;
 
-	pages = BPF_CORE_READ(mm, rss_stat[MM_FILEPAGES].count) +
-		BPF_CORE_READ(mm, rss_stat[MM_ANONPAGES].count) +
-		BPF_CORE_READ(mm, rss_stat[MM_SHMEMPAGES].count);
+	pages = mm->rss_stat[MM_FILEPAGES].count + mm->rss_stat[MM_ANONPAGES].count +
+		mm->rss_stat[MM_SHMEMPAGES].count;
 	rss = pages > 0 ? (__u64)pages * page_size : 0;
 	t->rss_bytes = rss;
 	if (t->rss_high && rss >= t->rss_high) {

@@ -183,7 +183,12 @@ class Agent {
       return await waitFor(`agent log ${re}`, () => {
         const m = re.exec(this.log.slice(since));
         if (m) return m;
-        if (this.exited) throw new Error(`the agent exited: ${JSON.stringify(this.proc && this.proc.exited)}`);
+        if (this.exited) {
+          // Stopped from outside (exit 0 after SIGTERM/SIGINT): interference, retried; else a failure.
+          const x = this.proc && this.proc.exited;
+          const E = x && (x.code === 0 || x.signal === 'SIGTERM' || x.signal === 'SIGINT') ? Retry : Error;
+          throw new E(`the agent exited: ${JSON.stringify(x)}`);
+        }
         return null;
       }, timeoutMs, 2);
     } catch (e) {
@@ -251,12 +256,16 @@ async function quiet(what) {
   }
 }
 
+// Up to `tries` attempts for real failures; interference (Retry: another agent, port 9229 taken,
+// other CPU load) is waited out and retried up to 20 times in all.
 async function retrying(what, fn, tries = 4) {
+  let failures = 0;
   for (let i = 1; ; i++) {
     try {
       return await fn(i, tries);
     } catch (e) {
-      if (i >= tries) throw e;
+      if (!(e instanceof Retry)) failures++;
+      if (failures >= tries || i >= 20) throw e;
       note(`${what}: attempt ${i} failed (${e.message.split('\n')[0]}); retrying`);
       await sleep(1000);
     }
