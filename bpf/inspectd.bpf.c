@@ -43,6 +43,33 @@ struct {
 	__type(value, struct inspectd_tracked);
 } tracked SEC(".maps");
 
+/*
+ * The rss_stat fast path: per CPU, what the last mm seen there needs. A page fault of
+ * the same mm whose RSS stays between its marks (and within a MiB of the RSS last
+ * stored) costs one array lookup and a few loads, no hash lookup. Any change to the
+ * tracked set or to marks bumps marks_gen, which invalidates every CPU's entry.
+ */
+struct rss_cache {
+	__u64 mm;
+	__u64 gen;
+	__u64 high;             /* ~0: no high mark */
+	__u64 low;
+	__u64 stored_rss;       /* the tracked map's rss_bytes as last written */
+	__u32 tracked;
+	__u32 _pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct rss_cache);
+} rss_cache SEC(".maps");
+
+volatile __u64 marks_gen = 0;   /* bumped by userspace after it sets marks, and here */
+
+#define RSS_STORE_STEP  (1ULL << 20)
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
@@ -110,6 +137,7 @@ static __always_inline void track(__u32 type, struct task_struct *task, __u32 pi
 	};
 
 	bpf_map_update_elem(&tracked, &pid, &t, BPF_ANY);
+	__sync_fetch_and_add(&marks_gen, 1);
 	emit(type, pid, ppid, comm);
 }
 
@@ -129,6 +157,7 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 	} else if (bpf_map_lookup_elem(&tracked, &pid)) {
 		/* A node process exec'd into something else: no longer a target. */
 		bpf_map_delete_elem(&tracked, &pid);
+		__sync_fetch_and_add(&marks_gen, 1);
 		emit(INSPECTD_EVENT_EXIT, pid, 0, name);
 	}
 	return 0;
@@ -161,6 +190,7 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 		return 0;
 	if (bpf_map_delete_elem(&tracked, &pid) != 0)
 		return 0;
+	__sync_fetch_and_add(&marks_gen, 1);
 	BPF_CORE_READ_STR_INTO(&comm, task, comm);
 	emit(INSPECTD_EVENT_EXIT, pid, 0, comm);
 	return 0;
@@ -220,12 +250,32 @@ int BPF_PROG(handle_rss_stat, struct mm_struct *mm, int member)
 	 * page fault on the host; a NULL owner (an exiting mm) reads as 0. */
 	struct task_struct *owner = mm->owner;
 	struct inspectd_tracked *t;
+	struct rss_cache *c;
+	__u32 zero = 0, pid;
+	__u64 gen = marks_gen;
 	__s64 pages;
 	__u64 rss;
-	__u32 pid;
 
 	if (!owner)
 		return 0;
+	c = bpf_map_lookup_elem(&rss_cache, &zero);
+	if (!c)
+		return 0;
+	if (c->mm == (__u64)mm && c->gen == gen) {
+		if (!c->tracked)
+			return 0;
+		pages = mm->rss_stat[MM_FILEPAGES].count + mm->rss_stat[MM_ANONPAGES].count +
+			mm->rss_stat[MM_SHMEMPAGES].count;
+		rss = pages > 0 ? (__u64)pages * page_size : 0;
+		if (rss < c->high && rss >= c->low && rss < c->stored_rss + RSS_STORE_STEP &&
+		    rss + RSS_STORE_STEP > c->stored_rss)
+			return 0;       /* nothing to report, the stored RSS is close enough */
+	}
+
+	/* The slow path: a new mm on this CPU, new marks, or something to do. */
+	c->mm = (__u64)mm;
+	c->gen = gen;
+	c->tracked = 0;
 	pid = owner->tgid;
 	t = bpf_map_lookup_elem(&tracked, &pid);
 	if (!t)
@@ -242,6 +292,10 @@ int BPF_PROG(handle_rss_stat, struct mm_struct *mm, int member)
 		t->rss_low = 0;
 		emit_value(INSPECTD_EVENT_RSS_LOW, pid, rss);
 	}
+	c->tracked = 1;
+	c->stored_rss = rss;
+	c->high = t->rss_high ? t->rss_high : ~0ULL;
+	c->low = t->rss_low;
 	return 0;
 }
 

@@ -175,6 +175,7 @@ int tracker__scan_proc(struct tracker *t)
 		/* BPF_NOEXIST: an exec seen by the kernel side meanwhile wins. */
 		if (bpf_map_update_elem(fd, &pid, &value, BPF_NOEXIST) < 0 && errno != EEXIST)
 			continue;
+		__atomic_add_fetch(&t->skel->bss->marks_gen, 1, __ATOMIC_SEQ_CST);
 		clock_gettime(CLOCK_MONOTONIC, &now);
 		e.pid = pid;
 		e.ktime_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
@@ -189,6 +190,7 @@ int tracker__scan_proc(struct tracker *t)
 void tracker__forget(struct tracker *t, uint32_t pid)
 {
 	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.tracked), &pid);
+	__atomic_add_fetch(&t->skel->bss->marks_gen, 1, __ATOMIC_SEQ_CST);
 }
 
 int tracker__set_rss_marks(struct tracker *t, uint32_t pid, uint64_t high, uint64_t low)
@@ -203,6 +205,8 @@ int tracker__set_rss_marks(struct tracker *t, uint32_t pid, uint64_t high, uint6
 	v.rss_low = low;
 	if (bpf_map_update_elem(fd, &pid, &v, BPF_EXIST) < 0)
 		return -errno;
+	/* Every CPU's rss_stat fast path must see the new marks. */
+	__atomic_add_fetch(&t->skel->bss->marks_gen, 1, __ATOMIC_SEQ_CST);
 	return 0;
 }
 
