@@ -98,33 +98,38 @@ static __always_inline bool name_matches(const char *name)
 	return false;
 }
 
-static __always_inline void emit_value(__u32 type, __u32 pid, __u64 value)
+/* A zeroed event of this type for pid, stamped now; NULL when the ring buffer is full. */
+static __always_inline struct inspectd_event *event_reserve(__u32 type, __u32 pid)
 {
 	struct inspectd_event *e;
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e)
-		return;
+		return NULL;
 	__builtin_memset(e, 0, sizeof(*e));
 	e->type = type;
 	e->pid = pid;
 	e->ktime_ns = bpf_ktime_get_ns();
+	return e;
+}
+
+static __always_inline void emit_value(__u32 type, __u32 pid, __u64 value)
+{
+	struct inspectd_event *e = event_reserve(type, pid);
+
+	if (!e)
+		return;
 	e->value = value;
 	bpf_ringbuf_submit(e, 0);
 }
 
 static __always_inline void emit(__u32 type, __u32 pid, __u32 ppid, const char *comm)
 {
-	struct inspectd_event *e;
+	struct inspectd_event *e = event_reserve(type, pid);
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e)
 		return;
-	__builtin_memset(e, 0, sizeof(*e));
-	e->type = type;
-	e->pid = pid;
 	e->ppid = ppid;
-	e->ktime_ns = bpf_ktime_get_ns();
 	__builtin_memcpy(e->comm, comm, INSPECTD_COMM_LEN);
 	bpf_ringbuf_submit(e, 0);
 }
@@ -219,13 +224,9 @@ int BPF_PROG(handle_signal, int sig, struct kernel_siginfo *info, struct task_st
 	if (!bpf_map_lookup_elem(&tracked, &pid))
 		return 0;
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	e = event_reserve(INSPECTD_EVENT_SIGNAL, pid);
 	if (!e)
 		return 0;
-	__builtin_memset(e, 0, sizeof(*e));
-	e->type = INSPECTD_EVENT_SIGNAL;
-	e->pid = pid;
-	e->ktime_ns = bpf_ktime_get_ns();
 	e->sig = sig;
 	e->si_code = code;
 	e->sender_pid = sender;

@@ -5,24 +5,11 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { Agent, Target, INSPECTCTL, sleep, waitFor, readJSON, heapSelfByFunction, tmpdir } = require('./lib');
+const {
+  Agent, Target, INSPECTCTL, sleep, waitFor, readJSON, heapSelfByFunction, tmpdir, withAgent, start,
+} = require('./lib');
 
-async function withAgent(args, fn) {
-  const agent = await new Agent(args).start();
-  const targets = [];
-  try {
-    await fn(agent, targets);
-  } finally {
-    for (const t of targets) await t.stop();
-    await agent.stop();
-  }
-}
 
-async function start(targets, app, opts) {
-  const t = new Target(app, opts);
-  targets.push(t);
-  return t.start();
-}
 
 const ctl = (agent, ...args) => spawnSync(INSPECTCTL, ['--socket', agent.socket, ...args], { encoding: 'utf8', timeout: 20000 });
 

@@ -6,24 +6,11 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { execFileSync } = require('node:child_process');
-const { Agent, Target, sleep, waitFor, listeningPorts, tmpdir } = require('./lib');
+const {
+  Agent, Target, sleep, waitFor, listeningPorts, tmpdir, withAgent, start,
+} = require('./lib');
 
-async function withAgent(args, opts, fn) {
-  const agent = await new Agent(args, opts).start();
-  const targets = [];
-  try {
-    await fn(agent, targets);
-  } finally {
-    for (const t of targets) await t.stop();
-    await agent.stop();
-  }
-}
 
-async function start(targets, ...args) {
-  const t = new Target(...args);
-  targets.push(t);
-  return t.start();
-}
 
 // After a failure, the same agent still profiles a healthy process end to end.
 async function stillServes(agent, targets) {

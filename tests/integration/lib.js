@@ -188,6 +188,26 @@ function listeningPorts(pid) {
   return ports;
 }
 
+// Run fn(agent, targets) against a fresh agent; the targets pushed are stopped afterwards.
+async function withAgent(args, opts, fn) {
+  if (typeof opts === 'function') { fn = opts; opts = {}; }
+  const agent = await new Agent(args, opts).start();
+  const targets = [];
+  try {
+    await fn(agent, targets);
+  } finally {
+    for (const t of targets) await t.stop();
+    await agent.stop();
+  }
+}
+
+// Start a target, registered first so that a failed start is still cleaned up.
+async function start(targets, app, opts) {
+  const t = new Target(app, opts);
+  targets.push(t);
+  return t.start();
+}
+
 function readJSON(file) {
   return JSON.parse(fs.readFileSync(file, 'utf8'));
 }
@@ -220,6 +240,6 @@ function helper(name, args) {
 }
 
 module.exports = {
-  AGENT, INSPECTCTL, APPS, NODE, Agent, Target, sleep, waitFor, tmpdir, listeningPorts, readJSON,
+  AGENT, INSPECTCTL, APPS, NODE, Agent, Target, withAgent, start, sleep, waitFor, tmpdir, listeningPorts, readJSON,
   heapSelfByFunction, cpuHitsByFunction, helper,
 };
