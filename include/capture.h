@@ -68,7 +68,6 @@ const char *capture__file(const struct capture *c, unsigned i);
 /* CLOCK_REALTIME when the profiler started, ended; tv_sec 0 when not (yet). */
 struct timespec capture__started_at(const struct capture *c);
 struct timespec capture__ended_at(const struct capture *c);
-const struct capture_trigger *capture__trigger(const struct capture *c);
 void capture__free(struct capture *c);
 
 #endif

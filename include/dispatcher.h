@@ -92,7 +92,6 @@ unsigned dispatcher__running(const struct dispatcher *d);
 unsigned dispatcher__queued(const struct dispatcher *d);
 /* Stop every capture and export what was taken; no new ones start. */
 void dispatcher__shutdown(struct dispatcher *d);
-bool dispatcher__shutting_down(const struct dispatcher *d);
 /* No capture in progress. */
 bool dispatcher__idle(const struct dispatcher *d);
 unsigned dispatcher__tracked(const struct dispatcher *d);

@@ -27,8 +27,6 @@ int tracker__fd(const struct tracker *t);
 int tracker__consume(struct tracker *t);
 /* Track node processes that started before us; reports each as an EXEC event. */
 int tracker__scan_proc(struct tracker *t);
-/* Stop tracking a pid (its exit may have been missed). */
-void tracker__forget(struct tracker *t, uint32_t pid);
 /* Arm the RSS marks of a tracked process (0 disarms one). */
 int tracker__set_rss_marks(struct tracker *t, uint32_t pid, uint64_t high, uint64_t low);
 /* The RSS the kernel side last saw for pid, in bytes. */

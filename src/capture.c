@@ -773,11 +773,6 @@ struct timespec capture__ended_at(const struct capture *c)
 	return c->ended_rt;
 }
 
-const struct capture_trigger *capture__trigger(const struct capture *c)
-{
-	return &c->trigger;
-}
-
 void capture__free(struct capture *c)
 {
 	if (!c)

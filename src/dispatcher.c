@@ -106,7 +106,12 @@ static void process_read_limit(struct dispatcher *d, struct process *p)
 	p->triggers.limit = limit;
 }
 
-static struct process *process_add(struct dispatcher *d, pid_t pid, const char *comm)
+/*
+ * cgroup_of: a process known to share the new one's cgroup (its parent at fork, itself
+ * before an exec), whose limit is copied rather than read again; NULL to read it.
+ */
+static struct process *process_add(struct dispatcher *d, pid_t pid, const char *comm,
+				   const struct process *cgroup_of)
 {
 	struct process **slot = process_slot(d, pid), *p = *slot;
 
@@ -127,7 +132,13 @@ static struct process *process_add(struct dispatcher *d, pid_t pid, const char *
 	p->comm[sizeof(p->comm) - 1] = '\0';
 	p->seen_usec = now_usec();
 	trigger_state_init(&p->triggers, &d->env->settings->triggers, p->seen_usec, 0);
-	process_read_limit(d, p);
+	if (cgroup_of) {
+		p->triggers.limit = cgroup_of->triggers.limit;
+		memcpy(p->cgroup_v1, cgroup_of->cgroup_v1, sizeof(p->cgroup_v1));
+		memcpy(p->cgroup_v2, cgroup_of->cgroup_v2, sizeof(p->cgroup_v2));
+	} else {
+		process_read_limit(d, p);
+	}
 	*slot = p;
 	d->tracked++;
 	return p;
@@ -428,7 +439,7 @@ static void handle_signal(struct dispatcher *d, const struct inspectd_event *e)
 	}
 	p = process_find(d, (pid_t)e->pid);
 	if (!p)
-		p = process_add(d, (pid_t)e->pid, e->comm);
+		p = process_add(d, (pid_t)e->pid, e->comm, NULL);
 	if (!p) {
 		log_warn("pid %u: process gone before the trigger could be served, ignoring", e->pid);
 		return;
@@ -593,17 +604,27 @@ void dispatcher__handle_event(void *ctx, const struct inspectd_event *e)
 
 	switch (e->type) {
 	case INSPECTD_EVENT_FORK:
-		/* Usually an exec follows at once (child_process.spawn): log that one. */
-		p = process_add(d, (pid_t)e->pid, comm);
+		/* Usually an exec follows at once (child_process.spawn): log that one. A child
+		 * starts in its parent's cgroup: no need to read the limit again. */
+		p = process_add(d, (pid_t)e->pid, comm, process_find(d, (pid_t)e->ppid));
 		if (p) {
 			log_debug("pid %u: forked from node process %u", e->pid, e->ppid);
 			process_update_marks(d, p);
 		}
 		break;
 	case INSPECTD_EVENT_EXEC:
-		/* Known already (forked, or exec'd again): a new program, a new pidfd. */
-		process_remove(d, (pid_t)e->pid);
-		p = process_add(d, (pid_t)e->pid, comm);
+		/* Known already (forked, or exec'd again): a new program, a new pidfd, the same
+		 * cgroup (a move would have come as a CGROUP event). */
+		p = process_find(d, (pid_t)e->pid);
+		if (p) {
+			static struct process before;   /* large: not on the stack */
+
+			before = *p;
+			process_remove(d, (pid_t)e->pid);
+			p = process_add(d, (pid_t)e->pid, comm, &before);
+		} else {
+			p = process_add(d, (pid_t)e->pid, comm, NULL);
+		}
 		if (p) {
 			p->announced = true;
 			log_info("pid %u: discovered %s (parent %u)", e->pid, comm, e->ppid);
@@ -698,11 +719,6 @@ void dispatcher__shutdown(struct dispatcher *d)
 				job_finish(d, j, "agent shut down while queued");
 		}
 	}
-}
-
-bool dispatcher__shutting_down(const struct dispatcher *d)
-{
-	return d->shutting_down;
 }
 
 bool dispatcher__idle(const struct dispatcher *d)

@@ -187,12 +187,6 @@ int tracker__scan_proc(struct tracker *t)
 	return found;
 }
 
-void tracker__forget(struct tracker *t, uint32_t pid)
-{
-	bpf_map_delete_elem(bpf_map__fd(t->skel->maps.tracked), &pid);
-	__atomic_add_fetch(&t->skel->bss->marks_gen, 1, __ATOMIC_SEQ_CST);
-}
-
 int tracker__set_rss_marks(struct tracker *t, uint32_t pid, uint64_t high, uint64_t low)
 {
 	int fd = bpf_map__fd(t->skel->maps.tracked);
