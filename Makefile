@@ -36,18 +36,19 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) \
 # The data flow, in file names:
 # kernel event -> ring buffer -> dispatcher -> inspector session -> profile -> exporter
 PURE_SRCS  := src/log.c src/options.c src/procfs.c src/cdp.c src/meta.c src/inspector.c \
-	      src/trigger.c src/cgroup.c
-AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatcher.c src/netns.c src/api_json.c \
+	      src/trigger.c src/cgroup.c src/netns.c src/sockdiag.c src/container.c
+AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatcher.c src/api_json.c \
 	      src/inspector_session.c src/capture.c src/profile.c src/exporter_file.c \
 	      src/api.c src/main.c
 UNIT_TESTS := test_options test_procfs test_cdp test_meta test_inspector test_trigger test_cgroup test_api_json \
-	      test_inspectctl_format
-HELPERS    := sigio_send
+	      test_inspectctl_format test_sockdiag test_container
+HELPERS    := sigio_send hold_memory
 
 AGENT_OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(AGENT_SRCS))
 PURE_OBJS  := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(PURE_SRCS))
 UNIT_BINS  := $(addprefix $(OUTPUT)/tests/,$(UNIT_TESTS))
 HELPER_BINS := $(addprefix $(OUTPUT)/tests/,$(HELPERS))
+BENCH_BINS := $(OUTPUT)/tests/rss_stat_null $(OUTPUT)/tests/rss_stat_null.bpf.o
 
 AGENT      := $(OUTPUT)/inspectd
 CTL        := $(OUTPUT)/inspectctl
@@ -94,7 +95,7 @@ check: deps-test
 	$(Q)$(MAKE) --no-print-directory unit integration
 
 bench: deps-test
-	$(Q)$(MAKE) --no-print-directory all tests-build
+	$(Q)$(MAKE) --no-print-directory all tests-build $(BENCH_BINS)
 	$(Q)node tests/bench/bench.js
 	$(Q)node tests/bench/triggers.js
 
@@ -165,6 +166,15 @@ $(OUTPUT)/tests/test_%: $(OUTPUT)/tests/test_%.o $(PURE_OBJS)
 $(OUTPUT)/tests/%: tests/helpers/%.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -o $@
+
+# make bench's control: an empty program on rss_stat, and its loader.
+$(OUTPUT)/tests/rss_stat_null.bpf.o: tests/bench/rss_stat_null.bpf.c vmlinux/$(VMLINUX_ARCH)/vmlinux.h | $(OUTPUT)/tests
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/tests/rss_stat_null: tests/bench/rss_stat_null.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(LDLIBS) -o $@
 
 clean:
 	$(call msg,CLEAN)

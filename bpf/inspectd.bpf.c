@@ -7,10 +7,12 @@
  *   signal_generate              -> ring buffer, only for tracked targets
  *                                   and only for the configured signals
  *   rss_stat                     -> tracked map's rss_bytes; ring buffer only
- *                                   when a mark userspace set is crossed
+ *                                   when a mark userspace set is crossed.
+ *                                   Attached by userspace only while a tracked
+ *                                   process is near one of its marks.
  *   cgroup_attach_task           -> ring buffer, for tracked processes
- *   iter/task                    -> CPU time of tracked processes, read by
- *                                   userspace once per tick
+ *   iter/task                    -> CPU time and RSS of tracked processes,
+ *                                   read by userspace once per tick
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -36,9 +38,15 @@ const volatile __u64 trigger_sigmask = 0;       /* bit N set: signal N is a trig
 const volatile __u32 agent_tgid = 0;            /* our own signals never trigger */
 const volatile __u64 page_size = 4096;
 
+/*
+ * Not preallocated: userspace replaces whole elements (marks), and a replaced
+ * element must not be reused while a program on another CPU still writes to it;
+ * without preallocation it is freed only after an RCU grace period.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, INSPECTD_MAX_TRACKED);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
 	__type(value, struct inspectd_tracked);
 } tracked SEC(".maps");
@@ -238,60 +246,69 @@ int BPF_PROG(handle_signal, int sig, struct kernel_siginfo *info, struct task_st
 	return 0;
 }
 
+/* RSS in bytes as the kernel's own approximate counters say (exact to a batch per CPU). */
+static __always_inline __u64 mm_rss(struct mm_struct *mm)
+{
+	/* BTF-typed pointers: plain loads, not bpf_probe_read calls. */
+	__s64 pages = mm->rss_stat[MM_FILEPAGES].count + mm->rss_stat[MM_ANONPAGES].count +
+		      mm->rss_stat[MM_SHMEMPAGES].count;
+
+	return pages > 0 ? (__u64)pages * page_size : 0;
+}
+
 /*
- * Once per page fault of every process on the host: the path for a process
- * we do not track is one pointer read and one failed map lookup. The event
- * runs in the context of whichever task changed the counters; mm->owner names
- * the process that owns the memory.
+ * Once per page fault of every process on the host, while attached: the kernel's
+ * own dispatch to this program costs more than the program (see the README), so
+ * userspace attaches it only while some tracked process is near a mark, and the
+ * task iterator keeps RSS once a second otherwise. The event runs in the context of
+ * whichever task changed the counters; mm->owner names the process that owns the
+ * memory.
  */
 SEC("tp_btf/rss_stat")
 int BPF_PROG(handle_rss_stat, struct mm_struct *mm, int member)
 {
-	/* BTF-typed arguments: plain loads, not bpf_probe_read calls. This runs once per
-	 * page fault on the host; a NULL owner (an exiting mm) reads as 0. */
-	struct task_struct *owner = mm->owner;
+	struct task_struct *owner;
 	struct inspectd_tracked *t;
 	struct rss_cache *c;
 	__u32 zero = 0, pid;
-	__u64 gen = marks_gen;
-	__s64 pages;
-	__u64 rss;
+	__u64 gen = marks_gen, rss, high, low;
 
-	if (!owner)
-		return 0;
 	c = bpf_map_lookup_elem(&rss_cache, &zero);
 	if (!c)
 		return 0;
 	if (c->mm == (__u64)mm && c->gen == gen) {
 		if (!c->tracked)
 			return 0;
-		pages = mm->rss_stat[MM_FILEPAGES].count + mm->rss_stat[MM_ANONPAGES].count +
-			mm->rss_stat[MM_SHMEMPAGES].count;
-		rss = pages > 0 ? (__u64)pages * page_size : 0;
+		rss = mm_rss(mm);
 		if (rss < c->high && rss >= c->low && rss < c->stored_rss + RSS_STORE_STEP &&
 		    rss + RSS_STORE_STEP > c->stored_rss)
 			return 0;       /* nothing to report, the stored RSS is close enough */
 	}
 
-	/* The slow path: a new mm on this CPU, new marks, or something to do. */
+	/* The slow path: a new mm on this CPU, new marks, or something to do. A NULL
+	 * owner (an exiting mm) reads as 0. */
 	c->mm = (__u64)mm;
 	c->gen = gen;
 	c->tracked = 0;
+	owner = mm->owner;
+	if (!owner)
+		return 0;
 	pid = owner->tgid;
 	t = bpf_map_lookup_elem(&tracked, &pid);
 	if (!t)
 		return 0;
 
-	pages = mm->rss_stat[MM_FILEPAGES].count + mm->rss_stat[MM_ANONPAGES].count +
-		mm->rss_stat[MM_SHMEMPAGES].count;
-	rss = pages > 0 ? (__u64)pages * page_size : 0;
+	rss = mm_rss(mm);
 	t->rss_bytes = rss;
-	if (t->rss_high && rss >= t->rss_high) {
-		t->rss_high = 0;
-		emit_value(INSPECTD_EVENT_RSS_HIGH, pid, rss);
-	} else if (t->rss_low && rss < t->rss_low) {
-		t->rss_low = 0;
-		emit_value(INSPECTD_EVENT_RSS_LOW, pid, rss);
+	/* The marks are one-shot; two CPUs faulting for one mm may race: whoever clears one reports it. */
+	high = t->rss_high;
+	low = t->rss_low;
+	if (high && rss >= high) {
+		if (__sync_val_compare_and_swap(&t->rss_high, high, 0) == high)
+			emit_value(INSPECTD_EVENT_RSS_HIGH, pid, rss);
+	} else if (low && rss < low) {
+		if (__sync_val_compare_and_swap(&t->rss_low, low, 0) == low)
+			emit_value(INSPECTD_EVENT_RSS_LOW, pid, rss);
 	}
 	c->tracked = 1;
 	c->stored_rss = rss;
@@ -311,23 +328,33 @@ int BPF_PROG(handle_cgroup_attach, struct cgroup *dst, const char *path, struct 
 	return 0;
 }
 
-/* Read by userspace once per tick: one record per thread of each tracked process. */
+/*
+ * Read by userspace once per tick: one record per thread of each tracked process,
+ * and the process's RSS into the tracked map, so that RSS is known (to a second)
+ * while rss_stat is not attached.
+ */
 SEC("iter/task")
 int dump_task_cpu(struct bpf_iter__task *ctx)
 {
 	struct task_struct *task = ctx->task;
 	struct inspectd_task_sample s = {};
+	struct inspectd_tracked *t;
+	struct mm_struct *mm;
 	__u32 pid;
 
 	if (!task)
 		return 0;
 	pid = task->tgid;
-	if (!bpf_map_lookup_elem(&tracked, &pid))
+	t = bpf_map_lookup_elem(&tracked, &pid);
+	if (!t)
 		return 0;
 	s.tgid = pid;
 	s.runtime_ns = task->se.sum_exec_runtime;
 	if (task->pid == pid)
 		s.runtime_ns += BPF_CORE_READ(task, signal, sum_sched_runtime);
+	mm = task->mm;          /* NULL for a thread that is exiting */
+	if (mm)
+		t->rss_bytes = mm_rss(mm);
 	bpf_seq_write(ctx->meta->seq, &s, sizeof(s));
 	return 0;
 }

@@ -16,6 +16,7 @@
 #include <sys/types.h>
 #include <libwebsockets.h>
 
+#include "container.h"
 #include "exporter_file.h"
 #include "inspectd.h"
 #include "profile.h"
@@ -34,6 +35,7 @@ struct capture_trigger {
 	const char *unit;               /* "bytes", "percent" */
 	double threshold;
 	double observed;
+	const char *detected_by;        /* thresholds: "rss_stat" (at the fault) or "tick" (static storage) */
 };
 
 /* What every capture shares: the agent. */
@@ -48,7 +50,9 @@ struct capture_env {
 typedef void (*capture_done_fn)(void *owner, struct capture *c);
 
 /* duration_usec: stop and export after this long running; 0: on request (or --max-duration). */
-struct capture *capture__new(const struct capture_env *env, pid_t pid, int pidfd, enum profile_kind kind,
+/* container: the target's, as the dispatcher knows it (copied; NULL for none). */
+struct capture *capture__new(const struct capture_env *env, pid_t pid, int pidfd,
+			     const struct container_info *container, enum profile_kind kind,
 			     const struct capture_trigger *t, uint64_t duration_usec, capture_done_fn done,
 			     void *owner);
 /* Stop and export (at once, or as soon as the profiler runs). */

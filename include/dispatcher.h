@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <time.h>
 #include "capture.h"
+#include "container.h"
 #include "inspectd.h"
 #include "trigger.h"
 
@@ -57,6 +58,7 @@ struct process {
 	uint64_t cpu_ns, cpu_accum;     /* cumulative CPU time, from the task iterator */
 	uint64_t mark_high, mark_low;   /* as last set in the kernel */
 	char cgroup_v1[1024], cgroup_v2[1024];
+	struct container_info container;        /* from those paths; id "" when none */
 };
 
 struct dispatcher_metrics {
@@ -66,6 +68,8 @@ struct dispatcher_metrics {
 	unsigned long latency_buckets[10];                      /* cumulative, le DISPATCHER_LATENCY_LE */
 	unsigned long latency_count;
 	double latency_sum;                                     /* seconds */
+	bool rss_watch;                                         /* rss_stat attached now */
+	unsigned long rss_watch_attaches;
 };
 
 #define DISPATCHER_LATENCY_BUCKETS 10

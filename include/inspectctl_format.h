@@ -79,6 +79,7 @@ void table__free(struct table *t);
 /* One process of GET /v1/processes, as the ps table shows it. */
 struct process_row {
 	char pid[FORMAT_CELL_SIZE];
+	char container[FORMAT_CELL_SIZE];       /* the id's first 12 characters, as docker ps shows it */
 	char comm[FORMAT_CELL_SIZE];
 	char rss[FORMAT_CELL_SIZE];
 	char cpu[FORMAT_CELL_SIZE];
@@ -88,7 +89,7 @@ struct process_row {
 	char cmdline[FORMAT_CELL_SIZE];
 };
 
-#define PROCESS_ROW_COLUMNS 8
+#define PROCESS_ROW_COLUMNS 9
 extern const struct table_column process_row_columns[PROCESS_ROW_COLUMNS];
 
 /* Fills every field, with "-" for what is missing. -EINVAL when proc is not an object. */

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <time.h>
 #include <cjson/cJSON.h>
+#include "container.h"
 
 struct meta_trigger {
 	const char *kind;               /* "signal" */
@@ -20,6 +21,7 @@ struct meta_trigger {
 	const char *unit;               /* "bytes", "percent" */
 	double threshold;               /* as configured for this process */
 	double observed;                /* the value that crossed it */
+	const char *detected_by;        /* "rss_stat": at the fault; "tick": by the 1 s task iterator */
 };
 
 struct meta_profile {
@@ -39,6 +41,7 @@ struct meta_process {
 	const char *exe;
 	const char *node_version;
 	const char *hostname;
+	const struct container_info *container; /* NULL or id "": "container": null */
 };
 
 /* "2026-11-23T08:55:01.123Z" */

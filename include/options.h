@@ -22,6 +22,8 @@ int options_parse_duration(const char *s, uint64_t *ret_usec);
 int options_parse_percent(const char *s, double max, double *ret);
 /* "300M" or "300M/10m": a size, and a window (0 when none given). */
 int options_parse_growth(const char *s, uint64_t *size, uint64_t *window_usec);
+/* One of a NULL-terminated list of words, exactly: its index in *ret. */
+int options_parse_choice(const char *s, const char *const *choices, int *ret);
 /* Executable basename for --match: 1..15 characters, no '/'. */
 int options_check_match_name(const char *s);
 

@@ -42,6 +42,8 @@ int procfs_read_exe(pid_t pid, char *buf, size_t size);
 int procfs_read_signal_caught(pid_t pid, uint64_t *caught);
 /* Socket inodes among /proc/PID/fd, sorted. Returns count or -errno. */
 int procfs_socket_inodes(pid_t pid, uint64_t *out, size_t max);
+/* Whether inode is among n inodes sorted as procfs_socket_inodes() gives them. */
+bool procfs_inode_among(const uint64_t *inodes, size_t n, uint64_t inode);
 /* TCP listeners of the target's network namespace that the target owns. */
 int procfs_target_listeners(pid_t pid, struct procfs_listener *out, size_t max);
 

@@ -23,6 +23,7 @@ struct settings {
 	uint64_t capture_usec;                  /* --capture-seconds */
 	unsigned max_captures_per_hour;         /* threshold captures, whole host */
 	unsigned max_concurrent;                /* captures at once; the rest wait */
+	bool rss_watch_always;                  /* rss_stat on every fault, not only near a mark */
 
 	/* The agent's API. */
 	const char *api_socket;

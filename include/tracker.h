@@ -6,6 +6,7 @@
 #ifndef INSPECTD_TRACKER_H
 #define INSPECTD_TRACKER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <linux/types.h>
 #include "inspectd.h"
@@ -29,6 +30,10 @@ int tracker__consume(struct tracker *t);
 int tracker__scan_proc(struct tracker *t);
 /* Arm the RSS marks of a tracked process (0 disarms one). */
 int tracker__set_rss_marks(struct tracker *t, uint32_t pid, uint64_t high, uint64_t low);
+/* Attach (on) or detach the rss_stat program, which sees every page fault on the host:
+ * detached, RSS is read once per tick by the task iterator. */
+int tracker__watch_rss(struct tracker *t, bool on);
+bool tracker__rss_watched(const struct tracker *t);
 /* The RSS the kernel side last saw for pid, in bytes. */
 int tracker__rss(struct tracker *t, uint32_t pid, uint64_t *rss);
 /* One pass of the task iterator: fn once per thread of each tracked process. Returns records or -errno. */

@@ -66,6 +66,14 @@ unsigned trigger_armed(const struct trigger_config *cfg, const struct trigger_st
 /* The marks for the kernel side: report at >= high (armed triggers), at < low (re-arm levels). */
 void trigger_rss_marks(const struct trigger_config *cfg, const struct trigger_state *st, uint64_t *high,
 		       uint64_t *low);
+/*
+ * Whether RSS is near enough to a high mark to watch every page fault (rss_stat):
+ * at or above half the mark, or within TRIGGER_NEAR_BYTES of it. Farther below, a
+ * once-a-second look suffices unless the process grows by more than that within a
+ * second.
+ */
+#define TRIGGER_NEAR_BYTES      (256ull << 20)
+bool trigger_rss_near(uint64_t rss, uint64_t high);
 /* A new RSS value: re-arms what may re-arm, returns the mask of triggers that crossed now. */
 unsigned trigger_eval_rss(const struct trigger_config *cfg, struct trigger_state *st, uint64_t rss, uint64_t now);
 /* A new cumulative CPU time: returns TRIGGER_MASK(TRIGGER_CPU_THRESHOLD) when it crossed now. */

@@ -466,7 +466,7 @@ struct api *api__new(struct lws_context *ctx, struct lws_vhost *vh, struct dispa
 	r = prepare_socket_path(st->api_socket);
 	if (r < 0) {
 		log_error("API socket %s: %s", st->api_socket,
-			  r == -EADDRINUSE ? "another agent is listening there" : strerror(-r));
+			  r == -EADDRINUSE ? "another program is listening there" : strerror(-r));
 		goto fail;
 	}
 	/* lws serves an adopted HTTP connection on the first vhost, whatever its Host

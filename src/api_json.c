@@ -181,7 +181,8 @@ cJSON *api_job_json(const struct job *j)
 	if (j->trigger.has_threshold) {
 		ok = cJSON_AddNumberToObject(t, "threshold", j->trigger.threshold) &&
 		     cJSON_AddNumberToObject(t, "observed", j->trigger.observed) &&
-		     cJSON_AddStringToObject(t, "unit", j->trigger.unit ? j->trigger.unit : "");
+		     cJSON_AddStringToObject(t, "unit", j->trigger.unit ? j->trigger.unit : "") &&
+		     cJSON_AddStringToObject(t, "detected_by", j->trigger.detected_by ? j->trigger.detected_by : "");
 		if (!ok)
 			goto fail;
 	}
@@ -212,6 +213,7 @@ cJSON *api_process_json(const struct process *p, const struct trigger_config *cf
 	     (p->triggers.limit ? cJSON_AddNumberToObject(o, "memory_limit_bytes", (double)p->triggers.limit)
 				: cJSON_AddNullToObject(o, "memory_limit_bytes")) &&
 	     cJSON_AddStringToObject(o, "cgroup", p->cgroup_v1[0] ? p->cgroup_v1 : p->cgroup_v2) &&
+	     container_add_json(o, "container", &p->container) &&
 	     (armed = cJSON_AddArrayToObject(o, "armed"));
 	if (!ok)
 		goto fail;
@@ -276,6 +278,12 @@ char *api_metrics_text(const struct dispatcher_metrics *m, unsigned tracked, uns
 	for (int t = 2; t < 6; t++)
 		fprintf(f, "inspectd_triggers_skipped_total{trigger=\"%s\"} %lu\n", dispatcher_trigger_names[t],
 			m->skipped[t]);
+	fprintf(f, "# HELP inspectd_rss_stat_attached Whether the rss_stat program sees every page fault now.\n"
+		   "# TYPE inspectd_rss_stat_attached gauge\n"
+		   "inspectd_rss_stat_attached %d\n", m->rss_watch ? 1 : 0);
+	fprintf(f, "# HELP inspectd_rss_stat_attaches_total Times rss_stat was attached (a process came near a mark).\n"
+		   "# TYPE inspectd_rss_stat_attaches_total counter\n"
+		   "inspectd_rss_stat_attaches_total %lu\n", m->rss_watch_attaches);
 	fprintf(f, "# HELP inspectd_export_failures_total Profiles that could not be written.\n"
 		   "# TYPE inspectd_export_failures_total counter\n"
 		   "inspectd_export_failures_total %lu\n", m->export_failures);

@@ -22,6 +22,7 @@
 #include "meta.h"
 #include "options.h"
 #include "procfs.h"
+#include "sockdiag.h"
 
 #define SIGCGT_WAIT_USEC        (500 * LWS_US_PER_MS)   /* a process just after exec */
 #define SIGCGT_POLL_USEC        (10 * LWS_US_PER_MS)
@@ -66,9 +67,12 @@ struct capture {
 	capture_done_fn done;
 	void *owner;
 
+	struct container_info container;        /* the target's, for meta.json */
+
 	/* What the target looked like before we sent SIGUSR1. */
 	uint64_t *sockets_before;
 	int nsockets_before;
+	uint64_t *sockets_now;          /* while opening: the fds' socket inodes at the last poll */
 	struct procfs_listener listeners_before[PROCFS_MAX_LISTENERS];
 	int nlisteners_before;
 
@@ -159,27 +163,28 @@ static bool target_alive(const struct capture *c)
 
 /* ---- locating and opening the inspector ---- */
 
-static bool sockets_changed(struct capture *c)
+/* The target's socket inodes into c->sockets_now when they differ from before SIGUSR1; else -1. */
+static int sockets_changed(struct capture *c)
 {
-	uint64_t now[PROCFS_MAX_SOCKETS];
-	int n = procfs_socket_inodes(c->pid, now, PROCFS_MAX_SOCKETS);
+	int n = procfs_socket_inodes(c->pid, c->sockets_now, PROCFS_MAX_SOCKETS);
 
 	if (n < 0)
-		return false;
-	if (n != c->nsockets_before)
-		return true;
-	return memcmp(now, c->sockets_before, (size_t)n * sizeof(*now)) != 0;
+		return -1;
+	if (n == c->nsockets_before && !memcmp(c->sockets_now, c->sockets_before, (size_t)n * sizeof(uint64_t)))
+		return -1;
+	return n;
 }
 
 static void poll_open(lws_sorted_usec_list_t *sul)
 {
 	struct capture *c = lws_container_of(sul, struct capture, timer);
 	struct procfs_listener now[PROCFS_MAX_LISTENERS];
-	int n, i;
+	int nsockets, n, i;
 
-	/* /proc/PID/net/tcp is costly: read it only once a new socket exists. */
-	if (sockets_changed(c)) {
-		n = procfs_target_listeners(c->pid, now, PROCFS_MAX_LISTENERS);
+	/* Listing listeners takes two netlink round trips; the fd list is cheaper: only once a new socket exists. */
+	nsockets = sockets_changed(c);
+	if (nsockets >= 0) {
+		n = sockdiag_listeners(c->pid, c->sockets_now, (size_t)nsockets, now, PROCFS_MAX_LISTENERS);
 		i = n > 0 ? inspector_pick_new(c->listeners_before, c->nlisteners_before, now, n) : -1;
 		if (i >= 0) {
 			c->port = now[i].port;
@@ -235,7 +240,19 @@ static void capture_locate(struct capture *c)
 	uint16_t cmdline_port = 0;
 	int n, i;
 
-	n = procfs_target_listeners(c->pid, c->listeners_before, PROCFS_MAX_LISTENERS);
+	/* The target's sockets once: what it listens on now, and what SIGUSR1 must add to. */
+	c->sockets_before = calloc(PROCFS_MAX_SOCKETS, sizeof(uint64_t));
+	c->sockets_now = calloc(PROCFS_MAX_SOCKETS, sizeof(uint64_t));
+	if (!c->sockets_before || !c->sockets_now) {
+		capture_fail(c, "out of memory");
+		return;
+	}
+	n = procfs_socket_inodes(c->pid, c->sockets_before, PROCFS_MAX_SOCKETS);
+	if (n >= 0) {
+		c->nsockets_before = n;
+		n = sockdiag_listeners(c->pid, c->sockets_before, (size_t)n, c->listeners_before,
+				       PROCFS_MAX_LISTENERS);
+	}
 	if (n < 0) {
 		capture_fail(c, "cannot read the sockets of /proc/%d: %s", (int)c->pid, strerror(-n));
 		return;
@@ -253,13 +270,6 @@ static void capture_locate(struct capture *c)
 		return;
 	}
 
-	c->sockets_before = calloc(PROCFS_MAX_SOCKETS, sizeof(uint64_t));
-	if (!c->sockets_before) {
-		capture_fail(c, "out of memory");
-		return;
-	}
-	n = procfs_socket_inodes(c->pid, c->sockets_before, PROCFS_MAX_SOCKETS);
-	c->nsockets_before = n < 0 ? 0 : n;
 	set_state(c, CAPTURE_LOCATING);
 	c->deadline = lws_now_usecs() + SIGCGT_WAIT_USEC;
 	poll_sigcgt(&c->timer);
@@ -379,7 +389,7 @@ static int export_profile(struct capture *c, const cJSON *profile)
 	struct meta_process mp = {
 		.pid = c->pid, .comm = c->comm, .argv = c->argv, .argc = c->argc, .exe = c->exe,
 		.node_version = c->node_version[0] ? c->node_version : NULL,
-		.hostname = c->env->hostname,
+		.hostname = c->env->hostname, .container = &c->container,
 	};
 	char signame[32], base[256], stamp[256], name[300];
 	struct meta_trigger mt = {
@@ -390,6 +400,7 @@ static int export_profile(struct capture *c, const cJSON *profile)
 		.latency_ms = c->latency_ms,
 		.has_threshold = c->trigger.has_threshold, .unit = c->trigger.unit,
 		.threshold = c->trigger.threshold, .observed = c->trigger.observed,
+		.detected_by = c->trigger.detected_by,
 	};
 	struct meta_profile mprof = {
 		.type = c->ops->type, .started_at = c->started_rt, .ended_at = c->ended_rt,
@@ -511,7 +522,7 @@ static void verify_closed(lws_sorted_usec_list_t *sul)
 {
 	struct capture *c = lws_container_of(sul, struct capture, timer);
 	struct procfs_listener now[PROCFS_MAX_LISTENERS];
-	int n = procfs_target_listeners(c->pid, now, PROCFS_MAX_LISTENERS);
+	int n = sockdiag_target_listeners(c->pid, now, PROCFS_MAX_LISTENERS);
 	bool open = false;
 
 	for (int i = 0; i < n; i++)
@@ -650,7 +661,7 @@ static void capture_fail(struct capture *c, const char *fmt, ...)
 	case CAPTURE_OPENING: {
 		/* SIGUSR1 was sent: the inspector may have opened just now. One last look. */
 		struct procfs_listener now[PROCFS_MAX_LISTENERS];
-		int n = procfs_target_listeners(c->pid, now, PROCFS_MAX_LISTENERS);
+		int n = sockdiag_target_listeners(c->pid, now, PROCFS_MAX_LISTENERS);
 		int i = n > 0 ? inspector_pick_new(c->listeners_before, c->nlisteners_before, now, n) : -1;
 
 		if (i < 0) {
@@ -670,7 +681,8 @@ static void capture_fail(struct capture *c, const char *fmt, ...)
 
 /* ---- the public side ---- */
 
-struct capture *capture__new(const struct capture_env *env, pid_t pid, int pidfd, enum profile_kind kind,
+struct capture *capture__new(const struct capture_env *env, pid_t pid, int pidfd,
+			     const struct container_info *container, enum profile_kind kind,
 			     const struct capture_trigger *t, uint64_t duration_usec, capture_done_fn done,
 			     void *owner)
 {
@@ -683,6 +695,8 @@ struct capture *capture__new(const struct capture_env *env, pid_t pid, int pidfd
 	c->ops = profile_ops(kind);
 	c->pid = pid;
 	c->pidfd = pidfd;
+	if (container)
+		c->container = *container;
 	c->trigger = *t;
 	c->duration_usec = duration_usec;
 	c->done = done;
@@ -782,6 +796,7 @@ void capture__free(struct capture *c)
 	lws_sul_schedule(c->env->ctx, 0, &c->done_sul, NULL, LWS_SET_TIMER_USEC_CANCEL);
 	inspector_session__free(c->session);
 	free(c->sockets_before);
+	free(c->sockets_now);
 	free(c->cmdline);
 	free(c);
 }

@@ -6,8 +6,9 @@
  *   SIGNAL              -> start or stop a capture of that process
  *   RSS_HIGH/RSS_LOW    -> threshold triggers (judged in trigger.c)
  *   CGROUP              -> re-read the memory limit
- *   tick (1 s)          -> CPU time from the task iterator, RSS from the map:
- *                          CPU triggers, growth windows, re-arming
+ *   tick (1 s)          -> CPU time and RSS from the task iterator: CPU triggers,
+ *                          growth windows, re-arming, RSS crossings while rss_stat
+ *                          is detached; attaches rss_stat near a mark
  *   API                 -> dispatcher__submit(), dispatcher__stop_job()
  */
 #include <errno.h>
@@ -31,6 +32,7 @@
 #define PROCESS_BUCKETS 1024
 #define TICK_USEC       (1 * LWS_US_PER_SEC)
 #define JOBS_KEPT       256     /* finished jobs the API still shows */
+#define RSS_WATCH_LINGER_USEC   (10 * LWS_US_PER_SEC)     /* rss_stat stays attached after the last near RSS */
 
 const double dispatcher_latency_le[DISPATCHER_LATENCY_BUCKETS] = {
 	0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10,
@@ -51,6 +53,8 @@ struct dispatcher {
 	struct rate_limit hourly;
 	struct dispatcher_metrics metrics;
 	lws_sorted_usec_list_t tick;
+	uint64_t rss_watch_until;       /* rss_stat attached until then (--rss-watch near) */
+	bool rss_watch_warned;          /* attaching or detaching failed: said once */
 	bool shutting_down;
 };
 
@@ -91,6 +95,8 @@ static void process_read_limit(struct dispatcher *d, struct process *p)
 	uint64_t limit = 0;
 	int r;
 
+	/* Not known unless read now: a failed read must not leave the old cgroup's paths. */
+	p->cgroup_v1[0] = p->cgroup_v2[0] = '\0';
 	r = cgroup_memory_limit_of(&d->cgroup_roots, p->pid, &limit, p->cgroup_v1, sizeof(p->cgroup_v1),
 				   p->cgroup_v2, sizeof(p->cgroup_v2));
 	if (r == -ENOENT) {
@@ -104,6 +110,7 @@ static void process_read_limit(struct dispatcher *d, struct process *p)
 	}
 	/* A limit of 0 bytes (memory.max = 0) cannot be a percentage trigger either. */
 	p->triggers.limit = limit;
+	container_from_paths(p->cgroup_v1, p->cgroup_v2, &p->container);
 }
 
 /*
@@ -136,9 +143,13 @@ static struct process *process_add(struct dispatcher *d, pid_t pid, const char *
 		p->triggers.limit = cgroup_of->triggers.limit;
 		memcpy(p->cgroup_v1, cgroup_of->cgroup_v1, sizeof(p->cgroup_v1));
 		memcpy(p->cgroup_v2, cgroup_of->cgroup_v2, sizeof(p->cgroup_v2));
+		p->container = cgroup_of->container;
 	} else {
 		process_read_limit(d, p);
 	}
+	/* Known already for a process found at start-up; else the next tick tells. */
+	if (d->tracker)
+		tracker__rss(d->tracker, (uint32_t)pid, &p->rss);
 	*slot = p;
 	d->tracked++;
 	return p;
@@ -166,6 +177,51 @@ static void process_remove(struct dispatcher *d, pid_t pid)
 	d->tracked--;
 }
 
+static bool rss_triggers_configured(const struct trigger_config *cfg)
+{
+	return trigger_configured(cfg, TRIGGER_RSS_THRESHOLD) || trigger_configured(cfg, TRIGGER_RSS_GROWTH) ||
+	       trigger_configured(cfg, TRIGGER_LIMIT_PERCENT);
+}
+
+/*
+ * rss_stat runs on every page fault of every process on the host, and the kernel's
+ * dispatch to it costs more than the program: attach it only while some tracked
+ * process is near one of its marks (and RSS_WATCH_LINGER_USEC after), or always
+ * with --rss-watch always. Otherwise the tick's task iterator keeps RSS.
+ */
+static void rss_watch_update(struct dispatcher *d, bool near, uint64_t now)
+{
+	const struct settings *st = d->env->settings;
+	bool want;
+	int r;
+
+	if (!d->tracker)
+		return;
+	if (!rss_triggers_configured(&st->triggers)) {
+		want = false;
+	} else if (st->rss_watch_always) {
+		want = true;
+	} else {
+		if (near)
+			d->rss_watch_until = now + RSS_WATCH_LINGER_USEC;
+		want = now < d->rss_watch_until;
+	}
+	if (want == tracker__rss_watched(d->tracker))
+		return;
+	r = tracker__watch_rss(d->tracker, want);
+	if (r < 0) {
+		if (!d->rss_watch_warned)
+			log_warn("%s rss_stat: %s; RSS is judged once a second meanwhile (said once)",
+				 want ? "attaching" : "detaching", strerror(-r));
+		d->rss_watch_warned = true;
+		return;
+	}
+	log_debug("rss_stat %s", want ? "attached: a tracked process is near a mark" : "detached");
+	d->metrics.rss_watch = want;
+	if (want)
+		d->metrics.rss_watch_attaches++;
+}
+
 /* Tell the kernel side where this process's RSS triggers are now. */
 static void process_update_marks(struct dispatcher *d, struct process *p)
 {
@@ -180,6 +236,9 @@ static void process_update_marks(struct dispatcher *d, struct process *p)
 		p->mark_high = high;
 		p->mark_low = low;
 	}
+	/* Attach at once for a process that starts near its mark; only the tick detaches. */
+	if (trigger_rss_near(p->rss, high))
+		rss_watch_update(d, true, now_usec());
 }
 
 /* ---- jobs ---- */
@@ -332,8 +391,8 @@ static void job_start_capture(struct dispatcher *d, struct job *job)
 	job->state = JOB_ACTIVE;
 	job->queued_reason[0] = '\0';
 	d->running++;
-	job->capture = capture__new(d->env, p->pid, p->pidfd, job->kind, &job->trigger, job->duration_usec,
-				    capture_done, d);
+	job->capture = capture__new(d->env, p->pid, p->pidfd, &p->container, job->kind, &job->trigger,
+				    job->duration_usec, capture_done, d);
 	if (!job->capture) {
 		log_error("pid %d: cannot start a %s capture: %m", (int)p->pid, profile_ops(job->kind)->name);
 		job_finish(d, job, "cannot start the capture");
@@ -475,7 +534,7 @@ static void format_value(enum trigger_kind k, double v, char *buf, size_t size)
 
 /* One or more threshold triggers of p crossed now. */
 static void thresholds_crossed(struct dispatcher *d, struct process *p, unsigned mask, uint64_t ktime_ns,
-			       uint64_t now)
+			       uint64_t now, const char *detected_by)
 {
 	const struct settings *st = d->env->settings;
 	struct capture_trigger t = { 0 };
@@ -491,6 +550,7 @@ static void thresholds_crossed(struct dispatcher *d, struct process *p, unsigned
 	t.kind = trigger_kind_name(k);
 	t.ktime_ns = ktime_ns;
 	t.has_threshold = true;
+	t.detected_by = detected_by;
 	if (k == TRIGGER_CPU_THRESHOLD) {
 		t.unit = "percent";
 		t.threshold = st->triggers.cpu_threshold;
@@ -542,7 +602,7 @@ static void handle_rss(struct dispatcher *d, const struct inspectd_event *e)
 	p->rss = e->value;
 	crossed = trigger_eval_rss(&d->env->settings->triggers, &p->triggers, p->rss, now);
 	if (crossed)
-		thresholds_crossed(d, p, crossed, e->ktime_ns, now);
+		thresholds_crossed(d, p, crossed, e->ktime_ns, now, "rss_stat");
 	process_update_marks(d, p);
 }
 
@@ -559,11 +619,16 @@ static void tick(lws_sorted_usec_list_t *sul)
 	struct dispatcher *d = lws_container_of(sul, struct dispatcher, tick);
 	const struct trigger_config *cfg = &d->env->settings->triggers;
 	uint64_t now = now_usec();
+	bool near = false;
 	int r;
 
 	lws_sul_schedule(d->env->ctx, 0, &d->tick, tick, TICK_USEC);
-	if (!d->tracked || !d->tracker)
+	if (!d->tracked || !d->tracker) {
+		rss_watch_update(d, false, now);
 		return;
+	}
+	/* A crossing rss_stat reported is judged with its own timestamp, not this tick's. */
+	tracker__consume(d->tracker);
 	r = tracker__read_cpu(d->tracker, add_cpu, d);
 	if (r < 0)
 		log_warn("reading CPU times: %s, ignoring", strerror(-r));
@@ -585,10 +650,12 @@ static void tick(lws_sorted_usec_list_t *sul)
 			crossed = trigger_eval_rss(cfg, &p->triggers, p->rss, now);
 			crossed |= trigger_eval_cpu(cfg, &p->triggers, p->cpu_ns, now);
 			if (crossed)
-				thresholds_crossed(d, p, crossed, now * 1000, now);
+				thresholds_crossed(d, p, crossed, now * 1000, now, "tick");
 			process_update_marks(d, p);
+			near |= trigger_rss_near(p->rss, p->mark_high);
 		}
 	}
+	rss_watch_update(d, near, now);
 }
 
 /* ---- events ---- */
@@ -683,6 +750,7 @@ struct dispatcher *dispatcher__new(const struct capture_env *env)
 void dispatcher__set_tracker(struct dispatcher *d, struct tracker *t)
 {
 	d->tracker = t;
+	rss_watch_update(d, false, now_usec());     /* --rss-watch always: from the start */
 }
 
 void dispatcher__foreach_process(struct dispatcher *d, void (*fn)(void *ctx, const struct process *p), void *ctx)

@@ -9,12 +9,14 @@
  * clients, waits are lws_sul timers.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
@@ -90,6 +92,9 @@ static const char usage[] =
 "                                sooner than this (default 10m)\n"
 "  --max-captures-per-hour N     threshold captures on the whole host (default 6)\n"
 "  --max-concurrent N            captures at once; the rest wait in order (default 4)\n"
+"  --rss-watch near|always       judge RSS on every page fault only while a process\n"
+"                                is near a mark, else once a second (default near);\n"
+"                                always: on every fault, at a cost to every process\n"
 "\n"
 "The agent's API (HTTP, JSON):\n"
 "  --api-socket PATH             Unix socket, mode 0600 (default /run/inspectd/api.sock)\n"
@@ -141,6 +146,7 @@ enum {
 	OPT_COOLDOWN,
 	OPT_MAX_PER_HOUR,
 	OPT_MAX_CONCURRENT,
+	OPT_RSS_WATCH,
 	OPT_API_SOCKET,
 	OPT_API_LISTEN,
 	OPT_API_TOKEN_FILE,
@@ -168,6 +174,7 @@ static const struct option long_options[] = {
 	{ "cooldown", required_argument, NULL, OPT_COOLDOWN },
 	{ "max-captures-per-hour", required_argument, NULL, OPT_MAX_PER_HOUR },
 	{ "max-concurrent", required_argument, NULL, OPT_MAX_CONCURRENT },
+	{ "rss-watch", required_argument, NULL, OPT_RSS_WATCH },
 	{ "api-socket", required_argument, NULL, OPT_API_SOCKET },
 	{ "api-listen", required_argument, NULL, OPT_API_LISTEN },
 	{ "api-token-file", required_argument, NULL, OPT_API_TOKEN_FILE },
@@ -202,7 +209,7 @@ static int parse_trigger_signal(const char *arg)
 static void parse_args(int argc, char **argv)
 {
 	uint64_t v;
-	int opt;
+	int opt, choice;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":", long_options, NULL)) != -1) {
@@ -279,13 +286,15 @@ static void parse_args(int argc, char **argv)
 				usage_error("invalid --cpu-window '%s' (2s to 1h)", optarg);
 			env.triggers.cpu_window_usec = v;
 			break;
+		case OPT_RSS_WATCH:
+			if (options_parse_choice(optarg, (const char *const[]){ "near", "always", NULL }, &choice) < 0)
+				usage_error("invalid --rss-watch '%s' (near or always)", optarg);
+			env.rss_watch_always = choice == 1;
+			break;
 		case OPT_THRESHOLD_ACTION:
-			if (strcmp(optarg, "heap") == 0)
-				env.threshold_action = PROFILE_HEAP;
-			else if (strcmp(optarg, "cpu") == 0)
-				env.threshold_action = PROFILE_CPU;
-			else
+			if (options_parse_choice(optarg, (const char *const[]){ "heap", "cpu", NULL }, &choice) < 0)
 				usage_error("invalid --threshold-action '%s' (heap or cpu)", optarg);
+			env.threshold_action = choice == 0 ? PROFILE_HEAP : PROFILE_CPU;
 			break;
 		case OPT_CAPTURE_SECONDS:
 			if (options_parse_u64(optarg, 1, 86400, &v) < 0)
@@ -411,6 +420,41 @@ static void lws_log(int level, const char *line)
 	log_emit(level == LLL_ERR ? LOG_LEVEL_WARN : LOG_LEVEL_DEBUG, "lws: %.*s", (int)n, line);
 }
 
+#define HOST_LOCK "/run/inspectd.lock"
+
+/*
+ * One agent per host: two would both send SIGUSR1 to the same processes and race for
+ * their inspectors. The lock is held for the agent's life (the kernel drops it however
+ * the agent ends); the file names the holder. Returns the fd, or -1 after saying why.
+ */
+static int take_host_lock(void)
+{
+	char holder[32] = "";
+	ssize_t n;
+	int fd;
+
+	fd = open(HOST_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		log_error("cannot open %s: %m", HOST_LOCK);
+		return -1;
+	}
+	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+		if (errno != EWOULDBLOCK) {
+			log_error("cannot lock %s: %m", HOST_LOCK);
+		} else {
+			n = pread(fd, holder, sizeof(holder) - 1, 0);
+			holder[n > 0 ? n : 0] = '\0';
+			holder[strcspn(holder, "\n")] = '\0';
+			log_error("another inspectd (pid %s) is running on this host: exiting", holder[0] ? holder : "?");
+		}
+		close(fd);
+		return -1;
+	}
+	if (ftruncate(fd, 0) < 0 || dprintf(fd, "%d\n", (int)getpid()) < 0)
+		log_warn("cannot write our pid to %s: %m", HOST_LOCK);
+	return fd;
+}
+
 static void raise_fd_limit(void)
 {
 	struct rlimit rl;
@@ -433,9 +477,12 @@ int main(int argc, char **argv)
 	struct api *api = NULL;
 	struct lws_vhost *vh;
 	sigset_t mask;
-	int err = 1, n;
+	int err = 1, n, lock;
 
 	parse_args(argc, argv);
+	lock = take_host_lock();
+	if (lock < 0)
+		return 1;
 	if (!options_signal_default_ignored(env.heap_signal) || !options_signal_default_ignored(env.cpu_signal))
 		log_warn("a trigger signal whose default action terminates will kill processes that do not "
 			 "catch it: the agent does not send it, but whoever triggers does");
@@ -526,5 +573,6 @@ out:
 		lws_context_destroy(ctx);
 	exporter_file__free(cenv.exporter);
 	close(sig_handler.fd);
+	close(lock);
 	return err;
 }

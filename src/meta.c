@@ -54,7 +54,8 @@ cJSON *meta_build(const struct meta_process *p, const struct meta_trigger *t, co
 	     cJSON_AddStringToObject(root, "exe", p->exe ? p->exe : "") &&
 	     (p->node_version ? cJSON_AddStringToObject(root, "node_version", p->node_version)
 			      : cJSON_AddNullToObject(root, "node_version")) &&
-	     cJSON_AddStringToObject(root, "hostname", p->hostname ? p->hostname : "");
+	     cJSON_AddStringToObject(root, "hostname", p->hostname ? p->hostname : "") &&
+	     container_add_json(root, "container", p->container);
 	if (!ok)
 		goto fail;
 	for (int i = 0; i < p->argc; i++) {
@@ -88,7 +89,8 @@ cJSON *meta_build(const struct meta_process *p, const struct meta_trigger *t, co
 	if (t->has_threshold) {
 		ok = cJSON_AddNumberToObject(trigger, "threshold", t->threshold) &&
 		     cJSON_AddNumberToObject(trigger, "observed", t->observed) &&
-		     cJSON_AddStringToObject(trigger, "unit", t->unit ? t->unit : "");
+		     cJSON_AddStringToObject(trigger, "unit", t->unit ? t->unit : "") &&
+		     cJSON_AddStringToObject(trigger, "detected_by", t->detected_by ? t->detected_by : "");
 		if (!ok)
 			goto fail;
 	}

@@ -242,3 +242,14 @@ int options_parse_growth(const char *s, uint64_t *size, uint64_t *window_usec)
 		return r;
 	return *window_usec ? 0 : -ERANGE;
 }
+
+int options_parse_choice(const char *s, const char *const *choices, int *ret)
+{
+	for (int i = 0; choices[i]; i++) {
+		if (strcmp(s, choices[i]) == 0) {
+			*ret = i;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}

@@ -360,6 +360,11 @@ int procfs_socket_inodes(pid_t pid, uint64_t *out, size_t max)
 	return (int)n;
 }
 
+bool procfs_inode_among(const uint64_t *inodes, size_t n, uint64_t inode)
+{
+	return n && bsearch(&inode, inodes, n, sizeof(*inodes), cmp_u64);
+}
+
 int procfs_target_listeners(pid_t pid, struct procfs_listener *out, size_t max)
 {
 	static const struct {
@@ -393,7 +398,7 @@ int procfs_target_listeners(pid_t pid, struct procfs_listener *out, size_t max)
 
 			if (procfs_parse_net_tcp_line(line, tables[t].family, &l) != 1)
 				continue;
-			if (bsearch(&l.inode, inodes, (size_t)ninodes, sizeof(*inodes), cmp_u64))
+			if (procfs_inode_among(inodes, (size_t)ninodes, l.inode))
 				out[n++] = l;
 		}
 		fclose(f);

@@ -93,7 +93,8 @@ struct tracker *tracker__new(const struct tracker_config *cfg, tracker_event_fn 
 		goto fail;
 	}
 
-	/* attach */
+	/* attach: everything but rss_stat, which tracker__watch_rss() attaches on demand */
+	bpf_program__set_autoattach(t->skel->progs.handle_rss_stat, false);
 	err = inspectd_bpf__attach(t->skel);
 	if (err) {
 		log_error("failed to attach BPF programs: %s", strerror(-err));
@@ -202,6 +203,31 @@ int tracker__set_rss_marks(struct tracker *t, uint32_t pid, uint64_t high, uint6
 	/* Every CPU's rss_stat fast path must see the new marks. */
 	__atomic_add_fetch(&t->skel->bss->marks_gen, 1, __ATOMIC_SEQ_CST);
 	return 0;
+}
+
+int tracker__watch_rss(struct tracker *t, bool on)
+{
+	struct bpf_link *link = t->skel->links.handle_rss_stat;
+
+	if (on == (link != NULL))
+		return 0;
+	if (!on) {
+		bpf_link__destroy(link);
+		t->skel->links.handle_rss_stat = NULL;
+		return 0;
+	}
+	/* A CPU's cache may hold marks from the last time it was attached. */
+	__atomic_add_fetch(&t->skel->bss->marks_gen, 1, __ATOMIC_SEQ_CST);
+	link = bpf_program__attach(t->skel->progs.handle_rss_stat);
+	if (!link)
+		return -errno;
+	t->skel->links.handle_rss_stat = link;
+	return 0;
+}
+
+bool tracker__rss_watched(const struct tracker *t)
+{
+	return t->skel->links.handle_rss_stat != NULL;
 }
 
 int tracker__rss(struct tracker *t, uint32_t pid, uint64_t *rss)

@@ -97,8 +97,12 @@ uint64_t trigger_threshold(const struct trigger_config *cfg, const struct trigge
 	switch (k) {
 	case TRIGGER_RSS_THRESHOLD:
 		return cfg->rss_threshold;
-	case TRIGGER_RSS_GROWTH:
-		return growth_base(cfg, st) + cfg->rss_growth;
+	case TRIGGER_RSS_GROWTH: {
+		/* No baseline yet (a process just found): nothing to grow from. */
+		uint64_t base = growth_base(cfg, st);
+
+		return base ? base + cfg->rss_growth : 0;
+	}
 	case TRIGGER_LIMIT_PERCENT:
 		/* No limit, no trigger. */
 		return st->limit ? (uint64_t)((double)st->limit * cfg->limit_percent / 100.0) : 0;
@@ -145,6 +149,13 @@ void trigger_rss_marks(const struct trigger_config *cfg, const struct trigger_st
 				*low = rearm;
 		}
 	}
+}
+
+bool trigger_rss_near(uint64_t rss, uint64_t high)
+{
+	if (!high)
+		return false;
+	return rss >= high / 2 || rss + TRIGGER_NEAR_BYTES >= high;
 }
 
 bool trigger_in_cooldown(const struct trigger_config *cfg, const struct trigger_state *st, uint64_t now)

@@ -322,16 +322,42 @@ static const cJSON *answer_list(const cJSON *answer, const char *key)
 
 /* ---- commands ---- */
 
-static int cmd_ps(struct api *api)
+/* One item of a list as a table row: false to leave the item out. */
+typedef bool (*row_fn)(const cJSON *item, const char **cells);
+
+static bool process_cells(const cJSON *item, const char **cells)
 {
-	struct process_row row;
-	const char *cells[PROCESS_ROW_COLUMNS];
-	const cJSON *processes, *proc;
+	static struct process_row row;  /* the cells point into it until the next row */
+
+	if (process_row__from_json(&row, item) < 0)
+		return false;
+	process_row__cells(&row, cells);
+	return true;
+}
+
+static bool capture_cells(const cJSON *item, const char **cells)
+{
+	static struct capture_row row;
+
+	if (capture_row__from_json(&row, item) < 0)
+		return false;
+	capture_row__cells(&row, cells);
+	return true;
+}
+
+/* GET path, then the list at key as JSON (--json) or as a table. */
+static int print_list(struct api *api, const char *path, const char *key, const struct table_column *columns,
+		      size_t ncolumns, row_fn row)
+{
+	const char *cells[16];
+	const cJSON *list, *item;
 	struct table *table = NULL;
 	cJSON *answer;
 	int ret = 1;
 
-	if (api__call(api, "GET", "/v1/processes", NULL, &answer) < 0) {
+	if (ncolumns > sizeof(cells) / sizeof(cells[0]))
+		return 1;
+	if (api__call(api, "GET", path, NULL, &answer) < 0) {
 		print_error("%s", api->error);
 		return 1;
 	}
@@ -339,17 +365,14 @@ static int cmd_ps(struct api *api)
 		ret = print_json(answer);
 		goto out;
 	}
-	processes = answer_list(answer, "processes");
-	if (!processes)
+	list = answer_list(answer, key);
+	if (!list)
 		goto out;
-	table = table__new(process_row_columns, PROCESS_ROW_COLUMNS);
+	table = table__new(columns, ncolumns);
 	if (!table)
 		goto oom;
-	cJSON_ArrayForEach(proc, processes) {
-		if (process_row__from_json(&row, proc) < 0)
-			continue;
-		process_row__cells(&row, cells);
-		if (table__add_row(table, cells) < 0)
+	cJSON_ArrayForEach(item, list) {
+		if (row(item, cells) && table__add_row(table, cells) < 0)
 			goto oom;
 	}
 	table__print(table, stdout);
@@ -361,6 +384,12 @@ out:
 	table__free(table);
 	cJSON_Delete(answer);
 	return ret;
+}
+
+static int cmd_ps(struct api *api)
+{
+	return print_list(api, "/v1/processes", "processes", process_row_columns, PROCESS_ROW_COLUMNS,
+			  process_cells);
 }
 
 static void sleep_ms(long ms)
@@ -509,45 +538,10 @@ static int cmd_status_one(struct api *api, const char *id)
 
 static int cmd_status(struct api *api, const char *id)
 {
-	struct capture_row row;
-	const char *cells[CAPTURE_ROW_COLUMNS];
-	const cJSON *captures, *capture;
-	struct table *table = NULL;
-	cJSON *answer;
-	int ret = 1;
-
 	if (id)
 		return cmd_status_one(api, id);
-	if (api__call(api, "GET", "/v1/captures", NULL, &answer) < 0) {
-		print_error("%s", api->error);
-		return 1;
-	}
-	if (env.json) {
-		ret = print_json(answer);
-		goto out;
-	}
-	captures = answer_list(answer, "captures");
-	if (!captures)
-		goto out;
-	table = table__new(capture_row_columns, CAPTURE_ROW_COLUMNS);
-	if (!table)
-		goto oom;
-	cJSON_ArrayForEach(capture, captures) {
-		if (capture_row__from_json(&row, capture) < 0)
-			continue;
-		capture_row__cells(&row, cells);
-		if (table__add_row(table, cells) < 0)
-			goto oom;
-	}
-	table__print(table, stdout);
-	ret = 0;
-	goto out;
-oom:
-	print_error("out of memory");
-out:
-	table__free(table);
-	cJSON_Delete(answer);
-	return ret;
+	return print_list(api, "/v1/captures", "captures", capture_row_columns, CAPTURE_ROW_COLUMNS,
+			  capture_cells);
 }
 
 static int cmd_stop(struct api *api, const char *id)

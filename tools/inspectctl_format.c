@@ -405,8 +405,9 @@ static size_t join_strings(const cJSON *array, const char *sep, char *buf, size_
 /* ---- processes ---- */
 
 const struct table_column process_row_columns[PROCESS_ROW_COLUMNS] = {
-	{ "PID", TABLE_RIGHT },	  { "COMM", TABLE_LEFT },  { "RSS", TABLE_RIGHT },   { "CPU%", TABLE_RIGHT },
-	{ "LIMIT", TABLE_RIGHT }, { "STATE", TABLE_LEFT }, { "ARMED", TABLE_LEFT }, { "CMDLINE", TABLE_LEFT },
+	{ "PID", TABLE_RIGHT },	  { "CONTAINER", TABLE_LEFT }, { "COMM", TABLE_LEFT },  { "RSS", TABLE_RIGHT },
+	{ "CPU%", TABLE_RIGHT },  { "LIMIT", TABLE_RIGHT },    { "STATE", TABLE_LEFT }, { "ARMED", TABLE_LEFT },
+	{ "CMDLINE", TABLE_LEFT },
 };
 
 int process_row__from_json(struct process_row *row, const cJSON *proc)
@@ -418,6 +419,15 @@ int process_row__from_json(struct process_row *row, const cJSON *proc)
 		return -EINVAL;
 
 	cell_pid(proc, row->pid, sizeof(row->pid));
+	item = json_member(proc, "container");
+	if (cJSON_IsObject(item) && json_string(item, "id")) {
+		char id[13];
+
+		snprintf(id, sizeof(id), "%s", json_string(item, "id"));
+		cell_string(id, sizeof(id) - 1, row->container, sizeof(row->container));
+	} else {
+		snprintf(row->container, sizeof(row->container), "-");
+	}
 	cell_string(json_string(proc, "comm"), FORMAT_CELL_MAX_CHARS, row->comm, sizeof(row->comm));
 	cell_size(proc, "rss_bytes", row->rss, sizeof(row->rss));
 	cell_size(proc, "memory_limit_bytes", row->limit, sizeof(row->limit));
@@ -446,13 +456,14 @@ int process_row__from_json(struct process_row *row, const cJSON *proc)
 void process_row__cells(const struct process_row *row, const char *cells[PROCESS_ROW_COLUMNS])
 {
 	cells[0] = row->pid;
-	cells[1] = row->comm;
-	cells[2] = row->rss;
-	cells[3] = row->cpu;
-	cells[4] = row->limit;
-	cells[5] = row->state;
-	cells[6] = row->armed;
-	cells[7] = row->cmdline;
+	cells[1] = row->container;
+	cells[2] = row->comm;
+	cells[3] = row->rss;
+	cells[4] = row->cpu;
+	cells[5] = row->limit;
+	cells[6] = row->state;
+	cells[7] = row->armed;
+	cells[8] = row->cmdline;
 }
 
 /* ---- captures ---- */

@@ -3,11 +3,13 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
+const net = require('node:net');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const {
-  Agent, Target, INSPECTCTL, sleep, waitFor, readJSON, heapSelfByFunction, tmpdir, withAgent, start,
+  Agent, Target, INSPECTCTL, sleep, waitFor, readJSON, heapSelfByFunction, tmpdir, withAgent, start, makeCgroup,
 } = require('./lib');
+const crypto = require('node:crypto');
 
 
 
@@ -46,12 +48,28 @@ test('the API socket is 0600 and /healthz answers', async () => {
     const r = await agent.request('GET', '/healthz');
     assert.equal(r.status, 200);
     assert.deepEqual(r.json, { status: 'ok' });
-    // A second agent on the same socket refuses to start rather than steal it.
-    const second = spawnSync(process.env.INSPECTD || path.resolve(__dirname, '../../.output/inspectd'),
-      ['--api-socket', agent.socket, '--output-dir', tmpdir()], { encoding: 'utf8', timeout: 10000 });
-    assert.equal(second.status, 1);
-    assert.match(second.stderr, /another agent is listening there/);
   });
+});
+
+test('an API socket path where another program listens is not taken over', async () => {
+  // (A second agent would stop at the host lock first: see cli.test.js.)
+  const dir = tmpdir();
+  const sock = path.join(dir, 'api.sock');
+  const other = net.createServer(() => {}).listen(sock);
+  await new Promise((resolve) => other.on('listening', resolve));
+  try {
+    const r = spawnSync(process.env.INSPECTD || path.resolve(__dirname, '../../.output/inspectd'),
+      ['--api-socket', sock, '--output-dir', path.join(dir, 'out')], { encoding: 'utf8', timeout: 10000 });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, /API socket .*api\.sock: another program is listening there/);
+    // Still the other program's.
+    await new Promise((resolve, reject) => {
+      const c = net.connect(sock, () => { c.destroy(); resolve(); });
+      c.on('error', reject);
+    });
+  } finally {
+    other.close();
+  }
 });
 
 test('GET /v1/processes lists tracked node processes with RSS, CPU and cmdline', async () => {
@@ -194,8 +212,8 @@ test('inspectctl: ps, capture --wait, status, stop', async () => {
     const t = await start(targets, 'leak.js');
     let r = ctl(agent, 'ps');
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /^\s*PID\s+COMM\s+RSS\s+CPU%/m);
-    assert.match(r.stdout, new RegExp(`^\\s*${t.pid}\\s+node\\s`, 'm'));
+    assert.match(r.stdout, /^\s*PID\s+CONTAINER\s+COMM\s+RSS\s+CPU%/m);
+    assert.match(r.stdout, new RegExp(`^\\s*${t.pid}\\s+-\\s+node\\s`, 'm'));
 
     r = ctl(agent, 'capture', String(t.pid), '--kind', 'heap', '--seconds', '1', '--wait');
     assert.equal(r.status, 0, r.stderr + r.stdout);
@@ -238,4 +256,39 @@ test('the API on TCP requires the bearer token', async () => {
     assert.equal(await get({ Authorization: 'Bearer wrong-token-of-some-length' }), 401);
     assert.equal(await get({ Authorization: 'Bearer a-long-enough-secret-token' }), 200);
   });
+});
+
+test('a process in a container\'s cgroup: its container in /v1/processes, inspectctl ps and meta.json', async () => {
+  // Named as docker's systemd driver names a container's scope; beneath this test's own cgroup.
+  const id = crypto.randomBytes(32).toString('hex');
+  const cg = makeCgroup(`docker-${id}.scope`);
+  try {
+    await withAgent([], async (agent, targets) => {
+      const t = await start(targets, 'idle.js');
+      const other = await start(targets, 'idle.js');
+      cg.add(t.pid);
+      const row = await waitFor('the container in /v1/processes', async () => {
+        const ps = await agent.request('GET', '/v1/processes');
+        const r = ps.json.processes.find((p) => p.pid === t.pid);
+        return r && r.container ? r : null;
+      }, 5000);
+      assert.deepEqual(row.container, { runtime: 'docker', id, pod_uid: null });
+      const ps = await agent.request('GET', '/v1/processes');
+      assert.equal(ps.json.processes.find((p) => p.pid === other.pid).container, null);
+
+      const table = ctl(agent, 'ps');
+      assert.equal(table.status, 0, table.stderr);
+      assert.match(table.stdout, /^\s*PID\s+CONTAINER\s+COMM\s+RSS/m);
+      assert.match(table.stdout, new RegExp(`^\\s*${t.pid}\\s+${id.slice(0, 12)}\\s+node\\s`, 'm'));
+      assert.match(table.stdout, new RegExp(`^\\s*${other.pid}\\s+-\\s+node\\s`, 'm'));
+
+      const c = await agent.request('POST', '/v1/captures', { pid: t.pid, kind: 'heap', seconds: 1 });
+      assert.equal(c.status, 202);
+      await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`), 10000);
+      const meta = readJSON(path.join(agent.outputDir, agent.files(/\.meta\.json$/)[0]));
+      assert.deepEqual(meta.container, { runtime: 'docker', id, pod_uid: null });
+    });
+  } finally {
+    fs.rmdirSync(cg.dir);
+  }
 });

@@ -3,7 +3,7 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
-const { AGENT } = require('./lib');
+const { AGENT, Agent, tmpdir } = require('./lib');
 
 const run = (...args) => spawnSync(AGENT, args, { encoding: 'utf8', timeout: 5000 });
 
@@ -11,7 +11,8 @@ test('--help documents every flag, with examples, and exits 0', () => {
   const r = run('--help');
   assert.equal(r.status, 0);
   for (const flag of ['--heap-signal', '--cpu-signal', '--heap-sampling-interval', '--cpu-sampling-interval',
-    '--max-duration', '--attach-timeout', '--output-dir', '--match', '--log-level', '--version', '--help']) {
+    '--max-duration', '--attach-timeout', '--output-dir', '--match', '--log-level', '--version', '--help',
+    '--rss-threshold', '--rss-growth', '--limit-percent', '--cpu-threshold', '--rss-watch']) {
     assert.match(r.stdout, new RegExp(`^\\s+${flag}\\b`, 'm'), flag);
   }
   assert.match(r.stdout, /^Examples:$/m);
@@ -40,6 +41,8 @@ test('unknown flags and bad values: one line on stderr, exit 2', () => {
     [['--match', 'a/b'], /invalid --match/],
     [['--match', 'averyveryverylongname'], /invalid --match/],
     [['--log-level', 'loud'], /invalid --log-level/],
+    [['--rss-watch', 'sometimes'], /invalid --rss-watch 'sometimes' \(near or always\)/],
+    [['--threshold-action', 'Heap'], /invalid --threshold-action 'Heap' \(heap or cpu\)/],
     [['--max-duration'], /needs a value/],
     [['extra'], /unexpected argument 'extra'/],
   ];
@@ -60,4 +63,23 @@ test('signal names with or without SIG, and numbers, are accepted', async () => 
     await agent.stop();
     assert.match(agent.log, want);
   }
+});
+
+test('one agent per host: a second one says which pid holds the host and exits 1', async () => {
+  const first = await new Agent([]).start();
+  try {
+    const dir = tmpdir();
+    const r = spawnSync(AGENT, ['--api-socket', `${dir}/api.sock`, '--output-dir', `${dir}/out`],
+      { encoding: 'utf8', timeout: 10000 });
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`another inspectd \\(pid ${first.proc.pid}\\) is running on this host: exiting`));
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+    // The first one goes on serving.
+    assert.equal((await first.request('GET', '/healthz')).status, 200);
+  } finally {
+    await first.stop();
+  }
+  // Its lock ended with it: the next agent starts.
+  const next = await new Agent([]).start();
+  await next.stop();
 });

@@ -234,12 +234,25 @@ function cpuHitsByFunction(profile) {
   return [...hits].sort((a, b) => b[1] - a[1]);
 }
 
+// A cgroup beneath the test's own, in the memory hierarchy (cgroup v1 here) or else in
+// cgroup v2, with a memory limit when one is given. The caller removes dir when its
+// processes are gone.
+function makeCgroup(name, limitBytes) {
+  const lines = fs.readFileSync('/proc/self/cgroup', 'utf8').split('\n');
+  const v1 = lines.find((l) => /^\d+:([^:]*,)?memory(,[^:]*)?:/.test(l));
+  const dir = v1 ? path.join('/sys/fs/cgroup/memory', v1.split(':')[2], name)
+    : path.join('/sys/fs/cgroup', lines.find((l) => l.startsWith('0::')).slice(3), name);
+  fs.mkdirSync(dir);
+  if (limitBytes) fs.writeFileSync(path.join(dir, v1 ? 'memory.limit_in_bytes' : 'memory.max'), String(limitBytes));
+  return { dir, add: (pid) => fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid)) };
+}
+
 function helper(name, args) {
   const r = spawnSync(path.join(HELPERS, name), args.map(String), { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`${name} failed: ${r.stderr}`);
 }
 
 module.exports = {
-  AGENT, INSPECTCTL, APPS, NODE, Agent, Target, withAgent, start, sleep, waitFor, tmpdir, listeningPorts, readJSON,
-  heapSelfByFunction, cpuHitsByFunction, helper,
+  AGENT, INSPECTCTL, APPS, NODE, HELPERS, Agent, Target, withAgent, start, sleep, waitFor, tmpdir, listeningPorts, readJSON,
+  heapSelfByFunction, cpuHitsByFunction, helper, makeCgroup,
 };

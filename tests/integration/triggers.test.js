@@ -5,8 +5,10 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
+const { spawnSync } = require('node:child_process');
 const {
   Agent, Target, sleep, waitFor, readJSON, heapSelfByFunction, cpuHitsByFunction, listeningPorts, withAgent, start,
+  HELPERS, makeCgroup,
 } = require('./lib');
 
 // burnCpu stays a frame of its own even in optimized code: its samples are its own.
@@ -14,11 +16,29 @@ const BURN_OPTS = { nodeArgs: ['--max-inlined-bytecode-size=0'] };
 
 const MiB = 1024 * 1024;
 
-
-
 function metaOf(agent, pid) {
   const files = agent.files(new RegExp(`-${pid}-.*\\.meta\\.json$`));
   return files.map((f) => readJSON(path.join(agent.outputDir, f)));
+}
+
+// What the kernel says: rss_stat links attached now (one agent runs at a time in these tests).
+// bpftool exits 255 when a link it listed is not yet settled (EAGAIN) or already gone while it
+// walks the IDs; that is the agent attaching or detaching at that instant, so ask again.
+function rssStatLinks() {
+  let r;
+  for (let i = 0; i < 20; i++) {
+    r = spawnSync('bpftool', ['-j', 'link', 'show'], { encoding: 'utf8' });
+    if (r.status === 0) return JSON.parse(r.stdout || '[]').filter((l) => l.tp_name === 'rss_stat').length;
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 25);
+  }
+  assert.fail(`bpftool link show failed 20 times: ${r.stderr}`);
+}
+
+async function metric(agent, name) {
+  const m = await agent.request('GET', '/metrics');
+  const line = new RegExp(`^${name} (\\d+)$`, 'm').exec(m.body);
+  assert.ok(line, `${name} in /metrics`);
+  return Number(line[1]);
 }
 
 function rssOf(pid) {
@@ -37,6 +57,7 @@ test('--rss-threshold: a leaking process is heap-profiled once, the leaking func
     assert.equal(meta.trigger.threshold, 160 * MiB);
     assert.ok(meta.trigger.observed >= 160 * MiB && meta.trigger.observed < 200 * MiB, `observed ${meta.trigger.observed}`);
     assert.ok(meta.trigger.latency_ms < 1000);
+    assert.equal(meta.trigger.detected_by, 'rss_stat');  // starts within 256 MiB of the mark: watched
     assert.equal(meta.profile.stop_reason, 'duration');
     const profile = readJSON(path.join(agent.outputDir, meta.profile.file));
     assert.equal(heapSelfByFunction(profile)[0][0], 'leakyFunction');
@@ -69,24 +90,8 @@ test('--rss-growth fires on growth beyond SIZE since the baseline, and not befor
   });
 });
 
-// A memory cgroup beneath the test's own (cgroup v1 here), removed afterwards.
-function makeMemoryCgroup(limitBytes) {
-  const line = fs.readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => /^\d+:([^:]*,)?memory(,[^:]*)?:/.test(l));
-  if (line) {
-    const dir = path.join('/sys/fs/cgroup/memory', line.split(':')[2], `inspectd-test-${process.pid}`);
-    fs.mkdirSync(dir);
-    fs.writeFileSync(path.join(dir, 'memory.limit_in_bytes'), String(limitBytes));
-    return { dir, add: (pid) => fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid)) };
-  }
-  const v2 = fs.readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.startsWith('0::'));
-  const dir = path.join('/sys/fs/cgroup', v2.slice(3), `inspectd-test-${process.pid}`);
-  fs.mkdirSync(dir);
-  fs.writeFileSync(path.join(dir, 'memory.max'), String(limitBytes));
-  return { dir, add: (pid) => fs.writeFileSync(path.join(dir, 'cgroup.procs'), String(pid)) };
-}
-
 test('--limit-percent fires for a process in a limited cgroup, not for one without a limit', async () => {
-  const cg = makeMemoryCgroup(400 * MiB);
+  const cg = makeCgroup(`inspectd-test-${process.pid}`, 400 * MiB);
   try {
     await withAgent(['--limit-percent', '50', '--capture-seconds', '1', '--max-concurrent', '1'], async (agent, targets) => {
       const limited = await start(targets, 'grow.js');
@@ -163,4 +168,78 @@ test('--max-captures-per-hour caps the whole host', async () => {
       await agent.waitLog(new RegExp(`pid ${b.pid}: rss-threshold crossed .*: skipped, host cap of 1 threshold captures per hour reached`), 5000);
       assert.equal(agent.files(/heapprofile$/).length, 1);
     });
+});
+
+test('rss_stat is attached only while a process is near its mark, and the crossing is then seen at the fault', async () => {
+  await withAgent(['--rss-threshold', '700M', '--capture-seconds', '1'], async (agent, targets) => {
+    const t = await start(targets, 'grow.js');
+    await sleep(2500);
+    // ~45 MiB, far below 700 MiB: no program on rss_stat, the host's page faults go free.
+    assert.equal(rssStatLinks(), 0);
+    assert.equal(await metric(agent, 'inspectd_rss_stat_attached'), 0);
+    const [proc] = JSON.parse((await agent.request('GET', '/v1/processes')).body).processes.filter((p) => p.pid === t.pid);
+    assert.ok(Math.abs(proc.rss_bytes - rssOf(t.pid)) < 8 * MiB, `RSS from the task iterator: ${proc.rss_bytes}`);
+
+    await t.send('grow 420');   // past half the mark: near
+    await waitFor('rss_stat attached', () => rssStatLinks() === 1, 3000);
+    assert.equal(await metric(agent, 'inspectd_rss_stat_attached'), 1);
+    assert.equal(await metric(agent, 'inspectd_rss_stat_attaches_total'), 1);
+    assert.doesNotMatch(agent.log, /crossed/);
+
+    await t.send('grow 600');   // past the mark
+    await agent.waitLog(new RegExp(`pid ${t.pid}: rss-threshold crossed`), 5000);
+    await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`), 10000);
+    const [meta] = metaOf(agent, t.pid);
+    assert.equal(meta.trigger.detected_by, 'rss_stat');
+    assert.ok(meta.trigger.observed >= 700 * MiB && meta.trigger.observed < 720 * MiB, `observed ${meta.trigger.observed}`);
+
+    // Fired, so no high mark is armed now; attached still for 10 s after the last near RSS, then detached.
+    assert.equal(rssStatLinks(), 1);
+    await t.stop();
+    await waitFor('rss_stat detached', () => rssStatLinks() === 0, 12000, 200);
+    assert.equal(await metric(agent, 'inspectd_rss_stat_attached'), 0);
+  });
+});
+
+test('a process already past its mark that faults no more is caught by the once-a-second look', async () => {
+  // A C program, tracked with --match, that touched 300 MiB before the agent started and sleeps:
+  // no page fault ever shows rss_stat the crossing.
+  const targets = [];
+  try {
+    const t = await start(targets, null, { cmd: path.join(HELPERS, 'hold_memory'), args: ['300'] });
+    const agent = await new Agent(['--match', 'hold_memory', '--rss-threshold', '250M', '--capture-seconds', '1']).start();
+    try {
+      await agent.waitLog(new RegExp(`pid ${t.pid}: rss-threshold crossed \\(3\\d\\d\\.\\d MiB >= 250\\.0 MiB\\)`), 3000);
+      const jobs = await waitFor('the capture to end', async () => {
+        const list = JSON.parse((await agent.request('GET', '/v1/captures')).body).captures;
+        return list.length && list[0].state === 'failed' ? list : null;
+      }, 5000);
+      assert.equal(jobs.length, 1);
+      assert.equal(jobs[0].trigger.detected_by, 'tick');
+      assert.ok(jobs[0].trigger.observed >= 250 * MiB, `observed ${jobs[0].trigger.observed}`);
+      // Not a node process: it does not catch SIGUSR1, so it is never sent one.
+      assert.match(jobs[0].error, /SIGUSR1/);
+      assert.ok(t.alive());
+    } finally {
+      await agent.stop();
+    }
+  } finally {
+    for (const t of targets) await t.stop();
+  }
+});
+
+test('--rss-watch always keeps rss_stat attached; without RSS triggers it never is', async () => {
+  await withAgent(['--rss-threshold', '100G', '--rss-watch', 'always'], async (agent, targets) => {
+    await start(targets, 'idle.js');
+    await sleep(1500);
+    assert.equal(rssStatLinks(), 1);
+  });
+  await withAgent(['--cpu-threshold', '90'], async (agent, targets) => {
+    const t = await start(targets, 'grow.js');
+    await t.send('grow 50');
+    await sleep(1500);
+    assert.equal(rssStatLinks(), 0);
+    const [proc] = JSON.parse((await agent.request('GET', '/v1/processes')).body).processes.filter((p) => p.pid === t.pid);
+    assert.ok(proc.rss_bytes > 80 * MiB, `RSS still known: ${proc.rss_bytes}`);
+  });
 });

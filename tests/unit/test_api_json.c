@@ -861,11 +861,13 @@ static void test_job_threshold_trigger(void **state)
 	j->trigger.unit = "bytes";
 	j->trigger.threshold = 536870912;
 	j->trigger.observed = 8589934592.0;
+	j->trigger.detected_by = "rss_stat";
 	j->created_at = T_CREATED;
 	o = as_client(api_job_json(j), &text);
 	ASSERT_KEYS(o, JOB_KEYS);
 	t = member(o, "trigger");
-	ASSERT_KEYS(t, "kind", "threshold", "observed", "unit");
+	ASSERT_KEYS(t, "kind", "threshold", "observed", "unit", "detected_by");
+	assert_string_member(t, "detected_by", "rss_stat");
 	assert_string_member(t, "kind", "rss-threshold");
 	assert_number_member(t, "threshold", 536870912);
 	assert_number_member(t, "observed", 8589934592.0);
@@ -880,9 +882,11 @@ static void test_job_threshold_trigger(void **state)
 	j->trigger.unit = "percent";
 	j->trigger.threshold = 80;
 	j->trigger.observed = 85.5;
+	j->trigger.detected_by = "tick";
 	o = as_client(api_job_json(j), NULL);
 	t = member(o, "trigger");
-	ASSERT_KEYS(t, "kind", "threshold", "observed", "unit");
+	ASSERT_KEYS(t, "kind", "threshold", "observed", "unit", "detected_by");
+	assert_string_member(t, "detected_by", "tick");
 	assert_string_member(t, "kind", "limit-percent");
 	assert_number_member(t, "threshold", 80);
 	assert_number_member(t, "observed", 85.5);
@@ -891,8 +895,10 @@ static void test_job_threshold_trigger(void **state)
 
 	/* No unit: an empty one rather than no key. */
 	j->trigger.unit = NULL;
+	j->trigger.detected_by = NULL;
 	o = as_client(api_job_json(j), NULL);
 	assert_string_member(member(o, "trigger"), "unit", "");
+	assert_string_member(member(o, "trigger"), "detected_by", "");
 	cJSON_Delete(o);
 
 	/* has_threshold unset: nothing but the kind, whatever the other fields hold. */
@@ -923,7 +929,8 @@ static void test_job_times(void **state)
 
 /* ---- process JSON ---- */
 
-#define PROCESS_KEYS "pid", "comm", "rss_bytes", "cpu_percent", "memory_limit_bytes", "cgroup", "armed", "capture"
+#define PROCESS_KEYS "pid", "comm", "rss_bytes", "cpu_percent", "memory_limit_bytes", "cgroup", "container", "armed", \
+		     "capture"
 
 static struct process *new_process(pid_t pid, const char *comm, uint64_t rss)
 {
@@ -977,10 +984,43 @@ static void test_process_plain(void **state)
 	/* No cgroup limit. */
 	assert_null_member(o, "memory_limit_bytes");
 	assert_string_member(o, "cgroup", "/system.slice/app.service");
+	assert_null_member(o, "container");
 	assert_armed(o, "");
 	assert_null_member(o, "capture");
 	assert_non_null(strstr(text, "\"rss_bytes\":123456789"));
 	free(text);
+	cJSON_Delete(o);
+	free(p);
+}
+
+static void test_process_container(void **state)
+{
+	struct trigger_config cfg = { 0 };
+	struct process *p = new_process(55, "node", 1);
+	const cJSON *c;
+	cJSON *o;
+
+	snprintf(p->cgroup_v2, sizeof(p->cgroup_v2), "/kubepods.slice/kubepods-pod%s.slice/cri-containerd-%s.scope",
+		 "5a8f2c1e_3b4d_4e6f_8a9b_0c1d2e3f4a5b",
+		 "4f1c2b7a9e0d3c5b6a7f8e9d0c1b2a3f4e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b");
+	assert_int_equal(container_from_paths(p->cgroup_v1, p->cgroup_v2, &p->container), 0);
+	o = as_client(api_process_json(p, &cfg), NULL);
+	ASSERT_KEYS(o, PROCESS_KEYS);
+	c = member(o, "container");
+	ASSERT_KEYS(c, "runtime", "id", "pod_uid");
+	assert_string_member(c, "runtime", "containerd");
+	assert_string_member(c, "id", "4f1c2b7a9e0d3c5b6a7f8e9d0c1b2a3f4e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b");
+	assert_string_member(c, "pod_uid", "5a8f2c1e-3b4d-4e6f-8a9b-0c1d2e3f4a5b");
+	cJSON_Delete(o);
+
+	/* cgroupfs driver: no runtime in the path, no pod. */
+	snprintf(p->cgroup_v2, sizeof(p->cgroup_v2), "/kubepods/besteffort/%s",
+		 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+	assert_int_equal(container_from_paths(p->cgroup_v1, p->cgroup_v2, &p->container), 0);
+	o = as_client(api_process_json(p, &cfg), NULL);
+	c = member(o, "container");
+	assert_null_member(c, "runtime");
+	assert_null_member(c, "pod_uid");
 	cJSON_Delete(o);
 	free(p);
 }
@@ -1568,6 +1608,8 @@ static void fill_metrics(struct dispatcher_metrics *m)
 	memcpy(m->latency_buckets, buckets, sizeof(buckets));
 	m->latency_count = 47;
 	m->latency_sum = 123.456789;
+	m->rss_watch = true;
+	m->rss_watch_attaches = 9;
 }
 
 static void test_metrics_text(void **state)
@@ -1639,9 +1681,13 @@ static void test_metrics_text(void **state)
 			 dispatcher_latency_le[b], m.latency_buckets[b]);
 		assert_has_line(text, line);
 	}
-	/* Seven families, each with one HELP and one TYPE (the validator checked which). */
-	assert_int_equal(count_prefix_lines(text, "# HELP "), 7);
-	assert_int_equal(count_prefix_lines(text, "# TYPE "), 7);
+	assert_has_line(text, "# TYPE inspectd_rss_stat_attached gauge");
+	assert_has_line(text, "inspectd_rss_stat_attached 1");
+	assert_has_line(text, "# TYPE inspectd_rss_stat_attaches_total counter");
+	assert_has_line(text, "inspectd_rss_stat_attaches_total 9");
+	/* Nine families, each with one HELP and one TYPE (the validator checked which). */
+	assert_int_equal(count_prefix_lines(text, "# HELP "), 9);
+	assert_int_equal(count_prefix_lines(text, "# TYPE "), 9);
 	free(text);
 }
 
@@ -1656,6 +1702,7 @@ static void test_metrics_zero_and_max(void **state)
 	assert_non_null(text);
 	assert_valid_metrics(text);
 	assert_has_line(text, "inspectd_tracked_processes 0");
+	assert_has_line(text, "inspectd_rss_stat_attached 0");
 	assert_has_line(text, "inspectd_captures_total{trigger=\"signal\",kind=\"heap\",outcome=\"exported\"} 0");
 	assert_has_line(text, "inspectd_trigger_to_start_seconds_bucket{le=\"+Inf\"} 0");
 	assert_has_line(text, "inspectd_trigger_to_start_seconds_sum 0.000000");
@@ -1712,6 +1759,7 @@ int main(void)
 		cmocka_unit_test(test_job_threshold_trigger),
 		cmocka_unit_test(test_job_times),
 		cmocka_unit_test(test_process_plain),
+		cmocka_unit_test(test_process_container),
 		cmocka_unit_test(test_process_limit_and_cpu),
 		cmocka_unit_test(test_process_armed),
 		cmocka_unit_test(test_process_capture),

@@ -390,6 +390,7 @@ static void test_process_row(void **state)
 
 	assert_int_equal(process_row__from_json(&row, json), 0);
 	assert_string_equal(row.pid, "4242");
+	assert_string_equal(row.container, "-");
 	assert_string_equal(row.comm, "node");
 	assert_string_equal(row.rss, "512.0M");
 	assert_string_equal(row.cpu, "12.5");
@@ -397,6 +398,32 @@ static void test_process_row(void **state)
 	assert_string_equal(row.state, "running");
 	assert_string_equal(row.armed, "rss-threshold,cpu-threshold");
 	assert_string_equal(row.cmdline, "node app.js");
+	cJSON_Delete(json);
+}
+
+static void test_process_row_container(void **state)
+{
+	cJSON *json = parse("{\"pid\":9,\"container\":{\"runtime\":\"docker\",\"id\":"
+			    "\"4f1c2b7a9e0d3c5b6a7f8e9d0c1b2a3f4e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b\",\"pod_uid\":null}}");
+	struct process_row row;
+
+	/* Twelve characters, as docker ps shows ids. */
+	assert_int_equal(process_row__from_json(&row, json), 0);
+	assert_string_equal(row.container, "4f1c2b7a9e0d");
+	cJSON_Delete(json);
+
+	/* A short LXC name stays whole; an id that is not a string, or hostile text, does not pass. */
+	json = parse("{\"pid\":9,\"container\":{\"runtime\":\"lxc\",\"id\":\"web-1\",\"pod_uid\":null}}");
+	assert_int_equal(process_row__from_json(&row, json), 0);
+	assert_string_equal(row.container, "web-1");
+	cJSON_Delete(json);
+	json = parse("{\"pid\":9,\"container\":{\"id\":7}}");
+	assert_int_equal(process_row__from_json(&row, json), 0);
+	assert_string_equal(row.container, "-");
+	cJSON_Delete(json);
+	json = parse("{\"pid\":9,\"container\":{\"id\":\"\\u001b[2Jab\"}}");
+	assert_int_equal(process_row__from_json(&row, json), 0);
+	assert_null(strchr(row.container, '\x1b'));
 	cJSON_Delete(json);
 }
 
@@ -536,6 +563,7 @@ static void test_process_table(void **state)
 	struct table *t = process_table(
 		"{\"processes\":["
 		"{\"pid\":4242,\"comm\":\"node\",\"cmdline\":[\"node\",\"app.js\"],\"rss_bytes\":536870912,"
+		"\"container\":{\"runtime\":\"docker\",\"id\":\"4f1c2b7a9e0d3c5b6a7f8e9d0c1b2a3f4e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b\"},"
 		"\"cpu_percent\":12.5,\"memory_limit_bytes\":1073741824,\"armed\":[\"rss-threshold\"],"
 		"\"capture\":{\"id\":\"c-000001\",\"kind\":\"heap\",\"state\":\"running\"}},"
 		"{\"pid\":77,\"comm\":\"nodejs\",\"cmdline\":[\"nodejs\",\"w.js\"],\"rss_bytes\":1048575,"
@@ -544,9 +572,9 @@ static void test_process_table(void **state)
 	char *text = print_table(t);
 
 	assert_string_equal(text,
-			    " PID  COMM       RSS  CPU%  LIMIT  STATE    ARMED          CMDLINE\n"
-			    "4242  node    512.0M  12.5   1.0G  running  rss-threshold  node app.js\n"
-			    "  77  nodejs    1.0M     -      -  idle     -              nodejs w.js\n");
+			    " PID  CONTAINER     COMM       RSS  CPU%  LIMIT  STATE    ARMED          CMDLINE\n"
+			    "4242  4f1c2b7a9e0d  node    512.0M  12.5   1.0G  running  rss-threshold  node app.js\n"
+			    "  77  -             nodejs    1.0M     -      -  idle     -              nodejs w.js\n");
 	free(text);
 	table__free(t);
 }
@@ -871,6 +899,7 @@ int main(void)
 		cmocka_unit_test(test_table_last_column_right),
 		cmocka_unit_test(test_table_many_rows),
 		cmocka_unit_test(test_process_row),
+		cmocka_unit_test(test_process_row_container),
 		cmocka_unit_test(test_process_row_nulls),
 		cmocka_unit_test(test_process_row_cpu),
 		cmocka_unit_test(test_process_row_hostile),

@@ -190,6 +190,7 @@ static void test_build(void **state)
 	assert_string_field(root, "exe", "/usr/bin/node");
 	assert_string_field(root, "node_version", "v20.20.2");
 	assert_string_field(root, "hostname", "web-1");
+	assert_true(cJSON_IsNull(field(root, "container")));
 
 	cmdline = field(root, "cmdline");
 	assert_true(cJSON_IsArray(cmdline));
@@ -319,6 +320,56 @@ static void test_build_trigger_without_signal(void **state)
 	cJSON_Delete(root);
 }
 
+static void test_build_threshold(void **state)
+{
+	struct meta_trigger trig = {
+		.kind = "rss-threshold",
+		.ktime_ns = 7,
+		.has_threshold = true,
+		.unit = "bytes",
+		.threshold = 209715200,
+		.observed = 210763776,
+		.detected_by = "tick",
+	};
+	const cJSON *t;
+	cJSON *root = build_parsed(&process, &trig, &profile);
+
+	assert_non_null(root);
+	t = field(root, "trigger");
+	assert_string_field(t, "kind", "rss-threshold");
+	assert_number_field(t, "threshold", 209715200);
+	assert_number_field(t, "observed", 210763776);
+	assert_string_field(t, "unit", "bytes");
+	assert_string_field(t, "detected_by", "tick");
+	cJSON_Delete(root);
+
+	/* Without threshold fields, none of them appears. */
+	trig.has_threshold = false;
+	root = build_parsed(&process, &trig, &profile);
+	assert_non_null(root);
+	t = field(root, "trigger");
+	assert_null(cJSON_GetObjectItemCaseSensitive(t, "threshold"));
+	assert_null(cJSON_GetObjectItemCaseSensitive(t, "detected_by"));
+	cJSON_Delete(root);
+}
+
+static void test_build_container(void **state)
+{
+	struct container_info c = { .runtime = "docker", .id = "4f1c2b7a9e0d3c5b6a7f8e9d0c1b2a3f4e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b" };
+	struct meta_process proc = process;
+	const cJSON *o;
+	cJSON *root;
+
+	proc.container = &c;
+	root = build_parsed(&proc, &trigger, &profile);
+	assert_non_null(root);
+	o = field(root, "container");
+	assert_string_field(o, "runtime", "docker");
+	assert_string_field(o, "id", c.id);
+	assert_true(cJSON_IsNull(field(o, "pod_uid")));
+	cJSON_Delete(root);
+}
+
 static void test_build_roundtrip(void **state)
 {
 	/* What a target controls (argv, comm) is escaped, and the document reads back the same. */
@@ -371,6 +422,8 @@ int main(void)
 		cmocka_unit_test(test_build_nulls),
 		cmocka_unit_test(test_build_trigger_without_signal),
 		cmocka_unit_test(test_build_ktime_exact),
+		cmocka_unit_test(test_build_threshold),
+		cmocka_unit_test(test_build_container),
 		cmocka_unit_test(test_build_roundtrip),
 	};
 

@@ -309,6 +309,26 @@ static void test_check_match_name(void **state)
 	assert_int_equal(options_check_match_name("node/"), -EINVAL);
 }
 
+static void test_parse_choice(void **state)
+{
+	static const char *const kinds[] = { "heap", "cpu", NULL };
+	static const char *const none[] = { NULL };
+	int i = -1;
+
+	assert_int_equal(options_parse_choice("heap", kinds, &i), 0);
+	assert_int_equal(i, 0);
+	assert_int_equal(options_parse_choice("cpu", kinds, &i), 0);
+	assert_int_equal(i, 1);
+	/* Exactly: no case folding, no prefixes, no trailing characters. */
+	i = -1;
+	assert_int_equal(options_parse_choice("CPU", kinds, &i), -EINVAL);
+	assert_int_equal(options_parse_choice("he", kinds, &i), -EINVAL);
+	assert_int_equal(options_parse_choice("heap ", kinds, &i), -EINVAL);
+	assert_int_equal(options_parse_choice("", kinds, &i), -EINVAL);
+	assert_int_equal(options_parse_choice("heap", none, &i), -EINVAL);
+	assert_int_equal(i, -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -326,6 +346,7 @@ int main(void)
 		cmocka_unit_test(test_parse_duration),
 		cmocka_unit_test(test_parse_duration_invalid),
 		cmocka_unit_test(test_check_match_name),
+		cmocka_unit_test(test_parse_choice),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -223,6 +223,44 @@ static void test_captured_at_zero(void **state)
 
 /* ---- the kernel marks ---- */
 
+static void test_growth_needs_a_baseline(void **state)
+{
+	struct trigger_config cfg = { .rss_growth = 100 * MiB, .cooldown_usec = 30 * SEC };
+	struct trigger_state st;
+
+	/* Found by an exec event: RSS not known yet. Growth is not armed, and a first RSS
+	 * of 1 GiB is where the process is, not growth. */
+	trigger_state_init(&st, &cfg, 0, 0);
+	assert_int_equal(trigger_threshold(&cfg, &st, TRIGGER_RSS_GROWTH), 0);
+	assert_int_equal(trigger_armed(&cfg, &st), 0);
+	assert_int_equal(trigger_eval_rss(&cfg, &st, GiB, 1 * SEC), 0);
+	/* The baseline the dispatcher sets a second after discovery arms it. */
+	st.baseline = GiB;
+	assert_int_equal(trigger_threshold(&cfg, &st, TRIGGER_RSS_GROWTH), GiB + 100 * MiB);
+	assert_int_equal(trigger_eval_rss(&cfg, &st, GiB + 100 * MiB, 2 * SEC), TRIGGER_MASK(TRIGGER_RSS_GROWTH));
+}
+
+static void test_rss_near(void **state)
+{
+	/* No mark: never near. */
+	assert_false(trigger_rss_near(0, 0));
+	assert_false(trigger_rss_near(100 * GiB, 0));
+	/* A large mark: near from half of it on. */
+	assert_false(trigger_rss_near(GiB / 2 - 1, GiB + 600 * MiB));
+	assert_false(trigger_rss_near(799 * MiB, 1600 * MiB));
+	assert_true(trigger_rss_near(800 * MiB, 1600 * MiB));
+	assert_true(trigger_rss_near(1600 * MiB, 1600 * MiB));
+	assert_true(trigger_rss_near(100 * GiB, 1600 * MiB));
+	/* A small mark: near within 256 MiB of it, whatever the ratio. */
+	assert_true(trigger_rss_near(0, 256 * MiB));
+	assert_true(trigger_rss_near(44 * MiB, 300 * MiB));
+	assert_false(trigger_rss_near(43 * MiB, 300 * MiB));
+	assert_false(trigger_rss_near(100 * MiB, 100 * GiB));
+	/* No overflow near the top of the range. */
+	assert_true(trigger_rss_near(UINT64_MAX - 1, UINT64_MAX));
+	assert_false(trigger_rss_near(0, UINT64_MAX));
+}
+
 static void test_rss_marks(void **state)
 {
 	struct trigger_config cfg = {
@@ -657,6 +695,8 @@ int main(void)
 		cmocka_unit_test(test_kind_name),
 		cmocka_unit_test(test_configured),
 		cmocka_unit_test(test_state_init),
+		cmocka_unit_test(test_rss_near),
+		cmocka_unit_test(test_growth_needs_a_baseline),
 		cmocka_unit_test(test_rss_threshold_fires_once),
 		cmocka_unit_test(test_rss_threshold_below_then_cooldown),
 		cmocka_unit_test(test_rss_threshold_cooldown_then_below),

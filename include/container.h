@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Which container a process runs in, read from its cgroup path alone (pure):
+ *
+ *   /system.slice/docker-<id>.scope                          docker (systemd driver)
+ *   /docker/<id>                                             docker (cgroupfs driver)
+ *   /kubepods.slice/kubepods-burstable.slice/
+ *     kubepods-burstable-pod<uid>.slice/cri-containerd-<id>.scope   containerd, pod <uid>
+ *   /kubepods/besteffort/pod<uid>/<id>                       Kubernetes, cgroupfs driver
+ *   .../crio-<id>.scope, .../libpod-<id>.scope               CRI-O, podman
+ *   /lxc.payload.<name>, /lxc/<name>                         LXC
+ *
+ * The innermost container segment wins (a container in a container is the inner
+ * one). A container can name its own sub-cgroups: what this returns is a label to
+ * read, never something to act on.
+ */
+#ifndef INSPECTD_CONTAINER_H
+#define INSPECTD_CONTAINER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+#define CONTAINER_ID_MAX        64
+
+struct container_info {
+	const char *runtime;            /* "docker", "containerd", "cri-o", "podman", "lxc"; NULL: unknown */
+	char id[CONTAINER_ID_MAX + 1];  /* 64 hex digits, or an LXC name */
+	char pod_uid[37];               /* Kubernetes pod UID; "" when none */
+};
+
+/* 0 and *out when path names a container, -ENOENT when it does not. */
+int container_from_cgroup(const char *path, struct container_info *out);
+/* The same from a process's cgroup v2 path, else its v1 memory path (either may be ""). */
+int container_from_paths(const char *v1_path, const char *v2_path, struct container_info *out);
+/* key: {"runtime", "id", "pod_uid"} (null members when unknown), or key: null without a container. */
+bool container_add_json(cJSON *parent, const char *key, const struct container_info *c);
+
+#endif

@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <linux/inet_diag.h>
+#include <linux/netlink.h>
+#include <linux/sock_diag.h>
+
+#include "log.h"
+#include "netns.h"
+#include "sockdiag.h"
+
+#define RECV_BUF        (32 * 1024)
+
+static void fill_listener(const struct inet_diag_msg *m, struct procfs_listener *l)
+{
+	static const uint8_t v6_loopback[16] = { [15] = 1 };
+	static const uint8_t v4_mapped[12] = { [10] = 0xff, [11] = 0xff };
+	const uint8_t *a = (const uint8_t *)m->id.idiag_src;
+	static const uint8_t zero[16];
+
+	memset(l, 0, sizeof(*l));
+	l->inode = m->idiag_inode;
+	l->port = ntohs(m->id.idiag_sport);
+	l->family = m->idiag_family;
+	if (m->idiag_family == AF_INET) {
+		l->any = !memcmp(a, zero, 4);
+		l->loopback = a[0] == 127;
+	} else {
+		l->any = !memcmp(a, zero, 16);
+		l->loopback = !memcmp(a, v6_loopback, 16) || (!memcmp(a, v4_mapped, 12) && a[12] == 127);
+	}
+}
+
+int sockdiag_parse(const void *buf, size_t len, const uint64_t *inodes, size_t ninodes, struct procfs_listener *out,
+		   size_t max, size_t *n)
+{
+	const struct nlmsghdr *h = buf;
+	size_t left = len;
+
+	if (len > INT32_MAX)
+		return -EINVAL;
+	for (; NLMSG_OK(h, (int)left); h = NLMSG_NEXT(h, left)) {
+		const struct inet_diag_msg *m;
+
+		if (h->nlmsg_type == NLMSG_DONE) {
+			/* A dump the kernel could not finish says so here. */
+			if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(int)) && *(const int *)NLMSG_DATA(h) < 0)
+				return *(const int *)NLMSG_DATA(h);
+			return 1;
+		}
+		if (h->nlmsg_type == NLMSG_ERROR) {
+			const struct nlmsgerr *e = NLMSG_DATA(h);
+
+			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
+				return -EINVAL;
+			return e->error < 0 ? e->error : -EPROTO;
+		}
+		if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
+			return -EINVAL;
+		m = NLMSG_DATA(h);
+		if (m->idiag_family != AF_INET && m->idiag_family != AF_INET6)
+			return -EINVAL;
+		if (m->idiag_state != TCP_LISTEN || *n >= max)
+			continue;
+		/* Only the target's own: a namespace (the host's) may hold thousands of listeners. */
+		if (!procfs_inode_among(inodes, ninodes, m->idiag_inode))
+			continue;
+		fill_listener(m, &out[(*n)++]);
+	}
+	/* A buffer ends on a message boundary; anything else is not a kernel's reply. */
+	return left == 0 ? 0 : -EINVAL;
+}
+
+static int dump_family(int fd, int family, unsigned seq, const uint64_t *inodes, size_t ninodes,
+		       struct procfs_listener *out, size_t max, size_t *n)
+{
+	struct {
+		struct nlmsghdr nlh;
+		struct inet_diag_req_v2 r;
+	} req = {
+		.nlh = {
+			.nlmsg_len = sizeof(req),
+			.nlmsg_type = SOCK_DIAG_BY_FAMILY,
+			.nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP,
+			.nlmsg_seq = seq,
+		},
+		.r = {
+			.sdiag_family = (uint8_t)family,
+			.sdiag_protocol = IPPROTO_TCP,
+			.idiag_states = 1u << TCP_LISTEN,
+		},
+	};
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	char *buf;
+	int r = 0;
+
+	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
+		return -errno;
+	buf = malloc(RECV_BUF);
+	if (!buf)
+		return -ENOMEM;
+	while (r == 0) {
+		ssize_t got = recv(fd, buf, RECV_BUF, 0);
+
+		if (got < 0) {
+			r = -errno;
+			break;
+		}
+		if (got == 0) {
+			r = -EPROTO;
+			break;
+		}
+		r = sockdiag_parse(buf, (size_t)got, inodes, ninodes, out, max, n);
+	}
+	free(buf);
+	return r < 0 ? r : 0;
+}
+
+int sockdiag_listeners(pid_t pid, const uint64_t *inodes, size_t ninodes, struct procfs_listener *out,
+		       size_t max)
+{
+	struct timeval tv = { .tv_sec = 1 };
+	size_t n = 0;
+	int fd, saved, r;
+
+	if (ninodes == 0)
+		return 0;       /* no socket: no listener */
+
+	/* The netlink socket answers for the namespace it was made in. */
+	r = netns_enter(pid, &saved);
+	if (r < 0)
+		return r;
+	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	netns_leave(saved);
+	if (fd < 0)
+		return procfs_target_listeners(pid, out, max);  /* no sock_diag in this kernel */
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+
+	r = dump_family(fd, AF_INET, 1, inodes, ninodes, out, max, &n);
+	if (r == 0) {
+		r = dump_family(fd, AF_INET6, 2, inodes, ninodes, out, max, &n);
+		/* A kernel without IPv6 has no IPv6 listeners to find. */
+		if (r == -ENOENT || r == -EAFNOSUPPORT) {
+			log_debug("pid %d: no IPv6 sock_diag, IPv4 listeners only", (int)pid);
+			r = 0;
+		}
+	}
+	close(fd);
+	if (r < 0 && r != -ENOMEM) {
+		/* No inet_diag, a dump cut short, a reply we do not understand: the slow way. */
+		log_debug("pid %d: sock_diag: %s; reading /proc/%d/net/tcp{,6}", (int)pid, strerror(-r), (int)pid);
+		return procfs_target_listeners(pid, out, max);
+	}
+	return r < 0 ? r : (int)n;
+}
+
+int sockdiag_target_listeners(pid_t pid, struct procfs_listener *out, size_t max)
+{
+	uint64_t *inodes = calloc(PROCFS_MAX_SOCKETS, sizeof(*inodes));
+	int n;
+
+	if (!inodes)
+		return -ENOMEM;
+	n = procfs_socket_inodes(pid, inodes, PROCFS_MAX_SOCKETS);
+	if (n > 0)
+		n = sockdiag_listeners(pid, inodes, (size_t)n, out, max);
+	free(inodes);
+	return n;
+}

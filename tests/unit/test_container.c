@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Container identity from cgroup paths, as runtimes and kubelet's two drivers name them. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "container.h"
+
+#define ID  "4f1c2b7a9e0d3c5b6a7f8e9d0c1b2a3f4e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b"
+#define ID2 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define UID "5a8f2c1e-3b4d-4e6f-8a9b-0c1d2e3f4a5b"
+#define UID_ "5a8f2c1e_3b4d_4e6f_8a9b_0c1d2e3f4a5b"
+
+static void expect(const char *path, const char *runtime, const char *id, const char *pod_uid)
+{
+	struct container_info c;
+
+	assert_int_equal(container_from_cgroup(path, &c), 0);
+	if (runtime)
+		assert_string_equal(c.runtime, runtime);
+	else
+		assert_null(c.runtime);
+	assert_string_equal(c.id, id);
+	assert_string_equal(c.pod_uid, pod_uid);
+}
+
+static void expect_none(const char *path)
+{
+	struct container_info c;
+
+	memset(&c, 0x55, sizeof(c));
+	assert_int_equal(container_from_cgroup(path, &c), -ENOENT);
+	assert_null(c.runtime);
+	assert_string_equal(c.id, "");
+	assert_string_equal(c.pod_uid, "");
+}
+
+static void test_docker(void **state)
+{
+	expect("/system.slice/docker-" ID ".scope", "docker", ID, "");
+	expect("/docker/" ID, "docker", ID, "");
+	expect("/docker/" ID "/", "docker", ID, "");
+}
+
+static void test_kubernetes_systemd(void **state)
+{
+	expect("/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" UID_ ".slice/cri-containerd-" ID ".scope",
+	       "containerd", ID, UID);
+	expect("/kubepods.slice/kubepods-pod" UID_ ".slice/crio-" ID ".scope", "cri-o", ID, UID);
+	expect("/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" UID_ ".slice/docker-" ID ".scope",
+	       "docker", ID, UID);
+}
+
+static void test_kubernetes_cgroupfs(void **state)
+{
+	/* The runtime is not in the path: unknown rather than guessed. */
+	expect("/kubepods/besteffort/pod" UID "/" ID, NULL, ID, UID);
+	expect("/kubepods/pod" UID "/" ID, NULL, ID, UID);
+}
+
+static void test_podman_lxc(void **state)
+{
+	expect("/machine.slice/libpod-" ID ".scope", "podman", ID, "");
+	expect("/machine.slice/libpod-" ID ".scope/container", "podman", ID, "");
+	expect("/lxc.payload.web-1", "lxc", "web-1", "");
+	expect("/lxc/db.prod", "lxc", "db.prod", "");
+}
+
+static void test_innermost_wins(void **state)
+{
+	/* kind: a node container (docker) running kubelet's containers (containerd). */
+	expect("/system.slice/docker-" ID2 ".scope/kubelet.slice/kubelet-kubepods.slice/kubepods-pod" UID_
+	       ".slice/cri-containerd-" ID ".scope", "containerd", ID, UID);
+	expect("/docker/" ID2 "/docker/" ID, "docker", ID, "");
+	/* A pod is the one above the container, not one a container made beneath itself. */
+	expect("/system.slice/docker-" ID ".scope/pod" UID, "docker", ID, "");
+	expect("/system.slice/docker-" ID ".scope/kubepods-pod" UID_ ".slice", "docker", ID, "");
+	/* A malformed pod segment does not spoil the pod above it. */
+	expect("/kubepods/pod" UID "/pod1234-zz/" ID, NULL, ID, UID);
+}
+
+static void test_not_containers(void **state)
+{
+	expect_none("/");
+	expect_none("");
+	expect_none("/user.slice/user-1000.slice/session-3.scope");
+	expect_none("/system.slice/ssh.service");
+	expect_none("/process_api/e00b2cea502558ac118f56cc5ce67222");  /* 32 hex digits */
+	/* Close, but not an id: uppercase, short, long, non-hex, conmon scopes. */
+	expect_none("/docker/4F1C2B7A9E0D3C5B6A7F8E9D0C1B2A3F4E5D6C7B8A9F0E1D2C3B4A5F6E7D8C9B");
+	expect_none("/system.slice/docker-" "4f1c2b7a9e0d3c5b" ".scope");
+	expect_none("/system.slice/docker-" ID "0.scope");
+	expect_none("/system.slice/docker-" "4f1c2b7a9e0d3c5b6a7f8e9d0c1b2a3f4e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9g" ".scope");
+	expect_none("/machine.slice/libpod-conmon-" ID ".scope");
+	expect_none("/kubepods.slice/kubepods-pod" UID_ ".slice");   /* a pod, no container */
+	/* LXC names are checked characters. */
+	expect_none("/lxc.payload.");
+	expect_none("/lxc/we ird");
+	expect_none("/lxc/\x1b[31mred");
+}
+
+static void test_bad_pod_uids(void **state)
+{
+	/* The container is found; a malformed pod UID is left out. */
+	expect("/kubepods/pod1234/" ID, NULL, ID, "");
+	expect("/kubepods/pod" "5a8f2c1e-3b4d-4e6f-8a9b-0c1d2e3f4a5" "/" ID, NULL, ID, "");
+	expect("/kubepods/pod" "5a8f2c1e-3b4d-4e6f-8a9b-0c1d2e3f4a5bb" "/" ID, NULL, ID, "");
+	expect("/kubepods/pod" "5a8f2c1e3b4d-4e6f-8a9b-0c1d2e3f4a5b-" "/" ID, NULL, ID, "");
+	expect("/kubepods.slice/notpod" UID_ ".slice/cri-containerd-" ID ".scope", "containerd", ID, "");
+}
+
+static void test_long_segments(void **state)
+{
+	char path[2048];
+
+	/* A segment longer than any name a runtime writes is skipped, not read. */
+	memset(path, 'a', sizeof(path) - 1);
+	path[0] = '/';
+	path[sizeof(path) - 1] = '\0';
+	expect_none(path);
+	snprintf(path, sizeof(path), "/%0300d/docker/%s", 0, ID);
+	expect(path, "docker", ID, "");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_docker),
+		cmocka_unit_test(test_kubernetes_systemd),
+		cmocka_unit_test(test_kubernetes_cgroupfs),
+		cmocka_unit_test(test_podman_lxc),
+		cmocka_unit_test(test_innermost_wins),
+		cmocka_unit_test(test_not_containers),
+		cmocka_unit_test(test_bad_pod_uids),
+		cmocka_unit_test(test_long_segments),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
