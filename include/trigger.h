@@ -68,12 +68,20 @@ void trigger_rss_marks(const struct trigger_config *cfg, const struct trigger_st
 		       uint64_t *low);
 /*
  * Whether RSS is near enough to a high mark to watch every page fault (rss_stat):
- * at or above half the mark, or within TRIGGER_NEAR_BYTES of it. Farther below, a
- * once-a-second look suffices unless the process grows by more than that within a
- * second.
+ * within TRIGGER_NEAR_BYTES of it, or within an eighth of it for marks above 2 GiB.
+ * Farther below, the once-a-second look sees the crossing unless the process grows by
+ * more than that within a second. Not "half the mark": services routinely sit at half
+ * their container limit, and would keep rss_stat attached for the whole host.
  */
 #define TRIGGER_NEAR_BYTES      (256ull << 20)
 bool trigger_rss_near(uint64_t rss, uint64_t high);
+/*
+ * Whether rss_stat should be attached now, for --rss-watch near (always == false) or
+ * always. Never without an RSS trigger. *until is when the last near RSS stops
+ * counting: pushed to now + TRIGGER_WATCH_LINGER_USEC while near.
+ */
+#define TRIGGER_WATCH_LINGER_USEC (10ull * 1000000)
+bool trigger_rss_watch(bool rss_triggers, bool always, bool near, uint64_t now, uint64_t *until);
 /* A new RSS value: re-arms what may re-arm, returns the mask of triggers that crossed now. */
 unsigned trigger_eval_rss(const struct trigger_config *cfg, struct trigger_state *st, uint64_t rss, uint64_t now);
 /* A new cumulative CPU time: returns TRIGGER_MASK(TRIGGER_CPU_THRESHOLD) when it crossed now. */

@@ -32,7 +32,6 @@
 #define PROCESS_BUCKETS 1024
 #define TICK_USEC       (1 * LWS_US_PER_SEC)
 #define JOBS_KEPT       256     /* finished jobs the API still shows */
-#define RSS_WATCH_LINGER_USEC   (10 * LWS_US_PER_SEC)     /* rss_stat stays attached after the last near RSS */
 
 const double dispatcher_latency_le[DISPATCHER_LATENCY_BUCKETS] = {
 	0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10,
@@ -186,8 +185,8 @@ static bool rss_triggers_configured(const struct trigger_config *cfg)
 /*
  * rss_stat runs on every page fault of every process on the host, and the kernel's
  * dispatch to it costs more than the program: attach it only while some tracked
- * process is near one of its marks (and RSS_WATCH_LINGER_USEC after), or always
- * with --rss-watch always. Otherwise the tick's task iterator keeps RSS.
+ * process is near one of its marks (and a while after), or always with --rss-watch
+ * always. Otherwise the tick's task iterator keeps RSS.
  */
 static void rss_watch_update(struct dispatcher *d, bool near, uint64_t now)
 {
@@ -197,15 +196,8 @@ static void rss_watch_update(struct dispatcher *d, bool near, uint64_t now)
 
 	if (!d->tracker)
 		return;
-	if (!rss_triggers_configured(&st->triggers)) {
-		want = false;
-	} else if (st->rss_watch_always) {
-		want = true;
-	} else {
-		if (near)
-			d->rss_watch_until = now + RSS_WATCH_LINGER_USEC;
-		want = now < d->rss_watch_until;
-	}
+	want = trigger_rss_watch(rss_triggers_configured(&st->triggers), st->rss_watch_always, near, now,
+				 &d->rss_watch_until);
 	if (want == tracker__rss_watched(d->tracker))
 		return;
 	r = tracker__watch_rss(d->tracker, want);

@@ -153,9 +153,22 @@ void trigger_rss_marks(const struct trigger_config *cfg, const struct trigger_st
 
 bool trigger_rss_near(uint64_t rss, uint64_t high)
 {
+	uint64_t margin = high / 8 > TRIGGER_NEAR_BYTES ? high / 8 : TRIGGER_NEAR_BYTES;
+
 	if (!high)
 		return false;
-	return rss >= high / 2 || rss + TRIGGER_NEAR_BYTES >= high;
+	return rss >= high || high - rss <= margin;
+}
+
+bool trigger_rss_watch(bool rss_triggers, bool always, bool near, uint64_t now, uint64_t *until)
+{
+	if (!rss_triggers)
+		return false;
+	if (always)
+		return true;
+	if (near)
+		*until = now + TRIGGER_WATCH_LINGER_USEC;
+	return now < *until;
 }
 
 bool trigger_in_cooldown(const struct trigger_config *cfg, const struct trigger_state *st, uint64_t now)

@@ -8,6 +8,7 @@ const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const {
   Agent, Target, INSPECTCTL, sleep, waitFor, readJSON, heapSelfByFunction, tmpdir, withAgent, start, makeCgroup,
+  listeningPorts,
 } = require('./lib');
 const crypto = require('node:crypto');
 
@@ -181,6 +182,37 @@ test('--max-concurrent queues the rest in order, with a reason, and runs them al
       }, 20000);
       assert.equal(done.files.length, 2);
     }
+  });
+});
+
+test('captures in one network namespace take turns on 9229; another namespace runs at once', async () => {
+  await withAgent([], async (agent, targets) => {
+    const a = await start(targets, 'idle.js');
+    const b = await start(targets, 'idle.js');
+    const c = await start(targets, 'idle.js', {
+      wrap: ['unshare', '--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"'],
+    });
+    const ra = await agent.request('POST', '/v1/captures', { pid: a.pid, seconds: 2 });
+    const rb = await agent.request('POST', '/v1/captures', { pid: b.pid, seconds: 2 });
+    const rc = await agent.request('POST', '/v1/captures', { pid: c.pid, seconds: 2 });
+    assert.deepEqual([ra.status, rb.status, rc.status], [202, 202, 202]);
+    assert.notEqual(ra.json.state, 'queued');
+    assert.equal(rb.json.state, 'queued');
+    assert.equal(rb.json.queued_reason, `pid ${a.pid} is being captured in the same network namespace (one inspector port)`);
+    assert.notEqual(rc.json.state, 'queued');
+    const done = {};
+    for (const [t, r] of [[a, ra], [b, rb], [c, rc]]) {
+      done[t.pid] = await waitFor(r.json.id, async () => {
+        const g = await agent.request('GET', `/v1/captures/${r.json.id}`);
+        return g.json.state === 'done' && g.json;
+      }, 20000);
+      assert.equal(done[t.pid].files.length, 2);
+      assert.deepEqual(listeningPorts(t.pid), []);
+    }
+    // b started only after a ended; c ran beside a.
+    const ms = (s) => Date.parse(s);
+    assert.ok(ms(done[b.pid].started_at) >= ms(done[a.pid].ended_at), 'b after a');
+    assert.ok(ms(done[c.pid].started_at) < ms(done[a.pid].ended_at), 'c beside a');
   });
 });
 

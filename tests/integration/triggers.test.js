@@ -180,13 +180,16 @@ test('rss_stat is attached only while a process is near its mark, and the crossi
     const [proc] = JSON.parse((await agent.request('GET', '/v1/processes')).body).processes.filter((p) => p.pid === t.pid);
     assert.ok(Math.abs(proc.rss_bytes - rssOf(t.pid)) < 8 * MiB, `RSS from the task iterator: ${proc.rss_bytes}`);
 
-    await t.send('grow 420');   // past half the mark: near
+    await t.send('grow 420');   // ~380 MiB: past half the mark, still far (more than 256 MiB below)
+    await sleep(1500);
+    assert.equal(rssStatLinks(), 0);
+    await t.send('grow 180');   // ~510 MiB: within 256 MiB of the mark, near
     await waitFor('rss_stat attached', () => rssStatLinks() === 1, 3000);
     assert.equal(await metric(agent, 'inspectd_rss_stat_attached'), 1);
     assert.equal(await metric(agent, 'inspectd_rss_stat_attaches_total'), 1);
     assert.doesNotMatch(agent.log, /crossed/);
 
-    await t.send('grow 600');   // past the mark
+    await t.send('grow 400');   // past the mark
     await agent.waitLog(new RegExp(`pid ${t.pid}: rss-threshold crossed`), 5000);
     await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`), 10000);
     const [meta] = metaOf(agent, t.pid);

@@ -245,20 +245,47 @@ static void test_rss_near(void **state)
 	/* No mark: never near. */
 	assert_false(trigger_rss_near(0, 0));
 	assert_false(trigger_rss_near(100 * GiB, 0));
-	/* A large mark: near from half of it on. */
-	assert_false(trigger_rss_near(GiB / 2 - 1, GiB + 600 * MiB));
-	assert_false(trigger_rss_near(799 * MiB, 1600 * MiB));
-	assert_true(trigger_rss_near(800 * MiB, 1600 * MiB));
+	/* Up to 2 GiB: near within 256 MiB of the mark. */
+	assert_false(trigger_rss_near(800 * MiB, 1600 * MiB));      /* half a 1.6 GiB mark is far */
+	assert_false(trigger_rss_near(1344 * MiB - 1, 1600 * MiB));
+	assert_true(trigger_rss_near(1344 * MiB, 1600 * MiB));
 	assert_true(trigger_rss_near(1600 * MiB, 1600 * MiB));
 	assert_true(trigger_rss_near(100 * GiB, 1600 * MiB));
-	/* A small mark: near within 256 MiB of it, whatever the ratio. */
+	assert_false(trigger_rss_near(1792 * MiB - 1, 2 * GiB));
+	assert_true(trigger_rss_near(1792 * MiB, 2 * GiB));
+	/* Above: within an eighth of it (1 GiB of an 8 GiB mark). */
+	assert_false(trigger_rss_near(7 * GiB - 1, 8 * GiB));
+	assert_true(trigger_rss_near(7 * GiB, 8 * GiB));
+	assert_false(trigger_rss_near(100 * MiB, 100 * GiB));
+	/* A mark of 256 MiB or less: always near. */
 	assert_true(trigger_rss_near(0, 256 * MiB));
 	assert_true(trigger_rss_near(44 * MiB, 300 * MiB));
 	assert_false(trigger_rss_near(43 * MiB, 300 * MiB));
-	assert_false(trigger_rss_near(100 * MiB, 100 * GiB));
 	/* No overflow near the top of the range. */
 	assert_true(trigger_rss_near(UINT64_MAX - 1, UINT64_MAX));
+	assert_true(trigger_rss_near(UINT64_MAX, UINT64_MAX));
 	assert_false(trigger_rss_near(0, UINT64_MAX));
+}
+
+static void test_rss_watch(void **state)
+{
+	uint64_t until = 0;
+
+	/* No RSS trigger: never attached, whatever else holds. */
+	assert_false(trigger_rss_watch(false, true, true, 1 * SEC, &until));
+	assert_false(trigger_rss_watch(false, false, true, 1 * SEC, &until));
+	/* --rss-watch always: attached even when nothing is near. */
+	assert_true(trigger_rss_watch(true, true, false, 1 * SEC, &until));
+	/* near: attached while near, and for the linger after the last near RSS. */
+	until = 0;
+	assert_false(trigger_rss_watch(true, false, false, 1 * SEC, &until));
+	assert_true(trigger_rss_watch(true, false, true, 2 * SEC, &until));
+	assert_int_equal(until, 2 * SEC + TRIGGER_WATCH_LINGER_USEC);
+	assert_true(trigger_rss_watch(true, false, false, 3 * SEC, &until));
+	assert_true(trigger_rss_watch(true, false, true, 5 * SEC, &until));          /* near again: pushed on */
+	assert_true(trigger_rss_watch(true, false, false, 5 * SEC + TRIGGER_WATCH_LINGER_USEC - 1, &until));
+	assert_false(trigger_rss_watch(true, false, false, 5 * SEC + TRIGGER_WATCH_LINGER_USEC, &until));
+	assert_false(trigger_rss_watch(true, false, false, 60 * SEC, &until));
 }
 
 static void test_rss_marks(void **state)
@@ -696,6 +723,7 @@ int main(void)
 		cmocka_unit_test(test_configured),
 		cmocka_unit_test(test_state_init),
 		cmocka_unit_test(test_rss_near),
+		cmocka_unit_test(test_rss_watch),
 		cmocka_unit_test(test_growth_needs_a_baseline),
 		cmocka_unit_test(test_rss_threshold_fires_once),
 		cmocka_unit_test(test_rss_threshold_below_then_cooldown),
