@@ -29,6 +29,8 @@
 #define MM_ANONPAGES   1
 #define MM_SHMEMPAGES  3
 
+#define PF_EXITING     0x00000004       /* include/linux/sched.h */
+
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
 /* Set by userspace through skel->rodata before load. */
@@ -39,14 +41,16 @@ const volatile __u32 agent_tgid = 0;            /* our own signals never trigger
 const volatile __u64 page_size = 4096;
 
 /*
- * Not preallocated: userspace replaces whole elements (marks), and a replaced
- * element must not be reused while a program on another CPU still writes to it;
- * without preallocation it is freed only after an RCU grace period.
+ * Preallocated: tracking a process at exec or fork must not fail for want of memory
+ * on a host under pressure. Userspace sets marks by replacing a whole element, and the
+ * kernel may hand the old one to the next update at once: a program on another CPU
+ * that looked it up just before may store one process's RSS in, or clear the mark of,
+ * the process that gets it next. The window is a few instructions, and nothing is
+ * lost: the tick judges every tracked process's RSS from the task iterator each second.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, INSPECTD_MAX_TRACKED);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, __u32);
 	__type(value, struct inspectd_tracked);
 } tracked SEC(".maps");
@@ -75,6 +79,7 @@ struct {
 } rss_cache SEC(".maps");
 
 volatile __u64 marks_gen = 0;   /* bumped by userspace after it sets marks, and here */
+volatile __u64 track_failures = 0;      /* a node process not tracked: the map was full */
 
 #define RSS_STORE_STEP  (1ULL << 20)
 
@@ -149,7 +154,11 @@ static __always_inline void track(__u32 type, struct task_struct *task, __u32 pi
 		.start_ns = BPF_CORE_READ(task, start_time),
 	};
 
-	bpf_map_update_elem(&tracked, &pid, &t, BPF_ANY);
+	/* Userspace must not track what the kernel side does not: no map entry, no event. */
+	if (bpf_map_update_elem(&tracked, &pid, &t, BPF_ANY) != 0) {
+		__sync_fetch_and_add(&track_failures, 1);
+		return;
+	}
 	__sync_fetch_and_add(&marks_gen, 1);
 	emit(type, pid, ppid, comm);
 }
@@ -352,8 +361,10 @@ int dump_task_cpu(struct bpf_iter__task *ctx)
 	s.runtime_ns = task->se.sum_exec_runtime;
 	if (task->pid == pid)
 		s.runtime_ns += BPF_CORE_READ(task, signal, sum_sched_runtime);
-	mm = task->mm;          /* NULL for a thread that is exiting */
-	if (mm)
+	/* An exiting task's mm may be freed under us (it is not RCU-freed): not read from
+	 * PF_EXITING on, and userspace rejects RSS beyond the machine's memory. */
+	mm = task->mm;
+	if (mm && !(task->flags & PF_EXITING))
 		t->rss_bytes = mm_rss(mm);
 	bpf_seq_write(ctx->meta->seq, &s, sizeof(s));
 	return 0;

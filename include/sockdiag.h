@@ -9,23 +9,26 @@
 #define INSPECTD_SOCKDIAG_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 #include "procfs.h"
 
 /*
  * One buffer of a SOCK_DIAG_BY_FAMILY dump reply: appends its LISTEN sockets whose inode
- * is among inodes (sorted) to out, while *n < max. Returns 1 at NLMSG_DONE, 0 when more
- * messages follow, -errno for an error message, a dump the kernel cut short, or a
- * malformed buffer.
+ * is among inodes (sorted) to out, while *n < max. Messages not addressed to this request
+ * (another seq or port id) are skipped. Returns 1 at NLMSG_DONE, 0 when more messages
+ * follow, -errno for an error message, a dump the kernel cut short, or a malformed buffer.
  */
-int sockdiag_parse(const void *buf, size_t len, const uint64_t *inodes, size_t ninodes, struct procfs_listener *out,
-		   size_t max, size_t *n);
-
+int sockdiag_parse(const void *buf, size_t len, uint32_t seq, uint32_t portid, const uint64_t *inodes,
+		   size_t ninodes, struct procfs_listener *out, size_t max, size_t *n);
 /*
  * TCP listeners in pid's network namespace whose inodes are among inodes (sorted, as
- * procfs_socket_inodes() gives them). Falls back to procfs_target_listeners() where
- * sock_diag is not available. Count or -errno.
+ * procfs_socket_inodes() gives them), through sock_diag only: count or -errno (no
+ * sock_diag, a dump cut short, replies that do not end within 250 ms).
  */
+int sockdiag_dump_listeners(pid_t pid, const uint64_t *inodes, size_t ninodes, struct procfs_listener *out,
+			    size_t max);
+/* The same, falling back to procfs_target_listeners() where sock_diag fails. */
 int sockdiag_listeners(pid_t pid, const uint64_t *inodes, size_t ninodes, struct procfs_listener *out,
 		       size_t max);
 /* The same among every socket pid holds now. */

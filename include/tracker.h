@@ -34,8 +34,10 @@ int tracker__set_rss_marks(struct tracker *t, uint32_t pid, uint64_t high, uint6
  * detached, RSS is read once per tick by the task iterator. */
 int tracker__watch_rss(struct tracker *t, bool on);
 bool tracker__rss_watched(const struct tracker *t);
-/* The RSS the kernel side last saw for pid, in bytes. */
+/* The RSS the kernel side last saw for pid, in bytes; -ERANGE for a value no process can have. */
 int tracker__rss(struct tracker *t, uint32_t pid, uint64_t *rss);
+/* Node processes the kernel side could not track (its map full) since the last call. */
+uint64_t tracker__new_track_failures(struct tracker *t);
 /* One pass of the task iterator: fn once per thread of each tracked process. Returns records or -errno. */
 typedef void (*tracker_cpu_fn)(void *ctx, uint32_t tgid, uint64_t runtime_ns);
 int tracker__read_cpu(struct tracker *t, tracker_cpu_fn fn, void *ctx);

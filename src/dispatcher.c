@@ -224,10 +224,10 @@ static void process_update_marks(struct dispatcher *d, struct process *p)
 	trigger_rss_marks(&d->env->settings->triggers, &p->triggers, &high, &low);
 	if (high == p->mark_high && low == p->mark_low)
 		return;
-	if (tracker__set_rss_marks(d->tracker, (uint32_t)p->pid, high, low) == 0) {
-		p->mark_high = high;
-		p->mark_low = low;
-	}
+	if (tracker__set_rss_marks(d->tracker, (uint32_t)p->pid, high, low) < 0)
+		return;         /* gone from the kernel side: its exit event follows */
+	p->mark_high = high;
+	p->mark_low = low;
 	/* Attach at once for a process that starts near its mark; only the tick detaches. */
 	if (trigger_rss_near(p->rss, high))
 		rss_watch_update(d, true, now_usec());
@@ -610,7 +610,7 @@ static void tick(lws_sorted_usec_list_t *sul)
 {
 	struct dispatcher *d = lws_container_of(sul, struct dispatcher, tick);
 	const struct trigger_config *cfg = &d->env->settings->triggers;
-	uint64_t now = now_usec();
+	uint64_t now = now_usec(), untracked;
 	bool near = false;
 	int r;
 
@@ -621,6 +621,10 @@ static void tick(lws_sorted_usec_list_t *sul)
 	}
 	/* A crossing rss_stat reported is judged with its own timestamp, not this tick's. */
 	tracker__consume(d->tracker);
+	untracked = tracker__new_track_failures(d->tracker);
+	if (untracked)
+		log_warn("%llu new node processes not tracked: %u are already (the most the kernel side holds)",
+			 (unsigned long long)untracked, d->tracked);
 	r = tracker__read_cpu(d->tracker, add_cpu, d);
 	if (r < 0)
 		log_warn("reading CPU times: %s, ignoring", strerror(-r));

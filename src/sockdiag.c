@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -19,6 +20,8 @@
 #include "sockdiag.h"
 
 #define RECV_BUF        (32 * 1024)
+#define DUMP_BUDGET_USEC 250000         /* a dump takes microseconds; a flood must not hold the loop */
+#define DUMP_MAX_BUFFERS 4096
 
 static void fill_listener(const struct inet_diag_msg *m, struct procfs_listener *l)
 {
@@ -40,8 +43,14 @@ static void fill_listener(const struct inet_diag_msg *m, struct procfs_listener 
 	}
 }
 
-int sockdiag_parse(const void *buf, size_t len, const uint64_t *inodes, size_t ninodes, struct procfs_listener *out,
-		   size_t max, size_t *n)
+/* An error number as the kernel sends it, or -EPROTO for anything no kernel sends. */
+static int kernel_error(int e)
+{
+	return e < 0 && e >= -4095 ? e : -EPROTO;
+}
+
+int sockdiag_parse(const void *buf, size_t len, uint32_t seq, uint32_t portid, const uint64_t *inodes,
+		   size_t ninodes, struct procfs_listener *out, size_t max, size_t *n)
 {
 	const struct nlmsghdr *h = buf;
 	size_t left = len;
@@ -51,10 +60,13 @@ int sockdiag_parse(const void *buf, size_t len, const uint64_t *inodes, size_t n
 	for (; NLMSG_OK(h, (int)left); h = NLMSG_NEXT(h, left)) {
 		const struct inet_diag_msg *m;
 
+		/* Not an answer to this request (an earlier one's, or sent by someone else). */
+		if (h->nlmsg_seq != seq || h->nlmsg_pid != portid)
+			continue;
 		if (h->nlmsg_type == NLMSG_DONE) {
 			/* A dump the kernel could not finish says so here. */
-			if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(int)) && *(const int *)NLMSG_DATA(h) < 0)
-				return *(const int *)NLMSG_DATA(h);
+			if (h->nlmsg_len >= NLMSG_LENGTH(sizeof(int)) && *(const int *)NLMSG_DATA(h) != 0)
+				return kernel_error(*(const int *)NLMSG_DATA(h));
 			return 1;
 		}
 		if (h->nlmsg_type == NLMSG_ERROR) {
@@ -62,7 +74,7 @@ int sockdiag_parse(const void *buf, size_t len, const uint64_t *inodes, size_t n
 
 			if (h->nlmsg_len < NLMSG_LENGTH(sizeof(*e)))
 				return -EINVAL;
-			return e->error < 0 ? e->error : -EPROTO;
+			return kernel_error(e->error);
 		}
 		if (h->nlmsg_type != SOCK_DIAG_BY_FAMILY || h->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
 			return -EINVAL;
@@ -78,6 +90,14 @@ int sockdiag_parse(const void *buf, size_t len, const uint64_t *inodes, size_t n
 	}
 	/* A buffer ends on a message boundary; anything else is not a kernel's reply. */
 	return left == 0 ? 0 : -EINVAL;
+}
+
+static uint64_t monotonic_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
 static int dump_family(int fd, int family, unsigned seq, const uint64_t *inodes, size_t ninodes,
@@ -99,18 +119,33 @@ static int dump_family(int fd, int family, unsigned seq, const uint64_t *inodes,
 			.idiag_states = 1u << TCP_LISTEN,
 		},
 	};
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK }, self;
+	socklen_t self_len = sizeof(self);
+	uint64_t deadline = monotonic_usec() + DUMP_BUDGET_USEC;
+	unsigned buffers = 0;
 	char *buf;
 	int r = 0;
 
 	if (sendto(fd, &req, sizeof(req), 0, (struct sockaddr *)&kernel, sizeof(kernel)) < 0)
 		return -errno;
+	/* Bound at the send: replies are addressed to this port id. */
+	if (getsockname(fd, (struct sockaddr *)&self, &self_len) < 0)
+		return -errno;
 	buf = malloc(RECV_BUF);
 	if (!buf)
 		return -ENOMEM;
 	while (r == 0) {
-		ssize_t got = recv(fd, buf, RECV_BUF, 0);
+		struct sockaddr_nl from;
+		socklen_t from_len = sizeof(from);
+		ssize_t got;
 
+		/* Someone in the target's namespace with CAP_NET_ADMIN there may write to this
+		 * socket: keep reading only for a bounded while. */
+		if (++buffers > DUMP_MAX_BUFFERS || monotonic_usec() > deadline) {
+			r = -ETIMEDOUT;
+			break;
+		}
+		got = recvfrom(fd, buf, RECV_BUF, 0, (struct sockaddr *)&from, &from_len);
 		if (got < 0) {
 			r = -errno;
 			break;
@@ -119,30 +154,30 @@ static int dump_family(int fd, int family, unsigned seq, const uint64_t *inodes,
 			r = -EPROTO;
 			break;
 		}
-		r = sockdiag_parse(buf, (size_t)got, inodes, ninodes, out, max, n);
+		if (from_len < sizeof(from) || from.nl_family != AF_NETLINK || from.nl_pid != 0)
+			continue;       /* not from the kernel */
+		r = sockdiag_parse(buf, (size_t)got, seq, self.nl_pid, inodes, ninodes, out, max, n);
 	}
 	free(buf);
 	return r < 0 ? r : 0;
 }
 
-int sockdiag_listeners(pid_t pid, const uint64_t *inodes, size_t ninodes, struct procfs_listener *out,
-		       size_t max)
+int sockdiag_dump_listeners(pid_t pid, const uint64_t *inodes, size_t ninodes, struct procfs_listener *out,
+			    size_t max)
 {
-	struct timeval tv = { .tv_sec = 1 };
+	struct timeval tv = { .tv_usec = DUMP_BUDGET_USEC };
 	size_t n = 0;
 	int fd, saved, r;
-
-	if (ninodes == 0)
-		return 0;       /* no socket: no listener */
 
 	/* The netlink socket answers for the namespace it was made in. */
 	r = netns_enter(pid, &saved);
 	if (r < 0)
 		return r;
 	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
+	r = fd < 0 ? -errno : 0;
 	netns_leave(saved);
 	if (fd < 0)
-		return procfs_target_listeners(pid, out, max);  /* no sock_diag in this kernel */
+		return r;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 
 	r = dump_family(fd, AF_INET, 1, inodes, ninodes, out, max, &n);
@@ -155,12 +190,24 @@ int sockdiag_listeners(pid_t pid, const uint64_t *inodes, size_t ninodes, struct
 		}
 	}
 	close(fd);
+	return r < 0 ? r : (int)n;
+}
+
+int sockdiag_listeners(pid_t pid, const uint64_t *inodes, size_t ninodes, struct procfs_listener *out,
+		       size_t max)
+{
+	int r;
+
+	if (ninodes == 0)
+		return 0;       /* no socket: no listener */
+	r = sockdiag_dump_listeners(pid, inodes, ninodes, out, max);
 	if (r < 0 && r != -ENOMEM) {
-		/* No inet_diag, a dump cut short, a reply we do not understand: the slow way. */
+		/* No sock_diag or inet_diag, a dump cut short or flooded, a reply we do not
+		 * understand, a namespace we could not enter: the slow way. */
 		log_debug("pid %d: sock_diag: %s; reading /proc/%d/net/tcp{,6}", (int)pid, strerror(-r), (int)pid);
 		return procfs_target_listeners(pid, out, max);
 	}
-	return r < 0 ? r : (int)n;
+	return r;
 }
 
 int sockdiag_target_listeners(pid_t pid, struct procfs_listener *out, size_t max)

@@ -27,6 +27,8 @@ struct tracker {
 	void *ctx;
 	char match[INSPECTD_MAX_MATCH][INSPECTD_COMM_LEN];
 	int nmatch;
+	uint64_t ram_bytes;             /* no RSS is larger: anything above is a torn read */
+	uint64_t track_failures;        /* the kernel side's count, as last reported */
 };
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
@@ -81,6 +83,7 @@ struct tracker *tracker__new(const struct tracker_config *cfg, tracker_event_fn 
 		memcpy((char *)t->skel->rodata->match_names[i], t->match[i], INSPECTD_COMM_LEN);
 	}
 	t->nmatch = cfg->nmatch;
+	t->ram_bytes = (uint64_t)sysconf(_SC_PHYS_PAGES) * (uint64_t)sysconf(_SC_PAGESIZE);
 	t->skel->rodata->match_count = (__u32)cfg->nmatch;
 	t->skel->rodata->trigger_sigmask = cfg->trigger_sigmask;
 	t->skel->rodata->agent_tgid = (__u32)getpid();
@@ -236,8 +239,19 @@ int tracker__rss(struct tracker *t, uint32_t pid, uint64_t *rss)
 
 	if (bpf_map_lookup_elem(bpf_map__fd(t->skel->maps.tracked), &pid, &v) < 0)
 		return -errno;
+	if (t->ram_bytes && v.rss_bytes > t->ram_bytes)
+		return -ERANGE;
 	*rss = v.rss_bytes;
 	return 0;
+}
+
+uint64_t tracker__new_track_failures(struct tracker *t)
+{
+	uint64_t now = __atomic_load_n(&t->skel->bss->track_failures, __ATOMIC_RELAXED);
+	uint64_t fresh = now - t->track_failures;
+
+	t->track_failures = now;
+	return fresh;
 }
 
 int tracker__read_cpu(struct tracker *t, tracker_cpu_fn fn, void *ctx)
