@@ -19,6 +19,7 @@
 #include "container.h"
 #include "exporter_file.h"
 #include "inspectd.h"
+#include "ledger.h"
 #include "profile.h"
 #include "settings.h"
 
@@ -43,6 +44,7 @@ struct capture_env {
 	struct lws_context *ctx;
 	const struct settings *settings;
 	struct exporter_file *exporter;
+	struct ledger *ledger;          /* inspectors we opened; NULL: not kept */
 	char hostname[256];
 };
 
@@ -55,6 +57,13 @@ struct capture *capture__new(const struct capture_env *env, pid_t pid, int pidfd
 			     const struct container_info *container, enum profile_kind kind,
 			     const struct capture_trigger *t, uint64_t duration_usec, capture_done_fn done,
 			     void *owner);
+/*
+ * No profile: only close the inspector a previous agent opened in pid and left open (it
+ * was killed), as its ledger record says. Done when closed, or when nothing of the
+ * record's is open any more.
+ */
+struct capture *capture__new_closer(const struct capture_env *env, pid_t pid, int pidfd,
+				    const struct ledger_entry *e, capture_done_fn done, void *owner);
 /* Stop and export (at once, or as soon as the profiler runs). */
 void capture__request_stop(struct capture *c, const char *reason);
 /* The target is gone: abandon without touching it. */

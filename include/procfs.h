@@ -28,6 +28,9 @@ int procfs_parse_status_mask(const char *status, const char *field, uint64_t *re
 int procfs_parse_net_tcp_line(const char *line, int family, struct procfs_listener *out);
 /* TCP sockets in LISTEN state from a whole table (header first). Returns count. */
 int procfs_parse_net_tcp(const char *text, int family, struct procfs_listener *out, size_t max);
+/* /proc/PID/stat -> field 22, the start time in clock ticks after boot: with the pid, a
+ * process's identity across the agent's restarts. The comm field may hold ") " itself. */
+int procfs_parse_stat_starttime(const char *stat, uint64_t *ret);
 /* "socket:[12345]" -> 12345. */
 int procfs_parse_socket_link(const char *link, uint64_t *ret);
 /* NUL-separated cmdline -> up to max pointers into buf (buf is NUL-terminated). Returns argc. */
@@ -40,6 +43,7 @@ ssize_t procfs_read(pid_t pid, const char *name, char *buf, size_t size);
 int procfs_read_comm(pid_t pid, char *buf, size_t size);
 int procfs_read_exe(pid_t pid, char *buf, size_t size);
 int procfs_read_signal_caught(pid_t pid, uint64_t *caught);
+int procfs_read_starttime(pid_t pid, uint64_t *ret);
 /* Socket inodes among /proc/PID/fd, sorted. Returns count or -errno. */
 int procfs_socket_inodes(pid_t pid, uint64_t *out, size_t max);
 /* Whether inode is among n inodes sorted as procfs_socket_inodes() gives them. */

@@ -16,6 +16,7 @@ struct settings {
 	uint64_t attach_timeout_usec;           /* SIGUSR1 -> inspector listening */
 	uint64_t command_timeout_usec;          /* one CDP round trip */
 	const char *output_dir;
+	const char *state_dir;                  /* DIR/opened: inspectors being opened (ledger.h) */
 
 	/* Threshold triggers and what they start. */
 	struct trigger_config triggers;

@@ -78,6 +78,11 @@ struct capture {
 
 	uint16_t port;
 	uint64_t listener_inode;
+	uint64_t start_time;            /* /proc/PID/stat's, for the ledger; 0 if unread */
+	bool recorded;                  /* in the ledger: an inspector we opened may be open */
+	bool closed;                    /* the inspector we opened is verified closed */
+	bool closer;                    /* capture__new_closer(): no profile, only the closing */
+	bool target_exited;             /* told so (a zombie still takes signal 0) */
 	bool opened_by_us;
 	bool close_retried;
 	bool debug_end_sent;
@@ -110,6 +115,7 @@ static const struct inspector_session_ops session_ops;
 static void capture_fail(struct capture *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void capture_close_inspector(struct capture *c);
 static void capture_connect(struct capture *c);
+static void ledger_settle(struct capture *c);
 
 static void set_state(struct capture *c, enum capture_state state)
 {
@@ -143,6 +149,7 @@ static void capture_finish(struct capture *c)
 	lws_sul_schedule(c->env->ctx, 0, &c->max_timer, NULL, LWS_SET_TIMER_USEC_CANCEL);
 	inspector_session__free(c->session);
 	c->session = NULL;
+	ledger_settle(c);
 	set_state(c, CAPTURE_DONE);
 	/* The owner frees us: not from inside whatever callback got us here. */
 	lws_sul_schedule(c->env->ctx, 0, &c->done_sul, done_cb, 1);
@@ -159,6 +166,40 @@ static int send_sigusr1(struct capture *c)
 static bool target_alive(const struct capture *c)
 {
 	return syscall(SYS_pidfd_send_signal, c->pidfd, 0, NULL, 0) == 0;
+}
+
+/* ---- the ledger: what a killed agent would leave open ---- */
+
+static void ledger_note(struct capture *c)
+{
+	struct ledger_entry e = {
+		.pid = c->pid, .start_time = c->start_time, .port = c->port, .inode = c->listener_inode,
+	};
+	int r;
+
+	if (!c->env->ledger || !c->start_time)
+		return;
+	r = ledger__record(c->env->ledger, &e);
+	if (r < 0) {
+		log_warn("pid %d: cannot record the inspector we open in %s: %s (an agent killed now "
+			 "would leave it open)", (int)c->pid, ledger__path(c->env->ledger), strerror(-r));
+		return;
+	}
+	c->recorded = true;
+}
+
+/* Kept only while an inspector we opened may still be open in a live target. */
+static void ledger_settle(struct capture *c)
+{
+	if (!c->recorded)
+		return;
+	if (c->opened_by_us && !c->closed && !c->target_exited && target_alive(c)) {
+		log_warn("pid %d: the inspector we opened may still be open: kept in %s for the next agent "
+			 "to close", (int)c->pid, ledger__path(c->env->ledger));
+		return;
+	}
+	ledger__forget(c->env->ledger, c->pid);
+	c->recorded = false;
 }
 
 /* ---- locating and opening the inspector ---- */
@@ -191,6 +232,7 @@ static void poll_open(lws_sorted_usec_list_t *sul)
 			c->listener_inode = now[i].inode;
 			c->opened_by_us = true;
 			log_debug("pid %d: inspector listening on port %u", (int)c->pid, c->port);
+			ledger_note(c);
 			capture_connect(c);
 			return;
 		}
@@ -224,6 +266,8 @@ static void poll_sigcgt(lws_sorted_usec_list_t *sul)
 			     "--disable-sigusr1): not sending it");
 		return;
 	}
+	/* Recorded before it can open: an agent killed from here on leaves a record. */
+	ledger_note(c);
 	r = send_sigusr1(c);
 	if (r < 0) {
 		capture_fail(c, "sending SIGUSR1: %s", strerror(-r));
@@ -372,6 +416,8 @@ static int read_metadata(struct capture *c)
 
 	procfs_read_comm(c->pid, c->comm, sizeof(c->comm));
 	procfs_read_exe(c->pid, c->exe, sizeof(c->exe));
+	if (procfs_read_starttime(c->pid, &c->start_time) < 0)
+		c->start_time = 0;
 	c->cmdline = malloc(CMDLINE_MAX);
 	if (!c->cmdline)
 		return -ENOMEM;
@@ -528,7 +574,9 @@ static void verify_closed(lws_sorted_usec_list_t *sul)
 	for (int i = 0; i < n; i++)
 		open |= now[i].inode == c->listener_inode;
 	if (!open || n < 0) {
-		log_info("pid %d: inspector closed", (int)c->pid);
+		log_info("pid %d: inspector closed%s", (int)c->pid,
+			 c->closer ? " (a previous agent opened it and was killed before it could)" : "");
+		c->closed = n >= 0;
 		capture_finish(c);
 		return;
 	}
@@ -607,6 +655,7 @@ static void capture_close_inspector(struct capture *c)
 		if (c->probe_failed && !c->node_version[0]) {
 			log_warn("pid %d: port %u never answered as a node inspector: not closing it",
 				 (int)c->pid, c->port);
+			c->closed = true;       /* no inspector of ours to close there */
 			capture_finish(c);
 			return;
 		}
@@ -671,6 +720,7 @@ static void capture_fail(struct capture *c, const char *fmt, ...)
 		c->port = now[i].port;
 		c->listener_inode = now[i].inode;
 		c->opened_by_us = true;
+		ledger_note(c);
 		break;
 	}
 	default:
@@ -712,6 +762,60 @@ struct capture *capture__new(const struct capture_env *env, pid_t pid, int pidfd
 	return c;
 }
 
+struct capture *capture__new_closer(const struct capture_env *env, pid_t pid, int pidfd,
+				    const struct ledger_entry *e, capture_done_fn done, void *owner)
+{
+	struct procfs_listener now[PROCFS_MAX_LISTENERS];
+	struct capture *c = calloc(1, sizeof(*c));
+	uint16_t cmdline_port = 0;
+	int n, i = -1;
+
+	if (!c)
+		return NULL;
+	c->env = env;
+	c->kind = PROFILE_HEAP;
+	c->ops = profile_ops(c->kind);
+	c->pid = pid;
+	c->pidfd = pidfd;
+	c->done = done;
+	c->owner = owner;
+	c->latency_ms = -1;
+	c->closer = true;
+	c->opened_by_us = true;
+	c->recorded = true;
+	c->start_time = e->start_time;
+	c->trigger.kind = "cleanup";
+	c->state = CAPTURE_LOCATING;
+	if (read_metadata(c) < 0) {
+		capture__free(c);
+		return NULL;
+	}
+
+	/* The record's own socket; without one (killed between SIGUSR1 and finding the port),
+	 * the inspector as a capture would pick an open one. */
+	n = sockdiag_target_listeners(pid, now, PROCFS_MAX_LISTENERS);
+	if (n > 0 && e->inode) {
+		for (int k = 0; k < n && i < 0; k++)
+			if (now[k].inode == e->inode)
+				i = k;
+	} else if (n > 0) {
+		procfs_cmdline_inspect_port(c->argv, c->argc, &cmdline_port);
+		i = inspector_pick_open(now, n, cmdline_port);
+	}
+	if (i < 0) {
+		log_info("pid %d: the inspector a previous agent opened is not open any more", (int)pid);
+		c->closed = n >= 0;
+		capture_finish(c);
+		return c;
+	}
+	c->port = now[i].port;
+	c->listener_inode = now[i].inode;
+	log_info("pid %d: a previous agent opened its inspector (port %u) and was killed: closing it",
+		 (int)pid, c->port);
+	capture_close_inspector(c);
+	return c;
+}
+
 void capture__request_stop(struct capture *c, const char *reason)
 {
 	if (c->stop_requested || c->state > CAPTURE_RUNNING)
@@ -727,6 +831,7 @@ void capture__request_stop(struct capture *c, const char *reason)
 
 void capture__target_exited(struct capture *c)
 {
+	c->target_exited = true;
 	if (c->state == CAPTURE_DONE)
 		return;
 	if (c->state < CAPTURE_CLOSING && !c->error[0]) {

@@ -24,9 +24,11 @@
 
 #include "api.h"
 #include "capture.h"
+#include "cleanup.h"
 #include "dispatcher.h"
 #include "exporter_file.h"
 #include "inspector_session.h"
+#include "ledger.h"
 #include "log.h"
 #include "options.h"
 #include "profile.h"
@@ -55,6 +57,7 @@ static struct settings env = {
 	.max_captures_per_hour = 6,
 	.max_concurrent = 4,
 	.api_socket = "/run/inspectd/api.sock",
+	.state_dir = "/run/inspectd",
 	.match = { "node", "nodejs" },
 	.nmatch = 2,
 };
@@ -75,6 +78,9 @@ static const char usage[] =
 "  --max-duration SECONDS        stop and export a capture nobody stopped (default 600)\n"
 "  --attach-timeout MS           wait for the inspector to open (default 3000)\n"
 "  --output-dir DIR              where profiles go (default /var/lib/inspectd)\n"
+"  --state-dir DIR               the record of inspectors being opened, so that a\n"
+"                                restarted agent closes what a killed one left open\n"
+"                                (default /run/inspectd)\n"
 "  --match NAME                  also track executables named NAME (repeatable;\n"
 "                                node and nodejs are always tracked)\n"
 "\n"
@@ -150,6 +156,7 @@ enum {
 	OPT_API_SOCKET,
 	OPT_API_LISTEN,
 	OPT_API_TOKEN_FILE,
+	OPT_STATE_DIR,
 	OPT_VERSION,
 	OPT_HELP,
 };
@@ -178,6 +185,7 @@ static const struct option long_options[] = {
 	{ "api-socket", required_argument, NULL, OPT_API_SOCKET },
 	{ "api-listen", required_argument, NULL, OPT_API_LISTEN },
 	{ "api-token-file", required_argument, NULL, OPT_API_TOKEN_FILE },
+	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ 0 },
@@ -329,6 +337,11 @@ static void parse_args(int argc, char **argv)
 		case OPT_API_TOKEN_FILE:
 			env.api_token_file = optarg;
 			break;
+		case OPT_STATE_DIR:
+			if (optarg[0] != '/')
+				usage_error("--state-dir '%s' must be an absolute path", optarg);
+			env.state_dir = optarg;
+			break;
 		case OPT_VERSION:
 			printf("inspectd %s\n", INSPECTD_VERSION);
 			exit(0);
@@ -475,6 +488,7 @@ int main(int argc, char **argv)
 	struct fd_handler sig_handler = { .readable = signalfd_readable };
 	struct lws_context *ctx = NULL;
 	struct api *api = NULL;
+	struct cleanup *cleanup;
 	struct lws_vhost *vh;
 	sigset_t mask;
 	int err = 1, n, lock;
@@ -526,6 +540,17 @@ int main(int argc, char **argv)
 	cenv.ctx = ctx;
 	vh = lws_create_vhost(ctx, &info);      /* inspector clients and adopted fds */
 
+	/* Before anything is served: close what an agent killed mid-capture left open. */
+	cenv.ledger = ledger__open(env.state_dir);
+	if (!cenv.ledger)
+		log_warn("cannot keep the record of inspectors being opened in %s/opened: %m; an agent "
+			 "killed mid-capture would leave them open", env.state_dir);
+	cleanup = vh ? cleanup__start(&cenv) : NULL;
+	while (cleanup && !cleanup__done(cleanup))
+		if (lws_service(ctx, 0) < 0)
+			break;
+	cleanup__free(cleanup);
+
 	dispatcher = dispatcher__new(&cenv);
 	if (!dispatcher)
 		goto out;
@@ -572,6 +597,7 @@ out:
 	if (ctx)
 		lws_context_destroy(ctx);
 	exporter_file__free(cenv.exporter);
+	ledger__free(cenv.ledger);
 	close(sig_handler.fd);
 	close(lock);
 	return err;

@@ -43,6 +43,33 @@ int procfs_parse_status_mask(const char *status, const char *field, uint64_t *re
 	return -ENOENT;
 }
 
+int procfs_parse_stat_starttime(const char *stat, uint64_t *ret)
+{
+	/* "pid (comm) state ppid ...": the comm is whatever the process named itself, so
+	 * the fields start after the last ')'. Then state is field 3, starttime field 22. */
+	const char *p = strrchr(stat, ')');
+	unsigned long long v;
+	char *end;
+
+	if (!p || p[1] != ' ')
+		return -EINVAL;
+	p += 2;
+	for (int field = 3; field < 22; field++) {
+		p = strchr(p, ' ');
+		if (!p)
+			return -EINVAL;
+		p++;
+	}
+	if (!isdigit((unsigned char)*p))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(p, &end, 10);
+	if (errno || (*end != ' ' && *end != '\n' && *end != '\0'))
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
 static int hexval(char c)
 {
 	if (c >= '0' && c <= '9')
@@ -323,6 +350,16 @@ int procfs_read_signal_caught(pid_t pid, uint64_t *caught)
 	if (n < 0)
 		return (int)n;
 	return procfs_parse_status_mask(status, "SigCgt", caught);
+}
+
+int procfs_read_starttime(pid_t pid, uint64_t *ret)
+{
+	char stat[1024];
+	ssize_t n = procfs_read(pid, "stat", stat, sizeof(stat));
+
+	if (n < 0)
+		return (int)n;
+	return procfs_parse_stat_starttime(stat, ret);
 }
 
 static int cmp_u64(const void *a, const void *b)

@@ -32,7 +32,8 @@ class Agent {
     const dir = tmpdir();
     this.outputDir = opts.outputDir || path.join(dir, 'out');
     this.socket = path.join(dir, 'api.sock');
-    this.args = ['--output-dir', this.outputDir, '--api-socket', this.socket, ...args];
+    this.stateDir = opts.stateDir || path.join(dir, 'state');
+    this.args = ['--output-dir', this.outputDir, '--api-socket', this.socket, '--state-dir', this.stateDir, ...args];
     this.log = '';
     this.exited = null;
   }
@@ -93,6 +94,10 @@ class Agent {
     if (!this.proc || this.exited) return this.exited;
     this.proc.kill('SIGTERM');
     await waitFor('the agent to exit', () => this.exited, 20000);
+    // An agent that ended on its own terms left no inspector of its opening behind.
+    const opened = path.join(this.stateDir, 'opened');
+    const left = fs.existsSync(opened) ? fs.readdirSync(opened) : [];
+    if (left.length) throw new Error(`the agent left records of open inspectors: ${left}\n--- agent log ---\n${this.log}`);
     return this.exited;
   }
 }

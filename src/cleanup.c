@@ -1,0 +1,119 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "log.h"
+#include "procfs.h"
+
+#define CLEANUP_MAX 256         /* closers at once; more records wait for the next start */
+
+struct closer {
+	struct capture *capture;
+	int pidfd;
+	bool done;
+};
+
+struct cleanup {
+	const struct capture_env *env;
+	struct closer closers[CLEANUP_MAX];
+	unsigned n;
+};
+
+static void closer_done(void *owner, struct capture *c)
+{
+	struct cleanup *cu = owner;
+
+	for (unsigned i = 0; i < cu->n; i++)
+		if (cu->closers[i].capture == c)
+			cu->closers[i].done = true;
+	/* Called from a timer, which lws runs before it polls: wake that poll, which has
+	 * nothing else to wait for, so that start-up goes on at once. */
+	lws_cancel_service(cu->env->ctx);
+}
+
+/* The record's process, by pid and start time: a pidfd, or -1 after dropping the record. */
+static int open_recorded(const struct capture_env *env, const struct ledger_entry *e)
+{
+	uint64_t start;
+	int pidfd;
+
+	pidfd = (int)syscall(SYS_pidfd_open, e->pid, 0);
+	/* Checked after the pidfd exists: the pid cannot be reused under it from here on. */
+	if (pidfd >= 0 && procfs_read_starttime(e->pid, &start) == 0 && start == e->start_time)
+		return pidfd;
+	log_info("pid %d: gone since a previous agent opened its inspector: record dropped", (int)e->pid);
+	if (pidfd >= 0)
+		close(pidfd);
+	ledger__forget(env->ledger, e->pid);
+	return -1;
+}
+
+static void start_closer(void *ctx, const struct ledger_entry *e)
+{
+	struct cleanup *cu = ctx;
+	struct closer *cl;
+	int pidfd;
+
+	if (cu->n == CLEANUP_MAX) {
+		log_warn("pid %d: more than %d inspectors left open: this one waits for the next start",
+			 (int)e->pid, CLEANUP_MAX);
+		return;
+	}
+	pidfd = open_recorded(cu->env, e);
+	if (pidfd < 0)
+		return;
+	cl = &cu->closers[cu->n];
+	cl->pidfd = pidfd;
+	cl->capture = capture__new_closer(cu->env, e->pid, pidfd, e, closer_done, cu);
+	if (!cl->capture) {
+		log_error("pid %d: cannot close the inspector a previous agent left open: %s", (int)e->pid,
+			  strerror(errno ? errno : ENOMEM));
+		close(pidfd);
+		return;
+	}
+	cu->n++;
+}
+
+struct cleanup *cleanup__start(const struct capture_env *env)
+{
+	struct cleanup *cu;
+	int r;
+
+	if (!env->ledger)
+		return NULL;
+	cu = calloc(1, sizeof(*cu));
+	if (!cu)
+		return NULL;
+	cu->env = env;
+	r = ledger__each(env->ledger, start_closer, cu);
+	if (r < 0)
+		log_warn("cannot read %s: %s", ledger__path(env->ledger), strerror(-r));
+	if (cu->n == 0) {
+		free(cu);
+		return NULL;
+	}
+	return cu;
+}
+
+bool cleanup__done(const struct cleanup *cu)
+{
+	for (unsigned i = 0; i < cu->n; i++)
+		if (!cu->closers[i].done)
+			return false;
+	return true;
+}
+
+void cleanup__free(struct cleanup *cu)
+{
+	if (!cu)
+		return;
+	for (unsigned i = 0; i < cu->n; i++) {
+		capture__free(cu->closers[i].capture);
+		close(cu->closers[i].pidfd);
+	}
+	free(cu);
+}

@@ -1,0 +1,107 @@
+// An agent killed mid-capture leaves the target's inspector open (the target is
+// sacred: that must not last). The next agent closes it before it serves anything,
+// from the record the killed one kept in --state-dir; it never touches a process the
+// record does not name, nor an inspector it did not open.
+'use strict';
+const { test } = require('node:test');
+const assert = require('node:assert/strict');
+const fs = require('node:fs');
+const path = require('node:path');
+const { spawnSync } = require('node:child_process');
+const { Agent, sleep, waitFor, tmpdir, listeningPorts, start } = require('./lib');
+
+async function kill9(agent) {
+  agent.proc.kill('SIGKILL');
+  await waitFor('the agent to die', () => agent.exited);
+}
+
+function records(state) {
+  const dir = path.join(state, 'opened');
+  return fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
+}
+
+function startTime(pid) {
+  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+}
+
+test('an agent killed mid-capture: the next one closes the inspector it opened, and the target lives', async () => {
+  const state = tmpdir();
+  const targets = [];
+  try {
+    const t = await start(targets, 'idle.js');
+    const a = await new Agent([], { stateDir: state }).start();
+    t.signal('SIGWINCH');
+    await a.waitLog(new RegExp(`pid ${t.pid}: heap profiling started`));
+    assert.deepEqual(records(state), [String(t.pid)]);
+    const line = fs.readFileSync(path.join(state, 'opened', String(t.pid)), 'utf8');
+    assert.match(line, new RegExp(`^inspectd-opened 1 pid=${t.pid} start=${startTime(t.pid)} port=9229 inode=\\d+\\n$`));
+    await kill9(a);
+    await sleep(300);
+    assert.deepEqual(listeningPorts(t.pid), [9229], 'what a killed agent leaves behind');
+
+    const b = await new Agent([], { stateDir: state }).start();
+    try {
+      // Done before "ready": nothing is served while an inspector of ours stays open.
+      const closed = b.log.indexOf(`pid ${t.pid}: inspector closed (a previous agent opened it`);
+      assert.ok(closed >= 0 && closed < b.log.indexOf('ready:'), b.log);
+      assert.match(b.log, new RegExp(`pid ${t.pid}: a previous agent opened its inspector \\(port 9229\\) and was killed: closing it`));
+      assert.deepEqual(listeningPorts(t.pid), []);
+      assert.ok(t.alive());
+      assert.deepEqual(records(state), []);
+      // The target can be profiled again, and a finished capture leaves no record.
+      t.signal('SIGWINCH');
+      await b.waitLog(new RegExp(`pid ${t.pid}: heap profiling started`));
+      t.signal('SIGWINCH');
+      await b.waitLog(new RegExp(`pid ${t.pid}: inspector closed\\n`));
+      assert.deepEqual(records(state), []);
+    } finally {
+      await b.stop();
+    }
+  } finally {
+    for (const t of targets) await t.stop();
+  }
+});
+
+test('records of a process gone or a pid reused are dropped; an inspector the agent did not open is never recorded', async () => {
+  const state = tmpdir();
+  const targets = [];
+  try {
+    // A pid that is gone.
+    const gone = spawnSync('sh', ['-c', 'echo $$']).stdout.toString().trim();
+    // A live process whose inspector is open (by its own --inspect), recorded with another
+    // start time: the pid now names another process, which is not ours to touch.
+    const other = await start(targets, 'idle.js', { nodeArgs: ['--inspect=127.0.0.1:9229'] });
+    await waitFor('its inspector', () => listeningPorts(other.pid).includes(9229));
+    fs.mkdirSync(path.join(state, 'opened'), { recursive: true, mode: 0o700 });
+    fs.writeFileSync(path.join(state, 'opened', gone), `inspectd-opened 1 pid=${gone} start=1 port=0 inode=0\n`);
+    fs.writeFileSync(path.join(state, 'opened', String(other.pid)),
+      `inspectd-opened 1 pid=${other.pid} start=${Number(startTime(other.pid)) + 1} port=0 inode=0\n`);
+
+    const a = await new Agent([], { stateDir: state }).start();
+    try {
+      assert.match(a.log, new RegExp(`pid ${gone}: gone since a previous agent opened its inspector: record dropped`));
+      assert.match(a.log, new RegExp(`pid ${other.pid}: gone since a previous agent opened its inspector: record dropped`));
+      assert.deepEqual(records(state), []);
+      assert.deepEqual(listeningPorts(other.pid), [9229]);
+
+      // A capture through an inspector that was open already: nothing recorded, killed or not.
+      other.signal('SIGWINCH');
+      await a.waitLog(new RegExp(`pid ${other.pid}: heap profiling started`));
+      assert.deepEqual(records(state), []);
+      await kill9(a);
+    } finally {
+      await a.stop();
+    }
+    const b = await new Agent([], { stateDir: state }).start();
+    try {
+      assert.doesNotMatch(b.log, /previous agent/);
+      assert.deepEqual(listeningPorts(other.pid), [9229]);
+      assert.ok(other.alive());
+    } finally {
+      await b.stop();
+    }
+  } finally {
+    for (const t of targets) await t.stop();
+  }
+});
