@@ -65,7 +65,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps deps-test run check tests-build unit integration bench vmlinux clean
+.PHONY: all deps deps-test run check tests-build unit integration bench fuzz vmlinux clean
 
 all: $(AGENT) $(CTL)
 
@@ -93,6 +93,29 @@ run: deps
 check: deps-test
 	$(Q)$(MAKE) --no-print-directory all tests-build
 	$(Q)$(MAKE) --no-print-directory unit integration
+
+# Every parser of what a target or a container controls, under libFuzzer with ASan and
+# UBSan; seeds from the fixtures (the first byte picks the parser, see the source).
+FUZZ_SRCS := src/log.c src/procfs.c src/cdp.c src/cgroup.c src/container.c src/netns.c \
+	     src/sockdiag.c src/ledger.c tests/fuzz/fuzz_hostile.c
+FUZZ_BIN  := $(OUTPUT)/fuzz/fuzz_hostile
+FUZZ_SECONDS ?= 60
+
+$(FUZZ_BIN): $(FUZZ_SRCS) $(wildcard include/*.h)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-Iinclude $(shell pkg-config --cflags libcjson) $(FUZZ_SRCS) -lcjson -o $@
+
+fuzz: deps $(FUZZ_BIN)
+	$(Q)mkdir -p $(OUTPUT)/fuzz/corpus $(OUTPUT)/fuzz/seeds
+	$(Q)for f in json-version.json:0 json-list.json:0 node-status.txt:1 net-tcp.txt:1 net-tcp6.txt:1 \
+		proc-cgroup-v1-hybrid.txt:2; do \
+		{ printf "\\$$(printf %o $${f#*:})"; cat tests/fixtures/$${f%:*}; } > $(OUTPUT)/fuzz/seeds/$${f%:*}; done
+	$(Q)printf '\004inspectd-opened 1 pid=42 start=7 port=9229 inode=99\n' > $(OUTPUT)/fuzz/seeds/ledger
+	$(Q)printf '\001%s' '1 (no)de) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 4242 0' > $(OUTPUT)/fuzz/seeds/stat
+	$(Q)$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -print_final_stats=1 \
+		$(OUTPUT)/fuzz/corpus $(OUTPUT)/fuzz/seeds
 
 bench: deps-test
 	$(Q)$(MAKE) --no-print-directory all tests-build $(BENCH_BINS)

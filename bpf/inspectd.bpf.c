@@ -255,13 +255,36 @@ int BPF_PROG(handle_signal, int sig, struct kernel_siginfo *info, struct task_st
 	return 0;
 }
 
+/*
+ * Before 6.2 (Debian 12's stock 6.1) mm->rss_stat was a struct of atomic_long_t
+ * counters; since, an array of percpu_counter. CO-RE picks the branch at load time and
+ * the verifier drops the other one with its unresolved relocations. Only the 6.2+
+ * branch has run here (kernel 6.18): the older one follows the layout, untested.
+ */
+struct mm_rss_stat___pre62 {
+	atomic_long_t count[4];
+};
+
+struct mm_struct___pre62 {
+	struct mm_rss_stat___pre62 rss_stat;
+} __attribute__((preserve_access_index));
+
 /* RSS in bytes as the kernel's own approximate counters say (exact to a batch per CPU). */
 static __always_inline __u64 mm_rss(struct mm_struct *mm)
 {
-	/* BTF-typed pointers: plain loads, not bpf_probe_read calls. */
-	__s64 pages = mm->rss_stat[MM_FILEPAGES].count + mm->rss_stat[MM_ANONPAGES].count +
-		      mm->rss_stat[MM_SHMEMPAGES].count;
+	__s64 pages;
 
+	if (bpf_core_type_exists(struct mm_rss_stat___pre62)) {
+		struct mm_struct___pre62 *old = (void *)mm;
+
+		pages = BPF_CORE_READ(old, rss_stat.count[MM_FILEPAGES].counter) +
+			BPF_CORE_READ(old, rss_stat.count[MM_ANONPAGES].counter) +
+			BPF_CORE_READ(old, rss_stat.count[MM_SHMEMPAGES].counter);
+	} else {
+		/* BTF-typed pointers: plain loads, not bpf_probe_read calls. */
+		pages = mm->rss_stat[MM_FILEPAGES].count + mm->rss_stat[MM_ANONPAGES].count +
+			mm->rss_stat[MM_SHMEMPAGES].count;
+	}
 	return pages > 0 ? (__u64)pages * page_size : 0;
 }
 
