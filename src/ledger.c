@@ -107,6 +107,7 @@ int ledger__record(struct ledger *l, const struct ledger_entry *e)
 {
 	char line[LEDGER_LINE_MAX], name[32], tmp[40];
 	int n = ledger_format(e, line, sizeof(line)), fd, r = 0;
+	ssize_t w;
 
 	if (n < 0)
 		return n;
@@ -115,8 +116,9 @@ int ledger__record(struct ledger *l, const struct ledger_entry *e)
 	fd = openat(l->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	if (write(fd, line, (size_t)n) != n)
-		r = errno ? -errno : -EIO;
+	w = write(fd, line, (size_t)n);
+	if (w != n)
+		r = w < 0 ? -errno : -EIO;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
 	if (r == 0 && renameat(l->dirfd, tmp, l->dirfd, name) < 0)
