@@ -37,6 +37,8 @@ struct ledger *ledger__open(const char *state_dir);
 int ledger__record(struct ledger *l, const struct ledger_entry *e);
 /* 0, or -errno (-ENOENT: there was none). */
 int ledger__forget(struct ledger *l, pid_t pid);
+/* pid's record: 0, -ENOENT (none), -EINVAL (malformed), -errno. */
+int ledger__get(struct ledger *l, pid_t pid, struct ledger_entry *e);
 /* fn once per well-formed record; malformed ones are removed. Count or -errno. */
 typedef void (*ledger_fn)(void *ctx, const struct ledger_entry *e);
 int ledger__each(struct ledger *l, ledger_fn fn, void *ctx);

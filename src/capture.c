@@ -83,6 +83,8 @@ struct capture {
 	bool closed;                    /* the inspector we opened is verified closed */
 	bool closer;                    /* capture__new_closer(): no profile, only the closing */
 	bool target_exited;             /* told so (a zombie still takes signal 0) */
+	bool sigusr1_sent;              /* an inspector of ours may open, even late */
+	bool guessed_port;              /* closer: the record had no port, one was picked */
 	bool opened_by_us;
 	bool close_retried;
 	bool debug_end_sent;
@@ -170,36 +172,51 @@ static bool target_alive(const struct capture *c)
 
 /* ---- the ledger: what a killed agent would leave open ---- */
 
-static void ledger_note(struct capture *c)
+static int ledger_note(struct capture *c)
 {
 	struct ledger_entry e = {
 		.pid = c->pid, .start_time = c->start_time, .port = c->port, .inode = c->listener_inode,
 	};
 	int r;
 
-	if (!c->env->ledger || !c->start_time || c->state == CAPTURE_DONE)
-		return;
+	if (!c->env->ledger || c->state == CAPTURE_DONE)
+		return 0;
+	if (!c->start_time)
+		return -ESRCH;          /* /proc/PID/stat was not readable at the trigger */
 	r = ledger__record(c->env->ledger, &e);
 	if (r < 0) {
-		log_warn("pid %d: cannot record the inspector we open in %s: %s (an agent killed now "
-			 "would leave it open)", (int)c->pid, ledger__path(c->env->ledger), strerror(-r));
-		return;
+		log_warn("pid %d: cannot record the inspector we open in %s: %s", (int)c->pid,
+			 ledger__path(c->env->ledger), strerror(-r));
+		return r;
 	}
 	c->recorded = true;
+	return 0;
 }
 
-/* Kept only while an inspector we opened may still be open in a live target. */
+/* Kept while an inspector we opened, or asked to open, may still be open in a live target. */
 static void ledger_settle(struct capture *c)
 {
 	if (!c->recorded)
 		return;
-	if (c->opened_by_us && !c->closed && !c->target_exited && target_alive(c)) {
-		log_warn("pid %d: the inspector we opened may still be open: kept in %s for the next agent "
-			 "to close", (int)c->pid, ledger__path(c->env->ledger));
+	if ((c->opened_by_us || c->sigusr1_sent) && !c->closed && !c->target_exited && target_alive(c)) {
+		log_warn("pid %d: %s: kept in %s for the next capture or agent to close", (int)c->pid,
+			 c->opened_by_us ? "the inspector we opened may still be open"
+					 : "SIGUSR1 was sent and no inspector appeared (it may open late)",
+			 ledger__path(c->env->ledger));
 		return;
 	}
 	ledger__forget(c->env->ledger, c->pid);
 	c->recorded = false;
+}
+
+/*
+ * A record of ours for this very process (same start time) that an earlier capture or
+ * agent kept: the inspector it names, or the one it asked for, is ours to close.
+ */
+static bool ledger_kept(struct capture *c, struct ledger_entry *e)
+{
+	return c->env->ledger && c->start_time && ledger__get(c->env->ledger, c->pid, e) == 0 &&
+	       e->start_time == c->start_time;
 }
 
 /* ---- locating and opening the inspector ---- */
@@ -268,8 +285,15 @@ static void poll_sigcgt(lws_sorted_usec_list_t *sul)
 			     "--disable-sigusr1): not sending it");
 		return;
 	}
-	/* Recorded before it can open: an agent killed from here on leaves a record. */
-	ledger_note(c);
+	/* Recorded before it can open: an agent killed from here on leaves a record. Without
+	 * one, a killed agent would leave the inspector open: no SIGUSR1 then. */
+	r = ledger_note(c);
+	if (r < 0) {
+		capture_fail(c, "cannot record the inspector we would open (%s): not sending SIGUSR1",
+			     strerror(-r));
+		return;
+	}
+	c->sigusr1_sent = true;
 	r = send_sigusr1(c);
 	if (r < 0) {
 		capture_fail(c, "sending SIGUSR1: %s", strerror(-r));
@@ -283,7 +307,9 @@ static void poll_sigcgt(lws_sorted_usec_list_t *sul)
 
 static void capture_locate(struct capture *c)
 {
+	struct ledger_entry e;
 	uint16_t cmdline_port = 0;
+	bool kept;
 	int n, i;
 
 	/* The target's sockets once: what it listens on now, and what SIGUSR1 must add to. */
@@ -304,14 +330,26 @@ static void capture_locate(struct capture *c)
 		return;
 	}
 	c->nlisteners_before = n;
+	kept = ledger_kept(c, &e);
+	i = -1;
+	for (int k = 0; kept && e.inode && k < n && i < 0; k++)
+		if (c->listeners_before[k].inode == e.inode)
+			i = k;
 	procfs_cmdline_inspect_port(c->argv, c->argc, &cmdline_port);
-	i = inspector_pick_open(c->listeners_before, n, cmdline_port);
+	if (i < 0)
+		i = inspector_pick_open(c->listeners_before, n, cmdline_port);
 	if (i >= 0) {
 		c->port = c->listeners_before[i].port;
 		c->listener_inode = c->listeners_before[i].inode;
-		c->opened_by_us = false;
-		log_info("pid %d: inspector already open on port %u, using it (left open afterwards)",
-			 (int)c->pid, c->port);
+		c->opened_by_us = kept && (!e.inode || e.inode == c->listener_inode);
+		if (c->opened_by_us) {
+			c->recorded = true;
+			log_info("pid %d: inspector on port %u is one an earlier capture opened and could not "
+				 "close: using it, closing it afterwards", (int)c->pid, c->port);
+		} else {
+			log_info("pid %d: inspector already open on port %u, using it (left open afterwards)",
+				 (int)c->pid, c->port);
+		}
 		capture_connect(c);
 		return;
 	}
@@ -600,7 +638,13 @@ static void session_closed(void *owner, const char *reason)
 
 	switch (c->state) {
 	case CAPTURE_CLOSING:
-		if (c->opened_by_us) {
+		if (c->guessed_port && !c->node_version[0]) {
+			/* The record had no port and the one picked is not node's inspector. */
+			log_info("pid %d: port %u is not an inspector: nothing of ours to close", (int)c->pid,
+				 c->port);
+			c->closed = true;
+			capture_finish(c);
+		} else if (c->opened_by_us) {
 			/* _debugEnd() drops the connection: expected. */
 			set_state(c, CAPTURE_VERIFYING);
 			c->deadline = lws_now_usecs() + VERIFY_TIMEOUT_USEC;
@@ -805,11 +849,20 @@ struct capture *capture__new_closer(const struct capture_env *env, pid_t pid, in
 		i = inspector_pick_open(now, n, cmdline_port);
 	}
 	if (i < 0) {
-		log_info("pid %d: the inspector a previous agent opened is not open any more", (int)pid);
-		c->closed = n >= 0;
+		if (e->inode) {
+			log_info("pid %d: the inspector a previous agent opened is not open any more", (int)pid);
+			c->closed = n >= 0;
+		} else {
+			/* Killed right after SIGUSR1: the inspector may still open. The record stays
+			 * for the next capture of the process, or the next start. */
+			log_info("pid %d: a previous agent sent SIGUSR1 and no inspector is open (yet): "
+				 "record kept", (int)pid);
+			c->sigusr1_sent = true;
+		}
 		capture_finish(c);
 		return c;
 	}
+	c->guessed_port = !e->inode;
 	c->port = now[i].port;
 	c->listener_inode = now[i].inode;
 	log_info("pid %d: a previous agent opened its inspector (port %u) and was killed: closing it",

@@ -35,20 +35,36 @@ static void closer_done(void *owner, struct capture *c)
 	lws_cancel_service(cu->env->ctx);
 }
 
-/* The record's process, by pid and start time: a pidfd, or -1 after dropping the record. */
+/*
+ * The record's process, by pid and start time: a pidfd; -1 after dropping the record
+ * (the process is gone, or its pid names another one now), or after keeping it when
+ * that could not be told (out of fds, say).
+ */
 static int open_recorded(const struct capture_env *env, const struct ledger_entry *e)
 {
 	uint64_t start;
-	int pidfd;
+	int pidfd, r;
 
 	pidfd = (int)syscall(SYS_pidfd_open, e->pid, 0);
-	/* Checked after the pidfd exists: the pid cannot be reused under it from here on. */
-	if (pidfd >= 0 && procfs_read_starttime(e->pid, &start) == 0 && start == e->start_time)
+	if (pidfd < 0) {
+		r = -errno;
+	} else {
+		/* Checked after the pidfd exists: the pid cannot be reused under it from here on. */
+		r = procfs_read_starttime(e->pid, &start);
+		if (r == 0 && start != e->start_time)
+			r = -ESRCH;
+	}
+	if (r == 0)
 		return pidfd;
-	log_info("pid %d: gone since a previous agent opened its inspector: record dropped", (int)e->pid);
 	if (pidfd >= 0)
 		close(pidfd);
-	ledger__forget(env->ledger, e->pid);
+	if (r == -ESRCH || r == -ENOENT) {
+		log_info("pid %d: gone since a previous agent opened its inspector: record dropped", (int)e->pid);
+		ledger__forget(env->ledger, e->pid);
+	} else {
+		log_warn("pid %d: cannot look at the process a record names (%s): record kept", (int)e->pid,
+			 strerror(-r));
+	}
 	return -1;
 }
 

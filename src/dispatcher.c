@@ -171,6 +171,9 @@ static void process_remove(struct dispatcher *d, pid_t pid)
 		job_finish(d, job, job->capture && capture__error(job->capture) ? capture__error(job->capture)
 										   : "target exited");
 	}
+	/* A record kept for it (an inspector that might still have opened) ends with it. */
+	if (d->env->ledger)
+		ledger__forget(d->env->ledger, pid);
 	close(p->pidfd);
 	free(p);
 	d->tracked--;

@@ -136,6 +136,38 @@ int ledger__forget(struct ledger *l, pid_t pid)
 	return unlinkat(l->dirfd, name, 0) < 0 ? -errno : 0;
 }
 
+/* The record in file name: 0, -EINVAL for one that is not ours, or -errno reading it. */
+static int read_record(const struct ledger *l, const char *name, struct ledger_entry *e)
+{
+	char buf[LEDGER_LINE_MAX + 1], expect[32];
+	ssize_t n;
+	int fd;
+
+	fd = openat(l->dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ELOOP ? -EINVAL : -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n < 0) {
+		n = errno == EISDIR ? -EINVAL : -errno;
+		close(fd);
+		return (int)n;
+	}
+	close(fd);
+	buf[n] = '\0';
+	if (ledger_parse(buf, e) < 0)
+		return -EINVAL;
+	snprintf(expect, sizeof(expect), "%d", (int)e->pid);
+	return strcmp(expect, name) == 0 ? 0 : -EINVAL;      /* named after its pid */
+}
+
+int ledger__get(struct ledger *l, pid_t pid, struct ledger_entry *e)
+{
+	char name[32];
+
+	snprintf(name, sizeof(name), "%d", (int)pid);
+	return read_record(l, name, e);
+}
+
 int ledger__each(struct ledger *l, ledger_fn fn, void *ctx)
 {
 	struct dirent *de;
@@ -152,10 +184,7 @@ int ledger__each(struct ledger *l, ledger_fn fn, void *ctx)
 	}
 	while ((de = readdir(dir))) {
 		struct ledger_entry e;
-		char buf[LEDGER_LINE_MAX + 1], name[32];
-		ssize_t n = -1;
-		bool ok = false;
-		int rfd;
+		int r;
 
 		if (de->d_name[0] == '.') {
 			/* A temporary file an agent killed mid-write left. */
@@ -163,22 +192,15 @@ int ledger__each(struct ledger *l, ledger_fn fn, void *ctx)
 				unlinkat(l->dirfd, de->d_name, 0);
 			continue;
 		}
-		rfd = openat(l->dirfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-		if (rfd >= 0) {
-			n = read(rfd, buf, sizeof(buf) - 1);
-			close(rfd);
-		}
-		if (n >= 0) {
-			buf[n] = '\0';
-			ok = ledger_parse(buf, &e) == 0;
-		}
-		if (ok) {
-			snprintf(name, sizeof(name), "%d", (int)e.pid);
-			ok = strcmp(name, de->d_name) == 0;     /* named after its pid */
-		}
-		if (!ok) {
+		r = read_record(l, de->d_name, &e);
+		if (r == -EINVAL) {
 			log_warn("%s/%s: not a record of ours, removed", l->path, de->d_name);
 			unlinkat(l->dirfd, de->d_name, 0);
+			continue;
+		}
+		if (r < 0) {
+			/* Out of fds or memory now: the record is kept for the next look. */
+			log_warn("%s/%s: %s, skipped", l->path, de->d_name, strerror(-r));
 			continue;
 		}
 		fn(ctx, &e);

@@ -542,9 +542,12 @@ int main(int argc, char **argv)
 
 	/* Before anything is served: close what an agent killed mid-capture left open. */
 	cenv.ledger = ledger__open(env.state_dir);
-	if (!cenv.ledger)
-		log_warn("cannot keep the record of inspectors being opened in %s/opened: %m; an agent "
-			 "killed mid-capture would leave them open", env.state_dir);
+	if (!cenv.ledger) {
+		/* Without it, an agent killed mid-capture would leave inspectors open. */
+		log_error("cannot create %s/opened, where inspectors being opened are recorded: %m",
+			  env.state_dir);
+		goto out;
+	}
 	cleanup = vh ? cleanup__start(&cenv) : NULL;
 	while (cleanup && !cleanup__done(cleanup))
 		if (lws_service(ctx, 0) < 0)

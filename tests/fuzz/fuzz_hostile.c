@@ -84,8 +84,8 @@ static void fuzz_netlink(const uint8_t *data, size_t size)
 {
 	static const uint64_t inodes[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
 	struct procfs_listener l[4];
-	/* Aligned as a receive buffer is. */
-	uint32_t *buf = malloc(size + 4);
+	/* Aligned as a receive buffer is (malloc's), and exactly as long as the input. */
+	void *buf = malloc(size ? size : 1);
 	size_t n = 0;
 
 	if (!buf)

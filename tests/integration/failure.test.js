@@ -53,6 +53,10 @@ test('two node processes in one network namespace: the second cannot open 9229, 
     assert.ok(second.alive() && first.alive());
     assert.deepEqual(listeningPorts(second.pid), []);
     assert.deepEqual(listeningPorts(first.pid), [9229]);
+    // SIGUSR1 was sent: until the process ends, its record stays for whoever captures it
+    // next (the agent's stop checks that it went with the process).
+    await agent.waitLog(new RegExp(`pid ${second.pid}: SIGUSR1 was sent and no inspector appeared`));
+    assert.deepEqual(fs.readdirSync(path.join(agent.stateDir, 'opened')), [String(second.pid)]);
   });
 });
 

@@ -105,3 +105,72 @@ test('records of a process gone or a pid reused are dropped; an inspector the ag
     for (const t of targets) await t.stop();
   }
 });
+
+test('a record without a port: the inspector the process has open is closed; with none open, the record waits for the next capture', async () => {
+  const state = tmpdir();
+  const targets = [];
+  try {
+    // As if an agent was killed right after SIGUSR1: one process whose inspector opened
+    // (the test sends SIGUSR1 itself), one whose inspector has not opened.
+    const opened = await start(targets, 'idle.js');
+    const notYet = await start(targets, 'idle.js', {
+      wrap: ['unshare', '--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"'],
+    });
+    opened.signal('SIGUSR1');
+    await waitFor('its inspector', () => listeningPorts(opened.pid).includes(9229));
+    fs.mkdirSync(path.join(state, 'opened'), { recursive: true, mode: 0o700 });
+    for (const t of [opened, notYet]) {
+      fs.writeFileSync(path.join(state, 'opened', String(t.pid)),
+        `inspectd-opened 1 pid=${t.pid} start=${startTime(t.pid)} port=0 inode=0\n`);
+    }
+    const a = await new Agent([], { stateDir: state }).start();
+    try {
+      assert.match(a.log, new RegExp(`pid ${opened.pid}: inspector closed \\(a previous agent`));
+      assert.deepEqual(listeningPorts(opened.pid), []);
+      assert.match(a.log, new RegExp(`pid ${notYet.pid}: a previous agent sent SIGUSR1 and no inspector is open \\(yet\\): record kept`));
+      assert.deepEqual(records(state), [String(notYet.pid)]);
+      // The next capture of that process takes the record over and ends it.
+      notYet.signal('SIGWINCH');
+      await a.waitLog(new RegExp(`pid ${notYet.pid}: heap profiling started`));
+      notYet.signal('SIGWINCH');
+      await a.waitLog(new RegExp(`pid ${notYet.pid}: inspector closed\\n`));
+      assert.deepEqual(records(state), []);
+      assert.ok(opened.alive() && notYet.alive());
+    } finally {
+      await a.stop();
+    }
+  } finally {
+    for (const t of targets) await t.stop();
+  }
+});
+
+test('no record, no SIGUSR1: a full state directory fails the capture; one that cannot be made stops the agent', async () => {
+  const dir = tmpdir();
+  const mnt = path.join(dir, 'state');
+  fs.mkdirSync(mnt);
+  spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=16k', 'tmpfs', mnt]);
+  const targets = [];
+  try {
+    const t = await start(targets, 'idle.js');
+    const a = await new Agent([], { stateDir: mnt }).start();
+    try {
+      // Fill what is left of it.
+      spawnSync('sh', ['-c', `dd if=/dev/zero of=${mnt}/fill bs=4k 2>/dev/null; true`]);
+      t.signal('SIGWINCH');
+      await a.waitLog(new RegExp(`pid ${t.pid}: heap capture failed: cannot record the inspector we would open \\(No space left on device\\): not sending SIGUSR1`));
+      await sleep(500);
+      assert.deepEqual(listeningPorts(t.pid), []);
+      assert.ok(t.alive());
+      fs.unlinkSync(path.join(mnt, 'fill'));
+    } finally {
+      await a.stop();
+    }
+  } finally {
+    for (const t of targets) await t.stop();
+    spawnSync('umount', [mnt]);
+  }
+  const r = spawnSync(require('./lib').AGENT, ['--state-dir', '/proc/inspectd-no-such-dir', '--api-socket', path.join(dir, 'api.sock'),
+    '--output-dir', path.join(dir, 'out')], { encoding: 'utf8', timeout: 10000 });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr + r.stdout, /cannot create \/proc\/inspectd-no-such-dir\/opened, where inspectors being opened are recorded/);
+});

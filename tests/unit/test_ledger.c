@@ -131,6 +131,15 @@ static void test_files(void **state)
 	snprintf(path, sizeof(path), "%s/opened/.500.tmp", dir);
 	close(open(path, O_WRONLY | O_CREAT, 0600));
 
+	{
+		struct ledger_entry one;
+
+		assert_int_equal(ledger__get(l, 100, &one), 0);
+		assert_entry(&a, &one);
+		assert_int_equal(ledger__get(l, 300, &one), -EINVAL);  /* garbage */
+		assert_int_equal(ledger__get(l, 400, &one), -EINVAL);  /* another pid's */
+		assert_int_equal(ledger__get(l, 999, &one), -ENOENT);
+	}
 	assert_int_equal(ledger__each(l, seen, got), 2);
 	assert_int_equal(got[0].pid, 100);
 	assert_int_equal(got[0].port, 9230);
