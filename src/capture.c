@@ -199,10 +199,11 @@ static void ledger_settle(struct capture *c)
 	if (!c->recorded)
 		return;
 	if ((c->opened_by_us || c->sigusr1_sent) && !c->closed && !c->target_exited && target_alive(c)) {
-		log_warn("pid %d: %s: kept in %s for the next capture or agent to close", (int)c->pid,
-			 c->opened_by_us ? "the inspector we opened may still be open"
-					 : "SIGUSR1 was sent and no inspector appeared (it may open late)",
-			 ledger__path(c->env->ledger));
+		if (!c->closer)         /* a closer said why itself */
+			log_warn("pid %d: %s: kept in %s for the next capture or agent to close", (int)c->pid,
+				 c->opened_by_us ? "the inspector we opened may still be open"
+						 : "SIGUSR1 was sent and no inspector appeared (it may open late)",
+				 ledger__path(c->env->ledger));
 		return;
 	}
 	ledger__forget(c->env->ledger, c->pid);

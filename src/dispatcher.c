@@ -626,8 +626,8 @@ static void tick(lws_sorted_usec_list_t *sul)
 	tracker__consume(d->tracker);
 	untracked = tracker__new_track_failures(d->tracker);
 	if (untracked)
-		log_warn("%llu new node processes not tracked: %u are already (the most the kernel side holds)",
-			 (unsigned long long)untracked, d->tracked);
+		log_warn("%llu new node processes could not be tracked: the kernel side's map is full "
+			 "(%u tracked)", (unsigned long long)untracked, d->tracked);
 	r = tracker__read_cpu(d->tracker, add_cpu, d);
 	if (r < 0)
 		log_warn("reading CPU times: %s, ignoring", strerror(-r));
