@@ -58,12 +58,13 @@ struct capture *capture__new(const struct capture_env *env, pid_t pid, int pidfd
 			     const struct capture_trigger *t, uint64_t duration_usec, capture_done_fn done,
 			     void *owner);
 /*
- * No profile: only close the inspector a previous agent opened in pid and left open (it
- * was killed), as its ledger record says. Done when closed, or when nothing of the
- * record's is open any more.
+ * No profile: only close the inspector a ledger record names, left open by a previous
+ * agent that was killed (at_start), or opened after its capture had ended (a SIGUSR1
+ * answered late). Done when closed, or when nothing of the record's is open.
  */
 struct capture *capture__new_closer(const struct capture_env *env, pid_t pid, int pidfd,
-				    const struct ledger_entry *e, capture_done_fn done, void *owner);
+				    const struct ledger_entry *e, bool at_start, capture_done_fn done,
+				    void *owner);
 /* Stop and export (at once, or as soon as the profiler runs). */
 void capture__request_stop(struct capture *c, const char *reason);
 /* The target is gone: abandon without touching it. */

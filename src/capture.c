@@ -82,6 +82,7 @@ struct capture {
 	bool recorded;                  /* in the ledger: an inspector we opened may be open */
 	bool closed;                    /* the inspector we opened is verified closed */
 	bool closer;                    /* capture__new_closer(): no profile, only the closing */
+	bool at_start;                  /* closer: for a previous agent, not a late inspector */
 	bool target_exited;             /* told so (a zombie still takes signal 0) */
 	bool sigusr1_sent;              /* an inspector of ours may open, even late */
 	bool guessed_port;              /* closer: the record had no port, one was picked */
@@ -616,7 +617,8 @@ static void verify_closed(lws_sorted_usec_list_t *sul)
 		open |= now[i].inode == c->listener_inode;
 	if (!open || n < 0) {
 		log_info("pid %d: inspector closed%s", (int)c->pid,
-			 c->closer ? " (a previous agent opened it and was killed before it could)" : "");
+			 !c->closer ? "" : c->at_start ? " (a previous agent opened it and was killed before it could)"
+						       : " (it opened after its capture had ended)");
 		c->closed = n >= 0;
 		capture_finish(c);
 		return;
@@ -810,7 +812,8 @@ struct capture *capture__new(const struct capture_env *env, pid_t pid, int pidfd
 }
 
 struct capture *capture__new_closer(const struct capture_env *env, pid_t pid, int pidfd,
-				    const struct ledger_entry *e, capture_done_fn done, void *owner)
+				    const struct ledger_entry *e, bool at_start, capture_done_fn done,
+				    void *owner)
 {
 	struct procfs_listener now[PROCFS_MAX_LISTENERS];
 	struct capture *c = calloc(1, sizeof(*c));
@@ -828,6 +831,7 @@ struct capture *capture__new_closer(const struct capture_env *env, pid_t pid, in
 	c->owner = owner;
 	c->latency_ms = -1;
 	c->closer = true;
+	c->at_start = at_start;
 	c->opened_by_us = true;
 	c->recorded = true;
 	c->start_time = e->start_time;
@@ -851,13 +855,14 @@ struct capture *capture__new_closer(const struct capture_env *env, pid_t pid, in
 	}
 	if (i < 0) {
 		if (e->inode) {
-			log_info("pid %d: the inspector a previous agent opened is not open any more", (int)pid);
+			log_info("pid %d: the inspector recorded for it is not open any more", (int)pid);
 			c->closed = n >= 0;
 		} else {
-			/* Killed right after SIGUSR1: the inspector may still open. The record stays
-			 * for the next capture of the process, or the next start. */
-			log_info("pid %d: a previous agent sent SIGUSR1 and no inspector is open (yet): "
-				 "record kept", (int)pid);
+			/* SIGUSR1 was sent (by an agent killed right after, or answered late): the
+			 * inspector may still open. The record stays; looked at again later. */
+			log_emit(at_start ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG,
+				 "pid %d: %s sent SIGUSR1 and no inspector is open (yet): record kept", (int)pid,
+				 at_start ? "a previous agent" : "an earlier capture");
 			c->sigusr1_sent = true;
 		}
 		capture_finish(c);
@@ -866,8 +871,12 @@ struct capture *capture__new_closer(const struct capture_env *env, pid_t pid, in
 	c->guessed_port = !e->inode;
 	c->port = now[i].port;
 	c->listener_inode = now[i].inode;
-	log_info("pid %d: a previous agent opened its inspector (port %u) and was killed: closing it",
-		 (int)pid, c->port);
+	if (at_start)
+		log_info("pid %d: a previous agent opened its inspector (port %u) and was killed: closing it",
+			 (int)pid, c->port);
+	else
+		log_info("pid %d: inspector on port %u opened after its capture had ended: closing it",
+			 (int)pid, c->port);
 	capture_close_inspector(c);
 	return c;
 }

@@ -9,7 +9,7 @@
 #include "log.h"
 #include "procfs.h"
 
-#define CLEANUP_MAX 256         /* closers at once; more records wait for the next start */
+#define CLEANUP_MAX 256         /* closers at once; more records wait for the next look */
 
 struct closer {
 	struct capture *capture;
@@ -19,6 +19,9 @@ struct closer {
 
 struct cleanup {
 	const struct capture_env *env;
+	bool at_start;
+	cleanup_skip_fn skip;
+	void *skip_ctx;
 	struct closer closers[CLEANUP_MAX];
 	unsigned n;
 };
@@ -40,7 +43,7 @@ static void closer_done(void *owner, struct capture *c)
  * (the process is gone, or its pid names another one now), or after keeping it when
  * that could not be told (out of fds, say).
  */
-static int open_recorded(const struct capture_env *env, const struct ledger_entry *e)
+static int open_recorded(const struct capture_env *env, const struct ledger_entry *e, bool at_start)
 {
 	uint64_t start;
 	int pidfd, r;
@@ -59,7 +62,8 @@ static int open_recorded(const struct capture_env *env, const struct ledger_entr
 	if (pidfd >= 0)
 		close(pidfd);
 	if (r == -ESRCH || r == -ENOENT) {
-		log_info("pid %d: gone since a previous agent opened its inspector: record dropped", (int)e->pid);
+		log_info("pid %d: gone since %s: record dropped", (int)e->pid,
+			 at_start ? "a previous agent opened its inspector" : "its inspector was recorded");
 		ledger__forget(env->ledger, e->pid);
 	} else {
 		log_warn("pid %d: cannot look at the process a record names (%s): record kept", (int)e->pid,
@@ -74,17 +78,19 @@ static void start_closer(void *ctx, const struct ledger_entry *e)
 	struct closer *cl;
 	int pidfd;
 
+	if (cu->skip && cu->skip(cu->skip_ctx, e->pid))
+		return;
 	if (cu->n == CLEANUP_MAX) {
-		log_warn("pid %d: more than %d inspectors left open: this one waits for the next start",
+		log_warn("pid %d: more than %d inspectors to close at once: this one waits for the next look",
 			 (int)e->pid, CLEANUP_MAX);
 		return;
 	}
-	pidfd = open_recorded(cu->env, e);
+	pidfd = open_recorded(cu->env, e, cu->at_start);
 	if (pidfd < 0)
 		return;
 	cl = &cu->closers[cu->n];
 	cl->pidfd = pidfd;
-	cl->capture = capture__new_closer(cu->env, e->pid, pidfd, e, closer_done, cu);
+	cl->capture = capture__new_closer(cu->env, e->pid, pidfd, e, cu->at_start, closer_done, cu);
 	if (!cl->capture) {
 		log_error("pid %d: cannot close the inspector a previous agent left open: %s", (int)e->pid,
 			  strerror(errno ? errno : ENOMEM));
@@ -94,7 +100,8 @@ static void start_closer(void *ctx, const struct ledger_entry *e)
 	cu->n++;
 }
 
-struct cleanup *cleanup__start(const struct capture_env *env)
+struct cleanup *cleanup__start(const struct capture_env *env, bool at_start, cleanup_skip_fn skip,
+			       void *ctx)
 {
 	struct cleanup *cu;
 	int r;
@@ -105,6 +112,9 @@ struct cleanup *cleanup__start(const struct capture_env *env)
 	if (!cu)
 		return NULL;
 	cu->env = env;
+	cu->at_start = at_start;
+	cu->skip = skip;
+	cu->skip_ctx = ctx;
 	r = ledger__each(env->ledger, start_closer, cu);
 	if (r < 0)
 		log_warn("cannot read %s: %s", ledger__path(env->ledger), strerror(-r));
@@ -121,6 +131,14 @@ bool cleanup__done(const struct cleanup *cu)
 		if (!cu->closers[i].done)
 			return false;
 	return true;
+}
+
+bool cleanup__has(const struct cleanup *cu, pid_t pid)
+{
+	for (unsigned i = 0; i < cu->n; i++)
+		if (!cu->closers[i].done && capture__pid(cu->closers[i].capture) == pid)
+			return true;
+	return false;
 }
 
 void cleanup__free(struct cleanup *cu)

@@ -22,6 +22,7 @@
 #include <libwebsockets.h>
 
 #include "cgroup.h"
+#include "cleanup.h"
 #include "dispatcher.h"
 #include "log.h"
 #include "netns.h"
@@ -32,6 +33,7 @@
 #define PROCESS_BUCKETS 1024
 #define TICK_USEC       (1 * LWS_US_PER_SEC)
 #define JOBS_KEPT       256     /* finished jobs the API still shows */
+#define SWEEP_TICKS     5       /* kept ledger records looked at every this many ticks */
 
 const double dispatcher_latency_le[DISPATCHER_LATENCY_BUCKETS] = {
 	0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10,
@@ -55,6 +57,8 @@ struct dispatcher {
 	uint64_t rss_watch_until;       /* rss_stat attached until then (--rss-watch near) */
 	bool rss_watch_warned;          /* attaching or detaching failed: said once */
 	bool shutting_down;
+	struct cleanup *sweep;          /* closing inspectors that opened late, if any */
+	unsigned ticks;
 };
 
 static uint64_t now_usec(void)
@@ -171,12 +175,17 @@ static void process_remove(struct dispatcher *d, pid_t pid)
 		job_finish(d, job, job->capture && capture__error(job->capture) ? capture__error(job->capture)
 										   : "target exited");
 	}
-	/* A record kept for it (an inspector that might still have opened) ends with it. */
-	if (d->env->ledger)
-		ledger__forget(d->env->ledger, pid);
 	close(p->pidfd);
 	free(p);
 	d->tracked--;
+}
+
+/* The program is gone (exit, or exec): so is any inspector a kept record stands for. */
+static void process_gone(struct dispatcher *d, pid_t pid)
+{
+	process_remove(d, pid);
+	if (d->env->ledger)
+		ledger__forget(d->env->ledger, pid);
 }
 
 static bool rss_triggers_configured(const struct trigger_config *cfg)
@@ -278,6 +287,10 @@ static bool must_wait(struct dispatcher *d, struct job *job, char *why, size_t s
 
 	if (d->running >= d->env->settings->max_concurrent) {
 		snprintf(why, size, "%u captures running, the --max-concurrent limit", d->running);
+		return true;
+	}
+	if (d->sweep && cleanup__has(d->sweep, job->pid)) {
+		snprintf(why, size, "closing an inspector that opened after an earlier capture had ended");
 		return true;
 	}
 	/* Only one inspector can listen on 127.0.0.1:9229 per namespace (nodejs/node#16872). */
@@ -609,6 +622,29 @@ static void add_cpu(void *ctx, uint32_t tgid, uint64_t runtime_ns)
 		p->cpu_accum += runtime_ns;
 }
 
+/* A running capture owns its process's record. */
+static bool sweep_skip(void *ctx, pid_t pid)
+{
+	struct process *p = process_find(ctx, pid);
+
+	return p && p->job;
+}
+
+/*
+ * Records kept after a capture (SIGUSR1 answered late, an inspector that would not
+ * close) are looked at every few seconds: an inspector that has opened since is closed.
+ */
+static void sweep(struct dispatcher *d)
+{
+	if (d->sweep && cleanup__done(d->sweep)) {
+		cleanup__free(d->sweep);
+		d->sweep = NULL;
+		start_queued(d);
+	}
+	if (!d->sweep && !d->shutting_down && ++d->ticks % SWEEP_TICKS == 0)
+		d->sweep = cleanup__start(d->env, false, sweep_skip, d);
+}
+
 static void tick(lws_sorted_usec_list_t *sul)
 {
 	struct dispatcher *d = lws_container_of(sul, struct dispatcher, tick);
@@ -618,6 +654,7 @@ static void tick(lws_sorted_usec_list_t *sul)
 	int r;
 
 	lws_sul_schedule(d->env->ctx, 0, &d->tick, tick, TICK_USEC);
+	sweep(d);
 	if (!d->tracked || !d->tracker) {
 		rss_watch_update(d, false, now);
 		return;
@@ -686,7 +723,7 @@ void dispatcher__handle_event(void *ctx, const struct inspectd_event *e)
 			static struct process before;   /* large: not on the stack */
 
 			before = *p;
-			process_remove(d, (pid_t)e->pid);
+			process_gone(d, (pid_t)e->pid);
 			p = process_add(d, (pid_t)e->pid, comm, &before);
 		} else {
 			p = process_add(d, (pid_t)e->pid, comm, NULL);
@@ -703,7 +740,7 @@ void dispatcher__handle_event(void *ctx, const struct inspectd_event *e)
 			/* A fork that exec'd another program leaves quietly. */
 			log_emit(p->announced ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG, "pid %u: %s exited", e->pid,
 				 p->comm);
-			process_remove(d, (pid_t)e->pid);
+			process_gone(d, (pid_t)e->pid);
 		}
 		break;
 	case INSPECTD_EVENT_SIGNAL:
@@ -790,7 +827,7 @@ void dispatcher__shutdown(struct dispatcher *d)
 
 bool dispatcher__idle(const struct dispatcher *d)
 {
-	return d->running == 0;
+	return d->running == 0 && (!d->sweep || cleanup__done(d->sweep));
 }
 
 unsigned dispatcher__tracked(const struct dispatcher *d)
@@ -803,6 +840,7 @@ void dispatcher__free(struct dispatcher *d)
 	if (!d)
 		return;
 	lws_sul_schedule(d->env->ctx, 0, &d->tick, NULL, LWS_SET_TIMER_USEC_CANCEL);
+	cleanup__free(d->sweep);
 	for (unsigned b = 0; b < PROCESS_BUCKETS; b++)
 		while (d->buckets[b])
 			process_remove(d, d->buckets[b]->pid);

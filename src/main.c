@@ -548,7 +548,7 @@ int main(int argc, char **argv)
 			  env.state_dir);
 		goto out;
 	}
-	cleanup = vh ? cleanup__start(&cenv) : NULL;
+	cleanup = vh ? cleanup__start(&cenv, true, NULL, NULL) : NULL;
 	while (cleanup && !cleanup__done(cleanup))
 		if (lws_service(ctx, 0) < 0)
 			break;

@@ -174,3 +174,36 @@ test('no record, no SIGUSR1: a full state directory fails the capture; one that 
   assert.equal(r.status, 1);
   assert.match(r.stderr + r.stdout, /cannot create \/proc\/inspectd-no-such-dir\/opened, where inspectors being opened are recorded/);
 });
+
+test('an inspector that opens after its capture gave up is closed by a later look, even across an agent stop', async () => {
+  const state = tmpdir();
+  const targets = [];
+  try {
+    // Its main thread blocked in native code: SIGUSR1 is answered seconds late.
+    const t = await start(targets, 'block.js');
+    const a = await new Agent(['--attach-timeout', '1000'], { stateDir: state, keepsRecords: true }).start();
+    t.proc.stdin.write('block 5\n');
+    await sleep(200);
+    t.signal('SIGWINCH');
+    await a.waitLog(new RegExp(`pid ${t.pid}: heap capture failed: inspector did not open within 1000 ms`));
+    await a.waitLog(new RegExp(`pid ${t.pid}: SIGUSR1 was sent and no inspector appeared \\(it may open late\\): kept`));
+    // Stopped with the record kept: it outlives the agent.
+    await a.stop();
+    assert.deepEqual(records(state), [String(t.pid)]);
+
+    const b = await new Agent([], { stateDir: state }).start();
+    try {
+      assert.match(b.log, new RegExp(`pid ${t.pid}: a previous agent sent SIGUSR1 and no inspector is open \\(yet\\): record kept`));
+      await waitFor('the late inspector', () => listeningPorts(t.pid).includes(9229), 10000, 100);
+      await b.waitLog(new RegExp(`pid ${t.pid}: inspector on port 9229 opened after its capture had ended: closing it`), 10000);
+      await b.waitLog(new RegExp(`pid ${t.pid}: inspector closed \\(it opened after its capture had ended\\)`), 5000);
+      assert.deepEqual(listeningPorts(t.pid), []);
+      assert.deepEqual(records(state), []);
+      assert.ok(t.alive());
+    } finally {
+      await b.stop();
+    }
+  } finally {
+    for (const t of targets) await t.stop();
+  }
+});
