@@ -16,12 +16,14 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 
 struct ledger_entry {
 	pid_t pid;
 	uint64_t start_time;    /* /proc/PID/stat field 22: the pid's identity across restarts */
 	uint16_t port;          /* 0: SIGUSR1 sent, the port not found yet */
 	uint64_t inode;         /* the listening socket's inode, when port is known */
+	time_t written;         /* read back: the file's mtime (not in its text) */
 };
 
 /* The file's contents, one line. Returns its length or -ENOBUFS. */

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -10,6 +11,11 @@
 #include "procfs.h"
 
 #define CLEANUP_MAX 256         /* closers at once; more records wait for the next look */
+/*
+ * A SIGUSR1 unanswered this long was not answered late but refused (node could not bind
+ * its port, and does not try again): an inspector open later is somebody else's doing.
+ */
+#define LATE_OPEN_MAX_SEC 120
 
 struct closer {
 	struct capture *capture;
@@ -80,6 +86,12 @@ static void start_closer(void *ctx, const struct ledger_entry *e)
 
 	if (cu->skip && cu->skip(cu->skip_ctx, e->pid))
 		return;
+	if (!e->inode && e->written && time(NULL) - e->written > LATE_OPEN_MAX_SEC) {
+		log_info("pid %d: no inspector opened within %d s of our SIGUSR1: record dropped (an "
+			 "inspector opened later is not ours)", (int)e->pid, LATE_OPEN_MAX_SEC);
+		ledger__forget(cu->env->ledger, e->pid);
+		return;
+	}
 	if (cu->n == CLEANUP_MAX) {
 		log_warn("pid %d: more than %d inspectors to close at once: this one waits for the next look",
 			 (int)e->pid, CLEANUP_MAX);

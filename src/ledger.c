@@ -74,6 +74,7 @@ int ledger_parse(const char *buf, struct ledger_entry *e)
 	e->start_time = start;
 	e->port = (uint16_t)port;
 	e->inode = inode;
+	e->written = 0;
 	return 0;
 }
 
@@ -140,6 +141,7 @@ int ledger__forget(struct ledger *l, pid_t pid)
 static int read_record(const struct ledger *l, const char *name, struct ledger_entry *e)
 {
 	char buf[LEDGER_LINE_MAX + 1], expect[32];
+	struct stat st;
 	ssize_t n;
 	int fd;
 
@@ -147,7 +149,7 @@ static int read_record(const struct ledger *l, const char *name, struct ledger_e
 	if (fd < 0)
 		return errno == ELOOP ? -EINVAL : -errno;
 	n = read(fd, buf, sizeof(buf) - 1);
-	if (n < 0) {
+	if (n < 0 || fstat(fd, &st) < 0) {
 		n = errno == EISDIR ? -EINVAL : -errno;
 		close(fd);
 		return (int)n;
@@ -156,6 +158,7 @@ static int read_record(const struct ledger *l, const char *name, struct ledger_e
 	buf[n] = '\0';
 	if (ledger_parse(buf, e) < 0)
 		return -EINVAL;
+	e->written = st.st_mtime;
 	snprintf(expect, sizeof(expect), "%d", (int)e->pid);
 	return strcmp(expect, name) == 0 ? 0 : -EINVAL;      /* named after its pid */
 }

@@ -112,22 +112,30 @@ test('a record without a port: the inspector the process has open is closed; wit
   try {
     // As if an agent was killed right after SIGUSR1: one process whose inspector opened
     // (the test sends SIGUSR1 itself), one whose inspector has not opened.
+    const ownNet = { wrap: ['unshare', '--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"'] };
     const opened = await start(targets, 'idle.js');
-    const notYet = await start(targets, 'idle.js', {
-      wrap: ['unshare', '--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"'],
-    });
-    opened.signal('SIGUSR1');
-    await waitFor('its inspector', () => listeningPorts(opened.pid).includes(9229));
+    const notYet = await start(targets, 'idle.js', ownNet);
+    // And one whose record is 10 minutes old: that SIGUSR1 was refused, not answered late,
+    // so the inspector open now (somebody debugging it) is not ours.
+    const someoneElses = await start(targets, 'idle.js', ownNet);
+    for (const t of [opened, someoneElses]) {
+      t.signal('SIGUSR1');
+      await waitFor('its inspector', () => listeningPorts(t.pid).includes(9229));
+    }
     fs.mkdirSync(path.join(state, 'opened'), { recursive: true, mode: 0o700 });
-    for (const t of [opened, notYet]) {
+    for (const t of [opened, notYet, someoneElses]) {
       fs.writeFileSync(path.join(state, 'opened', String(t.pid)),
         `inspectd-opened 1 pid=${t.pid} start=${startTime(t.pid)} port=0 inode=0\n`);
     }
+    const old = new Date(Date.now() - 600e3);
+    fs.utimesSync(path.join(state, 'opened', String(someoneElses.pid)), old, old);
     const a = await new Agent([], { stateDir: state }).start();
     try {
       assert.match(a.log, new RegExp(`pid ${opened.pid}: inspector closed \\(a previous agent`));
       assert.deepEqual(listeningPorts(opened.pid), []);
       assert.match(a.log, new RegExp(`pid ${notYet.pid}: a previous agent sent SIGUSR1 and no inspector is open \\(yet\\): record kept`));
+      assert.match(a.log, new RegExp(`pid ${someoneElses.pid}: no inspector opened within 120 s of our SIGUSR1: record dropped`));
+      assert.deepEqual(listeningPorts(someoneElses.pid), [9229]);
       assert.deepEqual(records(state), [String(notYet.pid)]);
       // The next capture of that process takes the record over and ends it.
       notYet.signal('SIGWINCH');

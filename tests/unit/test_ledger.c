@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ledger.h"
@@ -136,6 +137,7 @@ static void test_files(void **state)
 
 		assert_int_equal(ledger__get(l, 100, &one), 0);
 		assert_entry(&a, &one);
+		assert_true(one.written > 0 && labs((long)(time(NULL) - one.written)) < 60);  /* its mtime */
 		assert_int_equal(ledger__get(l, 300, &one), -EINVAL);  /* garbage */
 		assert_int_equal(ledger__get(l, 400, &one), -EINVAL);  /* another pid's */
 		assert_int_equal(ledger__get(l, 999, &one), -ENOENT);
