@@ -36,9 +36,10 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) \
 # The data flow, in file names:
 # kernel event -> ring buffer -> dispatcher -> inspector session -> profile -> exporter
 PURE_SRCS  := src/log.c src/options.c src/procfs.c src/cdp.c src/meta.c src/inspector.c \
-	      src/trigger.c src/cgroup.c src/netns.c src/sockdiag.c src/container.c src/ledger.c
+	      src/trigger.c src/cgroup.c src/netns.c src/sockdiag.c src/container.c src/ledger.c \
+	      src/exporter_file.c
 AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatcher.c src/api_json.c \
-	      src/inspector_session.c src/capture.c src/cleanup.c src/profile.c src/exporter_file.c \
+	      src/inspector_session.c src/capture.c src/cleanup.c src/profile.c \
 	      src/api.c src/main.c
 UNIT_TESTS := test_options test_procfs test_cdp test_meta test_inspector test_trigger test_cgroup test_api_json \
 	      test_inspectctl_format test_sockdiag test_container test_ledger
@@ -97,7 +98,7 @@ check: deps-test
 # Every parser of what a target or a container controls, under libFuzzer with ASan and
 # UBSan; seeds from the fixtures (the first byte picks the parser, see the source).
 FUZZ_SRCS := src/log.c src/procfs.c src/cdp.c src/cgroup.c src/container.c src/netns.c \
-	     src/sockdiag.c src/ledger.c tests/fuzz/fuzz_hostile.c
+	     src/sockdiag.c src/ledger.c src/exporter_file.c tests/fuzz/fuzz_hostile.c
 FUZZ_BIN  := $(OUTPUT)/fuzz/fuzz_hostile
 FUZZ_SECONDS ?= 60
 

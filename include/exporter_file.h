@@ -7,6 +7,7 @@
 #ifndef INSPECTD_EXPORTER_FILE_H
 #define INSPECTD_EXPORTER_FILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct exporter_file;
@@ -21,5 +22,11 @@ int exporter_file__unique_base(struct exporter_file *ex, const char *base, const
 int exporter_file__write(struct exporter_file *ex, const char *name, const char *data, size_t len,
 			 char *path, size_t path_size);
 void exporter_file__free(struct exporter_file *ex);
+
+/*
+ * The atomic write itself, in the folder dirfd: ".name.tmp" (0600), written whole,
+ * synced when durable, renamed to name. The ledger uses it too. 0 or -errno.
+ */
+int exporter_file_write_at(int dirfd, const char *name, const char *data, size_t len, bool durable);
 
 #endif

@@ -94,8 +94,7 @@ int exporter_file__unique_base(struct exporter_file *ex, const char *base, const
 	return -EEXIST;
 }
 
-int exporter_file__write(struct exporter_file *ex, const char *name, const char *data, size_t len,
-			 char *path, size_t path_size)
+int exporter_file_write_at(int dirfd, const char *name, const char *data, size_t len, bool durable)
 {
 	char tmp[512];
 	size_t done = 0;
@@ -105,7 +104,7 @@ int exporter_file__write(struct exporter_file *ex, const char *name, const char 
 		return -EINVAL;
 	if ((size_t)snprintf(tmp, sizeof(tmp), ".%s.tmp", name) >= sizeof(tmp))
 		return -ENOBUFS;
-	fd = openat(ex->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
 	while (done < len) {
@@ -119,16 +118,24 @@ int exporter_file__write(struct exporter_file *ex, const char *name, const char 
 		}
 		done += (size_t)n;
 	}
-	if (r == 0 && fsync(fd) < 0)
+	if (r == 0 && durable && fsync(fd) < 0)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
-	if (r == 0 && renameat(ex->dirfd, tmp, ex->dirfd, name) < 0)
+	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
 		r = -errno;
-	if (r < 0) {
-		unlinkat(ex->dirfd, tmp, 0);
+	if (r < 0)
+		unlinkat(dirfd, tmp, 0);
+	return r;
+}
+
+int exporter_file__write(struct exporter_file *ex, const char *name, const char *data, size_t len,
+			 char *path, size_t path_size)
+{
+	int r = exporter_file_write_at(ex->dirfd, name, data, len, true);
+
+	if (r < 0)
 		return r;
-	}
 	if (path)
 		snprintf(path, path_size, "%s/%s", ex->dir, name);
 	return 0;

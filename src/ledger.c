@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "exporter_file.h"
 #include "ledger.h"
 #include "log.h"
 
@@ -106,27 +107,14 @@ fail:
 
 int ledger__record(struct ledger *l, const struct ledger_entry *e)
 {
-	char line[LEDGER_LINE_MAX], name[32], tmp[40];
-	int n = ledger_format(e, line, sizeof(line)), fd, r = 0;
-	ssize_t w;
+	char line[LEDGER_LINE_MAX], name[32];
+	int n = ledger_format(e, line, sizeof(line));
 
 	if (n < 0)
 		return n;
 	snprintf(name, sizeof(name), "%d", (int)e->pid);
-	snprintf(tmp, sizeof(tmp), ".%d.tmp", (int)e->pid);
-	fd = openat(l->dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	w = write(fd, line, (size_t)n);
-	if (w != n)
-		r = w < 0 ? -errno : -EIO;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && renameat(l->dirfd, tmp, l->dirfd, name) < 0)
-		r = -errno;
-	if (r < 0)
-		unlinkat(l->dirfd, tmp, 0);
-	return r;
+	/* Not synced: a record matters only as long as the boot whose processes it names. */
+	return exporter_file_write_at(l->dirfd, name, line, (size_t)n, false);
 }
 
 int ledger__forget(struct ledger *l, pid_t pid)
