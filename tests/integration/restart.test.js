@@ -188,7 +188,7 @@ test('an inspector that opens after its capture gave up is closed by a later loo
   const targets = [];
   try {
     // Its main thread blocked in native code: SIGUSR1 is answered seconds late.
-    const t = await start(targets, 'block.js');
+    const t = await start(targets, 'grow.js');
     const a = await new Agent(['--attach-timeout', '1000'], { stateDir: state, keepsRecords: true }).start();
     t.proc.stdin.write('block 5\n');
     await sleep(200);

@@ -1,7 +1,10 @@
-// Grows or frees its memory on command, one line on stdin at a time:
+// Grows or frees its memory, or blocks, on command, one line on stdin at a time:
 //   grow MB    keep MB more of touched memory (in a named function)
 //   free       drop all of it
+//   block S    block the main thread in native code for S seconds, as a synchronous
+//              child process does: SIGUSR1 opens the inspector only once it runs again
 'use strict';
+const { execFileSync } = require('node:child_process');
 const kept = [];
 function growMemory(mb) {
   for (let i = 0; i < mb; i++) {
@@ -20,6 +23,7 @@ process.stdin.on('data', (d) => {
     buf = buf.slice(nl + 1);
     if (cmd === 'grow') growMemory(Number(arg));
     if (cmd === 'free') freeMemory();
+    if (cmd === 'block') execFileSync('sleep', [String(Number(arg))]);
     console.log(`ok ${cmd} rss=${process.memoryUsage().rss}`);
   }
 });
