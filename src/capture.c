@@ -223,6 +223,15 @@ static bool ledger_kept(struct capture *c, struct ledger_entry *e)
 
 /* ---- locating and opening the inspector ---- */
 
+/* The listener with this socket inode among l, or -1. */
+static int listener_index(const struct procfs_listener *l, int n, uint64_t inode)
+{
+	for (int i = 0; i < n; i++)
+		if (l[i].inode == inode)
+			return i;
+	return -1;
+}
+
 /* The target's socket inodes into c->sockets_now when they differ from before SIGUSR1; else -1. */
 static int sockets_changed(struct capture *c)
 {
@@ -333,10 +342,7 @@ static void capture_locate(struct capture *c)
 	}
 	c->nlisteners_before = n;
 	kept = ledger_kept(c, &e);
-	i = -1;
-	for (int k = 0; kept && e.inode && k < n && i < 0; k++)
-		if (c->listeners_before[k].inode == e.inode)
-			i = k;
+	i = kept && e.inode ? listener_index(c->listeners_before, n, e.inode) : -1;
 	procfs_cmdline_inspect_port(c->argv, c->argc, &cmdline_port);
 	if (i < 0)
 		i = inspector_pick_open(c->listeners_before, n, cmdline_port);
@@ -611,10 +617,8 @@ static void verify_closed(lws_sorted_usec_list_t *sul)
 	struct capture *c = lws_container_of(sul, struct capture, timer);
 	struct procfs_listener now[PROCFS_MAX_LISTENERS];
 	int n = sockdiag_target_listeners(c->pid, now, PROCFS_MAX_LISTENERS);
-	bool open = false;
+	bool open = listener_index(now, n, c->listener_inode) >= 0;
 
-	for (int i = 0; i < n; i++)
-		open |= now[i].inode == c->listener_inode;
 	if (!open || n < 0) {
 		log_info("pid %d: inspector closed%s", (int)c->pid,
 			 !c->closer ? "" : c->at_start ? " (a previous agent opened it and was killed before it could)"
@@ -780,10 +784,9 @@ static void capture_fail(struct capture *c, const char *fmt, ...)
 
 /* ---- the public side ---- */
 
-struct capture *capture__new(const struct capture_env *env, pid_t pid, int pidfd,
-			     const struct container_info *container, enum profile_kind kind,
-			     const struct capture_trigger *t, uint64_t duration_usec, capture_done_fn done,
-			     void *owner)
+/* A capture of pid, locating, with what /proc says of it read now; NULL on failure. */
+static struct capture *capture_alloc(const struct capture_env *env, pid_t pid, int pidfd,
+				     enum profile_kind kind, capture_done_fn done, void *owner)
 {
 	struct capture *c = calloc(1, sizeof(*c));
 
@@ -794,19 +797,30 @@ struct capture *capture__new(const struct capture_env *env, pid_t pid, int pidfd
 	c->ops = profile_ops(kind);
 	c->pid = pid;
 	c->pidfd = pidfd;
-	if (container)
-		c->container = *container;
-	c->trigger = *t;
-	c->duration_usec = duration_usec;
 	c->done = done;
 	c->owner = owner;
 	c->latency_ms = -1;
 	c->state = CAPTURE_LOCATING;
-
 	if (read_metadata(c) < 0) {
 		capture__free(c);
 		return NULL;
 	}
+	return c;
+}
+
+struct capture *capture__new(const struct capture_env *env, pid_t pid, int pidfd,
+			     const struct container_info *container, enum profile_kind kind,
+			     const struct capture_trigger *t, uint64_t duration_usec, capture_done_fn done,
+			     void *owner)
+{
+	struct capture *c = capture_alloc(env, pid, pidfd, kind, done, owner);
+
+	if (!c)
+		return NULL;
+	if (container)
+		c->container = *container;
+	c->trigger = *t;
+	c->duration_usec = duration_usec;
 	capture_locate(c);
 	return c;
 }
@@ -816,39 +830,24 @@ struct capture *capture__new_closer(const struct capture_env *env, pid_t pid, in
 				    void *owner)
 {
 	struct procfs_listener now[PROCFS_MAX_LISTENERS];
-	struct capture *c = calloc(1, sizeof(*c));
+	struct capture *c = capture_alloc(env, pid, pidfd, PROFILE_HEAP, done, owner);
 	uint16_t cmdline_port = 0;
 	int n, i = -1;
 
 	if (!c)
 		return NULL;
-	c->env = env;
-	c->kind = PROFILE_HEAP;
-	c->ops = profile_ops(c->kind);
-	c->pid = pid;
-	c->pidfd = pidfd;
-	c->done = done;
-	c->owner = owner;
-	c->latency_ms = -1;
+	/* Its start time, read now, is the record's: the caller checked it under the pidfd. */
 	c->closer = true;
 	c->at_start = at_start;
 	c->opened_by_us = true;
 	c->recorded = true;
-	c->start_time = e->start_time;
 	c->trigger.kind = "cleanup";
-	c->state = CAPTURE_LOCATING;
-	if (read_metadata(c) < 0) {
-		capture__free(c);
-		return NULL;
-	}
 
 	/* The record's own socket; without one (killed between SIGUSR1 and finding the port),
 	 * the inspector as a capture would pick an open one. */
 	n = sockdiag_target_listeners(pid, now, PROCFS_MAX_LISTENERS);
 	if (n > 0 && e->inode) {
-		for (int k = 0; k < n && i < 0; k++)
-			if (now[k].inode == e->inode)
-				i = k;
+		i = listener_index(now, n, e->inode);
 	} else if (n > 0) {
 		procfs_cmdline_inspect_port(c->argv, c->argc, &cmdline_port);
 		i = inspector_pick_open(now, n, cmdline_port);
