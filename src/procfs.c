@@ -43,13 +43,27 @@ int procfs_parse_status_mask(const char *status, const char *field, uint64_t *re
 	return -ENOENT;
 }
 
+/* A decimal number at p that ends its field (a space, a newline or the end). */
+static int parse_decimal_field(const char *p, uint64_t *ret)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!isdigit((unsigned char)*p))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(p, &end, 10);
+	if (errno || (*end != ' ' && *end != '\n' && *end != '\0'))
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
 int procfs_parse_stat_starttime(const char *stat, uint64_t *ret)
 {
 	/* "pid (comm) state ppid ...": the comm is whatever the process named itself, so
 	 * the fields start after the last ')'. Then state is field 3, starttime field 22. */
 	const char *p = strrchr(stat, ')');
-	unsigned long long v;
-	char *end;
 
 	if (!p || p[1] != ' ')
 		return -EINVAL;
@@ -60,14 +74,7 @@ int procfs_parse_stat_starttime(const char *stat, uint64_t *ret)
 			return -EINVAL;
 		p++;
 	}
-	if (!isdigit((unsigned char)*p))
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(p, &end, 10);
-	if (errno || (*end != ' ' && *end != '\n' && *end != '\0'))
-		return -EINVAL;
-	*ret = v;
-	return 0;
+	return parse_decimal_field(p, ret);
 }
 
 static int hexval(char c)
@@ -133,9 +140,7 @@ int procfs_parse_net_tcp_line(const char *line, int family, struct procfs_listen
 {
 	struct procfs_listener l = { 0 };
 	const char *p = line, *after;
-	unsigned long long inode;
 	unsigned state;
-	char *end;
 
 	if (family != AF_INET && family != AF_INET6)
 		return -EINVAL;
@@ -172,13 +177,8 @@ int procfs_parse_net_tcp_line(const char *line, int family, struct procfs_listen
 		while (*p == ' ')
 			p++;
 	}
-	if (!isdigit((unsigned char)*p))
+	if (parse_decimal_field(p, &l.inode) < 0)
 		return -EINVAL;
-	errno = 0;
-	inode = strtoull(p, &end, 10);
-	if (errno || (*end != ' ' && *end != '\n' && *end != '\0'))
-		return -EINVAL;
-	l.inode = inode;
 	*out = l;
 	return 1;
 }
