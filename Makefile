@@ -7,6 +7,16 @@
 #   make bench    install packages, build, run the benchmarks
 #   make vmlinux  regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF
 #   V=1           print full commands
+#   SANITIZE=1    build (into .output-sanitize) and test with AddressSanitizer and UBSan
+
+ifeq ($(SANITIZE),1)
+OUTPUT    := .output-sanitize
+CFLAGS    := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+LDFLAGS   := -fsanitize=address,undefined
+# Any report ends the process with an error; the integration harness fails on it.
+export ASAN_OPTIONS := abort_on_error=0:halt_on_error=1:detect_leaks=1:exitcode=86
+export UBSAN_OPTIONS := halt_on_error=1:print_stacktrace=1:exitcode=86
+endif
 
 OUTPUT    ?= .output
 ARCH      ?= $(shell uname -m | sed 's/x86_64/x86/;s/aarch64/arm64/')

@@ -9,10 +9,16 @@
  * callback closes it.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <linux/sockios.h>
 
 #include "cdp.h"
 #include "inspector_session.h"
@@ -38,6 +44,7 @@ struct inspector_session {
 	struct lws *wsi;
 	pid_t pid;
 	uint16_t port;
+	uint64_t netns;         /* the target's network namespace: every peer must be in it */
 	enum session_phase phase;
 	const struct inspector_session_ops *ops;
 	void *owner;
@@ -48,6 +55,7 @@ struct inspector_session {
 	char *rx;               /* HTTP body or CDP message being reassembled */
 	size_t rx_len, rx_cap;
 	bool rx_overflow;
+	bool peer_checked;      /* this connection's peer is the chosen inspector */
 
 	char node_version[CDP_VERSION_MAX];
 	char ws_path[CDP_WS_PATH_MAX];
@@ -69,6 +77,8 @@ static int session_connect(struct inspector_session *s)
 	info.local_protocol_name = inspector_session_protocol.name;
 	info.opaque_user_data = s;
 	info.pwsi = &s->wsi;
+	/* A redirect would be followed from the agent's own namespace, to anywhere. */
+	info.ssl_connection = LCCSCF_HTTP_NO_FOLLOW_REDIRECT;
 	switch (s->phase) {
 	case PHASE_VERSION:
 		info.method = "GET";
@@ -84,6 +94,7 @@ static int session_connect(struct inspector_session *s)
 	}
 	s->rx_len = 0;
 	s->rx_overflow = false;
+	s->peer_checked = false;
 
 	/* The socket is made inside the target's namespace: its 127.0.0.1 is not ours. */
 	r = netns_enter(s->pid, &saved);
@@ -143,7 +154,7 @@ struct inspector_session *inspector_session__new(struct lws_context *ctx, pid_t 
 	s->owner = owner;
 	s->phase = PHASE_VERSION;
 	s->out_tail = &s->out_head;
-	if (session_connect(s) < 0) {
+	if (netns_inode(pid, &s->netns) < 0 || session_connect(s) < 0) {
 		free(s);
 		return NULL;
 	}
@@ -306,6 +317,33 @@ static void ws_message(struct inspector_session *s)
 	cdp_message_done(&msg);
 }
 
+/*
+ * The connection lws made is to 127.0.0.1:port in the target's own network namespace,
+ * and nowhere else: whatever the target answered, nothing led the agent elsewhere.
+ */
+static int check_peer(const struct inspector_session *s, struct lws *wsi)
+{
+	struct sockaddr_in peer;
+	socklen_t len = sizeof(peer);
+	int fd = lws_get_socket_fd(wsi), nsfd;
+	struct stat st;
+
+	if (fd < 0 || getpeername(fd, (struct sockaddr *)&peer, &len) < 0)
+		return -ENOTCONN;
+	if (len != sizeof(peer) || peer.sin_family != AF_INET || peer.sin_port != htons(s->port) ||
+	    peer.sin_addr.s_addr != htonl(INADDR_LOOPBACK))
+		return -EPERM;
+	nsfd = ioctl(fd, SIOCGSKNS);
+	if (nsfd < 0)
+		return -errno;
+	if (fstat(nsfd, &st) < 0 || (uint64_t)st.st_ino != s->netns) {
+		close(nsfd);
+		return -EPERM;
+	}
+	close(nsfd);
+	return 0;
+}
+
 static int callback_inspector(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			      void *in, size_t len)
 {
@@ -326,9 +364,26 @@ static int callback_inspector(struct lws *wsi, enum lws_callback_reasons reason,
 		}
 		return 0;
 
+	case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER:
+		/* Connected, nothing sent yet: is this the peer we chose? */
+		if (!s)
+			return -1;
+		if (check_peer(s, wsi) < 0) {
+			detach(s, wsi);
+			session_fail(s, "connected to another peer than the inspector chosen");
+			return -1;
+		}
+		s->peer_checked = true;
+		return 0;
+
 	case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
 		if (!s)
 			return -1;
+		if (!s->peer_checked) {
+			detach(s, wsi);
+			session_fail(s, "connection not checked before use");
+			return -1;
+		}
 		/* lws reports the WebSocket upgrade (101) here too. */
 		if (s->phase < PHASE_WEBSOCKET && lws_http_client_http_response(wsi) != 200) {
 			char why[64];
@@ -374,6 +429,11 @@ static int callback_inspector(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
 		if (!s)
 			return -1;
+		if (!s->peer_checked) {
+			detach(s, wsi);
+			session_fail(s, "connection not checked before use");
+			return -1;
+		}
 		s->phase = PHASE_OPEN;
 		s->rx_len = 0;
 		log_debug("pid %d: DevTools session open on 127.0.0.1:%u%s", (int)s->pid, s->port, s->ws_path);
