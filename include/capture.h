@@ -17,11 +17,11 @@
 #include <libwebsockets.h>
 
 #include "container.h"
-#include "exporter_file.h"
 #include "inspectd.h"
 #include "ledger.h"
 #include "profile.h"
 #include "settings.h"
+#include "spool.h"
 
 struct capture;
 
@@ -43,7 +43,7 @@ struct capture_trigger {
 struct capture_env {
 	struct lws_context *ctx;
 	const struct settings *settings;
-	struct exporter_file *exporter;
+	struct spool *spool;            /* the output folder */
 	struct ledger *ledger;          /* inspectors we opened; NULL: not kept */
 	char hostname[256];
 };
@@ -77,6 +77,8 @@ const char *capture__error(const struct capture *c);
 double capture__latency_ms(const struct capture *c);
 /* "starting", "running", "stopping" or "done", as the API shows it. */
 const char *capture__state_name(const struct capture *c);
+/* Files a capture writes: its profile's, then meta.json. */
+#define CAPTURE_FILES_MAX       (SPOOL_COMMIT_FILES_MAX + 1)
 /* Files written so far (profile, then meta.json): NULL past the last. */
 const char *capture__file(const struct capture *c, unsigned i);
 /* CLOCK_REALTIME when the profiler started, ended; tv_sec 0 when not (yet). */

@@ -12,18 +12,27 @@
 #include <sys/types.h>
 #include <libwebsockets.h>
 #include <cjson/cJSON.h>
+#include "cdp_reader.h"
 
 #define INSPECTOR_HTTP_MAX      (64 * 1024)
-#define INSPECTOR_MESSAGE_MAX   (512u * 1024 * 1024)    /* one CDP message: a whole profile */
 
 struct inspector_session;
 
+/*
+ * Every WebSocket message is read as it arrives by a cdp_reader (cdp_reader.h), never
+ * held whole: the owner says, as each message begins, what one value of it to stream
+ * where, and how many bytes the message may have. A message over its budget, or not
+ * valid JSON, ends the session.
+ */
 struct inspector_session_ops {
 	/* The WebSocket is open: commands can be sent. */
 	void (*ready)(void *owner);
-	/* A response to the request sent with this tag: result or error (one is NULL). */
-	void (*response)(void *owner, int tag, const cJSON *result, const char *error);
-	void (*event)(void *owner, const char *method, const cJSON *params);
+	/* A message begins: fill *watch (zeroed: nothing streamed) and *budget (bytes). */
+	void (*message_begin)(void *owner, struct cdp_reader_watch *watch, size_t *budget);
+	/* A response to the request sent with this tag: h->has_error and h->error say if it failed. */
+	void (*response)(void *owner, int tag, const struct cdp_reader_header *h);
+	/* An event: h->method names it. */
+	void (*event)(void *owner, const struct cdp_reader_header *h);
 	/* The session ended; reason is a short text. No callback follows. */
 	void (*closed)(void *owner, const char *reason);
 };

@@ -12,6 +12,9 @@ enum log_level {
 void log_set_level(enum log_level level);
 enum log_level log_get_level(void);
 int log_level_from_string(const char *s, enum log_level *ret);
+/* A line is cut at this many bytes of message (escapes excepted), and says so. */
+#define LOG_LINE_MAX 4096
+
 void log_emit(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #define log_error(...) log_emit(LOG_LEVEL_ERROR, __VA_ARGS__)

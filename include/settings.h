@@ -16,6 +16,8 @@ struct settings {
 	uint64_t attach_timeout_usec;           /* SIGUSR1 -> inspector listening */
 	uint64_t command_timeout_usec;          /* one CDP round trip */
 	const char *output_dir;
+	uint64_t max_profile_bytes;             /* one profile, as the target sends it */
+	uint64_t output_quota_bytes;            /* the output folder; 0: no quota */
 	const char *state_dir;                  /* DIR/opened: inspectors being opened (ledger.h) */
 
 	/* Threshold triggers and what they start. */

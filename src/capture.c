@@ -23,6 +23,7 @@
 #include "options.h"
 #include "procfs.h"
 #include "sockdiag.h"
+#include "spool.h"
 
 #define SIGCGT_WAIT_USEC        (500 * LWS_US_PER_MS)   /* a process just after exec */
 #define SIGCGT_POLL_USEC        (10 * LWS_US_PER_MS)
@@ -100,11 +101,15 @@ struct capture {
 
 	struct timespec started_rt, ended_rt;
 	uint64_t duration_usec;
-	char files[2][4096];
+	struct spool_file *file;        /* the profile as it streams in; NULL before and after */
+	int sink_error;                 /* writing it failed: -errno */
+	bool committing;                /* handed to the spool: done only once it answered */
+	char files[CAPTURE_FILES_MAX][4096];
 	double latency_ms;
 	bool stop_requested;
 	const char *stop_reason;
 	char error[256];
+	bool export_failed;             /* the profile was taken, and could not be kept */
 
 	/* Read at trigger time: the target may be gone at export. */
 	char comm[INSPECTD_COMM_LEN];
@@ -154,8 +159,12 @@ static void capture_finish(struct capture *c)
 	c->session = NULL;
 	ledger_settle(c);
 	set_state(c, CAPTURE_DONE);
-	/* The owner frees us: not from inside whatever callback got us here. */
-	lws_sul_schedule(c->env->ctx, 0, &c->done_sul, done_cb, 1);
+	spool_file__abort(c->file);     /* a profile that never became whole */
+	c->file = NULL;
+	/* The owner frees us: not from inside whatever callback got us here, and not
+	 * before the spool said whether the files are there. */
+	if (!c->committing)
+		lws_sul_schedule(c->env->ctx, 0, &c->done_sul, done_cb, 1);
 }
 
 static int send_sigusr1(struct capture *c)
@@ -476,16 +485,38 @@ static int read_metadata(struct capture *c)
 	return 0;
 }
 
-static int export_profile(struct capture *c, const cJSON *profile)
+/* The spool committed the profile and its meta.json, or could not. */
+static void commit_done(void *ctx, int result, const char *const *paths, size_t n)
 {
-	const char *const exts[] = { c->ops->extension, "meta.json", NULL };
+	struct capture *c = ctx;
+
+	c->committing = false;
+	if (result < 0) {
+		log_error("pid %d: writing %s: %s", (int)c->pid, n ? paths[0] : spool__dir(c->env->spool),
+			  strerror(-result));
+		if (!c->error[0])
+			snprintf(c->error, sizeof(c->error), "export failed: %s", strerror(-result));
+		c->export_failed = true;
+	} else {
+		for (size_t i = 0; i < n && i < CAPTURE_FILES_MAX; i++)
+			snprintf(c->files[i], sizeof(c->files[i]), "%s", paths[i]);
+		log_info("pid %d: %s exported to %s", (int)c->pid, c->ops->type, c->files[0]);
+	}
+	if (c->state == CAPTURE_DONE)
+		lws_sul_schedule(c->env->ctx, 0, &c->done_sul, done_cb, 1);
+}
+
+/* The profile is whole in c->file: name it, describe it, and hand both to the spool. */
+static int export_profile(struct capture *c)
+{
+	const char *const exts[] = { c->ops->extension };
 	const struct settings *st = c->env->settings;
 	struct meta_process mp = {
 		.pid = c->pid, .comm = c->comm, .argv = c->argv, .argc = c->argc, .exe = c->exe,
 		.node_version = c->node_version[0] ? c->node_version : NULL,
 		.hostname = c->env->hostname, .container = &c->container,
 	};
-	char signame[32], base[256], stamp[256], name[300];
+	char signame[32], base[SPOOL_BASE_SIZE], stamp[256], name[SPOOL_BASE_SIZE + SPOOL_EXT_SIZE];
 	struct meta_trigger mt = {
 		.kind = c->trigger.kind,
 		.signal = c->trigger.sig ? options_signal_name(c->trigger.sig, signame, sizeof(signame)) : NULL,
@@ -502,53 +533,95 @@ static int export_profile(struct capture *c, const cJSON *profile)
 		.stop_reason = c->stop_reason,
 	};
 	char *text = NULL;
-	cJSON *meta = NULL;
+	cJSON *meta;
 	int r;
 
 	r = meta_file_base(c->ops->type, c->pid, c->started_rt.tv_sec, stamp, sizeof(stamp));
 	if (r < 0)
 		return r;
-	r = exporter_file__unique_base(c->env->exporter, stamp, exts, base, sizeof(base));
+	r = spool__reserve_base(c->env->spool, stamp, exts, 1, base, sizeof(base));
 	if (r < 0)
 		return r;
-
-	text = cJSON_PrintUnformatted(profile);
-	if (!text)
-		return -ENOMEM;
 	snprintf(name, sizeof(name), "%s.%s", base, c->ops->extension);
-	r = exporter_file__write(c->env->exporter, name, text, strlen(text), c->files[0], sizeof(c->files[0]));
-	free(text);
-	text = NULL;
-	if (r < 0) {
-		log_error("pid %d: writing %s/%s: %s", (int)c->pid, exporter_file__dir(c->env->exporter), name,
-			  strerror(-r));
-		return r;
-	}
-
 	meta = meta_build(&mp, &mt, &mprof);
 	if (!meta || !cJSON_AddStringToObject(cJSON_GetObjectItem(meta, "profile"), "file", name) ||
 	    !(text = cJSON_Print(meta))) {
-		r = -ENOMEM;
-		goto out;
+		cJSON_Delete(meta);
+		return -ENOMEM;
 	}
-	snprintf(name, sizeof(name), "%s.meta.json", base);
-	r = exporter_file__write(c->env->exporter, name, text, strlen(text), c->files[1], sizeof(c->files[1]));
-	if (r < 0) {
-		log_error("pid %d: writing %s/%s: %s", (int)c->pid, exporter_file__dir(c->env->exporter), name,
-			  strerror(-r));
-		goto out;
-	}
-	log_info("pid %d: %s exported to %s", (int)c->pid, c->ops->type, c->files[0]);
-out:
-	free(text);
 	cJSON_Delete(meta);
+	/* file and text are the spool's now, whatever it answers. */
+	r = spool__commit(c->env->spool, base, &c->file, exts, 1, text, commit_done, c);
+	c->file = NULL;
+	if (r < 0)
+		return r;
+	c->committing = true;
+	return 0;
+}
+
+/* Bytes of the profile as they arrive: straight to its file in the spool. */
+static int profile_sink(void *ctx, const char *buf, size_t len)
+{
+	struct capture *c = ctx;
+	int r = 0;
+
+	if (c->sink_error)
+		return c->sink_error;
+	if (!c->file)
+		r = spool__begin(c->env->spool, &c->file);
+	if (r == 0)
+		r = spool_file__write(c->file, buf, len);
+	if (r < 0) {
+		char stamp[256];
+
+		c->sink_error = r;
+		if (meta_file_base(c->ops->type, c->pid, c->started_rt.tv_sec, stamp, sizeof(stamp)) < 0)
+			stamp[0] = '\0';
+		log_error("pid %d: writing %s/%s.%s: %s", (int)c->pid, spool__dir(c->env->spool), stamp,
+			  c->ops->extension, strerror(-r));
+		snprintf(c->error, sizeof(c->error), "export failed: %s", strerror(-r));
+		c->export_failed = true;
+	}
 	return r;
 }
 
-static void session_response(void *owner, int tag, const cJSON *result, const char *error)
+static enum profile_phase phase_of(const struct capture *c)
+{
+	switch (c->state) {
+	case CAPTURE_RUNNING:
+		return PROFILE_PHASE_RUNNING;
+	case CAPTURE_STOPPING:
+		return PROFILE_PHASE_STOPPING;
+	default:
+		return PROFILE_PHASE_STARTING;
+	}
+}
+
+/* What the target may send now, and where its profile goes. */
+static void session_message_begin(void *owner, struct cdp_reader_watch *w, size_t *budget)
 {
 	struct capture *c = owner;
-	const cJSON *profile;
+	enum profile_phase phase = phase_of(c);
+
+	*budget = profile_budget(c->ops, phase, c->env->settings);
+	if (phase != PROFILE_PHASE_STOPPING || c->closer)
+		return;
+	/* Only the stop answer's profile counts: anything an earlier message streamed goes. */
+	if (c->file && spool_file__size(c->file) && spool_file__reset(c->file) < 0) {
+		spool_file__abort(c->file);
+		c->file = NULL;
+	}
+	w->path[0] = "result";
+	w->path[1] = c->ops->result_key;
+	w->mode = CDP_READER_RAW;
+	w->sink = profile_sink;
+	w->ctx = c;
+}
+
+static void session_response(void *owner, int tag, const struct cdp_reader_header *h)
+{
+	struct capture *c = owner;
+	const char *error = h->has_error ? (h->error[0] ? h->error : "(no message)") : NULL;
 	int r;
 
 	if (error) {
@@ -589,14 +662,17 @@ static void session_response(void *owner, int tag, const cJSON *result, const ch
 			return;
 		disarm(c);
 		clock_gettime(CLOCK_REALTIME, &c->ended_rt);
-		profile = cJSON_GetObjectItemCaseSensitive(result, "profile");
-		if (!cJSON_IsObject(profile)) {
+		if (!h->watched_seen || !c->file) {
 			capture_fail(c, "stop answered without a profile");
 			return;
 		}
-		r = export_profile(c, profile);
-		if (r < 0 && !c->error[0])
-			snprintf(c->error, sizeof(c->error), "export failed: %s", strerror(-r));
+		r = export_profile(c);
+		if (r < 0) {
+			log_error("pid %d: exporting to %s: %s", (int)c->pid, spool__dir(c->env->spool), strerror(-r));
+			if (!c->error[0])
+				snprintf(c->error, sizeof(c->error), "export failed: %s", strerror(-r));
+			c->export_failed = true;
+		}
 		capture_close_inspector(c);
 		return;
 
@@ -605,11 +681,11 @@ static void session_response(void *owner, int tag, const cJSON *result, const ch
 	}
 }
 
-static void session_event(void *owner, const char *method, const cJSON *params)
+static void session_event(void *owner, const struct cdp_reader_header *h)
 {
 	struct capture *c = owner;
 
-	log_debug("pid %d: event %s, ignoring", (int)c->pid, method);
+	log_debug("pid %d: event %s, ignoring", (int)c->pid, h->method);
 }
 
 static void verify_closed(lws_sorted_usec_list_t *sul)
@@ -677,6 +753,7 @@ static void session_closed(void *owner, const char *reason)
 
 static const struct inspector_session_ops session_ops = {
 	.ready = session_ready,
+	.message_begin = session_message_begin,
 	.response = session_response,
 	.event = session_event,
 	.closed = session_closed,
@@ -943,7 +1020,7 @@ const char *capture__state_name(const struct capture *c)
 
 const char *capture__file(const struct capture *c, unsigned i)
 {
-	return i < 2 && c->files[i][0] ? c->files[i] : NULL;
+	return i < CAPTURE_FILES_MAX && c->files[i][0] ? c->files[i] : NULL;
 }
 
 struct timespec capture__started_at(const struct capture *c)
@@ -964,6 +1041,9 @@ void capture__free(struct capture *c)
 	lws_sul_schedule(c->env->ctx, 0, &c->max_timer, NULL, LWS_SET_TIMER_USEC_CANCEL);
 	lws_sul_schedule(c->env->ctx, 0, &c->done_sul, NULL, LWS_SET_TIMER_USEC_CANCEL);
 	inspector_session__free(c->session);
+	if (c->committing)
+		spool__cancel(c->env->spool, c);        /* the files still land; nobody is told */
+	spool_file__abort(c->file);
 	free(c->sockets_before);
 	free(c->sockets_now);
 	free(c->cmdline);

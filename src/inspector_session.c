@@ -52,9 +52,11 @@ struct inspector_session {
 	struct cdp_requests requests;
 	struct outgoing *out_head, **out_tail;
 
-	char *rx;               /* HTTP body or CDP message being reassembled */
+	char *rx;               /* an HTTP body being reassembled (small) */
 	size_t rx_len, rx_cap;
 	bool rx_overflow;
+	struct cdp_reader *reader;      /* the CDP message being read */
+	bool in_message;
 	bool peer_checked;      /* this connection's peer is the chosen inspector */
 
 	char node_version[CDP_VERSION_MAX];
@@ -154,7 +156,9 @@ struct inspector_session *inspector_session__new(struct lws_context *ctx, pid_t 
 	s->owner = owner;
 	s->phase = PHASE_VERSION;
 	s->out_tail = &s->out_head;
-	if (netns_inode(pid, &s->netns) < 0 || session_connect(s) < 0) {
+	s->reader = cdp_reader__new();
+	if (!s->reader || netns_inode(pid, &s->netns) < 0 || session_connect(s) < 0) {
+		cdp_reader__free(s->reader);
 		free(s);
 		return NULL;
 	}
@@ -232,6 +236,7 @@ void inspector_session__free(struct inspector_session *s)
 	}
 	free_outgoing(s);
 	free(s->rx);
+	cdp_reader__free(s->reader);
 	free(s);
 }
 
@@ -291,30 +296,51 @@ static void http_completed(struct inspector_session *s)
 	lws_sul_schedule(s->ctx, 0, &s->next_sul, next_connection, 1);
 }
 
-static void ws_message(struct inspector_session *s)
+/* A WebSocket fragment of the CDP message under way; the message ends with the last. */
+static int ws_receive(struct inspector_session *s, const char *in, size_t len, bool last)
 {
-	struct cdp_message msg;
-	int tag;
+	struct cdp_reader_header h;
+	int r, tag;
 
-	if (cdp_message_parse(s->rx, s->rx_len, &msg) < 0) {
-		log_warn("pid %d: malformed CDP message (%zu bytes), ignoring", (int)s->pid, s->rx_len);
-		return;
+	if (!s->in_message) {
+		struct cdp_reader_watch w = { 0 };
+		size_t budget = 0;
+
+		s->ops->message_begin(s->owner, &w, &budget);
+		r = cdp_reader__begin(s->reader, &w, budget);
+		if (r < 0)
+			return r;
+		s->in_message = true;
 	}
-	/* The text is parsed: give its memory back before handing on a large result. */
-	if (s->rx_cap > 65536) {
-		free(s->rx);
-		s->rx = NULL;
-		s->rx_cap = 0;
-	}
-	s->rx_len = 0;
-	if (msg.type == CDP_EVENT) {
-		s->ops->event(s->owner, msg.method, msg.params);
-	} else if (cdp_requests__take(&s->requests, msg.id, &tag) == 0) {
-		s->ops->response(s->owner, tag, msg.result, msg.error);
+	r = cdp_reader__feed(s->reader, in, len);
+	if (r < 0)
+		return r;
+	if (!last)
+		return 0;
+	s->in_message = false;
+	r = cdp_reader__end(s->reader, &h);
+	if (r < 0)
+		return r;
+	if (h.has_method && !h.has_id) {
+		s->ops->event(s->owner, &h);
+	} else if (h.has_id && cdp_requests__take(&s->requests, h.id, &tag) == 0) {
+		s->ops->response(s->owner, tag, &h);
 	} else {
-		log_warn("pid %d: response to an id we never sent (%d), ignoring", (int)s->pid, msg.id);
+		log_debug("pid %d: a CDP message that answers nothing we sent, ignoring", (int)s->pid);
 	}
-	cdp_message_done(&msg);
+	return 0;
+}
+
+static const char *receive_error(int r)
+{
+	switch (r) {
+	case -EMSGSIZE:
+		return "CDP message larger than its budget";
+	case -EPROTO:
+		return "malformed CDP message";
+	default:
+		return "CDP message could not be kept";
+	}
 }
 
 /*
@@ -350,7 +376,7 @@ static int callback_inspector(struct lws *wsi, enum lws_callback_reasons reason,
 	struct inspector_session *s = wsi ? lws_get_opaque_user_data(wsi) : NULL;
 	char buf[LWS_PRE + 4096];
 	char *px;
-	int lenx;
+	int lenx, r;
 
 	switch (reason) {
 	case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
@@ -443,17 +469,12 @@ static int callback_inspector(struct lws *wsi, enum lws_callback_reasons reason,
 	case LWS_CALLBACK_CLIENT_RECEIVE:
 		if (!s)
 			return -1;
-		if (lws_is_first_fragment(wsi)) {
-			s->rx_len = 0;
-			s->rx_overflow = false;
-		}
-		if (rx_append(s, in, len, INSPECTOR_MESSAGE_MAX) < 0) {
+		r = ws_receive(s, in, len, lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0);
+		if (r < 0) {
 			detach(s, wsi);
-			session_fail(s, "CDP message larger than the limit");
+			session_fail(s, receive_error(r));
 			return -1;
 		}
-		if (lws_is_final_fragment(wsi) && lws_remaining_packet_payload(wsi) == 0)
-			ws_message(s);
 		return 0;
 
 	case LWS_CALLBACK_CLIENT_WRITEABLE: {

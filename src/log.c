@@ -38,24 +38,59 @@ int log_level_from_string(const char *s, enum log_level *ret)
 	return -EINVAL;
 }
 
+/*
+ * Names and messages a container controls (comm, cmdline, an inspector's error text)
+ * reach this line: control characters are escaped, so that one event is one line and
+ * no terminal escape reaches whoever reads the log, and the line is bounded.
+ */
+static void put_escaped(const char *s, FILE *f)
+{
+	static const char hex[] = "0123456789abcdef";
+
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p >= 0x20 && *p != 0x7f && *p != '\\') {
+			putc_unlocked(*p, f);
+			continue;
+		}
+		putc_unlocked('\\', f);
+		switch (*p) {
+		case '\\': putc_unlocked('\\', f); break;
+		case '\n': putc_unlocked('n', f); break;
+		case '\r': putc_unlocked('r', f); break;
+		case '\t': putc_unlocked('t', f); break;
+		default:
+			putc_unlocked('x', f);
+			putc_unlocked(hex[*p >> 4], f);
+			putc_unlocked(hex[*p & 15], f);
+			break;
+		}
+	}
+}
+
 void log_emit(enum log_level level, const char *fmt, ...)
 {
 	struct timespec ts;
 	struct tm tm;
-	char stamp[32];
+	char stamp[32], line[LOG_LINE_MAX];
 	va_list ap;
+	int n;
 
 	if (level > current_level)
 		return;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		snprintf(line, sizeof(line), "(unprintable log message)");
 
 	flockfile(stderr);
 	fprintf(stderr, "%s.%03ldZ %-5s ", stamp, ts.tv_nsec / 1000000, level_names[level]);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
+	put_escaped(line, stderr);
+	if (n >= (int)sizeof(line))
+		fprintf(stderr, "... (%d bytes cut)", n - (int)sizeof(line) + 1);
+	putc_unlocked('\n', stderr);
 	funlockfile(stderr);
 }

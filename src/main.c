@@ -26,7 +26,7 @@
 #include "capture.h"
 #include "cleanup.h"
 #include "dispatcher.h"
-#include "exporter_file.h"
+#include "spool.h"
 #include "inspector_session.h"
 #include "ledger.h"
 #include "log.h"
@@ -48,6 +48,7 @@ static struct settings env = {
 	.attach_timeout_usec = 3ull * 1000000,
 	.command_timeout_usec = 10ull * 1000000,
 	.output_dir = "/var/lib/inspectd",
+	.max_profile_bytes = 512ull << 20,
 	.triggers = {
 		.cpu_window_usec = 15ull * 1000000,
 		.cooldown_usec = 600ull * 1000000,
@@ -78,6 +79,9 @@ static const char usage[] =
 "  --max-duration SECONDS        stop and export a capture nobody stopped (default 600)\n"
 "  --attach-timeout MS           wait for the inspector to open (default 3000)\n"
 "  --output-dir DIR              where profiles go (default /var/lib/inspectd)\n"
+"  --max-profile-size SIZE       the largest profile a target may send (default 512M)\n"
+"  --output-quota SIZE           bytes the output folder may hold; further profiles\n"
+"                                fail (default: no quota)\n"
 "  --state-dir DIR               the record of inspectors being opened, so that a\n"
 "                                restarted agent closes what a killed one left open\n"
 "                                (default /run/inspectd)\n"
@@ -139,6 +143,8 @@ enum {
 	OPT_CPU_INTERVAL,
 	OPT_MAX_DURATION,
 	OPT_ATTACH_TIMEOUT,
+	OPT_MAX_PROFILE_SIZE,
+	OPT_OUTPUT_QUOTA,
 	OPT_OUTPUT_DIR,
 	OPT_MATCH,
 	OPT_LOG_LEVEL,
@@ -168,6 +174,8 @@ static const struct option long_options[] = {
 	{ "cpu-sampling-interval", required_argument, NULL, OPT_CPU_INTERVAL },
 	{ "max-duration", required_argument, NULL, OPT_MAX_DURATION },
 	{ "attach-timeout", required_argument, NULL, OPT_ATTACH_TIMEOUT },
+	{ "max-profile-size", required_argument, NULL, OPT_MAX_PROFILE_SIZE },
+	{ "output-quota", required_argument, NULL, OPT_OUTPUT_QUOTA },
 	{ "output-dir", required_argument, NULL, OPT_OUTPUT_DIR },
 	{ "match", required_argument, NULL, OPT_MATCH },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
@@ -337,6 +345,16 @@ static void parse_args(int argc, char **argv)
 		case OPT_API_TOKEN_FILE:
 			env.api_token_file = optarg;
 			break;
+		case OPT_MAX_PROFILE_SIZE:
+			if (options_parse_size(optarg, &v) < 0 || v < 4096 || v > (4ull << 30))
+				usage_error("invalid --max-profile-size '%s' (4K to 4G)", optarg);
+			env.max_profile_bytes = v;
+			break;
+		case OPT_OUTPUT_QUOTA:
+			if (options_parse_size(optarg, &v) < 0 || v < (1ull << 20))
+				usage_error("invalid --output-quota '%s' (1M or more)", optarg);
+			env.output_quota_bytes = v;
+			break;
 		case OPT_STATE_DIR:
 			if (optarg[0] != '/')
 				usage_error("--state-dir '%s' must be an absolute path", optarg);
@@ -367,6 +385,7 @@ static void parse_args(int argc, char **argv)
 struct fd_handler {
 	int fd;
 	void (*readable)(struct fd_handler *h);
+	void *ctx;
 };
 
 static int callback_fd(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
@@ -408,6 +427,11 @@ static void signalfd_readable(struct fd_handler *h)
 		shutdown_deadline = lws_now_usecs() + SHUTDOWN_GRACE_USEC;
 		dispatcher__shutdown(dispatcher);
 	}
+}
+
+static void spool_readable(struct fd_handler *h)
+{
+	spool__dispatch(h->ctx);
 }
 
 static int adopt_fd(struct lws_vhost *vh, struct fd_handler *h)
@@ -486,6 +510,7 @@ int main(int argc, char **argv)
 	struct capture_env cenv = { 0 };
 	struct fd_handler rb_handler = { .readable = ring_buffer_readable };
 	struct fd_handler sig_handler = { .readable = signalfd_readable };
+	struct fd_handler spool_handler = { .readable = spool_readable };
 	struct lws_context *ctx = NULL;
 	struct api *api = NULL;
 	struct cleanup *cleanup;
@@ -515,10 +540,19 @@ int main(int argc, char **argv)
 	raise_fd_limit();
 
 	cenv.settings = &env;
-	cenv.exporter = exporter_file__new(env.output_dir);
-	if (!cenv.exporter) {
-		log_error("cannot create output folder %s: %m", env.output_dir);
-		goto out;
+	{
+		struct spool_limits lim = { .file_max = env.max_profile_bytes, .quota = env.output_quota_bytes };
+		int r = spool__open(env.output_dir, &lim, &cenv.spool);
+
+		if (r == -EPERM) {
+			log_error("output folder %s is not root's alone (owned by another user, or writable by "
+				  "group or others): refused, a tenant could plant files there", env.output_dir);
+			goto out;
+		}
+		if (r < 0) {
+			log_error("cannot open the output folder %s: %s", env.output_dir, strerror(-r));
+			goto out;
+		}
 	}
 	if (gethostname(cenv.hostname, sizeof(cenv.hostname) - 1) < 0)
 		snprintf(cenv.hostname, sizeof(cenv.hostname), "unknown");
@@ -567,8 +601,11 @@ int main(int argc, char **argv)
 	dispatcher__set_tracker(dispatcher, tracker);
 
 	rb_handler.fd = tracker__fd(tracker);
-	if (!vh || adopt_fd(vh, &rb_handler) < 0 || adopt_fd(vh, &sig_handler) < 0) {
-		log_error("cannot add the ring buffer and signals to the event loop");
+	spool_handler.fd = spool__fd(cenv.spool);
+	spool_handler.ctx = cenv.spool;
+	if (!vh || adopt_fd(vh, &rb_handler) < 0 || adopt_fd(vh, &sig_handler) < 0 ||
+	    adopt_fd(vh, &spool_handler) < 0) {
+		log_error("cannot add the ring buffer, signals and the spool to the event loop");
 		goto out;
 	}
 	api = api__new(ctx, vh, dispatcher, &env);
@@ -599,7 +636,7 @@ out:
 	tracker__free(tracker);
 	if (ctx)
 		lws_context_destroy(ctx);
-	exporter_file__free(cenv.exporter);
+	spool__free(cenv.spool);        /* waits for the commits in flight */
 	ledger__free(cenv.ledger);
 	close(sig_handler.fd);
 	close(lock);

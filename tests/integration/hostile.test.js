@@ -50,3 +50,104 @@ for (const mode of ['redirect-version', 'redirect-list', 'redirect-upgrade']) {
     });
   }
 }
+
+// ---- what an inspector sends: bounded by the state the capture is in ----
+
+function peakRssMiB(pid) {
+  const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return Number(m[1]) / 1024;
+}
+
+// /healthz, timed: the loop answers while the agent reads what a hostile target sends.
+async function healthzMs(agent) {
+  const t0 = Date.now();
+  const r = await agent.request('GET', '/healthz');
+  assert.equal(r.status, 200);
+  return Date.now() - t0;
+}
+
+// A real node process in the host's namespace, captured while the hostile one is at work.
+async function realCapture(agent, targets) {
+  const t = await start(targets, 'idle.js');
+  t.signal('SIGURG');
+  await agent.waitLog(new RegExp(`pid ${t.pid}: cpu profiling started`));
+  t.signal('SIGURG');
+  await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`));
+  assert.equal(agent.files(new RegExp(`^cpu-profile-${t.pid}-.*\\.cpuprofile$`)).length, 1);
+}
+
+test('a 200 MB answer to the first command: the capture fails on its budget, the agent stays small and responsive, a real capture beside it succeeds', async () => {
+  await withAgent([], {}, async (agent, targets) => {
+    const t = await start(targets, 'fake-cdp.js', { wrap: OWN_NETNS, args: [path.join(__dirname, 'apps/fake-cdp.js'), 'huge-answer:200'] });
+    t.signal('SIGURG');
+    const worst = [];
+    const poll = setInterval(() => healthzMs(agent).then((ms) => worst.push(ms), (e) => worst.push(e)), 100);
+    try {
+      await agent.waitLog(new RegExp(`pid ${t.pid}: cpu capture failed: .*CDP message larger than its budget`), 20000);
+      await realCapture(agent, targets);
+    } finally {
+      clearInterval(poll);
+    }
+    await sleep(200);
+    assert.ok(worst.length > 0);
+    for (const w of worst) assert.ok(typeof w === 'number' && w < 1000, `/healthz: ${w}`);
+    assert.ok(peakRssMiB(agent.proc.pid) < 128, `agent peak RSS ${peakRssMiB(agent.proc.pid)} MiB`);
+    assert.ok(t.alive());
+  });
+});
+
+test('10 000 small events a second: ignored unread, the capture succeeds, the agent stays small and responsive', async () => {
+  await withAgent([], {}, async (agent, targets) => {
+    const t = await start(targets, 'fake-cdp.js', { wrap: OWN_NETNS, args: [path.join(__dirname, 'apps/fake-cdp.js'), 'flood:10000'] });
+    t.signal('SIGURG');
+    await agent.waitLog(new RegExp(`pid ${t.pid}: cpu profiling started`));
+    const worst = [];
+    const poll = setInterval(() => healthzMs(agent).then((ms) => worst.push(ms), (e) => worst.push(e)), 100);
+    try {
+      await sleep(3000);
+      await realCapture(agent, targets);
+    } finally {
+      clearInterval(poll);
+    }
+    t.signal('SIGURG');
+    await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`), 20000);
+    assert.equal(agent.files(new RegExp(`^cpu-profile-${t.pid}-.*\\.cpuprofile$`)).length, 1);
+    for (const w of worst) assert.ok(typeof w === 'number' && w < 1000, `/healthz: ${w}`);
+    assert.ok(peakRssMiB(agent.proc.pid) < 128, `agent peak RSS ${peakRssMiB(agent.proc.pid)} MiB`);
+  });
+});
+
+test('a CDP error of 1 MiB with newlines and escape codes: one escaped, bounded log line', async () => {
+  await withAgent([], {}, async (agent, targets) => {
+    const t = await start(targets, 'fake-cdp.js', { wrap: OWN_NETNS, args: [path.join(__dirname, 'apps/fake-cdp.js'), 'error:1024'] });
+    t.signal('SIGURG');
+    await agent.waitLog(new RegExp(`pid ${t.pid}: cpu capture failed: inspector refused to start`), 10000);
+    await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`), 10000);
+    const lines = agent.log.split('\n').filter((l) => l.includes('refused'));
+    assert.ok(lines.length >= 1);
+    for (const l of agent.log.split('\n')) {
+      assert.ok(!/[\x00-\x08\x0b-\x1f\x7f]/.test(l), `a control character in the log: ${JSON.stringify(l.slice(0, 200))}`);
+      assert.ok(Buffer.byteLength(l) < 20000, `a log line of ${Buffer.byteLength(l)} bytes`);
+    }
+    // Each line of the error text stays on the failure's line: none starts a line of its own.
+    assert.ok(!agent.log.split('\n').some((l) => /^\s*\x1b|^red|^\\x1b/.test(l)));
+    const job = (await agent.request('GET', '/v1/captures')).json;
+    assert.ok(JSON.stringify(job).length < 64 * 1024);
+  });
+});
+
+test('a 40 MB profile streams to its file: intact, every node there, the agent far smaller than the profile', async () => {
+  await withAgent([], {}, async (agent, targets) => {
+    const t = await start(targets, 'fake-cdp.js', { wrap: OWN_NETNS, args: [path.join(__dirname, 'apps/fake-cdp.js'), 'profile:40'] });
+    t.signal('SIGURG');
+    await agent.waitLog(new RegExp(`pid ${t.pid}: cpu profiling started`));
+    t.signal('SIGURG');
+    await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`), 30000);
+    const sent = /sent profile nodes=(\d+) bytes=(\d+)/.exec(t.out);
+    const [file] = agent.files(/\.cpuprofile$/);
+    assert.equal(fs.statSync(path.join(agent.outputDir, file)).size, Number(sent[2]));
+    const p = JSON.parse(fs.readFileSync(path.join(agent.outputDir, file), 'utf8'));
+    assert.equal(p.nodes.length, Number(sent[1]));
+    assert.ok(peakRssMiB(agent.proc.pid) < 64, `agent peak RSS ${peakRssMiB(agent.proc.pid)} MiB`);
+  });
+});

@@ -67,6 +67,12 @@ static const struct profile_ops kinds[_PROFILE_KIND_MAX] = {
 		.interval = heap_interval,
 		.start = heap_start,
 		.stop = heap_stop,
+		.result_key = "profile",
+		.budget = {
+			[PROFILE_PHASE_STARTING] = PROFILE_BUDGET_SMALL,
+			[PROFILE_PHASE_RUNNING] = PROFILE_BUDGET_SMALL,
+			[PROFILE_PHASE_STOPPING] = PROFILE_BUDGET_RESULT,
+		},
 	},
 	[PROFILE_CPU] = {
 		.name = "cpu",
@@ -76,6 +82,12 @@ static const struct profile_ops kinds[_PROFILE_KIND_MAX] = {
 		.interval = cpu_interval,
 		.start = cpu_start,
 		.stop = cpu_stop,
+		.result_key = "profile",
+		.budget = {
+			[PROFILE_PHASE_STARTING] = PROFILE_BUDGET_SMALL,
+			[PROFILE_PHASE_RUNNING] = PROFILE_BUDGET_SMALL,
+			[PROFILE_PHASE_STOPPING] = PROFILE_BUDGET_RESULT,
+		},
 	},
 };
 
@@ -84,4 +96,13 @@ const struct profile_ops *profile_ops(enum profile_kind kind)
 	if (kind < 0 || kind >= _PROFILE_KIND_MAX)
 		return NULL;
 	return &kinds[kind];
+}
+
+size_t profile_budget(const struct profile_ops *ops, enum profile_phase phase, const struct settings *st)
+{
+	size_t b = phase < _PROFILE_PHASE_MAX ? ops->budget[phase] : 0;
+
+	if (b == PROFILE_BUDGET_RESULT)
+		return st->max_profile_bytes > SIZE_MAX ? SIZE_MAX : (size_t)st->max_profile_bytes;
+	return b ? b : PROFILE_BUDGET_SMALL;
 }
