@@ -38,7 +38,7 @@ ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARNINGS) $(HARDENING) -MMD -MP \
 	     -Iinclude -I$(OUTPUT) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS   ?=
 ALL_LDFLAGS = $(LDFLAGS) -pie -Wl,-z,relro,-z,now
-LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz -lm
+LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz -lm -lpthread
 
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) \
 	      -Iinclude -Ivmlinux/$(VMLINUX_ARCH) -Wall -Werror
@@ -47,12 +47,12 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) \
 # kernel event -> ring buffer -> dispatcher -> inspector session -> profile -> exporter
 PURE_SRCS  := src/log.c src/options.c src/procfs.c src/cdp.c src/meta.c src/inspector.c \
 	      src/trigger.c src/cgroup.c src/netns.c src/sockdiag.c src/container.c src/ledger.c \
-	      src/exporter_file.c
+	      src/exporter_file.c src/fsutil.c src/export/spool.c
 AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatcher.c src/api_json.c \
 	      src/inspector_session.c src/capture.c src/cleanup.c src/profile.c \
 	      src/api.c src/main.c
 UNIT_TESTS := test_options test_procfs test_cdp test_meta test_inspector test_trigger test_cgroup test_api_json \
-	      test_inspectctl_format test_sockdiag test_container test_ledger
+	      test_inspectctl_format test_sockdiag test_container test_ledger test_fsutil test_spool
 HELPERS    := sigio_send hold_memory
 
 AGENT_OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(AGENT_SRCS))
@@ -108,7 +108,7 @@ check: deps-test
 # Every parser of what a target or a container controls, under libFuzzer with ASan and
 # UBSan; seeds from the fixtures (the first byte picks the parser, see the source).
 FUZZ_SRCS := src/log.c src/procfs.c src/cdp.c src/cgroup.c src/container.c src/netns.c \
-	     src/sockdiag.c src/ledger.c src/exporter_file.c tests/fuzz/fuzz_hostile.c
+	     src/sockdiag.c src/ledger.c src/fsutil.c tests/fuzz/fuzz_hostile.c
 FUZZ_BIN  := $(OUTPUT)/fuzz/fuzz_hostile
 FUZZ_SECONDS ?= 60
 
@@ -165,6 +165,7 @@ $(OUTPUT)/src/tracker.o: $(OUTPUT)/inspectd.skel.h
 
 $(OUTPUT)/src/%.o: src/%.c | $(OUTPUT)/src
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 $(AGENT): $(AGENT_OBJS)
@@ -188,6 +189,9 @@ $(OUTPUT)/tests/test_inspectctl_format: $(OUTPUT)/tests/test_inspectctl_format.o
 $(OUTPUT)/tests/test_api_json: $(OUTPUT)/tests/test_api_json.o $(filter-out $(OUTPUT)/src/main.o,$(AGENT_OBJS))
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+
+# Its temporaries' random letters are forced by some tests.
+$(OUTPUT)/tests/test_fsutil: ALL_LDFLAGS += -Wl,--wrap=getrandom
 
 $(OUTPUT)/tests/%.o: tests/unit/%.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
@@ -214,4 +218,4 @@ clean:
 	$(call msg,CLEAN)
 	$(Q)rm -rf $(OUTPUT)
 
--include $(wildcard $(OUTPUT)/src/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/tools/*.d)
+-include $(wildcard $(OUTPUT)/src/*.d $(OUTPUT)/src/*/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/tools/*.d)

@@ -7,7 +7,6 @@
 #ifndef INSPECTD_EXPORTER_FILE_H
 #define INSPECTD_EXPORTER_FILE_H
 
-#include <stdbool.h>
 #include <stddef.h>
 
 struct exporter_file;
@@ -18,15 +17,9 @@ const char *exporter_file__dir(const struct exporter_file *ex);
 /* base, or base-N, such that no file of that base exists yet. */
 int exporter_file__unique_base(struct exporter_file *ex, const char *base, const char *const *exts,
 			       char *out, size_t size);
-/* Write dir/name atomically (mode 0600). path receives the final path. 0 or -errno. */
+/* Write dir/name atomically and durably (fs_write_atomic_at()). path receives the final path. 0 or -errno. */
 int exporter_file__write(struct exporter_file *ex, const char *name, const char *data, size_t len,
 			 char *path, size_t path_size);
 void exporter_file__free(struct exporter_file *ex);
-
-/*
- * The atomic write itself, in the folder dirfd: ".name.tmp" (0600), written whole,
- * synced when durable, renamed to name. The ledger uses it too. 0 or -errno.
- */
-int exporter_file_write_at(int dirfd, const char *name, const char *data, size_t len, bool durable);
 
 #endif

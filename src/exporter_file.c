@@ -9,32 +9,12 @@
 #include <unistd.h>
 
 #include "exporter_file.h"
+#include "fsutil.h"
 
 struct exporter_file {
 	char *dir;
 	int dirfd;
 };
-
-static int mkdir_parents(const char *path)
-{
-	char *copy = strdup(path);
-	int r = 0;
-
-	if (!copy)
-		return -ENOMEM;
-	for (char *p = copy + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(copy, 0755) < 0 && errno != EEXIST) {
-			r = -errno;
-			break;
-		}
-		*p = '/';
-	}
-	free(copy);
-	return r;
-}
 
 struct exporter_file *exporter_file__new(const char *dir)
 {
@@ -42,13 +22,11 @@ struct exporter_file *exporter_file__new(const char *dir)
 	struct stat st;
 	int r;
 
-	r = mkdir_parents(dir);
+	r = fs_mkdir_parents(dir, 0755, 0700);
 	if (r < 0) {
 		errno = -r;
 		return NULL;
 	}
-	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-		return NULL;
 	ex = calloc(1, sizeof(*ex));
 	if (!ex)
 		return NULL;
@@ -94,45 +72,10 @@ int exporter_file__unique_base(struct exporter_file *ex, const char *base, const
 	return -EEXIST;
 }
 
-int exporter_file_write_at(int dirfd, const char *name, const char *data, size_t len, bool durable)
-{
-	char tmp[512];
-	size_t done = 0;
-	int fd, r = 0;
-
-	if (strchr(name, '/') || name[0] == '.')
-		return -EINVAL;
-	if ((size_t)snprintf(tmp, sizeof(tmp), ".%s.tmp", name) >= sizeof(tmp))
-		return -ENOBUFS;
-	fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return -errno;
-	while (done < len) {
-		ssize_t n = write(fd, data + done, len - done);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			break;
-		}
-		done += (size_t)n;
-	}
-	if (r == 0 && durable && fsync(fd) < 0)
-		r = -errno;
-	if (close(fd) < 0 && r == 0)
-		r = -errno;
-	if (r == 0 && renameat(dirfd, tmp, dirfd, name) < 0)
-		r = -errno;
-	if (r < 0)
-		unlinkat(dirfd, tmp, 0);
-	return r;
-}
-
 int exporter_file__write(struct exporter_file *ex, const char *name, const char *data, size_t len,
 			 char *path, size_t path_size)
 {
-	int r = exporter_file_write_at(ex->dirfd, name, data, len, true);
+	int r = fs_write_atomic_at(ex->dirfd, name, data, len, true);
 
 	if (r < 0)
 		return r;

@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "exporter_file.h"
+#include "fsutil.h"
 #include "ledger.h"
 #include "log.h"
 
@@ -114,7 +114,7 @@ int ledger__record(struct ledger *l, const struct ledger_entry *e)
 		return n;
 	snprintf(name, sizeof(name), "%d", (int)e->pid);
 	/* Not synced: a record matters only as long as the boot whose processes it names. */
-	return exporter_file_write_at(l->dirfd, name, line, (size_t)n, false);
+	return fs_write_atomic_at(l->dirfd, name, line, (size_t)n, false);
 }
 
 int ledger__forget(struct ledger *l, pid_t pid)

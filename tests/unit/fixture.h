@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * Fixture files for the unit tests: text captured from a real node process
- * (see tests/fixtures/README). Include after <cmocka.h>.
+ * (see tests/fixtures/README); and a fresh temporary folder per test. Include after
+ * <cmocka.h>.
  */
 #ifndef INSPECTD_TEST_FIXTURE_H
 #define INSPECTD_TEST_FIXTURE_H
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef FIXTURES
 #error "FIXTURES must name the fixture folder: -DFIXTURES=\"/abs/path/tests/fixtures\""
@@ -58,6 +62,69 @@ static inline const char *fixture_line(const char *text, int n, char *buf, size_
 	assert_true(len < size);
 	memcpy(buf, p, len);
 	buf[len] = '\0';
+	return buf;
+}
+
+/* Remove name and, if it is a folder, everything under it, in the folder at; symlinks are not followed. */
+static inline int fixture_remove_at(int at, const char *name)
+{
+	struct dirent *de;
+	DIR *dir;
+	int fd;
+
+	if (unlinkat(at, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR)
+		return -1;
+	fd = openat(at, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || !(dir = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	while ((de = readdir(dir))) {
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") && fixture_remove_at(dirfd(dir), de->d_name) < 0) {
+			closedir(dir);
+			return -1;
+		}
+	}
+	closedir(dir);
+	return unlinkat(at, name, AT_REMOVEDIR);
+}
+
+/*
+ * A setup and a teardown for cmocka_unit_test_setup_teardown(): *state is a fresh folder
+ * /tmp/inspectd-test-XXXXXX (a char *, 0700) that the teardown removes with its contents.
+ */
+static inline int fixture_tmpdir_setup(void **state)
+{
+	char *dir = strdup("/tmp/inspectd-test-XXXXXX");
+
+	if (!dir || !mkdtemp(dir)) {
+		free(dir);
+		return -1;
+	}
+	*state = dir;
+	return 0;
+}
+
+static inline int fixture_tmpdir_teardown(void **state)
+{
+	char *dir = *state;
+	int r;
+
+	if (!dir)
+		return 0;
+	r = fixture_remove_at(AT_FDCWD, dir);
+	free(dir);
+	return r;
+}
+
+/* dir/name in buf. */
+static inline const char *fixture_path(char *buf, size_t size, const char *dir, const char *name)
+{
+	if ((size_t)snprintf(buf, size, "%s/%s", dir, name) >= size)
+		fail_msg("path %s/%s too long", dir, name);
 	return buf;
 }
 

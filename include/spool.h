@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * The output folder as a durable spool. A capture streams a profile's bytes, chunk by
+ * chunk as they arrive, into a temporary file in the folder (a spool_file: a page-cache
+ * write on the loop, never a sync). When the capture ends, its files and its meta.json
+ * text are handed to the spool's writer thread ("inspectd-spool") as one commit: each
+ * file synced and renamed to BASE.EXT without replacing anything, then BASE.meta.json
+ * written the same way, then the folder synced. A commit is all or nothing: on any
+ * failure (a full disk included) every temporary and every final name of that commit is
+ * removed. The loop learns that commits finished by polling spool__fd(), and calls
+ * spool__dispatch(), which calls each finished commit's done callback.
+ *
+ * Names: temporaries are ".inspectd-spool.RANDOM.tmp" (fs_create_temp_at()); those a
+ * killed agent left are removed by spool__open(). Final names are BASE.EXT and
+ * BASE.meta.json, BASE from spool__reserve_base().
+ *
+ * Limits (struct spool_limits): a cap per file, and a quota on the bytes of the
+ * folder: its files (any regular file but our temporaries, counted at open and
+ * counted again by the thread after each commit, so that files removed by an operator
+ * are seen), plus our temporaries being written, plus the commits in flight. Nothing
+ * is deleted to make room (no retention policy): writes past the quota are refused.
+ *
+ * Threads: every function here is called on the event loop's thread; only
+ * spool__free() waits for the writer thread. The thread owns the commits handed to it
+ * until it has finished them; it touches nothing else of the loop's.
+ *
+ * Ownership: the caller owns the spool and each spool_file from spool__begin() until it
+ * hands it to spool__commit() (which consumes it) or to spool_file__abort(). Every
+ * spool_file is committed or aborted before spool__free().
+ */
+#ifndef INSPECTD_SPOOL_H
+#define INSPECTD_SPOOL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* The prefix of the spool's temporaries, for fs_create_temp_at() and fs_is_temp_name(). */
+#define SPOOL_TEMP_PREFIX      "inspectd-spool"
+/* Files in one commit, besides its meta.json. */
+#define SPOOL_COMMIT_FILES_MAX 8
+/* Commits handed to the thread and not yet dispatched. */
+#define SPOOL_COMMITS_MAX      64
+/* Bytes in an extension (with its NUL), and in a base (with its NUL). */
+#define SPOOL_EXT_SIZE         32
+#define SPOOL_BASE_SIZE        200
+
+struct spool_limits {
+	uint64_t file_max;      /* bytes in one spool_file; 0: no cap */
+	uint64_t quota;         /* bytes in the folder, as above; 0: no quota */
+};
+
+struct spool;
+struct spool_file;
+
+/*
+ * The outcome of a commit, on the loop, from spool__dispatch(): result is 0 or -errno
+ * (as for the syscall that failed: -ENOSPC, -EDQUOT, -EIO, -EEXIST when something took
+ * a final name meanwhile...). paths holds n_paths full paths, "DIR/BASE.EXT" for each
+ * file in the order given, then "DIR/BASE.meta.json"; on failure they name what would
+ * have been written (nothing is left under them). paths is valid during the call only.
+ * The callback may call anything here but spool__free().
+ */
+typedef void (*spool_done_fn)(void *ctx, int result, const char *const *paths, size_t n_paths);
+
+/*
+ * Open the folder dir as a spool: create it if needed (parents 0755, dir 0700, less the
+ * umask), check it is private (fs_check_private_dir()), remove the temporaries a killed
+ * agent left there, count the bytes of its files, and start the writer thread. lim may
+ * be NULL (no limits); it is copied.
+ * Returns 0 and *ret; -EINVAL: dir empty; -EPERM: the folder is another user's, or
+ * writable by group or others (it is not changed: the caller refuses it or fixes it);
+ * -ENOTDIR; -ENOMEM; -errno from mkdir(), open(), reading the folder, eventfd() or
+ * pthread_create() (-EAGAIN).
+ */
+int spool__open(const char *dir, const struct spool_limits *lim, struct spool **ret);
+/* The folder, as given to spool__open(), for messages. */
+const char *spool__dir(const struct spool *s);
+/* Readable (POLLIN) when commits have finished: poll it on the loop, then call spool__dispatch(). */
+int spool__fd(const struct spool *s);
+/*
+ * On the loop: clear spool__fd() and call the done callback of each commit finished
+ * since the last call, in the order they finished; a commit whose callback was
+ * cancelled is only forgotten. Never blocks.
+ */
+void spool__dispatch(struct spool *s);
+/* Bytes counted against the quota now (the folder's files, temporaries, commits in flight). */
+uint64_t spool__used(const struct spool *s);
+
+/*
+ * A new, empty temporary file in the folder, for the caller to write, then commit or
+ * abort. Returns 0 and *ret; -ENOMEM; -errno from fs_create_temp_at() (-ENOSPC, -EMFILE,
+ * -EEXIST...).
+ */
+int spool__begin(struct spool *s, struct spool_file **ret);
+/*
+ * Append len bytes (a page-cache write, on the loop; no sync). All or nothing: on
+ * failure the file is as it was before the call (should that undoing itself fail, the
+ * file answers -EIO to writes and commits until spool_file__reset()).
+ * Returns 0; -EFBIG: the file would pass the per-file cap; -EDQUOT: the folder would pass
+ * the quota; -errno from write() (-ENOSPC, -EIO...).
+ */
+int spool_file__write(struct spool_file *f, const void *buf, size_t len);
+/* Drop what was written (the file is empty and usable again). 0 or -errno from ftruncate() or lseek(). */
+int spool_file__reset(struct spool_file *f);
+/* Bytes written so far. */
+uint64_t spool_file__size(const struct spool_file *f);
+/* Remove the temporary and free f. Takes NULL. */
+void spool_file__abort(struct spool_file *f);
+
+/*
+ * A base for the names of one commit: stamp, or stamp-1, stamp-2... (up to stamp-999),
+ * the first such that neither a file in the folder nor a commit in flight has any of
+ * the names BASE.EXT (for each of the n extensions) or BASE.meta.json. out (size bytes)
+ * receives it. Not held: call spool__commit() with it before returning to the loop.
+ * Returns 0; -EINVAL: stamp or an extension empty, with a '/' or starting with '.', or
+ * the names too long; -ENOBUFS: out too small; -EEXIST: all 1000 are taken; -errno from
+ * fstatat().
+ */
+int spool__reserve_base(struct spool *s, const char *stamp, const char *const *exts, size_t n, char *out,
+			size_t size);
+
+/*
+ * Hand n files (files[i] to become BASE.exts[i]) and the text meta_json (to become
+ * BASE.meta.json) to the writer thread. files and meta_json are consumed (each files[i]
+ * is set to NULL; meta_json is a malloc()ed string), whatever the result: on an error
+ * returned here the temporaries are removed and done is never called. On 0,
+ * done(ctx, ...) is called later from spool__dispatch(), never from inside
+ * spool__commit(); done may be NULL. The names stay taken (spool__reserve_base() skips
+ * them) until then.
+ * Returns 0; -EINVAL: n above SPOOL_COMMIT_FILES_MAX, a NULL file or meta_json, a file
+ * of another spool or given twice, base or an extension not a plain name (or an
+ * extension "meta.json", or given twice); -EEXIST: a commit in flight has one of these
+ * names; -EBUSY: SPOOL_COMMITS_MAX commits in flight; -EDQUOT: meta_json would pass the
+ * quota; -EIO: a file's failed write could not be undone; -ENOMEM.
+ */
+int spool__commit(struct spool *s, const char *base, struct spool_file **files, const char *const *exts, size_t n,
+		  char *meta_json, spool_done_fn done, void *ctx);
+/* Forget the done callback of every commit in flight whose ctx is ctx (its owner goes
+ * away); the commits still complete. */
+void spool__cancel(struct spool *s, void *ctx);
+
+/*
+ * Wait for the commits in flight to complete on disk, stop the thread, free s. Callbacks
+ * not yet dispatched are not called. Takes NULL. Blocks: call it at shutdown only.
+ */
+void spool__free(struct spool *s);
+
+#endif

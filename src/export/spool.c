@@ -1,0 +1,666 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#define _GNU_SOURCE             /* pthread_setname_np() */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "spool.h"
+
+#define META_EXT "meta.json"
+
+struct spool_file {
+	struct spool *spool;    /* borrowed */
+	int fd;
+	uint64_t size;
+	int error;              /* a failed write could not be undone: the file is unusable */
+	char name[FS_NAME_SIZE];        /* the temporary */
+};
+
+/*
+ * One commit. Filled on the loop, then the thread's from spool__commit() until it is on
+ * the finished list; then the loop's again. Apart from that hand-off (under the mutex):
+ * the loop alone touches done, ctx and pending_next; the thread alone writes result,
+ * used and used_ok; the rest is not written after it is queued.
+ */
+struct commit {
+	size_t n;                               /* files */
+	int fds[SPOOL_COMMIT_FILES_MAX];        /* the thread closes them */
+	char temps[SPOOL_COMMIT_FILES_MAX][FS_NAME_SIZE];
+	char *paths[SPOOL_COMMIT_FILES_MAX + 1];        /* "DIR/BASE.EXT", then "DIR/BASE.meta.json" */
+	size_t name_at;                         /* where the final name starts in each path */
+	char *meta;
+	uint64_t bytes;                         /* counted in spool->pending: the files and meta */
+
+	spool_done_fn done;
+	void *ctx;
+	struct commit *pending_next;            /* the loop's list of commits not yet dispatched */
+
+	int result;
+	bool used_ok;                           /* the folder counted after this commit */
+	uint64_t used;
+
+	struct commit *queue_next;              /* under the mutex: queued, or finished */
+};
+
+struct spool {
+	char *dir;
+	int dirfd;
+	int efd;                        /* eventfd: the thread's answers */
+	struct spool_limits lim;
+
+	/* The loop's. */
+	uint64_t committed;             /* bytes of the folder's files */
+	uint64_t pending;               /* bytes of our temporaries and of the commits in flight */
+	struct commit *pending_head;    /* every commit not yet dispatched, newest first */
+	size_t n_pending;
+
+	/* Shared, under lock. */
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	struct commit *queue_head, *queue_tail;         /* for the thread */
+	struct commit *done_head, *done_tail;           /* for spool__dispatch() */
+	bool stopping;
+
+	pthread_t thread;
+	bool have_lock, have_thread;
+};
+
+/* ---- names ---- */
+
+/* A name of ours: not empty, no '/', not hidden (the folder's dot names are temporaries). */
+static bool plain_name(const char *s, size_t size)
+{
+	size_t len = strnlen(s, size);
+
+	return len > 0 && len < size && !strchr(s, '/') && s[0] != '.';
+}
+
+static bool ext_ok(const char *ext)
+{
+	return plain_name(ext, SPOOL_EXT_SIZE) && strcmp(ext, META_EXT) != 0;
+}
+
+static const char *final_name(const struct commit *c, size_t i)
+{
+	return c->paths[i] + c->name_at;
+}
+
+/* Whether a commit not yet dispatched will have made, or has made, the name. */
+static bool pending_has(const struct spool *s, const char *name)
+{
+	for (const struct commit *c = s->pending_head; c; c = c->pending_next) {
+		for (size_t i = 0; i <= c->n; i++) {
+			if (strcmp(final_name(c, i), name) == 0)
+				return true;
+		}
+	}
+	return false;
+}
+
+/* ---- the folder ---- */
+
+/*
+ * Bytes of the folder's regular files but our temporaries; with remove_temps, our
+ * temporaries are removed (those a killed agent left: call it before any is made).
+ */
+static int scan_folder(int dirfd, bool remove_temps, uint64_t *ret)
+{
+	struct dirent *de;
+	uint64_t total = 0;
+	DIR *dir;
+	int fd, r = 0;
+
+	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	dir = fdopendir(fd);
+	if (!dir) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	for (;;) {
+		struct stat st;
+
+		errno = 0;
+		de = readdir(dir);
+		if (!de) {
+			r = -errno;
+			break;
+		}
+		if (fs_is_temp_name(de->d_name, SPOOL_TEMP_PREFIX)) {
+			if (remove_temps)
+				unlinkat(dirfd, de->d_name, 0);
+			continue;
+		}
+		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
+			continue;
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				continue;
+			r = -errno;
+			break;
+		}
+		if (S_ISREG(st.st_mode))
+			total += (uint64_t)st.st_size;
+	}
+	closedir(dir);
+	if (r == 0)
+		*ret = total;
+	return r;
+}
+
+/* ---- the thread ---- */
+
+static int run_commit(int dirfd, struct commit *c)
+{
+	char meta_temp[FS_NAME_SIZE] = "";
+	size_t renamed = 0;
+	bool meta_renamed = false;
+	int r = 0, fd;
+
+	for (size_t i = 0; i < c->n; i++) {
+		if (r == 0 && fsync(c->fds[i]) < 0)
+			r = -errno;
+		if (close(c->fds[i]) < 0 && r == 0)
+			r = -errno;
+		c->fds[i] = -1;
+	}
+	if (r == 0) {
+		r = fs_create_temp_at(dirfd, SPOOL_TEMP_PREFIX, meta_temp, sizeof(meta_temp), &fd);
+		if (r < 0) {
+			meta_temp[0] = '\0';
+		} else {
+			r = fs_write_all(fd, c->meta, strlen(c->meta));
+			if (r == 0 && fsync(fd) < 0)
+				r = -errno;
+			if (close(fd) < 0 && r == 0)
+				r = -errno;
+		}
+	}
+	for (; r == 0 && renamed < c->n; renamed++) {
+		r = fs_rename_noreplace_at(dirfd, c->temps[renamed], dirfd, final_name(c, renamed));
+		if (r < 0)
+			break;
+	}
+	if (r == 0) {
+		r = fs_rename_noreplace_at(dirfd, meta_temp, dirfd, final_name(c, c->n));
+		meta_renamed = r == 0;
+	}
+	if (r == 0)
+		r = fs_fsync_dir_at(dirfd);
+	if (r == 0)
+		return 0;
+
+	/* All or nothing: what this commit made goes, whatever step failed. */
+	for (size_t i = 0; i < c->n; i++)
+		unlinkat(dirfd, i < renamed ? final_name(c, i) : c->temps[i], 0);
+	if (meta_renamed)
+		unlinkat(dirfd, final_name(c, c->n), 0);
+	else if (meta_temp[0])
+		unlinkat(dirfd, meta_temp, 0);
+	fs_fsync_dir_at(dirfd);
+	return r;
+}
+
+static void *spool_thread(void *arg)
+{
+	struct spool *s = arg;
+	const uint64_t one = 1;
+
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		struct commit *c;
+
+		while (!s->queue_head && !s->stopping)
+			pthread_cond_wait(&s->wake, &s->lock);
+		c = s->queue_head;
+		if (!c)
+			break;          /* stopping, and nothing left */
+		s->queue_head = c->queue_next;
+		if (!s->queue_head)
+			s->queue_tail = NULL;
+		pthread_mutex_unlock(&s->lock);
+
+		c->result = run_commit(s->dirfd, c);
+		c->used_ok = scan_folder(s->dirfd, false, &c->used) == 0;
+
+		pthread_mutex_lock(&s->lock);
+		c->queue_next = NULL;
+		if (s->done_tail)
+			s->done_tail->queue_next = c;
+		else
+			s->done_head = c;
+		s->done_tail = c;
+		/* Cannot fail short of 2^64 - 1 unread answers. */
+		if (write(s->efd, &one, sizeof(one)) < 0) {
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
+
+/* ---- the loop's side ---- */
+
+static void commit_free(struct commit *c)
+{
+	if (!c)
+		return;
+	for (size_t i = 0; i < c->n; i++) {
+		if (c->fds[i] >= 0)
+			close(c->fds[i]);
+	}
+	for (size_t i = 0; i <= SPOOL_COMMIT_FILES_MAX; i++)
+		free(c->paths[i]);
+	free(c->meta);
+	free(c);
+}
+
+int spool__open(const char *dir, const struct spool_limits *lim, struct spool **ret)
+{
+	struct spool *s;
+	sigset_t all, old;
+	int r;
+
+	if (!dir[0])
+		return -EINVAL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	s->dirfd = -1;
+	s->efd = -1;
+	if (lim)
+		s->lim = *lim;
+	s->dir = strdup(dir);
+	if (!s->dir) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	r = fs_mkdir_parents(dir, 0755, 0700);
+	if (r < 0)
+		goto fail;
+	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dirfd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	r = fs_check_private_dir(s->dirfd);
+	if (r < 0)
+		goto fail;
+	r = scan_folder(s->dirfd, true, &s->committed);
+	if (r < 0)
+		goto fail;
+	s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (s->efd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	r = -pthread_mutex_init(&s->lock, NULL);
+	if (r < 0)
+		goto fail;
+	r = -pthread_cond_init(&s->wake, NULL);
+	if (r < 0) {
+		pthread_mutex_destroy(&s->lock);
+		goto fail;
+	}
+	s->have_lock = true;
+	/* Signals are the loop's: the thread starts with all of them blocked. */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = -pthread_create(&s->thread, NULL, spool_thread, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r < 0)
+		goto fail;
+	s->have_thread = true;
+	pthread_setname_np(s->thread, "inspectd-spool");
+	*ret = s;
+	return 0;
+fail:
+	spool__free(s);
+	return r;
+}
+
+const char *spool__dir(const struct spool *s)
+{
+	return s->dir;
+}
+
+int spool__fd(const struct spool *s)
+{
+	return s->efd;
+}
+
+uint64_t spool__used(const struct spool *s)
+{
+	return s->committed + s->pending;
+}
+
+/* Whether len more bytes fit the quota. */
+static bool quota_fits(const struct spool *s, uint64_t len)
+{
+	uint64_t used = spool__used(s);
+
+	return !s->lim.quota || (used <= s->lim.quota && len <= s->lim.quota - used);
+}
+
+void spool__dispatch(struct spool *s)
+{
+	struct commit *list;
+	uint64_t count;
+
+	if (read(s->efd, &count, sizeof(count)) < 0) {
+		/* EAGAIN: woken for answers an earlier call took already. */
+	}
+	pthread_mutex_lock(&s->lock);
+	list = s->done_head;
+	s->done_head = s->done_tail = NULL;
+	pthread_mutex_unlock(&s->lock);
+
+	while (list) {
+		struct commit *c = list, **pp;
+
+		list = c->queue_next;
+		for (pp = &s->pending_head; *pp; pp = &(*pp)->pending_next) {
+			if (*pp == c) {
+				*pp = c->pending_next;
+				s->n_pending--;
+				break;
+			}
+		}
+		s->pending -= c->bytes;
+		if (c->used_ok)
+			s->committed = c->used;
+		else if (c->result == 0)
+			s->committed += c->bytes;
+		if (c->done)
+			c->done(c->ctx, c->result, (const char *const *)c->paths, c->n + 1);
+		commit_free(c);
+	}
+}
+
+int spool__begin(struct spool *s, struct spool_file **ret)
+{
+	struct spool_file *f = calloc(1, sizeof(*f));
+	int r;
+
+	if (!f)
+		return -ENOMEM;
+	r = fs_create_temp_at(s->dirfd, SPOOL_TEMP_PREFIX, f->name, sizeof(f->name), &f->fd);
+	if (r < 0) {
+		free(f);
+		return r;
+	}
+	f->spool = s;
+	*ret = f;
+	return 0;
+}
+
+int spool_file__write(struct spool_file *f, const void *buf, size_t len)
+{
+	struct spool *s = f->spool;
+	int r;
+
+	if (f->error)
+		return f->error;
+	if (len == 0)
+		return 0;
+	if (s->lim.file_max && (f->size > s->lim.file_max || len > s->lim.file_max - f->size))
+		return -EFBIG;
+	if (!quota_fits(s, len))
+		return -EDQUOT;
+	r = fs_write_all(f->fd, buf, len);
+	if (r < 0) {
+		/* Part of it may be in: back to where it was. */
+		if (ftruncate(f->fd, (off_t)f->size) < 0 || lseek(f->fd, (off_t)f->size, SEEK_SET) < 0)
+			f->error = -EIO;
+		return r;
+	}
+	f->size += len;
+	s->pending += len;
+	return 0;
+}
+
+int spool_file__reset(struct spool_file *f)
+{
+	if (ftruncate(f->fd, 0) < 0 || lseek(f->fd, 0, SEEK_SET) < 0)
+		return -errno;
+	f->spool->pending -= f->size;
+	f->size = 0;
+	f->error = 0;
+	return 0;
+}
+
+uint64_t spool_file__size(const struct spool_file *f)
+{
+	return f->size;
+}
+
+void spool_file__abort(struct spool_file *f)
+{
+	if (!f)
+		return;
+	close(f->fd);
+	unlinkat(f->spool->dirfd, f->name, 0);
+	f->spool->pending -= f->size;
+	free(f);
+}
+
+/* BASE.EXT in buf; -EINVAL when it is too long for a name, or -ENOBUFS for buf. */
+static int make_name(char *buf, size_t size, const char *base, const char *ext)
+{
+	int n = snprintf(buf, size, "%s.%s", base, ext);
+
+	if (n < 0 || (size_t)n >= size)
+		return size >= FS_NAME_SIZE ? -EINVAL : -ENOBUFS;
+	return 0;
+}
+
+int spool__reserve_base(struct spool *s, const char *stamp, const char *const *exts, size_t n, char *out,
+			size_t size)
+{
+	if (!plain_name(stamp, SPOOL_BASE_SIZE) || n > SPOOL_COMMIT_FILES_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		if (!ext_ok(exts[i]))
+			return -EINVAL;
+	}
+	for (int k = 0; k < 1000; k++) {
+		char base[SPOOL_BASE_SIZE];
+		bool taken = false;
+		int len;
+
+		len = k ? snprintf(base, sizeof(base), "%s-%d", stamp, k) : snprintf(base, sizeof(base), "%s", stamp);
+		if (len < 0 || (size_t)len >= sizeof(base))
+			return -EINVAL;
+		for (size_t i = 0; i <= n && !taken; i++) {
+			char name[FS_NAME_SIZE];
+			struct stat st;
+			int r;
+
+			r = make_name(name, sizeof(name), base, i < n ? exts[i] : META_EXT);
+			if (r < 0)
+				return r;
+			if (pending_has(s, name) || fstatat(s->dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+				taken = true;
+			else if (errno != ENOENT)
+				return -errno;
+		}
+		if (!taken) {
+			if ((size_t)len >= size)
+				return -ENOBUFS;
+			memcpy(out, base, (size_t)len + 1);
+			return 0;
+		}
+	}
+	return -EEXIST;
+}
+
+/* Validate and fill c's names; 0, -EINVAL, -EEXIST or -ENOMEM. */
+static int commit_names(struct spool *s, struct commit *c, const char *base, const char *const *exts)
+{
+	size_t dirlen = strlen(s->dir);
+
+	if (!plain_name(base, SPOOL_BASE_SIZE))
+		return -EINVAL;
+	c->name_at = dirlen + 1;
+	for (size_t i = 0; i <= c->n; i++) {
+		const char *ext = i < c->n ? exts[i] : META_EXT;
+		char name[FS_NAME_SIZE];
+
+		if (i < c->n && !ext_ok(ext))
+			return -EINVAL;
+		for (size_t j = 0; j < i && i < c->n; j++) {
+			if (strcmp(exts[j], ext) == 0)
+				return -EINVAL;
+		}
+		if (make_name(name, sizeof(name), base, ext) < 0)
+			return -EINVAL;
+		if (pending_has(s, name))
+			return -EEXIST;
+		c->paths[i] = malloc(dirlen + 1 + strlen(name) + 1);
+		if (!c->paths[i])
+			return -ENOMEM;
+		sprintf(c->paths[i], "%s/%s", s->dir, name);
+	}
+	return 0;
+}
+
+int spool__commit(struct spool *s, const char *base, struct spool_file **files, const char *const *exts, size_t n,
+		  char *meta_json, spool_done_fn done, void *ctx)
+{
+	struct commit *c = NULL;
+	uint64_t meta_len;
+	int r;
+
+	if (n > SPOOL_COMMIT_FILES_MAX || !meta_json) {
+		r = -EINVAL;
+		goto fail;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!files[i] || files[i]->spool != s) {
+			r = -EINVAL;
+			goto fail;
+		}
+		for (size_t j = 0; j < i; j++) {
+			if (files[j] == files[i]) {
+				r = -EINVAL;
+				goto fail;
+			}
+		}
+		if (files[i]->error) {
+			r = files[i]->error;
+			goto fail;
+		}
+	}
+	if (s->n_pending >= SPOOL_COMMITS_MAX) {
+		r = -EBUSY;
+		goto fail;
+	}
+	meta_len = strlen(meta_json);
+	if (!quota_fits(s, meta_len)) {
+		r = -EDQUOT;
+		goto fail;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	c->n = n;
+	r = commit_names(s, c, base, exts);
+	if (r < 0)
+		goto fail;
+
+	/* From here on nothing fails: the files become the commit's. */
+	for (size_t i = 0; i < n; i++) {
+		c->fds[i] = files[i]->fd;
+		memcpy(c->temps[i], files[i]->name, sizeof(c->temps[i]));
+		c->bytes += files[i]->size;
+		free(files[i]);
+		files[i] = NULL;
+	}
+	c->meta = meta_json;
+	c->bytes += meta_len;
+	s->pending += meta_len;
+	c->done = done;
+	c->ctx = ctx;
+	c->pending_next = s->pending_head;
+	s->pending_head = c;
+	s->n_pending++;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->queue_tail)
+		s->queue_tail->queue_next = c;
+	else
+		s->queue_head = c;
+	s->queue_tail = c;
+	pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+
+fail:
+	/* Consumed all the same. */
+	for (size_t i = 0; i < n; i++) {
+		bool again = false;
+
+		for (size_t j = 0; j < i; j++)
+			again |= files[j] == files[i];
+		if (!again)
+			spool_file__abort(files[i]);
+	}
+	for (size_t i = 0; i < n; i++)
+		files[i] = NULL;
+	free(meta_json);
+	if (c)
+		c->n = 0;       /* its fds were never set */
+	commit_free(c);
+	return r;
+}
+
+void spool__cancel(struct spool *s, void *ctx)
+{
+	for (struct commit *c = s->pending_head; c; c = c->pending_next) {
+		if (c->ctx == ctx)
+			c->done = NULL;
+	}
+}
+
+void spool__free(struct spool *s)
+{
+	if (!s)
+		return;
+	if (s->have_thread) {
+		pthread_mutex_lock(&s->lock);
+		s->stopping = true;
+		pthread_cond_signal(&s->wake);
+		pthread_mutex_unlock(&s->lock);
+		pthread_join(s->thread, NULL);
+	}
+	/* Every commit is finished now, and on the pending list: forgotten, callbacks uncalled. */
+	while (s->pending_head) {
+		struct commit *c = s->pending_head;
+
+		s->pending_head = c->pending_next;
+		commit_free(c);
+	}
+	if (s->have_lock) {
+		pthread_cond_destroy(&s->wake);
+		pthread_mutex_destroy(&s->lock);
+	}
+	if (s->efd >= 0)
+		close(s->efd);
+	if (s->dirfd >= 0)
+		close(s->dirfd);
+	free(s->dir);
+	free(s);
+}

@@ -1,0 +1,786 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * The spool, on real files in a fresh folder per test, with its real writer thread:
+ * files streamed and committed (exact bytes, 0600, meta.json, the done callback and its
+ * paths, only from spool__dispatch()); unique bases against the folder and the commits
+ * in flight; final names never replaced, whatever is planted there; all or nothing;
+ * abort, reset, the per-file cap and the quota; a killed agent's temporaries; cancel;
+ * free with commits in flight; and a real full disk (a 256 KiB tmpfs, in a private
+ * mount namespace of a child: root only).
+ */
+#define _GNU_SOURCE             /* unshare() */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fixture.h"
+#include "fsutil.h"
+#include "spool.h"
+
+static const char *const heap_ext[] = { "heapprofile" };
+
+/* ---- helpers ---- */
+
+struct outcome {
+	int calls;
+	int result;
+	size_t n_paths;
+	char paths[SPOOL_COMMIT_FILES_MAX + 1][512];
+};
+
+static void record(void *ctx, int result, const char *const *paths, size_t n_paths)
+{
+	struct outcome *o = ctx;
+
+	o->calls++;
+	o->result = result;
+	o->n_paths = n_paths;
+	for (size_t i = 0; i < n_paths && i <= SPOOL_COMMIT_FILES_MAX; i++)
+		snprintf(o->paths[i], sizeof(o->paths[i]), "%s", paths[i]);
+}
+
+/* Poll the spool's fd and dispatch until *calls reaches want (5 s at most). */
+static void wait_calls(struct spool *s, const int *calls, int want)
+{
+	struct timespec start, now;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	while (*calls < want) {
+		struct pollfd p = { .fd = spool__fd(s), .events = POLLIN };
+
+		assert_true(poll(&p, 1, 100) >= 0);
+		spool__dispatch(s);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec - start.tv_sec > 5)
+			fail_msg("waited 5 s for %d callbacks, got %d", want, *calls);
+	}
+}
+
+static const char *out_dir(char *buf, size_t size, void **state)
+{
+	return fixture_path(buf, size, *state, "out");
+}
+
+static struct spool *open_spool(const char *dir, uint64_t file_max, uint64_t quota)
+{
+	struct spool_limits lim = { .file_max = file_max, .quota = quota };
+	struct spool *s = NULL;
+
+	assert_int_equal(spool__open(dir, &lim, &s), 0);
+	assert_non_null(s);
+	return s;
+}
+
+static struct spool_file *file_with(struct spool *s, const char *text)
+{
+	struct spool_file *f = NULL;
+
+	assert_int_equal(spool__begin(s, &f), 0);
+	assert_int_equal(spool_file__write(f, text, strlen(text)), 0);
+	return f;
+}
+
+static void write_file(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+static void assert_file(const char *dir, const char *name, const char *expect, mode_t mode)
+{
+	char path[512], *buf;
+	size_t len = strlen(expect);
+	struct stat st;
+	ssize_t n;
+	int fd;
+
+	fixture_path(path, sizeof(path), dir, name);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0)
+		fail_msg("%s: %s", path, strerror(errno));
+	assert_int_equal(fstat(fd, &st), 0);
+	assert_true(S_ISREG(st.st_mode));
+	if (mode)
+		assert_int_equal(st.st_mode & 07777, mode);
+	assert_int_equal(st.st_size, len);
+	buf = malloc(len + 1);
+	assert_non_null(buf);
+	n = read(fd, buf, len + 1);
+	close(fd);
+	assert_int_equal(n, len);
+	assert_memory_equal(buf, expect, len);
+	free(buf);
+}
+
+static bool exists(const char *dir, const char *name)
+{
+	char path[512];
+	struct stat st;
+
+	return lstat(fixture_path(path, sizeof(path), dir, name), &st) == 0;
+}
+
+/* Names in the folder, and how many of them are the spool's temporaries; -1 if it cannot be read. */
+static int names_in(const char *dir, int *temps)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	*temps = 0;
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		n++;
+		if (fs_is_temp_name(de->d_name, SPOOL_TEMP_PREFIX))
+			(*temps)++;
+	}
+	closedir(d);
+	return n;
+}
+
+static int count_names(const char *dir, int *temps)
+{
+	int n = names_in(dir, temps);
+
+	assert_true(n >= 0);
+	return n;
+}
+
+/* Whether a thread of this process is named name. */
+static bool have_thread(const char *name)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *de;
+	bool found = false;
+
+	assert_non_null(d);
+	while (!found && (de = readdir(d))) {
+		char path[300], comm[32] = "";
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+		found = strcmp(comm, name) == 0;
+	}
+	closedir(d);
+	return found;
+}
+
+/* ---- tests ---- */
+
+static void test_commit(void **state)
+{
+	const char *const exts[] = { "heapprofile", "cpuprofile" };
+	struct outcome o = { 0 };
+	struct spool_file *files[2];
+	char dir[512], base[SPOOL_BASE_SIZE], expect[600];
+	mode_t old = umask(022);
+	struct spool *s;
+	struct stat st;
+	int temps, fl;
+
+	snprintf(dir, sizeof(dir), "%s/a/out", (char *)*state);
+	s = open_spool(dir, 0, 0);
+	umask(old);
+	assert_int_equal(stat(dir, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0700);
+	assert_int_equal(stat(fixture_path(expect, sizeof(expect), *state, "a"), &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0755);
+	assert_string_equal(spool__dir(s), dir);
+	fl = fcntl(spool__fd(s), F_GETFL);
+	assert_true(fl & O_NONBLOCK);
+	assert_true(fcntl(spool__fd(s), F_GETFD) & FD_CLOEXEC);
+	assert_true(have_thread("inspectd-spool"));
+
+	/* Streamed in chunks. */
+	assert_int_equal(spool__begin(s, &files[0]), 0);
+	assert_int_equal(spool_file__write(files[0], "{\"head\":", 8), 0);
+	assert_int_equal(spool_file__write(files[0], "", 0), 0);
+	assert_int_equal(spool_file__write(files[0], "{}}", 3), 0);
+	assert_int_equal(spool_file__size(files[0]), 11);
+	files[1] = file_with(s, "cpu");
+	assert_int_equal(count_names(dir, &temps), 2);
+	assert_int_equal(temps, 2);
+	assert_int_equal(spool__used(s), 14);
+
+	assert_int_equal(spool__reserve_base(s, "heap-42", exts, 2, base, sizeof(base)), 0);
+	assert_string_equal(base, "heap-42");
+	assert_int_equal(spool__commit(s, base, files, exts, 2, strdup("{\"meta\":1}\n"), record, &o), 0);
+	assert_null(files[0]);
+	assert_null(files[1]);
+	assert_int_equal(o.calls, 0);          /* never from inside spool__commit() */
+	wait_calls(s, &o.calls, 1);
+	assert_int_equal(o.result, 0);
+	assert_int_equal(o.n_paths, 3);
+	snprintf(expect, sizeof(expect), "%s/heap-42.heapprofile", dir);
+	assert_string_equal(o.paths[0], expect);
+	snprintf(expect, sizeof(expect), "%s/heap-42.cpuprofile", dir);
+	assert_string_equal(o.paths[1], expect);
+	snprintf(expect, sizeof(expect), "%s/heap-42.meta.json", dir);
+	assert_string_equal(o.paths[2], expect);
+	assert_file(dir, "heap-42.heapprofile", "{\"head\":{}}", 0600);
+	assert_file(dir, "heap-42.cpuprofile", "cpu", 0600);
+	assert_file(dir, "heap-42.meta.json", "{\"meta\":1}\n", 0600);
+	assert_int_equal(count_names(dir, &temps), 3);
+	assert_int_equal(temps, 0);
+	assert_int_equal(spool__used(s), 14 + 11);
+	/* Dispatching again: nothing more. */
+	spool__dispatch(s);
+	assert_int_equal(o.calls, 1);
+
+	/* No files, only a meta.json; and no callback. */
+	assert_int_equal(spool__commit(s, "alone", NULL, NULL, 0, strdup("{}"), NULL, NULL), 0);
+	spool__free(s);
+	assert_file(dir, "alone.meta.json", "{}", 0600);
+
+	/* Opened again: the folder's files counted. */
+	s = open_spool(dir, 0, 0);
+	assert_int_equal(spool__used(s), 14 + 11 + 2);
+	spool__free(s);
+	spool__free(NULL);
+}
+
+static void test_unique_base(void **state)
+{
+	const char *const exts[] = { "heapprofile" };
+	struct outcome o1 = { 0 }, o2 = { 0 };
+	char dir[512], base[SPOOL_BASE_SIZE], small[3], path[512];
+	struct spool_file *f;
+	struct spool *s = open_spool(out_dir(dir, sizeof(dir), state), 0, 0);
+
+	/* A file of the first name, a meta.json alone of the second, a FIFO of the third. */
+	write_file(fixture_path(path, sizeof(path), dir, "p.heapprofile"), "old");
+	write_file(fixture_path(path, sizeof(path), dir, "p-1.meta.json"), "old");
+	assert_int_equal(mkfifo(fixture_path(path, sizeof(path), dir, "p-2.heapprofile"), 0600), 0);
+	assert_int_equal(spool__reserve_base(s, "p", exts, 1, base, sizeof(base)), 0);
+	assert_string_equal(base, "p-3");
+	/* Not held until committed: asked again, the same. */
+	assert_int_equal(spool__reserve_base(s, "p", exts, 1, base, sizeof(base)), 0);
+	assert_string_equal(base, "p-3");
+	f = file_with(s, "first");
+	assert_int_equal(spool__commit(s, base, &f, exts, 1, strdup("{}"), record, &o1), 0);
+	/* In flight (not dispatched, whether or not the thread is done): skipped. */
+	assert_int_equal(spool__reserve_base(s, "p", exts, 1, base, sizeof(base)), 0);
+	assert_string_equal(base, "p-4");
+	/* The same names as a commit in flight: refused, the file consumed. */
+	f = file_with(s, "second");
+	assert_int_equal(spool__commit(s, "p-3", &f, exts, 1, strdup("{}"), record, &o2), -EEXIST);
+	assert_null(f);
+	/* Names, not bases, are compared: "r" + "tar.gz" in flight takes "r.tar" + "gz". */
+	{
+		const char *const targz[] = { "tar.gz" }, *const gz[] = { "gz" };
+
+		f = file_with(s, "r");
+		assert_int_equal(spool__commit(s, "r", &f, targz, 1, strdup("{}"), record, &o2), 0);
+		assert_int_equal(spool__reserve_base(s, "r.tar", gz, 1, base, sizeof(base)), 0);
+		assert_string_equal(base, "r.tar-1");
+	}
+	wait_calls(s, &o1.calls, 1);
+	wait_calls(s, &o2.calls, 1);
+	assert_int_equal(o1.result, 0);
+	assert_int_equal(o2.result, 0);
+	assert_file(dir, "r.tar.gz", "r", 0600);
+	/* Dispatched, the file is there: still skipped. */
+	assert_int_equal(spool__reserve_base(s, "p", exts, 1, base, sizeof(base)), 0);
+	assert_string_equal(base, "p-4");
+	assert_file(dir, "p-3.heapprofile", "first", 0600);
+	assert_file(dir, "p.heapprofile", "old", 0);
+
+	/* What is not a base or an extension. */
+	assert_int_equal(spool__reserve_base(s, "", exts, 1, base, sizeof(base)), -EINVAL);
+	assert_int_equal(spool__reserve_base(s, ".p", exts, 1, base, sizeof(base)), -EINVAL);
+	assert_int_equal(spool__reserve_base(s, "../p", exts, 1, base, sizeof(base)), -EINVAL);
+	{
+		const char *const bad[] = { "meta.json" }, *const slash[] = { "a/b" }, *const empty[] = { "" };
+
+		assert_int_equal(spool__reserve_base(s, "p", bad, 1, base, sizeof(base)), -EINVAL);
+		assert_int_equal(spool__reserve_base(s, "p", slash, 1, base, sizeof(base)), -EINVAL);
+		assert_int_equal(spool__reserve_base(s, "p", empty, 1, base, sizeof(base)), -EINVAL);
+	}
+	assert_int_equal(spool__reserve_base(s, "p", exts, 1, small, sizeof(small)), -ENOBUFS);
+	spool__free(s);
+}
+
+/* What is at a final name, whatever it is, is never replaced, followed or opened; the commit fails whole. */
+static void test_noreplace(void **state)
+{
+	const char *const two[] = { "heapprofile", "cpuprofile" };
+	struct outcome o = { 0 };
+	char dir[512], path[512], victim[512], nowhere[512];
+	struct spool_file *files[2];
+	struct spool *s = open_spool(out_dir(dir, sizeof(dir), state), 0, 0);
+	struct stat st;
+	int temps;
+
+	fixture_path(victim, sizeof(victim), *state, "victim");
+	write_file(victim, "precious");
+	fixture_path(nowhere, sizeof(nowhere), *state, "nowhere");
+
+	/* A regular file at the second file's name: the first file's final name goes again. */
+	write_file(fixture_path(path, sizeof(path), dir, "a.cpuprofile"), "old");
+	files[0] = file_with(s, "new-heap");
+	files[1] = file_with(s, "new-cpu");
+	assert_int_equal(spool__commit(s, "a", files, two, 2, strdup("{}"), record, &o), 0);
+	wait_calls(s, &o.calls, 1);
+	assert_int_equal(o.result, -EEXIST);
+	assert_file(dir, "a.cpuprofile", "old", 0);
+	assert_false(exists(dir, "a.heapprofile"));
+	assert_false(exists(dir, "a.meta.json"));
+
+	/* A FIFO nobody reads at the data's name: no hang. */
+	assert_int_equal(mkfifo(fixture_path(path, sizeof(path), dir, "b.heapprofile"), 0600), 0);
+	files[0] = file_with(s, "x");
+	assert_int_equal(spool__commit(s, "b", files, heap_ext, 1, strdup("{}"), record, &o), 0);
+	wait_calls(s, &o.calls, 2);
+	assert_int_equal(o.result, -EEXIST);
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISFIFO(st.st_mode));
+	assert_false(exists(dir, "b.meta.json"));
+
+	/* A dangling symlink at the meta.json's name: nothing made where it points, the data goes. */
+	assert_int_equal(symlink(nowhere, fixture_path(path, sizeof(path), dir, "c.meta.json")), 0);
+	files[0] = file_with(s, "x");
+	assert_int_equal(spool__commit(s, "c", files, heap_ext, 1, strdup("{}"), record, &o), 0);
+	wait_calls(s, &o.calls, 3);
+	assert_int_equal(o.result, -EEXIST);
+	assert_int_equal(access(nowhere, F_OK), -1);
+	assert_false(exists(dir, "c.heapprofile"));
+	assert_int_equal(lstat(path, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+
+	/* A symlink and a hard link to the victim: the victim is untouched. */
+	assert_int_equal(symlink(victim, fixture_path(path, sizeof(path), dir, "d.heapprofile")), 0);
+	assert_int_equal(link(victim, fixture_path(path, sizeof(path), dir, "e.heapprofile")), 0);
+	files[0] = file_with(s, "x");
+	assert_int_equal(spool__commit(s, "d", files, heap_ext, 1, strdup("{}"), record, &o), 0);
+	wait_calls(s, &o.calls, 4);
+	assert_int_equal(o.result, -EEXIST);
+	files[0] = file_with(s, "x");
+	assert_int_equal(spool__commit(s, "e", files, heap_ext, 1, strdup("{}"), record, &o), 0);
+	wait_calls(s, &o.calls, 5);
+	assert_int_equal(o.result, -EEXIST);
+	assert_file(*state, "victim", "precious", 0);
+	assert_int_equal(stat(victim, &st), 0);
+	assert_int_equal(st.st_nlink, 2);
+
+	/* Nothing of ours left, and the failures counted nothing. */
+	assert_int_equal(count_names(dir, &temps), 5);
+	assert_int_equal(temps, 0);
+	assert_int_equal(spool__used(s), strlen("old") + strlen("precious"));
+	spool__free(s);
+
+	/* At open, the planted FIFO is only looked at (a hang would stop the test here). */
+	s = open_spool(dir, 0, 0);
+	spool__free(s);
+}
+
+static void test_abort_reset(void **state)
+{
+	struct outcome o = { 0 };
+	char dir[512];
+	struct spool *s = open_spool(out_dir(dir, sizeof(dir), state), 0, 0);
+	struct spool_file *f, *g;
+	int temps;
+
+	f = file_with(s, "dropped, then");
+	g = file_with(s, "aborted");
+	assert_int_equal(count_names(dir, &temps), 2);
+	assert_int_equal(spool__used(s), 13 + 7);
+	spool_file__abort(g);
+	spool_file__abort(NULL);
+	assert_int_equal(count_names(dir, &temps), 1);
+	assert_int_equal(spool__used(s), 13);
+	assert_int_equal(spool_file__reset(f), 0);
+	assert_int_equal(spool_file__size(f), 0);
+	assert_int_equal(spool__used(s), 0);
+	assert_int_equal(spool_file__write(f, "kept", 4), 0);
+	assert_int_equal(spool__commit(s, "r", &f, heap_ext, 1, strdup("m"), record, &o), 0);
+	wait_calls(s, &o.calls, 1);
+	assert_int_equal(o.result, 0);
+	assert_file(dir, "r.heapprofile", "kept", 0600);
+	assert_int_equal(count_names(dir, &temps), 2);
+	assert_int_equal(temps, 0);
+
+	/* Refused commits consume their files and meta.json all the same (ASan sees leaks). */
+	f = file_with(s, "x");
+	assert_int_equal(spool__commit(s, "../r", &f, heap_ext, 1, strdup("m"), record, &o), -EINVAL);
+	f = file_with(s, "x");
+	assert_int_equal(spool__commit(s, "s", &f, heap_ext, 1, NULL, record, &o), -EINVAL);
+	{
+		struct spool_file *twice[2];
+		const char *const exts[] = { "a", "b" };
+
+		twice[0] = twice[1] = file_with(s, "x");
+		assert_int_equal(spool__commit(s, "t", twice, exts, 2, strdup("m"), record, &o), -EINVAL);
+		twice[0] = file_with(s, "x");
+		twice[1] = file_with(s, "y");
+		{
+			const char *const same[] = { "a", "a" };
+
+			assert_int_equal(spool__commit(s, "t", twice, same, 2, strdup("m"), record, &o), -EINVAL);
+		}
+	}
+	assert_int_equal(count_names(dir, &temps), 2);
+	assert_int_equal(temps, 0);
+	spool__dispatch(s);
+	assert_int_equal(o.calls, 1);
+	spool__free(s);
+}
+
+static void test_file_cap(void **state)
+{
+	struct outcome o = { 0 };
+	char dir[512];
+	struct spool *s = open_spool(out_dir(dir, sizeof(dir), state), 10, 0);
+	struct spool_file *f = NULL;
+
+	assert_int_equal(spool__begin(s, &f), 0);
+	assert_int_equal(spool_file__write(f, "123456", 6), 0);
+	assert_int_equal(spool_file__write(f, "78901", 5), -EFBIG);
+	assert_int_equal(spool_file__size(f), 6);
+	assert_int_equal(spool_file__write(f, "7890", 4), 0);
+	assert_int_equal(spool_file__write(f, "1", 1), -EFBIG);
+	assert_int_equal(spool_file__write(f, "", 0), 0);
+	assert_int_equal(spool_file__size(f), 10);
+	/* The cap is per file, and meta.json is not one. */
+	assert_int_equal(spool__commit(s, "cap", &f, heap_ext, 1, strdup("a meta.json longer than 10"), record, &o), 0);
+	wait_calls(s, &o.calls, 1);
+	assert_int_equal(o.result, 0);
+	assert_file(dir, "cap.heapprofile", "1234567890", 0600);
+	spool__free(s);
+}
+
+static void test_quota(void **state)
+{
+	struct outcome o = { 0 };
+	char dir[512], path[512], hundred[101];
+	struct spool_file *f, *g;
+	struct spool *s;
+	int temps;
+
+	/* 100 bytes there before the agent. */
+	memset(hundred, 'h', 100);
+	hundred[100] = '\0';
+	assert_int_equal(mkdir(out_dir(dir, sizeof(dir), state), 0700), 0);
+	write_file(fixture_path(path, sizeof(path), dir, "old"), hundred);
+	s = open_spool(dir, 0, 150);
+	assert_int_equal(spool__used(s), 100);
+
+	f = file_with(s, "0123456789012345678901234567890123456789");        /* 40: 140 */
+	assert_int_equal(spool__begin(s, &g), 0);
+	assert_int_equal(spool_file__write(g, "01234567890", 11), -EDQUOT);     /* 151 */
+	assert_int_equal(spool_file__size(g), 0);
+	assert_int_equal(spool_file__write(g, "0123456789", 10), 0);            /* 150 */
+	assert_int_equal(spool_file__write(g, "x", 1), -EDQUOT);
+	spool_file__abort(g);                                                   /* 140 */
+	assert_int_equal(spool__used(s), 140);
+	/* A meta.json that does not fit: refused, the file consumed. */
+	assert_int_equal(spool__commit(s, "big", &f, heap_ext, 1, strdup("01234567890"), record, &o), -EDQUOT);
+	assert_int_equal(spool__used(s), 100);
+	assert_int_equal(count_names(dir, &temps), 1);
+	/* One that fits. */
+	f = file_with(s, "0123456789012345678901234567890123456789");
+	assert_int_equal(spool__commit(s, "fits", &f, heap_ext, 1, strdup("0123456789"), record, &o), 0);
+	assert_int_equal(spool__used(s), 150);
+	wait_calls(s, &o.calls, 1);
+	assert_int_equal(o.result, 0);
+	assert_int_equal(spool__used(s), 150);
+	assert_int_equal(spool__begin(s, &g), 0);
+	assert_int_equal(spool_file__write(g, "x", 1), -EDQUOT);
+	/* An operator removes the old file: seen after the next commit. */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(spool__commit(s, "empty", &g, heap_ext, 1, strdup(""), record, &o), 0);
+	wait_calls(s, &o.calls, 2);
+	assert_int_equal(o.result, 0);
+	assert_int_equal(spool__used(s), 50);
+	f = file_with(s, "room again");
+	spool_file__abort(f);
+	spool__free(s);
+}
+
+static void test_stale_temps(void **state)
+{
+	char dir[512], path[512];
+	struct spool *s;
+	int temps;
+
+	assert_int_equal(mkdir(out_dir(dir, sizeof(dir), state), 0700), 0);
+	/* What a killed agent left: two of ours, and names that are not (kept, and counted). */
+	write_file(fixture_path(path, sizeof(path), dir, ".inspectd-spool.AAAAAAAAAAAA.tmp"), "half a profile");
+	write_file(fixture_path(path, sizeof(path), dir, ".inspectd-spool.b9Zq0Xy7Wv6U.tmp"), "");
+	write_file(fixture_path(path, sizeof(path), dir, ".inspectd-spool.short.tmp"), "1");
+	write_file(fixture_path(path, sizeof(path), dir, "inspectd-spool.AAAAAAAAAAAA.tmp"), "22");
+	write_file(fixture_path(path, sizeof(path), dir, "heap-1.heapprofile"), "333");
+	assert_int_equal(mkdir(fixture_path(path, sizeof(path), dir, "sub"), 0700), 0);
+	s = open_spool(dir, 0, 0);
+	assert_false(exists(dir, ".inspectd-spool.AAAAAAAAAAAA.tmp"));
+	assert_false(exists(dir, ".inspectd-spool.b9Zq0Xy7Wv6U.tmp"));
+	assert_int_equal(count_names(dir, &temps), 4);
+	assert_int_equal(temps, 0);
+	assert_int_equal(spool__used(s), 1 + 2 + 3);
+	spool__free(s);
+}
+
+static void test_private(void **state)
+{
+	char dir[512];
+	struct spool *s = NULL;
+
+	assert_int_equal(mkdir(out_dir(dir, sizeof(dir), state), 0700), 0);
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_int_equal(spool__open(dir, NULL, &s), -EPERM);
+	assert_null(s);
+	assert_int_equal(chmod(dir, 0750), 0);
+	assert_int_equal(spool__open(dir, NULL, &s), 0);
+	spool__free(s);
+	s = NULL;
+	assert_int_equal(spool__open("", NULL, &s), -EINVAL);
+	assert_true(spool__open("/proc/inspectd-no-such-dir/out", NULL, &s) < 0);
+	assert_null(s);
+	if (geteuid() != 0) {
+		print_message("skipped: a folder owned by another uid needs root to make (euid %u)\n", (unsigned)geteuid());
+		skip();
+	}
+	assert_int_equal(chown(dir, 12345, 12345), 0);
+	assert_int_equal(spool__open(dir, NULL, &s), -EPERM);
+	assert_null(s);
+}
+
+static void test_cancel(void **state)
+{
+	struct outcome gone = { 0 }, stays = { 0 };
+	char dir[512];
+	struct spool *s = open_spool(out_dir(dir, sizeof(dir), state), 0, 0);
+	struct spool_file *f;
+
+	f = file_with(s, "a");
+	assert_int_equal(spool__commit(s, "a", &f, heap_ext, 1, strdup("{}"), record, &gone), 0);
+	f = file_with(s, "b");
+	assert_int_equal(spool__commit(s, "b", &f, heap_ext, 1, strdup("{}"), record, &gone), 0);
+	f = file_with(s, "c");
+	assert_int_equal(spool__commit(s, "c", &f, heap_ext, 1, strdup("{}"), record, &stays), 0);
+	spool__cancel(s, &gone);
+	wait_calls(s, &stays.calls, 1);
+	spool__dispatch(s);
+	assert_int_equal(gone.calls, 0);
+	assert_int_equal(stays.calls, 1);
+	/* The cancelled commits completed all the same. */
+	assert_file(dir, "a.heapprofile", "a", 0600);
+	assert_file(dir, "b.meta.json", "{}", 0600);
+	assert_file(dir, "c.heapprofile", "c", 0600);
+	spool__free(s);
+}
+
+static void test_free_in_flight(void **state)
+{
+	struct outcome o = { 0 };
+	char dir[512], base[32], *chunk;
+	struct spool *s = open_spool(out_dir(dir, sizeof(dir), state), 0, 0);
+	size_t chunk_len = 256 * 1024;
+	int temps;
+
+	chunk = malloc(chunk_len);
+	assert_non_null(chunk);
+	memset(chunk, 'z', chunk_len);
+	for (int i = 0; i < 16; i++) {
+		struct spool_file *f = NULL;
+
+		assert_int_equal(spool__begin(s, &f), 0);
+		for (int k = 0; k < 4; k++)
+			assert_int_equal(spool_file__write(f, chunk, chunk_len), 0);
+		snprintf(base, sizeof(base), "big-%d", i);
+		assert_int_equal(spool__commit(s, base, &f, heap_ext, 1, strdup("{}"), record, &o), 0);
+	}
+	free(chunk);
+	/* Returns once every commit is on disk; no callback. */
+	spool__free(s);
+	assert_int_equal(o.calls, 0);
+	assert_int_equal(count_names(dir, &temps), 32);
+	assert_int_equal(temps, 0);
+	for (int i = 0; i < 16; i++) {
+		char path[600];
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/big-%d.heapprofile", dir, i);
+		assert_int_equal(stat(path, &st), 0);
+		assert_int_equal(st.st_size, 4 * chunk_len);
+	}
+}
+
+/* ---- a real full disk, in a child ---- */
+
+/* A check in the child (no cmocka there): the failed condition to stderr, exit status 1. */
+#define CHILD_CHECK(cond) do { if (!(cond)) { fprintf(stderr, "child: %s:%d: %s\n", __FILE__, __LINE__, #cond); _exit(1); } } while (0)
+#define CHILD_SKIP 77
+
+static int child_done_result = 1;
+static int child_done_calls;
+
+static void child_done(void *ctx, int result, const char *const *paths, size_t n_paths)
+{
+	child_done_calls++;
+	child_done_result = result;
+}
+
+static void child_wait(struct spool *s, int want)
+{
+	for (int i = 0; i < 50 && child_done_calls < want; i++) {
+		struct pollfd p = { .fd = spool__fd(s), .events = POLLIN };
+
+		poll(&p, 1, 100);
+		spool__dispatch(s);
+	}
+	CHILD_CHECK(child_done_calls == want);
+}
+
+static void full_disk_child(const char *mnt)
+{
+	size_t chunk_len = 16 * 1024, big = 200 * 1024, meta_len = 128 * 1024;
+	char dir[512], *chunk, *meta;
+	struct spool_file *f = NULL;
+	struct spool *s = NULL;
+	int r = 0, temps;
+
+	if (unshare(CLONE_NEWNS) < 0) {
+		fprintf(stderr, "skipped: unshare(CLONE_NEWNS): %s\n", strerror(errno));
+		_exit(CHILD_SKIP);
+	}
+	CHILD_CHECK(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0);
+	if (mount("tmpfs", mnt, "tmpfs", MS_NOSUID | MS_NODEV, "size=256k,mode=0700") < 0) {
+		fprintf(stderr, "skipped: mounting a tmpfs: %s\n", strerror(errno));
+		_exit(CHILD_SKIP);
+	}
+	CHILD_CHECK((size_t)snprintf(dir, sizeof(dir), "%s/out", mnt) < sizeof(dir));
+	CHILD_CHECK(spool__open(dir, NULL, &s) == 0);
+	chunk = malloc(chunk_len);
+	meta = malloc(meta_len + 1);
+	CHILD_CHECK(chunk && meta);
+	memset(chunk, 'd', chunk_len);
+	memset(meta, 'm', meta_len);
+	meta[meta_len] = '\0';
+
+	/* Streaming past the end of the disk: -ENOSPC, the file as it was before that write. */
+	CHILD_CHECK(spool__begin(s, &f) == 0);
+	for (int i = 0; i < 64 && r == 0; i++)
+		r = spool_file__write(f, chunk, chunk_len);
+	CHILD_CHECK(r == -ENOSPC);
+	CHILD_CHECK(spool_file__size(f) > 0 && spool_file__size(f) % chunk_len == 0);
+	{
+		struct stat st;
+		char path[600];
+
+		CHILD_CHECK(names_in(dir, &temps) == 1 && temps == 1);
+		/* The one name there is the temporary: its size is what the spool counted. */
+		DIR *d = opendir(dir);
+		struct dirent *de;
+
+		CHILD_CHECK(d);
+		while ((de = readdir(d))) {
+			if (fs_is_temp_name(de->d_name, SPOOL_TEMP_PREFIX)) {
+				CHILD_CHECK((size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < sizeof(path));
+				CHILD_CHECK(stat(path, &st) == 0 && (uint64_t)st.st_size == spool_file__size(f));
+			}
+		}
+		closedir(d);
+	}
+	spool_file__abort(f);
+	CHILD_CHECK(names_in(dir, &temps) == 0);
+
+	/* Data that fits, a meta.json that does not: the commit fails whole, with -ENOSPC. */
+	CHILD_CHECK(spool__begin(s, &f) == 0);
+	for (size_t done = 0; done < big; done += chunk_len)
+		CHILD_CHECK(spool_file__write(f, chunk, chunk_len) == 0);
+	CHILD_CHECK(spool__commit(s, "full", &f, heap_ext, 1, meta, child_done, NULL) == 0);
+	child_wait(s, 1);
+	CHILD_CHECK(child_done_result == -ENOSPC);
+	CHILD_CHECK(names_in(dir, &temps) == 0);
+
+	/* The disk is usable again afterwards: a small commit goes through. */
+	CHILD_CHECK(spool__begin(s, &f) == 0);
+	CHILD_CHECK(spool_file__write(f, chunk, chunk_len) == 0);
+	CHILD_CHECK(spool__commit(s, "small", &f, heap_ext, 1, strdup("{}"), child_done, NULL) == 0);
+	child_wait(s, 2);
+	CHILD_CHECK(child_done_result == 0);
+	CHILD_CHECK(names_in(dir, &temps) == 2 && temps == 0);
+	spool__free(s);
+	free(chunk);
+	_exit(0);
+}
+
+static void test_full_disk(void **state)
+{
+	char mnt[512];
+	int status;
+	pid_t pid;
+
+	if (geteuid() != 0) {
+		print_message("skipped: mounting a small tmpfs needs root (euid %u)\n", (unsigned)geteuid());
+		skip();
+	}
+	assert_int_equal(mkdir(fixture_path(mnt, sizeof(mnt), *state, "small"), 0700), 0);
+	fflush(NULL);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		full_disk_child(mnt);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == CHILD_SKIP) {
+		print_message("skipped: no private mount namespace with a tmpfs here (see the child's reason above)\n");
+		skip();
+	}
+	assert_int_equal(WEXITSTATUS(status), 0);
+	/* The mount lived in the child's namespace only. */
+	{
+		int temps;
+
+		assert_int_equal(count_names(mnt, &temps), 0);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_commit, fixture_tmpdir_setup, fixture_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_unique_base, fixture_tmpdir_setup, fixture_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_noreplace, fixture_tmpdir_setup, fixture_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_abort_reset, fixture_tmpdir_setup, fixture_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_file_cap, fixture_tmpdir_setup, fixture_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_quota, fixture_tmpdir_setup, fixture_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_stale_temps, fixture_tmpdir_setup, fixture_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_private, fixture_tmpdir_setup, fixture_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_cancel, fixture_tmpdir_setup, fixture_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_free_in_flight, fixture_tmpdir_setup, fixture_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_full_disk, fixture_tmpdir_setup, fixture_tmpdir_teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
