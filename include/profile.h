@@ -41,7 +41,7 @@ enum profile_tag {
 /* A budget that means "the largest profile the settings allow" (--max-profile-size). */
 #define PROFILE_BUDGET_RESULT   SIZE_MAX
 /* Any other CDP message: an answer to a command, or an event nobody asked for. */
-#define PROFILE_BUDGET_SMALL    (256u * 1024)
+#define PROFILE_BUDGET_SMALL    (2u * 1024 * 1024)
 
 struct profile_ops {
 	const char *name;               /* "heap", as on the command line and in logs */

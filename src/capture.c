@@ -1012,7 +1012,7 @@ const char *capture__state_name(const struct capture *c)
 	case CAPTURE_VERIFYING:
 		return "stopping";
 	case CAPTURE_DONE:
-		return "done";
+		return c->committing ? "stopping" : "done";    /* its files are still being written */
 	default:
 		return "starting";
 	}

@@ -42,36 +42,38 @@ int log_level_from_string(const char *s, enum log_level *ret)
  * Names and messages a container controls (comm, cmdline, an inspector's error text)
  * reach this line: control characters are escaped, so that one event is one line and
  * no terminal escape reaches whoever reads the log, and the line is bounded.
+ * out holds 4 bytes per byte of s, and a NUL.
  */
-static void put_escaped(const char *s, FILE *f)
+static void escape(const char *s, char *out)
 {
 	static const char hex[] = "0123456789abcdef";
 
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if (*p >= 0x20 && *p != 0x7f && *p != '\\') {
-			putc_unlocked(*p, f);
+			*out++ = (char)*p;
 			continue;
 		}
-		putc_unlocked('\\', f);
+		*out++ = '\\';
 		switch (*p) {
-		case '\\': putc_unlocked('\\', f); break;
-		case '\n': putc_unlocked('n', f); break;
-		case '\r': putc_unlocked('r', f); break;
-		case '\t': putc_unlocked('t', f); break;
+		case '\\': *out++ = '\\'; break;
+		case '\n': *out++ = 'n'; break;
+		case '\r': *out++ = 'r'; break;
+		case '\t': *out++ = 't'; break;
 		default:
-			putc_unlocked('x', f);
-			putc_unlocked(hex[*p >> 4], f);
-			putc_unlocked(hex[*p & 15], f);
+			*out++ = 'x';
+			*out++ = hex[*p >> 4];
+			*out++ = hex[*p & 15];
 			break;
 		}
 	}
+	*out = '\0';
 }
 
 void log_emit(enum log_level level, const char *fmt, ...)
 {
 	struct timespec ts;
 	struct tm tm;
-	char stamp[32], line[LOG_LINE_MAX];
+	char stamp[32], line[LOG_LINE_MAX], out[4 * LOG_LINE_MAX + 64];
 	va_list ap;
 	int n;
 
@@ -85,12 +87,11 @@ void log_emit(enum log_level level, const char *fmt, ...)
 	va_end(ap);
 	if (n < 0)
 		snprintf(line, sizeof(line), "(unprintable log message)");
-
-	flockfile(stderr);
-	fprintf(stderr, "%s.%03ldZ %-5s ", stamp, ts.tv_nsec / 1000000, level_names[level]);
-	put_escaped(line, stderr);
+	escape(line, out);
+	/* One write: a line is never interleaved with another process's. */
 	if (n >= (int)sizeof(line))
-		fprintf(stderr, "... (%d bytes cut)", n - (int)sizeof(line) + 1);
-	putc_unlocked('\n', stderr);
-	funlockfile(stderr);
+		fprintf(stderr, "%s.%03ldZ %-5s %s... (%d bytes cut)\n", stamp, ts.tv_nsec / 1000000, level_names[level],
+			out, n - (int)sizeof(line) + 1);
+	else
+		fprintf(stderr, "%s.%03ldZ %-5s %s\n", stamp, ts.tv_nsec / 1000000, level_names[level], out);
 }

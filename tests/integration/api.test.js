@@ -317,6 +317,7 @@ test('a process in a container\'s cgroup: its container in /v1/processes, inspec
       const c = await agent.request('POST', '/v1/captures', { pid: t.pid, kind: 'heap', seconds: 1 });
       assert.equal(c.status, 202);
       await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`), 10000);
+      await agent.settled(t.pid);
       const meta = readJSON(path.join(agent.outputDir, agent.files(/\.meta\.json$/)[0]));
       assert.deepEqual(meta.container, { runtime: 'docker', id, pod_uid: null });
     });

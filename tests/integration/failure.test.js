@@ -19,6 +19,7 @@ async function stillServes(agent, targets) {
   await agent.waitLog(new RegExp(`pid ${t.pid}: cpu profiling started`));
   t.signal('SIGURG');
   await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`));
+  await agent.settled(t.pid);
 }
 
 for (const [mode, reason] of [
@@ -74,6 +75,7 @@ test('a full disk: the export fails with the reason, nothing is left under a fin
       t.signal('SIGWINCH');
       await agent.waitLog(new RegExp(`pid ${t.pid}: writing .*heap-profile-${t.pid}-.*\\.heapprofile: No space left on device`));
       await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`));
+      await agent.settled(t.pid);
       assert.deepEqual(fs.readdirSync(agent.outputDir), []);
       assert.ok(t.alive());
       assert.deepEqual(listeningPorts(t.pid), []);

@@ -73,6 +73,7 @@ async function realCapture(agent, targets) {
   await agent.waitLog(new RegExp(`pid ${t.pid}: cpu profiling started`));
   t.signal('SIGURG');
   await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`));
+  await agent.settled(t.pid);
   assert.equal(agent.files(new RegExp(`^cpu-profile-${t.pid}-.*\\.cpuprofile$`)).length, 1);
 }
 
@@ -111,6 +112,7 @@ test('10 000 small events a second: ignored unread, the capture succeeds, the ag
     }
     t.signal('SIGURG');
     await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`), 20000);
+    await agent.settled(t.pid);
     assert.equal(agent.files(new RegExp(`^cpu-profile-${t.pid}-.*\\.cpuprofile$`)).length, 1);
     for (const w of worst) assert.ok(typeof w === 'number' && w < 1000, `/healthz: ${w}`);
     assert.ok(peakRssMiB(agent.proc.pid) < 128, `agent peak RSS ${peakRssMiB(agent.proc.pid)} MiB`);
@@ -123,6 +125,7 @@ test('a CDP error of 1 MiB with newlines and escape codes: one escaped, bounded 
     t.signal('SIGURG');
     await agent.waitLog(new RegExp(`pid ${t.pid}: cpu capture failed: inspector refused to start`), 10000);
     await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`), 10000);
+    await agent.settled(t.pid);
     const lines = agent.log.split('\n').filter((l) => l.includes('refused'));
     assert.ok(lines.length >= 1);
     for (const l of agent.log.split('\n')) {
@@ -143,8 +146,10 @@ test('a 40 MB profile streams to its file: intact, every node there, the agent f
     await agent.waitLog(new RegExp(`pid ${t.pid}: cpu profiling started`));
     t.signal('SIGURG');
     await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`), 30000);
+    await agent.settled(t.pid);
     const sent = /sent profile nodes=(\d+) bytes=(\d+)/.exec(t.out);
     const [file] = agent.files(/\.cpuprofile$/);
+    assert.ok(sent && file, `${t.out}\n--- agent log ---\n${agent.log}`);
     assert.equal(fs.statSync(path.join(agent.outputDir, file)).size, Number(sent[2]));
     const p = JSON.parse(fs.readFileSync(path.join(agent.outputDir, file), 'utf8'));
     assert.equal(p.nodes.length, Number(sent[1]));

@@ -82,6 +82,15 @@ class Agent {
     });
   }
 
+  // Every capture of pid is over, its files committed or its failure known (the API says so).
+  async settled(pid, timeoutMs = 15000) {
+    await waitFor(`the captures of pid ${pid} to be over`, async () => {
+      const r = await this.request('GET', '/v1/captures');
+      const jobs = (r.json && r.json.captures) || [];
+      return !jobs.some((j) => j.pid === pid && !['done', 'failed'].includes(j.state));
+    }, timeoutMs);
+  }
+
   count(re) {
     return (this.log.match(new RegExp(re.source, 'g')) || []).length;
   }

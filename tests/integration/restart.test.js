@@ -54,6 +54,7 @@ test('an agent killed mid-capture: the next one closes the inspector it opened, 
       await b.waitLog(new RegExp(`pid ${t.pid}: heap profiling started`));
       t.signal('SIGWINCH');
       await b.waitLog(new RegExp(`pid ${t.pid}: inspector closed\\n`));
+      await b.settled(t.pid);
       assert.deepEqual(records(state), []);
     } finally {
       await b.stop();
@@ -142,6 +143,7 @@ test('a record without a port: the inspector the process has open is closed; wit
       await a.waitLog(new RegExp(`pid ${notYet.pid}: heap profiling started`));
       notYet.signal('SIGWINCH');
       await a.waitLog(new RegExp(`pid ${notYet.pid}: inspector closed\\n`));
+      await a.settled(notYet.pid);
       assert.deepEqual(records(state), []);
       assert.ok(opened.alive() && notYet.alive());
     } finally {
@@ -205,6 +207,7 @@ test('an inspector that opens after its capture gave up is closed by a later loo
       await waitFor('the late inspector', () => listeningPorts(t.pid).includes(9229), 10000, 100);
       await b.waitLog(new RegExp(`pid ${t.pid}: inspector on port 9229 opened after its capture had ended: closing it`), 10000);
       await b.waitLog(new RegExp(`pid ${t.pid}: inspector closed \\(it opened after its capture had ended\\)`), 5000);
+      await b.settled(t.pid);
       assert.deepEqual(listeningPorts(t.pid), []);
       assert.deepEqual(records(state), []);
       assert.ok(t.alive());

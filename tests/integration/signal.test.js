@@ -23,6 +23,7 @@ async function capture(agent, target, sig, holdMs, kind) {
   target.signal(sig);
   await waitFor('the export', () => agent.count(/exported to/) > before, 15000);
   await agent.waitLog(new RegExp(`pid ${target.pid}: (inspector closed|inspector left open as found)`));
+  await agent.settled(target.pid);
 }
 
 test('WINCH twice yields a heap profile whose top self size is the leaking function', async () => {
@@ -115,6 +116,7 @@ test('kernel-generated WINCH and URG (si_code POLL_IN) do not trigger; a user si
     await agent.waitLog(new RegExp(`pid ${t.pid}: heap profiling started`));
     t.signal('SIGWINCH');
     await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`));
+    await agent.settled(t.pid);
   });
 });
 
@@ -174,6 +176,7 @@ test('a second trigger of the other kind during a capture is refused with a log 
     await agent.waitLog(new RegExp(`pid ${t.pid}: a heap capture is in progress; cpu trigger ignored`));
     t.signal('SIGWINCH');
     await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`));
+    await agent.settled(t.pid);
     assert.equal(agent.files(/cpuprofile/).length, 0);
     assert.equal(agent.files(/heapprofile/).length, 1);
   });
@@ -187,6 +190,7 @@ test('--max-duration stops and exports a capture nobody stopped', async () => {
     t.signal('SIGURG');
     await agent.waitLog(new RegExp(`pid ${t.pid}: cpu capture reached --max-duration`), 5000);
     await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`));
+    await agent.settled(t.pid);
     const meta = agent.files(/meta\.json$/);
     assert.equal(meta.length, 1);
     assert.equal(readJSON(path.join(agent.outputDir, meta[0])).profile.stop_reason, 'max-duration');
@@ -250,6 +254,7 @@ test('node processes running before the agent, and --match names, are tracked', 
       await agent.waitLog(new RegExp(`pid ${early.pid}: trigger SIGURG`));
       early.signal('SIGURG');
       await agent.waitLog(new RegExp(`pid ${early.pid}: inspector closed`));
+      await agent.settled(early.pid);
       assert.doesNotMatch(agent.log, new RegExp(`pid ${other.pid}:`));
     });
   } finally {

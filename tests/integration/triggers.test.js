@@ -51,6 +51,7 @@ test('--rss-threshold: a leaking process is heap-profiled once, the leaking func
     const t = await start(targets, 'leak.js');
     await agent.waitLog(new RegExp(`pid ${t.pid}: rss-threshold crossed \\(\\d+\\.\\d MiB >= 160\\.0 MiB\\): heap capture for 2 s`), 30000);
     await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`), 15000);
+    await agent.settled(t.pid);
     const [meta] = metaOf(agent, t.pid);
     assert.equal(meta.trigger.kind, 'rss-threshold');
     assert.equal(meta.trigger.unit, 'bytes');
@@ -81,6 +82,7 @@ test('--rss-growth fires on growth beyond SIZE since the baseline, and not befor
     await t.send('grow 70');
     await agent.waitLog(new RegExp(`pid ${t.pid}: rss-growth crossed`), 5000);
     await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`), 10000);
+    await agent.settled(t.pid);
     const [meta] = metaOf(agent, t.pid);
     assert.equal(meta.trigger.kind, 'rss-growth');
     assert.ok(Math.abs(meta.trigger.threshold - base - 120 * MiB) < 16 * MiB,
@@ -108,6 +110,7 @@ test('--limit-percent fires for a process in a limited cgroup, not for one witho
       await limited.send('grow 220');
       await agent.waitLog(new RegExp(`pid ${limited.pid}: limit-percent crossed \\(\\d+\\.\\d MiB >= 200\\.0 MiB\\)`), 5000);
       await agent.waitLog(new RegExp(`pid ${limited.pid}: inspector closed`), 10000);
+      await agent.settled(limited.pid);
       assert.doesNotMatch(agent.log, new RegExp(`pid ${free.pid}: limit-percent`));
       const [meta] = metaOf(agent, limited.pid);
       assert.equal(meta.trigger.threshold, 200 * MiB);
@@ -125,6 +128,7 @@ test('--cpu-threshold CPU-profiles a burner and not an idle process', async () =
       const t = await start(targets, 'burn.js', BURN_OPTS);
       await agent.waitLog(new RegExp(`pid ${t.pid}: cpu-threshold crossed \\(\\d+\\.\\d% >= 50\\.0%\\): cpu capture for 2 s`), 10000);
       await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`), 10000);
+      await agent.settled(t.pid);
       const [meta] = metaOf(agent, t.pid);
       assert.equal(meta.trigger.kind, 'cpu-threshold');
       assert.equal(meta.trigger.unit, 'percent');
@@ -145,6 +149,7 @@ test('the cooldown holds: a second crossing of the same process within it is ski
       await sleep(2500);
       await t.send('grow 130');   // crosses both 150M and baseline + 80M: one capture
       await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`), 10000);
+      await agent.settled(t.pid);
       await t.send('grow 100');   // growth again since that capture
       await agent.waitLog(new RegExp(`pid ${t.pid}: rss-growth crossed .*: skipped, cooldown, \\d+ s left`), 5000);
       await t.send('grow 10');
@@ -164,6 +169,7 @@ test('--max-captures-per-hour caps the whole host', async () => {
       await a.send('grow 150');
       await agent.waitLog(new RegExp(`pid ${a.pid}: rss-threshold crossed .*: heap capture`), 5000);
       await agent.waitLog(new RegExp(`pid ${a.pid}: inspector closed`), 10000);
+      await agent.settled(a.pid);
       await b.send('grow 150');
       await agent.waitLog(new RegExp(`pid ${b.pid}: rss-threshold crossed .*: skipped, host cap of 1 threshold captures per hour reached`), 5000);
       assert.equal(agent.files(/heapprofile$/).length, 1);
@@ -192,6 +198,7 @@ test('rss_stat is attached only while a process is near its mark, and the crossi
     await t.send('grow 400');   // past the mark
     await agent.waitLog(new RegExp(`pid ${t.pid}: rss-threshold crossed`), 5000);
     await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`), 10000);
+    await agent.settled(t.pid);
     const [meta] = metaOf(agent, t.pid);
     assert.equal(meta.trigger.detected_by, 'rss_stat');
     assert.ok(meta.trigger.observed >= 700 * MiB && meta.trigger.observed < 720 * MiB, `observed ${meta.trigger.observed}`);

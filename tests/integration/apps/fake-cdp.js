@@ -76,7 +76,7 @@ function onCommand(sock, msg, state) {
     return;
   }
   if (method === 'Profiler.stop' || method === 'HeapProfiler.stopSampling') {
-    const p = cpuProfile(size);
+    const p = cpuProfile(kind === 'profile' ? size : 1);
     console.log(`sent profile nodes=${p.nodes} bytes=${Buffer.byteLength(p.text)}`);
     send(sock, `{"id":${id},"result":{"profile":${p.text}}}`);
     return;
