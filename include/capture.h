@@ -26,7 +26,7 @@
 struct capture;
 
 struct capture_trigger {
-	const char *kind;               /* "signal", "api", "rss-threshold", ... (static storage) */
+	enum trigger_source source;
 	int sig;                        /* signal: the signal */
 	uint32_t sender_pid;
 	uint32_t sender_ns_pid;

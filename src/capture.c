@@ -487,7 +487,7 @@ static int export_profile(struct capture *c, const cJSON *profile)
 	};
 	char signame[32], base[256], stamp[256], name[300];
 	struct meta_trigger mt = {
-		.kind = c->trigger.kind,
+		.kind = trigger_source_name(c->trigger.source),
 		.signal = c->trigger.sig ? options_signal_name(c->trigger.sig, signame, sizeof(signame)) : NULL,
 		.sender_pid = c->trigger.sender_pid, .sender_ns_pid = c->trigger.sender_ns_pid,
 		.sender_comm = c->trigger.sender_comm, .ktime_ns = c->trigger.ktime_ns,
@@ -841,7 +841,7 @@ struct capture *capture__new_closer(const struct capture_env *env, pid_t pid, in
 	c->at_start = at_start;
 	c->opened_by_us = true;
 	c->recorded = true;
-	c->trigger.kind = "cleanup";
+	c->trigger.source = TRIGGER_SOURCE_CLEANUP;
 
 	/* The record's own socket; without one (killed between SIGUSR1 and finding the port),
 	 * the inspector as a capture would pick an open one. */

@@ -38,9 +38,6 @@
 const double dispatcher_latency_le[DISPATCHER_LATENCY_BUCKETS] = {
 	0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10,
 };
-const char *const dispatcher_trigger_names[6] = {
-	"signal", "api", "rss-threshold", "rss-growth", "limit-percent", "cpu-threshold",
-};
 
 struct dispatcher {
 	const struct capture_env *env;
@@ -67,14 +64,6 @@ static uint64_t now_usec(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static int trigger_index(const char *kind)
-{
-	for (int i = 0; i < 6; i++)
-		if (strcmp(kind, dispatcher_trigger_names[i]) == 0)
-			return i;
-	return 1;
 }
 
 /* ---- the process table ---- */
@@ -333,7 +322,6 @@ static void start_queued(struct dispatcher *d)
 static void job_finish(struct dispatcher *d, struct job *job, const char *error)
 {
 	struct process *p = process_find(d, job->pid);
-	int trig = trigger_index(job->trigger.kind);
 
 	if (job->state == JOB_QUEUED)
 		d->queued--;
@@ -358,7 +346,7 @@ static void job_finish(struct dispatcher *d, struct job *job, const char *error)
 	} else {
 		job->state = JOB_DONE;
 	}
-	d->metrics.captures[job->kind][trig][job->state == JOB_FAILED]++;
+	d->metrics.captures[job->kind][job->trigger.source][job->state == JOB_FAILED]++;
 	d->finished++;
 	if (p && p->job == job)
 		p->job = NULL;
@@ -484,7 +472,7 @@ static void handle_signal(struct dispatcher *d, const struct inspectd_event *e)
 {
 	const struct settings *st = d->env->settings;
 	char signame[32], sender[INSPECTD_COMM_LEN];
-	struct capture_trigger t = { .kind = "signal" };
+	struct capture_trigger t = { .source = TRIGGER_SOURCE_SIGNAL };
 	enum profile_kind kind;
 	struct process *p;
 	int r;
@@ -555,7 +543,7 @@ static void thresholds_crossed(struct dispatcher *d, struct process *p, unsigned
 			break;
 	if (k == _TRIGGER_MAX)
 		return;
-	t.kind = trigger_kind_name(k);
+	t.source = trigger_source_of_kind(k);
 	t.ktime_ns = ktime_ns;
 	t.has_threshold = true;
 	t.detected_by = detected_by;
@@ -584,12 +572,13 @@ static void thresholds_crossed(struct dispatcher *d, struct process *p, unsigned
 		snprintf(why, sizeof(why), "host cap of %u threshold captures per hour reached",
 			 st->max_captures_per_hour);
 	if (why[0]) {
-		d->metrics.skipped[trigger_index(t.kind)]++;
-		log_info("pid %d: %s crossed (%s >= %s): skipped, %s", (int)p->pid, t.kind, obs, thr, why);
+		d->metrics.skipped[t.source]++;
+		log_info("pid %d: %s crossed (%s >= %s): skipped, %s", (int)p->pid, trigger_kind_name(k), obs, thr,
+			 why);
 		return;
 	}
 
-	log_info("pid %d: %s crossed (%s >= %s): %s capture for %llu s", (int)p->pid, t.kind, obs, thr,
+	log_info("pid %d: %s crossed (%s >= %s): %s capture for %llu s", (int)p->pid, trigger_kind_name(k), obs, thr,
 		 profile_ops(st->threshold_action)->name, (unsigned long long)(st->capture_usec / 1000000));
 	r = dispatcher__submit(d, p->pid, st->threshold_action, &t, st->capture_usec, NULL);
 	if (r < 0) {
