@@ -89,6 +89,7 @@ struct capture {
 	bool opened_by_us;
 	bool close_retried;
 	bool debug_end_sent;
+	bool export_failed;             /* profiled, not written: the error says why */
 	char node_version[CDP_VERSION_MAX];     /* set once the port answered as node's inspector */
 	bool probe_failed;                      /* a session to the port failed before it said so */
 	struct inspector_session *session;
@@ -595,8 +596,10 @@ static void session_response(void *owner, int tag, const cJSON *result, const ch
 			return;
 		}
 		r = export_profile(c, profile);
-		if (r < 0 && !c->error[0])
+		if (r < 0 && !c->error[0]) {
 			snprintf(c->error, sizeof(c->error), "export failed: %s", strerror(-r));
+			c->export_failed = true;
+		}
 		capture_close_inspector(c);
 		return;
 
@@ -918,6 +921,13 @@ pid_t capture__pid(const struct capture *c)
 const char *capture__error(const struct capture *c)
 {
 	return c->error[0] ? c->error : NULL;
+}
+
+enum capture_outcome capture__outcome(const struct capture *c)
+{
+	if (c->export_failed)
+		return CAPTURE_EXPORT_FAILED;
+	return c->error[0] ? CAPTURE_FAILED : CAPTURE_OK;
 }
 
 double capture__latency_ms(const struct capture *c)

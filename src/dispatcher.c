@@ -147,7 +147,7 @@ static struct process *process_add(struct dispatcher *d, pid_t pid, const char *
 	return p;
 }
 
-static void job_finish(struct dispatcher *d, struct job *job, const char *error);
+static void job_finish(struct dispatcher *d, struct job *job, enum capture_outcome outcome, const char *error);
 
 static void process_remove(struct dispatcher *d, pid_t pid)
 {
@@ -159,10 +159,14 @@ static void process_remove(struct dispatcher *d, pid_t pid)
 	if (p->job) {
 		struct job *job = p->job;
 
-		if (job->capture)
+		enum capture_outcome outcome = CAPTURE_TARGET_EXITED;
+
+		if (job->capture) {
 			capture__target_exited(job->capture);
-		job_finish(d, job, job->capture && capture__error(job->capture) ? capture__error(job->capture)
-										   : "target exited");
+			if (capture__outcome(job->capture) == CAPTURE_EXPORT_FAILED)
+				outcome = CAPTURE_EXPORT_FAILED;
+		}
+		job_finish(d, job, outcome, job->capture ? capture__error(job->capture) : NULL);
 	}
 	close(p->pidfd);
 	free(p);
@@ -319,10 +323,16 @@ static void start_queued(struct dispatcher *d)
 	} while (started && d->queued);
 }
 
-static void job_finish(struct dispatcher *d, struct job *job, const char *error)
+/*
+ * error: the job's own words, or NULL for the outcome's name; it may point into the
+ * job's capture, and is copied before the capture is freed.
+ */
+static void job_finish(struct dispatcher *d, struct job *job, enum capture_outcome outcome, const char *error)
 {
 	struct process *p = process_find(d, job->pid);
 
+	if (outcome != CAPTURE_OK)
+		snprintf(job->error, sizeof(job->error), "%s", error ? error : capture_outcome_name(outcome));
 	if (job->state == JOB_QUEUED)
 		d->queued--;
 	else if (job->state == JOB_ACTIVE)
@@ -338,14 +348,9 @@ static void job_finish(struct dispatcher *d, struct job *job, const char *error)
 	}
 	if (!job->ended_at.tv_sec)
 		clock_gettime(CLOCK_REALTIME, &job->ended_at);
-	if (error) {
-		snprintf(job->error, sizeof(job->error), "%s", error);
-		job->state = JOB_FAILED;
-		if (strncmp(error, "export failed", 13) == 0)
-			d->metrics.export_failures++;
-	} else {
-		job->state = JOB_DONE;
-	}
+	job->state = outcome == CAPTURE_OK ? JOB_DONE : JOB_FAILED;
+	if (outcome == CAPTURE_EXPORT_FAILED)
+		d->metrics.export_failures++;
 	d->metrics.captures[job->kind][job->trigger.source][job->state == JOB_FAILED]++;
 	d->finished++;
 	if (p && p->job == job)
@@ -369,7 +374,7 @@ static void capture_done(void *owner, struct capture *c)
 					if (latency / 1000.0 <= dispatcher_latency_le[b])
 						d->metrics.latency_buckets[b]++;
 			}
-			job_finish(d, j, capture__error(c));
+			job_finish(d, j, capture__outcome(c), capture__error(c));
 			return;
 		}
 	}
@@ -381,7 +386,7 @@ static void job_start_capture(struct dispatcher *d, struct job *job)
 	struct process *p = process_find(d, job->pid);
 
 	if (!p) {
-		job_finish(d, job, "target exited while queued");
+		job_finish(d, job, CAPTURE_TARGET_EXITED, "target exited while queued");
 		return;
 	}
 	job->state = JOB_ACTIVE;
@@ -391,7 +396,7 @@ static void job_start_capture(struct dispatcher *d, struct job *job)
 				    job->duration_usec, capture_done, d);
 	if (!job->capture) {
 		log_error("pid %d: cannot start a %s capture: %m", (int)p->pid, profile_ops(job->kind)->name);
-		job_finish(d, job, "cannot start the capture");
+		job_finish(d, job, CAPTURE_CANNOT_START, NULL);
 		return;
 	}
 	if (job->stop_requested)
@@ -442,7 +447,7 @@ int dispatcher__stop_job(struct dispatcher *d, struct job *job)
 {
 	switch (job->state) {
 	case JOB_QUEUED:
-		job_finish(d, job, "stopped while queued");
+		job_finish(d, job, CAPTURE_STOPPED_QUEUED, NULL);
 		return 0;
 	case JOB_ACTIVE:
 		job->stop_requested = true;
@@ -809,7 +814,7 @@ void dispatcher__shutdown(struct dispatcher *d)
 			if (j->capture)
 				capture__request_stop(j->capture, "agent-shutdown");
 			else
-				job_finish(d, j, "agent shut down while queued");
+				job_finish(d, j, CAPTURE_SHUTDOWN_QUEUED, NULL);
 		}
 	}
 }
