@@ -45,7 +45,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) \
 
 # The data flow, in file names:
 # kernel event -> ring buffer -> dispatcher -> inspector session -> profile -> exporter
-PURE_SRCS  := src/log.c src/options.c src/procfs.c src/cdp.c src/meta.c src/inspector.c \
+PURE_SRCS  := src/log.c src/options.c src/procfs.c src/cdp.c src/meta.c src/inspector.c src/capture_outcome.c \
 	      src/trigger.c src/cgroup.c src/netns.c src/sockdiag.c src/container.c src/ledger.c \
 	      src/fsutil.c src/export/spool.c src/profile/cdp_reader.c
 AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatcher.c src/api_json.c \

@@ -26,7 +26,7 @@
 struct capture;
 
 struct capture_trigger {
-	const char *kind;               /* "signal", "api", "rss-threshold", ... (static storage) */
+	enum trigger_source source;
 	int sig;                        /* signal: the signal */
 	uint32_t sender_pid;
 	uint32_t sender_ns_pid;
@@ -38,6 +38,25 @@ struct capture_trigger {
 	double observed;
 	const char *detected_by;        /* thresholds: "rss_stat" (at the fault) or "tick" (static storage) */
 };
+
+/*
+ * How a capture ended. Its name is the error a job shows when it has no text of its
+ * own (a capture's failures carry theirs: capture__error()).
+ */
+enum capture_outcome {
+	CAPTURE_OK,                     /* profiled and exported */
+	CAPTURE_FAILED,                 /* see the error */
+	CAPTURE_EXPORT_FAILED,          /* profiled, not written */
+	CAPTURE_TARGET_EXITED,
+	CAPTURE_STOPPED_QUEUED,         /* stopped before its turn */
+	CAPTURE_SHUTDOWN_QUEUED,        /* the agent exits before its turn */
+	CAPTURE_EXPIRED_QUEUED,         /* waited past its expiry */
+	CAPTURE_CANNOT_START,
+	_CAPTURE_OUTCOME_MAX,
+};
+
+/* "ok", "failed", "export failed", "target exited", ...; "unknown" out of range. */
+const char *capture_outcome_name(enum capture_outcome o);
 
 /* What every capture shares: the agent. */
 struct capture_env {
@@ -73,6 +92,8 @@ enum profile_kind capture__kind(const struct capture *c);
 pid_t capture__pid(const struct capture *c);
 /* NULL on success, else why it failed. */
 const char *capture__error(const struct capture *c);
+/* CAPTURE_OK, CAPTURE_FAILED or CAPTURE_EXPORT_FAILED, as far as it has gone. */
+enum capture_outcome capture__outcome(const struct capture *c);
 /* Milliseconds from the kernel event to the profiler's start acknowledged; <0 if never started. */
 double capture__latency_ms(const struct capture *c);
 /* "starting", "running", "stopping" or "done", as the API shows it. */

@@ -62,8 +62,8 @@ struct process {
 };
 
 struct dispatcher_metrics {
-	unsigned long captures[_PROFILE_KIND_MAX][6][2];        /* [kind][trigger][0 exported, 1 failed] */
-	unsigned long skipped[6];                               /* threshold triggers skipped, per trigger */
+	unsigned long captures[_PROFILE_KIND_MAX][_TRIGGER_SOURCE_MAX][2];     /* [kind][source][0 exported, 1 failed] */
+	unsigned long skipped[_TRIGGER_SOURCE_MAX];     /* threshold triggers skipped, per source */
 	unsigned long export_failures;
 	unsigned long latency_buckets[10];                      /* cumulative, le DISPATCHER_LATENCY_LE */
 	unsigned long latency_count;
@@ -74,8 +74,6 @@ struct dispatcher_metrics {
 
 #define DISPATCHER_LATENCY_BUCKETS 10
 extern const double dispatcher_latency_le[DISPATCHER_LATENCY_BUCKETS];
-/* Index of a trigger kind name in the metrics arrays: signal, api, then trigger_kind order. */
-extern const char *const dispatcher_trigger_names[6];
 
 struct dispatcher *dispatcher__new(const struct capture_env *env);
 void dispatcher__set_tracker(struct dispatcher *d, struct tracker *t);

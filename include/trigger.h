@@ -21,6 +21,22 @@ enum trigger_kind {
 	_TRIGGER_MAX,
 };
 
+/*
+ * What asked for a capture: a signal, the API, or a threshold trigger (the four
+ * after API, in trigger_kind's order). The closer is not a capture of a profile:
+ * closing an inspector left open (start-up cleanup, the sweep).
+ */
+enum trigger_source {
+	TRIGGER_SOURCE_SIGNAL,
+	TRIGGER_SOURCE_API,
+	TRIGGER_SOURCE_RSS_THRESHOLD,
+	TRIGGER_SOURCE_RSS_GROWTH,
+	TRIGGER_SOURCE_LIMIT_PERCENT,
+	TRIGGER_SOURCE_CPU_THRESHOLD,
+	TRIGGER_SOURCE_CLEANUP,
+	_TRIGGER_SOURCE_MAX,
+};
+
 #define TRIGGER_MASK(k)         (1u << (k))
 #define TRIGGER_RSS_MASK        (TRIGGER_MASK(TRIGGER_RSS_THRESHOLD) | TRIGGER_MASK(TRIGGER_RSS_GROWTH) | \
 				 TRIGGER_MASK(TRIGGER_LIMIT_PERCENT))
@@ -57,6 +73,15 @@ struct trigger_state {
 };
 
 const char *trigger_kind_name(enum trigger_kind k);
+/* "signal", "api", "rss-threshold", ..., "cleanup"; "unknown" out of range. */
+const char *trigger_source_name(enum trigger_source s);
+/* 0 and *ret, or -EINVAL for a name that is none of trigger_source_name()'s. */
+int trigger_source_from_name(const char *name, enum trigger_source *ret);
+enum trigger_source trigger_source_of_kind(enum trigger_kind k);
+/* The threshold trigger behind a source: 0 and *ret, or -EINVAL (signal, api, cleanup). */
+int trigger_source_kind(enum trigger_source s, enum trigger_kind *ret);
+/* Whether captures of a profile come from this source (all but the closer's). */
+bool trigger_source_profiles(enum trigger_source s);
 bool trigger_configured(const struct trigger_config *cfg, enum trigger_kind k);
 void trigger_state_init(struct trigger_state *st, const struct trigger_config *cfg, uint64_t now, uint64_t rss);
 /* The threshold of an RSS trigger for this process now, in bytes; 0 when it does not apply. */

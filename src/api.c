@@ -159,7 +159,7 @@ static int serve_captures(struct lws *wsi, struct api_conn *c)
 static int serve_create(struct lws *wsi, struct api_conn *c)
 {
 	struct api_capture_request req;
-	struct capture_trigger t = { .kind = "api" };
+	struct capture_trigger t = { .source = TRIGGER_SOURCE_API };
 	struct timespec now;
 	struct job *job;
 	char err[160];

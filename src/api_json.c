@@ -166,7 +166,7 @@ cJSON *api_job_json(const struct job *j)
 	     cJSON_AddStringToObject(o, "kind", profile_ops(j->kind)->name) &&
 	     cJSON_AddStringToObject(o, "state", job_state_name(j)) &&
 	     (t = cJSON_AddObjectToObject(o, "trigger")) &&
-	     cJSON_AddStringToObject(t, "kind", j->trigger.kind) &&
+	     cJSON_AddStringToObject(t, "kind", trigger_source_name(j->trigger.source)) &&
 	     (j->duration_usec ? cJSON_AddNumberToObject(o, "seconds", (double)(j->duration_usec / 1000000))
 			       : cJSON_AddNullToObject(o, "seconds")) &&
 	     (j->queued_reason[0] ? cJSON_AddStringToObject(o, "queued_reason", j->queued_reason)
@@ -268,16 +268,20 @@ char *api_metrics_text(const struct dispatcher_metrics *m, unsigned tracked, uns
 	fprintf(f, "# HELP inspectd_captures_total Finished captures by trigger, kind and outcome.\n"
 		   "# TYPE inspectd_captures_total counter\n");
 	for (int k = 0; k < _PROFILE_KIND_MAX; k++)
-		for (int t = 0; t < 6; t++)
-			for (int o = 0; o < 2; o++)
+		for (int t = 0; t < _TRIGGER_SOURCE_MAX; t++)
+			for (int o = 0; trigger_source_profiles(t) && o < 2; o++)
 				fprintf(f, "inspectd_captures_total{trigger=\"%s\",kind=\"%s\",outcome=\"%s\"} %lu\n",
-					dispatcher_trigger_names[t], profile_ops(k)->name, o ? "failed" : "exported",
+					trigger_source_name(t), profile_ops(k)->name, o ? "failed" : "exported",
 					m->captures[k][t][o]);
 	fprintf(f, "# HELP inspectd_triggers_skipped_total Threshold crossings not captured (cooldown, cap, busy).\n"
 		   "# TYPE inspectd_triggers_skipped_total counter\n");
-	for (int t = 2; t < 6; t++)
-		fprintf(f, "inspectd_triggers_skipped_total{trigger=\"%s\"} %lu\n", dispatcher_trigger_names[t],
-			m->skipped[t]);
+	for (int t = 0; t < _TRIGGER_SOURCE_MAX; t++) {
+		enum trigger_kind k;
+
+		if (trigger_source_kind(t, &k) == 0)
+			fprintf(f, "inspectd_triggers_skipped_total{trigger=\"%s\"} %lu\n", trigger_source_name(t),
+				m->skipped[t]);
+	}
 	fprintf(f, "# HELP inspectd_rss_stat_attached Whether the rss_stat program sees every page fault now.\n"
 		   "# TYPE inspectd_rss_stat_attached gauge\n"
 		   "inspectd_rss_stat_attached %d\n", m->rss_watch ? 1 : 0);

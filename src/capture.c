@@ -90,6 +90,7 @@ struct capture {
 	bool opened_by_us;
 	bool close_retried;
 	bool debug_end_sent;
+	bool export_failed;             /* profiled, not written: the error says why */
 	char node_version[CDP_VERSION_MAX];     /* set once the port answered as node's inspector */
 	bool probe_failed;                      /* a session to the port failed before it said so */
 	struct inspector_session *session;
@@ -109,7 +110,6 @@ struct capture {
 	bool stop_requested;
 	const char *stop_reason;
 	char error[256];
-	bool export_failed;             /* the profile was taken, and could not be kept */
 
 	/* Read at trigger time: the target may be gone at export. */
 	char comm[INSPECTD_COMM_LEN];
@@ -518,7 +518,7 @@ static int export_profile(struct capture *c)
 	};
 	char signame[32], base[SPOOL_BASE_SIZE], stamp[256], name[SPOOL_BASE_SIZE + SPOOL_EXT_SIZE];
 	struct meta_trigger mt = {
-		.kind = c->trigger.kind,
+		.kind = trigger_source_name(c->trigger.source),
 		.signal = c->trigger.sig ? options_signal_name(c->trigger.sig, signame, sizeof(signame)) : NULL,
 		.sender_pid = c->trigger.sender_pid, .sender_ns_pid = c->trigger.sender_ns_pid,
 		.sender_comm = c->trigger.sender_comm, .ktime_ns = c->trigger.ktime_ns,
@@ -918,7 +918,7 @@ struct capture *capture__new_closer(const struct capture_env *env, pid_t pid, in
 	c->at_start = at_start;
 	c->opened_by_us = true;
 	c->recorded = true;
-	c->trigger.kind = "cleanup";
+	c->trigger.source = TRIGGER_SOURCE_CLEANUP;
 
 	/* The record's own socket; without one (killed between SIGUSR1 and finding the port),
 	 * the inspector as a capture would pick an open one. */
@@ -995,6 +995,13 @@ pid_t capture__pid(const struct capture *c)
 const char *capture__error(const struct capture *c)
 {
 	return c->error[0] ? c->error : NULL;
+}
+
+enum capture_outcome capture__outcome(const struct capture *c)
+{
+	if (c->export_failed)
+		return CAPTURE_EXPORT_FAILED;
+	return c->error[0] ? CAPTURE_FAILED : CAPTURE_OK;
 }
 
 double capture__latency_ms(const struct capture *c)

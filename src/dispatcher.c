@@ -38,9 +38,6 @@
 const double dispatcher_latency_le[DISPATCHER_LATENCY_BUCKETS] = {
 	0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10,
 };
-const char *const dispatcher_trigger_names[6] = {
-	"signal", "api", "rss-threshold", "rss-growth", "limit-percent", "cpu-threshold",
-};
 
 struct dispatcher {
 	const struct capture_env *env;
@@ -67,14 +64,6 @@ static uint64_t now_usec(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
-}
-
-static int trigger_index(const char *kind)
-{
-	for (int i = 0; i < 6; i++)
-		if (strcmp(kind, dispatcher_trigger_names[i]) == 0)
-			return i;
-	return 1;
 }
 
 /* ---- the process table ---- */
@@ -158,7 +147,7 @@ static struct process *process_add(struct dispatcher *d, pid_t pid, const char *
 	return p;
 }
 
-static void job_finish(struct dispatcher *d, struct job *job, const char *error);
+static void job_finish(struct dispatcher *d, struct job *job, enum capture_outcome outcome, const char *error);
 
 static void process_remove(struct dispatcher *d, pid_t pid)
 {
@@ -170,10 +159,14 @@ static void process_remove(struct dispatcher *d, pid_t pid)
 	if (p->job) {
 		struct job *job = p->job;
 
-		if (job->capture)
+		enum capture_outcome outcome = CAPTURE_TARGET_EXITED;
+
+		if (job->capture) {
 			capture__target_exited(job->capture);
-		job_finish(d, job, job->capture && capture__error(job->capture) ? capture__error(job->capture)
-										   : "target exited");
+			if (capture__outcome(job->capture) == CAPTURE_EXPORT_FAILED)
+				outcome = CAPTURE_EXPORT_FAILED;
+		}
+		job_finish(d, job, outcome, job->capture ? capture__error(job->capture) : NULL);
 	}
 	close(p->pidfd);
 	free(p);
@@ -330,11 +323,16 @@ static void start_queued(struct dispatcher *d)
 	} while (started && d->queued);
 }
 
-static void job_finish(struct dispatcher *d, struct job *job, const char *error)
+/*
+ * error: the job's own words, or NULL for the outcome's name; it may point into the
+ * job's capture, and is copied before the capture is freed.
+ */
+static void job_finish(struct dispatcher *d, struct job *job, enum capture_outcome outcome, const char *error)
 {
 	struct process *p = process_find(d, job->pid);
-	int trig = trigger_index(job->trigger.kind);
 
+	if (outcome != CAPTURE_OK)
+		snprintf(job->error, sizeof(job->error), "%s", error ? error : capture_outcome_name(outcome));
 	if (job->state == JOB_QUEUED)
 		d->queued--;
 	else if (job->state == JOB_ACTIVE)
@@ -350,15 +348,10 @@ static void job_finish(struct dispatcher *d, struct job *job, const char *error)
 	}
 	if (!job->ended_at.tv_sec)
 		clock_gettime(CLOCK_REALTIME, &job->ended_at);
-	if (error) {
-		snprintf(job->error, sizeof(job->error), "%s", error);
-		job->state = JOB_FAILED;
-		if (strncmp(error, "export failed", 13) == 0)
-			d->metrics.export_failures++;
-	} else {
-		job->state = JOB_DONE;
-	}
-	d->metrics.captures[job->kind][trig][job->state == JOB_FAILED]++;
+	job->state = outcome == CAPTURE_OK ? JOB_DONE : JOB_FAILED;
+	if (outcome == CAPTURE_EXPORT_FAILED)
+		d->metrics.export_failures++;
+	d->metrics.captures[job->kind][job->trigger.source][job->state == JOB_FAILED]++;
 	d->finished++;
 	if (p && p->job == job)
 		p->job = NULL;
@@ -381,7 +374,7 @@ static void capture_done(void *owner, struct capture *c)
 					if (latency / 1000.0 <= dispatcher_latency_le[b])
 						d->metrics.latency_buckets[b]++;
 			}
-			job_finish(d, j, capture__error(c));
+			job_finish(d, j, capture__outcome(c), capture__error(c));
 			return;
 		}
 	}
@@ -393,7 +386,7 @@ static void job_start_capture(struct dispatcher *d, struct job *job)
 	struct process *p = process_find(d, job->pid);
 
 	if (!p) {
-		job_finish(d, job, "target exited while queued");
+		job_finish(d, job, CAPTURE_TARGET_EXITED, "target exited while queued");
 		return;
 	}
 	job->state = JOB_ACTIVE;
@@ -403,7 +396,7 @@ static void job_start_capture(struct dispatcher *d, struct job *job)
 				    job->duration_usec, capture_done, d);
 	if (!job->capture) {
 		log_error("pid %d: cannot start a %s capture: %m", (int)p->pid, profile_ops(job->kind)->name);
-		job_finish(d, job, "cannot start the capture");
+		job_finish(d, job, CAPTURE_CANNOT_START, NULL);
 		return;
 	}
 	if (job->stop_requested)
@@ -454,7 +447,7 @@ int dispatcher__stop_job(struct dispatcher *d, struct job *job)
 {
 	switch (job->state) {
 	case JOB_QUEUED:
-		job_finish(d, job, "stopped while queued");
+		job_finish(d, job, CAPTURE_STOPPED_QUEUED, NULL);
 		return 0;
 	case JOB_ACTIVE:
 		job->stop_requested = true;
@@ -484,7 +477,7 @@ static void handle_signal(struct dispatcher *d, const struct inspectd_event *e)
 {
 	const struct settings *st = d->env->settings;
 	char signame[32], sender[INSPECTD_COMM_LEN];
-	struct capture_trigger t = { .kind = "signal" };
+	struct capture_trigger t = { .source = TRIGGER_SOURCE_SIGNAL };
 	enum profile_kind kind;
 	struct process *p;
 	int r;
@@ -555,7 +548,7 @@ static void thresholds_crossed(struct dispatcher *d, struct process *p, unsigned
 			break;
 	if (k == _TRIGGER_MAX)
 		return;
-	t.kind = trigger_kind_name(k);
+	t.source = trigger_source_of_kind(k);
 	t.ktime_ns = ktime_ns;
 	t.has_threshold = true;
 	t.detected_by = detected_by;
@@ -584,12 +577,13 @@ static void thresholds_crossed(struct dispatcher *d, struct process *p, unsigned
 		snprintf(why, sizeof(why), "host cap of %u threshold captures per hour reached",
 			 st->max_captures_per_hour);
 	if (why[0]) {
-		d->metrics.skipped[trigger_index(t.kind)]++;
-		log_info("pid %d: %s crossed (%s >= %s): skipped, %s", (int)p->pid, t.kind, obs, thr, why);
+		d->metrics.skipped[t.source]++;
+		log_info("pid %d: %s crossed (%s >= %s): skipped, %s", (int)p->pid, trigger_kind_name(k), obs, thr,
+			 why);
 		return;
 	}
 
-	log_info("pid %d: %s crossed (%s >= %s): %s capture for %llu s", (int)p->pid, t.kind, obs, thr,
+	log_info("pid %d: %s crossed (%s >= %s): %s capture for %llu s", (int)p->pid, trigger_kind_name(k), obs, thr,
 		 profile_ops(st->threshold_action)->name, (unsigned long long)(st->capture_usec / 1000000));
 	r = dispatcher__submit(d, p->pid, st->threshold_action, &t, st->capture_usec, NULL);
 	if (r < 0) {
@@ -820,7 +814,7 @@ void dispatcher__shutdown(struct dispatcher *d)
 			if (j->capture)
 				capture__request_stop(j->capture, "agent-shutdown");
 			else
-				job_finish(d, j, "agent shut down while queued");
+				job_finish(d, j, CAPTURE_SHUTDOWN_QUEUED, NULL);
 		}
 	}
 }

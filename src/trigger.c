@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <errno.h>
 #include <math.h>
 #include <string.h>
 
@@ -14,6 +15,53 @@ static const char *const kind_names[_TRIGGER_MAX] = {
 const char *trigger_kind_name(enum trigger_kind k)
 {
 	return k < _TRIGGER_MAX ? kind_names[k] : "unknown";
+}
+
+static const char *const source_names[_TRIGGER_SOURCE_MAX] = {
+	[TRIGGER_SOURCE_SIGNAL] = "signal",
+	[TRIGGER_SOURCE_API] = "api",
+	[TRIGGER_SOURCE_RSS_THRESHOLD] = "rss-threshold",
+	[TRIGGER_SOURCE_RSS_GROWTH] = "rss-growth",
+	[TRIGGER_SOURCE_LIMIT_PERCENT] = "limit-percent",
+	[TRIGGER_SOURCE_CPU_THRESHOLD] = "cpu-threshold",
+	[TRIGGER_SOURCE_CLEANUP] = "cleanup",
+};
+
+_Static_assert(TRIGGER_SOURCE_CPU_THRESHOLD - TRIGGER_SOURCE_RSS_THRESHOLD ==
+	       TRIGGER_CPU_THRESHOLD - TRIGGER_RSS_THRESHOLD, "threshold sources follow trigger_kind's order");
+
+const char *trigger_source_name(enum trigger_source s)
+{
+	return (unsigned)s < _TRIGGER_SOURCE_MAX ? source_names[s] : "unknown";
+}
+
+int trigger_source_from_name(const char *name, enum trigger_source *ret)
+{
+	for (int s = 0; s < _TRIGGER_SOURCE_MAX; s++) {
+		if (strcmp(name, source_names[s]) == 0) {
+			*ret = (enum trigger_source)s;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+enum trigger_source trigger_source_of_kind(enum trigger_kind k)
+{
+	return (enum trigger_source)(TRIGGER_SOURCE_RSS_THRESHOLD + k);
+}
+
+int trigger_source_kind(enum trigger_source s, enum trigger_kind *ret)
+{
+	if (s < TRIGGER_SOURCE_RSS_THRESHOLD || s > TRIGGER_SOURCE_CPU_THRESHOLD)
+		return -EINVAL;
+	*ret = (enum trigger_kind)(s - TRIGGER_SOURCE_RSS_THRESHOLD);
+	return 0;
+}
+
+bool trigger_source_profiles(enum trigger_source s)
+{
+	return (unsigned)s < _TRIGGER_SOURCE_MAX && s != TRIGGER_SOURCE_CLEANUP;
 }
 
 bool trigger_configured(const struct trigger_config *cfg, enum trigger_kind k)

@@ -23,6 +23,16 @@
 
 /* ---- helpers ---- */
 
+/* Never NULL: the compiler sees that (cmocka's asserts do not return a promise of it). */
+static void *xmalloc(size_t size)
+{
+	void *p = malloc(size);
+
+	if (!p)
+		abort();
+	return p;
+}
+
 /* The JSON as a client sees it: printed, then parsed back. Frees obj. */
 static cJSON *as_client(cJSON *obj, char **ret_text)
 {
@@ -539,7 +549,7 @@ static void test_request_duplicate_keys(void **state)
 static void test_request_nested_junk(void **state)
 {
 	size_t depth = 500, n = 0;
-	char *body = malloc(6 * depth + 64);
+	char *body = xmalloc(6 * depth + 64);
 
 	assert_non_null(body);
 	/* Deep but within the parser's nesting limit: the field is still unknown. */
@@ -565,7 +575,7 @@ static void test_request_nested_junk(void **state)
 
 	/* Past any sane nesting: refused as a whole, without blowing the stack. */
 	depth = API_BODY_MAX - 16;
-	body = malloc(depth + 16);
+	body = xmalloc(depth + 16);
 	assert_non_null(body);
 	n = (size_t)sprintf(body, "{\"pid\":");
 	memset(body + n, '[', depth);
@@ -582,7 +592,7 @@ static void test_request_nested_junk(void **state)
 
 static void test_request_large_bodies(void **state)
 {
-	char *body = malloc(API_BODY_MAX + 1);
+	char *body = xmalloc(API_BODY_MAX + 1);
 	size_t n;
 
 	assert_non_null(body);
@@ -692,7 +702,8 @@ static void test_request_error_buffer(void **state)
 #define JOB_KEYS "id", "pid", "kind", "state", "trigger", "seconds", "queued_reason", "files", "error", \
 		 "created_at", "started_at", "ended_at"
 
-static struct job *new_job(unsigned id, pid_t pid, enum profile_kind kind, enum job_state st, const char *trigger)
+static struct job *new_job(unsigned id, pid_t pid, enum profile_kind kind, enum job_state st,
+			   enum trigger_source trigger)
 {
 	struct job *j = calloc(1, sizeof(*j));
 
@@ -701,7 +712,7 @@ static struct job *new_job(unsigned id, pid_t pid, enum profile_kind kind, enum 
 	j->pid = pid;
 	j->kind = kind;
 	j->state = st;
-	j->trigger.kind = trigger;
+	j->trigger.source = trigger;
 	j->capture = NULL;
 	return j;
 }
@@ -725,7 +736,7 @@ static void assert_files(const cJSON *o, const char *f0, const char *f1)
 
 static void test_job_queued(void **state)
 {
-	struct job *j = new_job(7, 4321, PROFILE_HEAP, JOB_QUEUED, "api");
+	struct job *j = new_job(7, 4321, PROFILE_HEAP, JOB_QUEUED, TRIGGER_SOURCE_API);
 	const cJSON *t;
 	cJSON *o;
 
@@ -765,7 +776,7 @@ static void test_job_queued(void **state)
 
 static void test_job_starting(void **state)
 {
-	struct job *j = new_job(8, 4321, PROFILE_CPU, JOB_ACTIVE, "signal");
+	struct job *j = new_job(8, 4321, PROFILE_CPU, JOB_ACTIVE, TRIGGER_SOURCE_SIGNAL);
 	cJSON *o;
 
 	j->created_at = T_CREATED;
@@ -787,7 +798,7 @@ static void test_job_starting(void **state)
 
 static void test_job_done(void **state)
 {
-	struct job *j = new_job(123456, 99, PROFILE_CPU, JOB_DONE, "signal");
+	struct job *j = new_job(123456, 99, PROFILE_CPU, JOB_DONE, TRIGGER_SOURCE_SIGNAL);
 	char *text;
 	cJSON *o;
 
@@ -828,7 +839,7 @@ static void test_job_done(void **state)
 
 static void test_job_failed(void **state)
 {
-	struct job *j = new_job(3, 555, PROFILE_HEAP, JOB_FAILED, "api");
+	struct job *j = new_job(3, 555, PROFILE_HEAP, JOB_FAILED, TRIGGER_SOURCE_API);
 	cJSON *o;
 
 	snprintf(j->error, sizeof(j->error), "the inspector did not answer \"Runtime.enable\"\nin 5 s");
@@ -852,7 +863,7 @@ static void test_job_failed(void **state)
 
 static void test_job_threshold_trigger(void **state)
 {
-	struct job *j = new_job(11, 2024, PROFILE_HEAP, JOB_DONE, "rss-threshold");
+	struct job *j = new_job(11, 2024, PROFILE_HEAP, JOB_DONE, TRIGGER_SOURCE_RSS_THRESHOLD);
 	const cJSON *t;
 	char *text;
 	cJSON *o;
@@ -878,7 +889,7 @@ static void test_job_threshold_trigger(void **state)
 	free(text);
 	cJSON_Delete(o);
 
-	j->trigger.kind = "limit-percent";
+	j->trigger.source = TRIGGER_SOURCE_LIMIT_PERCENT;
 	j->trigger.unit = "percent";
 	j->trigger.threshold = 80;
 	j->trigger.observed = 85.5;
@@ -912,7 +923,7 @@ static void test_job_threshold_trigger(void **state)
 
 static void test_job_times(void **state)
 {
-	struct job *j = new_job(1, 1, PROFILE_HEAP, JOB_DONE, "api");
+	struct job *j = new_job(1, 1, PROFILE_HEAP, JOB_DONE, TRIGGER_SOURCE_API);
 	cJSON *o;
 
 	/* tv_sec 0 is "not set", whatever the nanoseconds. */
@@ -1112,7 +1123,7 @@ static void test_process_capture(void **state)
 {
 	struct trigger_config cfg = { 0 };
 	struct process *p = new_process(10, "node", 1 << 20);
-	struct job *j = new_job(42, 10, PROFILE_CPU, JOB_QUEUED, "api");
+	struct job *j = new_job(42, 10, PROFILE_CPU, JOB_QUEUED, TRIGGER_SOURCE_API);
 	const cJSON *c;
 	cJSON *o;
 
@@ -1591,17 +1602,22 @@ static void test_metrics_validator(void **state)
 	free(v);
 }
 
+/* The sources /metrics counts captures of: every one but the closer's, which is last. */
+#define PROFILED_SOURCES 6
+_Static_assert(PROFILED_SOURCES + 1 == _TRIGGER_SOURCE_MAX && TRIGGER_SOURCE_CLEANUP == PROFILED_SOURCES,
+	       "a new trigger source: add it to the expected metrics");
+
 static void fill_metrics(struct dispatcher_metrics *m)
 {
 	static const unsigned long buckets[DISPATCHER_LATENCY_BUCKETS] = { 1, 3, 6, 6, 11, 17, 24, 32, 32, 42 };
 
 	memset(m, 0, sizeof(*m));
 	for (int k = 0; k < _PROFILE_KIND_MAX; k++)
-		for (int t = 0; t < 6; t++)
+		for (int t = 0; t < _TRIGGER_SOURCE_MAX; t++)
 			for (int o = 0; o < 2; o++)
 				m->captures[k][t][o] = (unsigned long)(1000 * k + 100 * t + 10 * o + 7);
 	m->captures[PROFILE_HEAP][0][0] = 3;
-	for (int t = 0; t < 6; t++)
+	for (int t = 0; t < _TRIGGER_SOURCE_MAX; t++)
 		m->skipped[t] = (unsigned long)(50 + t);
 	m->export_failures = 4;
 	/* Cumulative, as the dispatcher counts them; 5 took longer than the last bound. */
@@ -1639,9 +1655,11 @@ static void test_metrics_text(void **state)
 	assert_has_line(text,
 			"inspectd_captures_total{trigger=\"cpu-threshold\",kind=\"cpu\",outcome=\"failed\"} 1517");
 	/* Every kind, trigger and outcome, each with its own count. */
-	assert_int_equal(count_prefix_lines(text, "inspectd_captures_total{"), _PROFILE_KIND_MAX * 6 * 2);
+	assert_int_equal(count_prefix_lines(text, "inspectd_captures_total{"), _PROFILE_KIND_MAX * PROFILED_SOURCES * 2);
+	/* The closer takes no profile: counted nowhere, whatever its slot holds. */
+	assert_null(strstr(text, "cleanup"));
 	for (int k = 0; k < _PROFILE_KIND_MAX; k++)
-		for (int t = 0; t < 6; t++)
+		for (int t = 0; t < PROFILED_SOURCES; t++)
 			for (int o = 0; o < 2; o++) {
 				snprintf(line, sizeof(line),
 					 "inspectd_captures_total{trigger=\"%s\",kind=\"%s\",outcome=\"%s\"} %lu",
@@ -1711,7 +1729,7 @@ static void test_metrics_zero_and_max(void **state)
 
 	/* Counters at their limit print whole. */
 	for (int k = 0; k < _PROFILE_KIND_MAX; k++)
-		for (int t = 0; t < 6; t++)
+		for (int t = 0; t < _TRIGGER_SOURCE_MAX; t++)
 			m.captures[k][t][0] = m.captures[k][t][1] = ULONG_MAX;
 	m.export_failures = ULONG_MAX;
 	for (int b = 0; b < DISPATCHER_LATENCY_BUCKETS; b++)

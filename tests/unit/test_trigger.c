@@ -11,6 +11,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -61,6 +62,49 @@ static void test_kind_name(void **state)
 	assert_string_equal(trigger_kind_name(TRIGGER_CPU_THRESHOLD), "cpu-threshold");
 	assert_string_equal(trigger_kind_name(_TRIGGER_MAX), "unknown");
 	assert_string_equal(trigger_kind_name((enum trigger_kind)99), "unknown");
+}
+
+static void test_source_names(void **state)
+{
+	static const char *const names[] = { "signal", "api", "rss-threshold", "rss-growth", "limit-percent",
+					     "cpu-threshold", "cleanup" };
+	enum trigger_source s;
+	enum trigger_kind k;
+
+	assert_int_equal(sizeof(names) / sizeof(names[0]), _TRIGGER_SOURCE_MAX);
+	for (int i = 0; i < _TRIGGER_SOURCE_MAX; i++) {
+		assert_string_equal(trigger_source_name((enum trigger_source)i), names[i]);
+		assert_int_equal(trigger_source_from_name(names[i], &s), 0);
+		assert_int_equal(s, i);
+	}
+	assert_string_equal(trigger_source_name(_TRIGGER_SOURCE_MAX), "unknown");
+	assert_string_equal(trigger_source_name((enum trigger_source)-1), "unknown");
+	s = TRIGGER_SOURCE_API;
+	assert_int_equal(trigger_source_from_name("unknown", &s), -EINVAL);
+	assert_int_equal(trigger_source_from_name("", &s), -EINVAL);
+	assert_int_equal(trigger_source_from_name("Signal", &s), -EINVAL);
+	assert_int_equal(trigger_source_from_name("rss", &s), -EINVAL);
+	assert_int_equal(s, TRIGGER_SOURCE_API);
+
+	/* A threshold source and its trigger, both ways, with the same name. */
+	for (k = 0; k < _TRIGGER_MAX; k++) {
+		enum trigger_kind back;
+
+		s = trigger_source_of_kind(k);
+		assert_string_equal(trigger_source_name(s), trigger_kind_name(k));
+		assert_int_equal(trigger_source_kind(s, &back), 0);
+		assert_int_equal(back, k);
+		assert_true(trigger_source_profiles(s));
+	}
+	k = TRIGGER_RSS_GROWTH;
+	assert_int_equal(trigger_source_kind(TRIGGER_SOURCE_SIGNAL, &k), -EINVAL);
+	assert_int_equal(trigger_source_kind(TRIGGER_SOURCE_API, &k), -EINVAL);
+	assert_int_equal(trigger_source_kind(TRIGGER_SOURCE_CLEANUP, &k), -EINVAL);
+	assert_int_equal(k, TRIGGER_RSS_GROWTH);
+	assert_true(trigger_source_profiles(TRIGGER_SOURCE_SIGNAL));
+	assert_true(trigger_source_profiles(TRIGGER_SOURCE_API));
+	assert_false(trigger_source_profiles(TRIGGER_SOURCE_CLEANUP));
+	assert_false(trigger_source_profiles(_TRIGGER_SOURCE_MAX));
 }
 
 static void test_configured(void **state)
@@ -720,6 +764,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kind_name),
+		cmocka_unit_test(test_source_names),
 		cmocka_unit_test(test_configured),
 		cmocka_unit_test(test_state_init),
 		cmocka_unit_test(test_rss_near),
