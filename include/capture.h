@@ -3,7 +3,8 @@
  * One capture of one process, from trigger to exported files:
  *
  *   locate inspector -> (SIGUSR1, wait for its port) -> session -> start
- *   -> running -> stop -> export -> close the inspector if we opened it
+ *   -> running -> stop, the profile streamed to the spool -> commit, and close
+ *   the inspector if we opened it
  *
  * The target is never harmed: SIGUSR1 only to a process that catches it,
  * the profiler stopped and the inspector closed on every path out.
@@ -70,20 +71,16 @@ struct capture_env {
 /* Called once, outside any lws callback, when the capture is over. */
 typedef void (*capture_done_fn)(void *owner, struct capture *c);
 
-/* duration_usec: stop and export after this long running; 0: on request (or --max-duration). */
-/* container: the target's, as the dispatcher knows it (copied; NULL for none). */
-struct capture *capture__new(const struct capture_env *env, pid_t pid, int pidfd,
-			     const struct container_info *container, enum profile_kind kind,
-			     const struct capture_trigger *t, uint64_t duration_usec, capture_done_fn done,
-			     void *owner);
 /*
- * No profile: only close the inspector a ledger record names, left open by a previous
- * agent that was killed (at_start), or opened after its capture had ended (a SIGUSR1
- * answered late). Done when closed, or when nothing of the record's is open.
+ * Start capturing pid (pidfd borrowed: the owner keeps it open until capture__free()).
+ * container: the target's, as the dispatcher knows it (copied; NULL for none).
+ * duration_usec: stop and export after this long running; 0: on request (or --max-duration).
+ * done is called once, outside any lws callback, when the capture is over.
+ * 0 and *ret; -EINVAL (no such kind), -ENOMEM, -errno reading /proc/PID (-ENOENT: gone).
  */
-struct capture *capture__new_closer(const struct capture_env *env, pid_t pid, int pidfd,
-				    const struct ledger_entry *e, bool at_start, capture_done_fn done,
-				    void *owner);
+int capture__new(const struct capture_env *env, pid_t pid, int pidfd, const struct container_info *container,
+		 enum profile_kind kind, const struct capture_trigger *t, uint64_t duration_usec,
+		 capture_done_fn done, void *owner, struct capture **ret);
 /* Stop and export (at once, or as soon as the profiler runs). */
 void capture__request_stop(struct capture *c, const char *reason);
 /* The target is gone: abandon without touching it. */

@@ -51,6 +51,8 @@ int inspector_session__send(struct inspector_session *s, int tag, const char *me
 /* The WebSocket is up: commands can be sent. */
 bool inspector_session__is_open(const struct inspector_session *s);
 const char *inspector_session__node_version(const struct inspector_session *s);
+/* Hand the session to another owner: callbacks go to ops and owner from now on. */
+void inspector_session__set_owner(struct inspector_session *s, const struct inspector_session_ops *ops, void *owner);
 /* Close without further callbacks. Accepts NULL. */
 void inspector_session__free(struct inspector_session *s);
 

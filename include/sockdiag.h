@@ -15,7 +15,8 @@
 
 /*
  * One buffer of a SOCK_DIAG_BY_FAMILY dump reply: appends its LISTEN sockets whose inode
- * is among inodes (sorted) to out, while *n < max. Messages not addressed to this request
+ * is among inodes (sorted) to out, while *n < max. inodes NULL: every LISTEN socket on a
+ * loopback or any address, and -E2BIG when there are more than max. Messages not addressed to this request
  * (another seq or port id) are skipped. Returns 1 at NLMSG_DONE, 0 when more messages
  * follow, -errno for an error message, a dump the kernel cut short, or a malformed buffer.
  */
@@ -28,6 +29,12 @@ int sockdiag_parse(const void *buf, size_t len, uint32_t seq, uint32_t portid, c
  */
 int sockdiag_dump_listeners(pid_t pid, const uint64_t *inodes, size_t ninodes, struct procfs_listener *out,
 			    size_t max);
+/*
+ * Every TCP listener on a loopback or any address in pid's network namespace, whoever
+ * holds it: one netlink dump, whatever the number of sockets any process holds. Count,
+ * -E2BIG (more than max), or -errno as sockdiag_dump_listeners().
+ */
+int sockdiag_netns_listeners(pid_t pid, struct procfs_listener *out, size_t max);
 /* The same, falling back to procfs_target_listeners() where sock_diag fails. */
 int sockdiag_listeners(pid_t pid, const uint64_t *inodes, size_t ninodes, struct procfs_listener *out,
 		       size_t max);

@@ -384,6 +384,7 @@ static void capture_done(void *owner, struct capture *c)
 static void job_start_capture(struct dispatcher *d, struct job *job)
 {
 	struct process *p = process_find(d, job->pid);
+	int r;
 
 	if (!p) {
 		job_finish(d, job, CAPTURE_TARGET_EXITED, "target exited while queued");
@@ -392,10 +393,12 @@ static void job_start_capture(struct dispatcher *d, struct job *job)
 	job->state = JOB_ACTIVE;
 	job->queued_reason[0] = '\0';
 	d->running++;
-	job->capture = capture__new(d->env, p->pid, p->pidfd, &p->container, job->kind, &job->trigger,
-				    job->duration_usec, capture_done, d);
-	if (!job->capture) {
-		log_error("pid %d: cannot start a %s capture: %m", (int)p->pid, profile_ops(job->kind)->name);
+	r = capture__new(d->env, p->pid, p->pidfd, &p->container, job->kind, &job->trigger, job->duration_usec,
+			 capture_done, d, &job->capture);
+	if (r < 0) {
+		job->capture = NULL;
+		log_error("pid %d: cannot start a %s capture: %s", (int)p->pid, profile_ops(job->kind)->name,
+			  strerror(-r));
 		job_finish(d, job, CAPTURE_CANNOT_START, NULL);
 		return;
 	}

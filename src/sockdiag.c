@@ -81,7 +81,22 @@ int sockdiag_parse(const void *buf, size_t len, uint32_t seq, uint32_t portid, c
 		m = NLMSG_DATA(h);
 		if (m->idiag_family != AF_INET && m->idiag_family != AF_INET6)
 			return -EINVAL;
-		if (m->idiag_state != TCP_LISTEN || *n >= max)
+		if (m->idiag_state != TCP_LISTEN)
+			continue;
+		if (!inodes) {
+			/* The whole namespace's, as an inspector could listen: on loopback or any
+			 * address. Every one is counted: a list cut short would lie. */
+			struct procfs_listener l;
+
+			fill_listener(m, &l);
+			if (!l.loopback && !l.any)
+				continue;
+			if (*n >= max)
+				return -E2BIG;
+			out[(*n)++] = l;
+			continue;
+		}
+		if (*n >= max)
 			continue;
 		/* Only the target's own: a namespace (the host's) may hold thousands of listeners. */
 		if (!procfs_inode_among(inodes, ninodes, m->idiag_inode))
@@ -222,4 +237,9 @@ int sockdiag_target_listeners(pid_t pid, struct procfs_listener *out, size_t max
 		n = sockdiag_listeners(pid, inodes, (size_t)n, out, max);
 	free(inodes);
 	return n;
+}
+
+int sockdiag_netns_listeners(pid_t pid, struct procfs_listener *out, size_t max)
+{
+	return sockdiag_dump_listeners(pid, NULL, 0, out, max);
 }

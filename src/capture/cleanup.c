@@ -7,19 +7,29 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "inspector_close.h"
+#include "locate.h"
 #include "log.h"
 #include "procfs.h"
 
 #define CLEANUP_MAX 256         /* closers at once; more records wait for the next look */
+#define CMDLINE_MAX (64 * 1024)
+#define CMDLINE_ARGS_MAX 256
 /*
  * A SIGUSR1 unanswered this long was not answered late but refused (node could not bind
  * its port, and does not try again): an inspector open later is somebody else's doing.
  */
 #define LATE_OPEN_MAX_SEC 120
 
+/* One record's inspector: found by locate, closed by inspector_close. */
 struct closer {
-	struct capture *capture;
-	int pidfd;
+	struct cleanup *cu;
+	struct ledger_entry e;
+	struct locate_target t;
+	struct inspector_claim claim;
+	struct locate *locate;
+	struct inspector_close *close;
+	bool closed;
 	bool done;
 };
 
@@ -32,16 +42,62 @@ struct cleanup {
 	unsigned n;
 };
 
-static void closer_done(void *owner, struct capture *c)
+static void closer_finish(struct closer *cl)
 {
-	struct cleanup *cu = owner;
-
-	for (unsigned i = 0; i < cu->n; i++)
-		if (cu->closers[i].capture == c)
-			cu->closers[i].done = true;
+	claim_settle(cl->cu->env, &cl->t, &cl->claim, cl->closed, false);
+	cl->done = true;
 	/* Called from a timer, which lws runs before it polls: wake that poll, which has
 	 * nothing else to wait for, so that start-up goes on at once. */
-	lws_cancel_service(cu->env->ctx);
+	lws_cancel_service(cl->cu->env->ctx);
+}
+
+static void close_done(void *owner, bool closed)
+{
+	struct closer *cl = owner;
+
+	cl->closed = closed;
+	closer_finish(cl);
+}
+
+static void located(void *owner, int r, const char *reason)
+{
+	struct closer *cl = owner;
+	bool at_start = cl->cu->at_start;
+	pid_t pid = cl->t.pid;
+
+	locate__free(cl->locate);
+	cl->locate = NULL;
+	if (r == -ENOENT && cl->e.inode) {
+		log_info("pid %d: the inspector recorded for it is not open any more", (int)pid);
+		cl->closed = true;
+	} else if (r == -ENOENT) {
+		/* SIGUSR1 was sent (by an agent killed right after, or answered late): the
+		 * inspector may still open. The record stays; looked at again later. */
+		log_emit(at_start ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG,
+			 "pid %d: %s sent SIGUSR1 and no inspector is open (yet): record kept", (int)pid,
+			 at_start ? "a previous agent" : "an earlier capture");
+	} else if (r < 0) {
+		log_warn("pid %d: cannot look for the inspector a record names: %s; record kept", (int)pid, reason);
+	}
+	if (r < 0) {
+		closer_finish(cl);
+		return;
+	}
+	if (at_start)
+		log_info("pid %d: a previous agent opened its inspector (port %u) and was killed: closing it",
+			 (int)pid, cl->claim.port);
+	else
+		log_info("pid %d: inspector on port %u opened after its capture had ended: closing it", (int)pid,
+			 cl->claim.port);
+	r = inspector_close__start(cl->cu->env, &cl->t, &cl->claim, NULL,
+				   cl->e.inode ? 0 : INSPECTOR_CLOSE_GUESSED_PORT,
+				   at_start ? " (a previous agent opened it and was killed before it could)"
+					    : " (it opened after its capture had ended)",
+				   close_done, cl, &cl->close);
+	if (r < 0) {
+		log_error("pid %d: cannot close the inspector: %s", (int)pid, strerror(-r));
+		closer_finish(cl);
+	}
 }
 
 /*
@@ -78,11 +134,27 @@ static int open_recorded(const struct capture_env *env, const struct ledger_entr
 	return -1;
 }
 
+/* The --inspect port on pid's command line, or 0. */
+static int read_cmdline_port(pid_t pid, uint16_t *port)
+{
+	char *buf = malloc(CMDLINE_MAX), *argv[CMDLINE_ARGS_MAX];
+	ssize_t n;
+
+	*port = 0;
+	if (!buf)
+		return -ENOMEM;
+	n = procfs_read(pid, "cmdline", buf, CMDLINE_MAX);
+	if (n >= 0)
+		procfs_cmdline_inspect_port(argv, procfs_split_cmdline(buf, (size_t)n, argv, CMDLINE_ARGS_MAX), port);
+	free(buf);
+	return n < 0 ? (int)n : 0;
+}
+
 static void start_closer(void *ctx, const struct ledger_entry *e)
 {
 	struct cleanup *cu = ctx;
 	struct closer *cl;
-	int pidfd;
+	int pidfd, r;
 
 	if (cu->skip && cu->skip(cu->skip_ctx, e->pid))
 		return;
@@ -101,11 +173,19 @@ static void start_closer(void *ctx, const struct ledger_entry *e)
 	if (pidfd < 0)
 		return;
 	cl = &cu->closers[cu->n];
-	cl->pidfd = pidfd;
-	cl->capture = capture__new_closer(cu->env, e->pid, pidfd, e, cu->at_start, closer_done, cu);
-	if (!cl->capture) {
+	memset(cl, 0, sizeof(*cl));
+	cl->cu = cu;
+	cl->e = *e;
+	cl->t.pid = e->pid;
+	cl->t.pidfd = pidfd;
+	cl->t.start_time = e->start_time;
+	cl->claim.opened_by_us = true;  /* the record says so */
+	if (read_cmdline_port(e->pid, &cl->t.cmdline_port) < 0)
+		cl->t.cmdline_port = 0;
+	r = locate__recorded(cu->env, &cl->t, e, &cl->claim, located, cl, &cl->locate);
+	if (r < 0) {
 		log_error("pid %d: cannot close the inspector a previous agent left open: %s", (int)e->pid,
-			  strerror(errno ? errno : ENOMEM));
+			  strerror(-r));
 		close(pidfd);
 		return;
 	}
@@ -148,7 +228,7 @@ bool cleanup__done(const struct cleanup *cu)
 bool cleanup__has(const struct cleanup *cu, pid_t pid)
 {
 	for (unsigned i = 0; i < cu->n; i++)
-		if (!cu->closers[i].done && capture__pid(cu->closers[i].capture) == pid)
+		if (!cu->closers[i].done && cu->closers[i].t.pid == pid)
 			return true;
 	return false;
 }
@@ -158,8 +238,9 @@ void cleanup__free(struct cleanup *cu)
 	if (!cu)
 		return;
 	for (unsigned i = 0; i < cu->n; i++) {
-		capture__free(cu->closers[i].capture);
-		close(cu->closers[i].pidfd);
+		locate__free(cu->closers[i].locate);
+		inspector_close__free(cu->closers[i].close);
+		close(cu->closers[i].t.pidfd);
 	}
 	free(cu);
 }

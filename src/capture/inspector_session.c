@@ -165,6 +165,12 @@ struct inspector_session *inspector_session__new(struct lws_context *ctx, pid_t 
 	return s;
 }
 
+void inspector_session__set_owner(struct inspector_session *s, const struct inspector_session_ops *ops, void *owner)
+{
+	s->ops = ops;
+	s->owner = owner;
+}
+
 bool inspector_session__is_open(const struct inspector_session *s)
 {
 	return s->phase == PHASE_OPEN;

@@ -1,0 +1,707 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * One capture, as a state machine over three collaborators:
+ *
+ *   locate (locate.h) -> connect -> start -> running -> stop, the profile streamed
+ *   into the spool -> commit (spool.h) and close (inspector_close.h) -> done
+ *
+ * One timer drives the waits of the session's states; each state's timeout ends the
+ * capture with a reason. Every way out goes through capture_fail() or capture_close(),
+ * which leave the target as they found it: the profiler stopped with the session, the
+ * inspector closed if we opened it, the ledger settled.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "capture.h"
+#include "cdp.h"
+#include "inspector_close.h"
+#include "locate.h"
+#include "log.h"
+#include "meta.h"
+#include "options.h"
+#include "procfs.h"
+#include "spool.h"
+
+#define STOP_TIMEOUT_USEC       (120 * LWS_US_PER_SEC)  /* a large profile to serialize */
+#define CMDLINE_MAX             (64 * 1024)
+#define CMDLINE_ARGS_MAX        256
+
+enum capture_state {
+	CAPTURE_LOCATING,       /* finding or opening the inspector */
+	CAPTURE_CONNECTING,     /* /json/version, /json/list, WebSocket */
+	CAPTURE_STARTING,
+	CAPTURE_RUNNING,
+	CAPTURE_STOPPING,
+	CAPTURE_CLOSING,        /* closing the inspector we opened */
+	CAPTURE_DONE,
+};
+
+static const char *const state_names[] = {
+	[CAPTURE_LOCATING] = "locating",   [CAPTURE_CONNECTING] = "connecting",
+	[CAPTURE_STARTING] = "starting",   [CAPTURE_RUNNING] = "running",
+	[CAPTURE_STOPPING] = "stopping",   [CAPTURE_CLOSING] = "closing",
+	[CAPTURE_DONE] = "done",
+};
+
+struct capture {
+	const struct capture_env *env;
+	const struct profile_ops *ops;
+	enum profile_kind kind;
+	struct locate_target target;    /* pid, pidfd (borrowed), start time, --inspect port */
+	struct capture_trigger trigger;
+	struct container_info container;        /* the target's, for meta.json */
+	enum capture_state state;
+	capture_done_fn done;
+	void *owner;
+
+	struct inspector_claim claim;   /* the inspector, and what we owe it */
+	struct locate *locate;
+	struct inspector_session *session;
+	struct inspector_close *close;
+	bool closed;                    /* nothing of ours is open in the target */
+	bool target_exited;             /* told so (a zombie still takes signal 0) */
+	bool probe_failed;              /* a session to the port failed before it said it was node's */
+	char node_version[CDP_VERSION_MAX];     /* set once the port answered as node's inspector */
+
+	lws_sorted_usec_list_t timer;           /* the current state's timeout */
+	lws_sorted_usec_list_t max_timer;       /* --max-duration, or the requested duration */
+	lws_sorted_usec_list_t done_sul;
+
+	struct timespec started_rt, ended_rt;
+	uint64_t duration_usec;
+	double latency_ms;
+	bool stop_requested;
+	const char *stop_reason;
+
+	/* The profile, from the inspector to the output folder. */
+	struct spool_file *file;        /* as it streams in; NULL before and after */
+	int sink_error;                 /* writing it failed: -errno */
+	bool committing;                /* handed to the spool: done only once it answered */
+	char files[CAPTURE_FILES_MAX][4096];
+
+	char error[256];
+	bool export_failed;             /* profiled, not written: the error says why */
+
+	/* Read at trigger time: the target may be gone at export. */
+	char comm[INSPECTD_COMM_LEN];
+	char exe[4096];
+	char *cmdline;
+	char *argv[CMDLINE_ARGS_MAX];
+	int argc;
+};
+
+static const struct inspector_session_ops session_ops;
+static void capture_fail(struct capture *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void capture_close(struct capture *c);
+
+static pid_t pid_of(const struct capture *c)
+{
+	return c->target.pid;
+}
+
+static void set_state(struct capture *c, enum capture_state state)
+{
+	log_debug("pid %d: %s capture %s -> %s", (int)pid_of(c), c->ops->name, state_names[c->state],
+		  state_names[state]);
+	c->state = state;
+}
+
+static void arm(struct capture *c, sul_cb_t cb, lws_usec_t us)
+{
+	lws_sul_schedule(c->env->ctx, 0, &c->timer, cb, us);
+}
+
+static void disarm(struct capture *c)
+{
+	lws_sul_schedule(c->env->ctx, 0, &c->timer, NULL, LWS_SET_TIMER_USEC_CANCEL);
+}
+
+static void done_cb(lws_sorted_usec_list_t *sul)
+{
+	struct capture *c = lws_container_of(sul, struct capture, done_sul);
+
+	c->done(c->owner, c);
+}
+
+static void capture_finish(struct capture *c)
+{
+	if (c->state == CAPTURE_DONE)
+		return;
+	disarm(c);
+	lws_sul_schedule(c->env->ctx, 0, &c->max_timer, NULL, LWS_SET_TIMER_USEC_CANCEL);
+	locate__free(c->locate);
+	c->locate = NULL;
+	inspector_session__free(c->session);
+	c->session = NULL;
+	if (claim_settle(c->env, &c->target, &c->claim, c->closed, c->target_exited) > 0)
+		log_warn("pid %d: %s: kept in %s for the next capture or agent to close", (int)pid_of(c),
+			 c->claim.opened_by_us ? "the inspector we opened may still be open"
+					       : "SIGUSR1 was sent and no inspector appeared (it may open late)",
+			 ledger__path(c->env->ledger));
+	set_state(c, CAPTURE_DONE);
+	spool_file__abort(c->file);     /* a profile that never became whole */
+	c->file = NULL;
+	/* The owner frees us: not from inside whatever callback got us here, and not
+	 * before the spool said whether the files are there. */
+	if (!c->committing)
+		lws_sul_schedule(c->env->ctx, 0, &c->done_sul, done_cb, 1);
+}
+
+/* ---- leaving the target as we found it ---- */
+
+static void close_done(void *owner, bool closed)
+{
+	struct capture *c = owner;
+
+	c->closed = closed;
+	capture_finish(c);
+}
+
+static void capture_close(struct capture *c)
+{
+	struct inspector_session *s = c->session;
+	unsigned flags = 0;
+	int r;
+
+	disarm(c);
+	c->session = NULL;
+	if (!c->claim.opened_by_us) {
+		/* Someone else's inspector stays open; our session ends, and with it the profiler. */
+		if (c->claim.port)
+			log_info("pid %d: inspector left open as found", (int)pid_of(c));
+		inspector_session__free(s);
+		capture_finish(c);
+		return;
+	}
+	if (c->probe_failed && !c->node_version[0])
+		flags |= INSPECTOR_CLOSE_NO_RECONNECT;
+	set_state(c, CAPTURE_CLOSING);
+	r = inspector_close__start(c->env, &c->target, &c->claim, s, flags, "", close_done, c, &c->close);
+	if (r < 0) {
+		log_error("pid %d: cannot close the inspector: %s", (int)pid_of(c), strerror(-r));
+		capture_finish(c);
+	}
+}
+
+static void capture_fail(struct capture *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->state >= CAPTURE_CLOSING)
+		return;
+	if (!c->error[0]) {
+		va_start(ap, fmt);
+		vsnprintf(c->error, sizeof(c->error), fmt, ap);
+		va_end(ap);
+	}
+	log_error("pid %d: %s capture failed: %s", (int)pid_of(c), c->ops->name, c->error);
+	capture_close(c);
+}
+
+/* ---- the session ---- */
+
+static void state_timeout(lws_sorted_usec_list_t *sul)
+{
+	struct capture *c = lws_container_of(sul, struct capture, timer);
+
+	if (c->state == CAPTURE_CONNECTING)
+		c->probe_failed = true;
+	capture_fail(c, "no answer from the inspector while %s", state_names[c->state]);
+}
+
+static void capture_connect(struct capture *c)
+{
+	int r;
+
+	set_state(c, CAPTURE_CONNECTING);
+	c->session = inspector_session__new(c->env->ctx, pid_of(c), c->claim.port, &session_ops, c);
+	if (!c->session) {
+		capture_fail(c, "cannot connect to the inspector on port %u", c->claim.port);
+		return;
+	}
+	arm(c, state_timeout, (lws_usec_t)c->env->settings->attach_timeout_usec);
+	/* Its port into the record while the connection is under way (a replacing write
+	 * costs ~80 us on tmpfs; not on the trigger's path). */
+	if (c->claim.opened_by_us && c->claim.sigusr1_sent) {
+		r = claim_note(c->env, &c->target, &c->claim);
+		if (r < 0)
+			log_warn("pid %d: cannot record the inspector we opened in %s: %s", (int)pid_of(c),
+				 ledger__path(c->env->ledger), strerror(-r));
+	}
+}
+
+static void locate_done(void *owner, int r, const char *reason)
+{
+	struct capture *c = owner;
+
+	locate__free(c->locate);
+	c->locate = NULL;
+	if (r < 0) {
+		if (c->claim.port)
+			c->claim.opened_by_us = true;   /* opened too late to be used: closed all the same */
+		capture_fail(c, "%s", reason);
+		return;
+	}
+	if (c->claim.opened_by_us && !c->claim.sigusr1_sent)
+		log_info("pid %d: inspector on port %u is one an earlier capture opened and could not "
+			 "close: using it, closing it afterwards", (int)pid_of(c), c->claim.port);
+	else if (!c->claim.opened_by_us)
+		log_info("pid %d: inspector already open on port %u, using it (left open afterwards)",
+			 (int)pid_of(c), c->claim.port);
+	else
+		log_debug("pid %d: inspector listening on port %u", (int)pid_of(c), c->claim.port);
+	capture_connect(c);
+}
+
+static void max_duration_reached(lws_sorted_usec_list_t *sul)
+{
+	struct capture *c = lws_container_of(sul, struct capture, max_timer);
+
+	if (c->duration_usec && c->duration_usec < c->env->settings->max_duration_usec) {
+		log_info("pid %d: %s capture ran its %llu s, stopping", (int)pid_of(c), c->ops->name,
+			 (unsigned long long)(c->duration_usec / 1000000));
+		capture__request_stop(c, "duration");
+		return;
+	}
+	log_info("pid %d: %s capture reached --max-duration, stopping", (int)pid_of(c), c->ops->name);
+	capture__request_stop(c, "max-duration");
+}
+
+static void capture_stop(struct capture *c)
+{
+	int r;
+
+	set_state(c, CAPTURE_STOPPING);
+	lws_sul_schedule(c->env->ctx, 0, &c->max_timer, NULL, LWS_SET_TIMER_USEC_CANCEL);
+	r = c->ops->stop(c->session);
+	if (r < 0) {
+		capture_fail(c, "cannot send the stop command: %s", strerror(-r));
+		return;
+	}
+	arm(c, state_timeout, STOP_TIMEOUT_USEC);
+}
+
+static void session_ready(void *owner)
+{
+	struct capture *c = owner;
+	const char *v = inspector_session__node_version(c->session);
+	int r;
+
+	snprintf(c->node_version, sizeof(c->node_version), "%s", v ? v : "");
+	set_state(c, CAPTURE_STARTING);
+	r = c->ops->start(c->session, c->env->settings);
+	if (r < 0) {
+		capture_fail(c, "cannot send the start command: %s", strerror(-r));
+		return;
+	}
+	arm(c, state_timeout, (lws_usec_t)c->env->settings->command_timeout_usec);
+}
+
+static double monotonic_ms_since(uint64_t ktime_ns)
+{
+	struct timespec now;
+	uint64_t ns;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	return ns > ktime_ns ? (double)(ns - ktime_ns) / 1e6 : 0;
+}
+
+/* ---- the profile: streamed into the spool, committed with its meta.json ---- */
+
+/* The spool committed the profile and its meta.json, or could not. */
+static void commit_done(void *ctx, int result, const char *const *paths, size_t n)
+{
+	struct capture *c = ctx;
+
+	c->committing = false;
+	if (result < 0) {
+		log_error("pid %d: writing %s: %s", (int)pid_of(c), n ? paths[0] : spool__dir(c->env->spool),
+			  strerror(-result));
+		if (!c->error[0])
+			snprintf(c->error, sizeof(c->error), "export failed: %s", strerror(-result));
+		c->export_failed = true;
+	} else {
+		for (size_t i = 0; i < n && i < CAPTURE_FILES_MAX; i++)
+			snprintf(c->files[i], sizeof(c->files[i]), "%s", paths[i]);
+		log_info("pid %d: %s exported to %s", (int)pid_of(c), c->ops->type, c->files[0]);
+	}
+	if (c->state == CAPTURE_DONE)
+		lws_sul_schedule(c->env->ctx, 0, &c->done_sul, done_cb, 1);
+}
+
+/* The profile is whole in c->file: name it, describe it, and hand both to the spool. */
+static int export_profile(struct capture *c)
+{
+	const char *const exts[] = { c->ops->extension };
+	const struct settings *st = c->env->settings;
+	struct meta_process mp = {
+		.pid = pid_of(c), .comm = c->comm, .argv = c->argv, .argc = c->argc, .exe = c->exe,
+		.node_version = c->node_version[0] ? c->node_version : NULL,
+		.hostname = c->env->hostname, .container = &c->container,
+	};
+	char signame[32], base[SPOOL_BASE_SIZE], stamp[256], name[SPOOL_BASE_SIZE + SPOOL_EXT_SIZE];
+	struct meta_trigger mt = {
+		.kind = trigger_source_name(c->trigger.source),
+		.signal = c->trigger.sig ? options_signal_name(c->trigger.sig, signame, sizeof(signame)) : NULL,
+		.sender_pid = c->trigger.sender_pid, .sender_ns_pid = c->trigger.sender_ns_pid,
+		.sender_comm = c->trigger.sender_comm, .ktime_ns = c->trigger.ktime_ns,
+		.latency_ms = c->latency_ms,
+		.has_threshold = c->trigger.has_threshold, .unit = c->trigger.unit,
+		.threshold = c->trigger.threshold, .observed = c->trigger.observed,
+		.detected_by = c->trigger.detected_by,
+	};
+	struct meta_profile mprof = {
+		.type = c->ops->type, .started_at = c->started_rt, .ended_at = c->ended_rt,
+		.interval_name = c->ops->interval_name, .interval = c->ops->interval(st),
+		.stop_reason = c->stop_reason,
+	};
+	char *text = NULL;
+	cJSON *meta;
+	int r;
+
+	r = meta_file_base(c->ops->type, pid_of(c), c->started_rt.tv_sec, stamp, sizeof(stamp));
+	if (r < 0)
+		return r;
+	r = spool__reserve_base(c->env->spool, stamp, exts, 1, base, sizeof(base));
+	if (r < 0)
+		return r;
+	snprintf(name, sizeof(name), "%s.%s", base, c->ops->extension);
+	meta = meta_build(&mp, &mt, &mprof);
+	if (!meta || !cJSON_AddStringToObject(cJSON_GetObjectItem(meta, "profile"), "file", name) ||
+	    !(text = cJSON_Print(meta))) {
+		cJSON_Delete(meta);
+		return -ENOMEM;
+	}
+	cJSON_Delete(meta);
+	/* file and text are the spool's now, whatever it answers. */
+	r = spool__commit(c->env->spool, base, &c->file, exts, 1, text, commit_done, c);
+	c->file = NULL;
+	if (r < 0)
+		return r;
+	c->committing = true;
+	return 0;
+}
+
+/* Bytes of the profile as they arrive: straight to its file in the spool. */
+static int profile_sink(void *ctx, const char *buf, size_t len)
+{
+	struct capture *c = ctx;
+	int r = 0;
+
+	if (c->sink_error)
+		return c->sink_error;
+	if (!c->file)
+		r = spool__begin(c->env->spool, &c->file);
+	if (r == 0)
+		r = spool_file__write(c->file, buf, len);
+	if (r < 0) {
+		char stamp[256];
+
+		c->sink_error = r;
+		if (meta_file_base(c->ops->type, pid_of(c), c->started_rt.tv_sec, stamp, sizeof(stamp)) < 0)
+			stamp[0] = '\0';
+		log_error("pid %d: writing %s/%s.%s: %s", (int)pid_of(c), spool__dir(c->env->spool), stamp,
+			  c->ops->extension, strerror(-r));
+		snprintf(c->error, sizeof(c->error), "export failed: %s", strerror(-r));
+		c->export_failed = true;
+	}
+	return r;
+}
+
+static enum profile_phase phase_of(const struct capture *c)
+{
+	switch (c->state) {
+	case CAPTURE_RUNNING:
+		return PROFILE_PHASE_RUNNING;
+	case CAPTURE_STOPPING:
+		return PROFILE_PHASE_STOPPING;
+	default:
+		return PROFILE_PHASE_STARTING;
+	}
+}
+
+/* What the target may send now, and where its profile goes. */
+static void session_message_begin(void *owner, struct cdp_reader_watch *w, size_t *budget)
+{
+	struct capture *c = owner;
+	enum profile_phase phase = phase_of(c);
+
+	*budget = profile_budget(c->ops, phase, c->env->settings);
+	if (phase != PROFILE_PHASE_STOPPING)
+		return;
+	/* Only the stop answer's profile counts: anything an earlier message streamed goes. */
+	if (c->file && spool_file__size(c->file) && spool_file__reset(c->file) < 0) {
+		spool_file__abort(c->file);
+		c->file = NULL;
+	}
+	w->path[0] = "result";
+	w->path[1] = c->ops->result_key;
+	w->mode = CDP_READER_RAW;
+	w->sink = profile_sink;
+	w->ctx = c;
+}
+
+static void session_response(void *owner, int tag, const struct cdp_reader_header *h)
+{
+	struct capture *c = owner;
+	const char *error = h->has_error ? (h->error[0] ? h->error : "(no message)") : NULL;
+	uint64_t us;
+	int r;
+
+	if (error) {
+		if (tag == PROFILE_TAG_STEP && c->state != CAPTURE_STARTING) {
+			log_warn("pid %d: inspector refused a command: %s, ignoring", (int)pid_of(c), error);
+			return;
+		}
+		capture_fail(c, "inspector refused to %s the %s profiler: %s",
+			     c->state == CAPTURE_STOPPING ? "stop" : "start", c->ops->name, error);
+		return;
+	}
+
+	switch (tag) {
+	case PROFILE_TAG_STARTED:
+		if (c->state != CAPTURE_STARTING)
+			return;
+		disarm(c);
+		clock_gettime(CLOCK_REALTIME, &c->started_rt);
+		c->latency_ms = monotonic_ms_since(c->trigger.ktime_ns);
+		set_state(c, CAPTURE_RUNNING);
+		log_info("pid %d: %s profiling started (%.1f ms after the trigger)", (int)pid_of(c), c->ops->name,
+			 c->latency_ms);
+		if (c->stop_requested) {
+			capture_stop(c);
+			return;
+		}
+		us = c->env->settings->max_duration_usec;
+		if (c->duration_usec && c->duration_usec < us)
+			us = c->duration_usec;
+		lws_sul_schedule(c->env->ctx, 0, &c->max_timer, max_duration_reached, (lws_usec_t)us);
+		return;
+
+	case PROFILE_TAG_STOPPED:
+		if (c->state != CAPTURE_STOPPING)
+			return;
+		disarm(c);
+		clock_gettime(CLOCK_REALTIME, &c->ended_rt);
+		if (!h->watched_seen || !c->file) {
+			capture_fail(c, "stop answered without a profile");
+			return;
+		}
+		r = export_profile(c);
+		if (r < 0) {
+			log_error("pid %d: exporting to %s: %s", (int)pid_of(c), spool__dir(c->env->spool),
+				  strerror(-r));
+			if (!c->error[0])
+				snprintf(c->error, sizeof(c->error), "export failed: %s", strerror(-r));
+			c->export_failed = true;
+		}
+		capture_close(c);
+		return;
+
+	default:
+		return;
+	}
+}
+
+static void session_event(void *owner, const struct cdp_reader_header *h)
+{
+	struct capture *c = owner;
+
+	log_debug("pid %d: event %s, ignoring", (int)pid_of(c), h->method);
+}
+
+static void session_closed(void *owner, const char *reason)
+{
+	struct capture *c = owner;
+
+	inspector_session__free(c->session);
+	c->session = NULL;
+	switch (c->state) {
+	case CAPTURE_CONNECTING:
+		c->probe_failed = true;
+		capture_fail(c, "%s", reason);
+		return;
+	case CAPTURE_STARTING:
+	case CAPTURE_RUNNING:
+	case CAPTURE_STOPPING:
+		capture_fail(c, "DevTools session lost while %s, the profile is lost: %s", state_names[c->state],
+			     reason);
+		return;
+	default:
+		return;
+	}
+}
+
+static const struct inspector_session_ops session_ops = {
+	.ready = session_ready,
+	.message_begin = session_message_begin,
+	.response = session_response,
+	.event = session_event,
+	.closed = session_closed,
+};
+
+/* ---- the public side ---- */
+
+static int read_metadata(struct capture *c)
+{
+	ssize_t n;
+
+	procfs_read_comm(pid_of(c), c->comm, sizeof(c->comm));
+	procfs_read_exe(pid_of(c), c->exe, sizeof(c->exe));
+	if (procfs_read_starttime(pid_of(c), &c->target.start_time) < 0)
+		c->target.start_time = 0;
+	c->cmdline = malloc(CMDLINE_MAX);
+	if (!c->cmdline)
+		return -ENOMEM;
+	n = procfs_read(pid_of(c), "cmdline", c->cmdline, CMDLINE_MAX);
+	if (n < 0)
+		return (int)n;
+	c->argc = procfs_split_cmdline(c->cmdline, (size_t)n, c->argv, CMDLINE_ARGS_MAX);
+	procfs_cmdline_inspect_port(c->argv, c->argc, &c->target.cmdline_port);
+	return 0;
+}
+
+int capture__new(const struct capture_env *env, pid_t pid, int pidfd, const struct container_info *container,
+		 enum profile_kind kind, const struct capture_trigger *t, uint64_t duration_usec,
+		 capture_done_fn done, void *owner, struct capture **ret)
+{
+	struct capture *c;
+	int r;
+
+	if (!profile_ops(kind))
+		return -EINVAL;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return -ENOMEM;
+	c->env = env;
+	c->kind = kind;
+	c->ops = profile_ops(kind);
+	c->target.pid = pid;
+	c->target.pidfd = pidfd;
+	c->done = done;
+	c->owner = owner;
+	c->latency_ms = -1;
+	c->state = CAPTURE_LOCATING;
+	if (container)
+		c->container = *container;
+	c->trigger = *t;
+	c->duration_usec = duration_usec;
+	r = read_metadata(c);
+	if (r == 0)
+		r = locate__start(env, &c->target, &c->claim, locate_done, c, &c->locate);
+	if (r < 0) {
+		capture__free(c);
+		return r;
+	}
+	*ret = c;
+	return 0;
+}
+
+void capture__request_stop(struct capture *c, const char *reason)
+{
+	if (c->stop_requested || c->state > CAPTURE_RUNNING)
+		return;
+	c->stop_requested = true;
+	c->stop_reason = reason;
+	if (c->state == CAPTURE_RUNNING)
+		capture_stop(c);
+	else
+		log_info("pid %d: stop requested before the %s profiler runs: stopping once it does",
+			 (int)pid_of(c), c->ops->name);
+}
+
+void capture__target_exited(struct capture *c)
+{
+	c->target_exited = true;
+	if (c->state == CAPTURE_DONE)
+		return;
+	if (c->state < CAPTURE_CLOSING && !c->error[0]) {
+		snprintf(c->error, sizeof(c->error), "target exited while %s", state_names[c->state]);
+		log_warn("pid %d: %s capture abandoned: %s", (int)pid_of(c), c->ops->name, c->error);
+	}
+	inspector_close__free(c->close);
+	c->close = NULL;
+	capture_finish(c);
+}
+
+enum profile_kind capture__kind(const struct capture *c)
+{
+	return c->kind;
+}
+
+pid_t capture__pid(const struct capture *c)
+{
+	return pid_of(c);
+}
+
+const char *capture__error(const struct capture *c)
+{
+	return c->error[0] ? c->error : NULL;
+}
+
+enum capture_outcome capture__outcome(const struct capture *c)
+{
+	if (c->export_failed)
+		return CAPTURE_EXPORT_FAILED;
+	return c->error[0] ? CAPTURE_FAILED : CAPTURE_OK;
+}
+
+double capture__latency_ms(const struct capture *c)
+{
+	return c->latency_ms;
+}
+
+const char *capture__state_name(const struct capture *c)
+{
+	switch (c->state) {
+	case CAPTURE_RUNNING:
+		return "running";
+	case CAPTURE_STOPPING:
+	case CAPTURE_CLOSING:
+		return "stopping";
+	case CAPTURE_DONE:
+		return c->committing ? "stopping" : "done";     /* its files are still being written */
+	default:
+		return "starting";
+	}
+}
+
+const char *capture__file(const struct capture *c, unsigned i)
+{
+	return i < CAPTURE_FILES_MAX && c->files[i][0] ? c->files[i] : NULL;
+}
+
+struct timespec capture__started_at(const struct capture *c)
+{
+	return c->started_rt;
+}
+
+struct timespec capture__ended_at(const struct capture *c)
+{
+	return c->ended_rt;
+}
+
+void capture__free(struct capture *c)
+{
+	if (!c)
+		return;
+	lws_sul_schedule(c->env->ctx, 0, &c->timer, NULL, LWS_SET_TIMER_USEC_CANCEL);
+	lws_sul_schedule(c->env->ctx, 0, &c->max_timer, NULL, LWS_SET_TIMER_USEC_CANCEL);
+	lws_sul_schedule(c->env->ctx, 0, &c->done_sul, NULL, LWS_SET_TIMER_USEC_CANCEL);
+	locate__free(c->locate);
+	inspector_close__free(c->close);
+	inspector_session__free(c->session);
+	if (c->committing)
+		spool__cancel(c->env->spool, c);        /* the files still land; nobody is told */
+	spool_file__abort(c->file);
+	free(c->cmdline);
+	free(c);
+}
