@@ -129,11 +129,23 @@ fuzz: deps $(FUZZ_BIN)
 	$(Q)$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -print_final_stats=1 \
 		$(OUTPUT)/fuzz/corpus $(OUTPUT)/fuzz/seeds
 
+# The build make bench measures this one against, side by side (tests/bench/latency-ab.js):
+# the last commit before profiles streamed and listeners were found from the namespace.
+BENCH_BASELINE ?= 90875d2
+BASELINE_AGENT := $(OUTPUT)/baseline/.output/inspectd
+
+$(BASELINE_AGENT):
+	$(call msg,BASELINE,$(BENCH_BASELINE))
+	$(Q)rm -rf $(OUTPUT)/baseline && mkdir -p $(OUTPUT)/baseline
+	$(Q)git archive $(BENCH_BASELINE) | tar -x -C $(OUTPUT)/baseline
+	$(Q)$(MAKE) --no-print-directory -C $(OUTPUT)/baseline OUTPUT=.output all >/dev/null
+
 bench: deps-test
-	$(Q)$(MAKE) --no-print-directory all tests-build $(BENCH_BINS)
+	$(Q)$(MAKE) --no-print-directory all tests-build $(BENCH_BINS) $(BASELINE_AGENT)
 	$(Q)node tests/bench/bench.js
 	$(Q)node tests/bench/triggers.js
 	$(Q)node tests/bench/profile.js
+	$(Q)BASELINE_INSPECTD=$(abspath $(BASELINE_AGENT)) node tests/bench/latency-ab.js
 
 tests-build: $(UNIT_BINS) $(HELPER_BINS)
 

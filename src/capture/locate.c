@@ -97,21 +97,27 @@ static int listener_index(const struct procfs_listener *v, int n, uint64_t inode
 	return -1;
 }
 
-/* The namespace's listeners into a new array: count, or -errno (-E2BIG: too many). */
+/*
+ * The namespace's listeners into a new array: count, or -errno (-E2BIG: more than
+ * NETNS_LISTENERS_MAX). Sized for the usual few, grown when the dump says so.
+ */
 static int list_netns(const struct locate *l, struct procfs_listener **ret)
 {
-	struct procfs_listener *v = calloc(NETNS_LISTENERS_MAX, sizeof(*v));
-	int n;
+	for (size_t max = 64;; max *= 8) {
+		struct procfs_listener *v = calloc(max, sizeof(*v));
+		int n;
 
-	if (!v)
-		return -ENOMEM;
-	n = sockdiag_netns_listeners(l->t.pid, v, NETNS_LISTENERS_MAX);
-	if (n < 0) {
+		if (!v)
+			return -ENOMEM;
+		n = sockdiag_netns_listeners(l->t.pid, v, max);
+		if (n >= 0) {
+			*ret = v;
+			return n;
+		}
 		free(v);
-		return n;
+		if (n != -E2BIG || max >= NETNS_LISTENERS_MAX)
+			return n;
 	}
-	*ret = v;
-	return n;
 }
 
 /* Start a scan of the target's fds for the candidates' owners. */
@@ -413,12 +419,10 @@ void locate__free(struct locate *l)
 
 int locate_listener_open(pid_t pid, uint64_t inode)
 {
-	struct procfs_listener *v = calloc(NETNS_LISTENERS_MAX, sizeof(*v));
-	int n, open;
+	struct locate l = { .t.pid = pid };
+	struct procfs_listener *v = NULL;
+	int n = list_netns(&l, &v), open;
 
-	if (!v)
-		return -ENOMEM;
-	n = sockdiag_netns_listeners(pid, v, NETNS_LISTENERS_MAX);
 	open = n < 0 ? n : listener_index(v, n, inode) >= 0;
 	free(v);
 	return open;

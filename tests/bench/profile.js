@@ -133,7 +133,10 @@ async function bigCommit() {
       let polling = true;
       const poller = (async () => {
         while (polling) {
-          lat.push((await request(sock, '/healthz')).ms);
+          const t0 = Date.now();
+          const ms = (await request(sock, '/healthz')).ms;
+          lat.push(ms);
+          if (process.env.BENCH_DEBUG && ms > 20) console.error(`slow healthz ${ms.toFixed(1)} ms at ${new Date(t0).toISOString()}`);
           await sleep(10);
         }
       })();
@@ -142,6 +145,7 @@ async function bigCommit() {
       polling = false;
       await poller;
       if (job.state !== 'done') throw new Error(`capture ${job.state}: ${job.error}`);
+      if (process.env.BENCH_DEBUG) console.error(agent.out.split('\n').filter((l) => l.includes(`pid ${pid}`)).join('\n'));
       const size = fs.statSync(job.files[0]).size;
       return { size, n: lat.length, max: Math.max(...lat), median: lat.sort((a, b) => a - b)[lat.length >> 1], hwm: hwmKiB(agent.pid) };
     } finally {

@@ -6,7 +6,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
-const { withAgent, start, sleep, tmpdir } = require('./lib');
+const { withAgent, start, sleep, tmpdir, listeningPorts } = require('./lib');
 
 // A process in its own network namespace with its loopback up, like a pod's.
 const OWN_NETNS = ['unshare', '--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"'];
@@ -154,5 +154,45 @@ test('a 40 MB profile streams to its file: intact, every node there, the agent f
     const p = JSON.parse(fs.readFileSync(path.join(agent.outputDir, file), 'utf8'));
     assert.equal(p.nodes.length, Number(sent[1]));
     assert.ok(peakRssMiB(agent.proc.pid) < 64, `agent peak RSS ${peakRssMiB(agent.proc.pid)} MiB`);
+  });
+});
+
+// ---- busy targets ----
+
+test('a server holding 6 000 sockets: its inspector is found among them, the profile taken, the inspector closed', async () => {
+  await withAgent([], {}, async (agent, targets) => {
+    const t = await start(targets, 'many-sockets.js', { args: [path.join(__dirname, 'apps/many-sockets.js'), '3000'] });
+    const own = Number(/ready port=(\d+) sockets=(\d+)/.exec(t.out)[1]);
+    assert.ok(fs.readdirSync(`/proc/${t.pid}/fd`).length > 6000);
+    t.signal('SIGWINCH');
+    await agent.waitLog(new RegExp(`pid ${t.pid}: heap profiling started`), 10000);
+    await sleep(500);
+    t.signal('SIGWINCH');
+    await agent.settled(t.pid);
+    const [job] = (await agent.request('GET', '/v1/captures')).json.captures.filter((j) => j.pid === t.pid);
+    assert.equal(job.state, 'done', JSON.stringify(job));
+    assert.equal(job.files.length, 2);
+    assert.deepEqual(listeningPorts(t.pid), [own], 'the inspector is closed, the service still listens');
+    assert.deepEqual(fs.readdirSync(path.join(agent.stateDir, 'opened')), []);
+  });
+});
+
+test('a node with 19 000 open files that catches SIGUSR1 and never listens: the agent stays responsive', async () => {
+  await withAgent(['--attach-timeout', '1500'], {}, async (agent, targets) => {
+    const t = await start(targets, 'fd-hog.js', { args: [path.join(__dirname, 'apps/fd-hog.js'), '19000'] });
+    const worst = [];
+    const poll = setInterval(() => healthzMs(agent).then((ms) => worst.push(ms), (e) => worst.push(e)), 20);
+    try {
+      t.signal('SIGWINCH');
+      await agent.waitLog(new RegExp(`pid ${t.pid}: heap capture failed: inspector did not open`), 5000);
+      await sleep(6000);        // a look of the sweep at the record the SIGUSR1 left
+      await realCapture(agent, targets);
+    } finally {
+      clearInterval(poll);
+    }
+    assert.ok(worst.length > 50);
+    const slow = worst.filter((w) => !(typeof w === 'number' && w < 100));
+    assert.deepEqual(slow, [], '/healthz answers within 100 ms throughout');
+    assert.ok(t.alive());
   });
 });

@@ -12,13 +12,13 @@ for (let i = 0; i < N; i++) {
       let x = seed;
       for (let k = 0; k < 40; k++) x = (x * 1103515245 + 12345) & 0x7fffffff;
       if (depth === 0) return x;
-      return fns[x % fns.length](x, depth - 1) ^ x;
+      return fns[(Math.random() * fns.length) | 0](x, depth - 1) ^ x;
     };`)(fns));
 }
 let seed = 1;
 function tick() {
   const until = Date.now() + 20;
-  while (Date.now() < until) seed = fns[seed % N](seed, DEPTH) & 0x7fffffff || 1;
+  while (Date.now() < until) seed = fns[(Math.random() * N) | 0](seed, DEPTH) & 0x7fffffff || 1;
   setImmediate(tick);
 }
 tick();
