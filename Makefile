@@ -37,11 +37,11 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) \
 # kernel event -> ring buffer -> dispatcher -> inspector session -> profile -> exporter
 PURE_SRCS  := src/log.c src/options.c src/procfs.c src/cdp.c src/meta.c src/inspector.c src/capture_outcome.c \
 	      src/trigger.c src/cgroup.c src/netns.c src/sockdiag.c src/container.c src/ledger.c \
-	      src/exporter_file.c src/dispatch/jobs.c
+	      src/exporter_file.c src/dispatch/jobs.c src/dispatch/processes.c
 AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatcher.c src/api_json.c \
 	      src/inspector_session.c src/capture.c src/cleanup.c src/profile.c \
 	      src/api.c src/main.c
-UNIT_TESTS := test_jobs test_options test_procfs test_cdp test_meta test_inspector test_trigger test_cgroup test_api_json \
+UNIT_TESTS := test_jobs test_processes test_options test_procfs test_cdp test_meta test_inspector test_trigger test_cgroup test_api_json \
 	      test_inspectctl_format test_sockdiag test_container test_ledger
 HELPERS    := sigio_send hold_memory
 
@@ -179,6 +179,11 @@ $(OUTPUT)/tests/test_inspectctl_format: $(OUTPUT)/tests/test_inspectctl_format.o
 $(OUTPUT)/tests/test_api_json: $(OUTPUT)/tests/test_api_json.o $(filter-out $(OUTPUT)/src/main.o,$(AGENT_OBJS))
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+
+# The process table with real children (real pidfds), its cgroup reads mocked.
+$(OUTPUT)/tests/test_processes: $(OUTPUT)/tests/test_processes.o $(PURE_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -Wl,--wrap=cgroup_memory_limit_of $^ $(LDLIBS) -lcmocka -o $@
 
 $(OUTPUT)/tests/%.o: tests/unit/%.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
