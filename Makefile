@@ -37,11 +37,12 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) \
 # kernel event -> ring buffer -> dispatcher -> inspector session -> profile -> exporter
 PURE_SRCS  := src/log.c src/options.c src/procfs.c src/cdp.c src/meta.c src/inspector.c src/capture_outcome.c \
 	      src/trigger.c src/cgroup.c src/netns.c src/sockdiag.c src/container.c src/ledger.c \
-	      src/exporter_file.c src/dispatch/jobs.c src/dispatch/processes.c
+	      src/exporter_file.c src/dispatch/jobs.c src/dispatch/processes.c \
+	      src/dispatch/thresholds.c
 AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatcher.c src/api_json.c \
 	      src/inspector_session.c src/capture.c src/cleanup.c src/profile.c \
 	      src/api.c src/main.c
-UNIT_TESTS := test_jobs test_processes test_options test_procfs test_cdp test_meta test_inspector test_trigger test_cgroup test_api_json \
+UNIT_TESTS := test_jobs test_processes test_thresholds test_options test_procfs test_cdp test_meta test_inspector test_trigger test_cgroup test_api_json \
 	      test_inspectctl_format test_sockdiag test_container test_ledger
 HELPERS    := sigio_send hold_memory
 
