@@ -38,8 +38,8 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) \
 PURE_SRCS  := src/log.c src/options.c src/procfs.c src/cdp.c src/meta.c src/inspector.c src/capture_outcome.c \
 	      src/trigger.c src/cgroup.c src/netns.c src/sockdiag.c src/container.c src/ledger.c \
 	      src/exporter_file.c src/dispatch/jobs.c src/dispatch/processes.c \
-	      src/dispatch/thresholds.c
-AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatcher.c src/api_json.c \
+	      src/dispatch/thresholds.c src/dispatch/metrics.c
+AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatch/dispatcher.c src/api_json.c \
 	      src/inspector_session.c src/capture.c src/cleanup.c src/profile.c \
 	      src/api.c src/main.c
 UNIT_TESTS := test_jobs test_processes test_thresholds test_options test_procfs test_cdp test_meta test_inspector test_trigger test_cgroup test_api_json \
@@ -176,8 +176,10 @@ $(OUTPUT)/tests/test_inspectctl_format: $(OUTPUT)/tests/test_inspectctl_format.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ -lcjson -lcmocka -o $@
 
-# The API's JSON needs the agent's objects (it renders jobs and processes).
-$(OUTPUT)/tests/test_api_json: $(OUTPUT)/tests/test_api_json.o $(filter-out $(OUTPUT)/src/main.o,$(AGENT_OBJS))
+# The API's JSON renders views: it needs profile kinds' names (and so the session their
+# ops drive), not the agent.
+$(OUTPUT)/tests/test_api_json: $(OUTPUT)/tests/test_api_json.o $(OUTPUT)/src/api_json.o $(OUTPUT)/src/profile.o \
+			       $(OUTPUT)/src/inspector_session.o $(PURE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 

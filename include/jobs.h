@@ -100,7 +100,7 @@ struct job_view {
 	const char *capture_state;
 	struct capture_trigger trigger;
 	uint64_t duration_usec;
-	char queued_reason[JOB_REASON_MAX];     /* "" when it never waited */
+	char queued_reason[JOB_REASON_MAX];     /* while queued: why; "" otherwise */
 	enum capture_outcome outcome;           /* done or failed */
 	int error_code;
 	char error[JOB_ERROR_MAX];              /* "" unless failed */
@@ -142,5 +142,10 @@ int jobs__view(const struct jobs *js, unsigned id, struct job_view *ret);
 /* Every job, newest first; fn may not add, start or finish jobs. */
 void jobs__foreach(const struct jobs *js, void (*fn)(void *ctx, const struct job_view *v, void *data), void *ctx);
 unsigned jobs__count(const struct jobs *js, enum job_state s);
+/* 0 and *ret, or -ENOENT. */
+int jobs__state(const struct jobs *js, unsigned id, enum job_state *ret);
+/* The oldest job in state s (queued: the next in line; done or failed: the next pruned):
+ * 0 and *ret_id, or -ENOENT when none. */
+int jobs__oldest(const struct jobs *js, enum job_state s, unsigned *ret_id);
 
 #endif

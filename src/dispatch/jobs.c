@@ -106,6 +106,8 @@ static struct job_list *state_list(struct jobs *js, enum job_state s)
 static void set_state(struct jobs *js, struct job *j, enum job_state s)
 {
 	list_remove(state_list(js, j->v.state), j, LIST_STATE);
+	if (j->v.state == JOB_QUEUED)
+		j->v.queued_reason[0] = '\0';         /* waits no more */
 	j->v.state = s;
 	list_append(state_list(js, s), j, LIST_STATE);
 }
@@ -353,6 +355,29 @@ void jobs__foreach(const struct jobs *js, void (*fn)(void *ctx, const struct job
 {
 	for (const struct job *j = js->all.tail; j; j = j->all.prev)
 		fn(ctx, &j->v, j->data);
+}
+
+int jobs__state(const struct jobs *js, unsigned id, enum job_state *ret)
+{
+	const struct job *j = find(js, id);
+
+	if (!j)
+		return -ENOENT;
+	*ret = j->v.state;
+	return 0;
+}
+
+int jobs__oldest(const struct jobs *js, enum job_state s, unsigned *ret_id)
+{
+	if ((unsigned)s >= _JOB_STATE_MAX)
+		return -ENOENT;
+	for (const struct job *j = js->by_state[s == JOB_FAILED ? JOB_DONE : s].head; j; j = j->state.next) {
+		if (j->v.state == s) {
+			*ret_id = j->v.id;
+			return 0;
+		}
+	}
+	return -ENOENT;
 }
 
 unsigned jobs__count(const struct jobs *js, enum job_state s)

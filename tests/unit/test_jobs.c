@@ -93,6 +93,8 @@ static void test_arrival_order(void **state)
 	for (unsigned i = 0; i < N; i++)
 		ids[i] = add(js, (pid_t)(1000 + i), 100 + i);   /* each in its own namespace */
 	assert_int_equal(jobs__count(js, JOB_QUEUED), N);
+	assert_int_equal(jobs__oldest(js, JOB_QUEUED, &id), 0);
+	assert_int_equal(id, ids[0]);
 	for (unsigned i = 0; i < N; i++) {
 		assert_int_equal(jobs__start_next(js, &id), 0);
 		assert_int_equal(id, ids[i]);
@@ -253,8 +255,8 @@ static void test_states_and_outcomes(void **state)
 		.created_at = { 1700000000, 1 },
 	};
 	struct job_result r = { .outcome = CAPTURE_OK };
+	unsigned a, b, c, d, oldest;
 	struct job_view v;
-	unsigned a, b, c, d;
 	int data;
 
 	assert_int_equal(jobs__add(js, &req, &a), 0);
@@ -274,6 +276,11 @@ static void test_states_and_outcomes(void **state)
 	assert_int_equal(v.started_at.tv_sec, 0);
 
 	assert_int_equal(jobs__set_queued_reason(js, a, "waiting"), 0);
+	assert_int_equal(jobs__view(js, a, &v), 0);
+	assert_string_equal(v.queued_reason, "waiting");
+	assert_int_equal(jobs__state(js, a, &v.state), 0);
+	assert_int_equal(v.state, JOB_QUEUED);
+	assert_int_equal(jobs__state(js, 12345, &v.state), -ENOENT);
 	assert_int_equal(jobs__set_data(js, a, &data), 0);
 	assert_ptr_equal(jobs__data(js, a), &data);
 	assert_int_equal(jobs__start(js, a, NULL), 0);
@@ -290,7 +297,8 @@ static void test_states_and_outcomes(void **state)
 	assert_int_equal(v.state, JOB_DONE);
 	assert_int_equal(v.outcome, CAPTURE_OK);
 	assert_string_equal(v.error, "");
-	assert_string_equal(v.queued_reason, "waiting");
+	/* It waits no more. */
+	assert_string_equal(v.queued_reason, "");
 	assert_string_equal(v.files[0], "/out/heap.heapprofile");
 	assert_string_equal(v.files[1], "/out/heap.meta.json");
 	assert_int_equal(v.started_at.tv_sec, 1700000001);
@@ -331,6 +339,12 @@ static void test_states_and_outcomes(void **state)
 
 	assert_int_equal(jobs__count(js, JOB_DONE), 1);
 	assert_int_equal(jobs__count(js, JOB_FAILED), 3);
+	assert_int_equal(jobs__oldest(js, JOB_DONE, &oldest), 0);
+	assert_int_equal(oldest, a);
+	assert_int_equal(jobs__oldest(js, JOB_FAILED, &oldest), 0);
+	assert_int_equal(oldest, b);
+	assert_int_equal(jobs__oldest(js, JOB_QUEUED, &oldest), -ENOENT);
+	assert_int_equal(jobs__oldest(js, JOB_ACTIVE, &oldest), -ENOENT);
 	assert_int_equal(jobs__count(js, JOB_QUEUED), 0);
 	assert_int_equal(jobs__count(js, JOB_ACTIVE), 0);
 	/* Ids are never reused. */
