@@ -42,6 +42,8 @@ struct processes *processes__new(const struct trigger_config *cfg);
 void processes__free(struct processes *ps);
 
 /*
+ * comm: a string, or INSPECTD_COMM_LEN bytes without a NUL (an event's); cut to fit.
+ *
  * Track pid: 0 and *ret; already tracked, its comm is updated. -ESRCH (gone already:
  * no pidfd), -ENOMEM. cgroup_of: a tracked process known to share pid's cgroup (its
  * parent at fork), whose cgroup facts are copied; NULL: none are known until

@@ -42,10 +42,13 @@ static struct process **slot_of(const struct processes *ps, pid_t pid)
 	return p;
 }
 
+/* comm: up to INSPECTD_COMM_LEN bytes, NUL-terminated or not (an event's). */
 static void set_comm(struct process *p, const char *comm)
 {
-	memcpy(p->comm, comm, sizeof(p->comm));
-	p->comm[sizeof(p->comm) - 1] = '\0';
+	size_t n = strnlen(comm, sizeof(p->comm) - 1);
+
+	memcpy(p->comm, comm, n);
+	p->comm[n] = '\0';
 }
 
 /* Everything a new program starts with; pid, pidfd and cgroup facts are not touched. */

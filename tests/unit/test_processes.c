@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -56,6 +57,8 @@ static pid_t spawn(void)
 
 	assert_true(pid >= 0);
 	if (pid == 0) {
+		/* Never outlives a test that died half-way. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		pause();
 		_exit(0);
 	}
@@ -97,6 +100,16 @@ static void test_add_find_remove(void **state)
 	assert_null(processes__find(ps, a + b));
 	assert_int_equal(process__pid(pa), a);
 	assert_string_equal(process__comm(pa), "node");
+	/* An event's comm: 16 bytes, no NUL. */
+	{
+		char raw[INSPECTD_COMM_LEN];
+		struct process *same;
+
+		memset(raw, 'x', sizeof(raw));
+		assert_int_equal(processes__add(ps, a, raw, NULL, 1000, &same), 0);
+		assert_string_equal(process__comm(pa), "xxxxxxxxxxxxxxx");
+		assert_int_equal(processes__add(ps, a, "node", NULL, 1000, &same), 0);
+	}
 	/* comm is bounded as the kernel's. */
 	assert_int_equal(strlen(process__comm(pb)), INSPECTD_COMM_LEN - 1);
 	assert_pidfd_live(pa);
