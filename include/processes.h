@@ -38,14 +38,14 @@ struct process_view {
 
 /* cfg: the triggers' settings, borrowed for the table's life. NULL only when out of memory. */
 struct processes *processes__new(const struct trigger_config *cfg);
-/* Closes every pidfd. Jobs still named are the caller's. */
+/* Closes every pidfd: end the jobs that borrow them first. */
 void processes__free(struct processes *ps);
 
 /*
  * comm: a string, or INSPECTD_COMM_LEN bytes without a NUL (an event's); cut to fit.
  *
  * Track pid: 0 and *ret; already tracked, its comm is updated. -ESRCH (gone already:
- * no pidfd), -ENOMEM. cgroup_of: a tracked process known to share pid's cgroup (its
+ * no pidfd), -ENOMEM, or another -errno of pidfd_open() (-EMFILE). cgroup_of: a tracked process known to share pid's cgroup (its
  * parent at fork), whose cgroup facts are copied; NULL: none are known until
  * process__read_cgroup().
  */
@@ -58,8 +58,12 @@ int processes__add(struct processes *ps, pid_t pid, const char *comm, const stru
  */
 int processes__exec(struct processes *ps, pid_t pid, const char *comm, uint64_t now_usec, struct process **ret,
 		    unsigned *ret_job);
-/* Forget pid and close its pidfd: 0 and *ret_job (its job, for the caller to finish; 0: none), -ENOENT. */
-int processes__remove(struct processes *ps, pid_t pid, unsigned *ret_job);
+/*
+ * Forget pid: 0, *ret_job (its job, for the caller to finish; 0: none) and *ret_pidfd
+ * (its pidfd, now the caller's: a running job's capture borrows it, so it is closed
+ * once that job is over). -ENOENT.
+ */
+int processes__remove(struct processes *ps, pid_t pid, unsigned *ret_job, int *ret_pidfd);
 /* NULL when not tracked. */
 struct process *processes__find(const struct processes *ps, pid_t pid);
 unsigned processes__count(const struct processes *ps);

@@ -379,11 +379,13 @@ static struct process *track(struct dispatcher *d, pid_t pid, const char *comm, 
 static void process_gone(struct dispatcher *d, pid_t pid)
 {
 	unsigned job = 0;
+	int pidfd;
 
-	if (processes__remove(d->processes, pid, &job) < 0)
+	if (processes__remove(d->processes, pid, &job, &pidfd) < 0)
 		return;
 	if (job)
 		end_job_target_gone(d, job);
+	close(pidfd);           /* its capture, which borrowed it, is over */
 	if (d->env->ledger)
 		ledger__forget(d->env->ledger, pid);
 	if (job)

@@ -141,7 +141,7 @@ int processes__exec(struct processes *ps, pid_t pid, const char *comm, uint64_t 
 	return 0;
 }
 
-int processes__remove(struct processes *ps, pid_t pid, unsigned *ret_job)
+int processes__remove(struct processes *ps, pid_t pid, unsigned *ret_job, int *ret_pidfd)
 {
 	struct process **slot = slot_of(ps, pid), *p = *slot;
 
@@ -149,7 +149,7 @@ int processes__remove(struct processes *ps, pid_t pid, unsigned *ret_job)
 		return -ENOENT;
 	*slot = p->next;
 	*ret_job = p->job;
-	close(p->pidfd);
+	*ret_pidfd = p->pidfd;
 	free(p);
 	ps->count--;
 	return 0;

@@ -90,6 +90,7 @@ static void test_add_find_remove(void **state)
 	pid_t a = spawn(), b = spawn();
 	struct process *pa, *pb, *again;
 	unsigned job = 99;
+	int pidfd, fd;
 
 	assert_non_null(ps);
 	assert_int_equal(processes__add(ps, a, "node", NULL, 1000, &pa), 0);
@@ -125,17 +126,24 @@ static void test_add_find_remove(void **state)
 	assert_string_equal(process__comm(pa), "node2");
 	assert_int_equal(processes__count(ps), 2);
 
-	/* Removing hands back the job; nothing is finished here. */
+	/* Removing hands back the job and the pidfd (a capture may still borrow it). */
 	process__set_job(pa, 7);
-	assert_int_equal(processes__remove(ps, a, &job), 0);
+	pidfd = process__pidfd(pa);
+	assert_int_equal(processes__remove(ps, a, &job, &fd), 0);
 	assert_int_equal(job, 7);
+	assert_int_equal(fd, pidfd);
+	assert_int_equal(syscall(SYS_pidfd_send_signal, fd, 0, NULL, 0), 0);
+	close(fd);
 	assert_null(processes__find(ps, a));
 	assert_int_equal(processes__count(ps), 1);
 	job = 99;
-	assert_int_equal(processes__remove(ps, a, &job), -ENOENT);
+	fd = -7;
+	assert_int_equal(processes__remove(ps, a, &job, &fd), -ENOENT);
 	assert_int_equal(job, 99);
-	assert_int_equal(processes__remove(ps, b, &job), 0);
+	assert_int_equal(fd, -7);
+	assert_int_equal(processes__remove(ps, b, &job, &fd), 0);
 	assert_int_equal(job, 0);
+	close(fd);
 	assert_int_equal(processes__count(ps), 0);
 	processes__free(ps);
 	reap(a);
