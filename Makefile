@@ -47,13 +47,15 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) \
 # kernel event -> ring buffer -> dispatcher -> inspector session -> profile -> exporter
 PURE_SRCS  := src/log.c src/options.c src/procfs.c src/cdp.c src/meta.c src/inspector.c src/capture_outcome.c \
 	      src/trigger.c src/cgroup.c src/netns.c src/sockdiag.c src/container.c src/ledger.c \
-	      src/fsutil.c src/export/spool.c src/profile/cdp_reader.c
-AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatcher.c src/api_json.c \
+	      src/fsutil.c src/export/spool.c src/profile/cdp_reader.c src/profile/kind.c src/dispatch/jobs.c \
+	      src/dispatch/processes.c src/dispatch/thresholds.c src/dispatch/metrics.c
+AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatch/dispatcher.c src/api_json.c \
 	      src/capture/inspector_session.c src/capture/fdscan.c src/capture/locate.c \
 	      src/capture/close.c src/capture/capture.c src/capture/cleanup.c src/profile/profile.c \
 	      src/api.c src/main.c
-UNIT_TESTS := test_options test_procfs test_cdp test_meta test_inspector test_trigger test_cgroup test_api_json \
-	      test_inspectctl_format test_sockdiag test_container test_ledger test_fsutil test_spool
+UNIT_TESTS := test_jobs test_processes test_thresholds test_options test_procfs test_cdp test_meta \
+	      test_inspector test_trigger test_cgroup test_api_json test_inspectctl_format test_sockdiag \
+	      test_container test_ledger test_fsutil test_spool
 HELPERS    := sigio_send hold_memory
 
 AGENT_OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(AGENT_SRCS))
@@ -199,13 +201,18 @@ $(OUTPUT)/tests/test_inspectctl_format: $(OUTPUT)/tests/test_inspectctl_format.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ -lcjson -lcmocka -o $@
 
-# The API's JSON needs the agent's objects (it renders jobs and processes).
-$(OUTPUT)/tests/test_api_json: $(OUTPUT)/tests/test_api_json.o $(filter-out $(OUTPUT)/src/main.o,$(AGENT_OBJS))
+# The API's JSON renders views: the pure modules, not the agent.
+$(OUTPUT)/tests/test_api_json: $(OUTPUT)/tests/test_api_json.o $(OUTPUT)/src/api_json.o $(PURE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 
 # Its temporaries' random letters are forced by some tests.
 $(OUTPUT)/tests/test_fsutil: ALL_LDFLAGS += -Wl,--wrap=getrandom
+
+# The process table with real children (real pidfds), its cgroup reads mocked.
+$(OUTPUT)/tests/test_processes: $(OUTPUT)/tests/test_processes.o $(PURE_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -Wl,--wrap=cgroup_memory_limit_of $^ $(LDLIBS) -lcmocka -o $@
 
 $(OUTPUT)/tests/%.o: tests/unit/%.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)

@@ -11,7 +11,9 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 
-#include "dispatcher.h"
+#include "jobs.h"
+#include "metrics.h"
+#include "processes.h"
 
 #define API_BODY_MAX (64 * 1024)
 
@@ -46,8 +48,9 @@ int api_parse_capture_request(const char *body, size_t len, struct api_capture_r
 void api_job_id(unsigned id, char *buf, size_t size);
 int api_parse_job_id(const char *s, unsigned *id);
 
-cJSON *api_job_json(const struct job *j);
-cJSON *api_process_json(const struct process *p, const struct trigger_config *cfg);
+cJSON *api_job_json(const struct job_view *j);
+/* job: the process's queued or active job; NULL when none. */
+cJSON *api_process_json(const struct process_view *p, const struct job_view *job);
 /* {"error":"..."} as text. */
 char *api_error_json(const char *message);
 

@@ -43,8 +43,12 @@ enum profile_tag {
 /* Any other CDP message: an answer to a command, or an event nobody asked for. */
 #define PROFILE_BUDGET_SMALL    (2u * 1024 * 1024)
 
+/* "heap", "cpu": as on the command line, in the API and in logs; "unknown" out of range. */
+const char *profile_kind_name(enum profile_kind kind);
+/* The kind of that name: 0, or -EINVAL. */
+int profile_kind_from_name(const char *name, enum profile_kind *ret);
+
 struct profile_ops {
-	const char *name;               /* "heap", as on the command line and in logs */
 	const char *type;               /* "heap-profile": file prefix and meta type */
 	const char *extension;          /* "heapprofile" */
 	const char *interval_name;      /* meta.json profile.sampling key */

@@ -19,6 +19,7 @@
 
 #include "api.h"
 #include "api_json.h"
+#include "dispatcher.h"
 #include "log.h"
 #include "procfs.h"
 
@@ -103,15 +104,10 @@ static int respond_error(struct lws *wsi, struct api_conn *c, unsigned status, c
 	return respond(wsi, c, status, "application/json", api_error_json(msg));
 }
 
-struct processes_ctx {
-	cJSON *list;
-	const struct trigger_config *cfg;
-};
-
-static void add_process(void *ctx, const struct process *p)
+static void add_process(void *ctx, const struct process_view *p, const struct job_view *job)
 {
-	struct processes_ctx *pc = ctx;
-	cJSON *o = api_process_json(p, pc->cfg), *argv;
+	cJSON *list = ctx;
+	cJSON *o = api_process_json(p, job), *argv;
 	char buf[4096];
 	ssize_t n;
 
@@ -122,21 +118,39 @@ static void add_process(void *ctx, const struct process *p)
 	n = procfs_read(p->pid, "cmdline", buf, sizeof(buf));
 	for (ssize_t i = 0; argv && n > 0 && i < n; i += (ssize_t)strlen(buf + i) + 1)
 		cJSON_AddItemToArray(argv, cJSON_CreateString(buf + i));
-	if (!cJSON_AddItemToArray(pc->list, o))
+	if (!cJSON_AddItemToArray(list, o))
 		cJSON_Delete(o);
 }
 
 static int serve_processes(struct lws *wsi, struct api_conn *c)
 {
-	cJSON *root = cJSON_CreateObject();
-	struct processes_ctx pc = { .cfg = &the_api->settings->triggers };
+	cJSON *root = cJSON_CreateObject(), *list;
 
-	if (!root || !(pc.list = cJSON_AddArrayToObject(root, "processes"))) {
+	if (!root || !(list = cJSON_AddArrayToObject(root, "processes"))) {
 		cJSON_Delete(root);
 		return respond_error(wsi, c, 500, "out of memory");
 	}
-	dispatcher__foreach_process(the_api->dispatcher, add_process, &pc);
+	dispatcher__foreach_process(the_api->dispatcher, add_process, list);
 	return respond_json(wsi, c, 200, root);
+}
+
+static void add_job(void *ctx, const struct job_view *j)
+{
+	cJSON *list = ctx, *o = api_job_json(j);
+
+	if (o && !cJSON_AddItemToArray(list, o))
+		cJSON_Delete(o);
+}
+
+/* The job as it is now; when there is none, 404 naming it as the client did (name), or 500. */
+static int respond_job(struct lws *wsi, struct api_conn *c, unsigned status, unsigned id, const char *name)
+{
+	struct job_view v;
+
+	if (dispatcher__job(the_api->dispatcher, id, &v) < 0)
+		return name ? respond_error(wsi, c, 404, "no capture %s", name)
+			    : respond_error(wsi, c, 500, "capture %u is gone", id);
+	return respond_json(wsi, c, status, api_job_json(&v));
 }
 
 static int serve_captures(struct lws *wsi, struct api_conn *c)
@@ -147,12 +161,7 @@ static int serve_captures(struct lws *wsi, struct api_conn *c)
 		cJSON_Delete(root);
 		return respond_error(wsi, c, 500, "out of memory");
 	}
-	for (struct job *j = dispatcher__jobs(the_api->dispatcher); j; j = j->next) {
-		cJSON *o = api_job_json(j);
-
-		if (o && !cJSON_AddItemToArray(list, o))
-			cJSON_Delete(o);
-	}
+	dispatcher__foreach_job(the_api->dispatcher, add_job, list);
 	return respond_json(wsi, c, 200, root);
 }
 
@@ -161,7 +170,7 @@ static int serve_create(struct lws *wsi, struct api_conn *c)
 	struct api_capture_request req;
 	struct capture_trigger t = { .source = TRIGGER_SOURCE_API };
 	struct timespec now;
-	struct job *job;
+	unsigned id;
 	char err[160];
 	int r;
 
@@ -172,11 +181,11 @@ static int serve_create(struct lws *wsi, struct api_conn *c)
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	t.ktime_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
 	r = dispatcher__submit(the_api->dispatcher, req.pid, req.kind, &t,
-			       req.seconds ? req.seconds * 1000000 : the_api->settings->capture_usec, &job);
+			       req.seconds ? req.seconds * 1000000 : the_api->settings->capture_usec, &id);
 	switch (r) {
 	case 0:
-		log_info("pid %d: %s capture requested through the API", req.pid, profile_ops(req.kind)->name);
-		return respond_json(wsi, c, 202, api_job_json(job));
+		log_info("pid %d: %s capture requested through the API", req.pid, profile_kind_name(req.kind));
+		return respond_job(wsi, c, 202, id, NULL);
 	case -ESRCH:
 		return respond_error(wsi, c, 404, "pid %d is not a tracked node process", req.pid);
 	case -EBUSY:
@@ -191,8 +200,8 @@ static int serve_create(struct lws *wsi, struct api_conn *c)
 static int serve(struct lws *wsi, struct api_conn *c)
 {
 	enum api_route route;
-	struct job *job;
 	unsigned id = 0;
+	int r;
 
 	route = api_route(c->method, c->path, &id);
 	switch (route) {
@@ -204,13 +213,13 @@ static int serve(struct lws *wsi, struct api_conn *c)
 		return serve_create(wsi, c);
 	case API_CAPTURE_GET:
 	case API_CAPTURE_DELETE:
-		job = dispatcher__job(the_api->dispatcher, id);
-		if (!job)
-			return respond_error(wsi, c, 404, "no capture %s", c->path + strlen("/v1/captures/"));
-		if (route == API_CAPTURE_DELETE && dispatcher__stop_job(the_api->dispatcher, job) < 0)
+		/* -ENOENT: answered 404 below. */
+		r = route == API_CAPTURE_DELETE ? dispatcher__stop_job(the_api->dispatcher, id) : 0;
+		if (r == -EALREADY)
 			return respond_error(wsi, c, 409, "capture %s is already over",
 					     c->path + strlen("/v1/captures/"));
-		return respond_json(wsi, c, route == API_CAPTURE_DELETE ? 202 : 200, api_job_json(job));
+		return respond_job(wsi, c, route == API_CAPTURE_DELETE ? 202 : 200, id,
+				   c->path + strlen("/v1/captures/"));
 	case API_METRICS: {
 		char *text = api_metrics_text(dispatcher__metrics(the_api->dispatcher),
 					      dispatcher__tracked(the_api->dispatcher),

@@ -98,11 +98,7 @@ int api_parse_capture_request(const char *body, size_t len, struct api_capture_r
 			req->pid = item->valueint;
 			have_pid = true;
 		} else if (strcmp(key, "kind") == 0) {
-			if (cJSON_IsString(item) && strcmp(item->valuestring, "heap") == 0) {
-				req->kind = PROFILE_HEAP;
-			} else if (cJSON_IsString(item) && strcmp(item->valuestring, "cpu") == 0) {
-				req->kind = PROFILE_CPU;
-			} else {
+			if (!cJSON_IsString(item) || profile_kind_from_name(item->valuestring, &req->kind) < 0) {
 				snprintf(err, err_size, "\"kind\" must be \"heap\" or \"cpu\"");
 				goto out;
 			}
@@ -138,13 +134,14 @@ static cJSON *add_time(cJSON *obj, const char *name, struct timespec ts)
 	return cJSON_AddStringToObject(obj, name, buf);
 }
 
-static const char *job_state_name(const struct job *j)
+/* The state a client sees: an active job's is its capture's. */
+static const char *job_state_text(const struct job_view *j)
 {
 	switch (j->state) {
 	case JOB_QUEUED:
 		return "queued";
 	case JOB_ACTIVE:
-		return j->capture ? capture__state_name(j->capture) : "starting";
+		return j->capture_state ? j->capture_state : "starting";
 	case JOB_DONE:
 		return "done";
 	default:
@@ -152,7 +149,7 @@ static const char *job_state_name(const struct job *j)
 	}
 }
 
-cJSON *api_job_json(const struct job *j)
+cJSON *api_job_json(const struct job_view *j)
 {
 	cJSON *o = cJSON_CreateObject(), *t, *files;
 	const char *path;
@@ -163,8 +160,8 @@ cJSON *api_job_json(const struct job *j)
 		return NULL;
 	api_job_id(j->id, id, sizeof(id));
 	ok = cJSON_AddStringToObject(o, "id", id) && cJSON_AddNumberToObject(o, "pid", j->pid) &&
-	     cJSON_AddStringToObject(o, "kind", profile_ops(j->kind)->name) &&
-	     cJSON_AddStringToObject(o, "state", job_state_name(j)) &&
+	     cJSON_AddStringToObject(o, "kind", profile_kind_name(j->kind)) &&
+	     cJSON_AddStringToObject(o, "state", job_state_text(j)) &&
 	     (t = cJSON_AddObjectToObject(o, "trigger")) &&
 	     cJSON_AddStringToObject(t, "kind", trigger_source_name(j->trigger.source)) &&
 	     (j->duration_usec ? cJSON_AddNumberToObject(o, "seconds", (double)(j->duration_usec / 1000000))
@@ -174,8 +171,7 @@ cJSON *api_job_json(const struct job *j)
 	     (files = cJSON_AddArrayToObject(o, "files")) &&
 	     (j->error[0] ? cJSON_AddStringToObject(o, "error", j->error) : cJSON_AddNullToObject(o, "error")) &&
 	     add_time(o, "created_at", j->created_at) &&
-	     add_time(o, "started_at", j->capture ? capture__started_at(j->capture) : j->started_at) &&
-	     add_time(o, "ended_at", j->capture ? (struct timespec){ 0 } : j->ended_at);
+	     add_time(o, "started_at", j->started_at) && add_time(o, "ended_at", j->ended_at);
 	if (!ok)
 		goto fail;
 	if (j->trigger.has_threshold) {
@@ -186,9 +182,9 @@ cJSON *api_job_json(const struct job *j)
 		if (!ok)
 			goto fail;
 	}
-	for (unsigned i = 0; i < 2; i++) {
-		path = j->capture ? capture__file(j->capture, i) : (j->files[i][0] ? j->files[i] : NULL);
-		if (path && !cJSON_AddItemToArray(files, cJSON_CreateString(path)))
+	for (unsigned i = 0; i < JOB_FILES_MAX; i++) {
+		path = j->files[i];
+		if (path[0] && !cJSON_AddItemToArray(files, cJSON_CreateString(path)))
 			goto fail;
 	}
 	return o;
@@ -197,10 +193,9 @@ fail:
 	return NULL;
 }
 
-cJSON *api_process_json(const struct process *p, const struct trigger_config *cfg)
+cJSON *api_process_json(const struct process_view *p, const struct job_view *job)
 {
 	cJSON *o = cJSON_CreateObject(), *armed, *cap;
-	unsigned mask = trigger_armed(cfg, &p->triggers);
 	char id[32];
 	bool ok;
 
@@ -208,27 +203,28 @@ cJSON *api_process_json(const struct process *p, const struct trigger_config *cf
 		return NULL;
 	ok = cJSON_AddNumberToObject(o, "pid", p->pid) && cJSON_AddStringToObject(o, "comm", p->comm) &&
 	     cJSON_AddNumberToObject(o, "rss_bytes", (double)p->rss) &&
-	     (p->triggers.cpu_percent >= 0 ? cJSON_AddNumberToObject(o, "cpu_percent", p->triggers.cpu_percent)
-					   : cJSON_AddNullToObject(o, "cpu_percent")) &&
-	     (p->triggers.limit ? cJSON_AddNumberToObject(o, "memory_limit_bytes", (double)p->triggers.limit)
-				: cJSON_AddNullToObject(o, "memory_limit_bytes")) &&
-	     cJSON_AddStringToObject(o, "cgroup", p->cgroup_v1[0] ? p->cgroup_v1 : p->cgroup_v2) &&
+	     (p->cpu_percent >= 0 ? cJSON_AddNumberToObject(o, "cpu_percent", p->cpu_percent)
+				  : cJSON_AddNullToObject(o, "cpu_percent")) &&
+	     (p->memory_limit ? cJSON_AddNumberToObject(o, "memory_limit_bytes", (double)p->memory_limit)
+			      : cJSON_AddNullToObject(o, "memory_limit_bytes")) &&
+	     cJSON_AddStringToObject(o, "cgroup", p->cgroup) &&
 	     container_add_json(o, "container", &p->container) &&
 	     (armed = cJSON_AddArrayToObject(o, "armed"));
 	if (!ok)
 		goto fail;
 	for (int k = 0; k < _TRIGGER_MAX; k++)
-		if ((mask & TRIGGER_MASK(k)) && !cJSON_AddItemToArray(armed, cJSON_CreateString(trigger_kind_name(k))))
+		if ((p->armed & TRIGGER_MASK(k)) &&
+		    !cJSON_AddItemToArray(armed, cJSON_CreateString(trigger_kind_name(k))))
 			goto fail;
-	if (!p->job) {
+	if (!job) {
 		if (!cJSON_AddNullToObject(o, "capture"))
 			goto fail;
 		return o;
 	}
-	api_job_id(p->job->id, id, sizeof(id));
+	api_job_id(job->id, id, sizeof(id));
 	ok = (cap = cJSON_AddObjectToObject(o, "capture")) && cJSON_AddStringToObject(cap, "id", id) &&
-	     cJSON_AddStringToObject(cap, "kind", profile_ops(p->job->kind)->name) &&
-	     cJSON_AddStringToObject(cap, "state", job_state_name(p->job));
+	     cJSON_AddStringToObject(cap, "kind", profile_kind_name(job->kind)) &&
+	     cJSON_AddStringToObject(cap, "state", job_state_text(job));
 	if (!ok)
 		goto fail;
 	return o;
@@ -271,7 +267,7 @@ char *api_metrics_text(const struct dispatcher_metrics *m, unsigned tracked, uns
 		for (int t = 0; t < _TRIGGER_SOURCE_MAX; t++)
 			for (int o = 0; trigger_source_profiles(t) && o < 2; o++)
 				fprintf(f, "inspectd_captures_total{trigger=\"%s\",kind=\"%s\",outcome=\"%s\"} %lu\n",
-					trigger_source_name(t), profile_ops(k)->name, o ? "failed" : "exported",
+					trigger_source_name(t), profile_kind_name(k), o ? "failed" : "exported",
 					m->captures[k][t][o]);
 	fprintf(f, "# HELP inspectd_triggers_skipped_total Threshold crossings not captured (cooldown, cap, busy).\n"
 		   "# TYPE inspectd_triggers_skipped_total counter\n");

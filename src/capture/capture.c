@@ -108,7 +108,7 @@ static pid_t pid_of(const struct capture *c)
 
 static void set_state(struct capture *c, enum capture_state state)
 {
-	log_debug("pid %d: %s capture %s -> %s", (int)pid_of(c), c->ops->name, state_names[c->state],
+	log_debug("pid %d: %s capture %s -> %s", (int)pid_of(c), profile_kind_name(c->kind), state_names[c->state],
 		  state_names[state]);
 	c->state = state;
 }
@@ -201,7 +201,7 @@ static void capture_fail(struct capture *c, const char *fmt, ...)
 		vsnprintf(c->error, sizeof(c->error), fmt, ap);
 		va_end(ap);
 	}
-	log_error("pid %d: %s capture failed: %s", (int)pid_of(c), c->ops->name, c->error);
+	log_error("pid %d: %s capture failed: %s", (int)pid_of(c), profile_kind_name(c->kind), c->error);
 	capture_close(c);
 }
 
@@ -265,12 +265,12 @@ static void max_duration_reached(lws_sorted_usec_list_t *sul)
 	struct capture *c = lws_container_of(sul, struct capture, max_timer);
 
 	if (c->duration_usec && c->duration_usec < c->env->settings->max_duration_usec) {
-		log_info("pid %d: %s capture ran its %llu s, stopping", (int)pid_of(c), c->ops->name,
+		log_info("pid %d: %s capture ran its %llu s, stopping", (int)pid_of(c), profile_kind_name(c->kind),
 			 (unsigned long long)(c->duration_usec / 1000000));
 		capture__request_stop(c, "duration");
 		return;
 	}
-	log_info("pid %d: %s capture reached --max-duration, stopping", (int)pid_of(c), c->ops->name);
+	log_info("pid %d: %s capture reached --max-duration, stopping", (int)pid_of(c), profile_kind_name(c->kind));
 	capture__request_stop(c, "max-duration");
 }
 
@@ -462,7 +462,7 @@ static void session_response(void *owner, int tag, const struct cdp_reader_heade
 			return;
 		}
 		capture_fail(c, "inspector refused to %s the %s profiler: %s",
-			     c->state == CAPTURE_STOPPING ? "stop" : "start", c->ops->name, error);
+			     c->state == CAPTURE_STOPPING ? "stop" : "start", profile_kind_name(c->kind), error);
 		return;
 	}
 
@@ -474,7 +474,7 @@ static void session_response(void *owner, int tag, const struct cdp_reader_heade
 		clock_gettime(CLOCK_REALTIME, &c->started_rt);
 		c->latency_ms = monotonic_ms_since(c->trigger.ktime_ns);
 		set_state(c, CAPTURE_RUNNING);
-		log_info("pid %d: %s profiling started (%.1f ms after the trigger)", (int)pid_of(c), c->ops->name,
+		log_info("pid %d: %s profiling started (%.1f ms after the trigger)", (int)pid_of(c), profile_kind_name(c->kind),
 			 c->latency_ms);
 		if (c->stop_requested) {
 			capture_stop(c);
@@ -615,7 +615,7 @@ void capture__request_stop(struct capture *c, const char *reason)
 		capture_stop(c);
 	else
 		log_info("pid %d: stop requested before the %s profiler runs: stopping once it does",
-			 (int)pid_of(c), c->ops->name);
+			 (int)pid_of(c), profile_kind_name(c->kind));
 }
 
 void capture__target_exited(struct capture *c)
@@ -625,7 +625,7 @@ void capture__target_exited(struct capture *c)
 		return;
 	if (c->state < CAPTURE_CLOSING && !c->error[0]) {
 		snprintf(c->error, sizeof(c->error), "target exited while %s", state_names[c->state]);
-		log_warn("pid %d: %s capture abandoned: %s", (int)pid_of(c), c->ops->name, c->error);
+		log_warn("pid %d: %s capture abandoned: %s", (int)pid_of(c), profile_kind_name(c->kind), c->error);
 	}
 	inspector_close__free(c->close);
 	c->close = NULL;

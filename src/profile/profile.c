@@ -60,7 +60,6 @@ static int cpu_stop(struct inspector_session *s)
 
 static const struct profile_ops kinds[_PROFILE_KIND_MAX] = {
 	[PROFILE_HEAP] = {
-		.name = "heap",
 		.type = "heap-profile",
 		.extension = "heapprofile",
 		.interval_name = "sampling_interval_bytes",
@@ -75,7 +74,6 @@ static const struct profile_ops kinds[_PROFILE_KIND_MAX] = {
 		},
 	},
 	[PROFILE_CPU] = {
-		.name = "cpu",
 		.type = "cpu-profile",
 		.extension = "cpuprofile",
 		.interval_name = "sampling_interval_us",

@@ -702,10 +702,10 @@ static void test_request_error_buffer(void **state)
 #define JOB_KEYS "id", "pid", "kind", "state", "trigger", "seconds", "queued_reason", "files", "error", \
 		 "created_at", "started_at", "ended_at"
 
-static struct job *new_job(unsigned id, pid_t pid, enum profile_kind kind, enum job_state st,
+static struct job_view *new_job(unsigned id, pid_t pid, enum profile_kind kind, enum job_state st,
 			   enum trigger_source trigger)
 {
-	struct job *j = calloc(1, sizeof(*j));
+	struct job_view *j = calloc(1, sizeof(*j));
 
 	assert_non_null(j);
 	j->id = id;
@@ -713,7 +713,6 @@ static struct job *new_job(unsigned id, pid_t pid, enum profile_kind kind, enum 
 	j->kind = kind;
 	j->state = st;
 	j->trigger.source = trigger;
-	j->capture = NULL;
 	return j;
 }
 
@@ -736,7 +735,7 @@ static void assert_files(const cJSON *o, const char *f0, const char *f1)
 
 static void test_job_queued(void **state)
 {
-	struct job *j = new_job(7, 4321, PROFILE_HEAP, JOB_QUEUED, TRIGGER_SOURCE_API);
+	struct job_view *j = new_job(7, 4321, PROFILE_HEAP, JOB_QUEUED, TRIGGER_SOURCE_API);
 	const cJSON *t;
 	cJSON *o;
 
@@ -776,14 +775,14 @@ static void test_job_queued(void **state)
 
 static void test_job_starting(void **state)
 {
-	struct job *j = new_job(8, 4321, PROFILE_CPU, JOB_ACTIVE, TRIGGER_SOURCE_SIGNAL);
+	struct job_view *j = new_job(8, 4321, PROFILE_CPU, JOB_ACTIVE, TRIGGER_SOURCE_SIGNAL);
 	cJSON *o;
 
 	j->created_at = T_CREATED;
 	j->duration_usec = 86400 * UINT64_C(1000000);
 	o = as_client(api_job_json(j), NULL);
 	ASSERT_KEYS(o, JOB_KEYS);
-	/* Active without its capture yet. */
+	/* Active without its capture's state yet. */
 	assert_string_member(o, "state", "starting");
 	ASSERT_KEYS(member(o, "trigger"), "kind");
 	assert_string_member(member(o, "trigger"), "kind", "signal");
@@ -793,12 +792,32 @@ static void test_job_starting(void **state)
 	assert_null_member(o, "started_at");
 	assert_null_member(o, "ended_at");
 	cJSON_Delete(o);
+
+	/* Running: the capture's state, files and start as the dispatcher filled them in. */
+	j->capture_state = "running";
+	j->started_at = T_STARTED;
+	o = as_client(api_job_json(j), NULL);
+	assert_string_member(o, "state", "running");
+	assert_time_member(o, "started_at", "2023-11-14T22:13:21.005Z");
+	assert_null_member(o, "ended_at");
+	cJSON_Delete(o);
+	j->capture_state = "stopping";
+	snprintf(j->files[0], sizeof(j->files[0]), "/out/cpu.cpuprofile");
+	o = as_client(api_job_json(j), NULL);
+	assert_string_member(o, "state", "stopping");
+	assert_files(o, "/out/cpu.cpuprofile", NULL);
+	cJSON_Delete(o);
+	/* Once done, its own state wins over a stale capture state. */
+	j->state = JOB_DONE;
+	o = as_client(api_job_json(j), NULL);
+	assert_string_member(o, "state", "done");
+	cJSON_Delete(o);
 	free(j);
 }
 
 static void test_job_done(void **state)
 {
-	struct job *j = new_job(123456, 99, PROFILE_CPU, JOB_DONE, TRIGGER_SOURCE_SIGNAL);
+	struct job_view *j = new_job(123456, 99, PROFILE_CPU, JOB_DONE, TRIGGER_SOURCE_SIGNAL);
 	char *text;
 	cJSON *o;
 
@@ -839,7 +858,7 @@ static void test_job_done(void **state)
 
 static void test_job_failed(void **state)
 {
-	struct job *j = new_job(3, 555, PROFILE_HEAP, JOB_FAILED, TRIGGER_SOURCE_API);
+	struct job_view *j = new_job(3, 555, PROFILE_HEAP, JOB_FAILED, TRIGGER_SOURCE_API);
 	cJSON *o;
 
 	snprintf(j->error, sizeof(j->error), "the inspector did not answer \"Runtime.enable\"\nin 5 s");
@@ -863,7 +882,7 @@ static void test_job_failed(void **state)
 
 static void test_job_threshold_trigger(void **state)
 {
-	struct job *j = new_job(11, 2024, PROFILE_HEAP, JOB_DONE, TRIGGER_SOURCE_RSS_THRESHOLD);
+	struct job_view *j = new_job(11, 2024, PROFILE_HEAP, JOB_DONE, TRIGGER_SOURCE_RSS_THRESHOLD);
 	const cJSON *t;
 	char *text;
 	cJSON *o;
@@ -923,7 +942,7 @@ static void test_job_threshold_trigger(void **state)
 
 static void test_job_times(void **state)
 {
-	struct job *j = new_job(1, 1, PROFILE_HEAP, JOB_DONE, TRIGGER_SOURCE_API);
+	struct job_view *j = new_job(1, 1, PROFILE_HEAP, JOB_DONE, TRIGGER_SOURCE_API);
 	cJSON *o;
 
 	/* tv_sec 0 is "not set", whatever the nanoseconds. */
@@ -943,17 +962,16 @@ static void test_job_times(void **state)
 #define PROCESS_KEYS "pid", "comm", "rss_bytes", "cpu_percent", "memory_limit_bytes", "cgroup", "container", "armed", \
 		     "capture"
 
-static struct process *new_process(pid_t pid, const char *comm, uint64_t rss)
+static struct process_view *new_process(pid_t pid, const char *comm, uint64_t rss)
 {
-	struct process *p = calloc(1, sizeof(*p));
+	struct process_view *p = calloc(1, sizeof(*p));
 
 	assert_non_null(p);
 	p->pid = pid;
-	p->pidfd = -1;
 	snprintf(p->comm, sizeof(p->comm), "%s", comm);
 	p->rss = rss;
-	p->triggers.cpu_percent = -1;
-	snprintf(p->cgroup_v2, sizeof(p->cgroup_v2), "/system.slice/app.service");
+	p->cpu_percent = -1;
+	snprintf(p->cgroup, sizeof(p->cgroup), "/system.slice/app.service");
 	return p;
 }
 
@@ -973,19 +991,18 @@ static void assert_armed(const cJSON *o, const char *want)
 	assert_string_equal(joined, want);
 }
 
-static cJSON *process_json(const struct process *p, const struct trigger_config *cfg)
+static cJSON *process_json(const struct process_view *p, const struct job_view *job)
 {
-	return as_client(api_process_json(p, cfg), NULL);
+	return as_client(api_process_json(p, job), NULL);
 }
 
 static void test_process_plain(void **state)
 {
-	struct trigger_config cfg = { 0 };
-	struct process *p = new_process(4321, "node", 123456789);
+	struct process_view *p = new_process(4321, "node", 123456789);
 	char *text;
 	cJSON *o;
 
-	o = as_client(api_process_json(p, &cfg), &text);
+	o = as_client(api_process_json(p, NULL), &text);
 	ASSERT_KEYS(o, PROCESS_KEYS);
 	assert_number_member(o, "pid", 4321);
 	assert_string_member(o, "comm", "node");
@@ -1006,16 +1023,15 @@ static void test_process_plain(void **state)
 
 static void test_process_container(void **state)
 {
-	struct trigger_config cfg = { 0 };
-	struct process *p = new_process(55, "node", 1);
+	struct process_view *p = new_process(55, "node", 1);
 	const cJSON *c;
 	cJSON *o;
 
-	snprintf(p->cgroup_v2, sizeof(p->cgroup_v2), "/kubepods.slice/kubepods-pod%s.slice/cri-containerd-%s.scope",
+	snprintf(p->cgroup, sizeof(p->cgroup), "/kubepods.slice/kubepods-pod%s.slice/cri-containerd-%s.scope",
 		 "5a8f2c1e_3b4d_4e6f_8a9b_0c1d2e3f4a5b",
 		 "4f1c2b7a9e0d3c5b6a7f8e9d0c1b2a3f4e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b");
-	assert_int_equal(container_from_paths(p->cgroup_v1, p->cgroup_v2, &p->container), 0);
-	o = as_client(api_process_json(p, &cfg), NULL);
+	assert_int_equal(container_from_paths("", p->cgroup, &p->container), 0);
+	o = as_client(api_process_json(p, NULL), NULL);
 	ASSERT_KEYS(o, PROCESS_KEYS);
 	c = member(o, "container");
 	ASSERT_KEYS(c, "runtime", "id", "pod_uid");
@@ -1025,10 +1041,10 @@ static void test_process_container(void **state)
 	cJSON_Delete(o);
 
 	/* cgroupfs driver: no runtime in the path, no pod. */
-	snprintf(p->cgroup_v2, sizeof(p->cgroup_v2), "/kubepods/besteffort/%s",
+	snprintf(p->cgroup, sizeof(p->cgroup), "/kubepods/besteffort/%s",
 		 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
-	assert_int_equal(container_from_paths(p->cgroup_v1, p->cgroup_v2, &p->container), 0);
-	o = as_client(api_process_json(p, &cfg), NULL);
+	assert_int_equal(container_from_paths("", p->cgroup, &p->container), 0);
+	o = as_client(api_process_json(p, NULL), NULL);
 	c = member(o, "container");
 	assert_null_member(c, "runtime");
 	assert_null_member(c, "pod_uid");
@@ -1038,21 +1054,19 @@ static void test_process_container(void **state)
 
 static void test_process_limit_and_cpu(void **state)
 {
-	struct trigger_config cfg = { 0 };
-	struct process *p = new_process(77, "MainThread", 8589934592ULL);
+	struct process_view *p = new_process(77, "MainThread", 8589934592ULL);
 	char *text;
 	cJSON *o;
 
-	p->triggers.limit = 17179869184ULL;
-	p->triggers.cpu_percent = 37.5;
-	snprintf(p->cgroup_v1, sizeof(p->cgroup_v1), "/docker/abc123");
-	o = as_client(api_process_json(p, &cfg), &text);
+	p->memory_limit = 17179869184ULL;
+	p->cpu_percent = 37.5;
+	snprintf(p->cgroup, sizeof(p->cgroup), "/docker/abc123");
+	o = as_client(api_process_json(p, NULL), &text);
 	ASSERT_KEYS(o, PROCESS_KEYS);
 	assert_string_member(o, "comm", "MainThread");
 	assert_number_member(o, "rss_bytes", 8589934592.0);
 	assert_number_member(o, "memory_limit_bytes", 17179869184.0);
 	assert_number_member(o, "cpu_percent", 37.5);
-	/* The v1 memory cgroup when there is one. */
 	assert_string_member(o, "cgroup", "/docker/abc123");
 	assert_non_null(strstr(text, "\"rss_bytes\":8589934592"));
 	assert_non_null(strstr(text, "\"memory_limit_bytes\":17179869184"));
@@ -1060,16 +1074,16 @@ static void test_process_limit_and_cpu(void **state)
 	cJSON_Delete(o);
 
 	/* 0% is a value, not "unknown". */
-	p->triggers.cpu_percent = 0;
-	o = process_json(p, &cfg);
+	p->cpu_percent = 0;
+	o = process_json(p, NULL);
 	assert_number_member(o, "cpu_percent", 0);
 	cJSON_Delete(o);
-	p->triggers.cpu_percent = 250;
-	o = process_json(p, &cfg);
+	p->cpu_percent = 250;
+	o = process_json(p, NULL);
 	assert_number_member(o, "cpu_percent", 250);
 	cJSON_Delete(o);
-	p->triggers.cpu_percent = -0.5;
-	o = process_json(p, &cfg);
+	p->cpu_percent = -0.5;
+	o = process_json(p, NULL);
 	assert_null_member(o, "cpu_percent");
 	cJSON_Delete(o);
 	free(p);
@@ -1077,58 +1091,44 @@ static void test_process_limit_and_cpu(void **state)
 
 static void test_process_armed(void **state)
 {
-	struct trigger_config cfg = { 0 };
-	struct process *p = new_process(10, "node", 100 << 20);
+	struct process_view *p = new_process(10, "node", 100 << 20);
 	cJSON *o;
 
-	cfg.rss_threshold = 512 << 20;
-	o = process_json(p, &cfg);
+	p->armed = TRIGGER_MASK(TRIGGER_RSS_THRESHOLD);
+	o = process_json(p, NULL);
 	assert_armed(o, "rss-threshold");
 	cJSON_Delete(o);
-
-	/* limit-percent without a limit: nothing to take a percentage of. */
-	cfg.limit_percent = 80;
-	o = process_json(p, &cfg);
-	assert_armed(o, "rss-threshold");
-	assert_null_member(o, "memory_limit_bytes");
-	cJSON_Delete(o);
-	p->triggers.limit = 1ULL << 30;
-	o = process_json(p, &cfg);
+	p->armed |= TRIGGER_MASK(TRIGGER_LIMIT_PERCENT);
+	o = process_json(p, NULL);
 	assert_armed(o, "rss-threshold,limit-percent");
 	cJSON_Delete(o);
-
-	/* cpu-threshold needs its window too. */
-	cfg.cpu_threshold = 90;
-	o = process_json(p, &cfg);
-	assert_armed(o, "rss-threshold,limit-percent");
-	cJSON_Delete(o);
-	cfg.cpu_window_usec = 60 * UINT64_C(1000000);
-	cfg.rss_growth = 256 << 20;
-	p->triggers.baseline = 100 << 20;
-	o = process_json(p, &cfg);
-	/* In trigger order. */
+	/* In trigger order, whatever the mask's. */
+	p->armed = TRIGGER_MASK(TRIGGER_CPU_THRESHOLD) | TRIGGER_MASK(TRIGGER_LIMIT_PERCENT) |
+		   TRIGGER_MASK(TRIGGER_RSS_GROWTH) | TRIGGER_MASK(TRIGGER_RSS_THRESHOLD);
+	o = process_json(p, NULL);
 	assert_armed(o, "rss-threshold,rss-growth,limit-percent,cpu-threshold");
 	cJSON_Delete(o);
-
-	/* A trigger that fired is not armed until it re-arms. */
-	p->triggers.fired[TRIGGER_RSS_THRESHOLD] = true;
-	p->triggers.fired[TRIGGER_CPU_THRESHOLD] = true;
-	o = process_json(p, &cfg);
+	p->armed = TRIGGER_MASK(TRIGGER_RSS_GROWTH) | TRIGGER_MASK(TRIGGER_LIMIT_PERCENT);
+	o = process_json(p, NULL);
 	assert_armed(o, "rss-growth,limit-percent");
+	cJSON_Delete(o);
+	/* Bits past the last trigger name nothing. */
+	p->armed = ~0u << _TRIGGER_MAX;
+	o = process_json(p, NULL);
+	assert_armed(o, "");
 	cJSON_Delete(o);
 	free(p);
 }
 
 static void test_process_capture(void **state)
 {
-	struct trigger_config cfg = { 0 };
-	struct process *p = new_process(10, "node", 1 << 20);
-	struct job *j = new_job(42, 10, PROFILE_CPU, JOB_QUEUED, TRIGGER_SOURCE_API);
+	struct process_view *p = new_process(10, "node", 1 << 20);
+	struct job_view *j = new_job(42, 10, PROFILE_CPU, JOB_QUEUED, TRIGGER_SOURCE_API);
 	const cJSON *c;
 	cJSON *o;
 
-	p->job = j;
-	o = process_json(p, &cfg);
+	p->job = j->id;
+	o = process_json(p, j);
 	ASSERT_KEYS(o, PROCESS_KEYS);
 	c = member(o, "capture");
 	ASSERT_KEYS(c, "id", "kind", "state");
@@ -1139,10 +1139,14 @@ static void test_process_capture(void **state)
 
 	j->state = JOB_ACTIVE;
 	j->kind = PROFILE_HEAP;
-	o = process_json(p, &cfg);
+	o = process_json(p, j);
 	c = member(o, "capture");
 	assert_string_member(c, "kind", "heap");
 	assert_string_member(c, "state", "starting");
+	cJSON_Delete(o);
+	j->capture_state = "running";
+	o = process_json(p, j);
+	assert_string_member(member(o, "capture"), "state", "running");
 	cJSON_Delete(o);
 	free(j);
 	free(p);
@@ -1150,12 +1154,11 @@ static void test_process_capture(void **state)
 
 static void test_process_comm_escaped(void **state)
 {
-	struct trigger_config cfg = { 0 };
-	struct process *p = new_process(10, "a\"b\\c\nd", 0);
+	struct process_view *p = new_process(10, "a\"b\\c\nd", 0);
 	cJSON *o;
 
 	/* comm is whatever the process set with prctl(PR_SET_NAME). */
-	o = process_json(p, &cfg);
+	o = process_json(p, NULL);
 	assert_string_member(o, "comm", "a\"b\\c\nd");
 	assert_number_member(o, "rss_bytes", 0);
 	cJSON_Delete(o);

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * The dispatcher's counters, as /metrics shows them (api_json.h renders them).
+ * Pure: the dispatcher counts, the API reads a copy's worth through a const pointer.
+ */
+#ifndef INSPECTD_METRICS_H
+#define INSPECTD_METRICS_H
+
+#include <stdbool.h>
+
+#include "capture.h"
+#include "profile.h"
+#include "trigger.h"
+
+#define DISPATCHER_LATENCY_BUCKETS 10
+/* Upper bounds of the trigger-to-start histogram's buckets, in seconds. */
+extern const double dispatcher_latency_le[DISPATCHER_LATENCY_BUCKETS];
+
+struct dispatcher_metrics {
+	unsigned long captures[_PROFILE_KIND_MAX][_TRIGGER_SOURCE_MAX][2];     /* [kind][source][0 exported, 1 failed] */
+	unsigned long skipped[_TRIGGER_SOURCE_MAX];     /* threshold triggers skipped, per source */
+	unsigned long export_failures;
+	unsigned long latency_buckets[DISPATCHER_LATENCY_BUCKETS];     /* cumulative, le dispatcher_latency_le */
+	unsigned long latency_count;
+	double latency_sum;                             /* seconds */
+	bool rss_watch;                                 /* rss_stat attached now */
+	unsigned long rss_watch_attaches;
+};
+
+/* A job ended: counted as exported (CAPTURE_OK) or failed, and export failures apart. */
+void metrics_count_capture(struct dispatcher_metrics *m, enum profile_kind kind, enum trigger_source source,
+			   enum capture_outcome outcome);
+/* From a trigger's event to its profiler running; latency_ms < 0 (never started) is not counted. */
+void metrics_observe_latency(struct dispatcher_metrics *m, double latency_ms);
+
+#endif

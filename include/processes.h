@@ -1,0 +1,109 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * The table of tracked node processes. It owns each one's pidfd (a capture
+ * borrows it), its cgroup and container facts and its trigger state, and
+ * names its queued or active job by id: removing a process hands that id back
+ * for the caller to finish. No lws, no jobs, no logging.
+ */
+#ifndef INSPECTD_PROCESSES_H
+#define INSPECTD_PROCESSES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <linux/types.h>      /* inspectd.h's */
+
+#include "cgroup.h"
+#include "container.h"
+#include "inspectd.h"
+#include "trigger.h"
+
+#define PROCESS_CGROUP_MAX 1024
+
+struct processes;
+struct process;
+
+/* A tracked process as the API sees it: a copy. */
+struct process_view {
+	pid_t pid;
+	char comm[INSPECTD_COMM_LEN];
+	uint64_t rss;                   /* bytes */
+	double cpu_percent;             /* over the CPU window; <0 until it is covered */
+	uint64_t memory_limit;          /* its cgroup's, bytes; 0: none */
+	char cgroup[PROCESS_CGROUP_MAX];        /* the v1 memory cgroup when there is one, else v2 */
+	struct container_info container;        /* id "" when none */
+	unsigned armed;                 /* TRIGGER_MASK()s of the triggers armed for it */
+	unsigned job;                   /* its queued or active job; 0: none */
+};
+
+/* cfg: the triggers' settings, borrowed for the table's life. NULL only when out of memory. */
+struct processes *processes__new(const struct trigger_config *cfg);
+/* Closes every pidfd: end the jobs that borrow them first. */
+void processes__free(struct processes *ps);
+
+/*
+ * comm: a string, or INSPECTD_COMM_LEN bytes without a NUL (an event's); cut to fit.
+ *
+ * Track pid: 0 and *ret; already tracked, its comm is updated. -ESRCH (gone already:
+ * no pidfd), -ENOMEM, or another -errno of pidfd_open() (-EMFILE). cgroup_of: a tracked process known to share pid's cgroup (its
+ * parent at fork), whose cgroup facts are copied; NULL: none are known until
+ * process__read_cgroup().
+ */
+int processes__add(struct processes *ps, pid_t pid, const char *comm, const struct process *cgroup_of,
+		   uint64_t now_usec, struct process **ret);
+/*
+ * A tracked process runs a new program (exec): 0, *ret (the same process: its pidfd,
+ * cgroup facts and memory limit kept, the rest as new) and *ret_job (the job of the
+ * program that is gone, for the caller to finish; 0: none). -ENOENT when not tracked.
+ */
+int processes__exec(struct processes *ps, pid_t pid, const char *comm, uint64_t now_usec, struct process **ret,
+		    unsigned *ret_job);
+/*
+ * Forget pid: 0, *ret_job (its job, for the caller to finish; 0: none) and *ret_pidfd
+ * (its pidfd, now the caller's: a running job's capture borrows it, so it is closed
+ * once that job is over). -ENOENT.
+ */
+int processes__remove(struct processes *ps, pid_t pid, unsigned *ret_job, int *ret_pidfd);
+/* NULL when not tracked. */
+struct process *processes__find(const struct processes *ps, pid_t pid);
+unsigned processes__count(const struct processes *ps);
+/* Every process, in no order. fn may change a process, not add or remove one. */
+void processes__foreach(const struct processes *ps, void (*fn)(void *ctx, struct process *p), void *ctx);
+/* The task iterator's CPU time for pid, summed until process__sample(); pid untracked: ignored. */
+void processes__add_cpu(struct processes *ps, pid_t pid, uint64_t runtime_ns);
+void processes__view(const struct processes *ps, const struct process *p, struct process_view *ret);
+
+/*
+ * Its cgroup paths, memory limit and container, read now (what is not read is cleared:
+ * no old cgroup's facts stay). 0, -ENOENT (no memory limit), or -errno of the read.
+ */
+int process__read_cgroup(struct process *p, const struct cgroup_roots *roots);
+/*
+ * The tick: RSS now, and the CPU time summed since the last (kept as it was when
+ * !cpu_read, or when none was summed). Growth is measured from the RSS a tick after
+ * the process was first seen.
+ */
+void process__sample(struct process *p, uint64_t rss, bool cpu_read, uint64_t now_usec);
+void process__set_rss(struct process *p, uint64_t rss);
+
+pid_t process__pid(const struct process *p);
+/* Borrowed: valid while the process is tracked. */
+int process__pidfd(const struct process *p);
+const char *process__comm(const struct process *p);
+const struct container_info *process__container(const struct process *p);
+uint64_t process__rss(const struct process *p);
+uint64_t process__cpu_ns(const struct process *p);
+uint64_t process__memory_limit(const struct process *p);
+/* Its threshold triggers' state, for trigger.h's functions. */
+struct trigger_state *process__triggers(struct process *p);
+/* Its queued or active job; 0: none. */
+unsigned process__job(const struct process *p);
+void process__set_job(struct process *p, unsigned id);
+/* Its discovery was logged, so will its exit be. */
+bool process__announced(const struct process *p);
+void process__set_announced(struct process *p);
+/* The RSS marks as last set in the kernel (0, 0: none yet). */
+void process__marks(const struct process *p, uint64_t *high, uint64_t *low);
+void process__set_marks(struct process *p, uint64_t high, uint64_t low);
+
+#endif

@@ -1,0 +1,846 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * Kernel events in, captures out:
+ *
+ *   EXEC/FORK/EXIT      -> the process table (processes.c)
+ *   SIGNAL              -> start or stop a capture of that process
+ *   RSS_HIGH/RSS_LOW    -> threshold decisions (thresholds.c)
+ *   CGROUP              -> re-read the memory limit
+ *   tick (1 s)          -> CPU time and RSS from the task iterator: CPU triggers,
+ *                          growth windows, re-arming, RSS crossings while rss_stat
+ *                          is detached; attaches rss_stat near a mark; the sweep
+ *   API                 -> dispatcher__submit(), dispatcher__stop_job()
+ *
+ * A job (jobs.c) is run as a capture: the job's data is a struct run, the
+ * capture's owner. When the capture is over, its outcome, error and files are
+ * copied into a job_result by value and the capture freed, then the job finished.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <libwebsockets.h>
+
+#include "cgroup.h"
+#include "cleanup.h"
+#include "dispatcher.h"
+#include "log.h"
+#include "netns.h"
+#include "options.h"
+#include "thresholds.h"
+#include "tracker.h"
+
+#define TICK_USEC       (1 * LWS_US_PER_SEC)
+#define SWEEP_TICKS     5       /* kept ledger records looked at every this many ticks */
+
+/* A job being run. Owned by the dispatcher, named by the job's data; owns its capture. */
+struct run {
+	struct dispatcher *d;
+	unsigned job;
+	struct capture *capture;
+};
+
+struct dispatcher {
+	const struct capture_env *env;
+	struct tracker *tracker;
+	struct cgroup_roots cgroup_roots;
+	struct processes *processes;
+	struct jobs *jobs;
+	struct thresholds *thresholds;
+	struct dispatcher_metrics metrics;
+	lws_sorted_usec_list_t tick;
+	bool rss_watch_warned;          /* attaching or detaching failed: said once */
+	bool shutting_down;
+	struct cleanup *sweep;          /* closing inspectors that opened late, if any */
+	unsigned ticks;
+};
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* ---- jobs and their captures ---- */
+
+static void start_queued(struct dispatcher *d);
+
+/* What a capture leaves, copied out of it: nothing of the capture's is read after. */
+static void result_of(struct capture *c, struct job_result *r)
+{
+	const char *error = capture__error(c);
+
+	r->outcome = capture__outcome(c);
+	if (error)
+		snprintf(r->error, sizeof(r->error), "%s", error);
+	for (unsigned i = 0; i < JOB_FILES_MAX; i++) {
+		const char *path = capture__file(c, i);
+
+		if (path)
+			snprintf(r->files[i], sizeof(r->files[i]), "%s", path);
+	}
+	r->started_at = capture__started_at(c);
+	r->ended_at = capture__ended_at(c);
+}
+
+/* Finish job id with r: its capture, if any, is freed first (r holds copies only). */
+static void end_job(struct dispatcher *d, unsigned id, struct job_result *r)
+{
+	struct run *run = jobs__data(d->jobs, id);
+	struct job_view v;
+	struct process *p;
+
+	if (jobs__view(d->jobs, id, &v) < 0)
+		return;
+	if (run) {
+		capture__free(run->capture);
+		free(run);
+	}
+	if (!r->ended_at.tv_sec)
+		clock_gettime(CLOCK_REALTIME, &r->ended_at);
+	if (jobs__finish(d->jobs, id, r) < 0)
+		return;
+	metrics_count_capture(&d->metrics, v.kind, v.trigger.source, r->outcome);
+	p = processes__find(d->processes, v.pid);
+	if (p && process__job(p) == id)
+		process__set_job(p, 0);
+}
+
+static void end_job_with(struct dispatcher *d, unsigned id, enum capture_outcome outcome, int error_code)
+{
+	struct job_result r = { .outcome = outcome, .error_code = error_code };
+
+	end_job(d, id, &r);
+}
+
+static void capture_done(void *owner, struct capture *c)
+{
+	struct run *run = owner;
+	struct dispatcher *d = run->d;
+	struct job_result r = { 0 };
+
+	metrics_observe_latency(&d->metrics, capture__latency_ms(c));
+	result_of(c, &r);
+	end_job(d, run->job, &r);       /* frees c and run */
+	start_queued(d);
+}
+
+/* The target of job id is gone (exit, or exec of another program). */
+static void end_job_target_gone(struct dispatcher *d, unsigned id)
+{
+	struct run *run = jobs__data(d->jobs, id);
+	struct job_result r = { 0 };
+
+	if (run) {
+		capture__target_exited(run->capture);
+		result_of(run->capture, &r);
+	}
+	if (r.outcome != CAPTURE_EXPORT_FAILED)
+		r.outcome = CAPTURE_TARGET_EXITED;
+	end_job(d, id, &r);
+}
+
+/* Job id was started in the queue: its capture now. */
+static void run_job(struct dispatcher *d, unsigned id)
+{
+	struct job_view v;
+	struct process *p;
+	struct run *run;
+	int r;
+
+	if (jobs__view(d->jobs, id, &v) < 0)
+		return;
+	p = processes__find(d->processes, v.pid);
+	if (!p) {
+		/* Not expected: a process's removal ends its job. */
+		end_job_with(d, id, CAPTURE_TARGET_EXITED, -ESRCH);
+		return;
+	}
+	run = calloc(1, sizeof(*run));
+	if (!run) {
+		log_error("pid %d: cannot start a %s capture: %s", (int)v.pid, profile_kind_name(v.kind),
+			  strerror(ENOMEM));
+		end_job_with(d, id, CAPTURE_CANNOT_START, -ENOMEM);
+		return;
+	}
+	run->d = d;
+	run->job = id;
+	r = capture__new(d->env, v.pid, process__pidfd(p), process__container(p), v.kind, &v.trigger,
+			 v.duration_usec, capture_done, run, &run->capture);
+	if (r < 0) {
+		log_error("pid %d: cannot start a %s capture: %s", (int)v.pid, profile_kind_name(v.kind), strerror(-r));
+		free(run);
+		end_job_with(d, id, CAPTURE_CANNOT_START, r);
+		return;
+	}
+	jobs__set_data(d->jobs, id, run);
+}
+
+static void start_queued(struct dispatcher *d)
+{
+	unsigned id;
+
+	if (d->shutting_down)
+		return;
+	while (jobs__start_next(d->jobs, &id) == 0)
+		run_job(d, id);
+}
+
+/* The sweep is closing an inspector of pid's: a capture of it waits. */
+static bool held_by_sweep(void *ctx, pid_t pid)
+{
+	struct dispatcher *d = ctx;
+
+	return d->sweep && cleanup__has(d->sweep, pid);
+}
+
+static void describe_wait(const struct job_wait_info *w, char *why, size_t size)
+{
+	switch (w->wait) {
+	case JOB_WAIT_MAX_CONCURRENT:
+		snprintf(why, size, "%u captures running, the --max-concurrent limit", w->active);
+		break;
+	case JOB_WAIT_CONTAINER:
+		snprintf(why, size, "as many captures running in its container as allowed");
+		break;
+	case JOB_WAIT_HELD:
+		snprintf(why, size, "closing an inspector that opened after an earlier capture had ended");
+		break;
+	case JOB_WAIT_NETNS:
+		/* Only one inspector can listen on 127.0.0.1:9229 per namespace (nodejs/node#16872). */
+		snprintf(why, size, "pid %d is being captured in the same network namespace (one inspector port)",
+			 (int)w->holder);
+		break;
+	default:
+		snprintf(why, size, "%s", job_wait_name(w->wait));
+		break;
+	}
+}
+
+int dispatcher__submit(struct dispatcher *d, pid_t pid, enum profile_kind kind, const struct capture_trigger *t,
+		       uint64_t duration_usec, unsigned *ret_id)
+{
+	struct job_request req = { .pid = pid, .kind = kind, .trigger = *t, .duration_usec = duration_usec };
+	char why[JOB_REASON_MAX];
+	struct job_wait_info w;
+	struct process *p;
+	unsigned id;
+	int r;
+
+	if (d->shutting_down)
+		return -ESHUTDOWN;
+	p = processes__find(d->processes, pid);
+	if (!p)
+		return -ESRCH;
+	if (process__job(p))
+		return -EBUSY;
+	clock_gettime(CLOCK_REALTIME, &req.created_at);
+	if (netns_inode(pid, &req.netns) < 0)
+		req.netns = 0;
+	snprintf(req.container, sizeof(req.container), "%s", process__container(p)->id);
+	r = jobs__add(d->jobs, &req, &id);
+	if (r < 0)
+		return r;
+	process__set_job(p, id);
+	if (jobs__start(d->jobs, id, &w) == 0) {
+		run_job(d, id);
+	} else {
+		describe_wait(&w, why, sizeof(why));
+		jobs__set_queued_reason(d->jobs, id, why);
+		log_info("pid %d: %s capture queued: %s", (int)pid, profile_kind_name(kind), why);
+	}
+	if (ret_id)
+		*ret_id = id;
+	return 0;
+}
+
+int dispatcher__stop_job(struct dispatcher *d, unsigned id)
+{
+	enum job_state state;
+	struct run *run;
+
+	if (jobs__state(d->jobs, id, &state) < 0)
+		return -ENOENT;
+	switch (state) {
+	case JOB_QUEUED:
+		end_job_with(d, id, CAPTURE_STOPPED_QUEUED, 0);
+		start_queued(d);
+		return 0;
+	case JOB_ACTIVE:
+		run = jobs__data(d->jobs, id);
+		if (run)
+			capture__request_stop(run->capture, "request");
+		return 0;
+	default:
+		return -EALREADY;
+	}
+}
+
+/* What the queue does not know of a running job: its capture's state, files and start. */
+static void add_run(const struct run *run, struct job_view *v)
+{
+	if (!run)
+		return;
+	v->capture_state = capture__state_name(run->capture);
+	for (unsigned i = 0; i < JOB_FILES_MAX; i++) {
+		const char *path = capture__file(run->capture, i);
+
+		snprintf(v->files[i], sizeof(v->files[i]), "%s", path ? path : "");
+	}
+	v->started_at = capture__started_at(run->capture);
+	v->ended_at = (struct timespec){ 0 };
+}
+
+int dispatcher__job(const struct dispatcher *d, unsigned id, struct job_view *ret)
+{
+	int r = jobs__view(d->jobs, id, ret);
+
+	if (r < 0)
+		return r;
+	add_run(jobs__data(d->jobs, id), ret);
+	return 0;
+}
+
+struct job_walk {
+	void (*fn)(void *ctx, const struct job_view *v);
+	void *ctx;
+};
+
+static void walk_job(void *ctx, const struct job_view *v, void *data)
+{
+	struct job_walk *w = ctx;
+	struct job_view copy = *v;
+
+	add_run(data, &copy);
+	w->fn(w->ctx, &copy);
+}
+
+void dispatcher__foreach_job(const struct dispatcher *d, void (*fn)(void *ctx, const struct job_view *v),
+			     void *ctx)
+{
+	struct job_walk w = { fn, ctx };
+
+	jobs__foreach(d->jobs, walk_job, &w);
+}
+
+/* ---- processes ---- */
+
+static void read_cgroup(struct dispatcher *d, struct process *p)
+{
+	int r = process__read_cgroup(p, &d->cgroup_roots);
+
+	if (r == -ENOENT) {
+		if (d->env->settings->triggers.limit_percent)
+			log_debug("pid %d: no memory limit in its cgroup: --limit-percent not armed",
+				  (int)process__pid(p));
+	} else if (r < 0) {
+		log_warn("pid %d: cannot read its cgroup's memory limit: %s; --limit-percent not armed",
+			 (int)process__pid(p), strerror(-r));
+	}
+}
+
+static void read_rss(struct dispatcher *d, struct process *p)
+{
+	uint64_t rss = process__rss(p);
+
+	/* Known already for a process found at start-up; else the next tick tells. */
+	if (d->tracker) {
+		tracker__rss(d->tracker, (uint32_t)process__pid(p), &rss);
+		process__set_rss(p, rss);
+	}
+}
+
+/*
+ * pid, tracked from now on (or already): NULL when it is gone. cgroup_of: a process
+ * known to share its cgroup (its parent at fork), whose limit is copied rather than
+ * read again; NULL to read it.
+ */
+static struct process *track(struct dispatcher *d, pid_t pid, const char *comm, const struct process *cgroup_of)
+{
+	struct process *p = processes__find(d->processes, pid);
+	bool known = p != NULL;
+
+	if (processes__add(d->processes, pid, comm, cgroup_of, now_usec(), &p) < 0)
+		return NULL;
+	if (known)
+		return p;
+	if (!cgroup_of)
+		read_cgroup(d, p);
+	read_rss(d, p);
+	return p;
+}
+
+/* The program is gone (exit): so are its job and any inspector a kept record stands for. */
+static void process_gone(struct dispatcher *d, pid_t pid)
+{
+	unsigned job = 0;
+	int pidfd;
+
+	if (processes__remove(d->processes, pid, &job, &pidfd) < 0)
+		return;
+	if (job)
+		end_job_target_gone(d, job);
+	close(pidfd);           /* its capture, which borrowed it, is over */
+	if (d->env->ledger)
+		ledger__forget(d->env->ledger, pid);
+	if (job)
+		start_queued(d);
+}
+
+/*
+ * rss_stat runs on every page fault of every process on the host: attached only while
+ * the threshold policy says it is worth it (thresholds.h).
+ */
+static void rss_watch_update(struct dispatcher *d, bool near, uint64_t now)
+{
+	bool want;
+	int r;
+
+	if (!d->tracker)
+		return;
+	want = thresholds__rss_watch(d->thresholds, near, now);
+	if (want == tracker__rss_watched(d->tracker))
+		return;
+	r = tracker__watch_rss(d->tracker, want);
+	if (r < 0) {
+		if (!d->rss_watch_warned)
+			log_warn("%s rss_stat: %s; RSS is judged once a second meanwhile (said once)",
+				 want ? "attaching" : "detaching", strerror(-r));
+		d->rss_watch_warned = true;
+		return;
+	}
+	log_debug("rss_stat %s", want ? "attached: a tracked process is near a mark" : "detached");
+	d->metrics.rss_watch = want;
+	if (want)
+		d->metrics.rss_watch_attaches++;
+}
+
+/* Tell the kernel side where this process's RSS triggers are now. */
+static void update_marks(struct dispatcher *d, struct process *p)
+{
+	uint64_t high, low, old_high, old_low;
+	bool near;
+
+	if (!d->tracker)
+		return;
+	near = thresholds_marks(&d->env->settings->triggers, process__triggers(p), process__rss(p), &high, &low);
+	process__marks(p, &old_high, &old_low);
+	if (high == old_high && low == old_low)
+		return;
+	if (tracker__set_rss_marks(d->tracker, (uint32_t)process__pid(p), high, low) < 0)
+		return;         /* gone from the kernel side: its exit event follows */
+	process__set_marks(p, high, low);
+	/* Attach at once for a process that starts near its mark; only the tick detaches. */
+	if (near)
+		rss_watch_update(d, true, now_usec());
+}
+
+/* ---- triggers ---- */
+
+static void handle_signal(struct dispatcher *d, const struct inspectd_event *e)
+{
+	const struct settings *st = d->env->settings;
+	char signame[32], sender[INSPECTD_COMM_LEN];
+	struct capture_trigger t = { .source = TRIGGER_SOURCE_SIGNAL };
+	enum profile_kind kind;
+	struct job_view job;
+	struct process *p;
+	int r;
+
+	memcpy(sender, e->sender_comm, sizeof(sender));
+	sender[sizeof(sender) - 1] = '\0';
+	options_signal_name((int)e->sig, signame, sizeof(signame));
+	if ((int)e->sig == st->heap_signal)
+		kind = PROFILE_HEAP;
+	else if ((int)e->sig == st->cpu_signal)
+		kind = PROFILE_CPU;
+	else
+		return;
+
+	log_info("pid %u: trigger %s from pid %u (%s)", e->pid, signame, e->sender_pid, sender);
+	if (d->shutting_down) {
+		log_info("pid %u: agent is shutting down, ignoring the trigger", e->pid);
+		return;
+	}
+	p = processes__find(d->processes, (pid_t)e->pid);
+	if (!p)
+		p = track(d, (pid_t)e->pid, e->comm, NULL);
+	if (!p) {
+		log_warn("pid %u: process gone before the trigger could be served, ignoring", e->pid);
+		return;
+	}
+
+	if (process__job(p) && jobs__view(d->jobs, process__job(p), &job) == 0) {
+		if (job.kind == kind) {
+			dispatcher__stop_job(d, job.id);
+			return;
+		}
+		log_warn("pid %u: a %s capture is in progress; %s trigger ignored", e->pid, profile_kind_name(job.kind),
+			 profile_kind_name(kind));
+		return;
+	}
+
+	t.sig = (int)e->sig;
+	t.sender_pid = e->sender_pid;
+	t.sender_ns_pid = e->sender_ns_pid;
+	memcpy(t.sender_comm, sender, sizeof(t.sender_comm));
+	t.ktime_ns = e->ktime_ns;
+	r = dispatcher__submit(d, process__pid(p), kind, &t, 0, NULL);
+	if (r < 0)
+		log_error("pid %u: cannot start a %s capture: %s", e->pid, profile_kind_name(kind), strerror(-r));
+}
+
+static void format_value(enum trigger_kind k, double v, char *buf, size_t size)
+{
+	if (k == TRIGGER_CPU_THRESHOLD)
+		snprintf(buf, size, "%.1f%%", v);
+	else
+		snprintf(buf, size, "%.1f MiB", v / 1048576.0);
+}
+
+static struct threshold_subject subject_of(struct dispatcher *d, struct process *p)
+{
+	struct threshold_subject s = {
+		.triggers = process__triggers(p), .rss = process__rss(p), .cpu_ns = process__cpu_ns(p),
+	};
+	enum job_state state;
+
+	if (process__job(p) && jobs__state(d->jobs, process__job(p), &state) == 0)
+		s.busy = state == JOB_QUEUED ? THRESHOLD_BUSY_QUEUED : THRESHOLD_BUSY_RUNNING;
+	return s;
+}
+
+/* A threshold of p crossed now: capture it, or say why not. */
+static void act_on(struct dispatcher *d, struct process *p, const struct threshold_subject *s,
+		   const struct threshold_decision *dec, uint64_t ktime_ns, uint64_t now)
+{
+	const struct settings *st = d->env->settings;
+	struct capture_trigger t = {
+		.source = dec->source, .ktime_ns = ktime_ns, .has_threshold = true, .unit = dec->unit,
+		.threshold = dec->threshold, .observed = dec->observed, .detected_by = dec->detected_by,
+	};
+	char thr[32], obs[32], why[96];
+	int pid = (int)process__pid(p), r;
+
+	format_value(dec->kind, dec->threshold, thr, sizeof(thr));
+	format_value(dec->kind, dec->observed, obs, sizeof(obs));
+	if (dec->skip != THRESHOLD_CAPTURE) {
+		d->metrics.skipped[dec->source]++;
+		threshold_skip_describe(dec, st, why, sizeof(why));
+		log_info("pid %d: %s crossed (%s >= %s): skipped, %s", pid, trigger_kind_name(dec->kind), obs, thr,
+			 why);
+		return;
+	}
+	log_info("pid %d: %s crossed (%s >= %s): %s capture for %llu s", pid, trigger_kind_name(dec->kind), obs,
+		 thr, profile_kind_name(st->threshold_action), (unsigned long long)(st->capture_usec / 1000000));
+	r = dispatcher__submit(d, pid, st->threshold_action, &t, st->capture_usec, NULL);
+	if (r < 0) {
+		log_error("pid %d: cannot start a capture: %s", pid, strerror(-r));
+		return;
+	}
+	thresholds_captured(s, now);
+}
+
+static void handle_rss(struct dispatcher *d, const struct inspectd_event *e)
+{
+	struct process *p = processes__find(d->processes, (pid_t)e->pid);
+	struct threshold_decision dec;
+	struct threshold_subject s;
+	uint64_t now = now_usec();
+
+	if (!p)
+		return;
+	process__set_rss(p, e->value);
+	s = subject_of(d, p);
+	/* A crossing rss_stat reported is judged with its own timestamp, not this tick's. */
+	if (thresholds__rss(d->thresholds, &s, THRESHOLD_BY_RSS_STAT, now, &dec) == 1)
+		act_on(d, p, &s, &dec, e->ktime_ns, now);
+	update_marks(d, p);
+}
+
+static void add_cpu(void *ctx, uint32_t tgid, uint64_t runtime_ns)
+{
+	struct dispatcher *d = ctx;
+
+	processes__add_cpu(d->processes, (pid_t)tgid, runtime_ns);
+}
+
+/* A running capture owns its process's record. */
+static bool sweep_skip(void *ctx, pid_t pid)
+{
+	struct dispatcher *d = ctx;
+	struct process *p = processes__find(d->processes, pid);
+
+	return p && process__job(p);
+}
+
+/*
+ * Records kept after a capture (SIGUSR1 answered late, an inspector that would not
+ * close) are looked at every few seconds: an inspector that has opened since is closed.
+ */
+static void sweep(struct dispatcher *d)
+{
+	if (d->sweep && cleanup__done(d->sweep)) {
+		cleanup__free(d->sweep);
+		d->sweep = NULL;
+		start_queued(d);
+	}
+	if (!d->sweep && !d->shutting_down && ++d->ticks % SWEEP_TICKS == 0)
+		d->sweep = cleanup__start(d->env, false, sweep_skip, d);
+}
+
+struct tick_walk {
+	struct dispatcher *d;
+	uint64_t now;
+	bool cpu_read;
+	bool near;
+};
+
+static void tick_process(void *ctx, struct process *p)
+{
+	struct tick_walk *w = ctx;
+	struct dispatcher *d = w->d;
+	struct threshold_decision dec;
+	struct threshold_subject s;
+	uint64_t rss = process__rss(p), high, low;
+
+	tracker__rss(d->tracker, (uint32_t)process__pid(p), &rss);
+	process__sample(p, rss, w->cpu_read, w->now);
+	s = subject_of(d, p);
+	if (thresholds__tick(d->thresholds, &s, w->now, &dec) == 1)
+		act_on(d, p, &s, &dec, w->now * 1000, w->now);
+	update_marks(d, p);
+	process__marks(p, &high, &low);
+	w->near |= trigger_rss_near(process__rss(p), high);
+}
+
+static void tick(lws_sorted_usec_list_t *sul)
+{
+	struct dispatcher *d = lws_container_of(sul, struct dispatcher, tick);
+	struct tick_walk w = { .d = d, .now = now_usec() };
+	uint64_t untracked;
+	int r;
+
+	lws_sul_schedule(d->env->ctx, 0, &d->tick, tick, TICK_USEC);
+	sweep(d);
+	if (!processes__count(d->processes) || !d->tracker) {
+		rss_watch_update(d, false, w.now);
+		return;
+	}
+	tracker__consume(d->tracker);
+	untracked = tracker__new_track_failures(d->tracker);
+	if (untracked)
+		log_warn("%llu new node processes could not be tracked: the kernel side's map is full "
+			 "(%u tracked)", (unsigned long long)untracked, processes__count(d->processes));
+	r = tracker__read_cpu(d->tracker, add_cpu, d);
+	if (r < 0)
+		log_warn("reading CPU times: %s, ignoring", strerror(-r));
+	w.cpu_read = r >= 0;
+	processes__foreach(d->processes, tick_process, &w);
+	rss_watch_update(d, w.near, w.now);
+}
+
+/* ---- events ---- */
+
+void dispatcher__handle_event(void *ctx, const struct inspectd_event *e)
+{
+	struct dispatcher *d = ctx;
+	char comm[INSPECTD_COMM_LEN];
+	struct process *p;
+	unsigned job = 0;
+	uint64_t before;
+
+	memcpy(comm, e->comm, sizeof(comm));
+	comm[sizeof(comm) - 1] = '\0';
+
+	switch (e->type) {
+	case INSPECTD_EVENT_FORK:
+		/* Usually an exec follows at once (child_process.spawn): log that one. A child
+		 * starts in its parent's cgroup: no need to read the limit again. */
+		p = track(d, (pid_t)e->pid, comm, processes__find(d->processes, (pid_t)e->ppid));
+		if (p) {
+			log_debug("pid %u: forked from node process %u", e->pid, e->ppid);
+			update_marks(d, p);
+		}
+		break;
+	case INSPECTD_EVENT_EXEC:
+		/* Known already (forked, or exec'd again): a new program, the same cgroup (a move
+		 * would have come as a CGROUP event). The old program's job and records go. */
+		if (processes__exec(d->processes, (pid_t)e->pid, comm, now_usec(), &p, &job) == 0) {
+			if (job)
+				end_job_target_gone(d, job);
+			if (d->env->ledger)
+				ledger__forget(d->env->ledger, (pid_t)e->pid);
+			read_rss(d, p);
+		} else {
+			p = track(d, (pid_t)e->pid, comm, NULL);
+		}
+		if (p) {
+			process__set_announced(p);
+			log_info("pid %u: discovered %s (parent %u)", e->pid, comm, e->ppid);
+			update_marks(d, p);
+		}
+		if (job)
+			start_queued(d);
+		break;
+	case INSPECTD_EVENT_EXIT:
+		p = processes__find(d->processes, (pid_t)e->pid);
+		if (p) {
+			/* A fork that exec'd another program leaves quietly. */
+			log_emit(process__announced(p) ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG, "pid %u: %s exited", e->pid,
+				 process__comm(p));
+			process_gone(d, (pid_t)e->pid);
+		}
+		break;
+	case INSPECTD_EVENT_SIGNAL:
+		handle_signal(d, e);
+		break;
+	case INSPECTD_EVENT_RSS_HIGH:
+	case INSPECTD_EVENT_RSS_LOW:
+		handle_rss(d, e);
+		break;
+	case INSPECTD_EVENT_CGROUP:
+		p = processes__find(d->processes, (pid_t)e->pid);
+		if (p) {
+			before = process__memory_limit(p);
+			read_cgroup(d, p);
+			if (process__memory_limit(p) != before)
+				log_info("pid %d: moved to another cgroup: memory limit %llu bytes", (int)e->pid,
+					 (unsigned long long)process__memory_limit(p));
+			update_marks(d, p);
+		}
+		break;
+	default:
+		log_debug("unknown event type %u, ignoring", e->type);
+		break;
+	}
+}
+
+/* ---- the rest ---- */
+
+struct dispatcher *dispatcher__new(const struct capture_env *env)
+{
+	const struct settings *st = env->settings;
+	struct jobs_limits limits = { .max_concurrent = st->max_concurrent };
+	struct dispatcher *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return NULL;
+	d->env = env;
+	d->processes = processes__new(&st->triggers);
+	d->jobs = jobs__new(&limits, held_by_sweep, d);
+	d->thresholds = thresholds__new(st);
+	if (!d->processes || !d->jobs || !d->thresholds) {
+		processes__free(d->processes);
+		jobs__free(d->jobs);
+		thresholds__free(d->thresholds);
+		free(d);
+		return NULL;
+	}
+	if (cgroup_detect_roots(&d->cgroup_roots) < 0)
+		log_warn("no cgroup memory controller found: --limit-percent cannot be armed");
+	lws_sul_schedule(env->ctx, 0, &d->tick, tick, TICK_USEC);
+	return d;
+}
+
+void dispatcher__set_tracker(struct dispatcher *d, struct tracker *t)
+{
+	d->tracker = t;
+	rss_watch_update(d, false, now_usec());     /* --rss-watch always: from the start */
+}
+
+struct process_walk {
+	const struct dispatcher *d;
+	void (*fn)(void *ctx, const struct process_view *p, const struct job_view *job);
+	void *ctx;
+};
+
+static void walk_process(void *ctx, struct process *p)
+{
+	struct process_walk *w = ctx;
+	struct process_view pv;
+	struct job_view jv;
+
+	processes__view(w->d->processes, p, &pv);
+	w->fn(w->ctx, &pv, pv.job && dispatcher__job(w->d, pv.job, &jv) == 0 ? &jv : NULL);
+}
+
+void dispatcher__foreach_process(const struct dispatcher *d,
+				 void (*fn)(void *ctx, const struct process_view *p, const struct job_view *job),
+				 void *ctx)
+{
+	struct process_walk w = { d, fn, ctx };
+
+	processes__foreach(d->processes, walk_process, &w);
+}
+
+const struct dispatcher_metrics *dispatcher__metrics(const struct dispatcher *d)
+{
+	return &d->metrics;
+}
+
+unsigned dispatcher__running(const struct dispatcher *d)
+{
+	return jobs__count(d->jobs, JOB_ACTIVE);
+}
+
+unsigned dispatcher__queued(const struct dispatcher *d)
+{
+	return jobs__count(d->jobs, JOB_QUEUED);
+}
+
+static void stop_run(void *ctx, const struct job_view *v, void *data)
+{
+	struct run *run = data;
+
+	if (run)
+		capture__request_stop(run->capture, "agent-shutdown");
+}
+
+void dispatcher__shutdown(struct dispatcher *d)
+{
+	unsigned id;
+
+	d->shutting_down = true;
+	thresholds__shutdown(d->thresholds);
+	while (jobs__oldest(d->jobs, JOB_QUEUED, &id) == 0)
+		end_job_with(d, id, CAPTURE_SHUTDOWN_QUEUED, 0);
+	/* A capture's end comes later, from a timer: nothing here changes the queue. */
+	jobs__foreach(d->jobs, stop_run, NULL);
+}
+
+bool dispatcher__idle(const struct dispatcher *d)
+{
+	return jobs__count(d->jobs, JOB_ACTIVE) == 0 && (!d->sweep || cleanup__done(d->sweep));
+}
+
+unsigned dispatcher__tracked(const struct dispatcher *d)
+{
+	return processes__count(d->processes);
+}
+
+static void free_run(void *ctx, const struct job_view *v, void *data)
+{
+	struct run *run = data;
+
+	if (run) {
+		capture__free(run->capture);
+		free(run);
+	}
+}
+
+void dispatcher__free(struct dispatcher *d)
+{
+	if (!d)
+		return;
+	lws_sul_schedule(d->env->ctx, 0, &d->tick, NULL, LWS_SET_TIMER_USEC_CANCEL);
+	cleanup__free(d->sweep);
+	jobs__foreach(d->jobs, free_run, NULL);
+	jobs__free(d->jobs);
+	processes__free(d->processes);
+	thresholds__free(d->thresholds);
+	free(d);
+}

@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "processes.h"
+
+#define PROCESS_BUCKETS 1024
+#define SAMPLE_USEC     1000000         /* the tick's period: the growth baseline waits one */
+
+struct process {
+	struct process *next;
+	pid_t pid;
+	int pidfd;                      /* pins the process: a recycled pid is never signalled */
+	char comm[INSPECTD_COMM_LEN];
+	bool announced;
+	uint64_t seen_usec;
+	unsigned job;
+	struct trigger_state triggers;
+	bool baseline_set;
+	uint64_t rss;                   /* bytes, from the kernel side */
+	uint64_t cpu_ns, cpu_accum;     /* cumulative CPU time, from the task iterator */
+	uint64_t mark_high, mark_low;   /* as last set in the kernel */
+	char cgroup_v1[PROCESS_CGROUP_MAX], cgroup_v2[PROCESS_CGROUP_MAX];
+	struct container_info container;        /* from those paths; id "" when none */
+};
+
+struct processes {
+	const struct trigger_config *cfg;
+	struct process *buckets[PROCESS_BUCKETS];
+	unsigned count;
+};
+
+static struct process **slot_of(const struct processes *ps, pid_t pid)
+{
+	struct process **p = (struct process **)&ps->buckets[(unsigned)pid % PROCESS_BUCKETS];
+
+	while (*p && (*p)->pid != pid)
+		p = &(*p)->next;
+	return p;
+}
+
+/* comm: up to INSPECTD_COMM_LEN bytes, NUL-terminated or not (an event's). */
+static void set_comm(struct process *p, const char *comm)
+{
+	size_t n = strnlen(comm, sizeof(p->comm) - 1);
+
+	memcpy(p->comm, comm, n);
+	p->comm[n] = '\0';
+}
+
+/* Everything a new program starts with; pid, pidfd and cgroup facts are not touched. */
+static void start_program(const struct processes *ps, struct process *p, const char *comm, uint64_t now)
+{
+	uint64_t limit = p->triggers.limit;
+
+	set_comm(p, comm);
+	p->announced = false;
+	p->seen_usec = now;
+	p->job = 0;
+	trigger_state_init(&p->triggers, ps->cfg, now, 0);
+	p->triggers.limit = limit;
+	p->baseline_set = false;
+	p->rss = 0;
+	p->cpu_ns = p->cpu_accum = 0;
+	p->mark_high = p->mark_low = 0;
+}
+
+struct processes *processes__new(const struct trigger_config *cfg)
+{
+	struct processes *ps = calloc(1, sizeof(*ps));
+
+	if (!ps)
+		return NULL;
+	ps->cfg = cfg;
+	return ps;
+}
+
+void processes__free(struct processes *ps)
+{
+	if (!ps)
+		return;
+	for (unsigned b = 0; b < PROCESS_BUCKETS; b++) {
+		while (ps->buckets[b]) {
+			struct process *p = ps->buckets[b];
+
+			ps->buckets[b] = p->next;
+			close(p->pidfd);
+			free(p);
+		}
+	}
+	free(ps);
+}
+
+int processes__add(struct processes *ps, pid_t pid, const char *comm, const struct process *cgroup_of,
+		   uint64_t now_usec, struct process **ret)
+{
+	struct process **slot = slot_of(ps, pid), *p = *slot;
+
+	if (p) {
+		set_comm(p, comm);
+		*ret = p;
+		return 0;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	p->pid = pid;
+	p->pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+	if (p->pidfd < 0) {
+		int r = -errno;
+
+		free(p);
+		return r == -EINVAL ? -ESRCH : r;
+	}
+	start_program(ps, p, comm, now_usec);
+	if (cgroup_of) {
+		p->triggers.limit = cgroup_of->triggers.limit;
+		memcpy(p->cgroup_v1, cgroup_of->cgroup_v1, sizeof(p->cgroup_v1));
+		memcpy(p->cgroup_v2, cgroup_of->cgroup_v2, sizeof(p->cgroup_v2));
+		p->container = cgroup_of->container;
+	}
+	*slot = p;
+	ps->count++;
+	*ret = p;
+	return 0;
+}
+
+int processes__exec(struct processes *ps, pid_t pid, const char *comm, uint64_t now_usec, struct process **ret,
+		    unsigned *ret_job)
+{
+	struct process *p = *slot_of(ps, pid);
+
+	if (!p)
+		return -ENOENT;
+	*ret_job = p->job;
+	start_program(ps, p, comm, now_usec);
+	*ret = p;
+	return 0;
+}
+
+int processes__remove(struct processes *ps, pid_t pid, unsigned *ret_job, int *ret_pidfd)
+{
+	struct process **slot = slot_of(ps, pid), *p = *slot;
+
+	if (!p)
+		return -ENOENT;
+	*slot = p->next;
+	*ret_job = p->job;
+	*ret_pidfd = p->pidfd;
+	free(p);
+	ps->count--;
+	return 0;
+}
+
+struct process *processes__find(const struct processes *ps, pid_t pid)
+{
+	return *slot_of(ps, pid);
+}
+
+unsigned processes__count(const struct processes *ps)
+{
+	return ps->count;
+}
+
+void processes__foreach(const struct processes *ps, void (*fn)(void *ctx, struct process *p), void *ctx)
+{
+	for (unsigned b = 0; b < PROCESS_BUCKETS; b++)
+		for (struct process *p = ps->buckets[b], *next; p; p = next) {
+			next = p->next;
+			fn(ctx, p);
+		}
+}
+
+void processes__add_cpu(struct processes *ps, pid_t pid, uint64_t runtime_ns)
+{
+	struct process *p = *slot_of(ps, pid);
+
+	if (p)
+		p->cpu_accum += runtime_ns;
+}
+
+void processes__view(const struct processes *ps, const struct process *p, struct process_view *ret)
+{
+	memset(ret, 0, sizeof(*ret));
+	ret->pid = p->pid;
+	memcpy(ret->comm, p->comm, sizeof(ret->comm));
+	ret->rss = p->rss;
+	ret->cpu_percent = p->triggers.cpu_percent;
+	ret->memory_limit = p->triggers.limit;
+	memcpy(ret->cgroup, p->cgroup_v1[0] ? p->cgroup_v1 : p->cgroup_v2, sizeof(ret->cgroup));
+	ret->container = p->container;
+	ret->armed = trigger_armed(ps->cfg, &p->triggers);
+	ret->job = p->job;
+}
+
+int process__read_cgroup(struct process *p, const struct cgroup_roots *roots)
+{
+	uint64_t limit = 0;
+	int r;
+
+	/* Not known unless read now: a failed read must not leave the old cgroup's paths. */
+	p->cgroup_v1[0] = p->cgroup_v2[0] = '\0';
+	r = cgroup_memory_limit_of(roots, p->pid, &limit, p->cgroup_v1, sizeof(p->cgroup_v1), p->cgroup_v2,
+				   sizeof(p->cgroup_v2));
+	/* A limit of 0 bytes (memory.max = 0) cannot be a percentage trigger either. */
+	p->triggers.limit = r < 0 ? 0 : limit;
+	container_from_paths(p->cgroup_v1, p->cgroup_v2, &p->container);
+	return r < 0 ? r : 0;
+}
+
+void process__sample(struct process *p, uint64_t rss, bool cpu_read, uint64_t now_usec)
+{
+	if (cpu_read && p->cpu_accum)
+		p->cpu_ns = p->cpu_accum;
+	p->cpu_accum = 0;
+	p->rss = rss;
+	if (!p->baseline_set && p->rss && now_usec >= p->seen_usec + SAMPLE_USEC) {
+		p->triggers.baseline = p->rss;
+		p->baseline_set = true;
+	}
+}
+
+void process__set_rss(struct process *p, uint64_t rss)
+{
+	p->rss = rss;
+}
+
+pid_t process__pid(const struct process *p)
+{
+	return p->pid;
+}
+
+int process__pidfd(const struct process *p)
+{
+	return p->pidfd;
+}
+
+const char *process__comm(const struct process *p)
+{
+	return p->comm;
+}
+
+const struct container_info *process__container(const struct process *p)
+{
+	return &p->container;
+}
+
+uint64_t process__rss(const struct process *p)
+{
+	return p->rss;
+}
+
+uint64_t process__cpu_ns(const struct process *p)
+{
+	return p->cpu_ns;
+}
+
+uint64_t process__memory_limit(const struct process *p)
+{
+	return p->triggers.limit;
+}
+
+struct trigger_state *process__triggers(struct process *p)
+{
+	return &p->triggers;
+}
+
+unsigned process__job(const struct process *p)
+{
+	return p->job;
+}
+
+void process__set_job(struct process *p, unsigned id)
+{
+	p->job = id;
+}
+
+bool process__announced(const struct process *p)
+{
+	return p->announced;
+}
+
+void process__set_announced(struct process *p)
+{
+	p->announced = true;
+}
+
+void process__marks(const struct process *p, uint64_t *high, uint64_t *low)
+{
+	*high = p->mark_high;
+	*low = p->mark_low;
+}
+
+void process__set_marks(struct process *p, uint64_t high, uint64_t low)
+{
+	p->mark_high = high;
+	p->mark_low = low;
+}
