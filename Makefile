@@ -55,7 +55,7 @@ AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatch/dispatcher.c src/api_json.
 	      src/api.c src/main.c
 UNIT_TESTS := test_jobs test_processes test_thresholds test_options test_procfs test_cdp test_meta \
 	      test_inspector test_trigger test_cgroup test_api_json test_inspectctl_format test_sockdiag \
-	      test_container test_ledger test_fsutil test_spool
+	      test_container test_ledger test_fsutil test_spool test_cdp_reader
 HELPERS    := sigio_send hold_memory
 
 AGENT_OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(AGENT_SRCS))
@@ -111,7 +111,8 @@ check: deps-test
 # Every parser of what a target or a container controls, under libFuzzer with ASan and
 # UBSan; seeds from the fixtures (the first byte picks the parser, see the source).
 FUZZ_SRCS := src/log.c src/procfs.c src/cdp.c src/cgroup.c src/container.c src/netns.c \
-	     src/sockdiag.c src/ledger.c src/fsutil.c tests/fuzz/fuzz_hostile.c
+	     src/sockdiag.c src/ledger.c src/fsutil.c src/profile/cdp_reader.c \
+	     tests/fuzz/fuzz_hostile.c
 FUZZ_BIN  := $(OUTPUT)/fuzz/fuzz_hostile
 FUZZ_SECONDS ?= 60
 
@@ -128,6 +129,9 @@ fuzz: deps $(FUZZ_BIN)
 		{ printf "\\$$(printf %o $${f#*:})"; cat tests/fixtures/$${f%:*}; } > $(OUTPUT)/fuzz/seeds/$${f%:*}; done
 	$(Q)printf '\004inspectd-opened 1 pid=42 start=7 port=9229 inode=99\n' > $(OUTPUT)/fuzz/seeds/ledger
 	$(Q)printf '\001%s' '1 (no)de) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 4242 0' > $(OUTPUT)/fuzz/seeds/stat
+	$(Q)printf '\005\002\006\377\000\000%s' '{"id":7,"result":{"profile":{"nodes":[{"id":1,"callFrame":{"functionName":"f\u00e9"},"children":[2]}],"samples":[1,2],"timeDeltas":[-1,0.5e3]}}}' > $(OUTPUT)/fuzz/seeds/cdp-profile
+	$(Q)printf '\005\001\002\000\000%s' '{"method":"HeapProfiler.addHeapSnapshotChunk","params":{"chunk":"{\"a\":\"\ud83d\ude00\"}\n"}}' > $(OUTPUT)/fuzz/seeds/cdp-chunk
+	$(Q)printf '\005\000\377\000%s' '{"id":3,"error":{"code":-32000,"message":"Not \"started\"\t\u00e9"}}' > $(OUTPUT)/fuzz/seeds/cdp-error
 	$(Q)$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -print_final_stats=1 \
 		$(OUTPUT)/fuzz/corpus $(OUTPUT)/fuzz/seeds
 

@@ -40,6 +40,9 @@ enum cdp_reader_mode {
  * Gets the watched value in order, in pieces of any size; never with len 0.
  * buf is valid during the call only. A negative errno stops the message:
  * cdp_reader__feed() returns it. Other values mean go on.
+ * The bytes come before the message is known to be whole and valid, and before
+ * the members after the value (an id after result) are read: what the sink
+ * made of them is to be kept only when cdp_reader__end() returns 0.
  */
 typedef int (*cdp_reader_sink_fn)(void *ctx, const char *buf, size_t len);
 

@@ -134,9 +134,7 @@ async function bigCommit() {
       const poller = (async () => {
         while (polling) {
           const t0 = Date.now();
-          const ms = (await request(sock, '/healthz')).ms;
-          lat.push(ms);
-          if (process.env.BENCH_DEBUG && ms > 20) console.error(`slow healthz ${ms.toFixed(1)} ms at ${new Date(t0).toISOString()}`);
+          lat.push({ t0, ms: (await request(sock, '/healthz')).ms });
           await sleep(10);
         }
       })();
@@ -145,9 +143,20 @@ async function bigCommit() {
       polling = false;
       await poller;
       if (job.state !== 'done') throw new Error(`capture ${job.state}: ${job.error}`);
-      if (process.env.BENCH_DEBUG) console.error(agent.out.split('\n').filter((l) => l.includes(`pid ${pid}`)).join('\n'));
+      // The agent's own clock says when the last byte came (the inspector is closed right
+      // after) and when the commit ended: the polls fall in streaming or commit by it.
+      const at = (re) => Date.parse(new RegExp(`^(\\S+) info  pid ${pid}: ${re}`, 'm').exec(agent.out)[1]);
+      const received = at('inspector closed');
+      const exported = at('cpu-profile exported');
+      const phase = (a, b) => lat.filter((x) => x.t0 >= a && x.t0 < b).map((x) => x.ms).sort((p, q) => p - q);
+      const streaming = phase(0, received);
+      const commit = phase(received, exported + 1);
       const size = fs.statSync(job.files[0]).size;
-      return { size, n: lat.length, max: Math.max(...lat), median: lat.sort((a, b) => a - b)[lat.length >> 1], hwm: hwmKiB(agent.pid) };
+      return {
+        size, hwm: hwmKiB(agent.pid), commitMs: exported - received,
+        streaming: { n: streaming.length, max: Math.max(...streaming), median: streaming[streaming.length >> 1] },
+        commit: { n: commit.length, max: commit.length ? Math.max(...commit) : 0, median: commit[commit.length >> 1] || 0 },
+      };
     } finally {
       t.kill('SIGKILL');
       try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
@@ -166,8 +175,12 @@ async function main() {
     `${a.size < 20 * 1048576 ? ' (note: the profile is under 20 MiB)' : ''}`);
   if (a.check.bad) console.log('      MISSED: the profile does not hold every node it names');
   const b = await bigCommit();
-  console.log(`   b. a ${(b.size / 1048576).toFixed(0)} MiB profile (fake-cdp.js) streamed and committed: /healthz polled ${b.n} times ` +
-    `from the stop to the commit: median ${b.median.toFixed(1)} ms, max ${b.max.toFixed(1)} ms   goal max <= 50 ms: ${b.max <= 50 ? 'ok' : 'MISSED'}`);
+  console.log(`   b. a ${(b.size / 1048576).toFixed(0)} MiB profile (fake-cdp.js in its own namespace) streamed, then committed in ` +
+    `${b.commitMs} ms; /healthz polled every 10 ms:`);
+  console.log(`      while the commit ran:      ${b.commit.n} answers, median ${b.commit.median.toFixed(1)} ms, max ${b.commit.max.toFixed(1)} ms` +
+    `   goal max <= 50 ms: ${b.commit.max <= 50 ? 'ok' : 'MISSED'}`);
+  console.log(`      while the profile streamed: ${b.streaming.n} answers, median ${b.streaming.median.toFixed(1)} ms, max ${b.streaming.max.toFixed(1)} ms` +
+    ' (2 CPUs shared by the target building its answer, the agent reading it, and this client)');
   console.log(`      agent peak RSS (VmHWM) through it: ${mib(b.hwm)} MiB`);
 }
 

@@ -3,15 +3,20 @@
  * libFuzzer target over every parser that reads what a target or a container
  * controls: the inspector's HTTP and WebSocket answers, /proc text a process shapes
  * (its cmdline, its comm inside /proc/PID/stat, its sockets), cgroup paths a container
- * names, netlink replies, and the agent's own ledger. The first byte picks the parser;
- * the rest is its input. Run by `make fuzz` (clang, ASan and UBSan).
+ * names, netlink replies, the agent's own ledger, and CDP messages read as they stream
+ * in. The first byte picks the parser; the rest is its input. Run by `make fuzz`
+ * (clang, ASan and UBSan).
  */
+#define _GNU_SOURCE             /* memmem */
+#include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cdp.h"
+#include "cdp_reader.h"
 #include "cgroup.h"
 #include "container.h"
 #include "ledger.h"
@@ -39,6 +44,189 @@ static void fuzz_cdp(const uint8_t *data, size_t size)
 		cdp_message_done(&msg);
 	cdp_parse_version((const char *)data, size, out, sizeof(out));
 	cdp_parse_target_list((const char *)data, size, out, sizeof(out));
+}
+
+/* What a sink got, in a buffer as long as the message: decoded or raw, never more. */
+struct sunk {
+	char *buf;
+	size_t len, cap;
+	unsigned calls, fail_at;        /* fail_at: the call that returns -EIO; 0: none */
+};
+
+static int sunk_add(void *ctx, const char *buf, size_t len)
+{
+	struct sunk *s = ctx;
+
+	if (len == 0 || len > s->cap - s->len)
+		abort();
+	if (++s->calls == s->fail_at)
+		return -EIO;
+	memcpy(s->buf + s->len, buf, len);
+	s->len += len;
+	return 0;
+}
+
+/* Fragments of the sizes the input names, each in a buffer of exactly its size. */
+static int read_fragments(struct cdp_reader *r, const uint8_t *msg, size_t len,
+			  const uint8_t *sizes, size_t n_sizes, struct cdp_reader_header *h)
+{
+	size_t off = 0;
+	int rc = 0;
+
+	for (size_t i = 0; off < len && rc == 0; i++) {
+		size_t n = (size_t)sizes[i % n_sizes] + 1;
+		char *frag;
+
+		if (n == 256)
+			n = len - off;  /* the rest at once */
+		if (n > len - off)
+			n = len - off;
+		frag = malloc(n);
+		if (!frag)
+			abort();
+		memcpy(frag, msg + off, n);
+		rc = cdp_reader__feed(r, frag, n);
+		free(frag);
+		off += n;
+	}
+	if (rc < 0 && cdp_reader__feed(r, "{", 1) != rc)
+		abort();        /* failed stays failed */
+	return cdp_reader__end(r, h) == 0 && rc == 0 ? 0 : -1;
+}
+
+static const cJSON *member(const cJSON *o, const char *k0, const char *k1)
+{
+	o = cJSON_GetObjectItemCaseSensitive(o, k0);
+	if (!k1)
+		return o;
+	return cJSON_IsObject(o) ? cJSON_GetObjectItemCaseSensitive(o, k1) : NULL;
+}
+
+/* More than cJSON's nesting limit could hold: it refuses what the reader accepts. */
+static bool too_deep_for_cjson(const uint8_t *data, size_t size)
+{
+	size_t opens = 0;
+
+	for (size_t i = 0; i < size; i++)
+		opens += data[i] == '[' || data[i] == '{';
+	return opens >= CJSON_NESTING_LIMIT;
+}
+
+/*
+ * The streaming reader, with cJSON as the oracle: what it accepts cJSON parses, to
+ * the same members; what it streamed raw is JSON and the same value; what it
+ * decoded is the string cJSON decodes. Input: a count byte, that many fragment
+ * sizes (255: the rest), a byte of options, then the message.
+ */
+static void fuzz_cdp_reader(const uint8_t *data, size_t size)
+{
+	struct cdp_reader_watch raw = { { "result", "profile" }, CDP_READER_RAW, sunk_add, NULL };
+	struct cdp_reader_watch str = { { "params", "chunk" }, CDP_READER_STRING, sunk_add, NULL };
+	const uint8_t *sizes, *msg;
+	struct cdp_reader_header h;
+	size_t n_sizes, len;
+	struct cdp_reader *r;
+	struct sunk s = { 0 };
+	uint8_t opt;
+	cJSON *root = NULL;
+	bool cjson_ok, accepted;
+
+	if (size < 3)
+		return;
+	n_sizes = data[0] % 8 + 1;
+	if (size < 2 + n_sizes)
+		return;
+	sizes = data + 1;
+	opt = data[1 + n_sizes];
+	msg = data + 2 + n_sizes;
+	len = size - 2 - n_sizes;
+
+	r = cdp_reader__new();
+	s.buf = malloc(len + 1);
+	if (!r || !s.buf)
+		abort();
+	s.cap = len;
+	raw.ctx = str.ctx = &s;
+	root = cJSON_ParseWithLength((const char *)msg, len);
+	cjson_ok = cJSON_IsObject(root);
+
+	/* result.profile, raw, within the whole message's budget. */
+	if (cdp_reader__begin(r, &raw, len) < 0)
+		abort();
+	accepted = read_fragments(r, msg, len, sizes, n_sizes, &h) == 0;
+	if (accepted && !cjson_ok && !too_deep_for_cjson(msg, len))
+		abort();
+	if (accepted && h.watched_seen) {
+		/* The raw bytes are JSON. */
+		cJSON *v;
+
+		s.buf[s.len] = '\0';
+		v = cJSON_ParseWithOpts(s.buf, NULL, true);
+		if (!v && !too_deep_for_cjson(msg, len))
+			abort();
+		cJSON_Delete(v);
+	}
+	/* cJSON's keys end at a \u0000 ("error\u0000" is its "error"): compare names without. */
+	if (accepted && cjson_ok && !memmem(msg, len, "\\u0000", 6)) {
+		const cJSON *id = member(root, "id", NULL), *method = member(root, "method", NULL);
+		const cJSON *error = member(root, "error", NULL), *message = member(root, "error", "message");
+
+		if (h.message_bytes != len || h.watched_bytes != s.len)
+			abort();
+		if (h.has_id && (!cJSON_IsNumber(id) || id->valuedouble != h.id))
+			abort();
+		if (!h.has_id && !h.id_invalid && id)
+			abort();
+		if (h.has_method != cJSON_IsString(method) ||
+		    (h.has_method && strcmp(h.method, method->valuestring) != 0))
+			abort();
+		if (h.has_error != !!error || h.has_result != !!member(root, "result", NULL) ||
+		    h.has_params != !!member(root, "params", NULL))
+			abort();
+		if (cJSON_IsString(message) && cJSON_IsObject(error) &&
+		    (h.error_truncated ? strncmp(h.error, message->valuestring, strlen(h.error)) != 0 :
+					 strcmp(h.error, message->valuestring) != 0))
+			abort();
+		if (h.watched_seen != !!member(root, "result", "profile") || (!h.watched_seen && s.len))
+			abort();
+		if (h.watched_seen) {
+			/* The same value as cJSON's. */
+			cJSON *v = cJSON_ParseWithOpts(s.buf, NULL, true);
+			char *a, *b;
+
+			if (!v)
+				abort();
+			a = cJSON_PrintUnformatted(v);
+			b = cJSON_PrintUnformatted(member(root, "result", "profile"));
+			if (!a || !b || strcmp(a, b) != 0)
+				abort();
+			free(a);
+			free(b);
+			cJSON_Delete(v);
+		}
+	}
+
+	/* params.chunk, decoded, in a budget the options may cut short, to a sink that may fail. */
+	s.len = 0;
+	s.calls = 0;
+	s.fail_at = opt >> 4;
+	if (cdp_reader__begin(r, &str, len - (opt & 3) * (len > 3)) < 0)
+		abort();
+	accepted = read_fragments(r, msg, len, sizes, n_sizes, &h) == 0;
+	if (accepted && cjson_ok && (opt & 3) == 0 && s.fail_at == 0 && !memmem(msg, len, "\\u0000", 6)) {
+		const cJSON *chunk = member(root, "params", "chunk");
+
+		if (h.watched_seen != !!chunk || h.watched_bytes != s.len)
+			abort();
+		/* cJSON's string ends at a decoded NUL; the reader's does not. */
+		if (chunk && (!cJSON_IsString(chunk) || strlen(chunk->valuestring) > s.len ||
+			      memcmp(chunk->valuestring, s.buf, strlen(chunk->valuestring)) != 0 ||
+			      (strlen(chunk->valuestring) < s.len && !memchr(s.buf, '\0', s.len))))
+			abort();
+	}
+	cJSON_Delete(root);
+	cdp_reader__free(r);
+	free(s.buf);
 }
 
 static void fuzz_proc(const uint8_t *data, size_t size)
@@ -112,7 +300,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	switch (data[0] % 5) {
+	switch (data[0] % 6) {
 	case 0:
 		fuzz_cdp(data + 1, size - 1);
 		break;
@@ -125,8 +313,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 3:
 		fuzz_netlink(data + 1, size - 1);
 		break;
-	default:
+	case 4:
 		fuzz_ledger(data + 1, size - 1);
+		break;
+	default:
+		fuzz_cdp_reader(data + 1, size - 1);
 		break;
 	}
 	return 0;
