@@ -53,7 +53,8 @@ AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatcher.c src/api_json.c \
 	      src/capture/close.c src/capture/capture.c src/capture/cleanup.c src/profile/profile.c \
 	      src/api.c src/main.c
 UNIT_TESTS := test_options test_procfs test_cdp test_meta test_inspector test_trigger test_cgroup test_api_json \
-	      test_inspectctl_format test_sockdiag test_container test_ledger test_fsutil test_spool
+	      test_inspectctl_format test_sockdiag test_container test_ledger test_fsutil test_spool \
+	      test_inspector_session
 HELPERS    := sigio_send hold_memory
 
 AGENT_OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(AGENT_SRCS))
@@ -194,6 +195,22 @@ $(OUTPUT)/tests/test_api_json: $(OUTPUT)/tests/test_api_json.o $(filter-out $(OU
 
 # Its temporaries' random letters are forced by some tests.
 $(OUTPUT)/tests/test_fsutil: ALL_LDFLAGS += -Wl,--wrap=getrandom
+
+# The capture stage's state machines, each linked with only its own object and the pure
+# modules under it; everything beneath (lws, namespaces, sockets, collaborators) is
+# wrapped by the test (-Wl,--wrap=SYMBOL: calls to SYMBOL reach __wrap_SYMBOL).
+comma := ,
+wrap = $(addprefix -Wl$(comma)--wrap=,$(1))
+
+SESSION_WRAPS := lws_client_connect_via_info lws_sul_schedule lws_callback_on_writable lws_write \
+		 lws_set_timeout lws_set_opaque_user_data lws_get_opaque_user_data \
+		 lws_http_client_http_response lws_http_client_read lws_is_final_fragment \
+		 lws_remaining_packet_payload lws_get_socket_fd lws_callback_http_dummy \
+		 netns_inode netns_enter netns_leave getpeername ioctl fstat close
+$(OUTPUT)/tests/test_inspector_session: $(OUTPUT)/tests/test_inspector_session.o \
+		$(addprefix $(OUTPUT)/src/,capture/inspector_session.o cdp.o profile/cdp_reader.o log.o)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $(call wrap,$(SESSION_WRAPS)) $^ -lcjson -lcmocka -o $@
 
 $(OUTPUT)/tests/%.o: tests/unit/%.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
