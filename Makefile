@@ -54,7 +54,7 @@ AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatcher.c src/api_json.c \
 	      src/api.c src/main.c
 UNIT_TESTS := test_options test_procfs test_cdp test_meta test_inspector test_trigger test_cgroup test_api_json \
 	      test_inspectctl_format test_sockdiag test_container test_ledger test_fsutil test_spool \
-	      test_inspector_session
+	      test_inspector_session test_capture
 HELPERS    := sigio_send hold_memory
 
 AGENT_OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(AGENT_SRCS))
@@ -211,6 +211,16 @@ $(OUTPUT)/tests/test_inspector_session: $(OUTPUT)/tests/test_inspector_session.o
 		$(addprefix $(OUTPUT)/src/,capture/inspector_session.o cdp.o profile/cdp_reader.o log.o)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $(call wrap,$(SESSION_WRAPS)) $^ -lcjson -lcmocka -o $@
+
+CAPTURE_WRAPS := inspector_session__new inspector_session__send inspector_session__node_version \
+		 inspector_session__free locate__start locate__free claim_note claim_settle ledger__path \
+		 inspector_close__start inspector_close__free spool__begin spool_file__write \
+		 spool_file__reset spool_file__size spool_file__abort spool__reserve_base spool__commit \
+		 spool__cancel spool__dir lws_sul_schedule
+$(OUTPUT)/tests/test_capture: $(OUTPUT)/tests/test_capture.o $(addprefix $(OUTPUT)/src/,capture/capture.o \
+		profile/profile.o meta.o procfs.o options.o trigger.o container.o log.o)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $(call wrap,$(CAPTURE_WRAPS)) $^ -lcjson -lm -lcmocka -o $@
 
 $(OUTPUT)/tests/%.o: tests/unit/%.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
