@@ -54,7 +54,7 @@ AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatcher.c src/api_json.c \
 	      src/api.c src/main.c
 UNIT_TESTS := test_options test_procfs test_cdp test_meta test_inspector test_trigger test_cgroup test_api_json \
 	      test_inspectctl_format test_sockdiag test_container test_ledger test_fsutil test_spool \
-	      test_inspector_session test_capture test_locate
+	      test_inspector_session test_capture test_locate test_close
 HELPERS    := sigio_send hold_memory
 
 AGENT_OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(AGENT_SRCS))
@@ -228,6 +228,13 @@ LOCATE_WRAPS := sockdiag_netns_listeners fdscan__new fdscan__step fdscan__holds 
 $(OUTPUT)/tests/test_locate: $(OUTPUT)/tests/test_locate.o $(addprefix $(OUTPUT)/src/,capture/locate.o inspector.o)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $(call wrap,$(LOCATE_WRAPS)) $^ -lcmocka -o $@
+
+CLOSE_WRAPS := inspector_session__new inspector_session__send inspector_session__is_open \
+	       inspector_session__node_version inspector_session__set_owner inspector_session__free \
+	       locate_listener_open syscall lws_sul_schedule lws_now_usecs
+$(OUTPUT)/tests/test_close: $(OUTPUT)/tests/test_close.o $(addprefix $(OUTPUT)/src/,capture/close.o log.o)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $(call wrap,$(CLOSE_WRAPS)) $^ -lcjson -lcmocka -o $@
 
 $(OUTPUT)/tests/%.o: tests/unit/%.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
