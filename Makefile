@@ -55,7 +55,8 @@ AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatch/dispatcher.c src/api_json.
 	      src/api.c src/main.c
 UNIT_TESTS := test_jobs test_processes test_thresholds test_options test_procfs test_cdp test_meta \
 	      test_inspector test_trigger test_cgroup test_api_json test_inspectctl_format test_sockdiag \
-	      test_container test_ledger test_fsutil test_spool test_cdp_reader
+	      test_container test_ledger test_fsutil test_spool test_cdp_reader \
+	      test_inspector_session test_capture test_locate test_close
 HELPERS    := sigio_send hold_memory
 
 AGENT_OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(AGENT_SRCS))
@@ -217,6 +218,46 @@ $(OUTPUT)/tests/test_fsutil: ALL_LDFLAGS += -Wl,--wrap=getrandom
 $(OUTPUT)/tests/test_processes: $(OUTPUT)/tests/test_processes.o $(PURE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -Wl,--wrap=cgroup_memory_limit_of $^ $(LDLIBS) -lcmocka -o $@
+
+# The capture stage's state machines, each linked with only its own object and the pure
+# modules under it; everything beneath (lws, namespaces, sockets, collaborators) is
+# wrapped by the test (-Wl,--wrap=SYMBOL: calls to SYMBOL reach __wrap_SYMBOL).
+comma := ,
+wrap = $(addprefix -Wl$(comma)--wrap=,$(1))
+
+SESSION_WRAPS := lws_client_connect_via_info lws_sul_schedule lws_callback_on_writable lws_write \
+		 lws_set_timeout lws_set_opaque_user_data lws_get_opaque_user_data \
+		 lws_http_client_http_response lws_http_client_read lws_is_final_fragment \
+		 lws_remaining_packet_payload lws_get_socket_fd lws_callback_http_dummy \
+		 netns_inode netns_enter netns_leave getpeername ioctl fstat close
+$(OUTPUT)/tests/test_inspector_session: $(OUTPUT)/tests/test_inspector_session.o \
+		$(addprefix $(OUTPUT)/src/,capture/inspector_session.o cdp.o profile/cdp_reader.o log.o)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $(call wrap,$(SESSION_WRAPS)) $^ -lcjson -lcmocka -o $@
+
+CAPTURE_WRAPS := inspector_session__new inspector_session__send inspector_session__node_version \
+		 inspector_session__free locate__start locate__free claim_note claim_settle ledger__path \
+		 inspector_close__start inspector_close__free spool__begin spool_file__write \
+		 spool_file__reset spool_file__size spool_file__abort spool__reserve_base spool__commit \
+		 spool__cancel spool__dir lws_sul_schedule
+$(OUTPUT)/tests/test_capture: $(OUTPUT)/tests/test_capture.o $(addprefix $(OUTPUT)/src/,capture/capture.o \
+		profile/profile.o profile/kind.o meta.o procfs.o options.o trigger.o container.o log.o)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $(call wrap,$(CAPTURE_WRAPS)) $^ -lcjson -lm -lcmocka -o $@
+
+LOCATE_WRAPS := sockdiag_netns_listeners fdscan__new fdscan__step fdscan__holds fdscan__free \
+		procfs_read_signal_caught ledger__get ledger__record ledger__forget syscall \
+		lws_sul_schedule lws_now_usecs
+$(OUTPUT)/tests/test_locate: $(OUTPUT)/tests/test_locate.o $(addprefix $(OUTPUT)/src/,capture/locate.o inspector.o)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $(call wrap,$(LOCATE_WRAPS)) $^ -lcmocka -o $@
+
+CLOSE_WRAPS := inspector_session__new inspector_session__send inspector_session__is_open \
+	       inspector_session__node_version inspector_session__set_owner inspector_session__free \
+	       locate_listener_open syscall lws_sul_schedule lws_now_usecs
+$(OUTPUT)/tests/test_close: $(OUTPUT)/tests/test_close.o $(addprefix $(OUTPUT)/src/,capture/close.o log.o)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $(call wrap,$(CLOSE_WRAPS)) $^ -lcjson -lcmocka -o $@
 
 $(OUTPUT)/tests/%.o: tests/unit/%.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
