@@ -207,10 +207,20 @@ static void capture_fail(struct capture *c, const char *fmt, ...)
 
 /* ---- the session ---- */
 
+/* What the port said of itself, before the session goes: node's inspector is ours to close. */
+static void keep_node_version(struct capture *c)
+{
+	const char *v = c->session ? inspector_session__node_version(c->session) : NULL;
+
+	if (v && !c->node_version[0])
+		snprintf(c->node_version, sizeof(c->node_version), "%s", v);
+}
+
 static void state_timeout(lws_sorted_usec_list_t *sul)
 {
 	struct capture *c = lws_container_of(sul, struct capture, timer);
 
+	keep_node_version(c);
 	if (c->state == CAPTURE_CONNECTING)
 		c->probe_failed = true;
 	capture_fail(c, "no answer from the inspector while %s", state_names[c->state]);
@@ -522,6 +532,7 @@ static void session_closed(void *owner, const char *reason)
 {
 	struct capture *c = owner;
 
+	keep_node_version(c);
 	inspector_session__free(c->session);
 	c->session = NULL;
 	switch (c->state) {

@@ -80,9 +80,15 @@ static void verify_closed(lws_sorted_usec_list_t *sul)
 	struct inspector_close *ic = lws_container_of(sul, struct inspector_close, timer);
 	int open = locate_listener_open(ic->t.pid, ic->claim.inode);
 
-	if (open <= 0) {
+	if (open == 0) {
 		log_info("pid %d: inspector closed%s", (int)ic->t.pid, ic->why);
-		finish(ic, open == 0);
+		finish(ic, true);
+		return;
+	}
+	if (open < 0) {
+		log_warn("pid %d: cannot tell whether the inspector on port %u closed: %s", (int)ic->t.pid,
+			 ic->claim.port, strerror(-open));
+		finish(ic, false);
 		return;
 	}
 	if (lws_now_usecs() > ic->deadline) {

@@ -58,6 +58,7 @@ struct inspector_session {
 	struct cdp_reader *reader;      /* the CDP message being read */
 	bool in_message;
 	bool peer_checked;      /* this connection's peer is the chosen inspector */
+	bool in_new;            /* inside inspector_session__new(): no callbacks */
 
 	char node_version[CDP_VERSION_MAX];
 	char ws_path[CDP_WS_PATH_MAX];
@@ -126,6 +127,9 @@ static void session_fail(struct inspector_session *s, const char *reason)
 		lws_set_timeout(s->wsi, 1, LWS_TO_KILL_ASYNC);
 		s->wsi = NULL;
 	}
+	/* Failed inside inspector_session__new(): its NULL tells the owner, once. */
+	if (s->in_new)
+		return;
 	s->ops->closed(s->owner, reason);
 }
 
@@ -157,11 +161,12 @@ struct inspector_session *inspector_session__new(struct lws_context *ctx, pid_t 
 	s->phase = PHASE_VERSION;
 	s->out_tail = &s->out_head;
 	s->reader = cdp_reader__new();
-	if (!s->reader || netns_inode(pid, &s->netns) < 0 || session_connect(s) < 0) {
-		cdp_reader__free(s->reader);
-		free(s);
+	s->in_new = true;
+	if (!s->reader || netns_inode(pid, &s->netns) < 0 || session_connect(s) < 0 || s->phase == PHASE_CLOSED) {
+		inspector_session__free(s);
 		return NULL;
 	}
+	s->in_new = false;
 	return s;
 }
 

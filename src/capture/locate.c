@@ -255,13 +255,13 @@ static void poll_sigcgt(lws_sorted_usec_list_t *sul)
 		finish(l, r, "cannot record the inspector we would open (%s): not sending SIGUSR1", strerror(-r));
 		return;
 	}
-	l->claim->sigusr1_sent = true;
 	/* Through the pidfd: a recycled pid can never receive it. */
 	if (syscall(SYS_pidfd_send_signal, l->t.pidfd, SIGUSR1, NULL, 0) < 0) {
 		r = -errno;
 		finish(l, r, "sending SIGUSR1: %s", strerror(-r));
 		return;
 	}
+	l->claim->sigusr1_sent = true;
 	l->state = LOCATE_OPENING;
 	l->deadline = lws_now_usecs() + (lws_usec_t)l->env->settings->attach_timeout_usec;
 	arm(l, poll_open, OPEN_POLL_USEC);
@@ -383,6 +383,9 @@ int locate__start(const struct capture_env *env, const struct locate_target *t, 
 	 * or agent kept: the inspector it names, or the one it asked for, is ours to close. */
 	l->has_kept = env->ledger && t->start_time && ledger__get(env->ledger, t->pid, &l->kept) == 0 &&
 		      l->kept.start_time == t->start_time;
+	/* Whatever is found, the record is this capture's to settle: kept only if it still
+	 * stands for an inspector that may be open. */
+	claim->recorded = l->has_kept;
 	locate_begin(l);
 	*ret = l;
 	return 0;

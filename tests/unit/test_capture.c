@@ -80,6 +80,7 @@ static struct {
 	int tags[16];
 	int nsent;
 	int send_error;
+	const char *version;            /* what /json/version said: set once it answered */
 } ss;
 
 struct inspector_session *__wrap_inspector_session__new(struct lws_context *ctx, pid_t pid, uint16_t port,
@@ -120,7 +121,7 @@ int __wrap_inspector_session__send(struct inspector_session *s, int tag, const c
 const char *__wrap_inspector_session__node_version(const struct inspector_session *s)
 {
 	assert_ptr_equal(s, SESSION);
-	return "v20.20.2";
+	return ss.version;
 }
 
 void __wrap_inspector_session__free(struct inspector_session *s)
@@ -485,6 +486,7 @@ static void connected(enum profile_kind kind, uint64_t duration_usec, bool ours)
 	start(kind, duration_usec);
 	located(ours);
 	assert_string_equal(capture__state_name(cap), "starting");
+	ss.version = "v20.20.2";
 	ss.ops->ready(ss.owner);
 }
 
@@ -737,6 +739,7 @@ static void test_stop_requested_before_running(void **state)
 	capture__request_stop(cap, "api");      /* while locating */
 	assert_string_equal(capture__state_name(cap), "starting");
 	located(false);
+	ss.version = "v20.20.2";
 	ss.ops->ready(ss.owner);
 	capture__request_stop(cap, "other");    /* while starting: the first reason stays */
 	assert_int_equal(ss.nsent, 1);
@@ -909,6 +912,7 @@ static void test_send_fails(void **state)
 	start(PROFILE_HEAP, 0);
 	located(false);
 	ss.send_error = -ENOMEM;
+	ss.version = "v20.20.2";
 	ss.ops->ready(ss.owner);
 	expect_failed("cannot send the start command: Cannot allocate memory");
 	expect_over_not_ours();
@@ -922,6 +926,19 @@ static void test_session_lost_running(void **state)
 	expect_failed("DevTools session lost while running, the profile is lost: inspector closed the WebSocket");
 	assert_int_equal(ss.frees, 1);
 	/* Ours, and it answered as node's: the closer connects anew to close it. */
+	assert_null(cl.session);
+	assert_int_equal(cl.flags, 0);
+	expect_closing();
+}
+
+/* /json/version said node, then /json/list failed: ours, and node's, so closed anew. */
+static void test_session_lost_after_version(void **state)
+{
+	start(PROFILE_HEAP, 0);
+	located(true);
+	ss.version = "v20.20.2";
+	ss.ops->closed(ss.owner, "no usable webSocketDebuggerUrl in /json/list");
+	expect_failed("no usable webSocketDebuggerUrl in /json/list");
 	assert_null(cl.session);
 	assert_int_equal(cl.flags, 0);
 	expect_closing();
@@ -1246,6 +1263,7 @@ int main(void)
 		T(test_stop_refused),
 		T(test_send_fails),
 		T(test_session_lost_running),
+		T(test_session_lost_after_version),
 		T(test_session_lost_connecting),
 		T(test_stop_without_profile),
 		T(test_stop_watched_but_nothing_written),
