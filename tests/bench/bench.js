@@ -530,7 +530,8 @@ async function freePort(from) {
 const CONDITIONS = [
   { key: 'baseline', label: 'baseline (no capture)' },
   { key: 'heap-131072', label: 'heap sampling 131072 B (default)', kind: 'heap', sig: 'SIGWINCH', args: [], check: ['sampling_interval_bytes', 131072] },
-  { key: 'cpu-1000', label: 'CPU profiling 1000 us (default)', kind: 'cpu', sig: 'SIGURG', args: [], check: ['sampling_interval_us', 1000] },
+  { key: 'cpu-10000', label: 'CPU profiling 10000 us (default)', kind: 'cpu', sig: 'SIGURG', args: [], check: ['sampling_interval_us', 10000] },
+  { key: 'cpu-1000', label: 'CPU profiling 1000 us', kind: 'cpu', sig: 'SIGURG', args: ['--cpu-sampling-interval', '1000'], check: ['sampling_interval_us', 1000] },
   { key: 'heap-8192', label: 'heap sampling 8192 B', kind: 'heap', sig: 'SIGWINCH', args: ['--heap-sampling-interval', '8192'], check: ['sampling_interval_bytes', 8192] },
   { key: 'heap-32768', label: 'heap sampling 32768 B', kind: 'heap', sig: 'SIGWINCH', args: ['--heap-sampling-interval', '32768'], check: ['sampling_interval_bytes', 32768] },
   { key: 'heap-524288', label: 'heap sampling 524288 B', kind: 'heap', sig: 'SIGWINCH', args: ['--heap-sampling-interval', '524288'], check: ['sampling_interval_bytes', 524288] },
@@ -690,7 +691,7 @@ function reportCost({ port, results }) {
     `   ${ROUNDS} rounds after a ${WARMUP_SECONDS} s warm-up; each round runs every condition once, the order rotated`,
     '   per round; a capture is started (profiling acknowledged by the target) before wrk and stopped after',
     '   it; an idle agent runs during the baseline; one agent at a time, restarted with',
-    '   --heap-sampling-interval when the condition needs it (default agent for 131072 B and CPU 1000 us).',
+    '   --heap-sampling-interval when the condition needs it (default agent for 131072 B and CPU 10000 us).',
     '   ratio = median over rounds of (condition req/s / same round\'s baseline req/s), with its distribution-free',
     '   confidence interval (order statistics); "yes" = the interval excludes 1. p99 = median of wrk\'s 99%',
     '   latencies, its ratio = median of per-round ratios. A run during which other processes used more than',
