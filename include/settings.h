@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
-/* The agent's configuration, filled from the command line once at start. */
+/*
+ * The agent's settings: defaults, then one setter per key (the command line's long
+ * option names), checked across keys at the end. String values are borrowed, never
+ * freed while the agent runs: a capture copies the struct and keeps the settings it
+ * started with.
+ */
 #ifndef INSPECTD_SETTINGS_H
 #define INSPECTD_SETTINGS_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "inspectd.h"
 #include "trigger.h"
@@ -35,6 +41,21 @@ struct settings {
 
 	const char *match[INSPECTD_MAX_MATCH];
 	int nmatch;
+	int log_level;                          /* enum log_level */
 };
+
+struct setting_def {
+	const char *key;                        /* "max-duration", as --max-duration */
+	/* Parse value into st: 0, or -EINVAL with why (one line). */
+	int (*set)(struct settings *st, const char *value, char *why, size_t size);
+};
+
+/* The table of keys, for a front end (getopt, a configuration file). */
+const struct setting_def *settings_defs(size_t *n);
+void settings_defaults(struct settings *st);
+/* 0; -ENOENT: no such key; -EINVAL: a bad value. why says which, in one line. */
+int settings_set(struct settings *st, const char *key, const char *value, char *why, size_t size);
+/* What holds across keys: 0, or -EINVAL and why. */
+int settings_check(const struct settings *st, char *why, size_t size);
 
 #endif

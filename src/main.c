@@ -39,29 +39,7 @@
 #define EXIT_USAGE 2
 #define SHUTDOWN_GRACE_USEC (15 * LWS_US_PER_SEC)
 
-static struct settings env = {
-	.heap_signal = SIGWINCH,
-	.cpu_signal = SIGURG,
-	.heap_sampling_interval = 131072,
-	.cpu_sampling_interval = 10000,
-	.max_duration_usec = 600ull * 1000000,
-	.attach_timeout_usec = 3ull * 1000000,
-	.command_timeout_usec = 10ull * 1000000,
-	.output_dir = "/var/lib/inspectd",
-	.max_profile_bytes = 512ull << 20,
-	.triggers = {
-		.cpu_window_usec = 15ull * 1000000,
-		.cooldown_usec = 600ull * 1000000,
-	},
-	.threshold_action = PROFILE_HEAP,
-	.capture_usec = 30ull * 1000000,
-	.max_captures_per_hour = 6,
-	.max_concurrent = 4,
-	.api_socket = "/run/inspectd/api.sock",
-	.state_dir = "/run/inspectd",
-	.match = { "node", "nodejs" },
-	.nmatch = 2,
-};
+static struct settings env;
 
 static const char usage[] =
 "Usage: inspectd [OPTION]...\n"
@@ -138,66 +116,9 @@ static volatile sig_atomic_t exiting;
 static lws_usec_t shutdown_deadline;
 
 enum {
-	OPT_HEAP_SIGNAL = 256,
-	OPT_CPU_SIGNAL,
-	OPT_HEAP_INTERVAL,
-	OPT_CPU_INTERVAL,
-	OPT_MAX_DURATION,
-	OPT_ATTACH_TIMEOUT,
-	OPT_MAX_PROFILE_SIZE,
-	OPT_OUTPUT_QUOTA,
-	OPT_OUTPUT_DIR,
-	OPT_MATCH,
-	OPT_LOG_LEVEL,
-	OPT_RSS_THRESHOLD,
-	OPT_RSS_GROWTH,
-	OPT_LIMIT_PERCENT,
-	OPT_CPU_THRESHOLD,
-	OPT_CPU_WINDOW,
-	OPT_THRESHOLD_ACTION,
-	OPT_CAPTURE_SECONDS,
-	OPT_COOLDOWN,
-	OPT_MAX_PER_HOUR,
-	OPT_MAX_CONCURRENT,
-	OPT_RSS_WATCH,
-	OPT_API_SOCKET,
-	OPT_API_LISTEN,
-	OPT_API_TOKEN_FILE,
-	OPT_STATE_DIR,
-	OPT_VERSION,
+	OPT_VERSION = 1,
 	OPT_HELP,
-};
-
-static const struct option long_options[] = {
-	{ "heap-signal", required_argument, NULL, OPT_HEAP_SIGNAL },
-	{ "cpu-signal", required_argument, NULL, OPT_CPU_SIGNAL },
-	{ "heap-sampling-interval", required_argument, NULL, OPT_HEAP_INTERVAL },
-	{ "cpu-sampling-interval", required_argument, NULL, OPT_CPU_INTERVAL },
-	{ "max-duration", required_argument, NULL, OPT_MAX_DURATION },
-	{ "attach-timeout", required_argument, NULL, OPT_ATTACH_TIMEOUT },
-	{ "max-profile-size", required_argument, NULL, OPT_MAX_PROFILE_SIZE },
-	{ "output-quota", required_argument, NULL, OPT_OUTPUT_QUOTA },
-	{ "output-dir", required_argument, NULL, OPT_OUTPUT_DIR },
-	{ "match", required_argument, NULL, OPT_MATCH },
-	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
-	{ "rss-threshold", required_argument, NULL, OPT_RSS_THRESHOLD },
-	{ "rss-growth", required_argument, NULL, OPT_RSS_GROWTH },
-	{ "limit-percent", required_argument, NULL, OPT_LIMIT_PERCENT },
-	{ "cpu-threshold", required_argument, NULL, OPT_CPU_THRESHOLD },
-	{ "cpu-window", required_argument, NULL, OPT_CPU_WINDOW },
-	{ "threshold-action", required_argument, NULL, OPT_THRESHOLD_ACTION },
-	{ "capture-seconds", required_argument, NULL, OPT_CAPTURE_SECONDS },
-	{ "cooldown", required_argument, NULL, OPT_COOLDOWN },
-	{ "max-captures-per-hour", required_argument, NULL, OPT_MAX_PER_HOUR },
-	{ "max-concurrent", required_argument, NULL, OPT_MAX_CONCURRENT },
-	{ "rss-watch", required_argument, NULL, OPT_RSS_WATCH },
-	{ "api-socket", required_argument, NULL, OPT_API_SOCKET },
-	{ "api-listen", required_argument, NULL, OPT_API_LISTEN },
-	{ "api-token-file", required_argument, NULL, OPT_API_TOKEN_FILE },
-	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
-	{ "version", no_argument, NULL, OPT_VERSION },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ 0 },
+	OPT_SETTING = 256,      /* + the setting's index in settings_defs() */
 };
 
 static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const char *fmt, ...)
@@ -212,155 +133,26 @@ static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const ch
 	exit(EXIT_USAGE);
 }
 
-static int parse_trigger_signal(const char *arg)
-{
-	int sig;
-
-	if (options_parse_signal(arg, &sig) < 0)
-		usage_error("invalid signal '%s'", arg);
-	if (sig == SIGKILL || sig == SIGSTOP || sig == SIGUSR1)
-		usage_error("signal '%s' cannot be a trigger (KILL, STOP and USR1 are reserved)", arg);
-	return sig;
-}
-
+/* The command line: each setting's key is its long option. */
 static void parse_args(int argc, char **argv)
 {
-	uint64_t v;
-	int opt, choice;
+	struct option opts[64 + 3];
+	const struct setting_def *defs;
+	size_t ndefs, n = 0;
+	char why[256];
+	int opt;
+
+	settings_defaults(&env);
+	defs = settings_defs(&ndefs);
+	for (size_t i = 0; i < ndefs && n < 64; i++)
+		opts[n++] = (struct option){ defs[i].key, required_argument, NULL, OPT_SETTING + (int)i };
+	opts[n++] = (struct option){ "version", no_argument, NULL, OPT_VERSION };
+	opts[n++] = (struct option){ "help", no_argument, NULL, OPT_HELP };
+	opts[n] = (struct option){ 0 };
 
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, ":", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
 		switch (opt) {
-		case OPT_HEAP_SIGNAL:
-			env.heap_signal = parse_trigger_signal(optarg);
-			break;
-		case OPT_CPU_SIGNAL:
-			env.cpu_signal = parse_trigger_signal(optarg);
-			break;
-		case OPT_HEAP_INTERVAL:
-			if (options_parse_u64(optarg, 1024, 1ull << 30, &v) < 0)
-				usage_error("invalid --heap-sampling-interval '%s' (1024 to 1073741824 bytes)", optarg);
-			env.heap_sampling_interval = v;
-			break;
-		case OPT_CPU_INTERVAL:
-			if (options_parse_u64(optarg, 50, 1000000, &v) < 0)
-				usage_error("invalid --cpu-sampling-interval '%s' (50 to 1000000 us)", optarg);
-			env.cpu_sampling_interval = v;
-			break;
-		case OPT_MAX_DURATION:
-			if (options_parse_u64(optarg, 1, 86400, &v) < 0)
-				usage_error("invalid --max-duration '%s' (1 to 86400 seconds)", optarg);
-			env.max_duration_usec = v * 1000000;
-			break;
-		case OPT_ATTACH_TIMEOUT:
-			if (options_parse_u64(optarg, 10, 60000, &v) < 0)
-				usage_error("invalid --attach-timeout '%s' (10 to 60000 ms)", optarg);
-			env.attach_timeout_usec = v * 1000;
-			break;
-		case OPT_OUTPUT_DIR:
-			if (optarg[0] != '/')
-				usage_error("--output-dir '%s' must be an absolute path", optarg);
-			env.output_dir = optarg;
-			break;
-		case OPT_MATCH:
-			if (options_check_match_name(optarg) < 0)
-				usage_error("invalid --match '%s' (an executable's basename, 1 to 15 characters)",
-					    optarg);
-			if (env.nmatch >= INSPECTD_MAX_MATCH)
-				usage_error("too many --match names (at most %d)", INSPECTD_MAX_MATCH - 2);
-			env.match[env.nmatch++] = optarg;
-			break;
-		case OPT_LOG_LEVEL: {
-			enum log_level level;
-
-			if (log_level_from_string(optarg, &level) < 0)
-				usage_error("invalid --log-level '%s' (error, warn, info or debug)", optarg);
-			log_set_level(level);
-			break;
-		}
-		case OPT_RSS_THRESHOLD:
-			if (options_parse_size(optarg, &env.triggers.rss_threshold) < 0)
-				usage_error("invalid --rss-threshold '%s' (a size such as 512M or 1.5G)", optarg);
-			break;
-		case OPT_RSS_GROWTH:
-			if (options_parse_growth(optarg, &env.triggers.rss_growth, &env.triggers.growth_window_usec) < 0)
-				usage_error("invalid --rss-growth '%s' (SIZE or SIZE/WINDOW, such as 300M/10m)", optarg);
-			break;
-		case OPT_LIMIT_PERCENT: {
-			double pct;
-
-			if (options_parse_percent(optarg, 100, &pct) < 0 || pct != (unsigned)pct)
-				usage_error("invalid --limit-percent '%s' (a whole percentage, 1 to 100)", optarg);
-			env.triggers.limit_percent = (unsigned)pct;
-			break;
-		}
-		case OPT_CPU_THRESHOLD:
-			if (options_parse_percent(optarg, 100.0 * 1024, &env.triggers.cpu_threshold) < 0)
-				usage_error("invalid --cpu-threshold '%s' (percent of one core, such as 90)", optarg);
-			break;
-		case OPT_CPU_WINDOW:
-			if (options_parse_duration(optarg, &v) < 0 || v < 2000000 || v > 3600ull * 1000000)
-				usage_error("invalid --cpu-window '%s' (2s to 1h)", optarg);
-			env.triggers.cpu_window_usec = v;
-			break;
-		case OPT_RSS_WATCH:
-			if (options_parse_choice(optarg, (const char *const[]){ "near", "always", NULL }, &choice) < 0)
-				usage_error("invalid --rss-watch '%s' (near or always)", optarg);
-			env.rss_watch_always = choice == 1;
-			break;
-		case OPT_THRESHOLD_ACTION:
-			if (options_parse_choice(optarg, (const char *const[]){ "heap", "cpu", NULL }, &choice) < 0)
-				usage_error("invalid --threshold-action '%s' (heap or cpu)", optarg);
-			env.threshold_action = choice == 0 ? PROFILE_HEAP : PROFILE_CPU;
-			break;
-		case OPT_CAPTURE_SECONDS:
-			if (options_parse_u64(optarg, 1, 86400, &v) < 0)
-				usage_error("invalid --capture-seconds '%s' (1 to 86400)", optarg);
-			env.capture_usec = v * 1000000;
-			break;
-		case OPT_COOLDOWN:
-			if (options_parse_duration(optarg, &v) < 0 || v > 7 * 86400ull * 1000000)
-				usage_error("invalid --cooldown '%s' (a duration such as 10m, at most 7d)", optarg);
-			env.triggers.cooldown_usec = v;
-			break;
-		case OPT_MAX_PER_HOUR:
-			if (options_parse_u64(optarg, 1, RATE_LIMIT_MAX, &v) < 0)
-				usage_error("invalid --max-captures-per-hour '%s' (1 to %d)", optarg, RATE_LIMIT_MAX);
-			env.max_captures_per_hour = (unsigned)v;
-			break;
-		case OPT_MAX_CONCURRENT:
-			if (options_parse_u64(optarg, 1, 64, &v) < 0)
-				usage_error("invalid --max-concurrent '%s' (1 to 64)", optarg);
-			env.max_concurrent = (unsigned)v;
-			break;
-		case OPT_API_SOCKET:
-			if (optarg[0] != '/' || strlen(optarg) >= 100)
-				usage_error("--api-socket '%s' must be an absolute path under 100 characters", optarg);
-			env.api_socket = optarg;
-			break;
-		case OPT_API_LISTEN:
-			if (!strchr(optarg, ':'))
-				usage_error("invalid --api-listen '%s' (ADDR:PORT)", optarg);
-			env.api_listen = optarg;
-			break;
-		case OPT_API_TOKEN_FILE:
-			env.api_token_file = optarg;
-			break;
-		case OPT_MAX_PROFILE_SIZE:
-			if (options_parse_size(optarg, &v) < 0 || v < 4096 || v > (4ull << 30))
-				usage_error("invalid --max-profile-size '%s' (4K to 4G)", optarg);
-			env.max_profile_bytes = v;
-			break;
-		case OPT_OUTPUT_QUOTA:
-			if (options_parse_size(optarg, &v) < 0 || v < (1ull << 20))
-				usage_error("invalid --output-quota '%s' (1M or more)", optarg);
-			env.output_quota_bytes = v;
-			break;
-		case OPT_STATE_DIR:
-			if (optarg[0] != '/')
-				usage_error("--state-dir '%s' must be an absolute path", optarg);
-			env.state_dir = optarg;
-			break;
 		case OPT_VERSION:
 			printf("inspectd %s\n", INSPECTD_VERSION);
 			exit(0);
@@ -370,15 +162,17 @@ static void parse_args(int argc, char **argv)
 		case ':':
 			usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
-			usage_error("unknown option '%s'", argv[optind - 1]);
+			if (opt < OPT_SETTING || (size_t)(opt - OPT_SETTING) >= ndefs)
+				usage_error("unknown option '%s'", argv[optind - 1]);
+			if (defs[opt - OPT_SETTING].set(&env, optarg, why, sizeof(why)) < 0)
+				usage_error("%s", why);
 		}
 	}
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
-	if (env.heap_signal == env.cpu_signal)
-		usage_error("--heap-signal and --cpu-signal must differ");
-	if (env.api_listen && !env.api_token_file)
-		usage_error("--api-listen needs --api-token-file");
+	if (settings_check(&env, why, sizeof(why)) < 0)
+		usage_error("%s", why);
+	log_set_level((enum log_level)env.log_level);
 }
 
 /* ---- file descriptors adopted into the lws loop ---- */
@@ -418,6 +212,11 @@ static void signalfd_readable(struct fd_handler *h)
 	struct signalfd_siginfo si;
 
 	while (read(h->fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			/* A reload, by convention: the command line is all there is to read. */
+			log_info("SIGHUP received: settings come from the command line only, nothing to reload, ignoring");
+			continue;
+		}
 		if (exiting) {
 			log_warn("second signal: exiting now, captures in progress are abandoned");
 			exiting = 2;

@@ -51,7 +51,9 @@ static const char *const state_names[] = {
 };
 
 struct capture {
-	const struct capture_env *env;
+	const struct capture_env *env;  /* &own_env: the agent's, with the settings as they were */
+	struct capture_env own_env;
+	struct settings settings;       /* kept from the start: a reload does not change a capture */
 	const struct profile_ops *ops;
 	enum profile_kind kind;
 	struct locate_target target;    /* pid, pidfd (borrowed), start time, --inspect port */
@@ -592,7 +594,10 @@ int capture__new(const struct capture_env *env, pid_t pid, int pidfd, const stru
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return -ENOMEM;
-	c->env = env;
+	c->own_env = *env;
+	c->settings = *env->settings;
+	c->own_env.settings = &c->settings;
+	c->env = &c->own_env;
 	c->kind = kind;
 	c->ops = profile_ops(kind);
 	c->target.pid = pid;
@@ -607,7 +612,7 @@ int capture__new(const struct capture_env *env, pid_t pid, int pidfd, const stru
 	c->duration_usec = duration_usec;
 	r = read_metadata(c);
 	if (r == 0)
-		r = locate__start(env, &c->target, &c->claim, locate_done, c, &c->locate);
+		r = locate__start(c->env, &c->target, &c->claim, locate_done, c, &c->locate);
 	if (r < 0) {
 		capture__free(c);
 		return r;

@@ -3,7 +3,7 @@
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
-const { AGENT, Agent, tmpdir } = require('./lib');
+const { AGENT, Agent, tmpdir, withAgent, sleep } = require('./lib');
 
 const run = (...args) => spawnSync(AGENT, args, { encoding: 'utf8', timeout: 5000 });
 
@@ -12,7 +12,9 @@ test('--help documents every flag, with examples, and exits 0', () => {
   assert.equal(r.status, 0);
   for (const flag of ['--heap-signal', '--cpu-signal', '--heap-sampling-interval', '--cpu-sampling-interval',
     '--max-duration', '--attach-timeout', '--output-dir', '--match', '--log-level', '--version', '--help',
-    '--rss-threshold', '--rss-growth', '--limit-percent', '--cpu-threshold', '--rss-watch']) {
+    '--rss-threshold', '--rss-growth', '--limit-percent', '--cpu-threshold', '--rss-watch', '--max-profile-size',
+    '--output-quota', '--state-dir', '--cpu-window', '--threshold-action', '--capture-seconds', '--cooldown',
+    '--max-captures-per-hour', '--max-concurrent', '--api-socket', '--api-listen', '--api-token-file']) {
     assert.match(r.stdout, new RegExp(`^\\s+${flag}\\b`, 'm'), flag);
   }
   assert.match(r.stdout, /^Examples:$/m);
@@ -82,4 +84,13 @@ test('one agent per host: a second one says which pid holds the host and exits 1
   // Its lock ended with it: the next agent starts.
   const next = await new Agent([]).start();
   await next.stop();
+});
+
+test('SIGHUP does not stop the agent (there is nothing to reload yet)', async () => {
+  await withAgent([], async (agent) => {
+    agent.proc.kill('SIGHUP');
+    await sleep(300);
+    assert.equal(agent.exited, null);
+    assert.equal((await agent.request('GET', '/healthz')).status, 200);
+  });
 });

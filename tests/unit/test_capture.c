@@ -50,7 +50,7 @@ static char ctx_mem, spool_mem, ledger_mem, session_mem, locate_mem, close_mem;
 #define LOCATE  ((struct locate *)&locate_mem)
 #define CLOSE   ((struct inspector_close *)&close_mem)
 
-static const struct settings st = {
+static struct settings st = {
 	.heap_sampling_interval = 32768,
 	.cpu_sampling_interval = 1000,
 	.max_duration_usec = MAX_USEC,
@@ -159,7 +159,13 @@ const char *__wrap_ledger__path(const struct ledger *l);
 int __wrap_locate__start(const struct capture_env *e, const struct locate_target *t, struct inspector_claim *claim,
 			 locate_done_fn done, void *owner, struct locate **ret)
 {
-	assert_ptr_equal(e, &env);
+	/* The agent's, with the settings copied at the start: the capture keeps them. */
+	assert_ptr_not_equal(e, &env);
+	assert_ptr_equal(e->ctx, env.ctx);
+	assert_ptr_equal(e->spool, env.spool);
+	assert_ptr_equal(e->ledger, env.ledger);
+	assert_ptr_not_equal(e->settings, &st);
+	assert_memory_equal(e->settings, &st, sizeof(st));
 	loc.starts++;
 	if (loc.start_error)
 		return loc.start_error;
@@ -402,6 +408,7 @@ static void on_done(void *owner, struct capture *c)
 
 static int setup(void **state)
 {
+	st.max_duration_usec = MAX_USEC;
 	sul_reset();
 	memset(&ss, 0, sizeof(ss));
 	memset(&loc, 0, sizeof(loc));
@@ -769,6 +776,27 @@ static void test_max_duration(void **state)
 	assert_int_equal(stream(PROFILE_TEXT), 0);
 	stop_answer(true);
 	assert_string_equal(meta_string("profile", "stop_reason"), "max-duration");
+	commit_finishes(0);
+	settle();
+	assert_int_equal(dones, 1);
+}
+
+/* Settings changed after the start (a reload) do not change a capture under way. */
+static void test_keeps_its_settings(void **state)
+{
+	start(PROFILE_HEAP, 0);
+	st.max_duration_usec = MAX_USEC / 2;    /* before its profiler runs */
+	located(false);
+	ss.version = "v20.20.2";
+	ss.ops->ready(ss.owner);
+	respond(PROFILE_TAG_STARTED, NULL);
+	sul_advance(MAX_USEC / 2);
+	st.max_duration_usec = MAX_USEC;
+	assert_string_equal(capture__state_name(cap), "running");
+	sul_advance(MAX_USEC / 2);
+	assert_string_equal(capture__state_name(cap), "stopping");
+	assert_int_equal(stream(PROFILE_TEXT), 0);
+	stop_answer(true);
 	commit_finishes(0);
 	settle();
 	assert_int_equal(dones, 1);
@@ -1252,6 +1280,7 @@ int main(void)
 		T(test_only_the_answer_counts),
 		T(test_stop_requested_before_running),
 		T(test_max_duration),
+		T(test_keeps_its_settings),
 		T(test_requested_duration),
 		T(test_requested_duration_over_max),
 		T(test_timeout_connecting),

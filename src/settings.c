@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * The agent's settings by key: one table, one setter per key, used by the command
+ * line now and by a configuration file later. Pure: no logging, no exit().
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "options.h"
+#include "profile.h"
+#include "settings.h"
+
+static int invalid(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int invalid(char *why, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, size, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+#define SETTER(name) static int set_##name(struct settings *st, const char *v, char *why, size_t size)
+
+static int trigger_signal(const char *v, int *ret, char *why, size_t size)
+{
+	if (options_parse_signal(v, ret) < 0)
+		return invalid(why, size, "invalid signal '%s'", v);
+	if (*ret == SIGKILL || *ret == SIGSTOP || *ret == SIGUSR1)
+		return invalid(why, size, "signal '%s' cannot be a trigger (KILL, STOP and USR1 are reserved)", v);
+	return 0;
+}
+
+SETTER(heap_signal) { return trigger_signal(v, &st->heap_signal, why, size); }
+SETTER(cpu_signal) { return trigger_signal(v, &st->cpu_signal, why, size); }
+
+SETTER(heap_interval)
+{
+	if (options_parse_u64(v, 1024, 1ull << 30, &st->heap_sampling_interval) < 0)
+		return invalid(why, size, "invalid --heap-sampling-interval '%s' (1024 to 1073741824 bytes)", v);
+	return 0;
+}
+
+SETTER(cpu_interval)
+{
+	if (options_parse_u64(v, 50, 1000000, &st->cpu_sampling_interval) < 0)
+		return invalid(why, size, "invalid --cpu-sampling-interval '%s' (50 to 1000000 us)", v);
+	return 0;
+}
+
+SETTER(max_duration)
+{
+	uint64_t s;
+
+	if (options_parse_u64(v, 1, 86400, &s) < 0)
+		return invalid(why, size, "invalid --max-duration '%s' (1 to 86400 seconds)", v);
+	st->max_duration_usec = s * 1000000;
+	return 0;
+}
+
+SETTER(attach_timeout)
+{
+	uint64_t ms;
+
+	if (options_parse_u64(v, 10, 60000, &ms) < 0)
+		return invalid(why, size, "invalid --attach-timeout '%s' (10 to 60000 ms)", v);
+	st->attach_timeout_usec = ms * 1000;
+	return 0;
+}
+
+static int absolute_path(const char *key, const char *v, const char **ret, char *why, size_t size)
+{
+	if (v[0] != '/')
+		return invalid(why, size, "--%s '%s' must be an absolute path", key, v);
+	*ret = v;
+	return 0;
+}
+
+SETTER(output_dir) { return absolute_path("output-dir", v, &st->output_dir, why, size); }
+SETTER(state_dir) { return absolute_path("state-dir", v, &st->state_dir, why, size); }
+
+SETTER(max_profile_size)
+{
+	if (options_parse_size(v, &st->max_profile_bytes) < 0 || st->max_profile_bytes < 4096 ||
+	    st->max_profile_bytes > (4ull << 30))
+		return invalid(why, size, "invalid --max-profile-size '%s' (4K to 4G)", v);
+	return 0;
+}
+
+SETTER(output_quota)
+{
+	if (options_parse_size(v, &st->output_quota_bytes) < 0 || st->output_quota_bytes < (1ull << 20))
+		return invalid(why, size, "invalid --output-quota '%s' (1M or more)", v);
+	return 0;
+}
+
+SETTER(match)
+{
+	if (options_check_match_name(v) < 0)
+		return invalid(why, size, "invalid --match '%s' (an executable's basename, 1 to 15 characters)", v);
+	if (st->nmatch >= INSPECTD_MAX_MATCH)
+		return invalid(why, size, "too many --match names (at most %d)", INSPECTD_MAX_MATCH - 2);
+	st->match[st->nmatch++] = v;
+	return 0;
+}
+
+SETTER(log_level)
+{
+	enum log_level level;
+
+	if (log_level_from_string(v, &level) < 0)
+		return invalid(why, size, "invalid --log-level '%s' (error, warn, info or debug)", v);
+	st->log_level = (int)level;
+	return 0;
+}
+
+SETTER(rss_threshold)
+{
+	if (options_parse_size(v, &st->triggers.rss_threshold) < 0)
+		return invalid(why, size, "invalid --rss-threshold '%s' (a size such as 512M or 1.5G)", v);
+	return 0;
+}
+
+SETTER(rss_growth)
+{
+	if (options_parse_growth(v, &st->triggers.rss_growth, &st->triggers.growth_window_usec) < 0)
+		return invalid(why, size, "invalid --rss-growth '%s' (SIZE or SIZE/WINDOW, such as 300M/10m)", v);
+	return 0;
+}
+
+SETTER(limit_percent)
+{
+	double pct;
+
+	if (options_parse_percent(v, 100, &pct) < 0 || pct != (unsigned)pct)
+		return invalid(why, size, "invalid --limit-percent '%s' (a whole percentage, 1 to 100)", v);
+	st->triggers.limit_percent = (unsigned)pct;
+	return 0;
+}
+
+SETTER(cpu_threshold)
+{
+	if (options_parse_percent(v, 100.0 * 1024, &st->triggers.cpu_threshold) < 0)
+		return invalid(why, size, "invalid --cpu-threshold '%s' (percent of one core, such as 90)", v);
+	return 0;
+}
+
+SETTER(cpu_window)
+{
+	uint64_t us;
+
+	if (options_parse_duration(v, &us) < 0 || us < 2000000 || us > 3600ull * 1000000)
+		return invalid(why, size, "invalid --cpu-window '%s' (2s to 1h)", v);
+	st->triggers.cpu_window_usec = us;
+	return 0;
+}
+
+SETTER(rss_watch)
+{
+	int choice;
+
+	if (options_parse_choice(v, (const char *const[]){ "near", "always", NULL }, &choice) < 0)
+		return invalid(why, size, "invalid --rss-watch '%s' (near or always)", v);
+	st->rss_watch_always = choice == 1;
+	return 0;
+}
+
+SETTER(threshold_action)
+{
+	enum profile_kind kind;
+
+	if (profile_kind_from_name(v, &kind) < 0)
+		return invalid(why, size, "invalid --threshold-action '%s' (heap or cpu)", v);
+	st->threshold_action = (int)kind;
+	return 0;
+}
+
+SETTER(capture_seconds)
+{
+	uint64_t s;
+
+	if (options_parse_u64(v, 1, 86400, &s) < 0)
+		return invalid(why, size, "invalid --capture-seconds '%s' (1 to 86400)", v);
+	st->capture_usec = s * 1000000;
+	return 0;
+}
+
+SETTER(cooldown)
+{
+	uint64_t us;
+
+	if (options_parse_duration(v, &us) < 0 || us > 7 * 86400ull * 1000000)
+		return invalid(why, size, "invalid --cooldown '%s' (a duration such as 10m, at most 7d)", v);
+	st->triggers.cooldown_usec = us;
+	return 0;
+}
+
+SETTER(max_per_hour)
+{
+	uint64_t n;
+
+	if (options_parse_u64(v, 1, RATE_LIMIT_MAX, &n) < 0)
+		return invalid(why, size, "invalid --max-captures-per-hour '%s' (1 to %d)", v, RATE_LIMIT_MAX);
+	st->max_captures_per_hour = (unsigned)n;
+	return 0;
+}
+
+SETTER(max_concurrent)
+{
+	uint64_t n;
+
+	if (options_parse_u64(v, 1, 64, &n) < 0)
+		return invalid(why, size, "invalid --max-concurrent '%s' (1 to 64)", v);
+	st->max_concurrent = (unsigned)n;
+	return 0;
+}
+
+SETTER(api_socket)
+{
+	if (v[0] != '/' || strlen(v) >= 100)
+		return invalid(why, size, "--api-socket '%s' must be an absolute path under 100 characters", v);
+	st->api_socket = v;
+	return 0;
+}
+
+SETTER(api_listen)
+{
+	if (!strchr(v, ':'))
+		return invalid(why, size, "invalid --api-listen '%s' (ADDR:PORT)", v);
+	st->api_listen = v;
+	return 0;
+}
+
+SETTER(api_token_file)
+{
+	st->api_token_file = v;
+	return 0;
+}
+
+static const struct setting_def defs[] = {
+	{ "heap-signal", set_heap_signal },
+	{ "cpu-signal", set_cpu_signal },
+	{ "heap-sampling-interval", set_heap_interval },
+	{ "cpu-sampling-interval", set_cpu_interval },
+	{ "max-duration", set_max_duration },
+	{ "attach-timeout", set_attach_timeout },
+	{ "output-dir", set_output_dir },
+	{ "max-profile-size", set_max_profile_size },
+	{ "output-quota", set_output_quota },
+	{ "state-dir", set_state_dir },
+	{ "match", set_match },
+	{ "log-level", set_log_level },
+	{ "rss-threshold", set_rss_threshold },
+	{ "rss-growth", set_rss_growth },
+	{ "limit-percent", set_limit_percent },
+	{ "cpu-threshold", set_cpu_threshold },
+	{ "cpu-window", set_cpu_window },
+	{ "threshold-action", set_threshold_action },
+	{ "capture-seconds", set_capture_seconds },
+	{ "cooldown", set_cooldown },
+	{ "max-captures-per-hour", set_max_per_hour },
+	{ "max-concurrent", set_max_concurrent },
+	{ "rss-watch", set_rss_watch },
+	{ "api-socket", set_api_socket },
+	{ "api-listen", set_api_listen },
+	{ "api-token-file", set_api_token_file },
+};
+
+const struct setting_def *settings_defs(size_t *n)
+{
+	*n = sizeof(defs) / sizeof(defs[0]);
+	return defs;
+}
+
+void settings_defaults(struct settings *st)
+{
+	*st = (struct settings){
+		.heap_signal = SIGWINCH,
+		.cpu_signal = SIGURG,
+		.heap_sampling_interval = 131072,
+		.cpu_sampling_interval = 10000,
+		.max_duration_usec = 600ull * 1000000,
+		.attach_timeout_usec = 3ull * 1000000,
+		.command_timeout_usec = 10ull * 1000000,
+		.output_dir = "/var/lib/inspectd",
+		.max_profile_bytes = 512ull << 20,
+		.triggers = {
+			.cpu_window_usec = 15ull * 1000000,
+			.cooldown_usec = 600ull * 1000000,
+		},
+		.threshold_action = PROFILE_HEAP,
+		.capture_usec = 30ull * 1000000,
+		.max_captures_per_hour = 6,
+		.max_concurrent = 4,
+		.api_socket = "/run/inspectd/api.sock",
+		.state_dir = "/run/inspectd",
+		.match = { "node", "nodejs" },
+		.nmatch = 2,
+		.log_level = LOG_LEVEL_INFO,
+	};
+}
+
+int settings_set(struct settings *st, const char *key, const char *value, char *why, size_t size)
+{
+	for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++)
+		if (strcmp(key, defs[i].key) == 0)
+			return defs[i].set(st, value, why, size);
+	snprintf(why, size, "unknown setting '%s'", key);
+	return -ENOENT;
+}
+
+int settings_check(const struct settings *st, char *why, size_t size)
+{
+	if (st->heap_signal == st->cpu_signal)
+		return invalid(why, size, "--heap-signal and --cpu-signal must differ");
+	if (st->api_listen && !st->api_token_file)
+		return invalid(why, size, "--api-listen needs --api-token-file");
+	return 0;
+}
