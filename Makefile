@@ -238,8 +238,8 @@ $(OUTPUT)/tests/test_inspector_session: $(OUTPUT)/tests/test_inspector_session.o
 CAPTURE_WRAPS := inspector_session__new inspector_session__send inspector_session__node_version \
 		 inspector_session__free locate__start locate__free claim_note claim_settle ledger__path \
 		 inspector_close__start inspector_close__free spool__begin spool_file__write \
-		 spool_file__reset spool_file__size spool_file__abort spool__reserve_base spool__commit \
-		 spool__cancel spool__dir lws_sul_schedule
+		 spool_file__reset spool_file__truncate spool_file__size spool_file__abort spool__reserve_base spool__commit \
+		 spool__cancel spool__dir lws_sul_schedule profile_ops
 $(OUTPUT)/tests/test_capture: $(OUTPUT)/tests/test_capture.o $(addprefix $(OUTPUT)/src/,capture/capture.o \
 		profile/profile.o profile/kind.o meta.o procfs.o options.o trigger.o container.o log.o)
 	$(call msg,LINK,$@)

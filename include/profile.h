@@ -1,18 +1,21 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * Profile kinds: which CDP commands start and stop each, how much a target may
- * send while it runs, and where its result is. A new kind (heap snapshot,
- * trace) is a new entry in the table of src/profile/profile.c.
+ * send in each phase, and which values of which messages are its files. A new kind
+ * (heap snapshot, trace) is a new entry in the table of src/profile/profile.c.
  *
- * A kind's result is never held: the capture streams the member of the stop
- * command's answer that result_key names (result.profile for both kinds here),
- * byte for byte as the target sent it, into a file of the spool.
+ * A kind's result is never held: the capture streams the values the kind's watch
+ * names (result.profile of the stop answer for the two kinds here; a snapshot's
+ * params.chunk of every HeapProfiler.addHeapSnapshotChunk event, say), byte for byte
+ * or decoded, into files of the spool, and keeps them only for the messages the
+ * kind's event and result hooks accept.
  */
 #ifndef INSPECTD_PROFILE_H
 #define INSPECTD_PROFILE_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include "cdp_reader.h"
 #include "inspector_session.h"
 #include "settings.h"
 
@@ -48,17 +51,30 @@ const char *profile_kind_name(enum profile_kind kind);
 /* The kind of that name: 0, or -EINVAL. */
 int profile_kind_from_name(const char *name, enum profile_kind *ret);
 
+/* Files one capture of a kind may write (meta.json aside). */
+#define PROFILE_OUTPUTS_MAX     4
+
 struct profile_ops {
 	const char *type;               /* "heap-profile": file prefix and meta type */
-	const char *extension;          /* "heapprofile" */
 	const char *interval_name;      /* meta.json profile.sampling key */
 	uint64_t (*interval)(const struct settings *st);
+	/* The files it writes, by output index: their extensions, NULL-terminated. */
+	const char *const *outputs;
 	/* Queue the commands that start it; the last carries PROFILE_TAG_STARTED. */
 	int (*start)(struct inspector_session *s, const struct settings *st);
 	/* Queue the commands that stop it; one carries PROFILE_TAG_STOPPED. */
 	int (*stop)(struct inspector_session *s);
-	/* The member of the PROFILE_TAG_STOPPED answer's result that is the profile. */
-	const char *result_key;
+	/*
+	 * A CDP message begins in this phase: which of its values to stream (w->path and
+	 * w->mode; the capture sets the sink), into which output. The output's index, or -1
+	 * to stream nothing. Bytes streamed from a message that the hooks below do not keep
+	 * are dropped again.
+	 */
+	int (*watch)(enum profile_phase phase, struct cdp_reader_watch *w);
+	/* An event, read whole: 1 to keep what it streamed, 0 to drop it, -errno to fail the capture. */
+	int (*event)(enum profile_phase phase, const struct cdp_reader_header *h);
+	/* The answer to the PROFILE_TAG_STOPPED command, read whole: 0 when the result is whole, -errno if not. */
+	int (*result)(const struct cdp_reader_header *h);
 	/* The largest CDP message accepted in each phase (PROFILE_BUDGET_*, or bytes). */
 	size_t budget[_PROFILE_PHASE_MAX];
 };

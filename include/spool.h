@@ -100,6 +100,12 @@ int spool__begin(struct spool *s, struct spool_file **ret);
  * the quota; -errno from write() (-ENOSPC, -EIO...).
  */
 int spool_file__write(struct spool_file *f, const void *buf, size_t len);
+/*
+ * Drop what was written after its first size bytes (a message that turned out not to be
+ * the one awaited); the file is usable again. 0; -EINVAL: size beyond what was written;
+ * -errno from ftruncate() or lseek().
+ */
+int spool_file__truncate(struct spool_file *f, uint64_t size);
 /* Drop what was written (the file is empty and usable again). 0 or -errno from ftruncate() or lseek(). */
 int spool_file__reset(struct spool_file *f);
 /* Bytes written so far. */

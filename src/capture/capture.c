@@ -82,8 +82,11 @@ struct capture {
 	bool stop_requested;
 	const char *stop_reason;
 
-	/* The profile, from the inspector to the output folder. */
-	struct spool_file *file;        /* as it streams in; NULL before and after */
+	/* The profile, from the inspector to the output folder: the kind's outputs. */
+	struct spool_file *out[PROFILE_OUTPUTS_MAX];    /* as they stream in; NULL before and after */
+	unsigned nout;
+	int msg_output;                 /* the output the message being read streams into; -1: none */
+	uint64_t msg_mark;              /* that output's size before the message */
 	int sink_error;                 /* writing it failed: -errno */
 	bool committing;                /* handed to the spool: done only once it answered */
 	char files[CAPTURE_FILES_MAX][4096];
@@ -132,6 +135,15 @@ static void done_cb(lws_sorted_usec_list_t *sul)
 	c->done(c->owner, c);
 }
 
+static void drop_outputs(struct capture *c)
+{
+	for (unsigned i = 0; i < c->nout; i++) {
+		spool_file__abort(c->out[i]);
+		c->out[i] = NULL;
+	}
+	c->msg_output = -1;
+}
+
 static void capture_finish(struct capture *c)
 {
 	if (c->state == CAPTURE_DONE)
@@ -148,8 +160,7 @@ static void capture_finish(struct capture *c)
 					       : "SIGUSR1 was sent and no inspector appeared (it may open late)",
 			 ledger__path(c->env->ledger));
 	set_state(c, CAPTURE_DONE);
-	spool_file__abort(c->file);     /* a profile that never became whole */
-	c->file = NULL;
+	drop_outputs(c);                /* a profile that never became whole */
 	/* The owner frees us: not from inside whatever callback got us here, and not
 	 * before the spool said whether the files are there. */
 	if (!c->committing)
@@ -349,10 +360,10 @@ static void commit_done(void *ctx, int result, const char *const *paths, size_t 
 		lws_sul_schedule(c->env->ctx, 0, &c->done_sul, done_cb, 1);
 }
 
-/* The profile is whole in c->file: name it, describe it, and hand both to the spool. */
+/* The profile is whole in its outputs: name them, describe them, and hand all to the spool. */
 static int export_profile(struct capture *c)
 {
-	const char *const exts[] = { c->ops->extension };
+	const char *const *exts = c->ops->outputs;
 	const struct settings *st = c->env->settings;
 	struct meta_process mp = {
 		.pid = pid_of(c), .comm = c->comm, .argv = c->argv, .argc = c->argc, .exe = c->exe,
@@ -376,44 +387,62 @@ static int export_profile(struct capture *c)
 		.stop_reason = c->stop_reason,
 	};
 	char *text = NULL;
-	cJSON *meta;
+	cJSON *meta, *files = NULL;
 	int r;
 
+	/* An output nothing was streamed into is an empty file: the kind said it writes it. */
+	for (unsigned i = 0; i < c->nout; i++) {
+		if (!c->out[i]) {
+			r = spool__begin(c->env->spool, &c->out[i]);
+			if (r < 0)
+				return r;
+		}
+	}
 	r = meta_file_base(c->ops->type, pid_of(c), c->started_rt.tv_sec, stamp, sizeof(stamp));
 	if (r < 0)
 		return r;
-	r = spool__reserve_base(c->env->spool, stamp, exts, 1, base, sizeof(base));
+	r = spool__reserve_base(c->env->spool, stamp, exts, c->nout, base, sizeof(base));
 	if (r < 0)
 		return r;
-	snprintf(name, sizeof(name), "%s.%s", base, c->ops->extension);
 	meta = meta_build(&mp, &mt, &mprof);
-	if (!meta || !cJSON_AddStringToObject(cJSON_GetObjectItem(meta, "profile"), "file", name) ||
-	    !(text = cJSON_Print(meta))) {
+	if (meta && c->nout > 1)
+		files = cJSON_AddArrayToObject(cJSON_GetObjectItem(meta, "profile"), "files");
+	for (unsigned i = 0; meta && i < c->nout; i++) {
+		snprintf(name, sizeof(name), "%s.%s", base, exts[i]);
+		if ((i == 0 && !cJSON_AddStringToObject(cJSON_GetObjectItem(meta, "profile"), "file", name)) ||
+		    (files && !cJSON_AddItemToArray(files, cJSON_CreateString(name)))) {
+			cJSON_Delete(meta);
+			meta = NULL;
+		}
+	}
+	if (!meta || !(text = cJSON_Print(meta))) {
 		cJSON_Delete(meta);
 		return -ENOMEM;
 	}
 	cJSON_Delete(meta);
-	/* file and text are the spool's now, whatever it answers. */
-	r = spool__commit(c->env->spool, base, &c->file, exts, 1, text, commit_done, c);
-	c->file = NULL;
+	/* The outputs and text are the spool's now, whatever it answers. */
+	r = spool__commit(c->env->spool, base, c->out, exts, c->nout, text, commit_done, c);
+	for (unsigned i = 0; i < c->nout; i++)
+		c->out[i] = NULL;
 	if (r < 0)
 		return r;
 	c->committing = true;
 	return 0;
 }
 
-/* Bytes of the profile as they arrive: straight to its file in the spool. */
+/* Bytes of the profile as they arrive: straight to the output's file in the spool. */
 static int profile_sink(void *ctx, const char *buf, size_t len)
 {
 	struct capture *c = ctx;
+	struct spool_file **f = &c->out[c->msg_output];
 	int r = 0;
 
 	if (c->sink_error)
 		return c->sink_error;
-	if (!c->file)
-		r = spool__begin(c->env->spool, &c->file);
+	if (!*f)
+		r = spool__begin(c->env->spool, f);
 	if (r == 0)
-		r = spool_file__write(c->file, buf, len);
+		r = spool_file__write(*f, buf, len);
 	if (r < 0) {
 		char stamp[256];
 
@@ -421,7 +450,7 @@ static int profile_sink(void *ctx, const char *buf, size_t len)
 		if (meta_file_base(c->ops->type, pid_of(c), c->started_rt.tv_sec, stamp, sizeof(stamp)) < 0)
 			stamp[0] = '\0';
 		log_error("pid %d: writing %s/%s.%s: %s", (int)pid_of(c), spool__dir(c->env->spool), stamp,
-			  c->ops->extension, strerror(-r));
+			  c->ops->outputs[c->msg_output], strerror(-r));
 		snprintf(c->error, sizeof(c->error), "export failed: %s", strerror(-r));
 		c->export_failed = true;
 	}
@@ -440,23 +469,37 @@ static enum profile_phase phase_of(const struct capture *c)
 	}
 }
 
-/* What the target may send now, and where its profile goes. */
+/* The message just read streamed into an output: keep it there, or take it out again. */
+static void settle_message(struct capture *c, bool keep)
+{
+	struct spool_file *f = c->msg_output >= 0 ? c->out[c->msg_output] : NULL;
+
+	if (f && !keep && spool_file__truncate(f, c->msg_mark) < 0) {
+		spool_file__abort(f);
+		c->out[c->msg_output] = NULL;
+	}
+	c->msg_output = -1;
+}
+
+/* What the target may send now, and which of its values go to which output. */
 static void session_message_begin(void *owner, struct cdp_reader_watch *w, size_t *budget)
 {
 	struct capture *c = owner;
 	enum profile_phase phase = phase_of(c);
+	int i;
 
+	/* A message nobody took (it answered nothing we sent): what it streamed goes. */
+	settle_message(c, false);
 	*budget = profile_budget(c->ops, phase, c->env->settings);
-	if (phase != PROFILE_PHASE_STOPPING)
+	if (c->state < CAPTURE_STARTING || c->state > CAPTURE_STOPPING)
 		return;
-	/* Only the stop answer's profile counts: anything an earlier message streamed goes. */
-	if (c->file && spool_file__size(c->file) && spool_file__reset(c->file) < 0) {
-		spool_file__abort(c->file);
-		c->file = NULL;
+	i = c->ops->watch(phase, w);
+	if (i < 0 || (unsigned)i >= c->nout) {
+		memset(w, 0, sizeof(*w));
+		return;
 	}
-	w->path[0] = "result";
-	w->path[1] = c->ops->result_key;
-	w->mode = CDP_READER_RAW;
+	c->msg_output = i;
+	c->msg_mark = c->out[i] ? spool_file__size(c->out[i]) : 0;
 	w->sink = profile_sink;
 	w->ctx = c;
 }
@@ -468,6 +511,8 @@ static void session_response(void *owner, int tag, const struct cdp_reader_heade
 	uint64_t us;
 	int r;
 
+	settle_message(c, tag == PROFILE_TAG_STOPPED && !error && c->state == CAPTURE_STOPPING &&
+			       c->ops->result(h) == 0);
 	if (error) {
 		if (tag == PROFILE_TAG_STEP && c->state != CAPTURE_STARTING) {
 			log_warn("pid %d: inspector refused a command: %s, ignoring", (int)pid_of(c), error);
@@ -503,8 +548,13 @@ static void session_response(void *owner, int tag, const struct cdp_reader_heade
 			return;
 		disarm(c);
 		clock_gettime(CLOCK_REALTIME, &c->ended_rt);
-		if (!h->watched_seen || !c->file) {
+		r = c->ops->result(h);
+		if (r == -ENODATA) {
 			capture_fail(c, "stop answered without a profile");
+			return;
+		}
+		if (r < 0) {
+			capture_fail(c, "stop answered without a whole profile: %s", strerror(-r));
 			return;
 		}
 		r = export_profile(c);
@@ -526,8 +576,15 @@ static void session_response(void *owner, int tag, const struct cdp_reader_heade
 static void session_event(void *owner, const struct cdp_reader_header *h)
 {
 	struct capture *c = owner;
+	int r = c->state >= CAPTURE_STARTING && c->state <= CAPTURE_STOPPING ?
+		c->ops->event(phase_of(c), h) : 0;
 
-	log_debug("pid %d: event %s, ignoring", (int)pid_of(c), h->method);
+	settle_message(c, r > 0);
+	if (r < 0)
+		capture_fail(c, "the %s profiler reported %s: %s", profile_kind_name(c->kind), h->method,
+			     strerror(-r));
+	else if (r == 0)
+		log_debug("pid %d: event %s, ignoring", (int)pid_of(c), h->method);
 }
 
 static void session_closed(void *owner, const char *reason)
@@ -600,6 +657,9 @@ int capture__new(const struct capture_env *env, pid_t pid, int pidfd, const stru
 	c->env = &c->own_env;
 	c->kind = kind;
 	c->ops = profile_ops(kind);
+	c->msg_output = -1;
+	while (c->ops->outputs[c->nout] && c->nout < PROFILE_OUTPUTS_MAX)
+		c->nout++;
 	c->target.pid = pid;
 	c->target.pidfd = pidfd;
 	c->done = done;
@@ -717,7 +777,7 @@ void capture__free(struct capture *c)
 	inspector_session__free(c->session);
 	if (c->committing)
 		spool__cancel(c->env->spool, c);        /* the files still land; nobody is told */
-	spool_file__abort(c->file);
+	drop_outputs(c);
 	free(c->cmdline);
 	free(c);
 }

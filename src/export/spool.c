@@ -430,14 +430,21 @@ int spool_file__write(struct spool_file *f, const void *buf, size_t len)
 	return 0;
 }
 
-int spool_file__reset(struct spool_file *f)
+int spool_file__truncate(struct spool_file *f, uint64_t size)
 {
-	if (ftruncate(f->fd, 0) < 0 || lseek(f->fd, 0, SEEK_SET) < 0)
+	if (size > f->size)
+		return -EINVAL;
+	if (ftruncate(f->fd, (off_t)size) < 0 || lseek(f->fd, (off_t)size, SEEK_SET) < 0)
 		return -errno;
-	f->spool->pending -= f->size;
-	f->size = 0;
+	f->spool->pending -= f->size - size;
+	f->size = size;
 	f->error = 0;
 	return 0;
+}
+
+int spool_file__reset(struct spool_file *f)
+{
+	return spool_file__truncate(f, 0);
 }
 
 uint64_t spool_file__size(const struct spool_file *f)

@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <errno.h>
+
 #include "profile.h"
 
 static cJSON *params_number(const char *name, double value)
@@ -58,15 +60,42 @@ static int cpu_stop(struct inspector_session *s)
 	return inspector_session__send(s, PROFILE_TAG_STEP, "Profiler.disable", NULL);
 }
 
+/* Both sampling profilers answer their stop command with result.profile, whole. */
+static int profile_watch(enum profile_phase phase, struct cdp_reader_watch *w)
+{
+	if (phase != PROFILE_PHASE_STOPPING)
+		return -1;
+	w->path[0] = "result";
+	w->path[1] = "profile";
+	w->mode = CDP_READER_RAW;
+	return 0;
+}
+
+/* No event of theirs is asked for: whatever comes is read, and nothing of it kept. */
+static int profile_event(enum profile_phase phase, const struct cdp_reader_header *h)
+{
+	return 0;
+}
+
+static int profile_result(const struct cdp_reader_header *h)
+{
+	return h->watched_seen && h->watched_bytes ? 0 : -ENODATA;
+}
+
+static const char *const heap_outputs[] = { "heapprofile", NULL };
+static const char *const cpu_outputs[] = { "cpuprofile", NULL };
+
 static const struct profile_ops kinds[_PROFILE_KIND_MAX] = {
 	[PROFILE_HEAP] = {
 		.type = "heap-profile",
-		.extension = "heapprofile",
 		.interval_name = "sampling_interval_bytes",
 		.interval = heap_interval,
+		.outputs = heap_outputs,
 		.start = heap_start,
 		.stop = heap_stop,
-		.result_key = "profile",
+		.watch = profile_watch,
+		.event = profile_event,
+		.result = profile_result,
 		.budget = {
 			[PROFILE_PHASE_STARTING] = PROFILE_BUDGET_SMALL,
 			[PROFILE_PHASE_RUNNING] = PROFILE_BUDGET_SMALL,
@@ -75,12 +104,14 @@ static const struct profile_ops kinds[_PROFILE_KIND_MAX] = {
 	},
 	[PROFILE_CPU] = {
 		.type = "cpu-profile",
-		.extension = "cpuprofile",
 		.interval_name = "sampling_interval_us",
 		.interval = cpu_interval,
+		.outputs = cpu_outputs,
 		.start = cpu_start,
 		.stop = cpu_stop,
-		.result_key = "profile",
+		.watch = profile_watch,
+		.event = profile_event,
+		.result = profile_result,
 		.budget = {
 			[PROFILE_PHASE_STARTING] = PROFILE_BUDGET_SMALL,
 			[PROFILE_PHASE_RUNNING] = PROFILE_BUDGET_SMALL,

@@ -66,6 +66,58 @@ static struct capture_env env = {
 	.hostname = "testhost",
 };
 
+
+/* ---- a kind of two files that keeps events: what a snapshot or a trace will be ---- */
+
+const struct profile_ops *__real_profile_ops(enum profile_kind kind);
+const struct profile_ops *__wrap_profile_ops(enum profile_kind kind);
+static bool fake_kind;
+
+static int chunked_watch(enum profile_phase phase, struct cdp_reader_watch *w)
+{
+	if (phase == PROFILE_PHASE_RUNNING) {
+		w->path[0] = "params";
+		w->path[1] = "chunk";
+		w->mode = CDP_READER_STRING;
+		return 0;
+	}
+	if (phase == PROFILE_PHASE_STOPPING) {
+		w->path[0] = "result";
+		w->path[1] = "profile";
+		w->mode = CDP_READER_RAW;
+		return 1;
+	}
+	return -1;
+}
+
+static int chunked_event(enum profile_phase phase, const struct cdp_reader_header *h)
+{
+	if (strcmp(h->method, "Fake.bad") == 0)
+		return -EPROTO;
+	return strcmp(h->method, "Fake.chunk") == 0;
+}
+
+static int chunked_result(const struct cdp_reader_header *h)
+{
+	return h->watched_bytes ? 0 : -ENODATA;
+}
+
+static const char *const chunked_outputs[] = { "chunks", "last", NULL };
+
+const struct profile_ops *__wrap_profile_ops(enum profile_kind kind)
+{
+	static struct profile_ops chunked;
+
+	if (!fake_kind)
+		return __real_profile_ops(kind);
+	chunked = *__real_profile_ops(PROFILE_HEAP);
+	chunked.outputs = chunked_outputs;
+	chunked.watch = chunked_watch;
+	chunked.event = chunked_event;
+	chunked.result = chunked_result;
+	return &chunked;
+}
+
 /* ---- the session ---- */
 
 static struct {
@@ -273,6 +325,10 @@ static struct {
 	char ext[SPOOL_EXT_SIZE];
 	char content[4096];
 	size_t content_len;
+	size_t n;                       /* files in the last commit */
+	char exts[4][SPOOL_EXT_SIZE];
+	char contents[4][4096];
+	size_t lens[4];
 	cJSON *meta;
 	spool_done_fn done;
 	void *ctx;
@@ -281,6 +337,7 @@ static struct {
 int __wrap_spool__begin(struct spool *s, struct spool_file **ret);
 int __wrap_spool_file__write(struct spool_file *f, const void *buf, size_t len);
 int __wrap_spool_file__reset(struct spool_file *f);
+int __wrap_spool_file__truncate(struct spool_file *f, uint64_t size);
 uint64_t __wrap_spool_file__size(const struct spool_file *f);
 void __wrap_spool_file__abort(struct spool_file *f);
 int __wrap_spool__reserve_base(struct spool *s, const char *stamp, const char *const *exts, size_t n, char *out,
@@ -321,6 +378,15 @@ int __wrap_spool_file__reset(struct spool_file *f)
 	return 0;
 }
 
+int __wrap_spool_file__truncate(struct spool_file *f, uint64_t size)
+{
+	assert_true(size <= f->len);
+	if (size < f->len)
+		sp.resets++;            /* what a message streamed, taken out again */
+	f->len = size;
+	return 0;
+}
+
 uint64_t __wrap_spool_file__size(const struct spool_file *f)
 {
 	return f->len;
@@ -338,7 +404,7 @@ void __wrap_spool_file__abort(struct spool_file *f)
 int __wrap_spool__reserve_base(struct spool *s, const char *stamp, const char *const *exts, size_t n, char *out,
 			       size_t size)
 {
-	assert_int_equal(n, 1);
+	assert_int_equal(n, fake_kind ? 2 : 1);
 	snprintf(out, size, "%s", stamp);
 	return 0;
 }
@@ -347,16 +413,22 @@ int __wrap_spool__commit(struct spool *s, const char *base, struct spool_file **
 			 size_t n, char *meta_json, spool_done_fn done, void *ctx)
 {
 	sp.commits++;
-	assert_int_equal(n, 1);
-	assert_non_null(files[0]);
+	assert_true(n >= 1 && n <= 4);
+	sp.n = n;
 	snprintf(sp.base, sizeof(sp.base), "%s", base);
 	snprintf(sp.ext, sizeof(sp.ext), "%s", exts[0]);
 	memcpy(sp.content, files[0]->buf, files[0]->len);
 	sp.content_len = files[0]->len;
-	/* Consumed, whatever the result. */
-	free(files[0]);
-	files[0] = NULL;
-	sp.files_open--;
+	for (size_t i = 0; i < n; i++) {
+		assert_non_null(files[i]);
+		snprintf(sp.exts[i], sizeof(sp.exts[i]), "%s", exts[i]);
+		memcpy(sp.contents[i], files[i]->buf, files[i]->len);
+		sp.lens[i] = files[i]->len;
+		/* Consumed, whatever the result. */
+		free(files[i]);
+		files[i] = NULL;
+		sp.files_open--;
+	}
 	cJSON_Delete(sp.meta);
 	sp.meta = cJSON_Parse(meta_json);
 	assert_non_null(sp.meta);
@@ -396,6 +468,7 @@ static void commit_finishes(int result)
 /* ---- the capture and its owner ---- */
 
 static struct capture *cap;
+static size_t streamed;                 /* bytes given to the sink by the last message */
 static int dones;
 static char owner_mem;
 
@@ -416,6 +489,8 @@ static int setup(void **state)
 	memset(&sp, 0, sizeof(sp));
 	cap = NULL;
 	dones = 0;
+	streamed = 0;
+	fake_kind = false;
 	return 0;
 }
 
@@ -527,6 +602,7 @@ static int stream(const char *text)
 	int r;
 
 	message_begin(&w, &budget);
+	streamed = strlen(text);
 	assert_int_equal(budget, st.max_profile_bytes);
 	assert_string_equal(w.path[0], "result");
 	assert_string_equal(w.path[1], "profile");
@@ -541,9 +617,11 @@ static int stream(const char *text)
 /* The stop command's answer, its profile streamed before it. */
 static void stop_answer(bool with_profile)
 {
-	struct cdp_reader_header h = { .has_id = true, .has_result = true, .watched_seen = with_profile };
+	struct cdp_reader_header h = { .has_id = true, .has_result = true, .watched_seen = with_profile,
+				       .watched_bytes = with_profile ? streamed : 0 };
 
 	ss.ops->response(ss.owner, PROFILE_TAG_STOPPED, &h);
+	streamed = 0;
 }
 
 static const char *meta_string(const char *object, const char *key)
@@ -782,6 +860,51 @@ static void test_max_duration(void **state)
 }
 
 /* Settings changed after the start (a reload) do not change a capture under way. */
+/* An event the kind keeps streams into its output; one it drops is taken out again. */
+static int event(const char *method, const char *chunk)
+{
+	struct cdp_reader_watch w;
+	struct cdp_reader_header h = { .has_method = true, .has_params = true };
+	size_t budget;
+	int r = 0;
+
+	message_begin(&w, &budget);
+	if (chunk && w.sink)
+		r = w.sink(w.ctx, chunk, strlen(chunk));
+	snprintf(h.method, sizeof(h.method), "%s", method);
+	h.watched_seen = chunk != NULL;
+	h.watched_bytes = chunk ? strlen(chunk) : 0;
+	ss.ops->event(ss.owner, &h);
+	return r;
+}
+
+static void test_kind_of_two_files_keeping_events(void **state)
+{
+	const cJSON *files;
+
+	fake_kind = true;
+	running(PROFILE_HEAP, 0, false);
+	assert_int_equal(event("Fake.chunk", "abc"), 0);
+	assert_int_equal(event("Fake.other", "zzz"), 0);       /* streamed, then dropped */
+	assert_int_equal(event("Fake.chunk", "def"), 0);
+	capture__request_stop(cap, "api");
+	assert_int_equal(stream(PROFILE_TEXT), 0);
+	stop_answer(true);
+	assert_int_equal(sp.commits, 1);
+	assert_int_equal(sp.n, 2);
+	assert_string_equal(sp.exts[0], "chunks");
+	assert_string_equal(sp.exts[1], "last");
+	assert_int_equal(sp.lens[0], 6);
+	assert_memory_equal(sp.contents[0], "abcdef", 6);
+	assert_int_equal(sp.lens[1], strlen(PROFILE_TEXT));
+	files = cJSON_GetObjectItem(cJSON_GetObjectItem(sp.meta, "profile"), "files");
+	assert_int_equal(cJSON_GetArraySize(files), 2);
+	assert_string_equal(meta_string("profile", "file"), cJSON_GetArrayItem(files, 0)->valuestring);
+	commit_finishes(0);
+	settle();
+	assert_int_equal(dones, 1);
+}
+
 static void test_keeps_its_settings(void **state)
 {
 	start(PROFILE_HEAP, 0);
@@ -992,11 +1115,22 @@ static void test_stop_without_profile(void **state)
 	expect_over_not_ours();
 }
 
+static void test_kind_fails_on_an_event(void **state)
+{
+	fake_kind = true;
+	running(PROFILE_HEAP, 0, false);
+	assert_int_equal(event("Fake.chunk", "abc"), 0);
+	event("Fake.bad", NULL);
+	expect_failed("the heap profiler reported Fake.bad: Protocol error");
+	expect_over_not_ours();
+	assert_int_equal(sp.commits, 0);
+}
+
 static void test_stop_watched_but_nothing_written(void **state)
 {
 	running(PROFILE_HEAP, 0, false);
 	capture__request_stop(cap, "api");
-	stop_answer(true);                      /* no file was ever begun */
+	stop_answer(true);                      /* the member there, no byte of it streamed */
 	expect_failed("stop answered without a profile");
 	expect_over_not_ours();
 }
@@ -1281,6 +1415,8 @@ int main(void)
 		T(test_stop_requested_before_running),
 		T(test_max_duration),
 		T(test_keeps_its_settings),
+		T(test_kind_of_two_files_keeping_events),
+		T(test_kind_fails_on_an_event),
 		T(test_requested_duration),
 		T(test_requested_duration_over_max),
 		T(test_timeout_connecting),

@@ -418,6 +418,13 @@ static void test_abort_reset(void **state)
 	spool_file__abort(NULL);
 	assert_int_equal(count_names(dir, &temps), 1);
 	assert_int_equal(spool__used(s), 13);
+	/* Back to what was there before a message that is not the one awaited. */
+	assert_int_equal(spool_file__truncate(f, 14), -EINVAL);
+	assert_int_equal(spool_file__truncate(f, 8), 0);
+	assert_int_equal(spool_file__size(f), 8);
+	assert_int_equal(spool__used(s), 8);
+	assert_int_equal(spool_file__write(f, "!", 1), 0);
+	assert_int_equal(spool_file__size(f), 9);
 	assert_int_equal(spool_file__reset(f), 0);
 	assert_int_equal(spool_file__size(f), 0);
 	assert_int_equal(spool__used(s), 0);
