@@ -47,7 +47,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) \
 # kernel event -> ring buffer -> dispatcher -> inspector session -> profile -> exporter
 PURE_SRCS  := src/log.c src/options.c src/settings.c src/procfs.c src/cdp.c src/meta.c src/inspector.c src/capture_outcome.c \
 	      src/trigger.c src/cgroup.c src/netns.c src/sockdiag.c src/container.c src/ledger.c \
-	      src/fsutil.c src/export/spool.c src/profile/cdp_reader.c src/profile/kind.c src/dispatch/jobs.c \
+	      src/fsutil.c src/export/spool.c src/export/exporter.c src/profile/cdp_reader.c src/profile/kind.c src/dispatch/jobs.c \
 	      src/dispatch/processes.c src/dispatch/thresholds.c src/dispatch/metrics.c
 AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatch/dispatcher.c src/api_json.c \
 	      src/capture/inspector_session.c src/capture/fdscan.c src/capture/locate.c \
@@ -241,7 +241,7 @@ CAPTURE_WRAPS := inspector_session__new inspector_session__send inspector_sessio
 		 spool_file__reset spool_file__truncate spool_file__size spool_file__abort spool__reserve_base spool__commit \
 		 spool__cancel spool__dir lws_sul_schedule profile_ops
 $(OUTPUT)/tests/test_capture: $(OUTPUT)/tests/test_capture.o $(addprefix $(OUTPUT)/src/,capture/capture.o \
-		profile/profile.o profile/kind.o meta.o procfs.o options.o trigger.o container.o log.o)
+		profile/profile.o profile/kind.o export/exporter.o meta.o procfs.o options.o trigger.o container.o log.o)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $(call wrap,$(CAPTURE_WRAPS)) $^ -lcjson -lm -lcmocka -o $@
 

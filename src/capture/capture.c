@@ -21,6 +21,7 @@
 
 #include "capture.h"
 #include "cdp.h"
+#include "exporter.h"
 #include "inspector_close.h"
 #include "locate.h"
 #include "log.h"
@@ -386,6 +387,7 @@ static int export_profile(struct capture *c)
 		.interval_name = c->ops->interval_name, .interval = c->ops->interval(st),
 		.stop_reason = c->stop_reason,
 	};
+	struct export_request req;
 	char *text = NULL;
 	cJSON *meta, *files = NULL;
 	int r;
@@ -420,8 +422,9 @@ static int export_profile(struct capture *c)
 		return -ENOMEM;
 	}
 	cJSON_Delete(meta);
-	/* The outputs and text are the spool's now, whatever it answers. */
-	r = spool__commit(c->env->spool, base, c->out, exts, c->nout, text, commit_done, c);
+	/* The outputs and text are the exporter's now, whatever it answers. */
+	req = (struct export_request){ .base = base, .files = c->out, .exts = exts, .n = c->nout, .meta_json = text };
+	r = exporter_first()->submit(c->env->spool, &req, commit_done, c);
 	for (unsigned i = 0; i < c->nout; i++)
 		c->out[i] = NULL;
 	if (r < 0)
@@ -776,7 +779,7 @@ void capture__free(struct capture *c)
 	inspector_close__free(c->close);
 	inspector_session__free(c->session);
 	if (c->committing)
-		spool__cancel(c->env->spool, c);        /* the files still land; nobody is told */
+		exporter_first()->cancel(c->env->spool, c);     /* the files still land; nobody is told */
 	drop_outputs(c);
 	free(c->cmdline);
 	free(c);
