@@ -300,7 +300,8 @@ static int callback_api(struct lws *wsi, enum lws_callback_reasons reason, void 
 			if (!p)
 				return -1;
 			c->body = p;
-			memcpy(c->body + c->body_len, in, len);
+			if (len)        /* lws may hand an empty body as NULL */
+				memcpy(c->body + c->body_len, in, len);
 			c->body_len += len;
 			c->body[c->body_len] = '\0';
 		}
