@@ -47,12 +47,13 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) \
 # kernel event -> ring buffer -> dispatcher -> inspector session -> profile -> exporter
 PURE_SRCS  := src/log.c src/options.c src/procfs.c src/cdp.c src/meta.c src/inspector.c \
 	      src/trigger.c src/cgroup.c src/netns.c src/sockdiag.c src/container.c src/ledger.c \
-	      src/fsutil.c src/export/spool.c src/profile/cdp_reader.c
+	      src/fsutil.c src/export/spool.c src/profile/cdp_reader.c src/api_token.c
 AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatcher.c src/api_json.c \
 	      src/inspector_session.c src/capture.c src/cleanup.c src/profile/profile.c \
 	      src/api.c src/main.c
 UNIT_TESTS := test_options test_procfs test_cdp test_meta test_inspector test_trigger test_cgroup test_api_json \
-	      test_inspectctl_format test_sockdiag test_container test_ledger test_fsutil test_spool
+	      test_inspectctl_format test_sockdiag test_container test_ledger test_fsutil test_spool \
+	      test_api_token
 HELPERS    := sigio_send hold_memory many_groups
 
 AGENT_OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(AGENT_SRCS))
