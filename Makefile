@@ -53,7 +53,7 @@ AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatcher.c src/api_json.c \
 	      src/api.c src/main.c
 UNIT_TESTS := test_options test_procfs test_cdp test_meta test_inspector test_trigger test_cgroup test_api_json \
 	      test_inspectctl_format test_sockdiag test_container test_ledger test_fsutil test_spool \
-	      test_api_token
+	      test_api_token test_netns
 HELPERS    := sigio_send hold_memory many_groups
 
 AGENT_OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(AGENT_SRCS))
