@@ -53,8 +53,8 @@ AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatcher.c src/api_json.c \
 	      src/api.c src/main.c
 UNIT_TESTS := test_options test_procfs test_cdp test_meta test_inspector test_trigger test_cgroup test_api_json \
 	      test_inspectctl_format test_sockdiag test_container test_ledger test_fsutil test_spool \
-	      test_api_token test_netns
-HELPERS    := sigio_send hold_memory many_groups
+	      test_api_token test_netns test_tracker
+HELPERS    := sigio_send hold_memory many_groups signal_loop
 
 AGENT_OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(AGENT_SRCS))
 PURE_OBJS  := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(PURE_SRCS))
@@ -189,6 +189,11 @@ $(OUTPUT)/tests/test_inspectctl_format: $(OUTPUT)/tests/test_inspectctl_format.o
 
 # The API's JSON needs the agent's objects (it renders jobs and processes).
 $(OUTPUT)/tests/test_api_json: $(OUTPUT)/tests/test_api_json.o $(filter-out $(OUTPUT)/src/main.o,$(AGENT_OBJS))
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+
+# The kernel side for real: the loader and its skeleton.
+$(OUTPUT)/tests/test_tracker: $(OUTPUT)/tests/test_tracker.o $(PURE_OBJS) $(OUTPUT)/src/tracker.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 
