@@ -362,7 +362,8 @@ int tracker__reconcile(struct tracker *t, const uint32_t *pids, size_t n)
 	if (n)
 		memcpy(caller, pids, n * sizeof(*caller));
 	qsort(caller, n, sizeof(*caller), cmp_u32);
-	qsort(map, (size_t)n_map, sizeof(*map), cmp_entry);
+	if (n_map)
+		qsort(map, (size_t)n_map, sizeof(*map), cmp_entry);
 
 	/* The map's side. */
 	for (int i = 0; i < n_map; i++) {
