@@ -109,7 +109,8 @@ check: deps-test
 # Every parser of what a target or a container controls, under libFuzzer with ASan and
 # UBSan; seeds from the fixtures (the first byte picks the parser, see the source).
 FUZZ_SRCS := src/log.c src/procfs.c src/cdp.c src/cgroup.c src/container.c src/netns.c \
-	     src/sockdiag.c src/ledger.c src/fsutil.c tests/fuzz/fuzz_hostile.c
+	     src/sockdiag.c src/ledger.c src/fsutil.c src/api_json.c src/api_token.c \
+	     src/profile/cdp_reader.c tests/fuzz/fuzz_hostile.c
 FUZZ_BIN  := $(OUTPUT)/fuzz/fuzz_hostile
 FUZZ_SECONDS ?= 60
 
@@ -117,6 +118,7 @@ $(FUZZ_BIN): $(FUZZ_SRCS) $(wildcard include/*.h)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-ffunction-sections -fdata-sections -Wl,--gc-sections -Wl,-z,start-stop-gc \
 		-Iinclude $(shell pkg-config --cflags libcjson) $(FUZZ_SRCS) -lcjson -o $@
 
 fuzz: deps $(FUZZ_BIN)
@@ -126,7 +128,15 @@ fuzz: deps $(FUZZ_BIN)
 		{ printf "\\$$(printf %o $${f#*:})"; cat tests/fixtures/$${f%:*}; } > $(OUTPUT)/fuzz/seeds/$${f%:*}; done
 	$(Q)printf '\004inspectd-opened 1 pid=42 start=7 port=9229 inode=99\n' > $(OUTPUT)/fuzz/seeds/ledger
 	$(Q)printf '\001%s' '1 (no)de) S 1 1 1 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 4242 0' > $(OUTPUT)/fuzz/seeds/stat
+	$(Q){ printf '\001'; cat tests/fixtures/status-480-groups.txt; } > $(OUTPUT)/fuzz/seeds/status-480-groups
+	$(Q)printf '\005{"pid":42,"kind":"cpu","seconds":30}' > $(OUTPUT)/fuzz/seeds/api-request
+	$(Q)printf '\006\000{"id":3,"result":{"profile":{"nodes":[{"id":1,"callFrame":{"functionName":"f\\u00e9"}}],"samples":[1,1]}}}' \
+		> $(OUTPUT)/fuzz/seeds/cdp-reader
+	$(Q)printf '\006\050{"method":"HeapProfiler.addHeapSnapshotChunk","params":{"chunk":"{\\"a\\":1}"}}' \
+		> $(OUTPUT)/fuzz/seeds/cdp-reader-chunk
+	$(Q)printf '\007a-long-enough-secret-token\n' > $(OUTPUT)/fuzz/seeds/token
 	$(Q)$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -print_final_stats=1 \
+		-artifact_prefix=$(OUTPUT)/fuzz/ \
 		$(OUTPUT)/fuzz/corpus $(OUTPUT)/fuzz/seeds
 
 bench: deps-test
