@@ -7,6 +7,7 @@
 #define INSPECTD_TRACKER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
 #include "inspectd.h"
