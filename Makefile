@@ -47,7 +47,8 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) \
 # kernel event -> ring buffer -> dispatcher -> inspector session -> profile -> exporter
 PURE_SRCS  := src/log.c src/options.c src/settings.c src/procfs.c src/cdp.c src/meta.c src/inspector.c src/capture_outcome.c \
 	      src/trigger.c src/cgroup.c src/netns.c src/sockdiag.c src/container.c src/ledger.c \
-	      src/fsutil.c src/export/spool.c src/export/exporter.c src/profile/cdp_reader.c src/profile/kind.c src/dispatch/jobs.c \
+	      src/fsutil.c src/export/spool.c src/export/exporter.c src/profile/cdp_reader.c src/profile/kind.c src/api_token.c \
+	      src/dispatch/jobs.c \
 	      src/dispatch/processes.c src/dispatch/thresholds.c src/dispatch/metrics.c
 AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatch/dispatcher.c src/api_json.c \
 	      src/capture/inspector_session.c src/capture/fdscan.c src/capture/locate.c \
@@ -56,8 +57,8 @@ AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatch/dispatcher.c src/api_json.
 UNIT_TESTS := test_jobs test_processes test_thresholds test_options test_settings test_procfs test_cdp test_meta \
 	      test_inspector test_trigger test_cgroup test_api_json test_inspectctl_format test_sockdiag \
 	      test_container test_ledger test_fsutil test_spool test_cdp_reader \
-	      test_inspector_session test_capture test_locate test_close
-HELPERS    := sigio_send hold_memory
+	      test_inspector_session test_capture test_locate test_close test_api_token test_netns test_tracker
+HELPERS    := sigio_send hold_memory many_groups signal_loop
 
 AGENT_OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(AGENT_SRCS))
 PURE_OBJS  := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(PURE_SRCS))
@@ -112,8 +113,8 @@ check: deps-test
 # Every parser of what a target or a container controls, under libFuzzer with ASan and
 # UBSan; seeds from the fixtures (the first byte picks the parser, see the source).
 FUZZ_SRCS := src/log.c src/procfs.c src/cdp.c src/cgroup.c src/container.c src/netns.c \
-	     src/sockdiag.c src/ledger.c src/fsutil.c src/profile/cdp_reader.c \
-	     tests/fuzz/fuzz_hostile.c
+	     src/sockdiag.c src/ledger.c src/fsutil.c src/api_json.c src/api_token.c \
+	     src/profile/cdp_reader.c src/profile/kind.c tests/fuzz/fuzz_hostile.c
 FUZZ_BIN  := $(OUTPUT)/fuzz/fuzz_hostile
 FUZZ_SECONDS ?= 60
 
@@ -121,6 +122,7 @@ $(FUZZ_BIN): $(FUZZ_SRCS) $(wildcard include/*.h)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-ffunction-sections -fdata-sections -Wl,--gc-sections -Wl,-z,start-stop-gc \
 		-Iinclude $(shell pkg-config --cflags libcjson) $(FUZZ_SRCS) -lcjson -o $@
 
 fuzz: deps $(FUZZ_BIN)
@@ -133,7 +135,11 @@ fuzz: deps $(FUZZ_BIN)
 	$(Q)printf '\005\002\006\377\000\000%s' '{"id":7,"result":{"profile":{"nodes":[{"id":1,"callFrame":{"functionName":"f\u00e9"},"children":[2]}],"samples":[1,2],"timeDeltas":[-1,0.5e3]}}}' > $(OUTPUT)/fuzz/seeds/cdp-profile
 	$(Q)printf '\005\001\002\000\000%s' '{"method":"HeapProfiler.addHeapSnapshotChunk","params":{"chunk":"{\"a\":\"\ud83d\ude00\"}\n"}}' > $(OUTPUT)/fuzz/seeds/cdp-chunk
 	$(Q)printf '\005\000\377\000%s' '{"id":3,"error":{"code":-32000,"message":"Not \"started\"\t\u00e9"}}' > $(OUTPUT)/fuzz/seeds/cdp-error
+	$(Q){ printf '\001'; cat tests/fixtures/status-480-groups.txt; } > $(OUTPUT)/fuzz/seeds/status-480-groups
+	$(Q)printf '\006{"pid":42,"kind":"cpu","seconds":30}' > $(OUTPUT)/fuzz/seeds/api-request
+	$(Q)printf '\007a-long-enough-secret-token\n' > $(OUTPUT)/fuzz/seeds/token
 	$(Q)$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -print_final_stats=1 \
+		-artifact_prefix=$(OUTPUT)/fuzz/ \
 		$(OUTPUT)/fuzz/corpus $(OUTPUT)/fuzz/seeds
 
 # The build make bench measures this one against, side by side (tests/bench/latency-ab.js):
@@ -211,6 +217,11 @@ $(OUTPUT)/tests/test_api_json: $(OUTPUT)/tests/test_api_json.o $(OUTPUT)/src/api
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 
+# The kernel side for real: the loader and its skeleton.
+$(OUTPUT)/tests/test_tracker: $(OUTPUT)/tests/test_tracker.o $(PURE_OBJS) $(OUTPUT)/src/tracker.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+
 # Its temporaries' random letters are forced by some tests.
 $(OUTPUT)/tests/test_fsutil: ALL_LDFLAGS += -Wl,--wrap=getrandom
 
@@ -266,6 +277,11 @@ $(OUTPUT)/tests/%.o: tests/unit/%.c | $(OUTPUT)/tests
 $(OUTPUT)/tests/test_%: $(OUTPUT)/tests/test_%.o $(PURE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+
+# Stand-ins for other people's processes, whose signal dispositions the tests assert on:
+# never with the sanitizers, whose handlers would show in SigCgt.
+$(OUTPUT)/tests/many_groups $(OUTPUT)/tests/signal_loop: CFLAGS := -O2 -g
+$(OUTPUT)/tests/many_groups $(OUTPUT)/tests/signal_loop: LDFLAGS :=
 
 $(OUTPUT)/tests/%: tests/helpers/%.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)

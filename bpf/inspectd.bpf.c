@@ -3,9 +3,13 @@
  * Kernel side of inspectd: keeps the set of node processes on the host and
  * reports the user-sent signals that trigger a capture.
  *
- *   sched_process_exec/fork/exit -> tracked map (+ ring buffer events)
- *   signal_generate              -> ring buffer, only for tracked targets
- *                                   and only for the configured signals
+ *   sched_process_exec/fork/exit -> tracked map (+ events ring buffer)
+ *   signal_generate              -> signal_events ring buffer, only for tracked
+ *                                   targets, only for the configured signals, and
+ *                                   at most a few a second per target
+ *
+ * Every event reserves its room before the map changes: an event that finds no
+ * room changes nothing, and is counted in drops[] (its stream's).
  *   rss_stat                     -> tracked map's rss_bytes; ring buffer only
  *                                   when a mark userspace set is crossed.
  *                                   Attached by userspace only while a tracked
@@ -39,6 +43,10 @@ const volatile __u32 match_count = 0;
 const volatile __u64 trigger_sigmask = 0;       /* bit N set: signal N is a trigger */
 const volatile __u32 agent_tgid = 0;            /* our own signals never trigger */
 const volatile __u64 page_size = 4096;
+const volatile __u64 tick_ns = 10000000;        /* NSEC_PER_SEC / USER_HZ */
+/* Trigger signals per target: one each sig_interval_ns, sig_burst at once. */
+const volatile __u64 sig_interval_ns = 500000000;
+const volatile __u64 sig_burst = 4;
 
 /*
  * Preallocated: tracking a process at exec or fork must not fail for want of memory
@@ -80,13 +88,47 @@ struct {
 
 volatile __u64 marks_gen = 0;   /* bumped by userspace after it sets marks, and here */
 volatile __u64 track_failures = 0;      /* a node process not tracked: the map was full */
+volatile __u64 drops[INSPECTD_STREAM_COUNT] = {};       /* events lost: their ring was full */
+volatile __u64 signals_limited = 0;     /* trigger signals over their target's rate */
 
 #define RSS_STORE_STEP  (1ULL << 20)
 
+/* Lifecycle and RSS events. */
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
 } events SEC(".maps");
+
+/* Trigger signals only: 819 events of room, refilled at a few a second per target. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 64 * 1024);
+} signal_events SEC(".maps");
+
+static __always_inline void count_drop(__u32 stream)
+{
+	if (stream < INSPECTD_STREAM_COUNT)
+		__sync_fetch_and_add(&drops[stream], 1);
+}
+
+/* The process's identity beside its pid, as /proc/PID/stat's field 22 gives it. */
+static __always_inline __u64 start_ticks(struct task_struct *task)
+{
+	__u64 boottime = BPF_CORE_READ(task, group_leader, start_boottime);
+
+	return tick_ns ? boottime / tick_ns : boottime;
+}
+
+/* The tracked entry of task's process; NULL when none, or when it is a stale entry
+ * whose pid another process has now. */
+static __always_inline struct inspectd_tracked *tracked_task(struct task_struct *task, __u32 pid)
+{
+	struct inspectd_tracked *t = bpf_map_lookup_elem(&tracked, &pid);
+
+	if (!t || t->start_ticks != start_ticks(task))
+		return NULL;
+	return t;
+}
 
 static __always_inline bool name_matches(const char *name)
 {
@@ -111,14 +153,17 @@ static __always_inline bool name_matches(const char *name)
 	return false;
 }
 
-/* A zeroed event of this type for pid, stamped now; NULL when the ring buffer is full. */
-static __always_inline struct inspectd_event *event_reserve(__u32 type, __u32 pid)
+/* A zeroed event of this type for pid in ring, stamped now; NULL (and counted as a drop
+ * of stream) when the ring buffer is full. */
+static __always_inline struct inspectd_event *event_reserve(void *ring, __u32 stream, __u32 type, __u32 pid)
 {
 	struct inspectd_event *e;
 
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e)
+	e = bpf_ringbuf_reserve(ring, sizeof(*e), 0);
+	if (!e) {
+		count_drop(stream);
 		return NULL;
+	}
 	__builtin_memset(e, 0, sizeof(*e));
 	e->type = type;
 	e->pid = pid;
@@ -126,41 +171,50 @@ static __always_inline struct inspectd_event *event_reserve(__u32 type, __u32 pi
 	return e;
 }
 
-static __always_inline void emit_value(__u32 type, __u32 pid, __u64 value)
+static __always_inline void track(__u32 type, struct task_struct *task, __u32 pid, __u32 ppid,
+				   const char *comm)
 {
-	struct inspectd_event *e = event_reserve(type, pid);
+	struct inspectd_tracked t = {
+		.start_ticks = start_ticks(task),
+	};
+	struct inspectd_tracked *old;
+	struct inspectd_event *e;
 
+	/* Room first: without it, neither side tracks the process (a rescan finds it). */
+	e = event_reserve(&events, INSPECTD_STREAM_LIFECYCLE, type, pid);
 	if (!e)
 		return;
-	e->value = value;
-	bpf_ringbuf_submit(e, 0);
-}
-
-static __always_inline void emit(__u32 type, __u32 pid, __u32 ppid, const char *comm)
-{
-	struct inspectd_event *e = event_reserve(type, pid);
-
-	if (!e)
+	/* A process that exec's node again keeps its signal rate. */
+	old = bpf_map_lookup_elem(&tracked, &pid);
+	if (old && old->start_ticks == t.start_ticks)
+		t.sig_tat_ns = old->sig_tat_ns;
+	/* Userspace must not track what the kernel side does not: no map entry, no event. */
+	if (bpf_map_update_elem(&tracked, &pid, &t, BPF_ANY) != 0) {
+		bpf_ringbuf_discard(e, 0);
+		__sync_fetch_and_add(&track_failures, 1);
 		return;
+	}
+	__sync_fetch_and_add(&marks_gen, 1);
 	e->ppid = ppid;
 	__builtin_memcpy(e->comm, comm, INSPECTD_COMM_LEN);
 	bpf_ringbuf_submit(e, 0);
 }
 
-static __always_inline void track(__u32 type, struct task_struct *task, __u32 pid, __u32 ppid,
-				   const char *comm)
+/* pid leaves the tracked map, reported as EXIT; with no room to report it, it stays. */
+static __always_inline void untrack(__u32 pid, const char *comm)
 {
-	struct inspectd_tracked t = {
-		.start_ns = BPF_CORE_READ(task, start_time),
-	};
+	struct inspectd_event *e;
 
-	/* Userspace must not track what the kernel side does not: no map entry, no event. */
-	if (bpf_map_update_elem(&tracked, &pid, &t, BPF_ANY) != 0) {
-		__sync_fetch_and_add(&track_failures, 1);
+	e = event_reserve(&events, INSPECTD_STREAM_LIFECYCLE, INSPECTD_EVENT_EXIT, pid);
+	if (!e)
+		return;
+	if (bpf_map_delete_elem(&tracked, &pid) != 0) {
+		bpf_ringbuf_discard(e, 0);
 		return;
 	}
 	__sync_fetch_and_add(&marks_gen, 1);
-	emit(type, pid, ppid, comm);
+	__builtin_memcpy(e->comm, comm, INSPECTD_COMM_LEN);
+	bpf_ringbuf_submit(e, 0);
 }
 
 SEC("tp_btf/sched_process_exec")
@@ -178,9 +232,7 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 		track(INSPECTD_EVENT_EXEC, task, pid, BPF_CORE_READ(task, real_parent, tgid), name);
 	} else if (bpf_map_lookup_elem(&tracked, &pid)) {
 		/* A node process exec'd into something else: no longer a target. */
-		bpf_map_delete_elem(&tracked, &pid);
-		__sync_fetch_and_add(&marks_gen, 1);
-		emit(INSPECTD_EVENT_EXIT, pid, 0, name);
+		untrack(pid, name);
 	}
 	return 0;
 }
@@ -194,7 +246,7 @@ int BPF_PROG(handle_fork, struct task_struct *parent, struct task_struct *child)
 
 	if (pid != BPF_CORE_READ(child, tgid))
 		return 0;       /* a new thread, not a new process */
-	if (!bpf_map_lookup_elem(&tracked, &ppid))
+	if (!tracked_task(parent, ppid))
 		return 0;
 	BPF_CORE_READ_STR_INTO(&comm, child, comm);
 	track(INSPECTD_EVENT_FORK, child, pid, ppid, comm);
@@ -210,11 +262,10 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 	/* Only the last thread of the group: signal->live already dropped. */
 	if (BPF_CORE_READ(task, signal, live.counter) != 0)
 		return 0;
-	if (bpf_map_delete_elem(&tracked, &pid) != 0)
+	if (!bpf_map_lookup_elem(&tracked, &pid))
 		return 0;
-	__sync_fetch_and_add(&marks_gen, 1);
 	BPF_CORE_READ_STR_INTO(&comm, task, comm);
-	emit(INSPECTD_EVENT_EXIT, pid, 0, comm);
+	untrack(pid, comm);
 	return 0;
 }
 
@@ -222,7 +273,9 @@ SEC("tp_btf/signal_generate")
 int BPF_PROG(handle_signal, int sig, struct kernel_siginfo *info, struct task_struct *task,
 	     int group, int result)
 {
+	struct inspectd_tracked *t;
 	struct inspectd_event *e;
+	__u64 now, tat, next;
 	__u32 pid, sender;
 	int code;
 
@@ -238,12 +291,28 @@ int BPF_PROG(handle_signal, int sig, struct kernel_siginfo *info, struct task_st
 	if (sender == agent_tgid)
 		return 0;
 	pid = BPF_CORE_READ(task, tgid);
-	if (!bpf_map_lookup_elem(&tracked, &pid))
+	t = tracked_task(task, pid);
+	if (!t)
 		return 0;
 
-	e = event_reserve(INSPECTD_EVENT_SIGNAL, pid);
+	/* A token bucket per target, as a GCRA: a trigger is two signals seconds apart, and a
+	 * loop of them must cost the others nothing. */
+	now = bpf_ktime_get_ns();
+	tat = t->sig_tat_ns;
+	if (tat > now + (sig_burst ? sig_burst - 1 : 0) * sig_interval_ns) {
+		__sync_fetch_and_add(&signals_limited, 1);
+		return 0;
+	}
+	e = event_reserve(&signal_events, INSPECTD_STREAM_SIGNAL, INSPECTD_EVENT_SIGNAL, pid);
 	if (!e)
 		return 0;
+	next = (tat > now ? tat : now) + sig_interval_ns;
+	if (__sync_val_compare_and_swap(&t->sig_tat_ns, tat, next) != tat) {
+		/* Another CPU took this turn. */
+		bpf_ringbuf_discard(e, 0);
+		__sync_fetch_and_add(&signals_limited, 1);
+		return 0;
+	}
 	e->sig = sig;
 	e->si_code = code;
 	e->sender_pid = sender;
@@ -301,6 +370,7 @@ int BPF_PROG(handle_rss_stat, struct mm_struct *mm, int member)
 {
 	struct task_struct *owner;
 	struct inspectd_tracked *t;
+	struct inspectd_event *e;
 	struct rss_cache *c;
 	__u32 zero = 0, pid;
 	__u64 gen = marks_gen, rss, high, low;
@@ -336,11 +406,24 @@ int BPF_PROG(handle_rss_stat, struct mm_struct *mm, int member)
 	high = t->rss_high;
 	low = t->rss_low;
 	if (high && rss >= high) {
-		if (__sync_val_compare_and_swap(&t->rss_high, high, 0) == high)
-			emit_value(INSPECTD_EVENT_RSS_HIGH, pid, rss);
+		e = event_reserve(&events, INSPECTD_STREAM_RSS, INSPECTD_EVENT_RSS_HIGH, pid);
+		/* No room: the mark stays, and the next fault reports it. */
+		if (e) {
+			e->value = rss;
+			if (__sync_val_compare_and_swap(&t->rss_high, high, 0) == high)
+				bpf_ringbuf_submit(e, 0);
+			else
+				bpf_ringbuf_discard(e, 0);
+		}
 	} else if (low && rss < low) {
-		if (__sync_val_compare_and_swap(&t->rss_low, low, 0) == low)
-			emit_value(INSPECTD_EVENT_RSS_LOW, pid, rss);
+		e = event_reserve(&events, INSPECTD_STREAM_RSS, INSPECTD_EVENT_RSS_LOW, pid);
+		if (e) {
+			e->value = rss;
+			if (__sync_val_compare_and_swap(&t->rss_low, low, 0) == low)
+				bpf_ringbuf_submit(e, 0);
+			else
+				bpf_ringbuf_discard(e, 0);
+		}
 	}
 	c->tracked = 1;
 	c->stored_rss = rss;
@@ -354,9 +437,13 @@ int BPF_PROG(handle_cgroup_attach, struct cgroup *dst, const char *path, struct 
 	     bool threadgroup)
 {
 	__u32 pid = BPF_CORE_READ(task, tgid);
+	struct inspectd_event *e;
 
-	if (bpf_map_lookup_elem(&tracked, &pid))
-		emit_value(INSPECTD_EVENT_CGROUP, pid, 0);
+	if (!bpf_map_lookup_elem(&tracked, &pid))
+		return 0;
+	e = event_reserve(&events, INSPECTD_STREAM_LIFECYCLE, INSPECTD_EVENT_CGROUP, pid);
+	if (e)
+		bpf_ringbuf_submit(e, 0);
 	return 0;
 }
 

@@ -23,15 +23,32 @@ enum inspectd_event_type {
 };
 
 /*
+ * The event streams, each with its own count of events lost for want of room: signals
+ * have a ring buffer of their own (one process's signal loop must not crowd out the
+ * lifecycle of others); lifecycle and RSS events share the events ring.
+ */
+enum inspectd_stream {
+	INSPECTD_STREAM_LIFECYCLE = 0,  /* EXEC, FORK, EXIT, CGROUP */
+	INSPECTD_STREAM_SIGNAL    = 1,  /* SIGNAL */
+	INSPECTD_STREAM_RSS       = 2,  /* RSS_HIGH, RSS_LOW */
+	INSPECTD_STREAM_COUNT     = 3,
+};
+
+/*
  * Value of the tracked map, keyed by tgid (host pid namespace). The kernel
- * side keeps rss_bytes; userspace sets the marks. A mark is one-shot: the
- * kernel clears it when it reports the crossing, userspace sets it again.
+ * side keeps rss_bytes and the signal rate; userspace sets the marks. A mark is
+ * one-shot: the kernel clears it when it reports the crossing, userspace sets it again.
+ * An entry is written only once the event that reports it is reserved: no event, no
+ * change, and both sides still agree.
  */
 struct inspectd_tracked {
-	__u64 start_ns;                 /* task start_time, CLOCK_MONOTONIC ns */
+	__u64 start_ticks;              /* the group leader's start_boottime in clock ticks: field 22
+					 * of /proc/PID/stat; with the pid, the process's identity */
 	__u64 rss_bytes;                /* last RSS seen on rss_stat (per-CPU approximate) */
 	__u64 rss_high;                 /* report RSS_HIGH when rss_bytes >= this; 0: off */
 	__u64 rss_low;                  /* report RSS_LOW when rss_bytes < this; 0: off */
+	__u64 sig_tat_ns;               /* trigger signals' rate (GCRA): when the next one is due,
+					 * bpf_ktime_get_ns(); 0: never limited yet */
 };
 
 /* One record of the task iterator: CPU time of one thread of a tracked process. */

@@ -13,6 +13,8 @@
 
 #define PROCFS_MAX_LISTENERS 64
 #define PROCFS_MAX_SOCKETS   4096
+#define PROCFS_TEXT_MAX      (64 * 1024)        /* /proc/PID/status: thousands of groups fit */
+#define PROCFS_STAT_MAX      4096               /* /proc/PID/stat: one line of numbers and a comm */
 
 struct procfs_listener {
 	uint64_t inode;
@@ -22,8 +24,15 @@ struct procfs_listener {
 	bool any;               /* 0.0.0.0 or :: */
 };
 
-/* "SigCgt:\t0000000000004a02" -> mask (bit N-1 is signal N). */
+/*
+ * "SigCgt:\t0000000000004a02\n" -> mask (bit N-1 is signal N): the first line naming the
+ * field, whose value must be exactly 16 hex digits ended by a newline. -EINVAL for
+ * anything else (a line cut short included), -ENOENT when no line names the field.
+ */
 int procfs_parse_status_mask(const char *status, const char *field, uint64_t *ret);
+/* SigCgt of a whole /proc/PID/status of len bytes: -EINVAL unless the text is NUL-free
+ * and its last line ends in a newline; else as procfs_parse_status_mask(). */
+int procfs_status_signal_caught(const char *status, size_t len, uint64_t *caught);
 /* One line of /proc/PID/net/tcp{,6}: 1 and *out for a LISTEN socket, 0 for another state, -EINVAL. */
 int procfs_parse_net_tcp_line(const char *line, int family, struct procfs_listener *out);
 /* TCP sockets in LISTEN state from a whole table (header first). Returns count. */
@@ -38,11 +47,23 @@ int procfs_split_cmdline(char *buf, size_t len, char **argv, size_t max);
 /* The inspector port named on a node command line (--inspect[-brk|-port][=[host:]port]), or 0. */
 int procfs_cmdline_inspect_port(char *const *argv, int argc, uint16_t *ret);
 
-/* Readers: bounded, NUL-terminate, return bytes read or -errno. */
+/* Readers: bounded, NUL-terminate, return bytes read or -errno. procfs_read() keeps what
+ * fits in size - 1 bytes and drops the rest: not for text that is parsed. */
 ssize_t procfs_read(pid_t pid, const char *name, char *buf, size_t size);
+/*
+ * The whole file, in a NUL-terminated buffer *ret that the caller frees: its length, or
+ * -EFBIG when it holds more than max bytes (never a truncated read), -ENOMEM, or -errno
+ * of open()/read(). *ret is NULL on failure.
+ */
+ssize_t procfs_read_whole_path(const char *path, size_t max, char **ret);
+/* The same for /proc/PID/name. */
+ssize_t procfs_read_whole(pid_t pid, const char *name, size_t max, char **ret);
 int procfs_read_comm(pid_t pid, char *buf, size_t size);
 int procfs_read_exe(pid_t pid, char *buf, size_t size);
+/* SigCgt from the whole of /proc/PID/status (at most PROCFS_TEXT_MAX bytes): 0, -EFBIG,
+ * -EINVAL (not the kernel's text, or no whole line), -ENOENT (no SigCgt) or -errno. */
 int procfs_read_signal_caught(pid_t pid, uint64_t *caught);
+/* Field 22 of the whole of /proc/PID/stat, which must be one line ended by a newline. */
 int procfs_read_starttime(pid_t pid, uint64_t *ret);
 /* Socket inodes among /proc/PID/fd, sorted. Returns count or -errno. */
 int procfs_socket_inodes(pid_t pid, uint64_t *out, size_t max);

@@ -25,7 +25,9 @@ int sockdiag_parse(const void *buf, size_t len, uint32_t seq, uint32_t portid, c
 /*
  * TCP listeners in pid's network namespace whose inodes are among inodes (sorted, as
  * procfs_socket_inodes() gives them), through sock_diag only: count or -errno (no
- * sock_diag, a dump cut short, replies that do not end within 250 ms).
+ * sock_diag, a dump cut short, replies that do not end within 250 ms), or
+ * -ENOTRECOVERABLE when the calling thread could not return from pid's network
+ * namespace (netns_leave()): it must make no other socket; on the loop, end the agent.
  */
 int sockdiag_dump_listeners(pid_t pid, const uint64_t *inodes, size_t ninodes, struct procfs_listener *out,
 			    size_t max);
@@ -35,7 +37,8 @@ int sockdiag_dump_listeners(pid_t pid, const uint64_t *inodes, size_t ninodes, s
  * -E2BIG (more than max), or -errno as sockdiag_dump_listeners().
  */
 int sockdiag_netns_listeners(pid_t pid, struct procfs_listener *out, size_t max);
-/* The same, falling back to procfs_target_listeners() where sock_diag fails. */
+/* The same, falling back to procfs_target_listeners() where sock_diag fails (but for
+ * -ENOMEM and -ENOTRECOVERABLE, which are passed on). */
 int sockdiag_listeners(pid_t pid, const uint64_t *inodes, size_t ninodes, struct procfs_listener *out,
 		       size_t max);
 /* The same among every socket pid holds now. */

@@ -7,6 +7,7 @@
 #define INSPECTD_TRACKER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
 #include "inspectd.h"
@@ -19,13 +20,46 @@ struct tracker_config {
 	const char *const *match;       /* executable basenames */
 	int nmatch;
 	uint64_t trigger_sigmask;       /* bit N: signal N triggers */
+	/* Trigger signals reported per target process: one each signal_interval_ms, up to
+	 * signal_burst at once; the rest are counted as limited. 0: 500 ms and 4. */
+	unsigned signal_interval_ms;
+	unsigned signal_burst;
+};
+
+/* Counts since the tracker started: Prometheus counters. */
+struct tracker_drops {
+	uint64_t lost[INSPECTD_STREAM_COUNT];   /* events with no room in their ring, per stream */
+	uint64_t signals_limited;               /* trigger signals over their target's rate */
+	uint64_t track_failures;                /* node processes not tracked: the map was full */
 };
 
 struct tracker *tracker__new(const struct tracker_config *cfg, tracker_event_fn fn, void *ctx);
-/* Readable when events wait: put it in the event loop. */
+/* Readable when events wait in any of the ring buffers: put it in the event loop. */
 int tracker__fd(const struct tracker *t);
-/* Deliver waiting events to the callback. Returns count or -errno. */
+/* Deliver waiting events (every ring buffer's) to the callback. Returns count or -errno. */
 int tracker__consume(struct tracker *t);
+/* "lifecycle", "signal", "rss"; NULL for no stream. */
+const char *tracker_stream_name(enum inspectd_stream s);
+/* The kernel side's counts of what it could not report, since start. */
+void tracker__drops(const struct tracker *t, struct tracker_drops *ret);
+/*
+ * Find what lost lifecycle events hid, by comparing the kernel side's tracked map with the
+ * caller's table: pids, the n processes the caller tracks, in any order. Call it from a
+ * periodic tick, after tracker__consume() and with pids taken after it. Corrections come
+ * through the event callback, as the events that were lost:
+ *  - a pid in the map whose process is gone, or runs another program now (a lost EXIT, or
+ *    an exec away from node): its entry is deleted, and EXIT delivered if pids has it;
+ *  - a pid in the map, running, that pids lacks: EXEC;
+ *  - a pid in pids that the map lacks: tracked again if it still runs a matching program,
+ *    else EXIT;
+ *  - after lifecycle events were lost since the last call, /proc is scanned for matching
+ *    processes neither side tracks (a lost EXEC or FORK): EXEC for each.
+ * A pid that is in one table only is corrected when the previous call saw it so too (an
+ * event in flight must not be answered twice); every map entry's process is checked (one
+ * read of /proc/PID/stat each) only after lifecycle events were lost.
+ * Returns the number of events delivered, or -ENOMEM.
+ */
+int tracker__reconcile(struct tracker *t, const uint32_t *pids, size_t n);
 /* Track node processes that started before us; reports each as an EXEC event. */
 int tracker__scan_proc(struct tracker *t);
 /* Arm the RSS marks of a tracked process (0 disarms one). */

@@ -19,12 +19,12 @@
 
 #include "api.h"
 #include "api_json.h"
+#include "api_token.h"
 #include "dispatcher.h"
 #include "log.h"
 #include "procfs.h"
 
 #define API_CHUNK       (16 * 1024)
-#define API_TOKEN_MAX   256
 
 struct api {
 	struct lws_context *ctx;
@@ -32,7 +32,7 @@ struct api {
 	const struct settings *settings;
 	struct lws_vhost *unix_vhost, *tcp_vhost;
 	int listen_fd;
-	char token[API_TOKEN_MAX];
+	struct api_token token;
 	char socket_path[108];
 };
 
@@ -242,18 +242,14 @@ static int serve(struct lws *wsi, struct api_conn *c)
 static bool authorized(struct lws *wsi)
 {
 	char auth[API_TOKEN_MAX + 16];
-	size_t n = strlen(the_api->token);
-	unsigned char diff = 0;
 	int len;
 
 	if (lws_get_vhost(wsi) != the_api->tcp_vhost)
 		return true;    /* the Unix socket: its mode is the check */
 	len = lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION);
-	if (len <= 7 || strncmp(auth, "Bearer ", 7) != 0 || (size_t)len - 7 != n)
+	if (len <= 7 || strncmp(auth, "Bearer ", 7) != 0)
 		return false;
-	for (size_t i = 0; i < n; i++)
-		diff |= (unsigned char)(auth[7 + i] ^ the_api->token[i]);
-	return diff == 0;
+	return api_token_equal(&the_api->token, auth + 7, (size_t)len - 7);
 }
 
 static int callback_api(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
@@ -438,25 +434,6 @@ static int prepare_socket_path(const char *path)
 	return unlink(path) < 0 ? -errno : 0;
 }
 
-static int read_token(const char *file, char *token, size_t size)
-{
-	int fd = open(file, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	n = read(fd, token, size - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	while (n > 0 && (token[n - 1] == '\n' || token[n - 1] == '\r' || token[n - 1] == ' '))
-		n--;
-	token[n] = '\0';
-	if (n < 16)
-		return -EINVAL;         /* a token is a secret, not a password */
-	return 0;
-}
-
 struct api *api__new(struct lws_context *ctx, struct lws_vhost *vh, struct dispatcher *d, const struct settings *st)
 {
 	struct lws_context_creation_info info = { 0 };
@@ -500,11 +477,13 @@ struct api *api__new(struct lws_context *ctx, struct lws_vhost *vh, struct dispa
 	if (st->api_listen) {
 		char addr[64], *colon;
 		unsigned long port;
+		const char *why;
 
-		r = read_token(st->api_token_file, api->token, sizeof(api->token));
+		r = api_token_load(st->api_token_file, &api->token, &why);
 		if (r < 0) {
-			log_error("API token file %s: %s", st->api_token_file,
-				  r == -EINVAL ? "too short (16 characters at least)" : strerror(-r));
+			log_error("API token file %s: %s; refusing to start (a regular file owned by root, "
+				  "mode 0600, of 16 to 255 visible ASCII characters)", st->api_token_file,
+				  why ? why : strerror(-r));
 			goto fail;
 		}
 		snprintf(addr, sizeof(addr), "%s", st->api_listen);
@@ -543,5 +522,6 @@ void api__free(struct api *api)
 		unlink(api->socket_path);
 	if (the_api == api)
 		the_api = NULL;
+	explicit_bzero(&api->token, sizeof(api->token));
 	free(api);
 }

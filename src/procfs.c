@@ -13,6 +13,18 @@
 #include "procfs.h"
 
 #define TCP_LISTEN 0x0A
+#define PROCFS_MASK_DIGITS 16
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
 
 int procfs_parse_status_mask(const char *status, const char *field, uint64_t *ret)
 {
@@ -21,17 +33,21 @@ int procfs_parse_status_mask(const char *status, const char *field, uint64_t *re
 
 	while (p && *p) {
 		if (strncmp(p, field, flen) == 0 && p[flen] == ':') {
-			char *end;
-			unsigned long long v;
+			uint64_t v = 0;
 
 			p += flen + 1;
 			while (*p == ' ' || *p == '\t')
 				p++;
-			if (!isxdigit((unsigned char)*p))
-				return -EINVAL;
-			errno = 0;
-			v = strtoull(p, &end, 16);
-			if (errno || (*end != '\n' && *end != '\0'))
+			/* The kernel prints a mask as exactly 16 hex digits and a newline: anything
+			 * shorter is a cut read, whose prefix would name other signals. */
+			for (int i = 0; i < PROCFS_MASK_DIGITS; i++) {
+				int d = hexval(p[i]);
+
+				if (d < 0)
+					return -EINVAL;
+				v = v << 4 | (uint64_t)d;
+			}
+			if (p[PROCFS_MASK_DIGITS] != '\n')
 				return -EINVAL;
 			*ret = v;
 			return 0;
@@ -75,17 +91,6 @@ int procfs_parse_stat_starttime(const char *stat, uint64_t *ret)
 		p++;
 	}
 	return parse_decimal_field(p, ret);
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
 }
 
 /* "0100007F:2412" (v4, 8 hex digits) or 32 hex digits (v6), kernel word order. */
@@ -342,24 +347,117 @@ int procfs_read_exe(pid_t pid, char *buf, size_t size)
 	return 0;
 }
 
+ssize_t procfs_read_whole_path(const char *path, size_t max, char **ret)
+{
+	size_t size = max < 4096 ? max + 1 : 4096, got = 0;
+	char *buf = NULL;
+	ssize_t r;
+	int fd;
+
+	*ret = NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		if (got == size) {
+			/* Room for one byte more than max: a file that fills it is too long. */
+			size_t bigger = size >= max / 2 ? max + 1 : size * 2;
+			char *p;
+
+			if (size == max + 1) {
+				r = -EFBIG;
+				goto fail;
+			}
+			p = realloc(buf, bigger);
+			if (!p) {
+				r = -ENOMEM;
+				goto fail;
+			}
+			buf = p;
+			size = bigger;
+		} else if (!buf) {
+			buf = malloc(size);
+			if (!buf) {
+				r = -ENOMEM;
+				goto fail;
+			}
+		}
+		r = read(fd, buf + got, size - got);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			r = -errno;
+			goto fail;
+		}
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	if (got > max) {
+		r = -EFBIG;
+		goto fail;
+	}
+	if (got == size) {
+		char *p = realloc(buf, got + 1);
+
+		if (!p) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		buf = p;
+	}
+	close(fd);
+	buf[got] = '\0';
+	*ret = buf;
+	return (ssize_t)got;
+fail:
+	close(fd);
+	free(buf);
+	return r;
+}
+
+ssize_t procfs_read_whole(pid_t pid, const char *name, size_t max, char **ret)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, name);
+	return procfs_read_whole_path(path, max, ret);
+}
+
+int procfs_status_signal_caught(const char *status, size_t len, uint64_t *caught)
+{
+	/* A NUL inside is not the kernel's text; the last line must be whole. */
+	if (len == 0 || memchr(status, '\0', len) || status[len - 1] != '\n')
+		return -EINVAL;
+	return procfs_parse_status_mask(status, "SigCgt", caught);
+}
+
 int procfs_read_signal_caught(pid_t pid, uint64_t *caught)
 {
-	char status[4096];
-	ssize_t n = procfs_read(pid, "status", status, sizeof(status));
+	char *status;
+	ssize_t n = procfs_read_whole(pid, "status", PROCFS_TEXT_MAX, &status);
+	int r;
 
 	if (n < 0)
 		return (int)n;
-	return procfs_parse_status_mask(status, "SigCgt", caught);
+	r = procfs_status_signal_caught(status, (size_t)n, caught);
+	free(status);
+	return r;
 }
 
 int procfs_read_starttime(pid_t pid, uint64_t *ret)
 {
-	char stat[1024];
-	ssize_t n = procfs_read(pid, "stat", stat, sizeof(stat));
+	char *stat;
+	ssize_t n = procfs_read_whole(pid, "stat", PROCFS_STAT_MAX, &stat);
+	int r = -EINVAL;
 
 	if (n < 0)
 		return (int)n;
-	return procfs_parse_stat_starttime(stat, ret);
+	/* One line, whole. */
+	if (n > 0 && !memchr(stat, '\0', (size_t)n) && stat[n - 1] == '\n')
+		r = procfs_parse_stat_starttime(stat, ret);
+	free(stat);
+	return r;
 }
 
 static int cmp_u64(const void *a, const void *b)

@@ -190,7 +190,12 @@ int sockdiag_dump_listeners(pid_t pid, const uint64_t *inodes, size_t ninodes, s
 		return r;
 	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
 	r = fd < 0 ? -errno : 0;
-	netns_leave(saved);
+	if (netns_leave(saved) < 0) {
+		/* Still in the target's namespace: no fallback may run here, the caller decides. */
+		if (fd >= 0)
+			close(fd);
+		return -ENOTRECOVERABLE;
+	}
 	if (fd < 0)
 		return r;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -216,7 +221,7 @@ int sockdiag_listeners(pid_t pid, const uint64_t *inodes, size_t ninodes, struct
 	if (ninodes == 0)
 		return 0;       /* no socket: no listener */
 	r = sockdiag_dump_listeners(pid, inodes, ninodes, out, max);
-	if (r < 0 && r != -ENOMEM) {
+	if (r < 0 && r != -ENOMEM && r != -ENOTRECOVERABLE) {
 		/* No sock_diag or inet_diag, a dump cut short or flooded, a reply we do not
 		 * understand, a namespace we could not enter: the slow way. */
 		log_debug("pid %d: sock_diag: %s; reading /proc/%d/net/tcp{,6}", (int)pid, strerror(-r), (int)pid);

@@ -17,7 +17,7 @@
 #include "tracker.h"
 
 _Static_assert(sizeof(struct inspectd_event) == 80, "event layout shared with BPF");
-_Static_assert(sizeof(struct inspectd_tracked) == 32, "map value layout shared with BPF");
+_Static_assert(sizeof(struct inspectd_tracked) == 40, "map value layout shared with BPF");
 _Static_assert(sizeof(struct inspectd_task_sample) == 16, "iterator record shared with BPF");
 
 struct tracker {
@@ -29,7 +29,26 @@ struct tracker {
 	int nmatch;
 	uint64_t ram_bytes;             /* no RSS is larger: anything above is a torn read */
 	uint64_t track_failures;        /* the kernel side's count, as last reported */
+	/* tracker__reconcile(): pids in one table only at the last call (sorted), and the
+	 * lifecycle drops it had seen. */
+	uint32_t *only_in_map, *only_in_caller;
+	size_t n_only_in_map, n_only_in_caller;
+	uint64_t lifecycle_drops_seen;
 };
+
+#define SIGNAL_INTERVAL_MS      500
+#define SIGNAL_BURST            4
+
+static const char *const stream_names[INSPECTD_STREAM_COUNT] = {
+	[INSPECTD_STREAM_LIFECYCLE] = "lifecycle",
+	[INSPECTD_STREAM_SIGNAL] = "signal",
+	[INSPECTD_STREAM_RSS] = "rss",
+};
+
+const char *tracker_stream_name(enum inspectd_stream s)
+{
+	return (unsigned)s < INSPECTD_STREAM_COUNT ? stream_names[s] : NULL;
+}
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
 {
@@ -88,6 +107,10 @@ struct tracker *tracker__new(const struct tracker_config *cfg, tracker_event_fn 
 	t->skel->rodata->trigger_sigmask = cfg->trigger_sigmask;
 	t->skel->rodata->agent_tgid = (__u32)getpid();
 	t->skel->rodata->page_size = (__u64)sysconf(_SC_PAGESIZE);
+	t->skel->rodata->tick_ns = 1000000000ull / (__u64)sysconf(_SC_CLK_TCK);
+	t->skel->rodata->sig_interval_ns =
+		(__u64)(cfg->signal_interval_ms ? cfg->signal_interval_ms : SIGNAL_INTERVAL_MS) * 1000000ull;
+	t->skel->rodata->sig_burst = cfg->signal_burst ? cfg->signal_burst : SIGNAL_BURST;
 
 	/* load */
 	err = inspectd_bpf__load(t->skel);
@@ -104,9 +127,15 @@ struct tracker *tracker__new(const struct tracker_config *cfg, tracker_event_fn 
 		goto fail;
 	}
 
+	/* One epoll fd for both rings: the loop adopts one descriptor. */
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), handle_event, t, NULL);
 	if (!t->rb) {
 		log_error("failed to create ring buffer: %m");
+		goto fail;
+	}
+	err = ring_buffer__add(t->rb, bpf_map__fd(t->skel->maps.signal_events), handle_event, t);
+	if (err) {
+		log_error("failed to add the signal ring buffer: %s", strerror(-err));
 		goto fail;
 	}
 	return t;
@@ -140,9 +169,63 @@ static bool basename_matches(const struct tracker *t, const char *path)
 	return false;
 }
 
-int tracker__scan_proc(struct tracker *t)
+/* The exe of pid with " (deleted)" taken off (node was upgraded under a running process). */
+static int read_exe(uint32_t pid, char *exe, size_t size)
 {
-	int fd = bpf_map__fd(t->skel->maps.tracked);
+	char *deleted;
+	int r = procfs_read_exe((pid_t)pid, exe, size);
+
+	if (r < 0)
+		return r;
+	deleted = strstr(exe, " (deleted)");
+	if (deleted && deleted[10] == '\0')
+		*deleted = '\0';
+	return 0;
+}
+
+/* Whether pid is still the process started at start_ticks, running a matching program. */
+static bool still_matching(const struct tracker *t, uint32_t pid, uint64_t start_ticks)
+{
+	char exe[4096];
+	uint64_t start;
+
+	return procfs_read_starttime((pid_t)pid, &start) == 0 && start == start_ticks &&
+	       read_exe(pid, exe, sizeof(exe)) == 0 && basename_matches(t, exe);
+}
+
+static void deliver(struct tracker *t, uint32_t type, uint32_t pid)
+{
+	struct inspectd_event e = { .type = type, .pid = pid };
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	e.ktime_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+	if (type == INSPECTD_EVENT_EXEC)
+		procfs_read_comm((pid_t)pid, e.comm, sizeof(e.comm));
+	t->fn(t->ctx, &e);
+}
+
+/* Insert pid (started at start_ticks) into the map unless there: 0, -EEXIST or -errno. */
+static int track_from_userspace(struct tracker *t, uint32_t pid, uint64_t start_ticks)
+{
+	struct inspectd_tracked value = { .start_ticks = start_ticks };
+	char statm[128];
+	unsigned long long size_pages, resident;
+
+	/* Its RSS as of now, once: later the kernel side keeps it on every change. */
+	if (procfs_read((pid_t)pid, "statm", statm, sizeof(statm)) > 0 &&
+	    sscanf(statm, "%llu %llu", &size_pages, &resident) == 2)
+		value.rss_bytes = resident * (uint64_t)sysconf(_SC_PAGESIZE);
+	if (bpf_map_update_elem(bpf_map__fd(t->skel->maps.tracked), &pid, &value, BPF_NOEXIST) < 0)
+		return -errno;
+	__atomic_add_fetch(&t->skel->bss->marks_gen, 1, __ATOMIC_SEQ_CST);
+	return 0;
+}
+
+/* Matching processes in /proc into the map, each reported as EXEC; with fresh_only, only
+ * those the map did not hold. Returns count or -errno. */
+static int scan_proc(struct tracker *t, bool fresh_only)
+{
 	struct dirent *de;
 	int found = 0;
 	DIR *dir;
@@ -151,44 +234,208 @@ int tracker__scan_proc(struct tracker *t)
 	if (!dir)
 		return -errno;
 	while ((de = readdir(dir))) {
-		struct inspectd_tracked value = { 0 };
-		struct inspectd_event e = { .type = INSPECTD_EVENT_EXEC };
-		char exe[4096], *deleted;
-		struct timespec now;
+		char exe[4096];
+		uint64_t start;
 		__u32 pid;
+		int r;
 
 		if (!isdigit((unsigned char)de->d_name[0]))
 			continue;
 		pid = (__u32)strtoul(de->d_name, NULL, 10);
-		if (pid == (__u32)getpid() || procfs_read_exe((pid_t)pid, exe, sizeof(exe)) < 0)
+		if (pid == (__u32)getpid() || read_exe(pid, exe, sizeof(exe)) < 0)
 			continue;       /* kernel thread, gone, or not ours to read */
-		deleted = strstr(exe, " (deleted)");
-		if (deleted && deleted[10] == '\0')
-			*deleted = '\0';        /* node was upgraded under a running process */
-		if (!basename_matches(t, exe))
+		if (!basename_matches(t, exe) || procfs_read_starttime((pid_t)pid, &start) < 0)
 			continue;
-		/* Its RSS as of now, once: later the kernel side keeps it on every change. */
-		{
-			char statm[128];
-			unsigned long long size_pages, resident;
-
-			if (procfs_read((pid_t)pid, "statm", statm, sizeof(statm)) > 0 &&
-			    sscanf(statm, "%llu %llu", &size_pages, &resident) == 2)
-				value.rss_bytes = resident * (uint64_t)sysconf(_SC_PAGESIZE);
-		}
 		/* BPF_NOEXIST: an exec seen by the kernel side meanwhile wins. */
-		if (bpf_map_update_elem(fd, &pid, &value, BPF_NOEXIST) < 0 && errno != EEXIST)
+		r = track_from_userspace(t, pid, start);
+		if (r < 0 && (r != -EEXIST || fresh_only))
 			continue;
-		__atomic_add_fetch(&t->skel->bss->marks_gen, 1, __ATOMIC_SEQ_CST);
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		e.pid = pid;
-		e.ktime_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
-		procfs_read_comm((pid_t)pid, e.comm, sizeof(e.comm));
-		t->fn(t->ctx, &e);
+		deliver(t, INSPECTD_EVENT_EXEC, pid);
 		found++;
 	}
 	closedir(dir);
 	return found;
+}
+
+int tracker__scan_proc(struct tracker *t)
+{
+	return scan_proc(t, false);
+}
+
+void tracker__drops(const struct tracker *t, struct tracker_drops *ret)
+{
+	for (int s = 0; s < INSPECTD_STREAM_COUNT; s++)
+		ret->lost[s] = __atomic_load_n(&t->skel->bss->drops[s], __ATOMIC_RELAXED);
+	ret->signals_limited = __atomic_load_n(&t->skel->bss->signals_limited, __ATOMIC_RELAXED);
+	ret->track_failures = __atomic_load_n(&t->skel->bss->track_failures, __ATOMIC_RELAXED);
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static bool among(const uint32_t *sorted, size_t n, uint32_t pid)
+{
+	return n && bsearch(&pid, sorted, n, sizeof(*sorted), cmp_u32);
+}
+
+/* Delete pid's entry if it is still the one started at start_ticks. */
+static void untrack_stale(struct tracker *t, uint32_t pid, uint64_t start_ticks)
+{
+	int fd = bpf_map__fd(t->skel->maps.tracked);
+	struct inspectd_tracked v;
+
+	/* An exec of a new process under this pid since the walk has its own start. */
+	if (bpf_map_lookup_elem(fd, &pid, &v) == 0 && v.start_ticks == start_ticks &&
+	    bpf_map_delete_elem(fd, &pid) == 0)
+		__atomic_add_fetch(&t->skel->bss->marks_gen, 1, __ATOMIC_SEQ_CST);
+}
+
+struct map_entry {
+	uint32_t pid;
+	uint64_t start_ticks;
+};
+
+/* Every entry of the tracked map, as it is now: count or -ENOMEM; *ret for the caller to free. */
+static int map_entries(struct tracker *t, struct map_entry **ret)
+{
+	int fd = bpf_map__fd(t->skel->maps.tracked);
+	struct map_entry *all = NULL;
+	size_t n = 0, size = 0;
+	uint32_t key, next;
+	void *prev = NULL;
+
+	*ret = NULL;
+	while (n < INSPECTD_MAX_TRACKED && bpf_map_get_next_key(fd, prev, &next) == 0) {
+		struct inspectd_tracked v;
+
+		key = next;
+		prev = &key;
+		if (bpf_map_lookup_elem(fd, &key, &v) < 0)
+			continue;       /* deleted meanwhile */
+		if (n == size) {
+			size_t bigger = size ? size * 2 : 64;
+			struct map_entry *p = realloc(all, bigger * sizeof(*all));
+
+			if (!p) {
+				free(all);
+				return -ENOMEM;
+			}
+			all = p;
+			size = bigger;
+		}
+		all[n].pid = key;
+		all[n].start_ticks = v.start_ticks;
+		n++;
+	}
+	*ret = all;
+	return (int)n;
+}
+
+static int cmp_entry(const void *a, const void *b)
+{
+	return cmp_u32(&((const struct map_entry *)a)->pid, &((const struct map_entry *)b)->pid);
+}
+
+int tracker__reconcile(struct tracker *t, const uint32_t *pids, size_t n)
+{
+	uint32_t *caller = NULL, *only_map = NULL, *only_caller = NULL;
+	size_t n_only_map = 0, n_only_caller = 0;
+	uint64_t lost = __atomic_load_n(&t->skel->bss->drops[INSPECTD_STREAM_LIFECYCLE], __ATOMIC_RELAXED);
+	bool check_all = lost != t->lifecycle_drops_seen;
+	struct map_entry *map = NULL;
+	int n_map, delivered = 0;
+
+	n_map = map_entries(t, &map);
+	if (n_map < 0)
+		return n_map;
+	caller = malloc((n ? n : 1) * sizeof(*caller));
+	only_map = malloc((n_map ? (size_t)n_map : 1) * sizeof(*only_map));
+	only_caller = malloc((n ? n : 1) * sizeof(*only_caller));
+	if (!caller || !only_map || !only_caller) {
+		delivered = -ENOMEM;
+		goto out;
+	}
+	if (n)
+		memcpy(caller, pids, n * sizeof(*caller));
+	qsort(caller, n, sizeof(*caller), cmp_u32);
+	if (n_map)
+		qsort(map, (size_t)n_map, sizeof(*map), cmp_entry);
+
+	/* The map's side. */
+	for (int i = 0; i < n_map; i++) {
+		uint32_t pid = map[i].pid;
+		bool known = among(caller, n, pid);
+
+		if (known && !check_all)
+			continue;
+		if (!still_matching(t, pid, map[i].start_ticks)) {
+			/* A lost EXIT, or an exec away from node that could not be reported. */
+			untrack_stale(t, pid, map[i].start_ticks);
+			if (known) {
+				deliver(t, INSPECTD_EVENT_EXIT, pid);
+				delivered++;
+			}
+			continue;
+		}
+		if (known)
+			continue;
+		/* Running, tracked here, unknown to the caller: seen so twice, it is not an
+		 * event in flight. */
+		if (among(t->only_in_map, t->n_only_in_map, pid)) {
+			deliver(t, INSPECTD_EVENT_EXEC, pid);
+			delivered++;
+		} else {
+			only_map[n_only_map++] = pid;
+		}
+	}
+
+	/* The caller's side. */
+	for (size_t i = 0; i < n; i++) {
+		struct map_entry key = { .pid = caller[i] };
+		uint64_t start;
+
+		if ((i && caller[i] == caller[i - 1]) ||
+		    (n_map && bsearch(&key, map, (size_t)n_map, sizeof(*map), cmp_entry)))
+			continue;
+		if (!among(t->only_in_caller, t->n_only_in_caller, caller[i])) {
+			only_caller[n_only_caller++] = caller[i];
+			continue;
+		}
+		/* Still a matching process: track it again; else it is gone for the caller too. */
+		if (procfs_read_starttime((pid_t)caller[i], &start) == 0 && still_matching(t, caller[i], start) &&
+		    track_from_userspace(t, caller[i], start) == 0)
+			continue;
+		deliver(t, INSPECTD_EVENT_EXIT, caller[i]);
+		delivered++;
+	}
+
+	/* Lost EXECs and FORKs left no trace in either table: look in /proc. */
+	if (check_all) {
+		int found = scan_proc(t, true);
+
+		if (found > 0)
+			delivered += found;
+	}
+	t->lifecycle_drops_seen = lost;
+
+	/* Both in pid order, as they were walked. */
+	free(t->only_in_map);
+	free(t->only_in_caller);
+	t->only_in_map = only_map;
+	t->n_only_in_map = n_only_map;
+	t->only_in_caller = only_caller;
+	t->n_only_in_caller = n_only_caller;
+	only_map = only_caller = NULL;
+out:
+	free(map);
+	free(caller);
+	free(only_map);
+	free(only_caller);
+	return delivered;
 }
 
 int tracker__set_rss_marks(struct tracker *t, uint32_t pid, uint64_t high, uint64_t low)
@@ -280,5 +527,7 @@ void tracker__free(struct tracker *t)
 		return;
 	ring_buffer__free(t->rb);
 	inspectd_bpf__destroy(t->skel);
+	free(t->only_in_map);
+	free(t->only_in_caller);
 	free(t);
 }

@@ -1,11 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * libFuzzer target over every parser that reads what a target or a container
- * controls: the inspector's HTTP and WebSocket answers, /proc text a process shapes
- * (its cmdline, its comm inside /proc/PID/stat, its sockets), cgroup paths a container
- * names, netlink replies, the agent's own ledger, and CDP messages read as they stream
- * in. The first byte picks the parser; the rest is its input. Run by `make fuzz`
- * (clang, ASan and UBSan).
+ * libFuzzer target over every parser that reads what a target, a container or an API
+ * client controls: the inspector's HTTP answers (/json/version, /json/list) and its
+ * WebSocket messages as they arrive in fragments (the streaming CDP reader), /proc text a
+ * process shapes (its cmdline, its comm inside /proc/PID/stat, its status, its sockets),
+ * cgroup paths a container names, netlink replies, the agent's own ledger, the body of
+ * POST /v1/captures, and the API token file. The first byte picks the parser; the rest
+ * is its input. Run by `make fuzz` (clang, ASan and UBSan).
+ *
+ * src/api_json.c is linked for api_parse_capture_request() alone: the build drops its
+ * unused functions (--gc-sections, and -z start-stop-gc so that the coverage tables do
+ * not keep them), and with them their references to the dispatcher.
  */
 #define _GNU_SOURCE             /* memmem */
 #include <errno.h>
@@ -15,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "api_json.h"
+#include "api_token.h"
 #include "cdp.h"
 #include "cdp_reader.h"
 #include "cgroup.h"
@@ -239,6 +246,9 @@ static void fuzz_proc(const uint8_t *data, size_t size)
 
 	procfs_parse_stat_starttime(s, &v);
 	procfs_parse_status_mask(s, "SigCgt", &v);
+	/* Whole text: a mask is 16 hex digits whatever surrounds it. */
+	if (procfs_status_signal_caught(s, size, &v) == 0 && !memchr(data, '\n', size))
+		abort();
 	procfs_parse_net_tcp(s, 2, l, PROCFS_MAX_LISTENERS);
 	procfs_parse_net_tcp(s, 10, l, PROCFS_MAX_LISTENERS);
 	procfs_parse_socket_link(s, &v);
@@ -296,11 +306,65 @@ static void fuzz_ledger(const uint8_t *data, size_t size)
 	free(s);
 }
 
+/* POST /v1/captures bodies, as any client of the API socket may send them. */
+static void fuzz_api_request(const uint8_t *data, size_t size)
+{
+	/* Exactly as long as the body: the parser is given a length, not a string. */
+	char *body = malloc(size ? size : 1), err[128];
+	struct api_capture_request req;
+
+	if (!body)
+		abort();
+	memcpy(body, data, size);
+	memset(err, 'x', sizeof(err));
+	if (api_parse_capture_request(body, size, &req, err, sizeof(err)) == 0) {
+		if (req.pid < 1 || req.pid > 4194304 || req.seconds > 86400 ||
+		    (req.kind != PROFILE_HEAP && req.kind != PROFILE_CPU))
+			abort();
+	} else if (!memchr(err, '\0', sizeof(err))) {
+		abort();        /* the message for the client is a string */
+	}
+	free(body);
+}
+
+struct sink {
+	uint64_t bytes;
+	unsigned sum;
+};
+
+static int sink(void *ctx, const char *buf, size_t len)
+{
+	struct sink *k = ctx;
+
+	if (len == 0)
+		abort();
+	/* Touch every byte: ASan checks the reader handed out only what it holds. */
+	for (size_t i = 0; i < len; i++)
+		k->sum += (unsigned char)buf[i];
+	k->bytes += len;
+	return 0;
+}
+
+
+/* The API token file's contents. */
+static void fuzz_token(const uint8_t *data, size_t size)
+{
+	struct api_token t;
+	const char *why;
+
+	if (api_token_parse((const char *)data, size, &t, &why) == 0) {
+		if (t.len < API_TOKEN_MIN || t.len > API_TOKEN_MAX - 1 || memchr(t.value, '\0', t.len) ||
+		    !api_token_equal(&t, (const char *)data, t.len) ||
+		    api_token_equal(&t, (const char *)data, t.len - 1))
+			abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	switch (data[0] % 6) {
+	switch (data[0] % 8) {
 	case 0:
 		fuzz_cdp(data + 1, size - 1);
 		break;
@@ -316,8 +380,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 4:
 		fuzz_ledger(data + 1, size - 1);
 		break;
-	default:
+	case 5:
 		fuzz_cdp_reader(data + 1, size - 1);
+		break;
+	case 6:
+		fuzz_api_request(data + 1, size - 1);
+		break;
+	default:
+		fuzz_token(data + 1, size - 1);
 		break;
 	}
 	return 0;

@@ -7,6 +7,8 @@
  *   net-tcp-established.txt     net/tcp with listeners, ESTABLISHED and TIME_WAIT lines
  *   net-tcp6-listeners.txt      net/tcp6 with listeners on [::1]:9331,
  *                               [::ffff:127.0.0.1]:9332, [::]:9333 and one connection
+ *   status-480-groups.txt       /proc/PID/status of a process with 480 supplementary groups
+ *                               that catches SIGALRM only: 4 777 bytes
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -81,13 +83,15 @@ static void test_status_mask_text(void **state)
 {
 	uint64_t mask = 0;
 
-	/* The last line need not end in a newline. */
-	assert_int_equal(procfs_parse_status_mask("Name:\tnode\nSigCgt:\t0000000000000200", "SigCgt", &mask), 0);
+	assert_int_equal(procfs_parse_status_mask("Name:\tnode\nSigCgt:\t0000000000000200\n", "SigCgt", &mask), 0);
 	assert_true(mask == SIGBIT(SIGUSR1));
 	assert_int_equal(procfs_parse_status_mask("SigCgt: ffffffffffffffff\n", "SigCgt", &mask), 0);
 	assert_true(mask == UINT64_MAX);
+	assert_int_equal(procfs_parse_status_mask("SigCgt:\tFFFFFFFFFFFFFFFE\n", "SigCgt", &mask), 0);
+	assert_true(mask == UINT64_MAX - 1);
 	/* The first line that names the field counts. */
-	assert_int_equal(procfs_parse_status_mask("SigCgt:\t1\nSigCgt:\t2\n", "SigCgt", &mask), 0);
+	assert_int_equal(procfs_parse_status_mask("SigCgt:\t0000000000000001\nSigCgt:\t0000000000000002\n",
+						  "SigCgt", &mask), 0);
 	assert_true(mask == 1);
 }
 
@@ -100,9 +104,19 @@ static void test_status_mask_malformed(void **state)
 		"SigCgt:\tzz\n",
 		"SigCgt:\t00000000000002g0\n",
 		"SigCgt:\t0000000000000200 \n",
+		"SigCgt:\t0000000000000200\r\n",
 		"SigCgt:\t12 34\n",
 		"SigCgt:\t-1\n",
+		"SigCgt:\t-000000000000001\n",
+		"SigCgt:\t+000000000000001\n",
+		"SigCgt:\t0x00000000000001\n",
 		"SigCgt:\t1ffffffffffffffff\n",         /* 65 bits */
+		"SigCgt:\t00000000000000000\n",         /* 17 digits */
+		"SigCgt:\t200\n",                       /* not as the kernel prints it */
+		/* A read cut short: the prefix of SIGALRM's mask is SIGUSR1's. */
+		"Name:\tnode\nSigCgt:\t000000000000200",
+		"Name:\tnode\nSigCgt:\t0000000000002000",  /* whole digits, no newline */
+		"SigCgt:\t000000000000200\n",
 	};
 	uint64_t mask = 5;
 
@@ -113,6 +127,123 @@ static void test_status_mask_malformed(void **state)
 			fail_msg("status line %zu (\"%s\") = %d, want -EINVAL", i, bad[i], r);
 	}
 	assert_int_equal(mask, 5);
+}
+
+/* 480 supplementary groups push SigCgt past 4 KiB: whole, it says SIGALRM only; cut at 4 095
+ * bytes (the old reader's 4 KiB buffer), it must not read as SIGUSR1. */
+static void test_status_many_groups(void **state)
+{
+	size_t len;
+	char *status = fixture_read("status-480-groups.txt", &len);
+	uint64_t mask = 77;
+
+	assert_true(len > 4096);
+	assert_int_equal(procfs_status_signal_caught(status, len, &mask), 0);
+	assert_true(mask == SIGBIT(SIGALRM));
+	assert_false(mask & SIGBIT(SIGUSR1));
+
+	/* Every prefix is refused or, where it ends after a whole SigCgt line, right. */
+	for (size_t cut = 1; cut < len; cut++) {
+		uint64_t m = 77;
+		int r = procfs_status_signal_caught(status, cut, &m);
+
+		if (r == 0 && m != SIGBIT(SIGALRM))
+			fail_msg("status cut at %zu read as mask %" PRIx64, cut, m);
+		if (r != 0 && m != 77)
+			fail_msg("status cut at %zu: %d, but the mask was written", cut, r);
+	}
+	/* The cut the old 4 KiB buffer made, NUL-terminated where the buffer ended. */
+	status[4095] = '\0';
+	assert_int_equal(procfs_parse_status_mask(status, "SigCgt", &mask), -EINVAL);
+	assert_int_equal(procfs_status_signal_caught(status, 4095, &mask), -EINVAL);
+	assert_true(mask == SIGBIT(SIGALRM));
+	free(status);
+}
+
+static void test_status_signal_caught_text(void **state)
+{
+	uint64_t mask = 5;
+
+	assert_int_equal(procfs_status_signal_caught("SigCgt:\t0000000000000200\n", 25, &mask), 0);
+	assert_true(mask == SIGBIT(SIGUSR1));
+	mask = 5;
+	assert_int_equal(procfs_status_signal_caught("", 0, &mask), -EINVAL);
+	/* A NUL inside: not the kernel's text, whatever follows it. */
+	assert_int_equal(procfs_status_signal_caught("Name:\tx\0\nSigCgt:\t0000000000000200\n", 34, &mask),
+			 -EINVAL);
+	/* The last line must be whole. */
+	assert_int_equal(procfs_status_signal_caught("SigCgt:\t0000000000000200\nVmRSS:\t12", 35, &mask),
+			 -EINVAL);
+	assert_int_equal(procfs_status_signal_caught("Name:\tnode\n", 11, &mask), -ENOENT);
+	assert_int_equal(mask, 5);
+}
+
+/* ---- whole-file reads ---- */
+
+static void write_file(const char *path, const char *data, size_t len)
+{
+	FILE *f = fopen(path, "we");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void test_read_whole(void **state)
+{
+	const char *dir = *state;
+	size_t sizes[] = { 0, 1, 4095, 4096, 4097, 8191, 8192, 70000 };
+	char path[4096], *big, *got;
+	ssize_t n;
+
+	big = malloc(70001);
+	assert_non_null(big);
+	for (size_t i = 0; i < 70000; i++)
+		big[i] = (char)('a' + i % 26);
+	fixture_path(path, sizeof(path), dir, "f");
+	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
+		write_file(path, big, sizes[s]);
+		/* Exactly max, max + 1, and far more. */
+		n = procfs_read_whole_path(path, sizes[s], &got);
+		assert_int_equal(n, (ssize_t)sizes[s]);
+		assert_non_null(got);
+		assert_memory_equal(got, big, sizes[s]);
+		assert_int_equal(got[sizes[s]], '\0');
+		free(got);
+		if (sizes[s] > 0) {
+			got = (char *)1;
+			assert_int_equal(procfs_read_whole_path(path, sizes[s] - 1, &got), -EFBIG);
+			assert_null(got);
+			assert_int_equal(procfs_read_whole_path(path, sizes[s] / 3, &got), -EFBIG);
+		}
+		n = procfs_read_whole_path(path, PROCFS_TEXT_MAX, &got);
+		if (sizes[s] > PROCFS_TEXT_MAX) {
+			assert_int_equal(n, -EFBIG);
+		} else {
+			assert_int_equal(n, (ssize_t)sizes[s]);
+			free(got);
+		}
+	}
+	fixture_path(path, sizeof(path), dir, "missing");
+	assert_int_equal(procfs_read_whole_path(path, 100, &got), -ENOENT);
+	assert_null(got);
+	free(big);
+}
+
+/* The reader on this process's own status, which the kernel writes whole. */
+static void test_read_whole_self(void **state)
+{
+	uint64_t caught, start;
+	char *status;
+	ssize_t n = procfs_read_whole(getpid(), "status", PROCFS_TEXT_MAX, &status);
+
+	assert_true(n > 0);
+	assert_int_equal(status[n - 1], '\n');
+	assert_int_equal((size_t)n, strlen(status));
+	free(status);
+	assert_int_equal(procfs_read_signal_caught(getpid(), &caught), 0);
+	assert_int_equal(procfs_read_starttime(getpid(), &start), 0);
+	assert_true(start > 0);
 }
 
 /* ---- net/tcp lines ---- */
@@ -591,6 +722,10 @@ int main(void)
 		cmocka_unit_test(test_status_mask_missing),
 		cmocka_unit_test(test_status_mask_text),
 		cmocka_unit_test(test_status_mask_malformed),
+		cmocka_unit_test(test_status_many_groups),
+		cmocka_unit_test(test_status_signal_caught_text),
+		cmocka_unit_test_setup_teardown(test_read_whole, fixture_tmpdir_setup, fixture_tmpdir_teardown),
+		cmocka_unit_test(test_read_whole_self),
 		cmocka_unit_test(test_tcp_line_inspector),
 		cmocka_unit_test(test_tcp_line_not_listening),
 		cmocka_unit_test(test_tcp_line_addresses),
