@@ -240,7 +240,7 @@ SESSION_WRAPS := lws_client_connect_via_info lws_sul_schedule lws_callback_on_wr
 		 lws_set_timeout lws_set_opaque_user_data lws_get_opaque_user_data \
 		 lws_http_client_http_response lws_http_client_read lws_is_final_fragment \
 		 lws_remaining_packet_payload lws_get_socket_fd lws_callback_http_dummy \
-		 netns_inode netns_enter netns_leave getpeername ioctl fstat close
+		 netns_inode netns_pidfd_inode netns_enter_pidfd netns_leave netns_stranded getpeername ioctl fstat close
 $(OUTPUT)/tests/test_inspector_session: $(OUTPUT)/tests/test_inspector_session.o \
 		$(addprefix $(OUTPUT)/src/,capture/inspector_session.o cdp.o profile/cdp_reader.o log.o)
 	$(call msg,LINK,$@)
@@ -258,7 +258,7 @@ $(OUTPUT)/tests/test_capture: $(OUTPUT)/tests/test_capture.o $(addprefix $(OUTPU
 
 LOCATE_WRAPS := sockdiag_netns_listeners fdscan__new fdscan__step fdscan__holds fdscan__free \
 		procfs_read_signal_caught ledger__get ledger__record ledger__forget syscall \
-		lws_sul_schedule lws_now_usecs
+		lws_sul_schedule lws_now_usecs netns_stranded
 $(OUTPUT)/tests/test_locate: $(OUTPUT)/tests/test_locate.o $(addprefix $(OUTPUT)/src/,capture/locate.o inspector.o)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $(call wrap,$(LOCATE_WRAPS)) $^ -lcmocka -o $@

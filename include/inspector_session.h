@@ -41,10 +41,11 @@ struct inspector_session_ops {
 extern const struct lws_protocols inspector_session_protocol;
 
 /*
- * Connect to 127.0.0.1:port inside the network namespace of pid.
- * Progress and failure come through ops; NULL only when nothing was started.
+ * Connect to 127.0.0.1:port inside the network namespace of the process pidfd pins
+ * (borrowed; pid names it in logs). Progress and failure come through ops; NULL only
+ * when nothing was started.
  */
-struct inspector_session *inspector_session__new(struct lws_context *ctx, pid_t pid, uint16_t port,
+struct inspector_session *inspector_session__new(struct lws_context *ctx, pid_t pid, int pidfd, uint16_t port,
 						 const struct inspector_session_ops *ops, void *owner);
 /* Queue a command. params is consumed. 0 or -errno. */
 int inspector_session__send(struct inspector_session *s, int tag, const char *method, cJSON *params);

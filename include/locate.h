@@ -67,10 +67,10 @@ int locate__recorded(const struct capture_env *env, const struct locate_target *
 void locate__free(struct locate *l);
 
 /*
- * Whether the listener with this inode is still open in t's namespace: 1 yes, 0 no,
- * -errno when that cannot be told. One netlink dump.
+ * Whether the listener with this inode is still open in the namespace of pidfd's
+ * process: 1 yes, 0 no, -errno when that cannot be told. One netlink dump.
  */
-int locate_listener_open(pid_t pid, uint64_t inode);
+int locate_listener_open(int pidfd, uint64_t inode);
 
 /*
  * Record claim in the ledger for t: before SIGUSR1 is sent, and again once its port is

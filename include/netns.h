@@ -31,5 +31,12 @@ int netns_enter_pidfd(int pidfd, int *saved);
  * agent's event loop thread: end the agent).
  */
 int netns_leave(int saved);
+/*
+ * What an agent whose event loop thread could not leave a container's namespace does: log
+ * and end at once (a socket made from here would be the container's; the next agent
+ * closes, from the ledger, what this one leaves open). The caller's decision, not
+ * netns_leave()'s.
+ */
+void netns_stranded(void) __attribute__((noreturn));
 
 #endif

@@ -32,11 +32,12 @@ int sockdiag_parse(const void *buf, size_t len, uint32_t seq, uint32_t portid, c
 int sockdiag_dump_listeners(pid_t pid, const uint64_t *inodes, size_t ninodes, struct procfs_listener *out,
 			    size_t max);
 /*
- * Every TCP listener on a loopback or any address in pid's network namespace, whoever
- * holds it: one netlink dump, whatever the number of sockets any process holds. Count,
- * -E2BIG (more than max), or -errno as sockdiag_dump_listeners().
+ * Every TCP listener on a loopback or any address in the network namespace of the process
+ * pidfd pins, whoever holds it: one netlink dump, whatever the number of sockets any
+ * process holds. Count, -E2BIG (more than max), -ENOTRECOVERABLE (the thread could not
+ * leave that namespace: netns_stranded()), or -errno as sockdiag_dump_listeners().
  */
-int sockdiag_netns_listeners(pid_t pid, struct procfs_listener *out, size_t max);
+int sockdiag_netns_listeners(int pidfd, struct procfs_listener *out, size_t max);
 /* The same, falling back to procfs_target_listeners() where sock_diag fails (but for
  * -ENOMEM and -ENOTRECOVERABLE, which are passed on). */
 int sockdiag_listeners(pid_t pid, const uint64_t *inodes, size_t ninodes, struct procfs_listener *out,

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "log.h"
 #include "netns.h"
 
 /* <linux/pidfd.h> of Linux 6.11; Debian 12's headers predate it. */
@@ -123,4 +124,10 @@ int netns_leave(int saved)
 		r = -errno;
 	close(saved);
 	return r;
+}
+
+void netns_stranded(void)
+{
+	log_error("the event loop cannot return from a container's network namespace: exiting at once");
+	_exit(1);
 }

@@ -177,15 +177,16 @@ static int dump_family(int fd, int family, unsigned seq, const uint64_t *inodes,
 	return r < 0 ? r : 0;
 }
 
-int sockdiag_dump_listeners(pid_t pid, const uint64_t *inodes, size_t ninodes, struct procfs_listener *out,
-			    size_t max)
+/* The dump in the namespace of pidfd's process, else of pid. */
+static int dump_listeners(pid_t pid, int pidfd, const uint64_t *inodes, size_t ninodes,
+			  struct procfs_listener *out, size_t max)
 {
 	struct timeval tv = { .tv_usec = DUMP_BUDGET_USEC };
 	size_t n = 0;
 	int fd, saved, r;
 
 	/* The netlink socket answers for the namespace it was made in. */
-	r = netns_enter(pid, &saved);
+	r = pidfd >= 0 ? netns_enter_pidfd(pidfd, &saved) : netns_enter(pid, &saved);
 	if (r < 0)
 		return r;
 	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
@@ -205,12 +206,18 @@ int sockdiag_dump_listeners(pid_t pid, const uint64_t *inodes, size_t ninodes, s
 		r = dump_family(fd, AF_INET6, 2, inodes, ninodes, out, max, &n);
 		/* A kernel without IPv6 has no IPv6 listeners to find. */
 		if (r == -ENOENT || r == -EAFNOSUPPORT) {
-			log_debug("pid %d: no IPv6 sock_diag, IPv4 listeners only", (int)pid);
+			log_debug("no IPv6 sock_diag, IPv4 listeners only");
 			r = 0;
 		}
 	}
 	close(fd);
 	return r < 0 ? r : (int)n;
+}
+
+int sockdiag_dump_listeners(pid_t pid, const uint64_t *inodes, size_t ninodes, struct procfs_listener *out,
+			    size_t max)
+{
+	return dump_listeners(pid, -1, inodes, ninodes, out, max);
 }
 
 int sockdiag_listeners(pid_t pid, const uint64_t *inodes, size_t ninodes, struct procfs_listener *out,
@@ -244,7 +251,7 @@ int sockdiag_target_listeners(pid_t pid, struct procfs_listener *out, size_t max
 	return n;
 }
 
-int sockdiag_netns_listeners(pid_t pid, struct procfs_listener *out, size_t max)
+int sockdiag_netns_listeners(int pidfd, struct procfs_listener *out, size_t max)
 {
-	return sockdiag_dump_listeners(pid, NULL, 0, out, max);
+	return dump_listeners(0, pidfd, NULL, 0, out, max);
 }

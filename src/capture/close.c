@@ -78,7 +78,7 @@ static bool target_alive(const struct inspector_close *ic)
 static void verify_closed(lws_sorted_usec_list_t *sul)
 {
 	struct inspector_close *ic = lws_container_of(sul, struct inspector_close, timer);
-	int open = locate_listener_open(ic->t.pid, ic->claim.inode);
+	int open = locate_listener_open(ic->t.pidfd, ic->claim.inode);
 
 	if (open == 0) {
 		log_info("pid %d: inspector closed%s", (int)ic->t.pid, ic->why);
@@ -215,7 +215,7 @@ static void close_begin(struct inspector_close *ic)
 		return;
 	}
 	ic->state = CLOSE_CONNECTING;
-	ic->session = inspector_session__new(ic->env->ctx, ic->t.pid, ic->claim.port, &session_ops, ic);
+	ic->session = inspector_session__new(ic->env->ctx, ic->t.pid, ic->t.pidfd, ic->claim.port, &session_ops, ic);
 	if (!ic->session) {
 		log_error("pid %d: cannot reconnect to close the inspector on port %u", (int)ic->t.pid, ic->claim.port);
 		finish(ic, false);

@@ -43,6 +43,7 @@ struct inspector_session {
 	struct lws_context *ctx;
 	struct lws *wsi;
 	pid_t pid;
+	int pidfd;              /* borrowed: the namespace is entered through it */
 	uint16_t port;
 	uint64_t netns;         /* the target's network namespace: every peer must be in it */
 	enum session_phase phase;
@@ -100,12 +101,13 @@ static int session_connect(struct inspector_session *s)
 	s->peer_checked = false;
 
 	/* The socket is made inside the target's namespace: its 127.0.0.1 is not ours. */
-	r = netns_enter(s->pid, &saved);
+	r = netns_enter_pidfd(s->pidfd, &saved);
 	if (r < 0)
 		return r;
 	s->wsi = NULL;
 	lws_client_connect_via_info(&info);
-	netns_leave(saved);
+	if (netns_leave(saved) < 0)
+		netns_stranded();
 	return s->wsi ? 0 : -ECONNREFUSED;
 }
 
@@ -146,7 +148,15 @@ static void next_connection(lws_sorted_usec_list_t *sul)
 	}
 }
 
-struct inspector_session *inspector_session__new(struct lws_context *ctx, pid_t pid, uint16_t port,
+/* The namespace every peer must be in: the pidfd's, or by path on kernels before 6.11. */
+static int target_netns(const struct inspector_session *s, uint64_t *ret)
+{
+	int r = netns_pidfd_inode(s->pidfd, ret);
+
+	return r == -EOPNOTSUPP ? netns_inode(s->pid, ret) : r;
+}
+
+struct inspector_session *inspector_session__new(struct lws_context *ctx, pid_t pid, int pidfd, uint16_t port,
 						 const struct inspector_session_ops *ops, void *owner)
 {
 	struct inspector_session *s = calloc(1, sizeof(*s));
@@ -155,6 +165,7 @@ struct inspector_session *inspector_session__new(struct lws_context *ctx, pid_t 
 		return NULL;
 	s->ctx = ctx;
 	s->pid = pid;
+	s->pidfd = pidfd;
 	s->port = port;
 	s->ops = ops;
 	s->owner = owner;
@@ -162,7 +173,7 @@ struct inspector_session *inspector_session__new(struct lws_context *ctx, pid_t 
 	s->out_tail = &s->out_head;
 	s->reader = cdp_reader__new();
 	s->in_new = true;
-	if (!s->reader || netns_inode(pid, &s->netns) < 0 || session_connect(s) < 0 || s->phase == PHASE_CLOSED) {
+	if (!s->reader || target_netns(s, &s->netns) < 0 || session_connect(s) < 0 || s->phase == PHASE_CLOSED) {
 		inspector_session__free(s);
 		return NULL;
 	}

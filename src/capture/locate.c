@@ -11,6 +11,7 @@
 #include "fdscan.h"
 #include "inspector.h"
 #include "locate.h"
+#include "netns.h"
 #include "procfs.h"
 #include "sockdiag.h"
 
@@ -109,7 +110,9 @@ static int list_netns(const struct locate *l, struct procfs_listener **ret)
 
 		if (!v)
 			return -ENOMEM;
-		n = sockdiag_netns_listeners(l->t.pid, v, max);
+		n = sockdiag_netns_listeners(l->t.pidfd, v, max);
+		if (n == -ENOTRECOVERABLE)
+			netns_stranded();
 		if (n >= 0) {
 			*ret = v;
 			return n;
@@ -420,9 +423,9 @@ void locate__free(struct locate *l)
 	free(l);
 }
 
-int locate_listener_open(pid_t pid, uint64_t inode)
+int locate_listener_open(int pidfd, uint64_t inode)
 {
-	struct locate l = { .t.pid = pid };
+	struct locate l = { .t.pidfd = pidfd };
 	struct procfs_listener *v = NULL;
 	int n = list_netns(&l, &v), open;
 

@@ -135,15 +135,18 @@ static struct {
 	const char *version;            /* what /json/version said: set once it answered */
 } ss;
 
-struct inspector_session *__wrap_inspector_session__new(struct lws_context *ctx, pid_t pid, uint16_t port,
-							const struct inspector_session_ops *ops, void *owner);
+struct inspector_session *__wrap_inspector_session__new(struct lws_context *ctx, pid_t pid, int pidfd,
+							uint16_t port, const struct inspector_session_ops *ops,
+							void *owner);
 int __wrap_inspector_session__send(struct inspector_session *s, int tag, const char *method, cJSON *params);
 const char *__wrap_inspector_session__node_version(const struct inspector_session *s);
 void __wrap_inspector_session__free(struct inspector_session *s);
 
-struct inspector_session *__wrap_inspector_session__new(struct lws_context *ctx, pid_t pid, uint16_t port,
-							const struct inspector_session_ops *ops, void *owner)
+struct inspector_session *__wrap_inspector_session__new(struct lws_context *ctx, pid_t pid, int pidfd,
+							uint16_t port, const struct inspector_session_ops *ops,
+							void *owner)
 {
+	assert_int_equal(pidfd, PIDFD);         /* the namespace is entered through it */
 	assert_ptr_equal(ctx, CTX);
 	assert_false(ss.live);
 	ss.news++;

@@ -59,20 +59,23 @@ static struct {
 	int nsent, send_error;
 } ss;
 
-struct inspector_session *__wrap_inspector_session__new(struct lws_context *ctx, pid_t pid, uint16_t port,
-							const struct inspector_session_ops *ops, void *owner);
+struct inspector_session *__wrap_inspector_session__new(struct lws_context *ctx, pid_t pid, int pidfd,
+							uint16_t port, const struct inspector_session_ops *ops,
+							void *owner);
 int __wrap_inspector_session__send(struct inspector_session *s, int tag, const char *method, cJSON *params);
 bool __wrap_inspector_session__is_open(const struct inspector_session *s);
 const char *__wrap_inspector_session__node_version(const struct inspector_session *s);
 void __wrap_inspector_session__set_owner(struct inspector_session *s, const struct inspector_session_ops *ops,
 					 void *owner);
 void __wrap_inspector_session__free(struct inspector_session *s);
-int __wrap_locate_listener_open(pid_t pid, uint64_t inode);
+int __wrap_locate_listener_open(int pidfd, uint64_t inode);
 long __wrap_syscall(long number, ...);
 
-struct inspector_session *__wrap_inspector_session__new(struct lws_context *ctx, pid_t pid, uint16_t port,
-							const struct inspector_session_ops *ops, void *owner)
+struct inspector_session *__wrap_inspector_session__new(struct lws_context *ctx, pid_t pid, int pidfd,
+							uint16_t port, const struct inspector_session_ops *ops,
+							void *owner)
 {
+	assert_int_equal(pidfd, PIDFD);         /* the namespace is entered through it */
 	assert_ptr_equal(ctx, CTX);
 	assert_int_equal(pid, PID);
 	assert_int_equal(port, PORT);
@@ -140,9 +143,9 @@ static int listener_open_polls;         /* answers 1 this many times, then final
 static int final_open, listener_checks;
 static bool alive;
 
-int __wrap_locate_listener_open(pid_t pid, uint64_t inode)
+int __wrap_locate_listener_open(int pidfd, uint64_t inode)
 {
-	assert_int_equal(pid, PID);
+	assert_int_equal(pidfd, PIDFD);
 	assert_int_equal(inode, INODE);
 	listener_checks++;
 	if (listener_open_polls > 0) {

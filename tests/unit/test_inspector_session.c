@@ -43,6 +43,7 @@
 #include "log.h"
 
 #define PID             4242
+#define PIDFD           77
 #define PORT            9229
 #define TARGET_NS       4026532001ull
 #define OTHER_NS        4026531992ull
@@ -97,6 +98,7 @@ static int nsfds_open;
 /* netns */
 static bool in_netns;
 static int netns_inode_error, netns_enter_error;
+static bool netns_pidfd_unsupported;         /* a kernel before 6.11 */
 static int netns_entered;
 
 /* Frames written: copies of the text. */
@@ -118,8 +120,10 @@ int __wrap_lws_callback_http_dummy(struct lws *wsi, enum lws_callback_reasons re
 lws_sockfd_type __wrap_lws_get_socket_fd(struct lws *wsi);
 int __wrap_lws_is_final_fragment(struct lws *wsi);
 int __wrap_netns_inode(pid_t pid, uint64_t *ret);
-int __wrap_netns_enter(pid_t pid, int *saved);
-void __wrap_netns_leave(int saved);
+int __wrap_netns_pidfd_inode(int pidfd, uint64_t *ret);
+int __wrap_netns_enter_pidfd(int pidfd, int *saved);
+int __wrap_netns_leave(int saved);
+void __wrap_netns_stranded(void);
 int __wrap_getpeername(int fd, struct sockaddr *addr, socklen_t *len);
 int __real_getpeername(int fd, struct sockaddr *addr, socklen_t *len);
 int __wrap_ioctl(int fd, unsigned long req, ...);
@@ -248,6 +252,7 @@ lws_sockfd_type __wrap_lws_get_socket_fd(struct lws *wsi)
 	return F(wsi)->fd;
 }
 
+/* Kernels before 6.11: the namespace by path. */
 int __wrap_netns_inode(pid_t pid, uint64_t *ret)
 {
 	assert_int_equal(pid, PID);
@@ -257,9 +262,20 @@ int __wrap_netns_inode(pid_t pid, uint64_t *ret)
 	return 0;
 }
 
-int __wrap_netns_enter(pid_t pid, int *saved)
+int __wrap_netns_pidfd_inode(int pidfd, uint64_t *ret)
 {
-	assert_int_equal(pid, PID);
+	assert_int_equal(pidfd, PIDFD);
+	if (netns_pidfd_unsupported)
+		return -EOPNOTSUPP;
+	if (netns_inode_error)
+		return netns_inode_error;
+	*ret = TARGET_NS;
+	return 0;
+}
+
+int __wrap_netns_enter_pidfd(int pidfd, int *saved)
+{
+	assert_int_equal(pidfd, PIDFD);
 	assert_false(in_netns);
 	*saved = -1;
 	if (netns_enter_error)
@@ -270,11 +286,18 @@ int __wrap_netns_enter(pid_t pid, int *saved)
 	return 0;
 }
 
-void __wrap_netns_leave(int saved)
+/* The loop thread could not leave the namespace: the agent would end. Never here. */
+void __wrap_netns_stranded(void)
+{
+	fail_msg("netns_stranded() called");
+}
+
+int __wrap_netns_leave(int saved)
 {
 	assert_true(in_netns);
 	assert_int_equal(saved, SAVED_NS_FD);
 	in_netns = false;
+	return 0;
 }
 
 static bool fake_fd(int fd)
@@ -451,6 +474,7 @@ static int setup(void **state)
 	nsfds_open = 0;
 	in_netns = false;
 	netns_inode_error = netns_enter_error = 0;
+	netns_pidfd_unsupported = false;
 	netns_entered = 0;
 	nwritten = 0;
 	write_short = false;
@@ -501,7 +525,7 @@ static enum lws_callback_reasons http_exchange(struct fake_wsi *w, unsigned stat
 /* A new session, its first connection made. */
 static void session_new(void)
 {
-	sess = inspector_session__new(CTX, PID, PORT, &ops, &own);
+	sess = inspector_session__new(CTX, PID, PIDFD, PORT, &ops, &own);
 	assert_non_null(sess);
 	assert_int_equal(nwsi, 1);
 }
@@ -719,19 +743,32 @@ static void test_connection_error(void **state)
 	assert_int_equal(own.closed, 1);
 }
 
+/* Before Linux 6.11 the pidfd does not name its namespace: the path does, for the check. */
+static void test_namespace_by_path_before_6_11(void **state)
+{
+	struct inspector_session *s;
+
+	netns_pidfd_unsupported = true;
+	s = inspector_session__new(CTX, PID, PIDFD, PORT, &ops, &own);
+	assert_non_null(s);
+	assert_int_equal(netns_entered, 1);
+	assert_false(in_netns);
+	inspector_session__free(s);
+}
+
 static void test_cannot_start(void **state)
 {
 	/* No namespace inode, no namespace, no connection: NULL, and the owner never called. */
 	netns_inode_error = -ENOENT;
-	assert_null(inspector_session__new(CTX, PID, PORT, &ops, &own));
+	assert_null(inspector_session__new(CTX, PID, PIDFD, PORT, &ops, &own));
 	assert_int_equal(nwsi, 0);
 	netns_inode_error = 0;
 	netns_enter_error = -EPERM;
-	assert_null(inspector_session__new(CTX, PID, PORT, &ops, &own));
+	assert_null(inspector_session__new(CTX, PID, PIDFD, PORT, &ops, &own));
 	assert_int_equal(nwsi, 0);
 	netns_enter_error = 0;
 	connect_fails = true;
-	assert_null(inspector_session__new(CTX, PID, PORT, &ops, &own));
+	assert_null(inspector_session__new(CTX, PID, PIDFD, PORT, &ops, &own));
 	assert_false(in_netns);                 /* left the namespace all the same */
 	assert_int_equal(own.closed, 0);
 	assert_int_equal(sul_pending(), 0);
@@ -1161,6 +1198,7 @@ int main(void)
 		T(test_list_without_websocket),
 		T(test_http_closed_early),
 		T(test_connection_error),
+		T(test_namespace_by_path_before_6_11),
 		T(test_cannot_start),
 		T(test_next_connection_fails),
 		T(test_peer_other_port),
