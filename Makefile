@@ -242,7 +242,7 @@ SESSION_WRAPS := lws_client_connect_via_info lws_sul_schedule lws_callback_on_wr
 		 lws_remaining_packet_payload lws_get_socket_fd lws_callback_http_dummy \
 		 netns_inode netns_pidfd_inode netns_enter_pidfd netns_leave netns_stranded getpeername ioctl fstat close
 $(OUTPUT)/tests/test_inspector_session: $(OUTPUT)/tests/test_inspector_session.o \
-		$(addprefix $(OUTPUT)/src/,capture/inspector_session.o cdp.o profile/cdp_reader.o log.o)
+		$(addprefix $(OUTPUT)/src/,capture/inspector_session.o cdp.o profile/cdp_reader.o inspector.o log.o)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $(call wrap,$(SESSION_WRAPS)) $^ -lcjson -lcmocka -o $@
 

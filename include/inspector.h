@@ -4,10 +4,27 @@
 #define INSPECTD_INSPECTOR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include "procfs.h"
 
 #define INSPECTOR_DEFAULT_PORT 9229
+
+/* Where to reach an inspector: an address of its namespace, and its port. */
+struct inspector_endpoint {
+	int family;             /* AF_INET or AF_INET6 */
+	uint8_t addr[16];       /* network order (IPv4: the first 4 bytes) */
+	uint16_t port;
+};
+
+/*
+ * The listener's own address (a socket bound to 127.0.0.2 is reached there, never at
+ * 127.0.0.1, where another process's inspector may listen); for one bound to any address,
+ * the loopback of its family; a v4-mapped address as IPv4.
+ */
+void inspector_endpoint_of(const struct procfs_listener *l, struct inspector_endpoint *ret);
+/* "127.0.0.2" or "::1" into buf: 0, or -ENOBUFS. */
+int inspector_endpoint_address(const struct inspector_endpoint *e, char *buf, size_t size);
 
 /* Index of an inspector already listening (on the command line's port, else 9229), or -1. */
 int inspector_pick_open(const struct procfs_listener *l, int n, uint16_t cmdline_port);

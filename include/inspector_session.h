@@ -13,6 +13,7 @@
 #include <libwebsockets.h>
 #include <cjson/cJSON.h>
 #include "cdp_reader.h"
+#include "inspector.h"
 
 #define INSPECTOR_HTTP_MAX      (64 * 1024)
 
@@ -41,11 +42,12 @@ struct inspector_session_ops {
 extern const struct lws_protocols inspector_session_protocol;
 
 /*
- * Connect to 127.0.0.1:port inside the network namespace of the process pidfd pins
- * (borrowed; pid names it in logs). Progress and failure come through ops; NULL only
- * when nothing was started.
+ * Connect to ep (copied) inside the network namespace of the process pidfd pins
+ * (borrowed; pid names it in logs). Every connection's peer must be ep, in that
+ * namespace. Progress and failure come through ops; NULL only when nothing was started.
  */
-struct inspector_session *inspector_session__new(struct lws_context *ctx, pid_t pid, int pidfd, uint16_t port,
+struct inspector_session *inspector_session__new(struct lws_context *ctx, pid_t pid, int pidfd,
+						 const struct inspector_endpoint *ep,
 						 const struct inspector_session_ops *ops, void *owner);
 /* Queue a command. params is consumed. 0 or -errno. */
 int inspector_session__send(struct inspector_session *s, int tag, const char *method, cJSON *params);

@@ -21,12 +21,14 @@
 #include <sys/types.h>
 
 #include "capture.h"
+#include "inspector.h"
 #include "ledger.h"
 
 /* What the agent knows of one target's inspector, and owes it. */
 struct inspector_claim {
 	uint16_t port;                  /* 0: none found */
 	uint64_t inode;                 /* its listening socket */
+	struct inspector_endpoint endpoint;     /* where that socket is reached */
 	bool opened_by_us;              /* by this agent (or one before it, says the ledger): ours to close */
 	bool sigusr1_sent;              /* an inspector of ours may open, even late */
 	bool recorded;                  /* the ledger holds a record for the target */

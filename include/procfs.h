@@ -22,6 +22,7 @@ struct procfs_listener {
 	int family;             /* AF_INET or AF_INET6 */
 	bool loopback;
 	bool any;               /* 0.0.0.0 or :: */
+	uint8_t addr[16];       /* the bound address, network order (IPv4: the first 4 bytes) */
 };
 
 /*

@@ -124,6 +124,9 @@ static int parse_address(const char *s, int family, struct procfs_listener *l, c
 	*end = s;
 
 	/* Words are in host order (little-endian here): 127.0.0.1 is "0100007F". */
+	for (size_t w = 0; w < ndigits / 8; w++)
+		for (size_t b = 0; b < 4; b++)
+			l->addr[w * 4 + b] = bytes[w * 4 + 3 - b];
 	l->port = (uint16_t)port;
 	l->any = all_zero;
 	if (family == AF_INET) {

@@ -34,6 +34,7 @@ static void fill_listener(const struct inet_diag_msg *m, struct procfs_listener 
 	l->inode = m->idiag_inode;
 	l->port = ntohs(m->id.idiag_sport);
 	l->family = m->idiag_family;
+	memcpy(l->addr, a, m->idiag_family == AF_INET ? 4 : 16);
 	if (m->idiag_family == AF_INET) {
 		l->any = !memcmp(a, zero, 4);
 		l->loopback = a[0] == 127;

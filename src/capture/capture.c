@@ -245,7 +245,7 @@ static void capture_connect(struct capture *c)
 	int r;
 
 	set_state(c, CAPTURE_CONNECTING);
-	c->session = inspector_session__new(c->env->ctx, pid_of(c), c->target.pidfd, c->claim.port, &session_ops, c);
+	c->session = inspector_session__new(c->env->ctx, pid_of(c), c->target.pidfd, &c->claim.endpoint, &session_ops, c);
 	if (!c->session) {
 		capture_fail(c, "cannot connect to the inspector on port %u", c->claim.port);
 		return;

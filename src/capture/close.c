@@ -215,7 +215,7 @@ static void close_begin(struct inspector_close *ic)
 		return;
 	}
 	ic->state = CLOSE_CONNECTING;
-	ic->session = inspector_session__new(ic->env->ctx, ic->t.pid, ic->t.pidfd, ic->claim.port, &session_ops, ic);
+	ic->session = inspector_session__new(ic->env->ctx, ic->t.pid, ic->t.pidfd, &ic->claim.endpoint, &session_ops, ic);
 	if (!ic->session) {
 		log_error("pid %d: cannot reconnect to close the inspector on port %u", (int)ic->t.pid, ic->claim.port);
 		finish(ic, false);

@@ -9,6 +9,7 @@
  * callback closes it.
  */
 #include <errno.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -44,6 +45,7 @@ struct inspector_session {
 	struct lws *wsi;
 	pid_t pid;
 	int pidfd;              /* borrowed: the namespace is entered through it */
+	struct inspector_endpoint ep;   /* the inspector's address and port */
 	uint16_t port;
 	uint64_t netns;         /* the target's network namespace: every peer must be in it */
 	enum session_phase phase;
@@ -63,7 +65,8 @@ struct inspector_session {
 
 	char node_version[CDP_VERSION_MAX];
 	char ws_path[CDP_WS_PATH_MAX];
-	char host[32];
+	char address[INET6_ADDRSTRLEN];
+	char host[INET6_ADDRSTRLEN + 8];
 
 	lws_sorted_usec_list_t next_sul;        /* starts the next connection off-callback */
 };
@@ -73,9 +76,9 @@ static int session_connect(struct inspector_session *s)
 	struct lws_client_connect_info info = { 0 };
 	int saved, r;
 
-	snprintf(s->host, sizeof(s->host), "127.0.0.1:%u", s->port);
+	snprintf(s->host, sizeof(s->host), s->ep.family == AF_INET6 ? "[%s]:%u" : "%s:%u", s->address, s->port);
 	info.context = s->ctx;
-	info.address = "127.0.0.1";
+	info.address = s->address;
 	info.port = s->port;
 	info.host = s->host;
 	info.local_protocol_name = inspector_session_protocol.name;
@@ -141,9 +144,9 @@ static void next_connection(lws_sorted_usec_list_t *sul)
 	int r = session_connect(s);
 
 	if (r < 0) {
-		char reason[96];
+		char reason[160];
 
-		snprintf(reason, sizeof(reason), "cannot connect to 127.0.0.1:%u: %s", s->port, strerror(-r));
+		snprintf(reason, sizeof(reason), "cannot connect to %s: %s", s->host, strerror(-r));
 		session_fail(s, reason);
 	}
 }
@@ -156,7 +159,8 @@ static int target_netns(const struct inspector_session *s, uint64_t *ret)
 	return r == -EOPNOTSUPP ? netns_inode(s->pid, ret) : r;
 }
 
-struct inspector_session *inspector_session__new(struct lws_context *ctx, pid_t pid, int pidfd, uint16_t port,
+struct inspector_session *inspector_session__new(struct lws_context *ctx, pid_t pid, int pidfd,
+						 const struct inspector_endpoint *ep,
 						 const struct inspector_session_ops *ops, void *owner)
 {
 	struct inspector_session *s = calloc(1, sizeof(*s));
@@ -166,7 +170,12 @@ struct inspector_session *inspector_session__new(struct lws_context *ctx, pid_t 
 	s->ctx = ctx;
 	s->pid = pid;
 	s->pidfd = pidfd;
-	s->port = port;
+	s->ep = *ep;
+	s->port = ep->port;
+	if (inspector_endpoint_address(ep, s->address, sizeof(s->address)) < 0) {
+		free(s);
+		return NULL;
+	}
 	s->ops = ops;
 	s->owner = owner;
 	s->phase = PHASE_VERSION;
@@ -366,21 +375,31 @@ static const char *receive_error(int r)
 }
 
 /*
- * The connection lws made is to 127.0.0.1:port in the target's own network namespace,
+ * The connection lws made is to the chosen endpoint in the target's own network namespace,
  * and nowhere else: whatever the target answered, nothing led the agent elsewhere.
  */
 static int check_peer(const struct inspector_session *s, struct lws *wsi)
 {
-	struct sockaddr_in peer;
+	struct sockaddr_storage peer;
 	socklen_t len = sizeof(peer);
 	int fd = lws_get_socket_fd(wsi), nsfd;
 	struct stat st;
 
 	if (fd < 0 || getpeername(fd, (struct sockaddr *)&peer, &len) < 0)
 		return -ENOTCONN;
-	if (len != sizeof(peer) || peer.sin_family != AF_INET || peer.sin_port != htons(s->port) ||
-	    peer.sin_addr.s_addr != htonl(INADDR_LOOPBACK))
-		return -EPERM;
+	if (s->ep.family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)&peer;
+
+		if (len != sizeof(*in) || in->sin_family != AF_INET || in->sin_port != htons(s->port) ||
+		    memcmp(&in->sin_addr, s->ep.addr, 4))
+			return -EPERM;
+	} else {
+		const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&peer;
+
+		if (len != sizeof(*in6) || in6->sin6_family != AF_INET6 || in6->sin6_port != htons(s->port) ||
+		    memcmp(&in6->sin6_addr, s->ep.addr, 16))
+			return -EPERM;
+	}
 	nsfd = ioctl(fd, SIOCGSKNS);
 	if (nsfd < 0)
 		return -errno;
@@ -406,7 +425,7 @@ static int callback_inspector(struct lws *wsi, enum lws_callback_reasons reason,
 			char why[160];
 
 			detach(s, wsi);
-			snprintf(why, sizeof(why), "connection to 127.0.0.1:%u failed: %s", s->port,
+			snprintf(why, sizeof(why), "connection to %s failed: %s", s->host,
 				 in ? (const char *)in : "unknown error");
 			session_fail(s, why);
 		}
@@ -484,7 +503,7 @@ static int callback_inspector(struct lws *wsi, enum lws_callback_reasons reason,
 		}
 		s->phase = PHASE_OPEN;
 		s->rx_len = 0;
-		log_debug("pid %d: DevTools session open on 127.0.0.1:%u%s", (int)s->pid, s->port, s->ws_path);
+		log_debug("pid %d: DevTools session open on %s%s", (int)s->pid, s->host, s->ws_path);
 		s->ops->ready(s->owner);
 		return 0;
 

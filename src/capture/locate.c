@@ -157,6 +157,7 @@ static void found(struct locate *l, const struct procfs_listener *li, bool opene
 {
 	l->claim->port = li->port;
 	l->claim->inode = li->inode;
+	inspector_endpoint_of(li, &l->claim->endpoint);
 	l->claim->opened_by_us = opened_by_us;
 	finish(l, 0, NULL);
 }

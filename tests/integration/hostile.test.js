@@ -6,7 +6,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const net = require('node:net');
 const path = require('node:path');
-const { withAgent, start, sleep, tmpdir, listeningPorts } = require('./lib');
+const { withAgent, start, sleep, tmpdir, listeningPorts, waitFor, readJSON, cpuHitsByFunction } = require('./lib');
 
 // A process in its own network namespace with its loopback up, like a pod's.
 const OWN_NETNS = ['unshare', '--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"'];
@@ -194,5 +194,24 @@ test('a node with 19 000 open files that catches SIGUSR1 and never listens: the 
     const slow = worst.filter((w) => !(typeof w === 'number' && w < 100));
     assert.deepEqual(slow, [], '/healthz answers within 100 ms throughout');
     assert.ok(t.alive());
+  });
+});
+
+test('an inspector bound to 127.0.0.2 is reached there, not at 127.0.0.1 where another process of the namespace listens', async () => {
+  await withAgent([], {}, async (agent, targets) => {
+    const other = await start(targets, 'idle.js', { nodeArgs: ['--inspect=127.0.0.1:9229'] });
+    const t = await start(targets, 'burn.js', { nodeArgs: ['--max-inlined-bytecode-size=0', '--inspect=127.0.0.2:9229'] });
+    await waitFor('both inspectors', () => listeningPorts(other.pid).includes(9229) && listeningPorts(t.pid).includes(9229));
+    t.signal('SIGURG');
+    await agent.waitLog(new RegExp(`pid ${t.pid}: cpu profiling started`));
+    await sleep(1500);
+    t.signal('SIGURG');
+    await agent.settled(t.pid);
+    const [file] = agent.files(new RegExp(`^cpu-profile-${t.pid}-.*\\.cpuprofile$`));
+    const hits = cpuHitsByFunction(readJSON(path.join(agent.outputDir, file)));
+    assert.equal(hits[0][0], 'burnCpu', `the profile is the burner's: ${JSON.stringify(hits.slice(0, 3))}`);
+    // Both inspectors were open before: both are left open, neither was driven to close.
+    assert.deepEqual(listeningPorts(t.pid), [9229]);
+    assert.deepEqual(listeningPorts(other.pid), [9229]);
   });
 });

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 #include <libwebsockets.h>
@@ -132,20 +133,23 @@ static struct {
 	int tags[16];
 	int nsent;
 	int send_error;
+	struct inspector_endpoint ep;   /* where it was to connect */
 	const char *version;            /* what /json/version said: set once it answered */
 } ss;
 
 struct inspector_session *__wrap_inspector_session__new(struct lws_context *ctx, pid_t pid, int pidfd,
-							uint16_t port, const struct inspector_session_ops *ops,
-							void *owner);
+							const struct inspector_endpoint *ep,
+							const struct inspector_session_ops *ops, void *owner);
 int __wrap_inspector_session__send(struct inspector_session *s, int tag, const char *method, cJSON *params);
 const char *__wrap_inspector_session__node_version(const struct inspector_session *s);
 void __wrap_inspector_session__free(struct inspector_session *s);
 
 struct inspector_session *__wrap_inspector_session__new(struct lws_context *ctx, pid_t pid, int pidfd,
-							uint16_t port, const struct inspector_session_ops *ops,
-							void *owner)
+							const struct inspector_endpoint *ep,
+							const struct inspector_session_ops *ops, void *owner)
 {
+	uint16_t port = ep->port;
+
 	assert_int_equal(pidfd, PIDFD);         /* the namespace is entered through it */
 	assert_ptr_equal(ctx, CTX);
 	assert_false(ss.live);
@@ -154,6 +158,7 @@ struct inspector_session *__wrap_inspector_session__new(struct lws_context *ctx,
 		return NULL;
 	ss.pid = pid;
 	ss.port = port;
+	ss.ep = *ep;
 	ss.ops = ops;
 	ss.owner = owner;
 	ss.live = true;
@@ -541,6 +546,7 @@ static void start(enum profile_kind kind, uint64_t duration_usec)
 static void located(bool ours)
 {
 	loc.claim->port = PORT;
+	loc.claim->endpoint = (struct inspector_endpoint){ .family = AF_INET, .addr = { 127, 0, 0, 2 }, .port = PORT };
 	loc.claim->inode = 4711;
 	loc.claim->opened_by_us = ours;
 	loc.claim->sigusr1_sent = ours;
@@ -549,6 +555,9 @@ static void located(bool ours)
 	assert_false(loc.live);
 	assert_int_equal(ss.news, 1);
 	assert_int_equal(ss.port, PORT);
+	/* The listener's own address: a socket bound to 127.0.0.2 is reached there. */
+	assert_int_equal(ss.ep.family, AF_INET);
+	assert_memory_equal(ss.ep.addr, ((uint8_t[]){ 127, 0, 0, 2 }), 4);
 	assert_int_equal(ss.pid, getpid());
 	assert_int_equal(loc.notes, ours ? 1 : 0);      /* its port recorded once it is known */
 }
@@ -1212,6 +1221,7 @@ static void test_locate_opened_too_late(void **state)
 {
 	start(PROFILE_HEAP, 0);
 	loc.claim->port = PORT;
+	loc.claim->endpoint = (struct inspector_endpoint){ .family = AF_INET, .addr = { 127, 0, 0, 2 }, .port = PORT };
 	loc.claim->sigusr1_sent = true;
 	loc.done(loc.owner, -ETIMEDOUT, "inspector did not open within 5000 ms after SIGUSR1");
 	expect_failed("inspector did not open within 5000 ms after SIGUSR1");
@@ -1226,6 +1236,7 @@ static void test_session_new_fails(void **state)
 	start(PROFILE_HEAP, 0);
 	ss.new_fails = true;
 	loc.claim->port = PORT;
+	loc.claim->endpoint = (struct inspector_endpoint){ .family = AF_INET, .addr = { 127, 0, 0, 2 }, .port = PORT };
 	loc.done(loc.owner, 0, NULL);
 	expect_failed("cannot connect to the inspector on port 9229");
 	expect_over_not_ours();

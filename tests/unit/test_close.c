@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 #include <libwebsockets.h>
@@ -42,7 +43,10 @@ static char ctx_mem, session_mem;
 static const struct settings st = { .attach_timeout_usec = ATTACH_USEC };
 static const struct capture_env env = { .ctx = CTX, .settings = &st };
 static const struct locate_target target = { .pid = PID, .pidfd = PIDFD, .start_time = 1 };
-static const struct inspector_claim claim = { .port = PORT, .inode = INODE, .opened_by_us = true, .recorded = true };
+static const struct inspector_claim claim = {
+	.port = PORT, .inode = INODE, .opened_by_us = true, .recorded = true,
+	.endpoint = { .family = AF_INET, .addr = { 127, 0, 0, 1 }, .port = PORT },
+};
 
 /* ---- the session ---- */
 
@@ -60,8 +64,8 @@ static struct {
 } ss;
 
 struct inspector_session *__wrap_inspector_session__new(struct lws_context *ctx, pid_t pid, int pidfd,
-							uint16_t port, const struct inspector_session_ops *ops,
-							void *owner);
+							const struct inspector_endpoint *ep,
+							const struct inspector_session_ops *ops, void *owner);
 int __wrap_inspector_session__send(struct inspector_session *s, int tag, const char *method, cJSON *params);
 bool __wrap_inspector_session__is_open(const struct inspector_session *s);
 const char *__wrap_inspector_session__node_version(const struct inspector_session *s);
@@ -72,9 +76,11 @@ int __wrap_locate_listener_open(int pidfd, uint64_t inode);
 long __wrap_syscall(long number, ...);
 
 struct inspector_session *__wrap_inspector_session__new(struct lws_context *ctx, pid_t pid, int pidfd,
-							uint16_t port, const struct inspector_session_ops *ops,
-							void *owner)
+							const struct inspector_endpoint *ep,
+							const struct inspector_session_ops *ops, void *owner)
 {
+	uint16_t port = ep->port;
+
 	assert_int_equal(pidfd, PIDFD);         /* the namespace is entered through it */
 	assert_ptr_equal(ctx, CTX);
 	assert_int_equal(pid, PID);

@@ -98,6 +98,8 @@ static int nsfds_open;
 /* netns */
 static bool in_netns;
 static int netns_inode_error, netns_enter_error;
+/* Where the sessions connect: the listener's own address (127.0.0.1 unless a test says). */
+static struct inspector_endpoint ep;
 static bool netns_pidfd_unsupported;         /* a kernel before 6.11 */
 static int netns_entered;
 
@@ -474,6 +476,7 @@ static int setup(void **state)
 	nsfds_open = 0;
 	in_netns = false;
 	netns_inode_error = netns_enter_error = 0;
+	ep = (struct inspector_endpoint){ .family = AF_INET, .addr = { 127, 0, 0, 1 }, .port = PORT };
 	netns_pidfd_unsupported = false;
 	netns_entered = 0;
 	nwritten = 0;
@@ -525,7 +528,7 @@ static enum lws_callback_reasons http_exchange(struct fake_wsi *w, unsigned stat
 /* A new session, its first connection made. */
 static void session_new(void)
 {
-	sess = inspector_session__new(CTX, PID, PIDFD, PORT, &ops, &own);
+	sess = inspector_session__new(CTX, PID, PIDFD, &ep, &ops, &own);
 	assert_non_null(sess);
 	assert_int_equal(nwsi, 1);
 }
@@ -749,7 +752,7 @@ static void test_namespace_by_path_before_6_11(void **state)
 	struct inspector_session *s;
 
 	netns_pidfd_unsupported = true;
-	s = inspector_session__new(CTX, PID, PIDFD, PORT, &ops, &own);
+	s = inspector_session__new(CTX, PID, PIDFD, &ep, &ops, &own);
 	assert_non_null(s);
 	assert_int_equal(netns_entered, 1);
 	assert_false(in_netns);
@@ -760,15 +763,15 @@ static void test_cannot_start(void **state)
 {
 	/* No namespace inode, no namespace, no connection: NULL, and the owner never called. */
 	netns_inode_error = -ENOENT;
-	assert_null(inspector_session__new(CTX, PID, PIDFD, PORT, &ops, &own));
+	assert_null(inspector_session__new(CTX, PID, PIDFD, &ep, &ops, &own));
 	assert_int_equal(nwsi, 0);
 	netns_inode_error = 0;
 	netns_enter_error = -EPERM;
-	assert_null(inspector_session__new(CTX, PID, PIDFD, PORT, &ops, &own));
+	assert_null(inspector_session__new(CTX, PID, PIDFD, &ep, &ops, &own));
 	assert_int_equal(nwsi, 0);
 	netns_enter_error = 0;
 	connect_fails = true;
-	assert_null(inspector_session__new(CTX, PID, PIDFD, PORT, &ops, &own));
+	assert_null(inspector_session__new(CTX, PID, PIDFD, &ep, &ops, &own));
 	assert_false(in_netns);                 /* left the namespace all the same */
 	assert_int_equal(own.closed, 0);
 	assert_int_equal(sul_pending(), 0);
@@ -810,6 +813,35 @@ static void test_peer_other_address(void **state)
 {
 	peer.addr = 0x0a000001;         /* 10.0.0.1 */
 	expect_peer_refused();
+}
+
+/* A listener bound to 127.0.0.2 is reached there, never at 127.0.0.1, where another
+ * process of the namespace may have its inspector. */
+static void test_listener_own_address(void **state)
+{
+	ep.addr[3] = 2;
+	peer.addr = 0x7f000002;
+	session_new();
+	assert_string_equal(wsis[0].address, "127.0.0.2");
+	assert_string_equal(wsis[0].host, "127.0.0.2:9229");
+	assert_int_equal(http_exchange(&wsis[0], 200, version_body), LWS_CALLBACK_COMPLETED_CLIENT_HTTP);
+	assert_int_equal(own.closed, 0);
+}
+
+static void test_listener_own_address_other_peer(void **state)
+{
+	ep.addr[3] = 2;                 /* peer.addr stays 127.0.0.1: somebody else's */
+	expect_peer_refused();
+}
+
+static void test_listener_ipv6(void **state)
+{
+	ep = (struct inspector_endpoint){ .family = AF_INET6, .addr = { [15] = 1 }, .port = PORT };
+	session_new();
+	assert_string_equal(wsis[0].address, "::1");
+	assert_string_equal(wsis[0].host, "[::1]:9229");
+	inspector_session__free(sess);
+	sess = NULL;
 }
 
 static void test_peer_not_inet(void **state)
@@ -1203,6 +1235,9 @@ int main(void)
 		T(test_next_connection_fails),
 		T(test_peer_other_port),
 		T(test_peer_other_address),
+		T(test_listener_own_address),
+		T(test_listener_own_address_other_peer),
+		T(test_listener_ipv6),
 		T(test_peer_not_inet),
 		T(test_peer_other_namespace),
 		T(test_peer_unknown),
