@@ -33,17 +33,27 @@ int ledger_parse(const char *buf, struct ledger_entry *e);
 
 struct ledger;
 
-/* Creates DIR and DIR/opened (0700) as needed. NULL and errno on failure. */
-struct ledger *ledger__open(const char *state_dir);
+/*
+ * Creates DIR and DIR/opened (0700) as needed. 0 and *ret; -EPERM: DIR/opened is not the
+ * agent's alone (another owner, or writable by group or others: records could be planted);
+ * -ENOMEM; -errno from mkdir() or open().
+ */
+int ledger__open(const char *state_dir, struct ledger **ret);
 /* Written whole (a temporary file renamed over the old one). 0 or -errno. */
 int ledger__record(struct ledger *l, const struct ledger_entry *e);
 /* 0, or -errno (-ENOENT: there was none). */
 int ledger__forget(struct ledger *l, pid_t pid);
 /* pid's record: 0, -ENOENT (none), -EINVAL (malformed), -errno. */
 int ledger__get(struct ledger *l, pid_t pid, struct ledger_entry *e);
-/* fn once per well-formed record; malformed ones are removed. Count or -errno. */
+/* What ledger__each() passed over: the caller says so, once. */
+struct ledger_skips {
+	unsigned removed;       /* not a record of ours (malformed): removed */
+	unsigned unread;        /* could not be read now (out of fds, say): kept for the next look */
+};
+
+/* fn once per well-formed record; malformed ones are removed. Count or -errno; skips may be NULL. */
 typedef void (*ledger_fn)(void *ctx, const struct ledger_entry *e);
-int ledger__each(struct ledger *l, ledger_fn fn, void *ctx);
+int ledger__each(struct ledger *l, ledger_fn fn, void *ctx, struct ledger_skips *skips);
 const char *ledger__path(const struct ledger *l);
 void ledger__free(struct ledger *l);
 

@@ -12,7 +12,6 @@
 
 #include "fsutil.h"
 #include "ledger.h"
-#include "log.h"
 
 #define LEDGER_MAGIC    "inspectd-opened 1"
 #define LEDGER_LINE_MAX 128
@@ -79,30 +78,38 @@ int ledger_parse(const char *buf, struct ledger_entry *e)
 	return 0;
 }
 
-struct ledger *ledger__open(const char *state_dir)
+int ledger__open(const char *state_dir, struct ledger **ret)
 {
 	struct ledger *l = calloc(1, sizeof(*l));
 	size_t len = strlen(state_dir) + sizeof("/opened");
-	int saved;
+	int r;
 
 	if (!l)
-		return NULL;
+		return -ENOMEM;
 	l->dirfd = -1;
 	l->path = malloc(len);
-	if (!l->path)
+	if (!l->path) {
+		r = -ENOMEM;
 		goto fail;
+	}
 	snprintf(l->path, len, "%s/opened", state_dir);
-	if ((mkdir(state_dir, 0700) < 0 && errno != EEXIST) || (mkdir(l->path, 0700) < 0 && errno != EEXIST))
+	if ((mkdir(state_dir, 0700) < 0 && errno != EEXIST) || (mkdir(l->path, 0700) < 0 && errno != EEXIST)) {
+		r = -errno;
 		goto fail;
+	}
 	l->dirfd = open(l->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (l->dirfd < 0)
+	if (l->dirfd < 0) {
+		r = -errno;
 		goto fail;
-	return l;
+	}
+	r = fs_check_private_dir(l->dirfd);
+	if (r < 0)
+		goto fail;
+	*ret = l;
+	return 0;
 fail:
-	saved = errno;
 	ledger__free(l);
-	errno = saved;
-	return NULL;
+	return r;
 }
 
 int ledger__record(struct ledger *l, const struct ledger_entry *e)
@@ -159,7 +166,7 @@ int ledger__get(struct ledger *l, pid_t pid, struct ledger_entry *e)
 	return read_record(l, name, e);
 }
 
-int ledger__each(struct ledger *l, ledger_fn fn, void *ctx)
+int ledger__each(struct ledger *l, ledger_fn fn, void *ctx, struct ledger_skips *skips)
 {
 	struct dirent *de;
 	int fd, count = 0;
@@ -185,13 +192,15 @@ int ledger__each(struct ledger *l, ledger_fn fn, void *ctx)
 		}
 		r = read_record(l, de->d_name, &e);
 		if (r == -EINVAL) {
-			log_warn("%s/%s: not a record of ours, removed", l->path, de->d_name);
 			unlinkat(l->dirfd, de->d_name, 0);
+			if (skips)
+				skips->removed++;
 			continue;
 		}
 		if (r < 0) {
 			/* Out of fds or memory now: the record is kept for the next look. */
-			log_warn("%s/%s: %s, skipped", l->path, de->d_name, strerror(-r));
+			if (skips)
+				skips->unread++;
 			continue;
 		}
 		fn(ctx, &e);

@@ -316,7 +316,7 @@ int main(int argc, char **argv)
 	struct cleanup *cleanup;
 	struct lws_vhost *vh;
 	sigset_t mask;
-	int err = 1, n, lock;
+	int err = 1, n, lock, r;
 
 	parse_args(argc, argv);
 	lock = take_host_lock();
@@ -342,7 +342,7 @@ int main(int argc, char **argv)
 	cenv.settings = &env;
 	{
 		struct spool_limits lim = { .file_max = env.max_profile_bytes, .quota = env.output_quota_bytes };
-		int r = spool__open(env.output_dir, &lim, &cenv.spool);
+		r = spool__open(env.output_dir, &lim, &cenv.spool);
 
 		if (r == -EPERM) {
 			log_error("output folder %s is not root's alone (owned by another user, or writable by "
@@ -375,11 +375,16 @@ int main(int argc, char **argv)
 	vh = lws_create_vhost(ctx, &info);      /* inspector clients and adopted fds */
 
 	/* Before anything is served: close what an agent killed mid-capture left open. */
-	cenv.ledger = ledger__open(env.state_dir);
-	if (!cenv.ledger) {
+	r = ledger__open(env.state_dir, &cenv.ledger);
+	if (r == -EPERM) {
+		log_error("%s/opened is not root's alone (owned by another user, or writable by group or "
+			  "others): refused, records could be planted there", env.state_dir);
+		goto out;
+	}
+	if (r < 0) {
 		/* Without it, an agent killed mid-capture would leave inspectors open. */
-		log_error("cannot create %s/opened, where inspectors being opened are recorded: %m",
-			  env.state_dir);
+		log_error("cannot create %s/opened, where inspectors being opened are recorded: %s",
+			  env.state_dir, strerror(-r));
 		goto out;
 	}
 	cleanup = vh ? cleanup__start(&cenv, true, NULL, NULL) : NULL;

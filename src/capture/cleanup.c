@@ -195,6 +195,7 @@ static void start_closer(void *ctx, const struct ledger_entry *e)
 struct cleanup *cleanup__start(const struct capture_env *env, bool at_start, cleanup_skip_fn skip,
 			       void *ctx)
 {
+	struct ledger_skips skips = { 0 };
 	struct cleanup *cu;
 	int r;
 
@@ -207,9 +208,15 @@ struct cleanup *cleanup__start(const struct capture_env *env, bool at_start, cle
 	cu->at_start = at_start;
 	cu->skip = skip;
 	cu->skip_ctx = ctx;
-	r = ledger__each(env->ledger, start_closer, cu);
+	r = ledger__each(env->ledger, start_closer, cu, &skips);
 	if (r < 0)
 		log_warn("cannot read %s: %s", ledger__path(env->ledger), strerror(-r));
+	if (skips.removed)
+		log_warn("%s: %u files that are not records of ours, removed", ledger__path(env->ledger),
+			 skips.removed);
+	if (skips.unread)
+		log_warn("%s: %u records could not be read now, kept for the next look", ledger__path(env->ledger),
+			 skips.unread);
 	if (cu->n == 0) {
 		free(cu);
 		return NULL;

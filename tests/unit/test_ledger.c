@@ -104,10 +104,12 @@ static void test_files(void **state)
 	struct ledger_entry a = { .pid = 100, .start_time = 5 }, b = { .pid = 200, .start_time = 6, .port = 9229, .inode = 77 };
 	struct ledger_entry got[2] = { 0 };
 	char *dir = make_dir(), path[256];
-	struct ledger *l = ledger__open(dir);
+	struct ledger_skips skips = { 0 };
+	struct ledger *l = NULL;
 	struct stat st;
 	int fd;
 
+	assert_int_equal(ledger__open(dir, &l), 0);
 	assert_non_null(l);
 	snprintf(path, sizeof(path), "%s/opened", dir);
 	assert_int_equal(stat(path, &st), 0);
@@ -142,7 +144,9 @@ static void test_files(void **state)
 		assert_int_equal(ledger__get(l, 400, &one), -EINVAL);  /* another pid's */
 		assert_int_equal(ledger__get(l, 999, &one), -ENOENT);
 	}
-	assert_int_equal(ledger__each(l, seen, got), 2);
+	assert_int_equal(ledger__each(l, seen, got, &skips), 2);
+	assert_int_equal(skips.removed, 2);     /* garbage, and another pid's */
+	assert_int_equal(skips.unread, 0);
 	assert_int_equal(got[0].pid, 100);
 	assert_int_equal(got[0].port, 9230);
 	assert_int_equal(got[0].inode, 88);
@@ -160,19 +164,23 @@ static void test_files(void **state)
 	assert_int_equal(ledger__forget(l, 100), -ENOENT);
 	assert_int_equal(ledger__forget(l, 200), 0);
 	memset(got, 0, sizeof(got));
-	assert_int_equal(ledger__each(l, seen, got), 0);
+	assert_int_equal(ledger__each(l, seen, got, NULL), 0);
 	ledger__free(l);
 
 	/* Opened again: the same (empty) directory. */
-	l = ledger__open(dir);
-	assert_non_null(l);
+	assert_int_equal(ledger__open(dir, &l), 0);
 	ledger__free(l);
+	/* A folder others may write to: records could be planted, refused. */
+	snprintf(path, sizeof(path), "%s/opened", dir);
+	assert_int_equal(chmod(path, 0733), 0);
+	assert_int_equal(ledger__open(dir, &l), -EPERM);
+	assert_int_equal(chmod(path, 0700), 0);
 	snprintf(path, sizeof(path), "%s/opened", dir);
 	assert_int_equal(rmdir(path), 0);
 	assert_int_equal(rmdir(dir), 0);
 	free(dir);
 	/* A parent that does not exist. */
-	assert_null(ledger__open("/nonexistent-inspectd/state"));
+	assert_int_equal(ledger__open("/nonexistent-inspectd/state", &l), -ENOENT);
 }
 
 static void test_stat_starttime(void **state)
