@@ -5,8 +5,9 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const net = require('node:net');
+const { execFileSync } = require('node:child_process');
 const path = require('node:path');
-const { withAgent, start, sleep, tmpdir, listeningPorts, waitFor, readJSON, cpuHitsByFunction } = require('./lib');
+const { Agent, withAgent, start, sleep, tmpdir, listeningPorts, waitFor, readJSON, cpuHitsByFunction } = require('./lib');
 
 // A process in its own network namespace with its loopback up, like a pod's.
 const OWN_NETNS = ['unshare', '--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"'];
@@ -213,5 +214,53 @@ test('an inspector bound to 127.0.0.2 is reached there, not at 127.0.0.1 where a
     // Both inspectors were open before: both are left open, neither was driven to close.
     assert.deepEqual(listeningPorts(t.pid), [9229]);
     assert.deepEqual(listeningPorts(other.pid), [9229]);
+  });
+});
+
+// ---- the output folder ----
+
+test('an output folder others may write to is refused at start', async () => {
+  const dir = tmpdir();
+  const out = path.join(dir, 'out');
+  fs.mkdirSync(out, { mode: 0o777 });
+  fs.chmodSync(out, 0o777);
+  const a = new Agent([], { outputDir: out });
+  await assert.rejects(a.start(), /agent exited early: \{"code":1[\s\S]*not root's alone/);
+  fs.chmodSync(out, 0o700);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+test('a FIFO, a symlink and a hard link at the names a profile would take: none is opened or followed, the profile goes beside them', async () => {
+  await withAgent([], {}, async (agent, targets) => {
+    const canary = path.join(tmpdir(), 'canary');
+    fs.writeFileSync(canary, 'canary\n');
+    const t = await start(targets, 'leak.js');
+    t.signal('SIGWINCH');
+    await agent.waitLog(new RegExp(`pid ${t.pid}: heap profiling started`));
+    // The stamp is the profiler's start second: plant at every second around now.
+    const planted = [];
+    const now = Date.now();
+    for (let d = -3000; d <= 1000; d += 1000) {
+      const stamp = new Date(now + d).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}Z$/, 'Z');
+      const base = path.join(agent.outputDir, `heap-profile-${t.pid}-${stamp}`);
+      execFileSync('mkfifo', [`${base}.heapprofile`]);
+      fs.symlinkSync(canary, `${base}.meta.json`);
+      fs.linkSync(canary, `${base}-1.heapprofile`);
+      planted.push(base);
+    }
+    t.signal('SIGWINCH');
+    await agent.settled(t.pid);
+    const [job] = (await agent.request('GET', '/v1/captures')).json.captures.filter((j) => j.pid === t.pid);
+    assert.equal(job.state, 'done', JSON.stringify(job));
+    assert.equal(fs.readFileSync(canary, 'utf8'), 'canary\n');
+    for (const base of planted) {
+      assert.ok(fs.lstatSync(`${base}.heapprofile`).isFIFO());
+      assert.equal(fs.readlinkSync(`${base}.meta.json`), canary);
+      assert.equal(fs.statSync(`${base}-1.heapprofile`).nlink, planted.length + 1);   // the canary and its links
+    }
+    // The profile under a name none of them holds, whole.
+    assert.match(job.files[0], /-2\.heapprofile$/);
+    assert.ok(readJSON(job.files[0]).head);
+    assert.equal((await agent.request('GET', '/healthz')).status, 200);
   });
 });
