@@ -47,7 +47,7 @@ struct locate;
  * Over: r 0, the inspector found (claim's port and inode set, opened_by_us as it
  * is); or r -errno and reason (then claim->port 0, or an inspector of ours that
  * opened too late to be used, which is the caller's to close). Never called from
- * inside locate__start().
+ * inside locate__start(). done may free the locate; reason stays valid for the call.
  */
 typedef void (*locate_done_fn)(void *owner, int r, const char *reason);
 

@@ -62,8 +62,11 @@ static void arm(struct locate *l, sul_cb_t cb, lws_usec_t us)
 static void report_cb(lws_sorted_usec_list_t *sul)
 {
 	struct locate *l = lws_container_of(sul, struct locate, report);
+	char reason[sizeof(l->reason)];
 
-	l->done(l->owner, l->result, l->result < 0 ? l->reason : NULL);
+	/* The owner frees the locate from inside done: nothing of it is read after. */
+	snprintf(reason, sizeof(reason), "%s", l->reason);
+	l->done(l->owner, l->result, l->result < 0 ? reason : NULL);
 }
 
 static void finish(struct locate *l, int r, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

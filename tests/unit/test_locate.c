@@ -244,11 +244,18 @@ static struct locate_target target;
 static int dones, result;
 static char reason[256];
 
+static bool free_in_done;               /* as the capture does: the locate freed first */
+
 static void on_done(void *owner, int r, const char *why)
 {
 	assert_ptr_equal(owner, &claim);
 	dones++;
 	result = r;
+	if (free_in_done) {
+		locate__free(loc);
+		loc = NULL;
+	}
+	/* Read after the free: ASan says if the reason was the locate's. */
 	snprintf(reason, sizeof(reason), "%s", why ? why : "");
 	if (r == 0)
 		assert_null(why);
@@ -257,6 +264,7 @@ static void on_done(void *owner, int r, const char *why)
 static int setup(void **state)
 {
 	sul_reset();
+	free_in_done = false;
 	env = (struct capture_env){ .ctx = (struct lws_context *)&ctx_mem, .settings = &st,
 				    .ledger = (struct ledger *)&ledger_mem };
 	nns = nheld = 0;
@@ -452,6 +460,18 @@ static void test_recorded_socket_open(void **state)
 }
 
 /* ---- SIGUSR1 ---- */
+
+/* The owner frees the locate from inside done, then reads the reason (a use-after-free once). */
+static void test_freed_in_done(void **state)
+{
+	free_in_done = true;
+	sigcgt = 0;
+	start();
+	until_done(2 * LWS_US_PER_SEC);
+	assert_null(loc);
+	assert_non_null(strstr(reason, "does not catch SIGUSR1"));
+	free_in_done = false;
+}
 
 static void test_sigcgt_never_set(void **state)
 {
@@ -716,6 +736,7 @@ int main(void)
 		T(test_list_fails),
 		T(test_scan_cannot_start),
 		T(test_free_before_report),
+		T(test_freed_in_done),
 		T(test_free_while_polling),
 		T(test_claim_settle),
 		T(test_claim_note),
