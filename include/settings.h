@@ -32,6 +32,9 @@ struct settings {
 	uint64_t capture_usec;                  /* --capture-seconds */
 	unsigned max_captures_per_hour;         /* threshold captures, whole host */
 	unsigned max_concurrent;                /* captures at once; the rest wait */
+	unsigned max_per_container;             /* captures at once of one container (processes_tenant_key()) */
+	unsigned max_per_container_hour;        /* captures of one container per hour, any trigger */
+	uint64_t queue_timeout_usec;            /* a queued capture waits this long at most */
 	bool rss_watch_always;                  /* rss_stat on every fault, not only near a mark */
 
 	/* The agent's API. */

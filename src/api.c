@@ -190,6 +190,10 @@ static int serve_create(struct lws *wsi, struct api_conn *c)
 		return respond_error(wsi, c, 404, "pid %d is not a tracked node process", req.pid);
 	case -EBUSY:
 		return respond_error(wsi, c, 409, "pid %d is already being captured", req.pid);
+	case -EDQUOT:
+		return respond_error(wsi, c, 429, "pid %d: its container had %u captures within the hour "
+				     "(--max-captures-per-container-per-hour)", req.pid,
+				     the_api->settings->max_per_container_hour);
 	case -ESHUTDOWN:
 		return respond_error(wsi, c, 503, "the agent is shutting down");
 	default:

@@ -220,6 +220,37 @@ SETTER(max_concurrent)
 	return 0;
 }
 
+SETTER(max_per_container)
+{
+	uint64_t n;
+
+	if (options_parse_u64(v, 1, 64, &n) < 0)
+		return invalid(why, size, "invalid --max-concurrent-per-container '%s' (1 to 64)", v);
+	st->max_per_container = (unsigned)n;
+	return 0;
+}
+
+SETTER(max_per_container_hour)
+{
+	uint64_t n;
+
+	if (options_parse_u64(v, 1, RATE_LIMIT_MAX, &n) < 0)
+		return invalid(why, size, "invalid --max-captures-per-container-per-hour '%s' (1 to %d)", v,
+			       RATE_LIMIT_MAX);
+	st->max_per_container_hour = (unsigned)n;
+	return 0;
+}
+
+SETTER(queue_timeout)
+{
+	uint64_t us;
+
+	if (options_parse_duration(v, &us) < 0 || us < 1000000 || us > 86400ull * 1000000)
+		return invalid(why, size, "invalid --queue-timeout '%s' (a duration such as 60s, 1s to 1d)", v);
+	st->queue_timeout_usec = us;
+	return 0;
+}
+
 SETTER(api_socket)
 {
 	if (v[0] != '/' || strlen(v) >= 100)
@@ -265,6 +296,9 @@ static const struct setting_def defs[] = {
 	{ "cooldown", set_cooldown },
 	{ "max-captures-per-hour", set_max_per_hour },
 	{ "max-concurrent", set_max_concurrent },
+	{ "max-concurrent-per-container", set_max_per_container },
+	{ "max-captures-per-container-per-hour", set_max_per_container_hour },
+	{ "queue-timeout", set_queue_timeout },
 	{ "rss-watch", set_rss_watch },
 	{ "api-socket", set_api_socket },
 	{ "api-listen", set_api_listen },
@@ -297,6 +331,9 @@ void settings_defaults(struct settings *st)
 		.capture_usec = 30ull * 1000000,
 		.max_captures_per_hour = 6,
 		.max_concurrent = 4,
+		.max_per_container = 2,
+		.max_per_container_hour = 12,
+		.queue_timeout_usec = 60ull * 1000000,
 		.api_socket = "/run/inspectd/api.sock",
 		.state_dir = "/run/inspectd",
 		.match = { "node", "nodejs" },
