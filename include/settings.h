@@ -19,6 +19,7 @@ struct settings {
 	uint64_t heap_sampling_interval;        /* bytes */
 	uint64_t cpu_sampling_interval;         /* microseconds */
 	uint64_t max_duration_usec;             /* a capture nobody stopped */
+	uint64_t max_signal_duration_usec;      /* ... that a signal started (the smaller of the two) */
 	uint64_t attach_timeout_usec;           /* SIGUSR1 -> inspector listening */
 	uint64_t command_timeout_usec;          /* one CDP round trip */
 	const char *output_dir;

@@ -56,6 +56,7 @@ static const char usage[] =
 "  --cpu-sampling-interval USEC  microseconds between CPU samples (default 10000;\n"
 "                                1000 sees finer, at about 15% of a busy service)\n"
 "  --max-duration SECONDS        stop and export a capture nobody stopped (default 600)\n"
+"  --max-signal-duration SECONDS ... one a signal started (default 120)\n"
 "  --attach-timeout MS           wait for the inspector to open (default 3000)\n"
 "  --output-dir DIR              where profiles go (default /var/lib/inspectd)\n"
 "  --max-profile-size SIZE       the largest profile a target may send (default 512M)\n"

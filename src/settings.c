@@ -63,6 +63,16 @@ SETTER(max_duration)
 	return 0;
 }
 
+SETTER(max_signal_duration)
+{
+	uint64_t sec;
+
+	if (options_parse_u64(v, 1, 86400, &sec) < 0)
+		return invalid(why, size, "invalid --max-signal-duration '%s' (1 to 86400 seconds)", v);
+	st->max_signal_duration_usec = sec * 1000000;
+	return 0;
+}
+
 SETTER(attach_timeout)
 {
 	uint64_t ms;
@@ -279,6 +289,7 @@ static const struct setting_def defs[] = {
 	{ "heap-sampling-interval", set_heap_interval },
 	{ "cpu-sampling-interval", set_cpu_interval },
 	{ "max-duration", set_max_duration },
+	{ "max-signal-duration", set_max_signal_duration },
 	{ "attach-timeout", set_attach_timeout },
 	{ "output-dir", set_output_dir },
 	{ "max-profile-size", set_max_profile_size },
@@ -319,6 +330,7 @@ void settings_defaults(struct settings *st)
 		.heap_sampling_interval = 131072,
 		.cpu_sampling_interval = 10000,
 		.max_duration_usec = 600ull * 1000000,
+		.max_signal_duration_usec = 120ull * 1000000,
 		.attach_timeout_usec = 3ull * 1000000,
 		.command_timeout_usec = 10ull * 1000000,
 		.output_dir = "/var/lib/inspectd",

@@ -28,6 +28,7 @@ static void test_defaults(void **state)
 	assert_int_equal(st.max_per_container_hour, 12);
 	assert_int_equal(st.queue_timeout_usec, 60000000);
 	assert_int_equal(st.max_duration_usec, 600000000);
+	assert_int_equal(st.max_signal_duration_usec, 120000000);
 	assert_int_equal(st.nmatch, 2);
 	assert_int_equal(st.log_level, LOG_LEVEL_INFO);
 }
@@ -52,6 +53,7 @@ static void test_every_key_sets_its_field(void **state)
 		{ "max-captures-per-container-per-hour", "40", offsetof(struct settings, max_per_container_hour), 4,
 		  40 },
 		{ "queue-timeout", "2m", offsetof(struct settings, queue_timeout_usec), 8, 120000000 },
+		{ "max-signal-duration", "45", offsetof(struct settings, max_signal_duration_usec), 8, 45000000 },
 		{ "heap-signal", "RTMIN+1", offsetof(struct settings, heap_signal), 4, 0 },
 	};
 	char why[256];
@@ -94,6 +96,7 @@ static void test_bad_values_say_why(void **state)
 		{ "match", "a/b" }, { "log-level", "loud" }, { "api-listen", "nocolon" },
 		{ "max-concurrent", "0" }, { "cooldown", "8d" }, { "max-concurrent-per-container", "0" },
 		{ "max-captures-per-container-per-hour", "0" }, { "queue-timeout", "500ms" },
+		{ "max-signal-duration", "0" },
 	};
 	char why[256];
 
