@@ -30,6 +30,7 @@ struct api {
 	struct lws_context *ctx;
 	struct dispatcher *dispatcher;
 	const struct settings *settings;
+	const struct spool *spool;      /* borrowed: its counters */
 	struct lws_vhost *unix_vhost, *tcp_vhost;
 	int listen_fd;
 	char token[API_TOKEN_MAX];
@@ -228,7 +229,8 @@ static int serve(struct lws *wsi, struct api_conn *c)
 		char *text = api_metrics_text(dispatcher__metrics(the_api->dispatcher),
 					      dispatcher__tracked(the_api->dispatcher),
 					      dispatcher__running(the_api->dispatcher),
-					      dispatcher__queued(the_api->dispatcher));
+					      dispatcher__queued(the_api->dispatcher),
+					      the_api->spool ? spool__removed(the_api->spool) : 0);
 
 		if (!text)
 			return respond_error(wsi, c, 500, "out of memory");
@@ -460,7 +462,8 @@ static int read_token(const char *file, char *token, size_t size)
 	return 0;
 }
 
-struct api *api__new(struct lws_context *ctx, struct lws_vhost *vh, struct dispatcher *d, const struct settings *st)
+struct api *api__new(struct lws_context *ctx, struct lws_vhost *vh, struct dispatcher *d, const struct settings *st,
+		     const struct spool *spool)
 {
 	struct lws_context_creation_info info = { 0 };
 	struct api *api;
@@ -473,6 +476,7 @@ struct api *api__new(struct lws_context *ctx, struct lws_vhost *vh, struct dispa
 	api->listen_fd = -1;
 	api->dispatcher = d;
 	api->settings = st;
+	api->spool = spool;
 	the_api = api;
 	snprintf(api->socket_path, sizeof(api->socket_path), "%s", st->api_socket);
 

@@ -244,7 +244,8 @@ char *api_error_json(const char *message)
 	return s;
 }
 
-char *api_metrics_text(const struct dispatcher_metrics *m, unsigned tracked, unsigned running, unsigned queued)
+char *api_metrics_text(const struct dispatcher_metrics *m, unsigned tracked, unsigned running, unsigned queued,
+		       unsigned long output_removed)
 {
 	char *buf = NULL;
 	size_t size = 0;
@@ -299,6 +300,9 @@ char *api_metrics_text(const struct dispatcher_metrics *m, unsigned tracked, uns
 	fprintf(f, "# HELP inspectd_export_failures_total Profiles that could not be written.\n"
 		   "# TYPE inspectd_export_failures_total counter\n"
 		   "inspectd_export_failures_total %lu\n", m->export_failures);
+	fprintf(f, "# HELP inspectd_output_removed_total Old profiles (each with its meta.json) removed to fit --output-quota.\n"
+		   "# TYPE inspectd_output_removed_total counter\n"
+		   "inspectd_output_removed_total %lu\n", output_removed);
 	fprintf(f, "# HELP inspectd_trigger_to_start_seconds From the trigger's event to the profiler running.\n"
 		   "# TYPE inspectd_trigger_to_start_seconds histogram\n");
 	for (int b = 0; b < DISPATCHER_LATENCY_BUCKETS; b++)

@@ -26,6 +26,7 @@
 #include "capture.h"
 #include "cleanup.h"
 #include "dispatcher.h"
+#include "meta.h"
 #include "spool.h"
 #include "inspector_session.h"
 #include "ledger.h"
@@ -60,8 +61,9 @@ static const char usage[] =
 "  --attach-timeout MS           wait for the inspector to open (default 3000)\n"
 "  --output-dir DIR              where profiles go (default /var/lib/inspectd)\n"
 "  --max-profile-size SIZE       the largest profile a target may send (default 512M)\n"
-"  --output-quota SIZE           bytes the output folder may hold; further profiles\n"
-"                                fail (default: no quota)\n"
+"  --output-quota SIZE           bytes the output folder may hold; the oldest profiles\n"
+"                                (with their meta.json) are removed to make room; one\n"
+"                                that cannot fit even so fails (default: no quota)\n"
 "  --state-dir DIR               the record of inspectors being opened, so that a\n"
 "                                restarted agent closes what a killed one left open\n"
 "                                (default /run/inspectd)\n"
@@ -350,7 +352,9 @@ int main(int argc, char **argv)
 
 	cenv.settings = &env;
 	{
-		struct spool_limits lim = { .file_max = env.max_profile_bytes, .quota = env.output_quota_bytes };
+		/* With a quota, the agent's oldest profiles make room for new ones. */
+		struct spool_limits lim = { .file_max = env.max_profile_bytes, .quota = env.output_quota_bytes,
+					    .retain = meta_is_file_base };
 		int r = spool__open(env.output_dir, &lim, &cenv.spool);
 
 		if (r == -EPERM) {
@@ -417,7 +421,7 @@ int main(int argc, char **argv)
 		log_error("cannot add the ring buffer, signals and the spool to the event loop");
 		goto out;
 	}
-	api = api__new(ctx, vh, dispatcher, &env);
+	api = api__new(ctx, vh, dispatcher, &env, cenv.spool);
 	if (!api)
 		goto out;
 	n = tracker__scan_proc(tracker);

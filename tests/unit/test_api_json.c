@@ -1645,7 +1645,7 @@ static void test_metrics_text(void **state)
 	char *text;
 
 	fill_metrics(&m);
-	text = api_metrics_text(&m, 12, 2, 5);
+	text = api_metrics_text(&m, 12, 2, 5, 3);
 	assert_non_null(text);
 	assert_valid_metrics(text);
 
@@ -1722,9 +1722,11 @@ static void test_metrics_text(void **state)
 	assert_has_line(text, "inspectd_rss_stat_attached 1");
 	assert_has_line(text, "# TYPE inspectd_rss_stat_attaches_total counter");
 	assert_has_line(text, "inspectd_rss_stat_attaches_total 9");
-	/* Eleven families, each with one HELP and one TYPE (the validator checked which). */
-	assert_int_equal(count_prefix_lines(text, "# HELP "), 11);
-	assert_int_equal(count_prefix_lines(text, "# TYPE "), 11);
+	assert_has_line(text, "# TYPE inspectd_output_removed_total counter");
+	assert_has_line(text, "inspectd_output_removed_total 3");
+	/* Twelve families, each with one HELP and one TYPE (the validator checked which). */
+	assert_int_equal(count_prefix_lines(text, "# HELP "), 12);
+	assert_int_equal(count_prefix_lines(text, "# TYPE "), 12);
 	free(text);
 }
 
@@ -1735,7 +1737,7 @@ static void test_metrics_zero_and_max(void **state)
 
 	/* A fresh agent. */
 	memset(&m, 0, sizeof(m));
-	text = api_metrics_text(&m, 0, 0, 0);
+	text = api_metrics_text(&m, 0, 0, 0, 0);
 	assert_non_null(text);
 	assert_valid_metrics(text);
 	assert_has_line(text, "inspectd_tracked_processes 0");
@@ -1755,7 +1757,7 @@ static void test_metrics_zero_and_max(void **state)
 		m.latency_buckets[b] = ULONG_MAX;
 	m.latency_count = ULONG_MAX;
 	m.latency_sum = 1e12;
-	text = api_metrics_text(&m, UINT_MAX, UINT_MAX, UINT_MAX);
+	text = api_metrics_text(&m, UINT_MAX, UINT_MAX, UINT_MAX, ULONG_MAX);
 	assert_non_null(text);
 	assert_valid_metrics(text);
 	assert_has_line(text, "inspectd_tracked_processes 4294967295");
