@@ -308,7 +308,8 @@ static void add_run(const struct run *run, struct job_view *v)
 		snprintf(v->files[i], sizeof(v->files[i]), "%s", path ? path : "");
 	}
 	v->started_at = capture__started_at(run->capture);
-	v->ended_at = (struct timespec){ 0 };
+	/* Its profile may be over while its inspector is being closed: "done", with its end. */
+	v->ended_at = capture__ended_at(run->capture);
 }
 
 int dispatcher__job(const struct dispatcher *d, unsigned id, struct job_view *ret)
