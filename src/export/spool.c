@@ -295,7 +295,8 @@ static int survey_folder(int dirfd, bool (*retain)(const char *base), struct sur
 	closedir(dir);
 	if (r < 0)
 		goto fail;
-	qsort(sv->entries, sv->n_entries, sizeof(sv->entries[0]), by_name);
+	if (sv->n_entries > 1)
+		qsort(sv->entries, sv->n_entries, sizeof(sv->entries[0]), by_name);
 	for (size_t i = 0; i < sv->n_entries; i++) {
 		const char *name = sv->entries[i].name;
 		size_t len = strlen(name), base_len, first = i, last = i;
@@ -330,7 +331,8 @@ static int survey_folder(int dirfd, bool (*retain)(const char *base), struct sur
 				u->bytes += sv->entries[k].size;
 		sv->bytes += u->bytes;
 	}
-	qsort(sv->units, sv->n_units, sizeof(sv->units[0]), by_age);
+	if (sv->n_units > 1)
+		qsort(sv->units, sv->n_units, sizeof(sv->units[0]), by_age);
 	return 0;
 fail:
 	survey_free(sv);
