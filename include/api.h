@@ -6,14 +6,16 @@
 #include <libwebsockets.h>
 #include "dispatcher.h"
 #include "settings.h"
+#include "spool.h"
 
 struct api;
 
 /* The protocols the agent's vhost must carry, the API's first. */
 extern const struct lws_protocols api_protocol, api_listen_protocol;
 
-/* Serve on vh (a vhost without a listening socket of its own). */
-struct api *api__new(struct lws_context *ctx, struct lws_vhost *vh, struct dispatcher *d, const struct settings *st);
+/* Serve on vh (a vhost without a listening socket of its own). spool: read for /metrics (borrowed; may be NULL). */
+struct api *api__new(struct lws_context *ctx, struct lws_vhost *vh, struct dispatcher *d, const struct settings *st,
+		     const struct spool *spool);
 void api__free(struct api *api);
 
 #endif

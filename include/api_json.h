@@ -54,7 +54,8 @@ cJSON *api_process_json(const struct process_view *p, const struct job_view *job
 /* {"error":"..."} as text. */
 char *api_error_json(const char *message);
 
-/* Prometheus text exposition format 0.0.4. Caller frees. */
-char *api_metrics_text(const struct dispatcher_metrics *m, unsigned tracked, unsigned running, unsigned queued);
+/* Prometheus text exposition format 0.0.4; output_removed: spool__removed(). Caller frees. */
+char *api_metrics_text(const struct dispatcher_metrics *m, unsigned tracked, unsigned running, unsigned queued,
+		       unsigned long output_removed);
 
 #endif

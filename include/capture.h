@@ -74,7 +74,9 @@ typedef void (*capture_done_fn)(void *owner, struct capture *c);
 /*
  * Start capturing pid (pidfd borrowed: the owner keeps it open until capture__free()).
  * container: the target's, as the dispatcher knows it (copied; NULL for none).
- * duration_usec: stop and export after this long running; 0: on request (or --max-duration).
+ * duration_usec: stop and export after this long running; 0: on request. Either way within
+ * --max-duration, and a capture a signal started within --max-signal-duration (its
+ * meta.json's stop_reason then "duration", "max-duration" or "max-signal-duration").
  * done is called once, outside any lws callback, when the capture is over.
  * 0 and *ret; -EINVAL (no such kind), -ENOMEM, -errno reading /proc/PID (-ENOENT: gone).
  */

@@ -31,6 +31,13 @@ struct container_info {
 
 /* 0 and *out when path names a container, -ENOENT when it does not. */
 int container_from_cgroup(const char *path, struct container_info *out);
+/*
+ * The outermost container of path, as the host sees it: 0 and *ret_len, the length of
+ * path up to the end of that container's segment; -ENOENT when path names none. A
+ * container can name cgroups beneath its own, never above: this prefix is one it
+ * cannot choose, the key to count its captures by (the innermost is not).
+ */
+int container_outer_cgroup(const char *path, size_t *ret_len);
 /* The same from a process's cgroup v2 path, else its v1 memory path (either may be ""). */
 int container_from_paths(const char *v1_path, const char *v2_path, struct container_info *out);
 /* key: {"runtime", "id", "pod_uid"} (null members when unknown), or key: null without a container. */

@@ -3,7 +3,9 @@
  * From kernel events to captures: composes the process table (processes.h), the
  * job queue (jobs.h) and the threshold policy (thresholds.h), runs each job as a
  * capture, sweeps kept ledger records, and counts (metrics.h). At most one job
- * per process, at most --max-concurrent at once, the rest queued in order.
+ * per process, at most --max-concurrent at once and --max-concurrent-per-container of
+ * one container, the rest queued in order; at most --max-captures-per-container-per-hour
+ * asked for per container (tenants.h).
  */
 #ifndef INSPECTD_DISPATCHER_H
 #define INSPECTD_DISPATCHER_H
@@ -23,7 +25,9 @@ void dispatcher__set_tracker(struct dispatcher *d, struct tracker *t);
 /* The tracker's callback: one kernel event. */
 void dispatcher__handle_event(void *ctx, const struct inspectd_event *e);
 /* Request a capture. 0 and *ret_id (may be NULL), or -ESRCH (not a tracked process), -EBUSY
- * (one already queued or running), -ESHUTDOWN, -ENOMEM. */
+ * (one already queued or running), -EDQUOT (its container asked for
+ * --max-captures-per-container-per-hour within the last hour: refused, counted in the
+ * metrics' refused), -ESHUTDOWN, -ENOMEM. A queued job expires after --queue-timeout. */
 int dispatcher__submit(struct dispatcher *d, pid_t pid, enum profile_kind kind, const struct capture_trigger *t,
 		       uint64_t duration_usec, unsigned *ret_id);
 /* Stop a queued or running capture (a running one exports what it took). 0, -ENOENT (no such

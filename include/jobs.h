@@ -28,6 +28,7 @@
 #define JOB_ERROR_MAX   256
 #define JOB_FILES_MAX   2               /* profile, then meta.json */
 #define JOB_PATH_MAX    4096
+#define JOB_TENANT_MAX  256             /* processes_tenant_key()'s */
 
 struct jobs;
 
@@ -46,7 +47,7 @@ const char *job_state_name(enum job_state s);
 enum job_wait {
 	JOB_WAIT_NONE,
 	JOB_WAIT_MAX_CONCURRENT,        /* --max-concurrent jobs are active */
-	JOB_WAIT_CONTAINER,             /* the per-container cap: as many active in its container */
+	JOB_WAIT_CONTAINER,             /* the per-container cap: as many active of its tenant */
 	JOB_WAIT_HELD,                  /* its owner holds it (jobs_hold_fn) */
 	JOB_WAIT_NETNS,                 /* an active job holds its network namespace's port */
 	_JOB_WAIT_MAX,
@@ -63,7 +64,7 @@ struct job_wait_info {
 
 struct jobs_limits {
 	unsigned max_concurrent;        /* active at once; 0 is taken as 1 */
-	unsigned max_per_container;     /* active at once in one container; 0: no cap */
+	unsigned max_per_container;     /* active at once of one tenant; 0: no cap */
 };
 
 /* The owner's own reason to keep a queued job of pid waiting: true to hold it. */
@@ -75,7 +76,7 @@ struct job_request {
 	struct capture_trigger trigger;
 	uint64_t duration_usec;         /* 0: until stopped */
 	uint64_t netns;                 /* its network namespace's inode; 0 (unknown) is a lane of its own */
-	char container[CONTAINER_ID_MAX + 1];   /* "" when none: not capped per container */
+	char tenant[JOB_TENANT_MAX];    /* whose captures it counts as (a container's); "": not capped */
 	uint64_t expires_usec;          /* queued past this (caller's clock): expired; 0 never */
 	struct timespec created_at;
 };
@@ -125,10 +126,12 @@ int jobs__start_next(struct jobs *js, unsigned *ret_id);
 /* Finish a queued or active job with r (copied). 0, -ENOENT, -EALREADY (over already).
  * Prunes the oldest finished jobs past JOBS_KEPT (never the one just finished). */
 int jobs__finish(struct jobs *js, unsigned id, const struct job_result *r);
-/* Fail every queued job queued past its expiry with CAPTURE_EXPIRED_QUEUED: how many.
- * expired (may be NULL) is told of each, after it is finished. */
-unsigned jobs__expire(struct jobs *js, uint64_t now_usec, void (*expired)(void *ctx, unsigned id, pid_t pid),
-		      void *ctx);
+/* Fail every queued job queued past its expiry with CAPTURE_EXPIRED_QUEUED, its error
+ * "expired while queued: " and its queued reason (when it had one): how many. A job whose
+ * expires_usec is 0 never expires; ended_at (may be NULL) is when they ended, on the clock
+ * of created_at. expired (may be NULL) is told of each, after it is finished. */
+unsigned jobs__expire(struct jobs *js, uint64_t now_usec, const struct timespec *ended_at,
+		      void (*expired)(void *ctx, unsigned id, pid_t pid), void *ctx);
 
 /* Why it waited, as the API shows it (truncated to JOB_REASON_MAX). -ENOENT. */
 int jobs__set_queued_reason(struct jobs *js, unsigned id, const char *why);

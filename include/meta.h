@@ -48,6 +48,9 @@ struct meta_process {
 int meta_format_rfc3339(struct timespec ts, char *buf, size_t size);
 /* "<prefix>-<pid>-<yyyymmddTHHMMSSZ>" */
 int meta_file_base(const char *prefix, int pid, time_t when, char *buf, size_t size);
+/* Whether base is one meta_file_base() makes, or that with spool__reserve_base()'s "-1" to
+ * "-999": the commits of the agent's own, which the output quota's retention may remove. */
+bool meta_is_file_base(const char *base);
 cJSON *meta_build(const struct meta_process *p, const struct meta_trigger *t, const struct meta_profile *prof);
 
 #endif

@@ -19,6 +19,8 @@ extern const double dispatcher_latency_le[DISPATCHER_LATENCY_BUCKETS];
 struct dispatcher_metrics {
 	unsigned long captures[_PROFILE_KIND_MAX][_TRIGGER_SOURCE_MAX][2];     /* [kind][source][0 exported, 1 failed] */
 	unsigned long skipped[_TRIGGER_SOURCE_MAX];     /* threshold triggers skipped, per source */
+	unsigned long refused[_TRIGGER_SOURCE_MAX];     /* requests refused: the container's hourly cap */
+	unsigned long expired[_TRIGGER_SOURCE_MAX];     /* jobs that waited past --queue-timeout */
 	unsigned long export_failures;
 	unsigned long latency_buckets[DISPATCHER_LATENCY_BUCKETS];     /* cumulative, le dispatcher_latency_le */
 	unsigned long latency_count;

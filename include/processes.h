@@ -19,6 +19,7 @@
 #include "trigger.h"
 
 #define PROCESS_CGROUP_MAX 1024
+#define PROCESS_TENANT_MAX 256
 
 struct processes;
 struct process;
@@ -35,6 +36,19 @@ struct process_view {
 	unsigned armed;                 /* TRIGGER_MASK()s of the triggers armed for it */
 	unsigned job;                   /* its queued or active job; 0: none */
 };
+
+/*
+ * The tenant whose captures a process's count against (the per-container caps), from its
+ * cgroup paths as the host names them (pure): its outermost container's cgroup
+ * (container_outer_cgroup(); the v2 path first, as container_from_paths()); for a process
+ * in no container, its cgroup (v1 memory first, as process_view's) cut after the second
+ * level, "/system.slice/x.service" or "/user.slice/user-1000.slice": a service, a user,
+ * whatever it makes beneath; "/" when neither path is known. A container cannot choose
+ * this key (it can only name cgroups beneath its own), nor a user with a delegated
+ * subtree. A key longer than size - 1 is cut: tenants may merge, never split. buf gets
+ * the key (size > 1).
+ */
+void processes_tenant_key(const char *v1_path, const char *v2_path, char *buf, size_t size);
 
 /* cfg: the triggers' settings, borrowed for the table's life. NULL only when out of memory. */
 struct processes *processes__new(const struct trigger_config *cfg);
@@ -91,6 +105,8 @@ pid_t process__pid(const struct process *p);
 int process__pidfd(const struct process *p);
 const char *process__comm(const struct process *p);
 const struct container_info *process__container(const struct process *p);
+/* processes_tenant_key() of its cgroup as last read ("/" until then). */
+const char *process__tenant(const struct process *p);
 uint64_t process__rss(const struct process *p);
 uint64_t process__cpu_ns(const struct process *p);
 uint64_t process__memory_limit(const struct process *p);

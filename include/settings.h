@@ -19,6 +19,7 @@ struct settings {
 	uint64_t heap_sampling_interval;        /* bytes */
 	uint64_t cpu_sampling_interval;         /* microseconds */
 	uint64_t max_duration_usec;             /* a capture nobody stopped */
+	uint64_t max_signal_duration_usec;      /* ... that a signal started (the smaller of the two) */
 	uint64_t attach_timeout_usec;           /* SIGUSR1 -> inspector listening */
 	uint64_t command_timeout_usec;          /* one CDP round trip */
 	const char *output_dir;
@@ -32,6 +33,9 @@ struct settings {
 	uint64_t capture_usec;                  /* --capture-seconds */
 	unsigned max_captures_per_hour;         /* threshold captures, whole host */
 	unsigned max_concurrent;                /* captures at once; the rest wait */
+	unsigned max_per_container;             /* captures at once of one container (processes_tenant_key()) */
+	unsigned max_per_container_hour;        /* captures of one container per hour, any trigger */
+	uint64_t queue_timeout_usec;            /* a queued capture waits this long at most */
 	bool rss_watch_always;                  /* rss_stat on every fault, not only near a mark */
 
 	/* The agent's API. */

@@ -17,8 +17,16 @@
  * Limits (struct spool_limits): a cap per file, and a quota on the bytes of the
  * folder: its files (any regular file but our temporaries, counted at open and
  * counted again by the thread after each commit, so that files removed by an operator
- * are seen), plus our temporaries being written, plus the commits in flight. Nothing
- * is deleted to make room (no retention policy): writes past the quota are refused.
+ * are seen), plus our temporaries being written, plus the commits in flight. Without
+ * retention, writes past the quota are refused. With it (spool_limits.retain), a write
+ * is refused only if it could not fit even with every one of the caller's committed
+ * files gone; the thread, before it renames a commit into place, removes the oldest
+ * committed commits (each whole: BASE.EXT files and BASE.meta.json, for a BASE retain()
+ * accepts; never a temporary, a file of another name, or anything but a regular file)
+ * until the folder, with every temporary in it and this commit's meta.json, fits the
+ * quota; a commit that cannot fit even then fails with -EDQUOT and nothing is removed.
+ * While profiles stream in, the folder may hold their temporaries beside the old
+ * files that their commits will remove: up to the quota again, at most.
  *
  * Threads: every function here is called on the event loop's thread; only
  * spool__free() waits for the writer thread. The thread owns the commits handed to it
@@ -31,6 +39,7 @@
 #ifndef INSPECTD_SPOOL_H
 #define INSPECTD_SPOOL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -47,6 +56,10 @@
 struct spool_limits {
 	uint64_t file_max;      /* bytes in one spool_file; 0: no cap */
 	uint64_t quota;         /* bytes in the folder, as above; 0: no quota */
+	/* With a quota: whether base names commits of the caller's, which retention may remove
+	 * to make room (oldest first, by their meta.json's mtime). NULL: nothing is removed.
+	 * Called on the writer thread: pure. */
+	bool (*retain)(const char *base);
 };
 
 struct spool;
@@ -85,6 +98,8 @@ int spool__fd(const struct spool *s);
 void spool__dispatch(struct spool *s);
 /* Bytes counted against the quota now (the folder's files, temporaries, commits in flight). */
 uint64_t spool__used(const struct spool *s);
+/* Old commits retention removed to make room, as of the last spool__dispatch(). */
+unsigned long spool__removed(const struct spool *s);
 
 /*
  * A new, empty temporary file in the folder, for the caller to write, then commit or

@@ -3,7 +3,7 @@
  * The threshold policy, on trigger.c's state machine: given a process's state and
  * the settings, whether a threshold crossed now, what to tell of it (source,
  * threshold, observed value, unit, who saw it), and whether to capture it or why
- * not (busy, cooldown, the host's hourly cap, shutting down); and when rss_stat is
+ * not (busy, cooldown, its container's hourly cap, the host's hourly cap, shutting down); and when rss_stat is
  * worth attaching. Decisions only: the dispatcher acts on them, and logs.
  */
 #ifndef INSPECTD_THRESHOLDS_H
@@ -26,11 +26,13 @@ enum threshold_skip {
 	THRESHOLD_SKIP_QUEUED,          /* a capture of it is queued already */
 	THRESHOLD_SKIP_RUNNING,         /* a capture of it is running already */
 	THRESHOLD_SKIP_COOLDOWN,        /* its cooldown since its last capture */
+	THRESHOLD_SKIP_CONTAINER_CAP,   /* its container's --max-captures-per-container-per-hour */
 	THRESHOLD_SKIP_HOURLY_CAP,      /* the host's --max-captures-per-hour */
 	_THRESHOLD_SKIP_MAX,
 };
 
-/* "capture", "shutdown", "queued", "running", "cooldown", "hourly-cap"; "unknown" out of range. */
+/* "capture", "shutdown", "queued", "running", "cooldown", "container-hourly-cap", "hourly-cap";
+ * "unknown" out of range. */
 const char *threshold_skip_name(enum threshold_skip s);
 
 /* Who saw the crossing. */
@@ -55,6 +57,7 @@ struct threshold_subject {
 	uint64_t rss;                   /* bytes */
 	uint64_t cpu_ns;                /* cumulative */
 	enum threshold_busy busy;       /* its capture, if it has one */
+	bool container_full;            /* its container's hourly cap is reached (tenants.h) */
 };
 
 struct threshold_decision {

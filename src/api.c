@@ -30,6 +30,7 @@ struct api {
 	struct lws_context *ctx;
 	struct dispatcher *dispatcher;
 	const struct settings *settings;
+	const struct spool *spool;      /* borrowed: its counters */
 	struct lws_vhost *unix_vhost, *tcp_vhost;
 	int listen_fd;
 	struct api_token token;
@@ -190,6 +191,10 @@ static int serve_create(struct lws *wsi, struct api_conn *c)
 		return respond_error(wsi, c, 404, "pid %d is not a tracked node process", req.pid);
 	case -EBUSY:
 		return respond_error(wsi, c, 409, "pid %d is already being captured", req.pid);
+	case -EDQUOT:
+		return respond_error(wsi, c, 429, "pid %d: its container had %u captures within the hour "
+				     "(--max-captures-per-container-per-hour)", req.pid,
+				     the_api->settings->max_per_container_hour);
 	case -ESHUTDOWN:
 		return respond_error(wsi, c, 503, "the agent is shutting down");
 	default:
@@ -224,7 +229,8 @@ static int serve(struct lws *wsi, struct api_conn *c)
 		char *text = api_metrics_text(dispatcher__metrics(the_api->dispatcher),
 					      dispatcher__tracked(the_api->dispatcher),
 					      dispatcher__running(the_api->dispatcher),
-					      dispatcher__queued(the_api->dispatcher));
+					      dispatcher__queued(the_api->dispatcher),
+					      the_api->spool ? spool__removed(the_api->spool) : 0);
 
 		if (!text)
 			return respond_error(wsi, c, 500, "out of memory");
@@ -434,7 +440,8 @@ static int prepare_socket_path(const char *path)
 	return unlink(path) < 0 ? -errno : 0;
 }
 
-struct api *api__new(struct lws_context *ctx, struct lws_vhost *vh, struct dispatcher *d, const struct settings *st)
+struct api *api__new(struct lws_context *ctx, struct lws_vhost *vh, struct dispatcher *d, const struct settings *st,
+		     const struct spool *spool)
 {
 	struct lws_context_creation_info info = { 0 };
 	struct api *api;
@@ -447,6 +454,7 @@ struct api *api__new(struct lws_context *ctx, struct lws_vhost *vh, struct dispa
 	api->listen_fd = -1;
 	api->dispatcher = d;
 	api->settings = st;
+	api->spool = spool;
 	the_api = api;
 	snprintf(api->socket_path, sizeof(api->socket_path), "%s", st->api_socket);
 

@@ -244,7 +244,8 @@ char *api_error_json(const char *message)
 	return s;
 }
 
-char *api_metrics_text(const struct dispatcher_metrics *m, unsigned tracked, unsigned running, unsigned queued)
+char *api_metrics_text(const struct dispatcher_metrics *m, unsigned tracked, unsigned running, unsigned queued,
+		       unsigned long output_removed)
 {
 	char *buf = NULL;
 	size_t size = 0;
@@ -269,7 +270,7 @@ char *api_metrics_text(const struct dispatcher_metrics *m, unsigned tracked, uns
 				fprintf(f, "inspectd_captures_total{trigger=\"%s\",kind=\"%s\",outcome=\"%s\"} %lu\n",
 					trigger_source_name(t), profile_kind_name(k), o ? "failed" : "exported",
 					m->captures[k][t][o]);
-	fprintf(f, "# HELP inspectd_triggers_skipped_total Threshold crossings not captured (cooldown, cap, busy).\n"
+	fprintf(f, "# HELP inspectd_triggers_skipped_total Threshold crossings not captured (cooldown, caps, busy).\n"
 		   "# TYPE inspectd_triggers_skipped_total counter\n");
 	for (int t = 0; t < _TRIGGER_SOURCE_MAX; t++) {
 		enum trigger_kind k;
@@ -278,6 +279,18 @@ char *api_metrics_text(const struct dispatcher_metrics *m, unsigned tracked, uns
 			fprintf(f, "inspectd_triggers_skipped_total{trigger=\"%s\"} %lu\n", trigger_source_name(t),
 				m->skipped[t]);
 	}
+	fprintf(f, "# HELP inspectd_captures_refused_total Capture requests refused: the container's hourly cap.\n"
+		   "# TYPE inspectd_captures_refused_total counter\n");
+	for (int t = 0; t < _TRIGGER_SOURCE_MAX; t++)
+		if (trigger_source_profiles(t))
+			fprintf(f, "inspectd_captures_refused_total{trigger=\"%s\",reason=\"container-hourly-cap\"} %lu\n",
+				trigger_source_name(t), m->refused[t]);
+	fprintf(f, "# HELP inspectd_captures_expired_total Queued captures that waited past --queue-timeout.\n"
+		   "# TYPE inspectd_captures_expired_total counter\n");
+	for (int t = 0; t < _TRIGGER_SOURCE_MAX; t++)
+		if (trigger_source_profiles(t))
+			fprintf(f, "inspectd_captures_expired_total{trigger=\"%s\"} %lu\n", trigger_source_name(t),
+				m->expired[t]);
 	fprintf(f, "# HELP inspectd_rss_stat_attached Whether the rss_stat program sees every page fault now.\n"
 		   "# TYPE inspectd_rss_stat_attached gauge\n"
 		   "inspectd_rss_stat_attached %d\n", m->rss_watch ? 1 : 0);
@@ -287,6 +300,9 @@ char *api_metrics_text(const struct dispatcher_metrics *m, unsigned tracked, uns
 	fprintf(f, "# HELP inspectd_export_failures_total Profiles that could not be written.\n"
 		   "# TYPE inspectd_export_failures_total counter\n"
 		   "inspectd_export_failures_total %lu\n", m->export_failures);
+	fprintf(f, "# HELP inspectd_output_removed_total Old profiles (each with its meta.json) removed to fit --output-quota.\n"
+		   "# TYPE inspectd_output_removed_total counter\n"
+		   "inspectd_output_removed_total %lu\n", output_removed);
 	fprintf(f, "# HELP inspectd_trigger_to_start_seconds From the trigger's event to the profiler running.\n"
 		   "# TYPE inspectd_trigger_to_start_seconds histogram\n");
 	for (int b = 0; b < DISPATCHER_LATENCY_BUCKETS; b++)

@@ -83,7 +83,12 @@ static bool set_id(struct container_info *out, const char *runtime, const char *
 	return true;
 }
 
-int container_from_cgroup(const char *path, struct container_info *out)
+/*
+ * Whether the segment seg (n bytes, under the segment prev of prev_len bytes) names a
+ * container: true and out's runtime and id (the pod above it, from pod, moved in).
+ */
+static bool container_segment(const char *seg, size_t n, const char *prev, size_t prev_len,
+			      struct container_info *out, char pod[37])
 {
 	static const struct {
 		const char *prefix;
@@ -94,31 +99,49 @@ int container_from_cgroup(const char *path, struct container_info *out)
 		{ "crio-", "cri-o" },
 		{ "libpod-", "podman" },
 	};
+	bool found = false;
+	size_t skip, m;
+
+	m = n;
+	if (m > 6 && memcmp(seg + m - 6, ".scope", 6) == 0)
+		m -= 6;
+	for (size_t i = 0; i < sizeof(scopes) / sizeof(scopes[0]); i++)
+		if (has_prefix(seg, m, scopes[i].prefix, &skip) && is_hex64(seg + skip, m - skip))
+			found = set_id(out, scopes[i].runtime, seg + skip, 64, pod);
+	if (is_hex64(seg, n))   /* cgroupfs driver: the runtime is the parent's name, when it says */
+		found = set_id(out, prev_len == 6 && !memcmp(prev, "docker", 6) ? "docker" : NULL, seg, 64, pod);
+	if (has_prefix(seg, n, "lxc.payload.", &skip) && lxc_name(seg + skip, n - skip))
+		found = set_id(out, "lxc", seg + skip, n - skip, pod);
+	else if (prev_len == 3 && !memcmp(prev, "lxc", 3) && lxc_name(seg, n))
+		found = set_id(out, "lxc", seg, n, pod);
+	return found;
+}
+
+/*
+ * Walk path's segments: the innermost container (outermost: stop at the first). 0 and
+ * *out, with *ret_end (may be NULL) where that container's segment ends in path; -ENOENT.
+ */
+static int walk(const char *path, bool outermost, struct container_info *out, size_t *ret_end)
+{
 	const char *seg = path, *prev = NULL;
-	size_t prev_len = 0;
+	size_t prev_len = 0, end_at = 0;
 	bool found = false;
 	char pod[37] = "";     /* a pod cgroup seen above the next container's */
 
 	memset(out, 0, sizeof(*out));
 	while (*seg) {
 		const char *end = strchr(seg, '/');
-		size_t n = end ? (size_t)(end - seg) : strlen(seg), skip, m;
+		size_t n = end ? (size_t)(end - seg) : strlen(seg);
 
 		if (n == 0 || n > SEGMENT_MAX)
 			goto next;
 		pod_segment(seg, n, pod);      /* a pod below the last container belongs to none */
-		m = n;
-		if (m > 6 && memcmp(seg + m - 6, ".scope", 6) == 0)
-			m -= 6;
-		for (size_t i = 0; i < sizeof(scopes) / sizeof(scopes[0]); i++)
-			if (has_prefix(seg, m, scopes[i].prefix, &skip) && is_hex64(seg + skip, m - skip))
-				found = set_id(out, scopes[i].runtime, seg + skip, 64, pod);
-		if (is_hex64(seg, n))   /* cgroupfs driver: the runtime is the parent's name, when it says */
-			found = set_id(out, prev_len == 6 && !memcmp(prev, "docker", 6) ? "docker" : NULL, seg, 64, pod);
-		if (has_prefix(seg, n, "lxc.payload.", &skip) && lxc_name(seg + skip, n - skip))
-			found = set_id(out, "lxc", seg + skip, n - skip, pod);
-		else if (prev_len == 3 && !memcmp(prev, "lxc", 3) && lxc_name(seg, n))
-			found = set_id(out, "lxc", seg, n, pod);
+		if (container_segment(seg, n, prev, prev_len, out, pod)) {
+			found = true;
+			end_at = (size_t)(seg - path) + n;
+			if (outermost)
+				break;
+		}
 next:
 		prev = seg;
 		prev_len = n;
@@ -130,7 +153,21 @@ next:
 		memset(out, 0, sizeof(*out));
 		return -ENOENT;
 	}
+	if (ret_end)
+		*ret_end = end_at;
 	return 0;
+}
+
+int container_from_cgroup(const char *path, struct container_info *out)
+{
+	return walk(path, false, out, NULL);
+}
+
+int container_outer_cgroup(const char *path, size_t *ret_len)
+{
+	struct container_info c;
+
+	return walk(path, true, &c, ret_len);
 }
 
 int container_from_paths(const char *v1_path, const char *v2_path, struct container_info *out)

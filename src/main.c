@@ -26,6 +26,7 @@
 #include "capture.h"
 #include "cleanup.h"
 #include "dispatcher.h"
+#include "meta.h"
 #include "spool.h"
 #include "inspector_session.h"
 #include "ledger.h"
@@ -56,11 +57,13 @@ static const char usage[] =
 "  --cpu-sampling-interval USEC  microseconds between CPU samples (default 10000;\n"
 "                                1000 sees finer, at about 15% of a busy service)\n"
 "  --max-duration SECONDS        stop and export a capture nobody stopped (default 600)\n"
+"  --max-signal-duration SECONDS ... one a signal started (default 120)\n"
 "  --attach-timeout MS           wait for the inspector to open (default 3000)\n"
 "  --output-dir DIR              where profiles go (default /var/lib/inspectd)\n"
 "  --max-profile-size SIZE       the largest profile a target may send (default 512M)\n"
-"  --output-quota SIZE           bytes the output folder may hold; further profiles\n"
-"                                fail (default: no quota)\n"
+"  --output-quota SIZE           bytes the output folder may hold; the oldest profiles\n"
+"                                (with their meta.json) are removed to make room; one\n"
+"                                that cannot fit even so fails (default: no quota)\n"
 "  --state-dir DIR               the record of inspectors being opened, so that a\n"
 "                                restarted agent closes what a killed one left open\n"
 "                                (default /run/inspectd)\n"
@@ -81,6 +84,14 @@ static const char usage[] =
 "                                sooner than this (default 10m)\n"
 "  --max-captures-per-hour N     threshold captures on the whole host (default 6)\n"
 "  --max-concurrent N            captures at once; the rest wait in order (default 4)\n"
+"  --max-concurrent-per-container N\n"
+"                                captures at once of one container, any trigger;\n"
+"                                the rest wait in order (default 2)\n"
+"  --max-captures-per-container-per-hour N\n"
+"                                captures one container may ask for within an hour,\n"
+"                                any trigger; more are refused (default 12)\n"
+"  --queue-timeout DURATION      a capture that waited this long for its turn ends\n"
+"                                unrun (default 60s)\n"
 "  --rss-watch near|always       judge RSS on every page fault only while a process\n"
 "                                is near a mark, else once a second (default near);\n"
 "                                always: on every fault, at a cost to every process\n"
@@ -341,7 +352,9 @@ int main(int argc, char **argv)
 
 	cenv.settings = &env;
 	{
-		struct spool_limits lim = { .file_max = env.max_profile_bytes, .quota = env.output_quota_bytes };
+		/* With a quota, the agent's oldest profiles make room for new ones. */
+		struct spool_limits lim = { .file_max = env.max_profile_bytes, .quota = env.output_quota_bytes,
+					    .retain = meta_is_file_base };
 		r = spool__open(env.output_dir, &lim, &cenv.spool);
 
 		if (r == -EPERM) {
@@ -413,7 +426,7 @@ int main(int argc, char **argv)
 		log_error("cannot add the ring buffer, signals and the spool to the event loop");
 		goto out;
 	}
-	api = api__new(ctx, vh, dispatcher, &env);
+	api = api__new(ctx, vh, dispatcher, &env, cenv.spool);
 	if (!api)
 		goto out;
 	n = tracker__scan_proc(tracker);

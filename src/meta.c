@@ -31,6 +31,42 @@ int meta_file_base(const char *prefix, int pid, time_t when, char *buf, size_t s
 	return n < 0 || (size_t)n >= size ? -ENOBUFS : 0;
 }
 
+static bool digits(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+	return n > 0;
+}
+
+bool meta_is_file_base(const char *base)
+{
+	const char *p, *dash = strrchr(base, '-');
+	size_t n = strlen(base), k;
+
+	/* spool__reserve_base()'s "-1" to "-999", when the stamp itself was taken. */
+	if (dash && dash[1] != '0' && strlen(dash + 1) <= 3 && digits(dash + 1, strlen(dash + 1)))
+		n = (size_t)(dash - base);
+	/* "-yyyymmddTHHMMSSZ" */
+	if (n < 17 || base[n - 17] != '-' || !digits(base + n - 16, 8) || base[n - 8] != 'T' ||
+	    !digits(base + n - 7, 6) || base[n - 1] != 'Z')
+		return false;
+	n -= 17;
+	/* "-<pid>" */
+	for (k = 0; k < n && base[n - 1 - k] >= '0' && base[n - 1 - k] <= '9'; k++)
+		;
+	if (k == 0 || k > 10 || k == n || base[n - 1 - k] != '-')
+		return false;
+	n -= k + 1;
+	/* "<prefix>": a kind's type, lowercase letters and dashes. */
+	if (n == 0 || base[0] == '-')
+		return false;
+	for (p = base; p < base + n; p++)
+		if (!((*p >= 'a' && *p <= 'z') || *p == '-'))
+			return false;
+	return true;
+}
+
 static cJSON *add_time(cJSON *obj, const char *name, struct timespec ts)
 {
 	char buf[64];

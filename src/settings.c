@@ -63,6 +63,16 @@ SETTER(max_duration)
 	return 0;
 }
 
+SETTER(max_signal_duration)
+{
+	uint64_t sec;
+
+	if (options_parse_u64(v, 1, 86400, &sec) < 0)
+		return invalid(why, size, "invalid --max-signal-duration '%s' (1 to 86400 seconds)", v);
+	st->max_signal_duration_usec = sec * 1000000;
+	return 0;
+}
+
 SETTER(attach_timeout)
 {
 	uint64_t ms;
@@ -220,6 +230,37 @@ SETTER(max_concurrent)
 	return 0;
 }
 
+SETTER(max_per_container)
+{
+	uint64_t n;
+
+	if (options_parse_u64(v, 1, 64, &n) < 0)
+		return invalid(why, size, "invalid --max-concurrent-per-container '%s' (1 to 64)", v);
+	st->max_per_container = (unsigned)n;
+	return 0;
+}
+
+SETTER(max_per_container_hour)
+{
+	uint64_t n;
+
+	if (options_parse_u64(v, 1, RATE_LIMIT_MAX, &n) < 0)
+		return invalid(why, size, "invalid --max-captures-per-container-per-hour '%s' (1 to %d)", v,
+			       RATE_LIMIT_MAX);
+	st->max_per_container_hour = (unsigned)n;
+	return 0;
+}
+
+SETTER(queue_timeout)
+{
+	uint64_t us;
+
+	if (options_parse_duration(v, &us) < 0 || us < 1000000 || us > 86400ull * 1000000)
+		return invalid(why, size, "invalid --queue-timeout '%s' (a duration such as 60s, 1s to 1d)", v);
+	st->queue_timeout_usec = us;
+	return 0;
+}
+
 SETTER(api_socket)
 {
 	if (v[0] != '/' || strlen(v) >= 100)
@@ -248,6 +289,7 @@ static const struct setting_def defs[] = {
 	{ "heap-sampling-interval", set_heap_interval },
 	{ "cpu-sampling-interval", set_cpu_interval },
 	{ "max-duration", set_max_duration },
+	{ "max-signal-duration", set_max_signal_duration },
 	{ "attach-timeout", set_attach_timeout },
 	{ "output-dir", set_output_dir },
 	{ "max-profile-size", set_max_profile_size },
@@ -265,6 +307,9 @@ static const struct setting_def defs[] = {
 	{ "cooldown", set_cooldown },
 	{ "max-captures-per-hour", set_max_per_hour },
 	{ "max-concurrent", set_max_concurrent },
+	{ "max-concurrent-per-container", set_max_per_container },
+	{ "max-captures-per-container-per-hour", set_max_per_container_hour },
+	{ "queue-timeout", set_queue_timeout },
 	{ "rss-watch", set_rss_watch },
 	{ "api-socket", set_api_socket },
 	{ "api-listen", set_api_listen },
@@ -285,6 +330,7 @@ void settings_defaults(struct settings *st)
 		.heap_sampling_interval = 131072,
 		.cpu_sampling_interval = 10000,
 		.max_duration_usec = 600ull * 1000000,
+		.max_signal_duration_usec = 120ull * 1000000,
 		.attach_timeout_usec = 3ull * 1000000,
 		.command_timeout_usec = 10ull * 1000000,
 		.output_dir = "/var/lib/inspectd",
@@ -297,6 +343,9 @@ void settings_defaults(struct settings *st)
 		.capture_usec = 30ull * 1000000,
 		.max_captures_per_hour = 6,
 		.max_concurrent = 4,
+		.max_per_container = 2,
+		.max_per_container_hour = 12,
+		.queue_timeout_usec = 60ull * 1000000,
 		.api_socket = "/run/inspectd/api.sock",
 		.state_dir = "/run/inspectd",
 		.match = { "node", "nodejs" },

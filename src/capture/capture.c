@@ -74,7 +74,7 @@ struct capture {
 	char node_version[CDP_VERSION_MAX];     /* set once the port answered as node's inspector */
 
 	lws_sorted_usec_list_t timer;           /* the current state's timeout */
-	lws_sorted_usec_list_t max_timer;       /* --max-duration, or the requested duration */
+	lws_sorted_usec_list_t max_timer;       /* the limit: --max-duration, --max-signal-duration, or the requested duration */
 	lws_sorted_usec_list_t done_sul;
 
 	struct timespec started_rt, ended_rt;
@@ -82,6 +82,7 @@ struct capture {
 	double latency_ms;
 	bool stop_requested;
 	const char *stop_reason;
+	const char *limit_reason;       /* the max_timer's stop_reason (static storage) */
 
 	/* The profile, from the inspector to the output folder: the kind's outputs. */
 	struct spool_file *out[PROFILE_OUTPUTS_MAX];    /* as they stream in; NULL before and after */
@@ -284,18 +285,40 @@ static void locate_done(void *owner, int r, const char *reason)
 	capture_connect(c);
 }
 
+/*
+ * How long a capture runs unless stopped, and the stop_reason it then gets: the requested
+ * duration, within --max-duration; a signal's capture, which nobody may come back to stop
+ * (a tenant's own kill -s WINCH), within --max-signal-duration too.
+ */
+static uint64_t run_limit(const struct capture *c, const char **reason)
+{
+	const struct settings *st = c->env->settings;
+	uint64_t us = st->max_duration_usec;
+
+	*reason = "max-duration";
+	if (c->trigger.source == TRIGGER_SOURCE_SIGNAL && st->max_signal_duration_usec &&
+	    st->max_signal_duration_usec < us) {
+		us = st->max_signal_duration_usec;
+		*reason = "max-signal-duration";
+	}
+	if (c->duration_usec && c->duration_usec < us) {
+		us = c->duration_usec;
+		*reason = "duration";
+	}
+	return us;
+}
+
 static void max_duration_reached(lws_sorted_usec_list_t *sul)
 {
 	struct capture *c = lws_container_of(sul, struct capture, max_timer);
 
-	if (c->duration_usec && c->duration_usec < c->env->settings->max_duration_usec) {
+	if (strcmp(c->limit_reason, "duration") == 0)
 		log_info("pid %d: %s capture ran its %llu s, stopping", (int)pid_of(c), profile_kind_name(c->kind),
 			 (unsigned long long)(c->duration_usec / 1000000));
-		capture__request_stop(c, "duration");
-		return;
-	}
-	log_info("pid %d: %s capture reached --max-duration, stopping", (int)pid_of(c), profile_kind_name(c->kind));
-	capture__request_stop(c, "max-duration");
+	else
+		log_info("pid %d: %s capture reached --%s, stopping", (int)pid_of(c), profile_kind_name(c->kind),
+			 c->limit_reason);
+	capture__request_stop(c, c->limit_reason);
 }
 
 static void capture_stop(struct capture *c)
@@ -540,9 +563,7 @@ static void session_response(void *owner, int tag, const struct cdp_reader_heade
 			capture_stop(c);
 			return;
 		}
-		us = c->env->settings->max_duration_usec;
-		if (c->duration_usec && c->duration_usec < us)
-			us = c->duration_usec;
+		us = run_limit(c, &c->limit_reason);
 		lws_sul_schedule(c->env->ctx, 0, &c->max_timer, max_duration_reached, (lws_usec_t)us);
 		return;
 

@@ -11,6 +11,12 @@
  *                          is detached; attaches rss_stat near a mark; the sweep
  *   API                 -> dispatcher__submit(), dispatcher__stop_job()
  *
+ * Fairness: every capture counts against its tenant (processes_tenant_key(): its
+ * container, or its service's cgroup): at most --max-concurrent-per-container running at
+ * once (the rest queued, jobs.c), at most --max-captures-per-container-per-hour
+ * requested (tenants.c; the rest refused), whatever the trigger; a queued job expires
+ * after --queue-timeout.
+ *
  * A job (jobs.c) is run as a capture: the job's data is a struct run, the
  * capture's owner. When the capture is over, its outcome, error and files are
  * copied into a job_result by value and the capture freed, then the job finished.
@@ -28,6 +34,7 @@
 #include "log.h"
 #include "netns.h"
 #include "options.h"
+#include "tenants.h"
 #include "thresholds.h"
 #include "tracker.h"
 
@@ -48,6 +55,7 @@ struct dispatcher {
 	struct processes *processes;
 	struct jobs *jobs;
 	struct thresholds *thresholds;
+	struct tenants *tenants;        /* captures per container per hour */
 	struct dispatcher_metrics metrics;
 	lws_sorted_usec_list_t tick;
 	bool rss_watch_warned;          /* attaching or detaching failed: said once */
@@ -197,14 +205,15 @@ static bool held_by_sweep(void *ctx, pid_t pid)
 	return d->sweep && cleanup__has(d->sweep, pid);
 }
 
-static void describe_wait(const struct job_wait_info *w, char *why, size_t size)
+static void describe_wait(const struct job_wait_info *w, unsigned max_per_container, char *why, size_t size)
 {
 	switch (w->wait) {
 	case JOB_WAIT_MAX_CONCURRENT:
 		snprintf(why, size, "%u captures running, the --max-concurrent limit", w->active);
 		break;
 	case JOB_WAIT_CONTAINER:
-		snprintf(why, size, "as many captures running in its container as allowed");
+		snprintf(why, size, "%u captures of its container running, the --max-concurrent-per-container limit",
+			 max_per_container);
 		break;
 	case JOB_WAIT_HELD:
 		snprintf(why, size, "closing an inspector that opened after an earlier capture had ended");
@@ -224,6 +233,7 @@ int dispatcher__submit(struct dispatcher *d, pid_t pid, enum profile_kind kind, 
 		       uint64_t duration_usec, unsigned *ret_id)
 {
 	struct job_request req = { .pid = pid, .kind = kind, .trigger = *t, .duration_usec = duration_usec };
+	uint64_t now = now_usec();
 	char why[JOB_REASON_MAX];
 	struct job_wait_info w;
 	struct process *p;
@@ -237,10 +247,17 @@ int dispatcher__submit(struct dispatcher *d, pid_t pid, enum profile_kind kind, 
 		return -ESRCH;
 	if (process__job(p))
 		return -EBUSY;
+	/* Counted when asked for, queued or not: a container cannot queue more than its hour's worth. */
+	r = tenants__take(d->tenants, process__tenant(p), now);
+	if (r == -EDQUOT && (unsigned)t->source < _TRIGGER_SOURCE_MAX)
+		d->metrics.refused[t->source]++;
+	if (r < 0)
+		return r;
 	clock_gettime(CLOCK_REALTIME, &req.created_at);
 	if (netns_inode(pid, &req.netns) < 0)
 		req.netns = 0;
-	snprintf(req.container, sizeof(req.container), "%s", process__container(p)->id);
+	snprintf(req.tenant, sizeof(req.tenant), "%s", process__tenant(p));
+	req.expires_usec = now + d->env->settings->queue_timeout_usec;
 	r = jobs__add(d->jobs, &req, &id);
 	if (r < 0)
 		return r;
@@ -248,7 +265,7 @@ int dispatcher__submit(struct dispatcher *d, pid_t pid, enum profile_kind kind, 
 	if (jobs__start(d->jobs, id, &w) == 0) {
 		run_job(d, id);
 	} else {
-		describe_wait(&w, why, sizeof(why));
+		describe_wait(&w, d->env->settings->max_per_container, why, sizeof(why));
 		jobs__set_queued_reason(d->jobs, id, why);
 		log_info("pid %d: %s capture queued: %s", (int)pid, profile_kind_name(kind), why);
 	}
@@ -291,7 +308,8 @@ static void add_run(const struct run *run, struct job_view *v)
 		snprintf(v->files[i], sizeof(v->files[i]), "%s", path ? path : "");
 	}
 	v->started_at = capture__started_at(run->capture);
-	v->ended_at = (struct timespec){ 0 };
+	/* Its profile may be over while its inspector is being closed: "done", with its end. */
+	v->ended_at = capture__ended_at(run->capture);
 }
 
 int dispatcher__job(const struct dispatcher *d, unsigned id, struct job_view *ret)
@@ -489,7 +507,11 @@ static void handle_signal(struct dispatcher *d, const struct inspectd_event *e)
 	memcpy(t.sender_comm, sender, sizeof(t.sender_comm));
 	t.ktime_ns = e->ktime_ns;
 	r = dispatcher__submit(d, process__pid(p), kind, &t, 0, NULL);
-	if (r < 0)
+	if (r == -EDQUOT)
+		log_warn("pid %u: %s capture refused: its container had %u captures within the hour "
+			 "(--max-captures-per-container-per-hour)", e->pid, profile_kind_name(kind),
+			 st->max_per_container_hour);
+	else if (r < 0)
 		log_error("pid %u: cannot start a %s capture: %s", e->pid, profile_kind_name(kind), strerror(-r));
 }
 
@@ -510,6 +532,7 @@ static struct threshold_subject subject_of(struct dispatcher *d, struct process 
 
 	if (process__job(p) && jobs__state(d->jobs, process__job(p), &state) == 0)
 		s.busy = state == JOB_QUEUED ? THRESHOLD_BUSY_QUEUED : THRESHOLD_BUSY_RUNNING;
+	s.container_full = !tenants__fits(d->tenants, process__tenant(p), now_usec());
 	return s;
 }
 
@@ -617,14 +640,36 @@ static void tick_process(void *ctx, struct process *p)
 	w->near |= trigger_rss_near(process__rss(p), high);
 }
 
+/* jobs__expire()'s: job id, queued too long, is over; what end_job() does besides. */
+static void job_expired(void *ctx, unsigned id, pid_t pid)
+{
+	struct dispatcher *d = ctx;
+	struct process *p = processes__find(d->processes, pid);
+	struct job_view v;
+
+	if (jobs__view(d->jobs, id, &v) < 0)
+		return;
+	log_warn("pid %d: %s capture %s", (int)pid, profile_kind_name(v.kind), v.error);
+	metrics_count_capture(&d->metrics, v.kind, v.trigger.source, v.outcome);
+	if ((unsigned)v.trigger.source < _TRIGGER_SOURCE_MAX)
+		d->metrics.expired[v.trigger.source]++;
+	if (p && process__job(p) == id)
+		process__set_job(p, 0);
+}
+
 static void tick(lws_sorted_usec_list_t *sul)
 {
 	struct dispatcher *d = lws_container_of(sul, struct dispatcher, tick);
 	struct tick_walk w = { .d = d, .now = now_usec() };
+	struct timespec ended_at;
 	uint64_t untracked;
 	int r;
 
 	lws_sul_schedule(d->env->ctx, 0, &d->tick, tick, TICK_USEC);
+	/* Within a tick of --queue-timeout: a job's expiry is never later than that. */
+	clock_gettime(CLOCK_REALTIME, &ended_at);
+	jobs__expire(d->jobs, w.now, &ended_at, job_expired, d);
+	tenants__expire(d->tenants, w.now);
 	sweep(d);
 	if (!processes__count(d->processes) || !d->tracker) {
 		rss_watch_update(d, false, w.now);
@@ -724,7 +769,7 @@ void dispatcher__handle_event(void *ctx, const struct inspectd_event *e)
 struct dispatcher *dispatcher__new(const struct capture_env *env)
 {
 	const struct settings *st = env->settings;
-	struct jobs_limits limits = { .max_concurrent = st->max_concurrent };
+	struct jobs_limits limits = { .max_concurrent = st->max_concurrent, .max_per_container = st->max_per_container };
 	struct dispatcher *d = calloc(1, sizeof(*d));
 
 	if (!d)
@@ -733,10 +778,12 @@ struct dispatcher *dispatcher__new(const struct capture_env *env)
 	d->processes = processes__new(&st->triggers);
 	d->jobs = jobs__new(&limits, held_by_sweep, d);
 	d->thresholds = thresholds__new(st);
-	if (!d->processes || !d->jobs || !d->thresholds) {
+	d->tenants = tenants__new(st->max_per_container_hour);
+	if (!d->processes || !d->jobs || !d->thresholds || !d->tenants) {
 		processes__free(d->processes);
 		jobs__free(d->jobs);
 		thresholds__free(d->thresholds);
+		tenants__free(d->tenants);
 		free(d);
 		return NULL;
 	}
@@ -842,5 +889,6 @@ void dispatcher__free(struct dispatcher *d)
 	jobs__free(d->jobs);
 	processes__free(d->processes);
 	thresholds__free(d->thresholds);
+	tenants__free(d->tenants);
 	free(d);
 }

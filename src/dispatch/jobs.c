@@ -26,7 +26,7 @@ struct job {
 	struct job_link all, state;
 	struct job_view v;              /* capture_state stays NULL here: the owner's to fill */
 	uint64_t netns;
-	char container[CONTAINER_ID_MAX + 1];
+	char tenant[JOB_TENANT_MAX];
 	uint64_t expires_usec;
 	void *data;
 };
@@ -166,7 +166,7 @@ int jobs__add(struct jobs *js, const struct job_request *req, unsigned *ret_id)
 	j->v.duration_usec = req->duration_usec;
 	j->v.created_at = req->created_at;
 	j->netns = req->netns;
-	snprintf(j->container, sizeof(j->container), "%s", req->container);
+	snprintf(j->tenant, sizeof(j->tenant), "%s", req->tenant);
 	j->expires_usec = req->expires_usec;
 	list_append(&js->all, j, LIST_ALL);
 	list_append(state_list(js, JOB_QUEUED), j, LIST_STATE);
@@ -186,9 +186,9 @@ static void wait_of(const struct jobs *js, const struct job *job, struct job_wai
 		w->wait = JOB_WAIT_MAX_CONCURRENT;
 		return;
 	}
-	if (js->limits.max_per_container && job->container[0]) {
+	if (js->limits.max_per_container && job->tenant[0]) {
 		for (const struct job *j = active->head; j; j = j->state.next)
-			if (strcmp(j->container, job->container) == 0)
+			if (strcmp(j->tenant, job->tenant) == 0)
 				in_container++;
 		if (in_container >= js->limits.max_per_container) {
 			w->wait = JOB_WAIT_CONTAINER;
@@ -293,19 +293,23 @@ int jobs__finish(struct jobs *js, unsigned id, const struct job_result *r)
 	return 0;
 }
 
-unsigned jobs__expire(struct jobs *js, uint64_t now_usec, void (*expired)(void *ctx, unsigned id, pid_t pid),
-		      void *ctx)
+unsigned jobs__expire(struct jobs *js, uint64_t now_usec, const struct timespec *ended_at,
+		      void (*expired)(void *ctx, unsigned id, pid_t pid), void *ctx)
 {
-	struct job_result r = { .outcome = CAPTURE_EXPIRED_QUEUED };
 	unsigned n = 0;
 
 	for (struct job *j = js->by_state[JOB_QUEUED].head, *next; j; j = next) {
+		struct job_result r = { .outcome = CAPTURE_EXPIRED_QUEUED };
 		unsigned id = j->v.id;
 		pid_t pid = j->v.pid;
 
 		next = j->state.next;
 		if (!j->expires_usec || now_usec < j->expires_usec)
 			continue;
+		if (ended_at)
+			r.ended_at = *ended_at;
+		if (j->v.queued_reason[0])
+			snprintf(r.error, sizeof(r.error), "%s: %s", capture_outcome_name(r.outcome), j->v.queued_reason);
 		jobs__finish(js, id, &r);       /* may prune, but never a queued job: next stays */
 		n++;
 		if (expired)

@@ -25,6 +25,7 @@ struct process {
 	uint64_t mark_high, mark_low;   /* as last set in the kernel */
 	char cgroup_v1[PROCESS_CGROUP_MAX], cgroup_v2[PROCESS_CGROUP_MAX];
 	struct container_info container;        /* from those paths; id "" when none */
+	char tenant[PROCESS_TENANT_MAX];        /* from those paths: processes_tenant_key() */
 };
 
 struct processes {
@@ -32,6 +33,40 @@ struct processes {
 	struct process *buckets[PROCESS_BUCKETS];
 	unsigned count;
 };
+
+static void copy_cut(char *buf, size_t size, const char *s, size_t n)
+{
+	if (n >= size)
+		n = size - 1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+}
+
+void processes_tenant_key(const char *v1_path, const char *v2_path, char *buf, size_t size)
+{
+	const char *path, *cut;
+	size_t n;
+
+	if (v2_path[0] && container_outer_cgroup(v2_path, &n) == 0) {
+		copy_cut(buf, size, v2_path, n);
+		return;
+	}
+	if (v1_path[0] && container_outer_cgroup(v1_path, &n) == 0) {
+		copy_cut(buf, size, v1_path, n);
+		return;
+	}
+	path = v1_path[0] ? v1_path : v2_path;
+	if (path[0] != '/') {
+		copy_cut(buf, size, "/", 1);
+		return;
+	}
+	/* "/a/b/c" -> "/a/b"; "/a" and "/" as they are. */
+	cut = strchr(path + 1, '/');
+	if (cut)
+		cut = strchr(cut + 1, '/');
+	n = cut ? (size_t)(cut - path) : strlen(path);
+	copy_cut(buf, size, path, n);
+}
 
 static struct process **slot_of(const struct processes *ps, pid_t pid)
 {
@@ -121,6 +156,9 @@ int processes__add(struct processes *ps, pid_t pid, const char *comm, const stru
 		memcpy(p->cgroup_v1, cgroup_of->cgroup_v1, sizeof(p->cgroup_v1));
 		memcpy(p->cgroup_v2, cgroup_of->cgroup_v2, sizeof(p->cgroup_v2));
 		p->container = cgroup_of->container;
+		memcpy(p->tenant, cgroup_of->tenant, sizeof(p->tenant));
+	} else {
+		processes_tenant_key("", "", p->tenant, sizeof(p->tenant));
 	}
 	*slot = p;
 	ps->count++;
@@ -208,6 +246,7 @@ int process__read_cgroup(struct process *p, const struct cgroup_roots *roots)
 	/* A limit of 0 bytes (memory.max = 0) cannot be a percentage trigger either. */
 	p->triggers.limit = r < 0 ? 0 : limit;
 	container_from_paths(p->cgroup_v1, p->cgroup_v2, &p->container);
+	processes_tenant_key(p->cgroup_v1, p->cgroup_v2, p->tenant, sizeof(p->tenant));
 	return r < 0 ? r : 0;
 }
 
@@ -241,6 +280,11 @@ int process__pidfd(const struct process *p)
 const char *process__comm(const struct process *p)
 {
 	return p->comm;
+}
+
+const char *process__tenant(const struct process *p)
+{
+	return p->tenant;
 }
 
 const struct container_info *process__container(const struct process *p)

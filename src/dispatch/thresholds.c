@@ -14,7 +14,8 @@ struct thresholds {
 static const char *const skip_names[_THRESHOLD_SKIP_MAX] = {
 	[THRESHOLD_CAPTURE] = "capture", [THRESHOLD_SKIP_SHUTDOWN] = "shutdown",
 	[THRESHOLD_SKIP_QUEUED] = "queued", [THRESHOLD_SKIP_RUNNING] = "running",
-	[THRESHOLD_SKIP_COOLDOWN] = "cooldown", [THRESHOLD_SKIP_HOURLY_CAP] = "hourly-cap",
+	[THRESHOLD_SKIP_COOLDOWN] = "cooldown", [THRESHOLD_SKIP_CONTAINER_CAP] = "container-hourly-cap",
+	[THRESHOLD_SKIP_HOURLY_CAP] = "hourly-cap",
 };
 
 static const char *const detector_names[_THRESHOLD_DETECTOR_MAX] = {
@@ -85,6 +86,9 @@ static int judge(struct thresholds *th, const struct threshold_subject *s, unsig
 	} else if (trigger_in_cooldown(cfg, s->triggers, now)) {
 		ret->skip = THRESHOLD_SKIP_COOLDOWN;
 		ret->cooldown_left_usec = s->triggers->last_capture_usec + cfg->cooldown_usec - now;
+	} else if (s->container_full) {
+		/* Before the host's cap: a slot of it is not spent on a capture that cannot be. */
+		ret->skip = THRESHOLD_SKIP_CONTAINER_CAP;
 	} else if (!rate_limit_take(&th->hourly, th->st->max_captures_per_hour, now)) {
 		ret->skip = THRESHOLD_SKIP_HOURLY_CAP;
 	}
@@ -129,6 +133,9 @@ void threshold_skip_describe(const struct threshold_decision *d, const struct se
 		break;
 	case THRESHOLD_SKIP_COOLDOWN:
 		snprintf(buf, size, "cooldown, %llu s left", (unsigned long long)(d->cooldown_left_usec / 1000000));
+		break;
+	case THRESHOLD_SKIP_CONTAINER_CAP:
+		snprintf(buf, size, "its container's cap of %u captures per hour reached", st->max_per_container_hour);
 		break;
 	case THRESHOLD_SKIP_HOURLY_CAP:
 		snprintf(buf, size, "host cap of %u threshold captures per hour reached", st->max_captures_per_hour);

@@ -48,6 +48,8 @@ struct commit {
 	int result;
 	bool used_ok;                           /* the folder counted after this commit */
 	uint64_t used;
+	uint64_t ours;                          /* ... the bytes of it retention may remove */
+	unsigned long removed;                  /* commits of old removed to make room for this one */
 
 	struct commit *queue_next;              /* under the mutex: queued, or finished */
 };
@@ -60,6 +62,8 @@ struct spool {
 
 	/* The loop's. */
 	uint64_t committed;             /* bytes of the folder's files */
+	uint64_t ours;                  /* ... of which retention may remove (0 without it) */
+	unsigned long removed;          /* old commits removed to make room */
 	uint64_t pending;               /* bytes of our temporaries and of the commits in flight */
 	struct commit *pending_head;    /* every commit not yet dispatched, newest first */
 	size_t n_pending;
@@ -110,13 +114,14 @@ static bool pending_has(const struct spool *s, const char *name)
 /* ---- the folder ---- */
 
 /*
- * Bytes of the folder's regular files but our temporaries; with remove_temps, our
- * temporaries are removed (those a killed agent left: call it before any is made).
+ * Bytes of the folder's regular files but our temporaries, and of those (temps may be
+ * NULL); with remove_temps, our temporaries are removed (those a killed agent left: call
+ * it before any is made).
  */
-static int scan_folder(int dirfd, bool remove_temps, uint64_t *ret)
+static int scan_folder(int dirfd, bool remove_temps, uint64_t *ret, uint64_t *temps)
 {
 	struct dirent *de;
-	uint64_t total = 0;
+	uint64_t total = 0, temp_total = 0;
 	DIR *dir;
 	int fd, r = 0;
 
@@ -141,6 +146,8 @@ static int scan_folder(int dirfd, bool remove_temps, uint64_t *ret)
 		if (fs_is_temp_name(de->d_name, SPOOL_TEMP_PREFIX)) {
 			if (remove_temps)
 				unlinkat(dirfd, de->d_name, 0);
+			else if (temps && fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode))
+				temp_total += (uint64_t)st.st_size;
 			continue;
 		}
 		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
@@ -155,14 +162,234 @@ static int scan_folder(int dirfd, bool remove_temps, uint64_t *ret)
 			total += (uint64_t)st.st_size;
 	}
 	closedir(dir);
-	if (r == 0)
+	if (r == 0) {
 		*ret = total;
+		if (temps)
+			*temps = temp_total;
+	}
+	return r;
+}
+
+/* ---- retention: the caller's old commits, oldest first ---- */
+
+struct entry {
+	char *name;
+	uint64_t size;
+	struct timespec mtime;
+};
+
+/* A commit in the folder: entries [first, first + n) of the listing, sorted by name. */
+struct unit {
+	size_t first, n, meta;
+	uint64_t bytes;
+	struct timespec mtime;          /* its meta.json's: written last */
+};
+
+struct survey {
+	struct entry *entries;
+	size_t n_entries;
+	struct unit *units;
+	size_t n_units;
+	uint64_t bytes;                 /* of the units */
+};
+
+static void survey_free(struct survey *sv)
+{
+	for (size_t i = 0; i < sv->n_entries; i++)
+		free(sv->entries[i].name);
+	free(sv->entries);
+	free(sv->units);
+	memset(sv, 0, sizeof(*sv));
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(((const struct entry *)a)->name, ((const struct entry *)b)->name);
+}
+
+static int by_age(const void *a, const void *b)
+{
+	const struct unit *x = a, *y = b;
+
+	if (x->mtime.tv_sec != y->mtime.tv_sec)
+		return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
+	if (x->mtime.tv_nsec != y->mtime.tv_nsec)
+		return x->mtime.tv_nsec < y->mtime.tv_nsec ? -1 : 1;
+	return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/* name is BASE.EXT, EXT a plain extension without a dot ("heapprofile"), or BASE.meta.json. */
+static bool member_of(const char *name, const char *base, size_t base_len)
+{
+	const char *ext = name + base_len + 1;
+
+	if (strncmp(name, base, base_len) != 0 || name[base_len] != '.')
+		return false;
+	return strcmp(ext, META_EXT) == 0 || (ext[0] && !strchr(ext, '.'));
+}
+
+static int add_entry(struct survey *sv, size_t *cap, const char *name, const struct stat *st)
+{
+	if (sv->n_entries == *cap) {
+		size_t n = *cap ? *cap * 2 : 64;
+		struct entry *e = realloc(sv->entries, n * sizeof(*e));
+
+		if (!e)
+			return -ENOMEM;
+		sv->entries = e;
+		*cap = n;
+	}
+	sv->entries[sv->n_entries] = (struct entry){ .name = strdup(name), .size = (uint64_t)st->st_size,
+						     .mtime = st->st_mtim };
+	if (!sv->entries[sv->n_entries].name)
+		return -ENOMEM;
+	sv->n_entries++;
+	return 0;
+}
+
+/*
+ * The commits in the folder that retain() says are the caller's, oldest first: for each
+ * regular BASE.meta.json whose BASE retain() accepts, it and every regular BASE.EXT (EXT
+ * without a dot). Temporaries, other names and anything but regular files are never in one.
+ */
+static int survey_folder(int dirfd, bool (*retain)(const char *base), struct survey *sv)
+{
+	size_t cap = 0;
+	struct dirent *de;
+	DIR *dir;
+	int fd, r = 0;
+
+	memset(sv, 0, sizeof(*sv));
+	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	dir = fdopendir(fd);
+	if (!dir) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	for (;;) {
+		struct stat st;
+
+		errno = 0;
+		de = readdir(dir);
+		if (!de) {
+			r = -errno;
+			break;
+		}
+		if (de->d_name[0] == '.' || (de->d_type != DT_REG && de->d_type != DT_UNKNOWN))
+			continue;       /* temporaries are dot names; so are . and .. */
+		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+			if (errno == ENOENT)
+				continue;
+			r = -errno;
+			break;
+		}
+		if (S_ISREG(st.st_mode)) {
+			r = add_entry(sv, &cap, de->d_name, &st);
+			if (r < 0)
+				break;
+		}
+	}
+	closedir(dir);
+	if (r < 0)
+		goto fail;
+	if (sv->n_entries > 1)
+		qsort(sv->entries, sv->n_entries, sizeof(sv->entries[0]), by_name);
+	for (size_t i = 0; i < sv->n_entries; i++) {
+		const char *name = sv->entries[i].name;
+		size_t len = strlen(name), base_len, first = i, last = i;
+		char base[FS_NAME_SIZE];
+		struct unit *u;
+
+		if (len <= sizeof(META_EXT) || strcmp(name + len - strlen(META_EXT), META_EXT) != 0 ||
+		    name[len - sizeof(META_EXT)] != '.')
+			continue;
+		base_len = len - sizeof(META_EXT);
+		if (base_len >= sizeof(base))
+			continue;
+		memcpy(base, name, base_len);
+		base[base_len] = '\0';
+		if (!retain(base))
+			continue;
+		/* Sorted by name: BASE.* are next to one another, around BASE.meta.json. */
+		while (first > 0 && strncmp(sv->entries[first - 1].name, name, base_len + 1) == 0)
+			first--;
+		while (last + 1 < sv->n_entries && strncmp(sv->entries[last + 1].name, name, base_len + 1) == 0)
+			last++;
+		u = realloc(sv->units, (sv->n_units + 1) * sizeof(*u));
+		if (!u) {
+			r = -ENOMEM;
+			goto fail;
+		}
+		sv->units = u;
+		u = &sv->units[sv->n_units++];
+		*u = (struct unit){ .first = first, .n = last - first + 1, .meta = i, .mtime = sv->entries[i].mtime };
+		for (size_t k = first; k <= last; k++)
+			if (member_of(sv->entries[k].name, base, base_len))
+				u->bytes += sv->entries[k].size;
+		sv->bytes += u->bytes;
+	}
+	if (sv->n_units > 1)
+		qsort(sv->units, sv->n_units, sizeof(sv->units[0]), by_age);
+	return 0;
+fail:
+	survey_free(sv);
 	return r;
 }
 
 /* ---- the thread ---- */
 
-static int run_commit(int dirfd, struct commit *c)
+/*
+ * Room for c under the quota, on the thread: what the folder holds now (its files and
+ * every temporary, c's own included) plus c's meta.json. Past the quota, the caller's
+ * oldest commits go, a whole commit at a time (its files, then its meta.json), until it
+ * fits. -EDQUOT, nothing removed, when it cannot fit even with all of them gone.
+ */
+static int make_room(int dirfd, const struct spool_limits *lim, struct commit *c)
+{
+	uint64_t files, temps, used, need = strlen(c->meta);
+	struct survey sv;
+	int r;
+
+	r = scan_folder(dirfd, false, &files, &temps);
+	if (r < 0)
+		return r;
+	used = files + temps;
+	if (used + need <= lim->quota)
+		return 0;
+	r = survey_folder(dirfd, lim->retain, &sv);
+	if (r < 0)
+		return r;
+	if (used - (sv.bytes < used ? sv.bytes : used) + need > lim->quota) {
+		survey_free(&sv);
+		return -EDQUOT;
+	}
+	for (size_t u = 0; u < sv.n_units && used + need > lim->quota; u++) {
+		const struct unit *un = &sv.units[u];
+		const char *meta = sv.entries[un->meta].name;
+		size_t base_len = strlen(meta) - sizeof(META_EXT);
+		char base[FS_NAME_SIZE];
+
+		memcpy(base, meta, base_len);
+		base[base_len] = '\0';
+		for (size_t k = un->first; k < un->first + un->n; k++) {
+			if (k == un->meta || !member_of(sv.entries[k].name, base, base_len))
+				continue;
+			unlinkat(dirfd, sv.entries[k].name, 0);
+		}
+		unlinkat(dirfd, meta, 0);
+		used -= un->bytes < used ? un->bytes : used;
+		c->removed++;
+	}
+	survey_free(&sv);
+	if (c->removed)
+		fs_fsync_dir_at(dirfd);
+	return used + need <= lim->quota ? 0 : -EDQUOT;
+}
+
+static int run_commit(int dirfd, const struct spool_limits *lim, struct commit *c)
 {
 	char meta_temp[FS_NAME_SIZE] = "";
 	size_t renamed = 0;
@@ -176,6 +403,8 @@ static int run_commit(int dirfd, struct commit *c)
 			r = -errno;
 		c->fds[i] = -1;
 	}
+	if (r == 0 && lim->quota && lim->retain)
+		r = make_room(dirfd, lim, c);
 	if (r == 0) {
 		r = fs_create_temp_at(dirfd, SPOOL_TEMP_PREFIX, meta_temp, sizeof(meta_temp), &fd);
 		if (r < 0) {
@@ -213,6 +442,19 @@ static int run_commit(int dirfd, struct commit *c)
 	return r;
 }
 
+/* Bytes of the folder's commits retention may remove. */
+static int retained_bytes(const struct spool *s, uint64_t *ret)
+{
+	struct survey sv;
+	int r = survey_folder(s->dirfd, s->lim.retain, &sv);
+
+	if (r < 0)
+		return r;
+	*ret = sv.bytes;
+	survey_free(&sv);
+	return 0;
+}
+
 static void *spool_thread(void *arg)
 {
 	struct spool *s = arg;
@@ -232,8 +474,10 @@ static void *spool_thread(void *arg)
 			s->queue_tail = NULL;
 		pthread_mutex_unlock(&s->lock);
 
-		c->result = run_commit(s->dirfd, c);
-		c->used_ok = scan_folder(s->dirfd, false, &c->used) == 0;
+		c->result = run_commit(s->dirfd, &s->lim, c);
+		c->used_ok = scan_folder(s->dirfd, false, &c->used, NULL) == 0;
+		if (c->used_ok && s->lim.quota && s->lim.retain)
+			c->used_ok = retained_bytes(s, &c->ours) == 0;
 
 		pthread_mutex_lock(&s->lock);
 		c->queue_next = NULL;
@@ -297,9 +541,14 @@ int spool__open(const char *dir, const struct spool_limits *lim, struct spool **
 	r = fs_check_private_dir(s->dirfd);
 	if (r < 0)
 		goto fail;
-	r = scan_folder(s->dirfd, true, &s->committed);
+	r = scan_folder(s->dirfd, true, &s->committed, NULL);
 	if (r < 0)
 		goto fail;
+	if (s->lim.quota && s->lim.retain) {
+		r = retained_bytes(s, &s->ours);
+		if (r < 0)
+			goto fail;
+	}
 	s->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	if (s->efd < 0) {
 		r = -errno;
@@ -345,11 +594,17 @@ uint64_t spool__used(const struct spool *s)
 	return s->committed + s->pending;
 }
 
-/* Whether len more bytes fit the quota. */
+unsigned long spool__removed(const struct spool *s)
+{
+	return s->removed;
+}
+
+/* Whether len more bytes fit the quota, once retention removed what it may (at the commit). */
 static bool quota_fits(const struct spool *s, uint64_t len)
 {
 	uint64_t used = spool__used(s);
 
+	used -= s->ours < used ? s->ours : used;
 	return !s->lim.quota || (used <= s->lim.quota && len <= s->lim.quota - used);
 }
 
@@ -378,10 +633,13 @@ void spool__dispatch(struct spool *s)
 			}
 		}
 		s->pending -= c->bytes;
-		if (c->used_ok)
+		s->removed += c->removed;
+		if (c->used_ok) {
 			s->committed = c->used;
-		else if (c->result == 0)
+			s->ours = c->ours;
+		} else if (c->result == 0) {
 			s->committed += c->bytes;
+		}
 		if (c->done)
 			c->done(c->ctx, c->result, (const char *const *)c->paths, c->n + 1);
 		commit_free(c);

@@ -159,7 +159,10 @@ class Agent {
       const help = spawnSync(AGENT, ['--help'], { encoding: 'utf8' }).stdout || '';
       const api = /--api-socket/.test(help)
         ? ['--api-socket', path.join(path.dirname(this.outputDir), `api-${process.pid}-${++agentSerial}.sock`)] : [];
-      const p = new Proc([AGENT, '--output-dir', this.outputDir, ...api, ...this.args]);
+      // A bench captures one process many times an hour: past the per-container cap.
+      const uncapped = /--max-captures-per-container-per-hour/.test(help)
+        ? ['--max-captures-per-container-per-hour', '1024'] : [];
+      const p = new Proc([AGENT, '--output-dir', this.outputDir, ...api, ...uncapped, ...this.args]);
       try {
         await p.start();
         await waitFor('the agent to be ready', () => {

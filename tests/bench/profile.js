@@ -72,7 +72,7 @@ async function withAgent(args, fn) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inspectd-bench-'));
   const sock = path.join(dir, 'api.sock');
   const agent = await run([AGENT, '--output-dir', path.join(dir, 'out'), '--api-socket', sock,
-    '--state-dir', path.join(dir, 'state'), ...args], /ready:/);
+    '--state-dir', path.join(dir, 'state'), '--max-captures-per-container-per-hour', '1024', ...args], /ready:/);
   try {
     return await fn(agent, sock, path.join(dir, 'out'));
   } finally {

@@ -14,7 +14,9 @@ test('--help documents every flag, with examples, and exits 0', () => {
     '--max-duration', '--attach-timeout', '--output-dir', '--match', '--log-level', '--version', '--help',
     '--rss-threshold', '--rss-growth', '--limit-percent', '--cpu-threshold', '--rss-watch', '--max-profile-size',
     '--output-quota', '--state-dir', '--cpu-window', '--threshold-action', '--capture-seconds', '--cooldown',
-    '--max-captures-per-hour', '--max-concurrent', '--api-socket', '--api-listen', '--api-token-file']) {
+    '--max-captures-per-hour', '--max-concurrent', '--api-socket', '--api-listen', '--api-token-file',
+    '--max-signal-duration', '--max-concurrent-per-container', '--max-captures-per-container-per-hour',
+    '--queue-timeout']) {
     assert.match(r.stdout, new RegExp(`^\\s+${flag}\\b`, 'm'), flag);
   }
   assert.match(r.stdout, /^Examples:$/m);

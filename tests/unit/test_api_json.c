@@ -1622,6 +1622,10 @@ static void fill_metrics(struct dispatcher_metrics *m)
 	m->captures[PROFILE_HEAP][0][0] = 3;
 	for (int t = 0; t < _TRIGGER_SOURCE_MAX; t++)
 		m->skipped[t] = (unsigned long)(50 + t);
+	m->refused[TRIGGER_SOURCE_SIGNAL] = 6;
+	m->refused[TRIGGER_SOURCE_API] = 8;
+	m->refused[TRIGGER_SOURCE_CLEANUP] = 99;
+	m->expired[TRIGGER_SOURCE_SIGNAL] = 2;
 	m->export_failures = 4;
 	/* Cumulative, as the dispatcher counts them; 5 took longer than the last bound. */
 	memcpy(m->latency_buckets, buckets, sizeof(buckets));
@@ -1641,7 +1645,7 @@ static void test_metrics_text(void **state)
 	char *text;
 
 	fill_metrics(&m);
-	text = api_metrics_text(&m, 12, 2, 5);
+	text = api_metrics_text(&m, 12, 2, 5, 3);
 	assert_non_null(text);
 	assert_valid_metrics(text);
 
@@ -1678,6 +1682,18 @@ static void test_metrics_text(void **state)
 	assert_has_line(text, "inspectd_triggers_skipped_total{trigger=\"cpu-threshold\"} 55");
 	assert_null(strstr(text, "inspectd_triggers_skipped_total{trigger=\"signal\"}"));
 	assert_null(strstr(text, "inspectd_triggers_skipped_total{trigger=\"api\"}"));
+	/* Refusals (a container's hourly cap) and expiries, for every source that profiles. */
+	assert_has_line(text, "# TYPE inspectd_captures_refused_total counter");
+	assert_int_equal(count_prefix_lines(text, "inspectd_captures_refused_total{"), PROFILED_SOURCES);
+	assert_has_line(text,
+			"inspectd_captures_refused_total{trigger=\"signal\",reason=\"container-hourly-cap\"} 6");
+	assert_has_line(text, "inspectd_captures_refused_total{trigger=\"api\",reason=\"container-hourly-cap\"} 8");
+	assert_has_line(text,
+			"inspectd_captures_refused_total{trigger=\"rss-growth\",reason=\"container-hourly-cap\"} 0");
+	assert_has_line(text, "# TYPE inspectd_captures_expired_total counter");
+	assert_int_equal(count_prefix_lines(text, "inspectd_captures_expired_total{"), PROFILED_SOURCES);
+	assert_has_line(text, "inspectd_captures_expired_total{trigger=\"signal\"} 2");
+	assert_has_line(text, "inspectd_captures_expired_total{trigger=\"api\"} 0");
 	assert_has_line(text, "# TYPE inspectd_export_failures_total counter");
 	assert_has_line(text, "inspectd_export_failures_total 4");
 	/* The histogram, bucket by bucket. */
@@ -1706,9 +1722,11 @@ static void test_metrics_text(void **state)
 	assert_has_line(text, "inspectd_rss_stat_attached 1");
 	assert_has_line(text, "# TYPE inspectd_rss_stat_attaches_total counter");
 	assert_has_line(text, "inspectd_rss_stat_attaches_total 9");
-	/* Nine families, each with one HELP and one TYPE (the validator checked which). */
-	assert_int_equal(count_prefix_lines(text, "# HELP "), 9);
-	assert_int_equal(count_prefix_lines(text, "# TYPE "), 9);
+	assert_has_line(text, "# TYPE inspectd_output_removed_total counter");
+	assert_has_line(text, "inspectd_output_removed_total 3");
+	/* Twelve families, each with one HELP and one TYPE (the validator checked which). */
+	assert_int_equal(count_prefix_lines(text, "# HELP "), 12);
+	assert_int_equal(count_prefix_lines(text, "# TYPE "), 12);
 	free(text);
 }
 
@@ -1719,7 +1737,7 @@ static void test_metrics_zero_and_max(void **state)
 
 	/* A fresh agent. */
 	memset(&m, 0, sizeof(m));
-	text = api_metrics_text(&m, 0, 0, 0);
+	text = api_metrics_text(&m, 0, 0, 0, 0);
 	assert_non_null(text);
 	assert_valid_metrics(text);
 	assert_has_line(text, "inspectd_tracked_processes 0");
@@ -1739,7 +1757,7 @@ static void test_metrics_zero_and_max(void **state)
 		m.latency_buckets[b] = ULONG_MAX;
 	m.latency_count = ULONG_MAX;
 	m.latency_sum = 1e12;
-	text = api_metrics_text(&m, UINT_MAX, UINT_MAX, UINT_MAX);
+	text = api_metrics_text(&m, UINT_MAX, UINT_MAX, UINT_MAX, ULONG_MAX);
 	assert_non_null(text);
 	assert_valid_metrics(text);
 	assert_has_line(text, "inspectd_tracked_processes 4294967295");

@@ -42,6 +42,7 @@
 #define ATTACH_USEC     (5 * LWS_US_PER_SEC)
 #define COMMAND_USEC    (3 * LWS_US_PER_SEC)
 #define MAX_USEC        (600 * LWS_US_PER_SEC)
+#define SIGNAL_MAX_USEC (120 * LWS_US_PER_SEC)
 #define STOP_USEC       (120 * LWS_US_PER_SEC)  /* capture.c's STOP_TIMEOUT_USEC */
 #define PROFILE_TEXT    "{\"head\":{\"callFrame\":{}},\"samples\":[1,2,3]}"
 
@@ -55,6 +56,7 @@ static struct settings st = {
 	.heap_sampling_interval = 32768,
 	.cpu_sampling_interval = 1000,
 	.max_duration_usec = MAX_USEC,
+	.max_signal_duration_usec = SIGNAL_MAX_USEC,
 	.attach_timeout_usec = ATTACH_USEC,
 	.command_timeout_usec = COMMAND_USEC,
 	.max_profile_bytes = 64 << 20,
@@ -476,6 +478,7 @@ static void commit_finishes(int result)
 /* ---- the capture and its owner ---- */
 
 static struct capture *cap;
+static enum trigger_source source;     /* of the next start() */
 static size_t streamed;                 /* bytes given to the sink by the last message */
 static int dones;
 static char owner_mem;
@@ -490,6 +493,8 @@ static void on_done(void *owner, struct capture *c)
 static int setup(void **state)
 {
 	st.max_duration_usec = MAX_USEC;
+	st.max_signal_duration_usec = SIGNAL_MAX_USEC;
+	source = TRIGGER_SOURCE_API;
 	sul_reset();
 	memset(&ss, 0, sizeof(ss));
 	memset(&loc, 0, sizeof(loc));
@@ -528,7 +533,7 @@ static uint64_t monotonic_ns(void)
 /* A capture of this very process (its /proc stands for the target's). */
 static void start(enum profile_kind kind, uint64_t duration_usec)
 {
-	struct capture_trigger t = { .source = TRIGGER_SOURCE_API, .ktime_ns = monotonic_ns() };
+	struct capture_trigger t = { .source = source, .ktime_ns = monotonic_ns() };
 
 	assert_int_equal(capture__new(&env, getpid(), PIDFD, NULL, kind, &t, duration_usec, on_done, &owner_mem, &cap),
 			 0);
@@ -869,6 +874,38 @@ static void test_max_duration(void **state)
 	commit_finishes(0);
 	settle();
 	assert_int_equal(dones, 1);
+}
+
+/* A signal's capture nobody stopped: --max-signal-duration, not --max-duration. */
+static void test_max_signal_duration(void **state)
+{
+	source = TRIGGER_SOURCE_SIGNAL;
+	running(PROFILE_CPU, 0, false);
+	sul_advance(SIGNAL_MAX_USEC - 1);
+	assert_string_equal(capture__state_name(cap), "running");
+	sul_advance(1);
+	assert_string_equal(capture__state_name(cap), "stopping");
+	assert_int_equal(stream(PROFILE_TEXT), 0);
+	stop_answer(true);
+	assert_string_equal(meta_string("profile", "stop_reason"), "max-signal-duration");
+	commit_finishes(0);
+	settle();
+	assert_int_equal(dones, 1);
+}
+
+/* Above --max-duration it is --max-duration that stops it; API captures never see it. */
+static void test_max_signal_duration_within_max(void **state)
+{
+	st.max_signal_duration_usec = MAX_USEC * 2;
+	source = TRIGGER_SOURCE_SIGNAL;
+	running(PROFILE_HEAP, 0, false);
+	sul_advance(MAX_USEC);
+	assert_string_equal(capture__state_name(cap), "stopping");
+	assert_int_equal(stream(PROFILE_TEXT), 0);
+	stop_answer(true);
+	assert_string_equal(meta_string("profile", "stop_reason"), "max-duration");
+	commit_finishes(0);
+	settle();
 }
 
 /* Settings changed after the start (a reload) do not change a capture under way. */
@@ -1428,6 +1465,8 @@ int main(void)
 		T(test_only_the_answer_counts),
 		T(test_stop_requested_before_running),
 		T(test_max_duration),
+		T(test_max_signal_duration),
+		T(test_max_signal_duration_within_max),
 		T(test_keeps_its_settings),
 		T(test_kind_of_two_files_keeping_events),
 		T(test_kind_fails_on_an_event),

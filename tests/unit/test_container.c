@@ -85,6 +85,33 @@ static void test_innermost_wins(void **state)
 	expect("/kubepods/pod" UID "/pod1234-zz/" ID, NULL, ID, UID);
 }
 
+/* The prefix a tenant's captures are counted by: its outermost container's cgroup. */
+static void expect_outer(const char *path, const char *prefix)
+{
+	size_t len = 0;
+
+	if (!prefix) {
+		assert_int_equal(container_outer_cgroup(path, &len), -ENOENT);
+		return;
+	}
+	assert_int_equal(container_outer_cgroup(path, &len), 0);
+	assert_int_equal(len, strlen(prefix));
+	assert_memory_equal(path, prefix, len);
+}
+
+static void test_outermost(void **state)
+{
+	expect_outer("/system.slice/docker-" ID ".scope", "/system.slice/docker-" ID ".scope");
+	/* Cgroups a container makes beneath itself, named as containers, do not change it. */
+	expect_outer("/system.slice/docker-" ID2 ".scope/docker-" ID ".scope/x", "/system.slice/docker-" ID2 ".scope");
+	expect_outer("/docker/" ID2 "/docker/" ID, "/docker/" ID2);
+	expect_outer("/kubepods/besteffort/pod" UID "/" ID, "/kubepods/besteffort/pod" UID "/" ID);
+	expect_outer("/lxc.payload.web-1/lxc.payload.inner", "/lxc.payload.web-1");
+	expect_outer("/user.slice/user-1000.slice/session-3.scope", NULL);
+	expect_outer("/", NULL);
+	expect_outer("", NULL);
+}
+
 static void test_not_containers(void **state)
 {
 	expect_none("/");
@@ -136,6 +163,7 @@ int main(void)
 		cmocka_unit_test(test_kubernetes_cgroupfs),
 		cmocka_unit_test(test_podman_lxc),
 		cmocka_unit_test(test_innermost_wins),
+		cmocka_unit_test(test_outermost),
 		cmocka_unit_test(test_not_containers),
 		cmocka_unit_test(test_bad_pod_uids),
 		cmocka_unit_test(test_long_segments),

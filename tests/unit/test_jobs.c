@@ -189,7 +189,7 @@ static unsigned add_in(struct jobs *js, pid_t pid, const char *container)
 	struct job_request req = { .pid = pid, .netns = (uint64_t)pid, .trigger = { .source = TRIGGER_SOURCE_SIGNAL } };
 	unsigned id;
 
-	snprintf(req.container, sizeof(req.container), "%s", container);
+	snprintf(req.tenant, sizeof(req.tenant), "%s", container);
 	assert_int_equal(jobs__add(js, &req, &id), 0);
 	return id;
 }
@@ -420,8 +420,9 @@ static void test_expiry(void **state)
 		assert_int_equal(jobs__add(js, &req, &ids[i]), 0);
 	}
 	assert_int_equal(jobs__start(js, ids[0], NULL), 0);
-	assert_int_equal(jobs__expire(js, 99, note_expired, &seen), 0);
-	assert_int_equal(jobs__expire(js, 100, note_expired, &seen), 2);
+	assert_int_equal(jobs__set_queued_reason(js, ids[4], "1 captures running"), 0);
+	assert_int_equal(jobs__expire(js, 99, NULL, note_expired, &seen), 0);
+	assert_int_equal(jobs__expire(js, 100, &(struct timespec){ 1700000100, 0 }, note_expired, &seen), 2);
 	assert_int_equal(seen.n, 2);
 	assert_int_equal(seen.ids[0], ids[2]);
 	assert_int_equal(seen.ids[1], ids[4]);
@@ -429,10 +430,15 @@ static void test_expiry(void **state)
 	assert_int_equal(v.state, JOB_FAILED);
 	assert_int_equal(v.outcome, CAPTURE_EXPIRED_QUEUED);
 	assert_string_equal(v.error, "expired while queued");
+	assert_int_equal(v.ended_at.tv_sec, 1700000100);
+	/* With the reason it waited for, when it had one. */
+	assert_int_equal(jobs__view(js, ids[4], &v), 0);
+	assert_string_equal(v.error, "expired while queued: 1 captures running");
+	assert_string_equal(v.queued_reason, "");
 	/* The active one is not a queued one. */
 	assert_int_equal(state_of(js, ids[0]), JOB_ACTIVE);
 	assert_int_equal(jobs__count(js, JOB_QUEUED), 2);
-	assert_int_equal(jobs__expire(js, UINT64_MAX, NULL, NULL), 0);
+	assert_int_equal(jobs__expire(js, UINT64_MAX, NULL, NULL, NULL), 0);
 	jobs__free(js);
 }
 

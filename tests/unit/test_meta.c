@@ -60,6 +60,33 @@ static void test_file_base_truncation(void **state)
 
 /* ---- RFC 3339 ---- */
 
+/* The bases retention may remove: the agent's own, and nothing else. */
+static void test_is_file_base(void **state)
+{
+	char buf[128];
+
+	assert_int_equal(meta_file_base("heap-profile", 1234, WHEN, buf, sizeof(buf)), 0);
+	assert_true(meta_is_file_base(buf));
+	assert_int_equal(meta_file_base("cpu-profile", 2147483647, 0, buf, sizeof(buf)), 0);
+	assert_true(meta_is_file_base(buf));
+	assert_true(meta_is_file_base("heap-profile-7-20261201T134707Z-1"));
+	assert_true(meta_is_file_base("heap-profile-7-20261201T134707Z-999"));
+	assert_false(meta_is_file_base("heap-profile-7-20261201T134707Z-1000"));
+	assert_false(meta_is_file_base("heap-profile-7-20261201T134707Z-01"));
+	assert_false(meta_is_file_base("heap-profile-7-20261201T134707Z-"));
+	assert_false(meta_is_file_base("heap-profile--20261201T134707Z"));
+	assert_false(meta_is_file_base("heap-profile-x7-20261201T134707Z"));
+	assert_false(meta_is_file_base("-7-20261201T134707Z"));
+	assert_false(meta_is_file_base("7-20261201T134707Z"));
+	assert_false(meta_is_file_base("Heap-7-20261201T134707Z"));
+	assert_false(meta_is_file_base("heap-7-20261201T134707"));
+	assert_false(meta_is_file_base("heap-7-20261201X134707Z"));
+	assert_false(meta_is_file_base("heap-7-2026120T134707Z"));
+	assert_false(meta_is_file_base("notes"));
+	assert_false(meta_is_file_base(""));
+	assert_false(meta_is_file_base("a/b-7-20261201T134707Z"));
+}
+
 static void test_rfc3339(void **state)
 {
 	char buf[64];
@@ -415,6 +442,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_file_base),
 		cmocka_unit_test(test_file_base_truncation),
+		cmocka_unit_test(test_is_file_base),
 		cmocka_unit_test(test_rfc3339),
 		cmocka_unit_test(test_rfc3339_truncation),
 		cmocka_unit_test(test_build),

@@ -23,6 +23,7 @@
 #include "processes.h"
 
 #define CONTAINER_ID "4f1c2b7a9e0d3c5b6a7f8e9d0c1b2a3f4e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b"
+#define OTHER_ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 #define DOCKER_CGROUP "/system.slice/docker-" CONTAINER_ID ".scope"
 
 /* ---- cgroup_memory_limit_of(), as the test says ---- */
@@ -185,6 +186,7 @@ static void test_cgroup_facts(void **state)
 	assert_int_equal(processes__add(ps, child, "node", pp, 1, &pc), 0);
 	assert_int_equal(process__memory_limit(pc), 512 << 20);
 	assert_string_equal(process__container(pc)->id, CONTAINER_ID);
+	assert_string_equal(process__tenant(pc), DOCKER_CGROUP);
 	processes__view(ps, pc, &v);
 	assert_string_equal(v.cgroup, DOCKER_CGROUP);
 
@@ -199,12 +201,41 @@ static void test_cgroup_facts(void **state)
 	assert_int_equal(process__read_cgroup(pp, &roots), -EACCES);
 	assert_int_equal(process__memory_limit(pp), 0);
 	assert_string_equal(process__container(pp)->id, "");
+	assert_string_equal(process__tenant(pp), "/");
 	processes__view(ps, pp, &v);
 	assert_string_equal(v.cgroup, "");
 	processes__free(ps);
 	reap(parent);
 	reap(child);
 	reap(other);
+}
+
+/* The key per-container caps count by: one the process's container cannot choose. */
+static void test_tenant_key(void **state)
+{
+	char key[PROCESS_TENANT_MAX], small[8];
+
+	processes_tenant_key("", DOCKER_CGROUP "/docker-" OTHER_ID ".scope/x", key, sizeof(key));
+	assert_string_equal(key, DOCKER_CGROUP);        /* the outermost, not the one it named */
+	processes_tenant_key("/docker/" CONTAINER_ID, "/", key, sizeof(key));
+	assert_string_equal(key, "/docker/" CONTAINER_ID);
+	/* No container: the service, the user; v1 memory first, as the view's cgroup. */
+	processes_tenant_key("", "/system.slice/app.service", key, sizeof(key));
+	assert_string_equal(key, "/system.slice/app.service");
+	processes_tenant_key("", "/user.slice/user-1000.slice/user@1000.service/app.slice/a.scope", key,
+			     sizeof(key));
+	assert_string_equal(key, "/user.slice/user-1000.slice");
+	processes_tenant_key("/process_api/abc/sub", "/", key, sizeof(key));
+	assert_string_equal(key, "/process_api/abc");
+	processes_tenant_key("", "/init.scope", key, sizeof(key));
+	assert_string_equal(key, "/init.scope");
+	processes_tenant_key("", "/", key, sizeof(key));
+	assert_string_equal(key, "/");
+	processes_tenant_key("", "", key, sizeof(key));
+	assert_string_equal(key, "/");
+	/* Cut to fit: merged, never split. */
+	processes_tenant_key("", "/system.slice/app.service", small, sizeof(small));
+	assert_string_equal(small, "/system");
 }
 
 /* exec: a new program in the same process. The cgroup facts and the pidfd stay (a
@@ -344,6 +375,7 @@ int main(void)
 		cmocka_unit_test(test_add_find_remove),
 		cmocka_unit_test(test_gone_already),
 		cmocka_unit_test(test_cgroup_facts),
+		cmocka_unit_test(test_tenant_key),
 		cmocka_unit_test(test_exec),
 		cmocka_unit_test(test_sample_and_cpu),
 		cmocka_unit_test(test_view_and_foreach),

@@ -23,6 +23,12 @@ static void test_defaults(void **state)
 	assert_int_equal(st.heap_sampling_interval, 131072);
 	assert_int_equal(st.max_profile_bytes, 512ull << 20);
 	assert_int_equal(st.output_quota_bytes, 0);
+	assert_int_equal(st.max_concurrent, 4);
+	assert_int_equal(st.max_per_container, 2);
+	assert_int_equal(st.max_per_container_hour, 12);
+	assert_int_equal(st.queue_timeout_usec, 60000000);
+	assert_int_equal(st.max_duration_usec, 600000000);
+	assert_int_equal(st.max_signal_duration_usec, 120000000);
 	assert_int_equal(st.nmatch, 2);
 	assert_int_equal(st.log_level, LOG_LEVEL_INFO);
 }
@@ -43,6 +49,11 @@ static void test_every_key_sets_its_field(void **state)
 		{ "capture-seconds", "5", offsetof(struct settings, capture_usec), 8, 5000000 },
 		{ "max-concurrent", "7", offsetof(struct settings, max_concurrent), 4, 7 },
 		{ "max-captures-per-hour", "9", offsetof(struct settings, max_captures_per_hour), 4, 9 },
+		{ "max-concurrent-per-container", "3", offsetof(struct settings, max_per_container), 4, 3 },
+		{ "max-captures-per-container-per-hour", "40", offsetof(struct settings, max_per_container_hour), 4,
+		  40 },
+		{ "queue-timeout", "2m", offsetof(struct settings, queue_timeout_usec), 8, 120000000 },
+		{ "max-signal-duration", "45", offsetof(struct settings, max_signal_duration_usec), 8, 45000000 },
 		{ "heap-signal", "RTMIN+1", offsetof(struct settings, heap_signal), 4, 0 },
 	};
 	char why[256];
@@ -83,7 +94,9 @@ static void test_bad_values_say_why(void **state)
 		{ "output-dir", "relative/dir" }, { "max-profile-size", "1K" }, { "output-quota", "100K" },
 		{ "threshold-action", "trace" }, { "rss-watch", "sometimes" }, { "limit-percent", "12.5" },
 		{ "match", "a/b" }, { "log-level", "loud" }, { "api-listen", "nocolon" },
-		{ "max-concurrent", "0" }, { "cooldown", "8d" },
+		{ "max-concurrent", "0" }, { "cooldown", "8d" }, { "max-concurrent-per-container", "0" },
+		{ "max-captures-per-container-per-hour", "0" }, { "queue-timeout", "500ms" },
+		{ "max-signal-duration", "0" },
 	};
 	char why[256];
 

@@ -4,7 +4,8 @@
  * files streamed and committed (exact bytes, 0600, meta.json, the done callback and its
  * paths, only from spool__dispatch()); unique bases against the folder and the commits
  * in flight; final names never replaced, whatever is planted there; all or nothing;
- * abort, reset, the per-file cap and the quota; a killed agent's temporaries; cancel;
+ * abort, reset, the per-file cap and the quota; retention (the oldest of the caller's
+ * commits removed, whole, to make room; nothing else); a killed agent's temporaries; cancel;
  * free with commits in flight; and a real full disk (a 256 KiB tmpfs, in a private
  * mount namespace of a child: root only).
  */
@@ -533,6 +534,118 @@ static void test_quota(void **state)
 	spool__free(s);
 }
 
+/* Retention's bases, as the test names them: "c" and digits. */
+static bool test_base(const char *base)
+{
+	if (base[0] != 'c' || !base[1])
+		return false;
+	for (const char *p = base + 1; *p; p++)
+		if (*p < '0' || *p > '9')
+			return false;
+	return true;
+}
+
+static void text_of(char *buf, size_t n, char c)
+{
+	memset(buf, c, n);
+	buf[n] = '\0';
+}
+
+/* Commit BASE.heapprofile (size bytes) and a meta.json of 10, and wait for it; its meta.json's mtime is age. */
+static int commit_aged(struct spool *s, const char *dir, const char *base, size_t size, time_t age,
+		       struct outcome *o)
+{
+	char text[512], meta[64], path[512];
+	struct spool_file *f = NULL;
+	int calls = o->calls, r;
+
+	text_of(text, size, 'p');
+	assert_int_equal(spool__begin(s, &f), 0);
+	r = spool_file__write(f, text, size);
+	if (r < 0) {
+		spool_file__abort(f);
+		return r;
+	}
+	r = spool__commit(s, base, &f, heap_ext, 1, strdup("0123456789"), record, o);
+	if (r < 0)
+		return r;
+	wait_calls(s, &o->calls, calls + 1);
+	if (o->result == 0) {
+		snprintf(meta, sizeof(meta), "%s.meta.json", base);
+		assert_int_equal(utimensat(AT_FDCWD, fixture_path(path, sizeof(path), dir, meta),
+					   (struct timespec[]){ { age, 0 }, { age, 0 } }, 0), 0);
+	}
+	return o->result;
+}
+
+static void test_retention(void **state)
+{
+	struct spool_limits lim = { .quota = 350, .retain = test_base };
+	char dir[512], path[512], text[512];
+	struct outcome o = { 0 };
+	struct spool_file *g;
+	struct spool *s;
+	int temps;
+
+	/* Not ours: a file of another name, a meta.json of a base retain() refuses, a
+	 * member with a dotted extension, and a pair whose meta.json is a symlink. 80 bytes. */
+	assert_int_equal(mkdir(out_dir(dir, sizeof(dir), state), 0700), 0);
+	text_of(text, 50, 'n');
+	write_file(fixture_path(path, sizeof(path), dir, "notes"), text);
+	write_file(fixture_path(path, sizeof(path), dir, "zz.meta.json"), "0123456789");
+	write_file(fixture_path(path, sizeof(path), dir, "c1.x.y"), "0123456789");
+	write_file(fixture_path(path, sizeof(path), dir, "c8.heapprofile"), "0123456789");
+	assert_int_equal(symlink("notes", fixture_path(path, sizeof(path), dir, "c8.meta.json")), 0);
+	assert_int_equal(spool__open(dir, &lim, &s), 0);
+	assert_int_equal(spool__used(s), 80);
+
+	assert_int_equal(commit_aged(s, dir, "c1", 100, 1000, &o), 0);         /* 190 */
+	assert_int_equal(commit_aged(s, dir, "c2", 100, 2000, &o), 0);         /* 300 */
+	assert_int_equal(spool__used(s), 300);
+	assert_int_equal(spool__removed(s), 0);
+	/* Another capture's temporary, being written: 20 bytes, never removed. */
+	assert_int_equal(spool__begin(s, &g), 0);
+	assert_int_equal(spool_file__write(g, "01234567890123456789", 20), 0);
+	/* 300 + 20 + 110 > 350: c1, the oldest, goes, whole; nothing else does. */
+	assert_int_equal(commit_aged(s, dir, "c3", 100, 3000, &o), 0);
+	assert_int_equal(spool__removed(s), 1);
+	assert_false(exists(dir, "c1.heapprofile"));
+	assert_false(exists(dir, "c1.meta.json"));
+	assert_true(exists(dir, "c1.x.y"));
+	assert_true(exists(dir, "c2.heapprofile") && exists(dir, "c2.meta.json"));
+	assert_true(exists(dir, "c3.heapprofile") && exists(dir, "c3.meta.json"));
+	assert_true(exists(dir, "notes") && exists(dir, "zz.meta.json"));
+	assert_true(exists(dir, "c8.heapprofile") && exists(dir, "c8.meta.json"));
+	assert_int_equal(count_names(dir, &temps), 10);
+	assert_int_equal(temps, 1);
+	assert_int_equal(spool__used(s), 300 + 20);
+
+	/* A write is refused only when it could not fit with every commit of ours gone: 80 are
+	 * not ours, 20 are being written, so 250 fit, 251 do not. */
+	text_of(text, 251, 'b');
+	assert_int_equal(spool_file__write(g, text, 251), -EDQUOT);
+	/* 250 and its meta.json of 10 do not fit either: at the commit. */
+	assert_int_equal(commit_aged(s, dir, "c4", 250, 4000, &o), -EDQUOT);
+	assert_int_equal(spool__removed(s), 1);
+	spool_file__abort(g);
+	/* 240 + 10: c2 and c3 both go. */
+	assert_int_equal(commit_aged(s, dir, "c5", 240, 5000, &o), 0);
+	assert_int_equal(spool__removed(s), 3);
+	assert_false(exists(dir, "c2.meta.json") || exists(dir, "c3.meta.json"));
+	assert_int_equal(spool__used(s), 80 + 250);
+
+	/* What the loop did not know (an operator's file): the thread finds no room, removes nothing. */
+	text_of(text, 300, 'o');
+	write_file(fixture_path(path, sizeof(path), dir, "operator"), text);
+	assert_int_equal(commit_aged(s, dir, "c6", 10, 6000, &o), -EDQUOT);
+	assert_true(exists(dir, "c5.heapprofile") && exists(dir, "c5.meta.json"));
+	assert_false(exists(dir, "c6.heapprofile") || exists(dir, "c6.meta.json"));
+	assert_int_equal(spool__removed(s), 3);
+	count_names(dir, &temps);
+	assert_int_equal(temps, 0);
+	spool__free(s);
+}
+
 static void test_stale_temps(void **state)
 {
 	char dir[512], path[512];
@@ -782,6 +895,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_abort_reset, fixture_tmpdir_setup, fixture_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_file_cap, fixture_tmpdir_setup, fixture_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_quota, fixture_tmpdir_setup, fixture_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_retention, fixture_tmpdir_setup, fixture_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_stale_temps, fixture_tmpdir_setup, fixture_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_private, fixture_tmpdir_setup, fixture_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_cancel, fixture_tmpdir_setup, fixture_tmpdir_teardown),

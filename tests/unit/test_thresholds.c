@@ -27,6 +27,7 @@ static struct settings settings(void)
 			.cooldown_usec = 600 * SEC,
 		},
 		.max_captures_per_hour = 2,
+		.max_per_container_hour = 12,
 	};
 }
 
@@ -67,6 +68,7 @@ static void test_names(void **state)
 	assert_string_equal(threshold_skip_name(THRESHOLD_SKIP_QUEUED), "queued");
 	assert_string_equal(threshold_skip_name(THRESHOLD_SKIP_RUNNING), "running");
 	assert_string_equal(threshold_skip_name(THRESHOLD_SKIP_COOLDOWN), "cooldown");
+	assert_string_equal(threshold_skip_name(THRESHOLD_SKIP_CONTAINER_CAP), "container-hourly-cap");
 	assert_string_equal(threshold_skip_name(THRESHOLD_SKIP_HOURLY_CAP), "hourly-cap");
 	assert_string_equal(threshold_skip_name(_THRESHOLD_SKIP_MAX), "unknown");
 	assert_string_equal(threshold_detector_name(THRESHOLD_BY_RSS_STAT), "rss_stat");
@@ -209,6 +211,27 @@ static void test_hourly_cap(void **state)
 	assert_int_equal(d.skip, THRESHOLD_CAPTURE);
 }
 
+/* A container at its hourly cap: skipped, and no slot of the host's cap spent on it. */
+static void test_container_cap(void **state)
+{
+	struct fixture *f = *state;
+	struct threshold_decision d;
+	struct trigger_state other[3];
+	char why[96];
+
+	for (int i = 0; i < 3; i++) {
+		struct threshold_subject s = { .triggers = &other[i], .rss = 600 * MiB, .container_full = i == 0 };
+
+		trigger_state_init(&other[i], &f->st.triggers, 0, 0);
+		assert_int_equal(thresholds__rss(f->th, &s, THRESHOLD_BY_TICK, 1000 * SEC + (uint64_t)i, &d), 1);
+		assert_int_equal(d.skip, i == 0 ? THRESHOLD_SKIP_CONTAINER_CAP : THRESHOLD_CAPTURE);
+		if (i == 0) {
+			threshold_skip_describe(&d, &f->st, why, sizeof(why));
+			assert_string_equal(why, "its container's cap of 12 captures per hour reached");
+		}
+	}
+}
+
 /* rss_stat: attached near a mark, and a while after; never without an RSS trigger. */
 static void test_rss_stat_attach(void **state)
 {
@@ -250,6 +273,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_cooldown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_busy_and_shutdown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hourly_cap, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_container_cap, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rss_stat_attach, setup, teardown),
 	};
 
