@@ -12,7 +12,6 @@
 #include <sys/types.h>
 
 #define PROCFS_MAX_LISTENERS 64
-#define PROCFS_MAX_SOCKETS   4096
 #define PROCFS_TEXT_MAX      (64 * 1024)        /* /proc/PID/status: thousands of groups fit */
 #define PROCFS_STAT_MAX      4096               /* /proc/PID/stat: one line of numbers and a comm */
 
@@ -66,11 +65,5 @@ int procfs_read_exe(pid_t pid, char *buf, size_t size);
 int procfs_read_signal_caught(pid_t pid, uint64_t *caught);
 /* Field 22 of the whole of /proc/PID/stat, which must be one line ended by a newline. */
 int procfs_read_starttime(pid_t pid, uint64_t *ret);
-/* Socket inodes among /proc/PID/fd, sorted. Returns count or -errno. */
-int procfs_socket_inodes(pid_t pid, uint64_t *out, size_t max);
-/* Whether inode is among n inodes sorted as procfs_socket_inodes() gives them. */
-bool procfs_inode_among(const uint64_t *inodes, size_t n, uint64_t inode);
-/* TCP listeners of the target's network namespace that the target owns. */
-int procfs_target_listeners(pid_t pid, struct procfs_listener *out, size_t max);
 
 #endif

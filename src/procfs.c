@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -461,86 +460,4 @@ int procfs_read_starttime(pid_t pid, uint64_t *ret)
 		r = procfs_parse_stat_starttime(stat, ret);
 	free(stat);
 	return r;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-int procfs_socket_inodes(pid_t pid, uint64_t *out, size_t max)
-{
-	char path[64], link[64];
-	struct dirent *de;
-	size_t n = 0;
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	dir = opendir(path);
-	if (!dir)
-		return -errno;
-	while ((de = readdir(dir)) && n < max) {
-		ssize_t len;
-
-		if (de->d_name[0] == '.')
-			continue;
-		len = readlinkat(dirfd(dir), de->d_name, link, sizeof(link) - 1);
-		if (len < 0)
-			continue;       /* closed meanwhile */
-		link[len] = '\0';
-		if (procfs_parse_socket_link(link, &out[n]) == 0)
-			n++;
-	}
-	closedir(dir);
-	qsort(out, n, sizeof(*out), cmp_u64);
-	return (int)n;
-}
-
-bool procfs_inode_among(const uint64_t *inodes, size_t n, uint64_t inode)
-{
-	return n && bsearch(&inode, inodes, n, sizeof(*inodes), cmp_u64);
-}
-
-int procfs_target_listeners(pid_t pid, struct procfs_listener *out, size_t max)
-{
-	static const struct {
-		const char *name;
-		int family;
-	} tables[] = { { "net/tcp", AF_INET }, { "net/tcp6", AF_INET6 } };
-	uint64_t *inodes;
-	size_t n = 0;
-	int ninodes;
-
-	inodes = calloc(PROCFS_MAX_SOCKETS, sizeof(*inodes));
-	if (!inodes)
-		return -ENOMEM;
-	ninodes = procfs_socket_inodes(pid, inodes, PROCFS_MAX_SOCKETS);
-	if (ninodes < 0) {
-		free(inodes);
-		return ninodes;
-	}
-	for (size_t t = 0; t < 2 && ninodes > 0 && n < max; t++) {
-		char path[64], line[512];
-		FILE *f;
-
-		/* The target's /proc shows the target's own network namespace. */
-		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, tables[t].name);
-		f = fopen(path, "re");
-		if (!f)
-			continue;       /* no IPv6 */
-		/* Line by line: a namespace may hold any number of sockets. */
-		while (n < max && fgets(line, sizeof(line), f)) {
-			struct procfs_listener l;
-
-			if (procfs_parse_net_tcp_line(line, tables[t].family, &l) != 1)
-				continue;
-			if (procfs_inode_among(inodes, (size_t)ninodes, l.inode))
-				out[n++] = l;
-		}
-		fclose(f);
-	}
-	free(inodes);
-	return (int)n;
 }

@@ -702,19 +702,6 @@ static void test_cmdline_inspect_port_none(void **state)
 	assert_int_equal(PORT_OF("node", "--inspect-port", "x9230", "app.js"), -ENOENT);
 }
 
-static void test_inode_among(void **state)
-{
-	static const uint64_t inodes[] = { 3, 17, 4242, UINT64_MAX };
-
-	assert_true(procfs_inode_among(inodes, 4, 3));
-	assert_true(procfs_inode_among(inodes, 4, 4242));
-	assert_true(procfs_inode_among(inodes, 4, UINT64_MAX));
-	assert_false(procfs_inode_among(inodes, 4, 18));
-	assert_false(procfs_inode_among(inodes, 4, 0));
-	/* None held: nothing is among them. */
-	assert_false(procfs_inode_among(inodes, 0, 3));
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -741,7 +728,6 @@ int main(void)
 		cmocka_unit_test(test_split_cmdline_odd),
 		cmocka_unit_test(test_cmdline_inspect_port),
 		cmocka_unit_test(test_cmdline_inspect_port_none),
-		cmocka_unit_test(test_inode_among),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
