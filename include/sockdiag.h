@@ -3,7 +3,8 @@
  * The TCP listeners of a target's network namespace through NETLINK_SOCK_DIAG, asked
  * from inside that namespace. /proc/PID/net/tcp{,6} walks every established-socket
  * bucket of the namespace (3.5 ms a table on the machines measured); a dump of LISTEN
- * sockets only walks the listening hash, in microseconds.
+ * sockets only walks the listening hash, in microseconds. /proc is read only where
+ * sock_diag fails.
  */
 #ifndef INSPECTD_SOCKDIAG_H
 #define INSPECTD_SOCKDIAG_H
@@ -25,10 +26,11 @@ int sockdiag_parse(const void *buf, size_t len, uint32_t seq, uint32_t portid, s
 /*
  * Every TCP listener on a loopback or any address in the network namespace of the process
  * pidfd pins, whoever holds it: one netlink dump, whatever the number of sockets any
- * process holds. Count, or -E2BIG (more than max), -ENOTRECOVERABLE (the thread could not
- * leave that namespace: netns_stranded()), -ESRCH (the process exited), -EINVAL (not a
- * pidfd), -ETIMEDOUT (replies that do not end within 250 ms), -ENOMEM, or another -errno
- * (no sock_diag, a dump cut short, a reply not understood).
+ * process holds. Where sock_diag fails (no inet_diag, a dump cut short or not ended within
+ * 250 ms, a reply not understood, a namespace not entered), procfs_netns_listeners()
+ * instead. Count, or -E2BIG (more than max), -ENOTRECOVERABLE (the thread could not leave
+ * that namespace: netns_stranded()), -ENOMEM, or the fallback's -errno: -ESRCH (the
+ * process exited), -EINVAL (not a pidfd), -ETIMEDOUT, or another.
  */
 int sockdiag_netns_listeners(int pidfd, struct procfs_listener *out, size_t max);
 

@@ -167,7 +167,8 @@ static int dump_family(int fd, int family, unsigned seq, struct procfs_listener 
 	return r < 0 ? r : 0;
 }
 
-int sockdiag_netns_listeners(int pidfd, struct procfs_listener *out, size_t max)
+/* The dump itself, from inside the namespace of pidfd's process. */
+static int dump_netns(int pidfd, struct procfs_listener *out, size_t max)
 {
 	struct timeval tv = { .tv_usec = DUMP_BUDGET_USEC };
 	size_t n = 0;
@@ -200,4 +201,18 @@ int sockdiag_netns_listeners(int pidfd, struct procfs_listener *out, size_t max)
 	}
 	close(fd);
 	return r < 0 ? r : (int)n;
+}
+
+int sockdiag_netns_listeners(int pidfd, struct procfs_listener *out, size_t max)
+{
+	int r = dump_netns(pidfd, out, max);
+
+	/* No sock_diag or inet_diag, a dump cut short or flooded, a reply not understood, a
+	 * namespace not entered: the slow way. Not for an answer (too many listeners), nor
+	 * with the thread still in the target's namespace, nor out of memory. */
+	if (r < 0 && r != -E2BIG && r != -ENOTRECOVERABLE && r != -ENOMEM) {
+		log_debug("sock_diag: %s; reading /proc/PID/net/tcp{,6}", strerror(-r));
+		r = procfs_netns_listeners(pidfd, out, max);
+	}
+	return r;
 }

@@ -3,7 +3,7 @@
  * sock_diag: the reply parser on buffers built here (what the kernel sends, and
  * what it never should), then the namespace listing against this test's own sockets,
  * checked against /proc/self/net/tcp{,6}, and against a child's in a namespace of its
- * own (root only).
+ * own (root only); and its fallback to /proc where sock_diag fails.
  */
 #define _GNU_SOURCE             /* unshare */
 #include <stdarg.h>
@@ -31,7 +31,54 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 
+#include "netns.h"
 #include "sockdiag.h"
+
+/*
+ * Wrapped (-Wl,--wrap=...): socket(), to fail the netlink socket as a kernel without
+ * sock_diag does; netns_leave(), to fail the way back; procfs_netns_listeners(), the
+ * fallback, counted. Each calls the real one unless told.
+ */
+int __real_socket(int domain, int type, int protocol);
+int __wrap_socket(int domain, int type, int protocol);
+int __real_netns_leave(int saved);
+int __wrap_netns_leave(int saved);
+int __real_procfs_netns_listeners(int pidfd, struct procfs_listener *out, size_t max);
+int __wrap_procfs_netns_listeners(int pidfd, struct procfs_listener *out, size_t max);
+
+static int netlink_errno;               /* socket(AF_NETLINK) fails so */
+static int leave_error;                 /* netns_leave() returns it, once back */
+static int fallbacks;
+
+int __wrap_socket(int domain, int type, int protocol)
+{
+	if (domain == AF_NETLINK && netlink_errno) {
+		errno = netlink_errno;
+		return -1;
+	}
+	return __real_socket(domain, type, protocol);
+}
+
+int __wrap_netns_leave(int saved)
+{
+	int r = __real_netns_leave(saved);
+
+	return r < 0 ? r : leave_error;
+}
+
+int __wrap_procfs_netns_listeners(int pidfd, struct procfs_listener *out, size_t max)
+{
+	fallbacks++;
+	return __real_procfs_netns_listeners(pidfd, out, max);
+}
+
+static int reset_wraps(void **state)
+{
+	netlink_errno = 0;
+	leave_error = 0;
+	fallbacks = 0;
+	return 0;
+}
 
 /* ---- building replies ---- */
 
@@ -395,9 +442,10 @@ static void test_netns_own_sockets(void **state)
 	assert_true(tries < 50);
 	assert_true(same_listeners(diag, n, before, nb));
 
-	/* Not room for them all: refused, not cut. */
+	/* Not room for them all: refused, not cut, and not read again from /proc. */
 	assert_int_equal(sockdiag_netns_listeners(pidfd, diag, 1), -E2BIG);
 	assert_int_equal(sockdiag_netns_listeners(pidfd, diag, 0), -E2BIG);
+	assert_int_equal(fallbacks, 0);
 
 	/* Closed: gone. A listener on any address counts too. */
 	close(fd4);
@@ -481,11 +529,63 @@ static void test_netns_other_namespace(void **state)
 	assert_true(diag[0].inode == inode && diag[0].port == port && diag[0].any && diag[0].family == AF_INET);
 	m = proc_listeners(pid, proc, 4);
 	assert_true(same_listeners(diag, n, proc, m));
+	assert_int_equal(fallbacks, 0);
+	/* Without sock_diag: the same, from its /proc/PID/net/tcp{,6}. */
+	netlink_errno = EPROTONOSUPPORT;
+	memset(diag, 0, sizeof(diag));
+	n = sockdiag_netns_listeners(pidfd, diag, 4);
+	assert_int_equal(fallbacks, 1);
+	assert_int_equal(n, 1);
+	assert_true(same_listeners(diag, n, proc, m));
+	assert_int_equal(sockdiag_netns_listeners(pidfd, diag, 0), -E2BIG);
+	netlink_errno = 0;
 
 	/* Once the process is gone, its pidfd lists nothing. */
 	close(release);
 	assert_int_equal(waitpid(pid, NULL, 0), pid);
 	assert_int_equal(sockdiag_netns_listeners(pidfd, diag, 4), -ESRCH);
+	close(pidfd);
+}
+
+/* Without sock_diag, this process's own listener from /proc/self/net/tcp. */
+static void test_netns_fallback(void **state)
+{
+	struct procfs_listener *diag = calloc(MANY, sizeof(*diag));
+	int fd, pidfd = pidfd_open(getpid()), n;
+	const struct procfs_listener *l;
+	uint64_t inode;
+	uint16_t port;
+
+	assert_non_null(diag);
+	assert_true(pidfd >= 0);
+	fd = listen_on(AF_INET, "127.0.0.2", &port, &inode);
+	assert_true(fd >= 0);
+	netlink_errno = EPROTONOSUPPORT;
+	n = sockdiag_netns_listeners(pidfd, diag, MANY);
+	assert_int_equal(fallbacks, 1);
+	assert_true(n >= 1);
+	l = find(diag, n, inode);
+	assert_non_null(l);
+	assert_true(l->port == port && l->family == AF_INET && l->loopback && !l->any);
+	assert_int_equal(l->addr[0], 127);
+	assert_int_equal(l->addr[3], 2);
+	/* Its -E2BIG as sock_diag's. */
+	assert_int_equal(sockdiag_netns_listeners(pidfd, diag, 0), -E2BIG);
+	close(fd);
+	close(pidfd);
+	free(diag);
+}
+
+/* A thread still in the target's namespace makes no other socket and reads nothing. */
+static void test_netns_stranded(void **state)
+{
+	struct procfs_listener diag[4];
+	int pidfd = pidfd_open(getpid());
+
+	assert_true(pidfd >= 0);
+	leave_error = -EPERM;
+	assert_int_equal(sockdiag_netns_listeners(pidfd, diag, 4), -ENOTRECOVERABLE);
+	assert_int_equal(fallbacks, 0);
 	close(pidfd);
 }
 
@@ -508,9 +608,11 @@ int main(void)
 		cmocka_unit_test(test_parse_namespace),
 		cmocka_unit_test(test_parse_errors),
 		cmocka_unit_test(test_parse_not_ours),
-		cmocka_unit_test(test_netns_own_sockets),
-		cmocka_unit_test(test_netns_other_namespace),
-		cmocka_unit_test(test_netns_not_a_pidfd),
+		cmocka_unit_test_setup(test_netns_own_sockets, reset_wraps),
+		cmocka_unit_test_setup(test_netns_other_namespace, reset_wraps),
+		cmocka_unit_test_setup(test_netns_fallback, reset_wraps),
+		cmocka_unit_test_setup(test_netns_stranded, reset_wraps),
+		cmocka_unit_test_setup(test_netns_not_a_pidfd, reset_wraps),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
