@@ -225,6 +225,9 @@ $(OUTPUT)/tests/test_tracker: $(OUTPUT)/tests/test_tracker.o $(PURE_OBJS) $(OUTP
 # Its temporaries' random letters are forced by some tests.
 $(OUTPUT)/tests/test_fsutil: ALL_LDFLAGS += -Wl,--wrap=getrandom
 
+# A kernel without sock_diag, a thread that cannot leave a namespace, the fallback counted.
+$(OUTPUT)/tests/test_sockdiag: ALL_LDFLAGS += -Wl,--wrap=socket -Wl,--wrap=netns_leave -Wl,--wrap=procfs_netns_listeners
+
 # The process table with real children (real pidfds), its cgroup reads mocked.
 $(OUTPUT)/tests/test_processes: $(OUTPUT)/tests/test_processes.o $(PURE_OBJS)
 	$(call msg,LINK,$@)

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
- * Chrome DevTools Protocol as data: building commands, parsing what the
- * inspector sends, matching responses to requests. No sockets here.
- * Everything parsed comes from a process we do not trust.
+ * Chrome DevTools Protocol as data: building commands, parsing the inspector's
+ * HTTP answers, matching responses to requests. No sockets here. Everything
+ * parsed comes from a process we do not trust. Its WebSocket messages are read
+ * by the streaming reader (cdp_reader.h).
  */
 #ifndef INSPECTD_CDP_H
 #define INSPECTD_CDP_H
@@ -30,24 +31,6 @@ int cdp_requests__pending(const struct cdp_requests *r);
 
 /* {"id":ID,"method":METHOD,"params":PARAMS}; params may be NULL and is consumed. */
 char *cdp_command_new(int id, const char *method, cJSON *params);
-
-enum cdp_message_type {
-	CDP_RESPONSE = 1,
-	CDP_EVENT = 2,
-};
-
-struct cdp_message {
-	enum cdp_message_type type;
-	int id;                         /* RESPONSE */
-	const cJSON *result;            /* RESPONSE, success: an object */
-	const char *error;              /* RESPONSE, failure: error.message */
-	const char *method;             /* EVENT */
-	const cJSON *params;            /* EVENT, may be NULL */
-	cJSON *root;                    /* owns the above */
-};
-
-int cdp_message_parse(const char *buf, size_t len, struct cdp_message *msg);
-void cdp_message_done(struct cdp_message *msg);
 
 /* /json/version: "Browser":"node.js/v20.20.2" -> "v20.20.2". -EPROTO if not node. */
 int cdp_parse_version(const char *buf, size_t len, char *version, size_t size);

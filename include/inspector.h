@@ -26,11 +26,6 @@ void inspector_endpoint_of(const struct procfs_listener *l, struct inspector_end
 /* "127.0.0.2" or "::1" into buf: 0, or -ENOBUFS. */
 int inspector_endpoint_address(const struct inspector_endpoint *e, char *buf, size_t size);
 
-/* Index of an inspector already listening (on the command line's port, else 9229), or -1. */
-int inspector_pick_open(const struct procfs_listener *l, int n, uint16_t cmdline_port);
-/* Index in after[] of a listener absent from before[] (loopback first), or -1. */
-int inspector_pick_new(const struct procfs_listener *before, int nb,
-		       const struct procfs_listener *after, int na);
 /* Whether a SigCgt mask says SIGUSR1 has a handler: only then may it be sent. */
 bool inspector_catches_sigusr1(uint64_t sigcgt);
 

@@ -70,7 +70,8 @@ void locate__free(struct locate *l);
 
 /*
  * Whether the listener with this inode is still open in the namespace of pidfd's
- * process: 1 yes, 0 no, -errno when that cannot be told. One netlink dump.
+ * process: 1 yes, 0 no, -errno when that cannot be told. One netlink dump (or a read of
+ * /proc/PID/net/tcp{,6} where sock_diag fails: sockdiag_netns_listeners()).
  */
 int locate_listener_open(int pidfd, uint64_t inode);
 

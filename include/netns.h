@@ -12,20 +12,15 @@ int netns_inode(pid_t pid, uint64_t *ret);
  * is gone), -EOPNOTSUPP (an older kernel), or -errno. */
 int netns_pidfd_inode(int pidfd, uint64_t *ret);
 /*
- * Switch the calling thread into pid's network namespace. *saved receives an fd
- * of the namespace to return to with netns_leave(), or -1 when pid shares ours.
- * The pid is looked up by path: prefer netns_enter_pidfd().
- */
-int netns_enter(pid_t pid, int *saved);
-/*
- * The same for the process pidfd pins (setns() on the pidfd, Linux 5.8+): a pid recycled
- * meanwhile cannot send the caller into another process's namespace. *saved as
- * netns_enter() (-1 also on failure). 0, -ESRCH (the process exited), -EINVAL (not a
- * pidfd), or -errno of open()/setns().
+ * Switch the calling thread into the network namespace of the process pidfd pins
+ * (setns() on the pidfd, Linux 5.8+): a pid recycled meanwhile cannot send the caller
+ * into another process's namespace. *saved receives an fd of the namespace to return to
+ * with netns_leave(), or -1 when that process shares ours (and on failure). 0, -ESRCH
+ * (the process exited), -EINVAL (not a pidfd), or -errno of open()/setns().
  */
 int netns_enter_pidfd(int pidfd, int *saved);
 /*
- * Return the calling thread to the namespace saved by netns_enter*(), and close saved
+ * Return the calling thread to the namespace saved by netns_enter_pidfd(), and close saved
  * either way; saved < 0: nothing to do. 0, or -errno of setns(): then the thread is still
  * in the target's namespace, and the caller must make no other socket on it (on the
  * agent's event loop thread: end the agent).

@@ -12,9 +12,12 @@
 #include <sys/types.h>
 
 #define PROCFS_MAX_LISTENERS 64
-#define PROCFS_MAX_SOCKETS   4096
 #define PROCFS_TEXT_MAX      (64 * 1024)        /* /proc/PID/status: thousands of groups fit */
 #define PROCFS_STAT_MAX      4096               /* /proc/PID/stat: one line of numbers and a comm */
+/* /proc/PID/net/tcp{,6} is read line by line, a namespace may hold any number of
+ * sockets: so many lines a table, both tables within so long. */
+#define PROCFS_NET_TCP_LINES (1u << 20)
+#define PROCFS_NET_TCP_USEC  250000
 
 struct procfs_listener {
 	uint64_t inode;
@@ -66,11 +69,30 @@ int procfs_read_exe(pid_t pid, char *buf, size_t size);
 int procfs_read_signal_caught(pid_t pid, uint64_t *caught);
 /* Field 22 of the whole of /proc/PID/stat, which must be one line ended by a newline. */
 int procfs_read_starttime(pid_t pid, uint64_t *ret);
-/* Socket inodes among /proc/PID/fd, sorted. Returns count or -errno. */
-int procfs_socket_inodes(pid_t pid, uint64_t *out, size_t max);
-/* Whether inode is among n inodes sorted as procfs_socket_inodes() gives them. */
-bool procfs_inode_among(const uint64_t *inodes, size_t n, uint64_t inode);
-/* TCP listeners of the target's network namespace that the target owns. */
-int procfs_target_listeners(pid_t pid, struct procfs_listener *out, size_t max);
+
+/*
+ * "Pid:\t4242\n" in /proc/self/fdinfo/FD of a pidfd -> the pid in that /proc's namespace:
+ * 0, -ESRCH ("-1": the process exited), -ENXIO ("0": not in that namespace), or -EINVAL
+ * (no such line: not a pidfd; or not a number ended by a newline).
+ */
+int procfs_parse_fdinfo_pid(const char *fdinfo, pid_t *ret);
+/*
+ * One /proc/PID/net/tcp or tcp6 table (family AF_INET or AF_INET6) read from fd line by
+ * line, header first: appends its LISTEN sockets on a loopback or any address to out from
+ * *n on, every one counted, as sockdiag_parse() does. 0; -E2BIG (more than max), -EFBIG
+ * (more than max_lines lines), -ETIMEDOUT (still reading at deadline_usec, CLOCK_MONOTONIC
+ * in microseconds), -EINVAL (a line that is not the kernel's: not understood, longer than
+ * 511 bytes, or the last one cut short), or -errno of read().
+ */
+int procfs_read_net_tcp(int fd, int family, size_t max_lines, uint64_t deadline_usec, struct procfs_listener *out,
+			size_t max, size_t *n);
+/*
+ * The TCP listeners on a loopback or any address in the network namespace of the process
+ * pidfd pins, from its /proc/PID/net/tcp and tcp6 (the pid from /proc/self/fdinfo, checked
+ * again once /proc/PID is open): the slow way, for where sock_diag fails. Count, or as
+ * procfs_read_net_tcp() with PROCFS_NET_TCP_LINES lines a table and PROCFS_NET_TCP_USEC
+ * for both, or -ESRCH (the process exited), -EINVAL (not a pidfd), -errno.
+ */
+int procfs_netns_listeners(int pidfd, struct procfs_listener *out, size_t max);
 
 #endif

@@ -64,56 +64,6 @@ out:
 	return s;
 }
 
-int cdp_message_parse(const char *buf, size_t len, struct cdp_message *msg)
-{
-	const cJSON *id, *method;
-
-	memset(msg, 0, sizeof(*msg));
-	msg->root = cJSON_ParseWithLength(buf, len);
-	if (!cJSON_IsObject(msg->root))
-		goto invalid;
-
-	id = cJSON_GetObjectItemCaseSensitive(msg->root, "id");
-	method = cJSON_GetObjectItemCaseSensitive(msg->root, "method");
-	if (cJSON_IsNumber(id)) {
-		const cJSON *result = cJSON_GetObjectItemCaseSensitive(msg->root, "result");
-		const cJSON *error = cJSON_GetObjectItemCaseSensitive(msg->root, "error");
-
-		/* Our ids are positive ints: anything else answers nothing we sent. */
-		if (id->valuedouble < 1 || id->valuedouble > 0x7fffffff || id->valuedouble != (double)id->valueint)
-			goto invalid;
-		msg->type = CDP_RESPONSE;
-		msg->id = id->valueint;
-		if (cJSON_IsObject(error)) {
-			const cJSON *m = cJSON_GetObjectItemCaseSensitive(error, "message");
-
-			msg->error = cJSON_IsString(m) ? m->valuestring : "unknown error";
-		} else if (cJSON_IsObject(result)) {
-			msg->result = result;
-		} else {
-			goto invalid;
-		}
-		return 0;
-	}
-	if (cJSON_IsString(method)) {
-		const cJSON *params = cJSON_GetObjectItemCaseSensitive(msg->root, "params");
-
-		msg->type = CDP_EVENT;
-		msg->method = method->valuestring;
-		msg->params = cJSON_IsObject(params) ? params : NULL;
-		return 0;
-	}
-invalid:
-	cdp_message_done(msg);
-	return -EPROTO;
-}
-
-void cdp_message_done(struct cdp_message *msg)
-{
-	cJSON_Delete(msg->root);
-	memset(msg, 0, sizeof(*msg));
-}
-
 static int copy_checked(const char *s, const char *allowed, char *out, size_t size)
 {
 	size_t n = strlen(s);

@@ -44,42 +44,6 @@ int netns_pidfd_inode(int pidfd, uint64_t *ret)
 	return r;
 }
 
-int netns_enter(pid_t pid, int *saved)
-{
-	uint64_t ours, theirs;
-	char path[64];
-	int self, target, r;
-
-	*saved = -1;
-	r = netns_inode(getpid(), &ours);
-	if (r < 0)
-		return r;
-	r = netns_inode(pid, &theirs);
-	if (r < 0)
-		return r;
-	if (ours == theirs)
-		return 0;
-
-	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
-	if (self < 0)
-		return -errno;
-	snprintf(path, sizeof(path), "/proc/%d/ns/net", (int)pid);
-	target = open(path, O_RDONLY | O_CLOEXEC);
-	if (target < 0) {
-		r = -errno;
-		close(self);
-		return r;
-	}
-	r = setns(target, CLONE_NEWNET) < 0 ? -errno : 0;
-	close(target);
-	if (r < 0) {
-		close(self);
-		return r;
-	}
-	*saved = self;
-	return 0;
-}
-
 int netns_enter_pidfd(int pidfd, int *saved)
 {
 	struct stat ours;

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <ctype.h>
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -8,12 +7,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "procfs.h"
 
 #define TCP_LISTEN 0x0A
 #define PROCFS_MASK_DIGITS 16
+#define NET_TCP_LINE_MAX 512            /* a tcp6 line is 178 bytes wide, a tcp line 150 */
+#define FDINFO_MAX 4096
 
 static int hexval(char c)
 {
@@ -463,84 +465,170 @@ int procfs_read_starttime(pid_t pid, uint64_t *ret)
 	return r;
 }
 
-static int cmp_u64(const void *a, const void *b)
+int procfs_parse_fdinfo_pid(const char *fdinfo, pid_t *ret)
 {
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	const char *p = fdinfo;
 
-	return x < y ? -1 : x > y;
-}
+	while (p && *p) {
+		if (strncmp(p, "Pid:", 4) == 0) {
+			long v;
+			char *end;
 
-int procfs_socket_inodes(pid_t pid, uint64_t *out, size_t max)
-{
-	char path[64], link[64];
-	struct dirent *de;
-	size_t n = 0;
-	DIR *dir;
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	dir = opendir(path);
-	if (!dir)
-		return -errno;
-	while ((de = readdir(dir)) && n < max) {
-		ssize_t len;
-
-		if (de->d_name[0] == '.')
-			continue;
-		len = readlinkat(dirfd(dir), de->d_name, link, sizeof(link) - 1);
-		if (len < 0)
-			continue;       /* closed meanwhile */
-		link[len] = '\0';
-		if (procfs_parse_socket_link(link, &out[n]) == 0)
-			n++;
+			p += 4;
+			while (*p == ' ' || *p == '\t')
+				p++;
+			if (strncmp(p, "-1\n", 3) == 0)
+				return -ESRCH;
+			if (!isdigit((unsigned char)*p))
+				return -EINVAL;
+			errno = 0;
+			v = strtol(p, &end, 10);
+			if (errno || *end != '\n' || v > INT32_MAX)
+				return -EINVAL;
+			if (v == 0)
+				return -ENXIO;
+			*ret = (pid_t)v;
+			return 0;
+		}
+		p = strchr(p, '\n');
+		if (p)
+			p++;
 	}
-	closedir(dir);
-	qsort(out, n, sizeof(*out), cmp_u64);
-	return (int)n;
+	return -EINVAL;
 }
 
-bool procfs_inode_among(const uint64_t *inodes, size_t n, uint64_t inode)
+/* The pid, in the namespace of this /proc, of the process pidfd pins. */
+static int pidfd_pid(int pidfd, pid_t *ret)
 {
-	return n && bsearch(&inode, inodes, n, sizeof(*inodes), cmp_u64);
+	char path[64], *text;
+	ssize_t n;
+	int r = -EINVAL;
+
+	if (pidfd < 0)
+		return -EBADF;
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+	n = procfs_read_whole_path(path, FDINFO_MAX, &text);
+	if (n < 0)
+		return (int)n;
+	if (!memchr(text, '\0', (size_t)n))
+		r = procfs_parse_fdinfo_pid(text, ret);
+	free(text);
+	return r;
 }
 
-int procfs_target_listeners(pid_t pid, struct procfs_listener *out, size_t max)
+static uint64_t monotonic_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* One line of a table, without its newline (line_no 1 is the header). */
+static int net_tcp_line(const char *line, size_t line_no, int family, struct procfs_listener *out, size_t max,
+			size_t *n)
+{
+	struct procfs_listener l;
+	int r;
+
+	if (line_no == 1)
+		return 0;
+	r = procfs_parse_net_tcp_line(line, family, &l);
+	if (r < 0)
+		return r;
+	/* As an inspector could listen: on loopback or any address. Every one is counted. */
+	if (r == 0 || (!l.loopback && !l.any))
+		return 0;
+	if (*n >= max)
+		return -E2BIG;
+	out[(*n)++] = l;
+	return 0;
+}
+
+int procfs_read_net_tcp(int fd, int family, size_t max_lines, uint64_t deadline_usec, struct procfs_listener *out,
+			size_t max, size_t *n)
+{
+	char buf[16 * 1024];
+	size_t start = 0, end = 0, lines = 0;
+	bool eof = false;
+
+	for (;;) {
+		char *nl = memchr(buf + start, '\n', end - start);
+		ssize_t got;
+		int r;
+
+		if (nl) {
+			size_t len = (size_t)(nl - (buf + start));
+
+			/* Longer than the kernel writes them, or with a NUL inside. */
+			if (len >= NET_TCP_LINE_MAX || memchr(buf + start, '\0', len))
+				return -EINVAL;
+			*nl = '\0';
+			if (++lines > max_lines)
+				return -EFBIG;
+			r = net_tcp_line(buf + start, lines, family, out, max, n);
+			if (r < 0)
+				return r;
+			start = (size_t)(nl + 1 - buf);
+			continue;
+		}
+		/* No whole line left in the buffer. */
+		if (end - start >= NET_TCP_LINE_MAX)
+			return -EINVAL;         /* no line of the kernel's */
+		if (eof)
+			return end == start ? 0 : -EINVAL;      /* a last line cut short */
+		if (monotonic_usec() >= deadline_usec)
+			return -ETIMEDOUT;
+		memmove(buf, buf + start, end - start);
+		end -= start;
+		start = 0;
+		got = read(fd, buf + end, sizeof(buf) - end);
+		if (got < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		eof = got == 0;
+		end += (size_t)got;
+	}
+}
+
+int procfs_netns_listeners(int pidfd, struct procfs_listener *out, size_t max)
 {
 	static const struct {
 		const char *name;
 		int family;
 	} tables[] = { { "net/tcp", AF_INET }, { "net/tcp6", AF_INET6 } };
-	uint64_t *inodes;
+	uint64_t deadline = monotonic_usec() + PROCFS_NET_TCP_USEC;
+	char path[64];
 	size_t n = 0;
-	int ninodes;
+	pid_t pid, again;
+	int dir, r;
 
-	inodes = calloc(PROCFS_MAX_SOCKETS, sizeof(*inodes));
-	if (!inodes)
-		return -ENOMEM;
-	ninodes = procfs_socket_inodes(pid, inodes, PROCFS_MAX_SOCKETS);
-	if (ninodes < 0) {
-		free(inodes);
-		return ninodes;
-	}
-	for (size_t t = 0; t < 2 && ninodes > 0 && n < max; t++) {
-		char path[64], line[512];
-		FILE *f;
+	r = pidfd_pid(pidfd, &pid);
+	if (r < 0)
+		return r;
+	snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+	dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0)
+		return errno == ENOENT ? -ESRCH : -errno;
+	/* Still pinned by the pidfd: this /proc/PID is its process's, not a recycled pid's. */
+	r = pidfd_pid(pidfd, &again);
+	if (r == 0 && again != pid)
+		r = -ESRCH;
+	/* The target's /proc shows the target's own network namespace. */
+	for (size_t t = 0; r == 0 && t < 2; t++) {
+		int fd = openat(dir, tables[t].name, O_RDONLY | O_CLOEXEC);
 
-		/* The target's /proc shows the target's own network namespace. */
-		snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, tables[t].name);
-		f = fopen(path, "re");
-		if (!f)
-			continue;       /* no IPv6 */
-		/* Line by line: a namespace may hold any number of sockets. */
-		while (n < max && fgets(line, sizeof(line), f)) {
-			struct procfs_listener l;
-
-			if (procfs_parse_net_tcp_line(line, tables[t].family, &l) != 1)
-				continue;
-			if (procfs_inode_among(inodes, (size_t)ninodes, l.inode))
-				out[n++] = l;
+		if (fd < 0) {
+			/* No IPv6. */
+			if (errno != ENOENT || t == 0)
+				r = -errno;
+			continue;
 		}
-		fclose(f);
+		r = procfs_read_net_tcp(fd, tables[t].family, PROCFS_NET_TCP_LINES, deadline, out, max, &n);
+		close(fd);
 	}
-	free(inodes);
-	return (int)n;
+	close(dir);
+	return r < 0 ? r : (int)n;
 }

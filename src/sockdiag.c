@@ -50,8 +50,8 @@ static int kernel_error(int e)
 	return e < 0 && e >= -4095 ? e : -EPROTO;
 }
 
-int sockdiag_parse(const void *buf, size_t len, uint32_t seq, uint32_t portid, const uint64_t *inodes,
-		   size_t ninodes, struct procfs_listener *out, size_t max, size_t *n)
+int sockdiag_parse(const void *buf, size_t len, uint32_t seq, uint32_t portid, struct procfs_listener *out,
+		   size_t max, size_t *n)
 {
 	const struct nlmsghdr *h = buf;
 	size_t left = len;
@@ -60,6 +60,7 @@ int sockdiag_parse(const void *buf, size_t len, uint32_t seq, uint32_t portid, c
 		return -EINVAL;
 	for (; NLMSG_OK(h, (int)left); h = NLMSG_NEXT(h, left)) {
 		const struct inet_diag_msg *m;
+		struct procfs_listener l;
 
 		/* Not an answer to this request (an earlier one's, or sent by someone else). */
 		if (h->nlmsg_seq != seq || h->nlmsg_pid != portid)
@@ -84,25 +85,14 @@ int sockdiag_parse(const void *buf, size_t len, uint32_t seq, uint32_t portid, c
 			return -EINVAL;
 		if (m->idiag_state != TCP_LISTEN)
 			continue;
-		if (!inodes) {
-			/* The whole namespace's, as an inspector could listen: on loopback or any
-			 * address. Every one is counted: a list cut short would lie. */
-			struct procfs_listener l;
-
-			fill_listener(m, &l);
-			if (!l.loopback && !l.any)
-				continue;
-			if (*n >= max)
-				return -E2BIG;
-			out[(*n)++] = l;
+		/* As an inspector could listen: on loopback or any address. Every one is
+		 * counted: a list cut short would lie. */
+		fill_listener(m, &l);
+		if (!l.loopback && !l.any)
 			continue;
-		}
 		if (*n >= max)
-			continue;
-		/* Only the target's own: a namespace (the host's) may hold thousands of listeners. */
-		if (!procfs_inode_among(inodes, ninodes, m->idiag_inode))
-			continue;
-		fill_listener(m, &out[(*n)++]);
+			return -E2BIG;
+		out[(*n)++] = l;
 	}
 	/* A buffer ends on a message boundary; anything else is not a kernel's reply. */
 	return left == 0 ? 0 : -EINVAL;
@@ -116,8 +106,7 @@ static uint64_t monotonic_usec(void)
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
 }
 
-static int dump_family(int fd, int family, unsigned seq, const uint64_t *inodes, size_t ninodes,
-		       struct procfs_listener *out, size_t max, size_t *n)
+static int dump_family(int fd, int family, unsigned seq, struct procfs_listener *out, size_t max, size_t *n)
 {
 	struct {
 		struct nlmsghdr nlh;
@@ -172,22 +161,21 @@ static int dump_family(int fd, int family, unsigned seq, const uint64_t *inodes,
 		}
 		if (from_len < sizeof(from) || from.nl_family != AF_NETLINK || from.nl_pid != 0)
 			continue;       /* not from the kernel */
-		r = sockdiag_parse(buf, (size_t)got, seq, self.nl_pid, inodes, ninodes, out, max, n);
+		r = sockdiag_parse(buf, (size_t)got, seq, self.nl_pid, out, max, n);
 	}
 	free(buf);
 	return r < 0 ? r : 0;
 }
 
-/* The dump in the namespace of pidfd's process, else of pid. */
-static int dump_listeners(pid_t pid, int pidfd, const uint64_t *inodes, size_t ninodes,
-			  struct procfs_listener *out, size_t max)
+/* The dump itself, from inside the namespace of pidfd's process. */
+static int dump_netns(int pidfd, struct procfs_listener *out, size_t max)
 {
 	struct timeval tv = { .tv_usec = DUMP_BUDGET_USEC };
 	size_t n = 0;
 	int fd, saved, r;
 
 	/* The netlink socket answers for the namespace it was made in. */
-	r = pidfd >= 0 ? netns_enter_pidfd(pidfd, &saved) : netns_enter(pid, &saved);
+	r = netns_enter_pidfd(pidfd, &saved);
 	if (r < 0)
 		return r;
 	fd = socket(AF_NETLINK, SOCK_DGRAM | SOCK_CLOEXEC, NETLINK_SOCK_DIAG);
@@ -202,9 +190,9 @@ static int dump_listeners(pid_t pid, int pidfd, const uint64_t *inodes, size_t n
 		return r;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 
-	r = dump_family(fd, AF_INET, 1, inodes, ninodes, out, max, &n);
+	r = dump_family(fd, AF_INET, 1, out, max, &n);
 	if (r == 0) {
-		r = dump_family(fd, AF_INET6, 2, inodes, ninodes, out, max, &n);
+		r = dump_family(fd, AF_INET6, 2, out, max, &n);
 		/* A kernel without IPv6 has no IPv6 listeners to find. */
 		if (r == -ENOENT || r == -EAFNOSUPPORT) {
 			log_debug("no IPv6 sock_diag, IPv4 listeners only");
@@ -215,44 +203,16 @@ static int dump_listeners(pid_t pid, int pidfd, const uint64_t *inodes, size_t n
 	return r < 0 ? r : (int)n;
 }
 
-int sockdiag_dump_listeners(pid_t pid, const uint64_t *inodes, size_t ninodes, struct procfs_listener *out,
-			    size_t max)
-{
-	return dump_listeners(pid, -1, inodes, ninodes, out, max);
-}
-
-int sockdiag_listeners(pid_t pid, const uint64_t *inodes, size_t ninodes, struct procfs_listener *out,
-		       size_t max)
-{
-	int r;
-
-	if (ninodes == 0)
-		return 0;       /* no socket: no listener */
-	r = sockdiag_dump_listeners(pid, inodes, ninodes, out, max);
-	if (r < 0 && r != -ENOMEM && r != -ENOTRECOVERABLE) {
-		/* No sock_diag or inet_diag, a dump cut short or flooded, a reply we do not
-		 * understand, a namespace we could not enter: the slow way. */
-		log_debug("pid %d: sock_diag: %s; reading /proc/%d/net/tcp{,6}", (int)pid, strerror(-r), (int)pid);
-		return procfs_target_listeners(pid, out, max);
-	}
-	return r;
-}
-
-int sockdiag_target_listeners(pid_t pid, struct procfs_listener *out, size_t max)
-{
-	uint64_t *inodes = calloc(PROCFS_MAX_SOCKETS, sizeof(*inodes));
-	int n;
-
-	if (!inodes)
-		return -ENOMEM;
-	n = procfs_socket_inodes(pid, inodes, PROCFS_MAX_SOCKETS);
-	if (n > 0)
-		n = sockdiag_listeners(pid, inodes, (size_t)n, out, max);
-	free(inodes);
-	return n;
-}
-
 int sockdiag_netns_listeners(int pidfd, struct procfs_listener *out, size_t max)
 {
-	return dump_listeners(0, pidfd, NULL, 0, out, max);
+	int r = dump_netns(pidfd, out, max);
+
+	/* No sock_diag or inet_diag, a dump cut short or flooded, a reply not understood, a
+	 * namespace not entered: the slow way. Not for an answer (too many listeners), nor
+	 * with the thread still in the target's namespace, nor out of memory. */
+	if (r < 0 && r != -E2BIG && r != -ENOTRECOVERABLE && r != -ENOMEM) {
+		log_debug("sock_diag: %s; reading /proc/PID/net/tcp{,6}", strerror(-r));
+		r = procfs_netns_listeners(pidfd, out, max);
+	}
+	return r;
 }

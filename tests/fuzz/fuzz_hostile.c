@@ -3,9 +3,10 @@
  * libFuzzer target over every parser that reads what a target, a container or an API
  * client controls: the inspector's HTTP answers (/json/version, /json/list) and its
  * WebSocket messages as they arrive in fragments (the streaming CDP reader), /proc text a
- * process shapes (its cmdline, its comm inside /proc/PID/stat, its status, its sockets),
- * cgroup paths a container names, netlink replies, the agent's own ledger, the body of
- * POST /v1/captures, and the API token file. The first byte picks the parser; the rest
+ * process shapes (its cmdline, its comm inside /proc/PID/stat, its status, its sockets,
+ * its namespace's socket tables read line by line), cgroup paths a container names,
+ * netlink replies, the agent's own ledger, the body of POST /v1/captures, and the API
+ * token file. The first byte picks the parser; the rest
  * is its input. Run by `make fuzz` (clang, ASan and UBSan).
  *
  * src/api_json.c is linked for api_parse_capture_request() alone: the build drops its
@@ -19,6 +20,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "api_json.h"
 #include "api_token.h"
@@ -42,13 +46,11 @@ static char *cstr(const uint8_t *data, size_t size)
 	return s;
 }
 
+/* The inspector's HTTP answers: /json/version and /json/list. */
 static void fuzz_cdp(const uint8_t *data, size_t size)
 {
-	struct cdp_message msg;
 	char out[64];
 
-	if (cdp_message_parse((const char *)data, size, &msg) == 0)
-		cdp_message_done(&msg);
 	cdp_parse_version((const char *)data, size, out, sizeof(out));
 	cdp_parse_target_list((const char *)data, size, out, sizeof(out));
 }
@@ -242,7 +244,8 @@ static void fuzz_proc(const uint8_t *data, size_t size)
 	char *s = cstr(data, size), *argv[64];
 	uint64_t v;
 	uint16_t port;
-	int argc;
+	pid_t pid;
+	int argc, fd;
 
 	procfs_parse_stat_starttime(s, &v);
 	procfs_parse_status_mask(s, "SigCgt", &v);
@@ -252,7 +255,27 @@ static void fuzz_proc(const uint8_t *data, size_t size)
 	procfs_parse_net_tcp(s, 2, l, PROCFS_MAX_LISTENERS);
 	procfs_parse_net_tcp(s, 10, l, PROCFS_MAX_LISTENERS);
 	procfs_parse_socket_link(s, &v);
+	procfs_parse_fdinfo_pid(s, &pid);
 	free(s);
+
+	/* net/tcp{,6} as the fallback reads it, line by line from an fd: only loopback or any
+	 * addresses, never past max. */
+	fd = memfd_create("net-tcp", MFD_CLOEXEC);
+	if (fd < 0 || write(fd, data, size) != (ssize_t)size)
+		abort();
+	for (int family = AF_INET; family <= AF_INET6; family += AF_INET6 - AF_INET) {
+		size_t n = 0;
+
+		if (lseek(fd, 0, SEEK_SET) != 0)
+			abort();
+		procfs_read_net_tcp(fd, family, 1024, UINT64_MAX, l, 4, &n);
+		if (n > 4)
+			abort();
+		for (size_t i = 0; i < n; i++)
+			if (!l[i].loopback && !l[i].any)
+				abort();
+	}
+	close(fd);
 
 	/* A cmdline is NUL-separated and need not end in one. */
 	s = malloc(size + 1);
@@ -280,7 +303,6 @@ static void fuzz_cgroup(const uint8_t *data, size_t size)
 
 static void fuzz_netlink(const uint8_t *data, size_t size)
 {
-	static const uint64_t inodes[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 };
 	struct procfs_listener l[4];
 	/* Aligned as a receive buffer is (malloc's), and exactly as long as the input. */
 	void *buf = malloc(size ? size : 1);
@@ -289,9 +311,13 @@ static void fuzz_netlink(const uint8_t *data, size_t size)
 	if (!buf)
 		abort();
 	memcpy(buf, data, size);
-	sockdiag_parse(buf, size, 0, 0, inodes, 10, l, 4, &n);
+	/* Only loopback or any addresses, and never past max. */
+	sockdiag_parse(buf, size, 0, 0, l, 4, &n);
 	if (n > 4)
 		abort();
+	for (size_t i = 0; i < n; i++)
+		if (!l[i].loopback && !l[i].any)
+			abort();
 	free(buf);
 }
 

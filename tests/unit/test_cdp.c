@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * CDP as data: request ids, commands, messages, and the inspector's HTTP
- * answers. json-version.json and json-list.json are the bodies of
- * /json/version and /json/list of a node v20 opened with SIGUSR1.
+ * CDP as data: request ids, commands, and the inspector's HTTP answers (its
+ * WebSocket messages: test_cdp_reader.c). json-version.json and json-list.json
+ * are the bodies of /json/version and /json/list of a node v20 opened with SIGUSR1.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -173,7 +173,6 @@ static void test_command_new_roundtrip(void **state)
 {
 	const char *method = "Runtime.evaluate\"\n\\";
 	cJSON *params = cJSON_CreateObject();
-	struct cdp_message msg;
 	cJSON *back;
 	char *s;
 
@@ -188,9 +187,6 @@ static void test_command_new_roundtrip(void **state)
 	assert_string_equal(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(back, "params"),
 							     "expression")->valuestring, "1+\"2\"");
 	cJSON_Delete(back);
-
-	/* Our own command read as a message is an event-shaped thing without result: refused. */
-	assert_int_equal(cdp_message_parse(s, strlen(s), &msg), -EPROTO);
 	cJSON_free(s);
 }
 
@@ -200,207 +196,6 @@ static void test_command_new_null_method(void **state)
 	cJSON *params = cJSON_CreateObject();
 
 	assert_null(cdp_command_new(1, NULL, params));
-}
-
-/* ---- messages ---- */
-
-static int parse(const char *s, struct cdp_message *msg)
-{
-	return cdp_message_parse(s, strlen(s), msg);
-}
-
-static void test_message_response(void **state)
-{
-	struct cdp_message msg;
-	const cJSON *profile;
-
-	assert_int_equal(parse("{\"id\":5,\"result\":{\"profile\":{\"head\":{}}}}", &msg), 0);
-	assert_int_equal(msg.type, CDP_RESPONSE);
-	assert_int_equal(msg.id, 5);
-	assert_null(msg.error);
-	assert_null(msg.method);
-	assert_non_null(msg.root);
-	assert_true(cJSON_IsObject(msg.result));
-	profile = cJSON_GetObjectItemCaseSensitive(msg.result, "profile");
-	assert_true(cJSON_IsObject(profile));
-	cdp_message_done(&msg);
-	assert_null(msg.root);
-	assert_null(msg.result);
-
-	/* An empty result, as for HeapProfiler.startSampling. */
-	assert_int_equal(parse("{\"id\":2147483647,\"result\":{}}", &msg), 0);
-	assert_int_equal(msg.type, CDP_RESPONSE);
-	assert_int_equal(msg.id, 2147483647);
-	assert_true(cJSON_IsObject(msg.result));
-	assert_null(msg.result->child);
-	cdp_message_done(&msg);
-
-	/* Whitespace and key order do not matter. */
-	assert_int_equal(parse(" {\n \"result\" : { } ,\n \"id\" : 1 }\n", &msg), 0);
-	assert_int_equal(msg.id, 1);
-	cdp_message_done(&msg);
-}
-
-static void test_message_error(void **state)
-{
-	struct cdp_message msg;
-
-	assert_int_equal(parse("{\"id\":6,\"error\":{\"code\":-32601,\"message\":\"'Foo.bar' wasn't found\"}}", &msg), 0);
-	assert_int_equal(msg.type, CDP_RESPONSE);
-	assert_int_equal(msg.id, 6);
-	assert_non_null(msg.error);
-	assert_string_equal(msg.error, "'Foo.bar' wasn't found");
-	assert_null(msg.result);
-	cdp_message_done(&msg);
-
-	/* No message: still an error. */
-	assert_int_equal(parse("{\"id\":7,\"error\":{\"code\":-32000}}", &msg), 0);
-	assert_string_equal(msg.error, "unknown error");
-	assert_null(msg.result);
-	cdp_message_done(&msg);
-
-	assert_int_equal(parse("{\"id\":8,\"error\":{\"message\":42}}", &msg), 0);
-	assert_string_equal(msg.error, "unknown error");
-	cdp_message_done(&msg);
-
-	/* An error wins over a result. */
-	assert_int_equal(parse("{\"id\":9,\"result\":{},\"error\":{\"message\":\"no\"}}", &msg), 0);
-	assert_string_equal(msg.error, "no");
-	assert_null(msg.result);
-	cdp_message_done(&msg);
-}
-
-static void test_message_event(void **state)
-{
-	struct cdp_message msg;
-
-	assert_int_equal(parse("{\"method\":\"HeapProfiler.reportHeapSnapshotProgress\",\"params\":{\"done\":1,\"total\":2}}", &msg), 0);
-	assert_int_equal(msg.type, CDP_EVENT);
-	assert_string_equal(msg.method, "HeapProfiler.reportHeapSnapshotProgress");
-	assert_true(cJSON_IsObject(msg.params));
-	assert_int_equal(cJSON_GetObjectItemCaseSensitive(msg.params, "done")->valueint, 1);
-	assert_int_equal(cJSON_GetObjectItemCaseSensitive(msg.params, "total")->valueint, 2);
-	assert_int_equal(msg.id, 0);
-	assert_null(msg.result);
-	assert_null(msg.error);
-	cdp_message_done(&msg);
-
-	assert_int_equal(parse("{\"method\":\"Runtime.executionContextsCleared\"}", &msg), 0);
-	assert_int_equal(msg.type, CDP_EVENT);
-	assert_string_equal(msg.method, "Runtime.executionContextsCleared");
-	assert_null(msg.params);
-	cdp_message_done(&msg);
-
-	/* params that is not an object is dropped. */
-	assert_int_equal(parse("{\"method\":\"X.y\",\"params\":[1,2]}", &msg), 0);
-	assert_null(msg.params);
-	cdp_message_done(&msg);
-	assert_int_equal(parse("{\"method\":\"X.y\",\"params\":\"s\"}", &msg), 0);
-	assert_null(msg.params);
-	cdp_message_done(&msg);
-}
-
-static void test_message_length_bound(void **state)
-{
-	/* Not NUL-terminated: a WebSocket frame payload. */
-	const char frame[] = { '{', '"', 'i', 'd', '"', ':', '4', ',', '"', 'r', 'e', 's', 'u', 'l', 't',
-			       '"', ':', '{', '}', '}' };
-	const char *two = "{\"id\":1,\"result\":{}}{\"id\":2,\"result\":{}}";
-	struct cdp_message msg;
-
-	assert_int_equal(cdp_message_parse(frame, sizeof(frame), &msg), 0);
-	assert_int_equal(msg.type, CDP_RESPONSE);
-	assert_int_equal(msg.id, 4);
-	cdp_message_done(&msg);
-
-	/* Cut short: refused. */
-	assert_int_equal(cdp_message_parse(frame, sizeof(frame) - 1, &msg), -EPROTO);
-	assert_null(msg.root);
-	/* Only the first len bytes are read. */
-	assert_int_equal(cdp_message_parse(two, 20, &msg), 0);
-	assert_int_equal(msg.id, 1);
-	cdp_message_done(&msg);
-	assert_int_equal(cdp_message_parse(two, 0, &msg), -EPROTO);
-}
-
-static void test_message_garbage(void **state)
-{
-	static const char *const bad[] = {
-		"",
-		"not json",
-		"{",
-		"{\"id\":1,\"result\":{",
-		"null",
-		"42",
-		"\"id\"",
-		"[]",
-		"[{\"id\":1,\"result\":{}}]",
-		"{}",
-		/* bad ids */
-		"{\"id\":0,\"result\":{}}",
-		"{\"id\":-1,\"result\":{}}",
-		"{\"id\":-2147483648,\"result\":{}}",
-		"{\"id\":0.5,\"result\":{}}",
-		"{\"id\":1.5,\"result\":{}}",
-		"{\"id\":2147483648,\"result\":{}}",
-		"{\"id\":4294967297,\"result\":{}}",
-		"{\"id\":1e300,\"result\":{}}",
-		"{\"id\":-1e300,\"result\":{}}",
-		"{\"id\":\"1\",\"result\":{}}",
-		"{\"id\":null,\"result\":{}}",
-		"{\"id\":true,\"result\":{}}",
-		"{\"id\":[1],\"result\":{}}",
-		/* a response needs an object result or an object error */
-		"{\"id\":1}",
-		"{\"id\":1,\"result\":[]}",
-		"{\"id\":1,\"result\":\"ok\"}",
-		"{\"id\":1,\"result\":null}",
-		"{\"id\":1,\"result\":1}",
-		"{\"id\":1,\"error\":\"boom\"}",
-		"{\"id\":1,\"error\":null,\"result\":7}",
-		/* an id makes it a response, whatever else it holds */
-		"{\"id\":1,\"method\":\"X.y\"}",
-		"{\"id\":0,\"method\":\"X.y\",\"params\":{}}",
-		/* events need a string method */
-		"{\"method\":5}",
-		"{\"method\":null}",
-		"{\"method\":{}}",
-		"{\"params\":{}}",
-	};
-
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		struct cdp_message msg;
-		int r = parse(bad[i], &msg);
-
-		if (r != -EPROTO)
-			fail_msg("cdp_message_parse(%s) = %d, want -EPROTO", bad[i], r);
-		/* Nothing to free, nothing dangling. */
-		assert_null(msg.root);
-		assert_null(msg.result);
-		assert_null(msg.error);
-		assert_null(msg.method);
-		assert_int_equal(msg.type, 0);
-		cdp_message_done(&msg);
-	}
-}
-
-static void test_message_deep_nesting(void **state)
-{
-	/* cJSON's nesting limit (1000) keeps a hostile peer from exhausting the stack. */
-	size_t depth = 100000, n = 0;
-	char *s = malloc(2 * depth + 64);
-	struct cdp_message msg;
-
-	assert_non_null(s);
-	n += (size_t)sprintf(s, "{\"id\":1,\"result\":");
-	for (size_t i = 0; i < depth; i++)
-		s[n++] = '[';
-	for (size_t i = 0; i < depth; i++)
-		s[n++] = ']';
-	s[n++] = '}';
-	assert_int_equal(cdp_message_parse(s, n, &msg), -EPROTO);
-	assert_null(msg.root);
-	free(s);
 }
 
 /* ---- /json/version ---- */
@@ -603,6 +398,26 @@ static void test_target_list_bounds(void **state)
 	assert_string_equal(path, "/a");
 }
 
+/* A hostile inspector's deeply nested answer: cJSON's nesting limit (1000) keeps it from
+ * exhausting the stack. */
+static void test_http_deep_nesting(void **state)
+{
+	size_t depth = 100000, n = 0;
+	char *s = malloc(2 * depth + 64), v[CDP_VERSION_MAX], path[CDP_WS_PATH_MAX];
+
+	assert_non_null(s);
+	n += (size_t)sprintf(s, "{\"Browser\":");
+	for (size_t i = 0; i < depth; i++)
+		s[n++] = '[';
+	for (size_t i = 0; i < depth; i++)
+		s[n++] = ']';
+	s[n++] = '}';
+	assert_int_equal(cdp_parse_version(s, n, v, sizeof(v)), -EPROTO);
+	/* The list: an array of arrays. */
+	assert_int_equal(cdp_parse_target_list(s + strlen("{\"Browser\":"), 2 * depth, path, sizeof(path)), -EPROTO);
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -614,12 +429,6 @@ int main(void)
 		cmocka_unit_test(test_command_new_no_params),
 		cmocka_unit_test(test_command_new_roundtrip),
 		cmocka_unit_test(test_command_new_null_method),
-		cmocka_unit_test(test_message_response),
-		cmocka_unit_test(test_message_error),
-		cmocka_unit_test(test_message_event),
-		cmocka_unit_test(test_message_length_bound),
-		cmocka_unit_test(test_message_garbage),
-		cmocka_unit_test(test_message_deep_nesting),
 		cmocka_unit_test(test_version_fixture),
 		cmocka_unit_test(test_version),
 		cmocka_unit_test(test_version_invalid),
@@ -627,6 +436,7 @@ int main(void)
 		cmocka_unit_test(test_target_list),
 		cmocka_unit_test(test_target_list_hostile),
 		cmocka_unit_test(test_target_list_bounds),
+		cmocka_unit_test(test_http_deep_nesting),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

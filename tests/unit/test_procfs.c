@@ -9,7 +9,10 @@
  *                               [::ffff:127.0.0.1]:9332, [::]:9333 and one connection
  *   status-480-groups.txt       /proc/PID/status of a process with 480 supplementary groups
  *                               that catches SIGALRM only: 4 777 bytes
+ * and the namespace's listeners read from net/tcp{,6} line by line (the fallback of
+ * sock_diag), on those tables, tables written here, and this process's own.
  */
+#define _GNU_SOURCE             /* memfd_create */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,7 +24,13 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "fixture.h"
 #include "procfs.h"
@@ -702,17 +711,285 @@ static void test_cmdline_inspect_port_none(void **state)
 	assert_int_equal(PORT_OF("node", "--inspect-port", "x9230", "app.js"), -ENOENT);
 }
 
-static void test_inode_among(void **state)
-{
-	static const uint64_t inodes[] = { 3, 17, 4242, UINT64_MAX };
+/* ---- the namespace's listeners from /proc/PID/net/tcp{,6}, line by line ---- */
 
-	assert_true(procfs_inode_among(inodes, 4, 3));
-	assert_true(procfs_inode_among(inodes, 4, 4242));
-	assert_true(procfs_inode_among(inodes, 4, UINT64_MAX));
-	assert_false(procfs_inode_among(inodes, 4, 18));
-	assert_false(procfs_inode_among(inodes, 4, 0));
-	/* None held: nothing is among them. */
-	assert_false(procfs_inode_among(inodes, 0, 3));
+#define FAR (UINT64_MAX / 2)            /* a deadline never reached */
+
+/* text in a file of its own, at its start: an fd to read. */
+static int table_fd(const char *text, size_t len)
+{
+	int fd = memfd_create("net-tcp", MFD_CLOEXEC);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, len), (ssize_t)len);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	return fd;
+}
+
+static int fixture_fd(const char *name)
+{
+	char path[4096];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", FIXTURES, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		fail_msg("fixture %s: %s", path, strerror(errno));
+	return fd;
+}
+
+/* procfs_read_net_tcp() of text, as family, into out[*n..max). */
+static int read_table(const char *text, int family, size_t max_lines, struct procfs_listener *out, size_t max,
+		      size_t *n)
+{
+	int fd = table_fd(text, strlen(text)), r;
+
+	r = procfs_read_net_tcp(fd, family, max_lines, FAR, out, max, n);
+	close(fd);
+	return r;
+}
+
+static void test_read_net_tcp_fixtures(void **state)
+{
+	static const uint8_t v4_loop[4] = { 127, 0, 0, 1 }, v6_loop[16] = { [15] = 1 };
+	static const uint8_t v6_mapped[16] = { [10] = 0xff, [11] = 0xff, 127, 0, 0, 1 };
+	struct procfs_listener l[8];
+	size_t n = 0;
+	int fd;
+
+	/* LISTEN on 127.0.0.1:9229, 127.0.0.1:9334 and *:2024; ESTABLISHED and TIME_WAIT not. */
+	fd = fixture_fd("net-tcp-established.txt");
+	assert_int_equal(procfs_read_net_tcp(fd, AF_INET, PROCFS_NET_TCP_LINES, FAR, l, 8, &n), 0);
+	close(fd);
+	assert_int_equal(n, 3);
+	assert_listener(&l[0], AF_INET, 9229, 7691, true, false);
+	assert_memory_equal(l[0].addr, v4_loop, 4);
+	assert_listener(&l[1], AF_INET, 9334, 6831, true, false);
+	assert_listener(&l[2], AF_INET, 2024, 571, false, true);
+	/* Then the IPv6 table, after them: [::1]:9331, [::]:9333, [::ffff:127.0.0.1]:9332. */
+	fd = fixture_fd("net-tcp6-listeners.txt");
+	assert_int_equal(procfs_read_net_tcp(fd, AF_INET6, PROCFS_NET_TCP_LINES, FAR, l, 8, &n), 0);
+	close(fd);
+	assert_int_equal(n, 6);
+	assert_listener(&l[3], AF_INET6, 9331, 6828, true, false);
+	assert_memory_equal(l[3].addr, v6_loop, 16);
+	assert_listener(&l[4], AF_INET6, 9333, 6830, false, true);
+	assert_listener(&l[5], AF_INET6, 9332, 6829, true, false);
+	assert_memory_equal(l[5].addr, v6_mapped, 16);
+
+	/* A header alone holds nothing. */
+	n = 0;
+	fd = fixture_fd("net-tcp6.txt");
+	assert_int_equal(procfs_read_net_tcp(fd, AF_INET6, PROCFS_NET_TCP_LINES, FAR, l, 8, &n), 0);
+	close(fd);
+	assert_int_equal(n, 0);
+	fd = fixture_fd("net-tcp.txt");
+	assert_int_equal(procfs_read_net_tcp(fd, AF_INET, PROCFS_NET_TCP_LINES, FAR, l, 8, &n), 0);
+	close(fd);
+	assert_int_equal(n, 2);
+	assert_listener(&l[0], AF_INET, 9229, 7691, true, false);
+}
+
+#define LISTEN_LAN "   1: 0A01A8C0:0016 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 4242 1 0000000000000000 100 0 0 10 0\n"
+#define LISTEN_ANY "   2: 00000000:07E8 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 571 1 00000000564fd18c 100 0 0 10 0\n"
+
+static void test_read_net_tcp_bounds(void **state)
+{
+	struct procfs_listener l[4];
+	size_t n = 0;
+	int fd;
+
+	/* Only a loopback or any address: not 192.168.1.10. */
+	assert_int_equal(read_table("header\n" TCP_INSPECTOR LISTEN_LAN TCP_ESTAB LISTEN_ANY, AF_INET,
+				    PROCFS_NET_TCP_LINES, l, 4, &n), 0);
+	assert_int_equal(n, 2);
+	assert_listener(&l[0], AF_INET, 9229, 7691, true, false);
+	assert_listener(&l[1], AF_INET, 2024, 571, false, true);
+	/* Every one counted: past max, refused; nothing written past it. */
+	n = 0;
+	l[1] = poison;
+	assert_int_equal(read_table("header\n" TCP_INSPECTOR LISTEN_ANY, AF_INET, PROCFS_NET_TCP_LINES, l, 1, &n),
+			 -E2BIG);
+	assert_int_equal(n, 1);
+	assert_untouched(&l[1]);
+	/* The count goes on from *n: the IPv4 table's and the IPv6 table's together. */
+	n = 3;
+	assert_int_equal(read_table("header\n" TCP_INSPECTOR, AF_INET, PROCFS_NET_TCP_LINES, l, 4, &n), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(read_table("header\n" LISTEN_ANY, AF_INET, PROCFS_NET_TCP_LINES, l, 4, &n), -E2BIG);
+	/* Lines, the header included. */
+	n = 0;
+	assert_int_equal(read_table("header\n" TCP_ESTAB TCP_ESTAB, AF_INET, 3, l, 4, &n), 0);
+	assert_int_equal(read_table("header\n" TCP_ESTAB TCP_ESTAB TCP_ESTAB, AF_INET, 3, l, 4, &n), -EFBIG);
+	/* Time: a deadline passed. */
+	fd = table_fd("header\n" TCP_INSPECTOR, strlen("header\n" TCP_INSPECTOR));
+	assert_int_equal(procfs_read_net_tcp(fd, AF_INET, PROCFS_NET_TCP_LINES, 0, l, 4, &n), -ETIMEDOUT);
+	close(fd);
+	/* Not a table: -EBADF, a folder. */
+	assert_int_equal(procfs_read_net_tcp(-1, AF_INET, PROCFS_NET_TCP_LINES, FAR, l, 4, &n), -EBADF);
+	fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	assert_int_equal(procfs_read_net_tcp(fd, AF_INET, PROCFS_NET_TCP_LINES, FAR, l, 4, &n), -EISDIR);
+	close(fd);
+}
+
+static void test_read_net_tcp_not_the_kernels(void **state)
+{
+	static const char *const bad[] = {
+		"header\n" TCP_INSPECTOR "garbage\n",
+		"header\n\n" TCP_INSPECTOR,
+		/* Cut short: the last line has no newline. */
+		"header\n" TCP_INSPECTOR "   1: 00000000:07E8 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 571",
+		"header\n   1: 00000000:07E8 00000000:0000 0A",
+		/* A LISTEN line whose inode is not a number. */
+		"header\n   0: 0100007F:240D 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 x 1\n",
+		/* A NUL inside. */
+		"header\n" TCP_INSPECTOR "   1: 00000000:07E8 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 571\0 1\n",
+	};
+	struct procfs_listener l[4];
+	char *text;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t n = 0, len = strlen(bad[i]);
+		int fd, r;
+
+		/* The one with a NUL: its length as written. */
+		if (i == sizeof(bad) / sizeof(bad[0]) - 1)
+			len += strlen(bad[i] + len + 1) + 1;
+		fd = table_fd(bad[i], len);
+		r = procfs_read_net_tcp(fd, AF_INET, PROCFS_NET_TCP_LINES, FAR, l, 4, &n);
+		close(fd);
+		if (r != -EINVAL)
+			fail_msg("table %zu: %d, want -EINVAL", i, r);
+	}
+	/* A line longer than the kernel's: 511 bytes are, 512 are not. */
+	text = malloc(2048);
+	assert_non_null(text);
+	for (size_t width = 510; width <= 513; width++) {
+		size_t n = 0, len = (size_t)sprintf(text, "header\n%s", TCP_INSPECTOR);
+		int r;
+
+		/* The inspector's line, padded with spaces to width bytes before its newline. */
+		len--;
+		while (len - 7 < width)
+			text[len++] = ' ';
+		text[len++] = '\n';
+		text[len] = '\0';
+		r = read_table(text, AF_INET, PROCFS_NET_TCP_LINES, l, 4, &n);
+		assert_int_equal(r, width <= 511 ? 0 : -EINVAL);
+		assert_int_equal(n, width <= 511 ? 1 : 0);
+	}
+	/* Nothing at all: no listener (the kernel always writes its header). */
+	{
+		size_t n = 0;
+
+		assert_int_equal(read_table("", AF_INET, PROCFS_NET_TCP_LINES, l, 4, &n), 0);
+		assert_int_equal(n, 0);
+	}
+	free(text);
+}
+
+/* A namespace of 100 000 sockets, as a busy host's: read through, line by line. */
+static void test_read_net_tcp_many(void **state)
+{
+	const size_t sockets = 100000, width = strlen(TCP_ESTAB);
+	size_t len = 0, n = 0;
+	struct procfs_listener l[4];
+	char *text = malloc(7 + (sockets + 2) * width + 1);
+	int fd;
+
+	assert_non_null(text);
+	len += (size_t)sprintf(text, "header\n");
+	for (size_t i = 0; i < sockets; i++, len += width)
+		memcpy(text + len, TCP_ESTAB, width);
+	len += (size_t)sprintf(text + len, "%s%s", LISTEN_LAN, TCP_INSPECTOR);
+	fd = table_fd(text, len);
+	assert_int_equal(procfs_read_net_tcp(fd, AF_INET, PROCFS_NET_TCP_LINES, FAR, l, 4, &n), 0);
+	close(fd);
+	assert_int_equal(n, 1);
+	assert_listener(&l[0], AF_INET, 9229, 7691, true, false);
+	free(text);
+}
+
+static void test_fdinfo_pid(void **state)
+{
+	pid_t pid = 0;
+
+	assert_int_equal(procfs_parse_fdinfo_pid("pos:\t0\nflags:\t02000002\nmnt_id:\t15\nino:\t1057\nPid:\t4242\nNSpid:\t4242\n", &pid), 0);
+	assert_int_equal(pid, 4242);
+	assert_int_equal(procfs_parse_fdinfo_pid("Pid:\t1\n", &pid), 0);
+	assert_int_equal(pid, 1);
+	/* Exited; not in this /proc's pid namespace. */
+	assert_int_equal(procfs_parse_fdinfo_pid("pos:\t0\nPid:\t-1\nNSpid:\t-1\n", &pid), -ESRCH);
+	assert_int_equal(procfs_parse_fdinfo_pid("pos:\t0\nPid:\t0\n", &pid), -ENXIO);
+	/* Not a pidfd's; not the kernel's. */
+	assert_int_equal(procfs_parse_fdinfo_pid("pos:\t0\nflags:\t02\n", &pid), -EINVAL);
+	assert_int_equal(procfs_parse_fdinfo_pid("", &pid), -EINVAL);
+	assert_int_equal(procfs_parse_fdinfo_pid("Pid:\t42", &pid), -EINVAL);
+	assert_int_equal(procfs_parse_fdinfo_pid("Pid:\t42x\n", &pid), -EINVAL);
+	assert_int_equal(procfs_parse_fdinfo_pid("Pid:\t-2\n", &pid), -EINVAL);
+	assert_int_equal(procfs_parse_fdinfo_pid("Pid:\t99999999999999999999\n", &pid), -EINVAL);
+	assert_int_equal(procfs_parse_fdinfo_pid("Pid:\t4294967297\n", &pid), -EINVAL);
+	assert_int_equal(procfs_parse_fdinfo_pid("NSpid:\t7\n", &pid), -EINVAL);
+	assert_int_equal(pid, 1);
+}
+
+static int listen_any(uint16_t *port, uint64_t *inode)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	socklen_t len = sizeof(sin);
+	struct stat st;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, len), 0);
+	assert_int_equal(listen(fd, 1), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	*port = ntohs(sin.sin_port);
+	*inode = (uint64_t)st.st_ino;
+	return fd;
+}
+
+static void test_netns_listeners(void **state)
+{
+	struct procfs_listener *l = calloc(8192, sizeof(*l));
+	int pidfd = (int)syscall(SYS_pidfd_open, getpid(), 0), fd, devnull, n;
+	uint64_t inode;
+	uint16_t port;
+	bool seen = false;
+	pid_t child;
+
+	assert_non_null(l);
+	assert_true(pidfd >= 0);
+	fd = listen_any(&port, &inode);
+	/* This process's namespace, through its pidfd: its own listener among them. */
+	n = procfs_netns_listeners(pidfd, l, 8192);
+	assert_true(n >= 1);
+	for (int i = 0; i < n; i++)
+		if (l[i].inode == inode) {
+			assert_listener(&l[i], AF_INET, port, inode, false, true);
+			seen = true;
+		}
+	assert_true(seen);
+	assert_int_equal(procfs_netns_listeners(pidfd, l, 0), -E2BIG);
+	close(fd);
+	close(pidfd);
+
+	/* A process that is gone; an fd that is no pidfd. */
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0)
+		_exit(0);
+	pidfd = (int)syscall(SYS_pidfd_open, child, 0);
+	assert_true(pidfd >= 0);
+	assert_int_equal(waitpid(child, NULL, 0), child);
+	assert_int_equal(procfs_netns_listeners(pidfd, l, 8192), -ESRCH);
+	close(pidfd);
+	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	assert_int_equal(procfs_netns_listeners(devnull, l, 8192), -EINVAL);
+	close(devnull);
+	assert_int_equal(procfs_netns_listeners(-1, l, 8192), -EBADF);
+	free(l);
 }
 
 int main(void)
@@ -741,7 +1018,12 @@ int main(void)
 		cmocka_unit_test(test_split_cmdline_odd),
 		cmocka_unit_test(test_cmdline_inspect_port),
 		cmocka_unit_test(test_cmdline_inspect_port_none),
-		cmocka_unit_test(test_inode_among),
+		cmocka_unit_test(test_read_net_tcp_fixtures),
+		cmocka_unit_test(test_read_net_tcp_bounds),
+		cmocka_unit_test(test_read_net_tcp_not_the_kernels),
+		cmocka_unit_test(test_read_net_tcp_many),
+		cmocka_unit_test(test_fdinfo_pid),
+		cmocka_unit_test(test_netns_listeners),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
