@@ -16,6 +16,10 @@
 /* Upper bounds of the trigger-to-start histogram's buckets, in seconds. */
 extern const double dispatcher_latency_le[DISPATCHER_LATENCY_BUCKETS];
 
+/* The kernel side's event streams, in enum inspectd_stream's order. */
+#define METRICS_STREAMS 3
+extern const char *const metrics_stream_names[METRICS_STREAMS];
+
 struct dispatcher_metrics {
 	unsigned long captures[_PROFILE_KIND_MAX][_TRIGGER_SOURCE_MAX][2];     /* [kind][source][0 exported, 1 failed] */
 	unsigned long skipped[_TRIGGER_SOURCE_MAX];     /* threshold triggers skipped, per source */
@@ -27,6 +31,12 @@ struct dispatcher_metrics {
 	double latency_sum;                             /* seconds */
 	bool rss_watch;                                 /* rss_stat attached now */
 	unsigned long rss_watch_attaches;
+	/* What the kernel side could not report, and what was found again. */
+	unsigned long events_lost[METRICS_STREAMS];     /* no room in their ring buffer */
+	unsigned long signals_limited;                  /* trigger signals over their target's rate */
+	unsigned long track_failures;                   /* node processes the kernel's map had no room for */
+	unsigned long reconciled;                       /* events a comparison of the tables found lost */
+	unsigned long exits_found;                      /* tracked processes found gone by their pidfd */
 };
 
 /* A job ended: counted as exported (CAPTURE_OK) or failed, and export failures apart. */

@@ -303,6 +303,23 @@ char *api_metrics_text(const struct dispatcher_metrics *m, unsigned tracked, uns
 	fprintf(f, "# HELP inspectd_output_removed_total Old profiles (each with its meta.json) removed to fit --output-quota.\n"
 		   "# TYPE inspectd_output_removed_total counter\n"
 		   "inspectd_output_removed_total %lu\n", output_removed);
+	fprintf(f, "# HELP inspectd_events_lost_total Kernel events with no room in their ring buffer, per stream.\n"
+		   "# TYPE inspectd_events_lost_total counter\n");
+	for (int i = 0; i < METRICS_STREAMS; i++)
+		fprintf(f, "inspectd_events_lost_total{stream=\"%s\"} %lu\n", metrics_stream_names[i],
+			m->events_lost[i]);
+	fprintf(f, "# HELP inspectd_signals_rate_limited_total Trigger signals over their target's rate, dropped in the kernel.\n"
+		   "# TYPE inspectd_signals_rate_limited_total counter\n"
+		   "inspectd_signals_rate_limited_total %lu\n", m->signals_limited);
+	fprintf(f, "# HELP inspectd_track_failures_total Node processes the kernel side had no room to track.\n"
+		   "# TYPE inspectd_track_failures_total counter\n"
+		   "inspectd_track_failures_total %lu\n", m->track_failures);
+	fprintf(f, "# HELP inspectd_events_reconciled_total Lost exec and exit events found again by comparing tables.\n"
+		   "# TYPE inspectd_events_reconciled_total counter\n"
+		   "inspectd_events_reconciled_total %lu\n", m->reconciled);
+	fprintf(f, "# HELP inspectd_exits_found_total Tracked processes found gone by their pidfd (their exit event lost).\n"
+		   "# TYPE inspectd_exits_found_total counter\n"
+		   "inspectd_exits_found_total %lu\n", m->exits_found);
 	fprintf(f, "# HELP inspectd_trigger_to_start_seconds From the trigger's event to the profiler running.\n"
 		   "# TYPE inspectd_trigger_to_start_seconds histogram\n");
 	for (int b = 0; b < DISPATCHER_LATENCY_BUCKETS; b++)

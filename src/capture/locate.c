@@ -107,7 +107,7 @@ static int listener_index(const struct procfs_listener *v, int n, uint64_t inode
  */
 static int list_netns(const struct locate *l, struct procfs_listener **ret)
 {
-	for (size_t max = 64;; max *= 8) {
+	for (size_t max = 64;; max = max * 8 > NETNS_LISTENERS_MAX ? NETNS_LISTENERS_MAX : max * 8) {
 		struct procfs_listener *v = calloc(max, sizeof(*v));
 		int n;
 

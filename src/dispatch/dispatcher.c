@@ -22,6 +22,7 @@
  * copied into a job_result by value and the capture freed, then the job finished.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,7 @@
 
 #define TICK_USEC       (1 * LWS_US_PER_SEC)
 #define SWEEP_TICKS     5       /* kept ledger records looked at every this many ticks */
+#define RECONCILE_TICKS 5       /* the kernel's table compared with ours every this many ticks */
 
 /* A job being run. Owned by the dispatcher, named by the job's data; owns its capture. */
 struct run {
@@ -62,6 +64,7 @@ struct dispatcher {
 	bool shutting_down;
 	struct cleanup *sweep;          /* closing inspectors that opened late, if any */
 	unsigned ticks;
+	unsigned reconcile_ticks;
 };
 
 static uint64_t now_usec(void)
@@ -657,6 +660,82 @@ static void job_expired(void *ctx, unsigned id, pid_t pid)
 		process__set_job(p, 0);
 }
 
+_Static_assert(METRICS_STREAMS == INSPECTD_STREAM_COUNT, "one lost-events counter per kernel stream");
+
+struct pid_list {
+	uint32_t *pids;
+	size_t n, max;
+	bool gone_only;                 /* only those whose pidfd says they exited */
+};
+
+static void collect_pid(void *ctx, struct process *p)
+{
+	struct pid_list *l = ctx;
+	struct pollfd pfd = { .fd = process__pidfd(p), .events = POLLIN };
+
+	if (l->n == l->max)
+		return;
+	/* A pidfd is readable once its process has exited. */
+	if (l->gone_only && (pfd.fd < 0 || poll(&pfd, 1, 0) != 1))
+		return;
+	l->pids[l->n++] = (uint32_t)process__pid(p);
+}
+
+/*
+ * What lost events hid: tracked processes that exited without their EXIT reaching us
+ * (their pidfd says so), and the kernel's table against ours (tracker__reconcile()
+ * delivers the lost EXEC and EXIT events through dispatcher__handle_event()).
+ */
+static void reconcile(struct dispatcher *d)
+{
+	struct pid_list l = { .max = processes__count(d->processes) };
+	int r;
+
+	l.pids = calloc(l.max ? l.max : 1, sizeof(*l.pids));
+	if (!l.pids)
+		return;
+	l.gone_only = true;
+	processes__foreach(d->processes, collect_pid, &l);
+	for (size_t i = 0; i < l.n; i++) {
+		struct inspectd_event e = { .type = INSPECTD_EVENT_EXIT, .pid = l.pids[i] };
+
+		d->metrics.exits_found++;
+		dispatcher__handle_event(d, &e);
+	}
+	l.n = 0;
+	l.gone_only = false;
+	l.max = processes__count(d->processes);
+	processes__foreach(d->processes, collect_pid, &l);
+	r = tracker__reconcile(d->tracker, l.pids, l.n);
+	if (r > 0) {
+		d->metrics.reconciled += (unsigned long)r;
+		log_info("%d lost exec or exit events found again by comparing the kernel's table with ours", r);
+	} else if (r < 0) {
+		log_warn("comparing the kernel's table with ours: %s, ignoring", strerror(-r));
+	}
+	free(l.pids);
+}
+
+/* The kernel side's drop counters into the metrics: said once per tick that saw new ones. */
+static bool update_drops(struct dispatcher *d)
+{
+	struct tracker_drops drops;
+	unsigned long lost = 0;
+
+	tracker__drops(d->tracker, &drops);
+	for (int i = 0; i < METRICS_STREAMS; i++) {
+		if (drops.lost[i] > d->metrics.events_lost[i]) {
+			log_warn("%llu %s events lost (their ring buffer was full): counted, and reconciled",
+				 (unsigned long long)(drops.lost[i] - d->metrics.events_lost[i]), metrics_stream_names[i]);
+			lost += (unsigned long)(drops.lost[i] - d->metrics.events_lost[i]);
+		}
+		d->metrics.events_lost[i] = (unsigned long)drops.lost[i];
+	}
+	d->metrics.signals_limited = (unsigned long)drops.signals_limited;
+	d->metrics.track_failures = (unsigned long)drops.track_failures;
+	return lost > 0;
+}
+
 static void tick(lws_sorted_usec_list_t *sul)
 {
 	struct dispatcher *d = lws_container_of(sul, struct dispatcher, tick);
@@ -676,6 +755,9 @@ static void tick(lws_sorted_usec_list_t *sul)
 		return;
 	}
 	tracker__consume(d->tracker);
+	/* Every few seconds, and at once after events were lost: nothing stays hidden long. */
+	if (update_drops(d) || ++d->reconcile_ticks % RECONCILE_TICKS == 0)
+		reconcile(d);
 	untracked = tracker__new_track_failures(d->tracker);
 	if (untracked)
 		log_warn("%llu new node processes could not be tracked: the kernel side's map is full "
