@@ -1633,6 +1633,12 @@ static void fill_metrics(struct dispatcher_metrics *m)
 	m->latency_sum = 123.456789;
 	m->rss_watch = true;
 	m->rss_watch_attaches = 9;
+	m->events_lost[0] = 5;
+	m->events_lost[1] = 6;
+	m->signals_limited = 996;
+	m->track_failures = 2;
+	m->reconciled = 4;
+	m->exits_found = 1;
 }
 
 static void test_metrics_text(void **state)
@@ -1724,9 +1730,18 @@ static void test_metrics_text(void **state)
 	assert_has_line(text, "inspectd_rss_stat_attaches_total 9");
 	assert_has_line(text, "# TYPE inspectd_output_removed_total counter");
 	assert_has_line(text, "inspectd_output_removed_total 3");
-	/* Twelve families, each with one HELP and one TYPE (the validator checked which). */
-	assert_int_equal(count_prefix_lines(text, "# HELP "), 12);
-	assert_int_equal(count_prefix_lines(text, "# TYPE "), 12);
+	/* What the kernel side could not report, and what was found again. */
+	assert_has_line(text, "# TYPE inspectd_events_lost_total counter");
+	assert_has_line(text, "inspectd_events_lost_total{stream=\"lifecycle\"} 5");
+	assert_has_line(text, "inspectd_events_lost_total{stream=\"signal\"} 6");
+	assert_has_line(text, "inspectd_events_lost_total{stream=\"rss\"} 0");
+	assert_has_line(text, "inspectd_signals_rate_limited_total 996");
+	assert_has_line(text, "inspectd_track_failures_total 2");
+	assert_has_line(text, "inspectd_events_reconciled_total 4");
+	assert_has_line(text, "inspectd_exits_found_total 1");
+	/* Seventeen families, each with one HELP and one TYPE (the validator checked which). */
+	assert_int_equal(count_prefix_lines(text, "# HELP "), 17);
+	assert_int_equal(count_prefix_lines(text, "# TYPE "), 17);
 	free(text);
 }
 
