@@ -159,6 +159,7 @@ bench: deps-test
 	$(Q)node tests/bench/triggers.js
 	$(Q)node tests/bench/profile.js
 	$(Q)BASELINE_INSPECTD=$(abspath $(BASELINE_AGENT)) node tests/bench/latency-ab.js
+	$(Q)node tests/bench/sampling.js
 
 tests-build: $(UNIT_BINS) $(HELPER_BINS)
 

@@ -113,6 +113,22 @@ static bool pending_has(const struct spool *s, const char *name)
 
 /* ---- the folder ---- */
 
+/* A stream over the folder dirfd names (a fd of its own: dirfd stays open). 0 or -errno. */
+static int opendir_at(int dirfd, DIR **ret)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return -errno;
+	*ret = fdopendir(fd);
+	if (!*ret) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	return 0;
+}
+
 /*
  * Bytes of the folder's regular files but our temporaries, and of those (temps may be
  * NULL); with remove_temps, our temporaries are removed (those a killed agent left: call
@@ -123,17 +139,11 @@ static int scan_folder(int dirfd, bool remove_temps, uint64_t *ret, uint64_t *te
 	struct dirent *de;
 	uint64_t total = 0, temp_total = 0;
 	DIR *dir;
-	int fd, r = 0;
+	int r = 0;
 
-	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	dir = fdopendir(fd);
-	if (!dir) {
-		r = -errno;
-		close(fd);
+	r = opendir_at(dirfd, &dir);
+	if (r < 0)
 		return r;
-	}
 	for (;;) {
 		struct stat st;
 
@@ -257,18 +267,12 @@ static int survey_folder(int dirfd, bool (*retain)(const char *base), struct sur
 	size_t cap = 0;
 	struct dirent *de;
 	DIR *dir;
-	int fd, r = 0;
+	int r = 0;
 
 	memset(sv, 0, sizeof(*sv));
-	fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	dir = fdopendir(fd);
-	if (!dir) {
-		r = -errno;
-		close(fd);
+	r = opendir_at(dirfd, &dir);
+	if (r < 0)
 		return r;
-	}
 	for (;;) {
 		struct stat st;
 

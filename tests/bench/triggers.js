@@ -117,7 +117,7 @@ async function pageFaultTax() {
 
 async function thresholdLatency() {
   const agent = await new Agent(['--rss-threshold', '200M', '--capture-seconds', '1', '--cooldown', '0',
-    '--max-captures-per-hour', '1000']).start();
+    '--max-captures-per-hour', '1000', '--max-captures-per-container-per-hour', '1000']).start();
   const lat = [];
   try {
     for (let i = 0; i < THRESHOLD_N; i++) {
@@ -126,6 +126,7 @@ async function thresholdLatency() {
         await sleep(300);
         await t.send('grow 220');
         await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`), 15000);
+        await agent.settled(t.pid);     // the files are committed once the capture is over
         const f = agent.files(new RegExp(`-${t.pid}-.*\\.meta\\.json$`))[0];
         lat.push(readJSON(path.join(agent.outputDir, f)).trigger.latency_ms);
       } finally {

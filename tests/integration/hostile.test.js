@@ -78,7 +78,7 @@ async function realCapture(agent, targets) {
   assert.equal(agent.files(new RegExp(`^cpu-profile-${t.pid}-.*\\.cpuprofile$`)).length, 1);
 }
 
-test('a 200 MB answer to the first command: the capture fails on its budget, the agent stays small and responsive, a real capture beside it succeeds', async () => {
+test('a 200 MB answer to the first command: the capture fails on its budget, the agent stays small and responsive, a real capture beside it succeeds', async (tc) => {
   await withAgent([], {}, async (agent, targets) => {
     const t = await start(targets, 'fake-cdp.js', { wrap: OWN_NETNS, args: [path.join(__dirname, 'apps/fake-cdp.js'), 'huge-answer:200'] });
     t.signal('SIGURG');
@@ -93,12 +93,14 @@ test('a 200 MB answer to the first command: the capture fails on its budget, the
     await sleep(200);
     assert.ok(worst.length > 0);
     for (const w of worst) assert.ok(typeof w === 'number' && w < 1000, `/healthz: ${w}`);
-    assert.ok(peakRssMiB(agent.proc.pid) < 128, `agent peak RSS ${peakRssMiB(agent.proc.pid)} MiB`);
+    // 64 MiB is the goal; ASan's shadow memory and quarantine (make check SANITIZE=1) need room.
+    tc.diagnostic(`agent peak RSS ${peakRssMiB(agent.proc.pid).toFixed(1)} MiB`);
+    assert.ok(peakRssMiB(agent.proc.pid) < (process.env.ASAN_OPTIONS ? 128 : 64), `agent peak RSS ${peakRssMiB(agent.proc.pid)} MiB`);
     assert.ok(t.alive());
   });
 });
 
-test('10 000 small events a second: ignored unread, the capture succeeds, the agent stays small and responsive', async () => {
+test('10 000 small events a second: ignored unread, the capture succeeds, the agent stays small and responsive', async (tc) => {
   await withAgent([], {}, async (agent, targets) => {
     const t = await start(targets, 'fake-cdp.js', { wrap: OWN_NETNS, args: [path.join(__dirname, 'apps/fake-cdp.js'), 'flood:10000'] });
     t.signal('SIGURG');
@@ -116,7 +118,9 @@ test('10 000 small events a second: ignored unread, the capture succeeds, the ag
     await agent.settled(t.pid);
     assert.equal(agent.files(new RegExp(`^cpu-profile-${t.pid}-.*\\.cpuprofile$`)).length, 1);
     for (const w of worst) assert.ok(typeof w === 'number' && w < 1000, `/healthz: ${w}`);
-    assert.ok(peakRssMiB(agent.proc.pid) < 128, `agent peak RSS ${peakRssMiB(agent.proc.pid)} MiB`);
+    // 64 MiB is the goal; ASan's shadow memory and quarantine (make check SANITIZE=1) need room.
+    tc.diagnostic(`agent peak RSS ${peakRssMiB(agent.proc.pid).toFixed(1)} MiB`);
+    assert.ok(peakRssMiB(agent.proc.pid) < (process.env.ASAN_OPTIONS ? 128 : 64), `agent peak RSS ${peakRssMiB(agent.proc.pid)} MiB`);
   });
 });
 
@@ -140,7 +144,7 @@ test('a CDP error of 1 MiB with newlines and escape codes: one escaped, bounded 
   });
 });
 
-test('a 40 MB profile streams to its file: intact, every node there, the agent far smaller than the profile', async () => {
+test('a 40 MB profile streams to its file: intact, every node there, the agent far smaller than the profile', async (tc) => {
   await withAgent([], {}, async (agent, targets) => {
     const t = await start(targets, 'fake-cdp.js', { wrap: OWN_NETNS, args: [path.join(__dirname, 'apps/fake-cdp.js'), 'profile:40'] });
     t.signal('SIGURG');
@@ -154,7 +158,8 @@ test('a 40 MB profile streams to its file: intact, every node there, the agent f
     assert.equal(fs.statSync(path.join(agent.outputDir, file)).size, Number(sent[2]));
     const p = JSON.parse(fs.readFileSync(path.join(agent.outputDir, file), 'utf8'));
     assert.equal(p.nodes.length, Number(sent[1]));
-    assert.ok(peakRssMiB(agent.proc.pid) < 64, `agent peak RSS ${peakRssMiB(agent.proc.pid)} MiB`);
+    tc.diagnostic(`agent peak RSS ${peakRssMiB(agent.proc.pid).toFixed(1)} MiB, profile ${(Number(sent[2]) / 1048576).toFixed(1)} MiB`);
+    assert.ok(peakRssMiB(agent.proc.pid) < (process.env.ASAN_OPTIONS ? 128 : 64), `agent peak RSS ${peakRssMiB(agent.proc.pid)} MiB`);
   });
 });
 
