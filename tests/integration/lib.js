@@ -27,6 +27,14 @@ async function waitFor(what, fn, timeoutMs = 10000, stepMs = 20) {
 // A capture's states once it is over.
 const TERMINAL = ['done', 'failed'];
 
+// Whether a capture is over as the API shows it. Not its state alone: between the capture's
+// own end and the dispatcher's finishing the job, GET shows "done" with no error, no files
+// and ended_at null, even for a capture that failed (seen for a failed locate). Finished, a
+// job always has its ended_at.
+function over(j) {
+  return TERMINAL.includes(j.state) && j.ended_at !== null;
+}
+
 // A capture's number, from a job or its id ("c-000042" -> 42): ids grow with each capture.
 function jobNumber(j) {
   return Number(/^c-(\d+)$/.exec(typeof j === 'string' ? j : j.id)[1]);
@@ -125,7 +133,7 @@ class Agent {
   async settled(pid, timeoutMs = 15000) {
     await waitFor(`the captures of pid ${pid} to be over`, async () => {
       const jobs = await this.captures(pid);
-      return !jobs.some((j) => !TERMINAL.includes(j.state));
+      return jobs.every(over);
     }, timeoutMs);
   }
 
@@ -160,6 +168,7 @@ class Agent {
         const j = await this.capture(which);
         last = j;
         if (!j || (after && jobNumber(j) <= jobNumber(after))) return null;
+        if (TERMINAL.includes(j.state) && !over(j)) return null;
         if (want.includes(j.state)) return j;
         if (TERMINAL.includes(j.state)) throw new Error(`capture ${j.id} of pid ${j.pid} ended ${j.state}, not ${want.join('|')}: ${JSON.stringify(j)}`);
         return null;
