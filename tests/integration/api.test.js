@@ -37,6 +37,7 @@ test('an API socket path where another program listens is not taken over', async
     const r = spawnSync(process.env.INSPECTD || path.resolve(__dirname, '../../.output/inspectd'),
       ['--api-socket', sock, '--output-dir', path.join(dir, 'out')], { encoding: 'utf8', timeout: 10000 });
     assert.equal(r.status, 1, r.stderr);
+    // A refused start: stderr is all it has, there is no API.
     assert.match(r.stderr, /API socket .*api\.sock: another program is listening there/);
     // Still the other program's.
     await new Promise((resolve, reject) => {

@@ -98,6 +98,8 @@ class Agent {
     return this;
   }
 
+  // For the few facts the log alone carries (start-up, the log's own form): everything
+  // else is read from the API, /metrics or meta.json (STYLE.md, habit 11).
   async waitLog(re, timeoutMs = 10000) {
     await waitFor(`agent log ${re}`, () => re.test(this.log), timeoutMs).catch((e) => {
       e.message += `\n--- agent log ---\n${this.log}`;
@@ -220,10 +222,6 @@ class Agent {
       throw e;
     });
     return value;
-  }
-
-  count(re) {
-    return (this.log.match(new RegExp(re.source, 'g')) || []).length;
   }
 
   files(re = /./) {
