@@ -7,39 +7,14 @@ const net = require('node:net');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const {
-  Agent, Target, INSPECTCTL, sleep, waitFor, readJSON, heapSelfByFunction, tmpdir, withAgent, start, makeCgroup,
-  listeningPorts,
+  Agent, Target, INSPECTCTL, sleep, readJSON, heapSelfByFunction, tmpdir, withAgent, start, makeCgroup,
+  listeningPorts, parsePrometheus,
 } = require('./lib');
 const crypto = require('node:crypto');
 
 
 
 const ctl = (agent, ...args) => spawnSync(INSPECTCTL, ['--socket', agent.socket, ...args], { encoding: 'utf8', timeout: 20000 });
-
-// A strict reader of the Prometheus text format (0.0.4): returns { family: { type, samples } }.
-function parsePrometheus(text) {
-  const families = {};
-  const sampleRe = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*"(?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*")*)\})? (-?(?:\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|\+Inf|-Inf|NaN))$/;
-  assert.ok(text.endsWith('\n'), 'ends with a newline');
-  for (const line of text.slice(0, -1).split('\n')) {
-    let m;
-    if ((m = /^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) .+$/.exec(line))) {
-      assert.ok(!families[m[1]], `one HELP for ${m[1]}`);
-      families[m[1]] = { help: true, samples: [] };
-    } else if ((m = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$/.exec(line))) {
-      assert.ok(families[m[1]] && !families[m[1]].type, `TYPE after HELP for ${m[1]}`);
-      families[m[1]].type = m[2];
-    } else {
-      m = sampleRe.exec(line);
-      assert.ok(m, `sample line: ${JSON.stringify(line)}`);
-      const base = m[1].replace(/_(bucket|sum|count)$/, '');
-      const fam = families[m[1]] || families[base];
-      assert.ok(fam && fam.type, `sample ${m[1]} after its TYPE`);
-      fam.samples.push({ name: m[1], labels: m[3] || '', value: Number(m[4].replace('+Inf', 'Infinity')) });
-    }
-  }
-  return families;
-}
 
 test('the API socket is 0600 and /healthz answers', async () => {
   await withAgent([], async (agent) => {
@@ -62,6 +37,7 @@ test('an API socket path where another program listens is not taken over', async
     const r = spawnSync(process.env.INSPECTD || path.resolve(__dirname, '../../.output/inspectd'),
       ['--api-socket', sock, '--output-dir', path.join(dir, 'out')], { encoding: 'utf8', timeout: 10000 });
     assert.equal(r.status, 1, r.stderr);
+    // A refused start: stderr is all it has, there is no API.
     assert.match(r.stderr, /API socket .*api\.sock: another program is listening there/);
     // Still the other program's.
     await new Promise((resolve, reject) => {
@@ -99,11 +75,7 @@ test('POST /v1/captures runs a capture; GET shows it; DELETE stops one early', a
     assert.equal(r.json.pid, t.pid);
     assert.equal(r.json.trigger.kind, 'api');
     const id = r.json.id;
-    const done = await waitFor('the capture', async () => {
-      const g = await agent.request('GET', `/v1/captures/${id}`);
-      return ['done', 'failed'].includes(g.json.state) && g.json;
-    }, 15000);
-    assert.equal(done.state, 'done', JSON.stringify(done));
+    const done = await agent.waitState(id, 'done');
     assert.equal(done.files.length, 2);
     assert.equal(heapSelfByFunction(readJSON(done.files[0]))[0][0], 'leakyFunction');
     assert.equal(readJSON(done.files[1]).trigger.kind, 'api');
@@ -111,16 +83,12 @@ test('POST /v1/captures runs a capture; GET shows it; DELETE stops one early', a
     // A long one, stopped early through DELETE: it exports what it took.
     r = await agent.request('POST', '/v1/captures', { pid: t.pid, kind: 'cpu', seconds: 600 });
     assert.equal(r.status, 202);
-    await waitFor('running', async () => (await agent.request('GET', `/v1/captures/${r.json.id}`)).json.state === 'running');
+    await agent.waitState(r.json.id, 'running');
     const del = await agent.request('DELETE', `/v1/captures/${r.json.id}`);
     assert.equal(del.status, 202);
-    const stopped = await waitFor('stopped', async () => {
-      const g = await agent.request('GET', `/v1/captures/${r.json.id}`);
-      return g.json.state === 'done' && g.json;
-    }, 10000);
+    const stopped = await agent.waitState(r.json.id, 'done', { timeoutMs: 10000 });
     assert.match(stopped.files[0], /\.cpuprofile$/);
-    const list = await agent.request('GET', '/v1/captures');
-    assert.deepEqual(list.json.captures.map((c) => c.id), [r.json.id, id]);
+    assert.deepEqual((await agent.captures()).map((c) => c.id), [r.json.id, id]);
     assert.equal((await agent.request('DELETE', `/v1/captures/${id}`)).status, 409);
   });
 });
@@ -176,10 +144,7 @@ test('--max-concurrent queues the rest in order, with a reason, and runs them al
     assert.equal(rb.json.state, 'queued');
     assert.match(rb.json.queued_reason, /1 captures running, the --max-concurrent limit/);
     for (const id of [ra.json.id, rb.json.id]) {
-      const done = await waitFor(id, async () => {
-        const g = await agent.request('GET', `/v1/captures/${id}`);
-        return g.json.state === 'done' && g.json;
-      }, 20000);
+      const done = await agent.waitState(id, 'done', { timeoutMs: 20000 });
       assert.equal(done.files.length, 2);
     }
   });
@@ -202,10 +167,7 @@ test('captures in one network namespace take turns on 9229; another namespace ru
     assert.notEqual(rc.json.state, 'queued');
     const done = {};
     for (const [t, r] of [[a, ra], [b, rb], [c, rc]]) {
-      done[t.pid] = await waitFor(r.json.id, async () => {
-        const g = await agent.request('GET', `/v1/captures/${r.json.id}`);
-        return g.json.state === 'done' && g.json;
-      }, 20000);
+      done[t.pid] = await agent.waitState(r.json.id, 'done', { timeoutMs: 20000 });
       assert.equal(done[t.pid].files.length, 2);
       assert.deepEqual(listeningPorts(t.pid), []);
     }
@@ -220,15 +182,15 @@ test('/metrics is valid Prometheus text and counts captures by trigger, kind and
   await withAgent([], async (agent, targets) => {
     const t = await start(targets, 'idle.js');
     const r = await agent.request('POST', '/v1/captures', { pid: t.pid, kind: 'cpu', seconds: 1 });
-    await waitFor('done', async () => (await agent.request('GET', `/v1/captures/${r.json.id}`)).json.state === 'done', 15000);
+    await agent.waitState(r.json.id, 'done');
     const m = await agent.request('GET', '/metrics');
     assert.equal(m.status, 200);
     assert.match(m.headers['content-type'], /^text\/plain; version=0\.0\.4/);
     const fam = parsePrometheus(m.body);
     assert.equal(fam.inspectd_tracked_processes.type, 'gauge');
     assert.ok(fam.inspectd_tracked_processes.samples[0].value >= 1);
-    const exported = fam.inspectd_captures_total.samples.find((s) => s.labels === 'trigger="api",kind="cpu",outcome="exported"');
-    assert.equal(exported.value, 1);
+    assert.equal(await agent.metric('inspectd_captures_total', { trigger: 'api', kind: 'cpu', outcome: 'exported' }), 1);
+    assert.equal(await agent.metric('inspectd_captures_total'), 1, 'one capture in all');
     const h = fam.inspectd_trigger_to_start_seconds;
     assert.equal(h.type, 'histogram');
     const buckets = h.samples.filter((s) => s.name.endsWith('_bucket'));
@@ -260,10 +222,10 @@ test('inspectctl: ps, capture --wait, status, stop', async () => {
     r = ctl(agent, 'capture', String(t.pid), '--kind', 'cpu');
     assert.equal(r.status, 0, r.stderr);
     const id = /capture (c-\d+)/.exec(r.stdout)[1];
-    await waitFor('running', async () => (await agent.request('GET', `/v1/captures/${id}`)).json.state === 'running');
+    await agent.waitState(id, 'running');
     r = ctl(agent, 'stop', id);
     assert.equal(r.status, 0, r.stderr);
-    await waitFor('stopped', async () => (await agent.request('GET', `/v1/captures/${id}`)).json.state === 'done', 10000);
+    await agent.waitState(id, 'done', { timeoutMs: 10000 });
 
     r = ctl(agent, 'capture', '1');
     assert.equal(r.status, 1);
@@ -299,14 +261,9 @@ test('a process in a container\'s cgroup: its container in /v1/processes, inspec
       const t = await start(targets, 'idle.js');
       const other = await start(targets, 'idle.js');
       cg.add(t.pid);
-      const row = await waitFor('the container in /v1/processes', async () => {
-        const ps = await agent.request('GET', '/v1/processes');
-        const r = ps.json.processes.find((p) => p.pid === t.pid);
-        return r && r.container ? r : null;
-      }, 5000);
+      const row = await agent.waitTracked(t.pid, (p) => p.container, 5000);
       assert.deepEqual(row.container, { runtime: 'docker', id, pod_uid: null });
-      const ps = await agent.request('GET', '/v1/processes');
-      assert.equal(ps.json.processes.find((p) => p.pid === other.pid).container, null);
+      assert.equal((await agent.process(other.pid)).container, null);
 
       const table = ctl(agent, 'ps');
       assert.equal(table.status, 0, table.stderr);
@@ -316,9 +273,9 @@ test('a process in a container\'s cgroup: its container in /v1/processes, inspec
 
       const c = await agent.request('POST', '/v1/captures', { pid: t.pid, kind: 'heap', seconds: 1 });
       assert.equal(c.status, 202);
-      await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`), 10000);
-      await agent.settled(t.pid);
-      const meta = readJSON(path.join(agent.outputDir, agent.files(/\.meta\.json$/)[0]));
+      const done = await agent.waitState(c.json.id, 'done', { timeoutMs: 10000 });
+      assert.deepEqual(listeningPorts(t.pid), [], 'the inspector it opened is closed');
+      const meta = readJSON(done.files.find((f) => f.endsWith('.meta.json')));
       assert.deepEqual(meta.container, { runtime: 'docker', id, pod_uid: null });
     });
   } finally {

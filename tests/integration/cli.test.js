@@ -50,6 +50,7 @@ test('unknown flags and bad values: one line on stderr, exit 2', () => {
     [['--max-duration'], /needs a value/],
     [['extra'], /unexpected argument 'extra'/],
   ];
+  // Refused starts: stderr is their only answer (there is no API yet).
   for (const [args, re] of cases) {
     const r = run(...args);
     assert.equal(r.status, 2, `${args.join(' ')}: status ${r.status}, stderr ${r.stderr}`);
@@ -65,6 +66,8 @@ test('signal names with or without SIG, and numbers, are accepted', async () => 
     ['rtmin+2', 'CHLD', /heap signal SIG36, cpu signal SIGCHLD/]]) {
     const agent = await new Agent(['--heap-signal', heap, '--cpu-signal', cpu]).start();
     await agent.stop();
+    // The settings as the agent understood them are printed in its ready line alone: no
+    // endpoint shows them (and sending these signals would end the target).
     assert.match(agent.log, want);
   }
 });
@@ -76,6 +79,7 @@ test('one agent per host: a second one says which pid holds the host and exits 1
     const r = spawnSync(AGENT, ['--api-socket', `${dir}/api.sock`, '--output-dir', `${dir}/out`],
       { encoding: 'utf8', timeout: 10000 });
     assert.equal(r.status, 1, r.stderr);
+    // A refused start: stderr is all it has, there is no API.
     assert.match(r.stderr, new RegExp(`another inspectd \\(pid ${first.proc.pid}\\) is running on this host: exiting`));
     assert.equal(r.stderr.trim().split('\n').length, 1);
     // The first one goes on serving.

@@ -1,5 +1,6 @@
-// Bad input and failure: each gives one clear log line, the target is never
-// harmed, nothing half-written is left, and the agent serves the next process.
+// Bad input and failure: each fails its capture with one clear reason (the API's
+// error), the target is never harmed, nothing half-written is left, and the agent
+// serves the next process.
 'use strict';
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
@@ -16,10 +17,12 @@ const {
 async function stillServes(agent, targets) {
   const t = await start(targets, 'idle.js');
   t.signal('SIGURG');
-  await agent.waitLog(new RegExp(`pid ${t.pid}: cpu profiling started`));
+  const job = await agent.waitState(t.pid, 'running');
+  assert.equal(job.kind, 'cpu');
   t.signal('SIGURG');
-  await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`));
-  await agent.settled(t.pid);
+  const done = await agent.waitState(job.id, 'done');
+  assert.equal(done.files.length, 2);
+  assert.deepEqual(listeningPorts(t.pid), [], 'the inspector it opened is closed');
 }
 
 for (const [mode, reason] of [
@@ -32,10 +35,15 @@ for (const [mode, reason] of [
     await withAgent(['--attach-timeout', '1500'], {}, async (agent, targets) => {
       const t = await start(targets, 'fake-inspector.js', { args: [path.join(__dirname, 'apps/fake-inspector.js'), mode] });
       t.signal('SIGWINCH');
-      await agent.waitLog(new RegExp(`pid ${t.pid}: heap capture failed: .*`), 5000);
-      assert.match(agent.log, reason);
-      assert.equal(agent.count(new RegExp(`pid ${t.pid}: heap capture failed`)), 1);
+      const job = await agent.waitState(t.pid, 'failed', { timeoutMs: 5000 });
+      assert.equal(job.kind, 'heap');
+      assert.match(job.error, reason);
+      assert.deepEqual(job.files, []);
       await sleep(300);
+      // One trigger, one capture, one failure.
+      assert.equal((await agent.captures()).length, 1);
+      assert.equal(await agent.metric('inspectd_captures_total', { outcome: 'failed' }), 1);
+      assert.equal(await agent.metric('inspectd_captures_total', { trigger: 'signal', kind: 'heap', outcome: 'failed' }), 1);
       assert.ok(t.alive());
       assert.deepEqual(agent.files(), []);
       await t.stop();   // it holds 9229 of the host's namespace
@@ -50,13 +58,14 @@ test('two node processes in one network namespace: the second cannot open 9229, 
     await waitFor('the first inspector', () => listeningPorts(first.pid).includes(9229));
     const second = await start(targets, 'idle.js');
     second.signal('SIGWINCH');
-    await agent.waitLog(new RegExp(`pid ${second.pid}: heap capture failed: inspector did not open within 1500 ms`), 5000);
+    const job = await agent.waitState(second.pid, 'failed', { timeoutMs: 5000 });
+    assert.match(job.error, /^inspector did not open within 1500 ms/);
     assert.ok(second.alive() && first.alive());
     assert.deepEqual(listeningPorts(second.pid), []);
     assert.deepEqual(listeningPorts(first.pid), [9229]);
     // SIGUSR1 was sent: until the process ends, its record stays for whoever captures it
-    // next (the agent's stop checks that it went with the process).
-    await agent.waitLog(new RegExp(`pid ${second.pid}: SIGUSR1 was sent and no inspector appeared`));
+    // next (the agent's stop checks that it went with the process). The record is settled
+    // before the capture is over.
     assert.deepEqual(fs.readdirSync(path.join(agent.stateDir, 'opened')), [String(second.pid)]);
   });
 });
@@ -70,12 +79,14 @@ test('a full disk: the export fails with the reason, nothing is left under a fin
     await withAgent(['--heap-sampling-interval', '1024'], { outputDir: path.join(mnt, 'out') }, async (agent, targets) => {
       const t = await start(targets, 'leak.js');
       t.signal('SIGWINCH');
-      await agent.waitLog(new RegExp(`pid ${t.pid}: heap profiling started`));
+      const job = await agent.waitState(t.pid, 'running');
       await sleep(1500);
       t.signal('SIGWINCH');
-      await agent.waitLog(new RegExp(`pid ${t.pid}: writing .*heap-profile-${t.pid}-.*\\.heapprofile: No space left on device`));
-      await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`));
-      await agent.settled(t.pid);
+      const failed = await agent.waitState(job.id, 'failed');
+      assert.equal(failed.error, 'export failed: No space left on device');
+      assert.deepEqual(failed.files, []);
+      assert.equal(await agent.metric('inspectd_export_failures_total'), 1);
+      assert.equal(await agent.metric('inspectd_captures_total', { trigger: 'signal', kind: 'heap', outcome: 'failed' }), 1);
       assert.deepEqual(fs.readdirSync(agent.outputDir), []);
       assert.ok(t.alive());
       assert.deepEqual(listeningPorts(t.pid), []);

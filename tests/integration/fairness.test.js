@@ -19,36 +19,19 @@ function container() {
 
 async function inContainer(agent, t, c) {
   c.cg.add(t.pid);
-  await waitFor(`pid ${t.pid} in container ${c.id.slice(0, 12)}`, async () => {
-    const ps = await agent.request('GET', '/v1/processes');
-    const p = ps.json.processes.find((x) => x.pid === t.pid);
-    return p && p.container && p.container.id === c.id;
-  }, 5000);
+  await agent.waitTracked(t.pid, (p) => p.container && p.container.id === c.id, 5000);
 }
 
 async function jobsOf(agent, pids) {
-  const r = await agent.request('GET', '/v1/captures');
-  return r.json.captures.filter((j) => pids.includes(j.pid));
+  return (await agent.captures()).filter((j) => pids.includes(j.pid));
 }
 
-async function job(agent, id) {
-  return (await agent.request('GET', `/v1/captures/${id}`)).json;
+// Capture id over, done or failed: its JSON.
+function over(agent, id, timeoutMs = 20000) {
+  return agent.waitState(id, ['done', 'failed'], { timeoutMs });
 }
 
-async function over(agent, id, timeoutMs = 20000) {
-  return waitFor(`capture ${id} to be over`, async () => {
-    const j = await job(agent, id);
-    return ['done', 'failed'].includes(j.state) && j;
-  }, timeoutMs);
-}
-
-// A sample's value in /metrics text, by its whole name and labels.
-async function metric(agent, sample) {
-  const text = (await agent.request('GET', '/metrics')).body;
-  const line = text.split('\n').find((l) => l.startsWith(`${sample} `));
-  assert.ok(line, `${sample} in /metrics`);
-  return Number(line.slice(sample.length + 1));
-}
+const REFUSED = 'inspectd_captures_refused_total';
 
 function removeAll(...cs) {
   for (const c of cs) { try { fs.rmdirSync(c.cg.dir); } catch { /* never made */ } }
@@ -120,12 +103,11 @@ test('--max-captures-per-container-per-hour: the API answers 429, a signal is re
       assert.equal(refused.status, 429);
       assert.match(refused.headers['content-type'], /^application\/json/);
       assert.match(refused.json.error, /--max-captures-per-container-per-hour/);
-      assert.equal(await metric(agent, 'inspectd_captures_refused_total{trigger="api",reason="container-hourly-cap"}'), 1);
+      assert.equal(await agent.metric(REFUSED, { trigger: 'api', reason: 'container-hourly-cap' }), 1);
 
       // A signal: no job, counted.
       t.signal('SIGWINCH');
-      await waitFor('the signal refused', async () =>
-        (await metric(agent, 'inspectd_captures_refused_total{trigger="signal",reason="container-hourly-cap"}')) === 1);
+      await agent.waitMetric(REFUSED, { trigger: 'signal', reason: 'container-hourly-cap' }, 1);
       assert.equal((await jobsOf(agent, [t.pid])).length, 2);
 
       // Another container has its own hour.
@@ -151,10 +133,10 @@ test('--queue-timeout: a queued capture that waited too long ends unrun, with th
     assert.equal(ended.started_at, null);
     const waited = Date.parse(ended.ended_at) - Date.parse(ended.created_at);
     assert.ok(waited >= 2000 && waited < 4000, `ended ${waited} ms after it was asked for`);
-    assert.equal(await metric(agent, 'inspectd_captures_expired_total{trigger="api"}'), 1);
-    assert.equal(await metric(agent, 'inspectd_captures_total{trigger="api",kind="heap",outcome="failed"}'), 1);
+    assert.equal(await agent.metric('inspectd_captures_expired_total', { trigger: 'api' }), 1);
+    assert.equal(await agent.metric('inspectd_captures_total', { trigger: 'api', kind: 'heap', outcome: 'failed' }), 1);
     // The running one is not a queued one.
-    assert.equal((await job(agent, long.json.id)).state, 'running');
+    assert.equal((await agent.capture(long.json.id)).state, 'running');
     assert.equal((await agent.request('DELETE', `/v1/captures/${long.json.id}`)).status, 202);
     assert.equal((await over(agent, long.json.id)).state, 'done');
   });
@@ -166,7 +148,7 @@ test('--max-signal-duration ends a signal\'s capture nobody stopped; an API capt
     const u = await start(targets, 'idle.js', { wrap: OWN_NETNS });
     t.signal('SIGURG');
     const api = await agent.request('POST', '/v1/captures', { pid: u.pid, kind: 'cpu', seconds: 4 });
-    const sig = await waitFor('the signal\'s job', async () => (await jobsOf(agent, [t.pid]))[0]);
+    const sig = await waitFor('the signal\'s job', () => agent.capture(t.pid));
     const done = await over(agent, sig.id, 10000);
     assert.equal(done.state, 'done');
     const meta = readJSON(done.files.find((f) => f.endsWith('.meta.json')));
@@ -186,18 +168,14 @@ test('more than 64 queued jobs run in order', { timeout: 240000 }, async () => {
   await withAgent(['--max-concurrent', '1', '--queue-timeout', '10m', '--max-captures-per-container-per-hour', '1000'],
     async (agent, targets) => {
       const ts = await Promise.all(Array.from({ length: N }, () => start(targets, 'idle.js')));
-      await waitFor('every target tracked', async () => {
-        const ps = await agent.request('GET', '/v1/processes');
-        const pids = new Set(ps.json.processes.map((p) => p.pid));
-        return ts.every((t) => pids.has(t.pid));
-      }, 10000);
+      for (const t of ts) await agent.waitTracked(t.pid);
       const ids = [];
       for (const t of ts) {
         const r = await agent.request('POST', '/v1/captures', { pid: t.pid, kind: 'cpu', seconds: 1 });
         assert.equal(r.status, 202, r.body);
         ids.push(r.json.id);
       }
-      assert.ok((await metric(agent, 'inspectd_captures_queued')) >= N - 2);
+      assert.ok((await agent.metric('inspectd_captures_queued')) >= N - 2);
       const jobs = [];
       for (const id of ids) jobs.push(await over(agent, id, 200000));
       for (let i = 0; i < N; i++) {
@@ -207,6 +185,6 @@ test('more than 64 queued jobs run in order', { timeout: 240000 }, async () => {
             `job ${i} started after job ${i - 1} ended: ${JSON.stringify([jobs[i - 1], jobs[i]])}`);
         }
       }
-      assert.equal(await metric(agent, 'inspectd_captures_expired_total{trigger="api"}'), 0);
+      assert.equal(await agent.metric('inspectd_captures_expired_total', { trigger: 'api' }), 0);
     });
 });

@@ -39,7 +39,8 @@ for (const mode of ['redirect-version', 'redirect-list', 'redirect-upgrade']) {
             wrap: OWN_NETNS, args: [path.join(__dirname, 'apps/fake-inspector.js'), mode, url],
           });
           t.signal('SIGWINCH');
-          await agent.waitLog(new RegExp(`pid ${t.pid}: heap capture failed: .*`), 5000);
+          const job = await agent.waitState(t.pid, 'failed', { timeoutMs: 5000 });
+          assert.ok(job.error, JSON.stringify(job));
           await sleep(500);
           assert.deepEqual(c.hits, [], 'the agent connected to a canary in its own namespace');
           assert.ok(t.alive());
@@ -71,11 +72,11 @@ async function healthzMs(agent) {
 async function realCapture(agent, targets) {
   const t = await start(targets, 'idle.js');
   t.signal('SIGURG');
-  await agent.waitLog(new RegExp(`pid ${t.pid}: cpu profiling started`));
+  const job = await agent.waitState(t.pid, 'running');
   t.signal('SIGURG');
-  await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`));
-  await agent.settled(t.pid);
-  assert.equal(agent.files(new RegExp(`^cpu-profile-${t.pid}-.*\\.cpuprofile$`)).length, 1);
+  const done = await agent.waitState(job.id, 'done');
+  assert.match(done.files[0], new RegExp(`/cpu-profile-${t.pid}-[^/]*\\.cpuprofile$`));
+  assert.deepEqual(listeningPorts(t.pid), [], 'the inspector it opened is closed');
 }
 
 test('a 200 MB answer to the first command: the capture fails on its budget, the agent stays small and responsive, a real capture beside it succeeds', async (tc) => {
@@ -85,7 +86,8 @@ test('a 200 MB answer to the first command: the capture fails on its budget, the
     const worst = [];
     const poll = setInterval(() => healthzMs(agent).then((ms) => worst.push(ms), (e) => worst.push(e)), 100);
     try {
-      await agent.waitLog(new RegExp(`pid ${t.pid}: cpu capture failed: .*CDP message larger than its budget`), 20000);
+      const job = await agent.waitState(t.pid, 'failed', { timeoutMs: 20000 });
+      assert.match(job.error, /CDP message larger than its budget/);
       await realCapture(agent, targets);
     } finally {
       clearInterval(poll);
@@ -104,7 +106,7 @@ test('10 000 small events a second: ignored unread, the capture succeeds, the ag
   await withAgent([], {}, async (agent, targets) => {
     const t = await start(targets, 'fake-cdp.js', { wrap: OWN_NETNS, args: [path.join(__dirname, 'apps/fake-cdp.js'), 'flood:10000'] });
     t.signal('SIGURG');
-    await agent.waitLog(new RegExp(`pid ${t.pid}: cpu profiling started`));
+    const job = await agent.waitState(t.pid, 'running');
     const worst = [];
     const poll = setInterval(() => healthzMs(agent).then((ms) => worst.push(ms), (e) => worst.push(e)), 100);
     try {
@@ -114,8 +116,8 @@ test('10 000 small events a second: ignored unread, the capture succeeds, the ag
       clearInterval(poll);
     }
     t.signal('SIGURG');
-    await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`), 20000);
-    await agent.settled(t.pid);
+    const done = await agent.waitState(job.id, 'done', { timeoutMs: 20000 });
+    assert.match(done.files[0], new RegExp(`/cpu-profile-${t.pid}-[^/]*\\.cpuprofile$`));
     assert.equal(agent.files(new RegExp(`^cpu-profile-${t.pid}-.*\\.cpuprofile$`)).length, 1);
     for (const w of worst) assert.ok(typeof w === 'number' && w < 1000, `/healthz: ${w}`);
     // 64 MiB is the goal; ASan's shadow memory and quarantine (make check SANITIZE=1) need room.
@@ -128,9 +130,11 @@ test('a CDP error of 1 MiB with newlines and escape codes: one escaped, bounded 
   await withAgent([], {}, async (agent, targets) => {
     const t = await start(targets, 'fake-cdp.js', { wrap: OWN_NETNS, args: [path.join(__dirname, 'apps/fake-cdp.js'), 'error:1024'] });
     t.signal('SIGURG');
-    await agent.waitLog(new RegExp(`pid ${t.pid}: cpu capture failed: inspector refused to start`), 10000);
-    await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`), 10000);
-    await agent.settled(t.pid);
+    const job = await agent.waitState(t.pid, 'failed', { timeoutMs: 10000 });
+    assert.match(job.error, /^inspector refused to start the cpu profiler: /);
+    assert.ok(job.error.length < 1024, `an error of ${job.error.length} characters`);
+    // What this test is about is the log itself (how the agent writes peer text into it):
+    // the failure's line is there, and no line carries a control character or is unbounded.
     const lines = agent.log.split('\n').filter((l) => l.includes('refused'));
     assert.ok(lines.length >= 1);
     for (const l of agent.log.split('\n')) {
@@ -139,8 +143,7 @@ test('a CDP error of 1 MiB with newlines and escape codes: one escaped, bounded 
     }
     // Each line of the error text stays on the failure's line: none starts a line of its own.
     assert.ok(!agent.log.split('\n').some((l) => /^\s*\x1b|^red|^\\x1b/.test(l)));
-    const job = (await agent.request('GET', '/v1/captures')).json;
-    assert.ok(JSON.stringify(job).length < 64 * 1024);
+    assert.ok(JSON.stringify(await agent.captures()).length < 64 * 1024);
   });
 });
 
@@ -148,15 +151,14 @@ test('a 40 MB profile streams to its file: intact, every node there, the agent f
   await withAgent([], {}, async (agent, targets) => {
     const t = await start(targets, 'fake-cdp.js', { wrap: OWN_NETNS, args: [path.join(__dirname, 'apps/fake-cdp.js'), 'profile:40'] });
     t.signal('SIGURG');
-    await agent.waitLog(new RegExp(`pid ${t.pid}: cpu profiling started`));
+    const job = await agent.waitState(t.pid, 'running');
     t.signal('SIGURG');
-    await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`), 30000);
-    await agent.settled(t.pid);
+    const done = await agent.waitState(job.id, 'done', { timeoutMs: 30000 });
     const sent = /sent profile nodes=(\d+) bytes=(\d+)/.exec(t.out);
-    const [file] = agent.files(/\.cpuprofile$/);
-    assert.ok(sent && file, `${t.out}\n--- agent log ---\n${agent.log}`);
-    assert.equal(fs.statSync(path.join(agent.outputDir, file)).size, Number(sent[2]));
-    const p = JSON.parse(fs.readFileSync(path.join(agent.outputDir, file), 'utf8'));
+    const file = done.files.find((f) => f.endsWith('.cpuprofile'));
+    assert.ok(sent && file, `${t.out}\n${JSON.stringify(done)}`);
+    assert.equal(fs.statSync(file).size, Number(sent[2]));
+    const p = JSON.parse(fs.readFileSync(file, 'utf8'));
     assert.equal(p.nodes.length, Number(sent[1]));
     tc.diagnostic(`agent peak RSS ${peakRssMiB(agent.proc.pid).toFixed(1)} MiB, profile ${(Number(sent[2]) / 1048576).toFixed(1)} MiB`);
     assert.ok(peakRssMiB(agent.proc.pid) < (process.env.ASAN_OPTIONS ? 128 : 64), `agent peak RSS ${peakRssMiB(agent.proc.pid)} MiB`);
@@ -171,12 +173,10 @@ test('a server holding 6 000 sockets: its inspector is found among them, the pro
     const own = Number(/ready port=(\d+) sockets=(\d+)/.exec(t.out)[1]);
     assert.ok(fs.readdirSync(`/proc/${t.pid}/fd`).length > 6000);
     t.signal('SIGWINCH');
-    await agent.waitLog(new RegExp(`pid ${t.pid}: heap profiling started`), 10000);
+    const running = await agent.waitState(t.pid, 'running', { timeoutMs: 10000 });
     await sleep(500);
     t.signal('SIGWINCH');
-    await agent.settled(t.pid);
-    const [job] = (await agent.request('GET', '/v1/captures')).json.captures.filter((j) => j.pid === t.pid);
-    assert.equal(job.state, 'done', JSON.stringify(job));
+    const job = await agent.waitState(running.id, 'done');
     assert.equal(job.files.length, 2);
     assert.deepEqual(listeningPorts(t.pid), [own], 'the inspector is closed, the service still listens');
     assert.deepEqual(fs.readdirSync(path.join(agent.stateDir, 'opened')), []);
@@ -190,7 +190,8 @@ test('a node with 19 000 open files that catches SIGUSR1 and never listens: the 
     const poll = setInterval(() => healthzMs(agent).then((ms) => worst.push(ms), (e) => worst.push(e)), 20);
     try {
       t.signal('SIGWINCH');
-      await agent.waitLog(new RegExp(`pid ${t.pid}: heap capture failed: inspector did not open`), 5000);
+      const job = await agent.waitState(t.pid, 'failed', { timeoutMs: 5000 });
+      assert.match(job.error, /^inspector did not open/);
       await sleep(6000);        // a look of the sweep at the record the SIGUSR1 left
       await realCapture(agent, targets);
     } finally {
@@ -209,12 +210,11 @@ test('an inspector bound to 127.0.0.2 is reached there, not at 127.0.0.1 where a
     const t = await start(targets, 'burn.js', { nodeArgs: ['--max-inlined-bytecode-size=0', '--inspect=127.0.0.2:9229'] });
     await waitFor('both inspectors', () => listeningPorts(other.pid).includes(9229) && listeningPorts(t.pid).includes(9229));
     t.signal('SIGURG');
-    await agent.waitLog(new RegExp(`pid ${t.pid}: cpu profiling started`));
+    const job = await agent.waitState(t.pid, 'running');
     await sleep(1500);
     t.signal('SIGURG');
-    await agent.settled(t.pid);
-    const [file] = agent.files(new RegExp(`^cpu-profile-${t.pid}-.*\\.cpuprofile$`));
-    const hits = cpuHitsByFunction(readJSON(path.join(agent.outputDir, file)));
+    const done = await agent.waitState(job.id, 'done');
+    const hits = cpuHitsByFunction(readJSON(done.files.find((f) => f.endsWith('.cpuprofile'))));
     assert.equal(hits[0][0], 'burnCpu', `the profile is the burner's: ${JSON.stringify(hits.slice(0, 3))}`);
     // Both inspectors were open before: both are left open, neither was driven to close.
     assert.deepEqual(listeningPorts(t.pid), [9229]);
@@ -241,7 +241,7 @@ test('a FIFO, a symlink and a hard link at the names a profile would take: none 
     fs.writeFileSync(canary, 'canary\n');
     const t = await start(targets, 'leak.js');
     t.signal('SIGWINCH');
-    await agent.waitLog(new RegExp(`pid ${t.pid}: heap profiling started`));
+    const running = await agent.waitState(t.pid, 'running');
     // The stamp is the profiler's start second: plant at every second around now.
     const planted = [];
     const now = Date.now();
@@ -254,9 +254,7 @@ test('a FIFO, a symlink and a hard link at the names a profile would take: none 
       planted.push(base);
     }
     t.signal('SIGWINCH');
-    await agent.settled(t.pid);
-    const [job] = (await agent.request('GET', '/v1/captures')).json.captures.filter((j) => j.pid === t.pid);
-    assert.equal(job.state, 'done', JSON.stringify(job));
+    const job = await agent.waitState(running.id, 'done');
     assert.equal(fs.readFileSync(canary, 'utf8'), 'canary\n');
     for (const base of planted) {
       assert.ok(fs.lstatSync(`${base}.heapprofile`).isFIFO());

@@ -4,6 +4,7 @@ const { spawn, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const assert = require('node:assert/strict');
 
 const AGENT = process.env.INSPECTD || path.resolve(__dirname, '../../.output/inspectd');
 const INSPECTCTL = process.env.INSPECTCTL || path.resolve(__dirname, '../../.output/inspectctl');
@@ -21,6 +22,52 @@ async function waitFor(what, fn, timeoutMs = 10000, stepMs = 20) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await sleep(stepMs);
   }
+}
+
+// A capture's states once it is over.
+const TERMINAL = ['done', 'failed'];
+
+// Whether a capture is over as the API shows it. Not its state alone: between the capture's
+// own end and the dispatcher's finishing the job, GET shows "done" with no error, no files
+// and ended_at null, even for a capture that failed (seen for a failed locate). Finished, a
+// job always has its ended_at.
+function over(j) {
+  return TERMINAL.includes(j.state) && j.ended_at !== null;
+}
+
+// A capture's number, from a job or its id ("c-000042" -> 42): ids grow with each capture.
+function jobNumber(j) {
+  return Number(/^c-(\d+)$/.exec(typeof j === 'string' ? j : j.id)[1]);
+}
+
+// A strict reader of the Prometheus text format (0.0.4): returns { family: { type, samples } },
+// each sample { name, labels (as written), labelSet (parsed), value }.
+function parsePrometheus(text) {
+  const families = {};
+  const sampleRe = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*"(?:,[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*")*)\})? (-?(?:\d+(?:\.\d+)?(?:[eE][+-]?\d+)?|\+Inf|-Inf|NaN))$/;
+  assert.ok(text.endsWith('\n'), 'ends with a newline');
+  for (const line of text.slice(0, -1).split('\n')) {
+    let m;
+    if ((m = /^# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) .+$/.exec(line))) {
+      assert.ok(!families[m[1]], `one HELP for ${m[1]}`);
+      families[m[1]] = { help: true, samples: [] };
+    } else if ((m = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped)$/.exec(line))) {
+      assert.ok(families[m[1]] && !families[m[1]].type, `TYPE after HELP for ${m[1]}`);
+      families[m[1]].type = m[2];
+    } else {
+      m = sampleRe.exec(line);
+      assert.ok(m, `sample line: ${JSON.stringify(line)}`);
+      const base = m[1].replace(/_(bucket|sum|count)$/, '');
+      const fam = families[m[1]] || families[base];
+      assert.ok(fam && fam.type, `sample ${m[1]} after its TYPE`);
+      const labelSet = {};
+      for (const [, k, v] of (m[3] || '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\.)*)"/g)) {
+        labelSet[k] = v.replace(/\\(.)/g, (_, c) => (c === 'n' ? '\n' : c));
+      }
+      fam.samples.push({ name: m[1], labels: m[3] || '', labelSet, value: Number(m[4].replace('+Inf', 'Infinity')) });
+    }
+  }
+  return families;
 }
 
 function tmpdir(prefix = 'inspectd-test-') {
@@ -51,6 +98,8 @@ class Agent {
     return this;
   }
 
+  // For the few facts the log alone carries (start-up, the log's own form): everything
+  // else is read from the API, /metrics or meta.json (STYLE.md, habit 11).
   async waitLog(re, timeoutMs = 10000) {
     await waitFor(`agent log ${re}`, () => re.test(this.log), timeoutMs).catch((e) => {
       e.message += `\n--- agent log ---\n${this.log}`;
@@ -85,14 +134,94 @@ class Agent {
   // Every capture of pid is over, its files committed or its failure known (the API says so).
   async settled(pid, timeoutMs = 15000) {
     await waitFor(`the captures of pid ${pid} to be over`, async () => {
-      const r = await this.request('GET', '/v1/captures');
-      const jobs = (r.json && r.json.captures) || [];
-      return !jobs.some((j) => j.pid === pid && !['done', 'failed'].includes(j.state));
+      const jobs = await this.captures(pid);
+      return jobs.every(over);
     }, timeoutMs);
   }
 
-  count(re) {
-    return (this.log.match(new RegExp(re.source, 'g')) || []).length;
+  // The captures the API shows (GET /v1/captures), newest first; of pid alone when one is given.
+  async captures(pid) {
+    const r = await this.request('GET', '/v1/captures');
+    assert.equal(r.status, 200, r.body);
+    const jobs = r.json.captures;
+    return pid === undefined ? jobs : jobs.filter((j) => j.pid === pid);
+  }
+
+  // One capture as the API shows it: by id ("c-000001", GET /v1/captures/ID), or the newest
+  // of a pid; null when there is none.
+  async capture(which) {
+    if (typeof which === 'string') {
+      const r = await this.request('GET', `/v1/captures/${which}`);
+      return r.status === 200 ? r.json : null;
+    }
+    let newest = null;
+    for (const j of await this.captures(which)) if (!newest || jobNumber(j) > jobNumber(newest)) newest = j;
+    return newest;
+  }
+
+  // Wait for a capture (an id, or the newest of a pid: with { after: job or id }, one newer
+  // than that) to be in state (a name, or a list of names); returns it. A capture that ends
+  // in another state fails the wait at once, its JSON in the message.
+  async waitState(which, state, { timeoutMs = 15000, after = null } = {}) {
+    const want = [].concat(state);
+    let last = null;
+    try {
+      return await waitFor(`capture ${which} to be ${want.join('|')}`, async () => {
+        const j = await this.capture(which);
+        last = j;
+        if (!j || (after && jobNumber(j) <= jobNumber(after))) return null;
+        if (TERMINAL.includes(j.state) && !over(j)) return null;
+        if (want.includes(j.state)) return j;
+        if (TERMINAL.includes(j.state)) throw new Error(`capture ${j.id} of pid ${j.pid} ended ${j.state}, not ${want.join('|')}: ${JSON.stringify(j)}`);
+        return null;
+      }, timeoutMs);
+    } catch (e) {
+      e.message += `\nlast seen: ${JSON.stringify(last)}\n--- agent log ---\n${this.log}`;
+      throw e;
+    }
+  }
+
+  // pid's row in GET /v1/processes, or null.
+  async process(pid) {
+    const r = await this.request('GET', '/v1/processes');
+    assert.equal(r.status, 200, r.body);
+    return r.json.processes.find((p) => p.pid === pid) || null;
+  }
+
+  // Wait for /v1/processes to list pid (and for its row to satisfy pred); returns the row.
+  async waitTracked(pid, pred = () => true, timeoutMs = 10000) {
+    return waitFor(`pid ${pid} in /v1/processes`, async () => {
+      const row = await this.process(pid);
+      return row && pred(row) ? row : null;
+    }, timeoutMs);
+  }
+
+  // GET /metrics, read strictly (parsePrometheus).
+  async metrics() {
+    const r = await this.request('GET', '/metrics');
+    assert.equal(r.status, 200, r.body);
+    return parsePrometheus(r.body);
+  }
+
+  // The value of sample name (e.g. "inspectd_captures_total"), summed over the samples whose
+  // labels include labels (all of them, when none are given). A name or label that matches
+  // no sample throws: a family renamed does not read as 0.
+  async metric(name, labels = {}) {
+    const samples = Object.values(await this.metrics()).flatMap((f) => f.samples)
+      .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labelSet[k] === String(v)));
+    assert.ok(samples.length, `no sample ${name}${JSON.stringify(labels)} in /metrics`);
+    return samples.reduce((sum, s) => sum + s.value, 0);
+  }
+
+  // Wait for metric(name, labels) to be value; returns it.
+  async waitMetric(name, labels, value, timeoutMs = 10000) {
+    let last;
+    await waitFor(`${name}${JSON.stringify(labels)} to be ${value}`, async () => (last = await this.metric(name, labels)) === value,
+      timeoutMs).catch((e) => {
+      e.message += ` (last ${last})`;
+      throw e;
+    });
+    return value;
   }
 
   files(re = /./) {
@@ -277,5 +406,5 @@ function helper(name, args) {
 
 module.exports = {
   AGENT, INSPECTCTL, APPS, NODE, HELPERS, Agent, Target, withAgent, start, sleep, waitFor, tmpdir, listeningPorts, readJSON,
-  heapSelfByFunction, cpuHitsByFunction, helper, makeCgroup,
+  heapSelfByFunction, cpuHitsByFunction, helper, makeCgroup, parsePrometheus,
 };

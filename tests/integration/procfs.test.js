@@ -4,7 +4,7 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { HELPERS, Target, sleep, waitFor, tmpdir, withAgent } = require('./lib');
+const { HELPERS, Target, sleep, tmpdir, withAgent } = require('./lib');
 
 // A copy of the helper in a file named node: the agent tracks it by the executable's name.
 function asNode(helperName) {
@@ -13,18 +13,6 @@ function asNode(helperName) {
   fs.copyFileSync(path.join(HELPERS, helperName), file);
   fs.chmodSync(file, 0o755);
   return file;
-}
-
-async function processListed(agent, pid) {
-  return waitFor(`pid ${pid} in /v1/processes`, async () => {
-    const r = await agent.request('GET', '/v1/processes');
-    return r.json && r.json.processes.some((p) => p.pid === pid);
-  });
-}
-
-async function jobsOf(agent, pid) {
-  const r = await agent.request('GET', '/v1/captures');
-  return ((r.json && r.json.captures) || []).filter((j) => j.pid === pid);
 }
 
 test('a process named node with 480 supplementary groups that catches only SIGALRM is never sent SIGUSR1', async () => {
@@ -41,12 +29,9 @@ test('a process named node with 480 supplementary groups that catches only SIGAL
     assert.ok(status.length > 4096, `status is ${status.length} bytes`);
     assert.match(status.slice(0, 4095), /\nSigCgt:\t000000000000200$/, 'the 4 KiB cut falls inside SigCgt');
 
-    await processListed(agent, t.pid);
+    await agent.waitTracked(t.pid);
     t.signal('SIGWINCH');
-    const job = await waitFor('the capture to fail', async () => {
-      const jobs = await jobsOf(agent, t.pid);
-      return jobs.find((j) => j.state === 'failed');
-    }, 10000);
+    const job = await agent.waitState(t.pid, 'failed', { timeoutMs: 10000 });
     assert.match(job.error, /does not catch SIGUSR1/);
     await sleep(300);
     // SIGUSR1's default action would have killed it.

@@ -15,15 +15,21 @@ const BURN_OPTS = { nodeArgs: ['--max-inlined-bytecode-size=0'] };
 const RFC3339 = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
 
 
+// sig starts a capture of kind, sig again stops it: the capture is exported (the API's
+// state and files), and the target's inspector is left as it was found.
 async function capture(agent, target, sig, holdMs, kind) {
-  const before = agent.count(/exported to/);
+  const ports = listeningPorts(target.pid);
+  const before = await agent.capture(target.pid);
   target.signal(sig);
-  await agent.waitLog(new RegExp(`pid ${target.pid}: ${kind} profiling started`));
+  const job = await agent.waitState(target.pid, 'running', { after: before });
+  assert.equal(job.kind, kind);
+  assert.equal(job.trigger.kind, 'signal');
   await sleep(holdMs);
   target.signal(sig);
-  await waitFor('the export', () => agent.count(/exported to/) > before, 15000);
-  await agent.waitLog(new RegExp(`pid ${target.pid}: (inspector closed|inspector left open as found)`));
-  await agent.settled(target.pid);
+  const done = await agent.waitState(job.id, 'done');
+  assert.equal(done.files.length, 2, JSON.stringify(done));
+  assert.deepEqual(listeningPorts(target.pid), ports, 'the inspector as it was found');
+  return done;
 }
 
 test('WINCH twice yields a heap profile whose top self size is the leaking function', async () => {
@@ -31,7 +37,7 @@ test('WINCH twice yields a heap profile whose top self size is the leaking funct
     const t = new Target('leak.js');
     targets.push(t);
     await t.start();
-    await agent.waitLog(new RegExp(`pid ${t.pid}: discovered node`));
+    await agent.waitTracked(t.pid);
     assert.deepEqual(listeningPorts(t.pid), [], 'no inspector before');
 
     await capture(agent, t, 'SIGWINCH', 1500, 'heap');
@@ -80,7 +86,7 @@ test('URG twice yields a CPU profile whose most-hit function is the CPU burner',
     const t = new Target('burn.js', BURN_OPTS);
     targets.push(t);
     await t.start();
-    await agent.waitLog(new RegExp(`pid ${t.pid}: discovered node`));
+    await agent.waitTracked(t.pid);
 
     await capture(agent, t, 'SIGURG', 1500, 'cpu');
 
@@ -104,19 +110,18 @@ test('kernel-generated WINCH and URG (si_code POLL_IN) do not trigger; a user si
     const t = new Target('idle.js');
     targets.push(t);
     await t.start();
-    await agent.waitLog(new RegExp(`pid ${t.pid}: discovered node`));
+    await agent.waitTracked(t.pid);
     helper('sigio_send', [t.pid, os.constants.signals.SIGWINCH]);
     helper('sigio_send', [t.pid, os.constants.signals.SIGURG]);
     await sleep(500);
-    assert.equal(agent.count(/trigger/), 0, agent.log);
+    assert.deepEqual(await agent.captures(), [], 'no trigger, no capture');
     assert.deepEqual(listeningPorts(t.pid), []);
     // The same process, the same signal, from a user: the agent was listening.
-    t.signal('SIGWINCH');
-    await agent.waitLog(new RegExp(`pid ${t.pid}: trigger SIGWINCH from pid ${process.pid}`));
-    await agent.waitLog(new RegExp(`pid ${t.pid}: heap profiling started`));
-    t.signal('SIGWINCH');
-    await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`));
-    await agent.settled(t.pid);
+    const done = await capture(agent, t, 'SIGWINCH', 0, 'heap');
+    const meta = readJSON(done.files.find((f) => f.endsWith('.meta.json')));
+    assert.equal(meta.trigger.signal, 'SIGWINCH');
+    assert.equal(meta.trigger.sender_pid, process.pid);
+    assert.equal((await agent.captures()).length, 1);
   });
 });
 
@@ -135,9 +140,10 @@ test('a program named node that does not catch SIGUSR1 is never sent it', async 
     };
     targets.push(t);
     await t.start();
-    await agent.waitLog(new RegExp(`pid ${t.pid}: discovered node`));
+    await agent.waitTracked(t.pid);
     t.signal('SIGWINCH');
-    await agent.waitLog(new RegExp(`pid ${t.pid}: heap capture failed: process does not catch SIGUSR1`));
+    const job = await agent.waitState(t.pid, 'failed');
+    assert.match(job.error, /^process does not catch SIGUSR1/);
     await sleep(300);
     // SIGUSR1's default action would have killed sleep.
     assert.equal(t.exited, null);
@@ -146,7 +152,7 @@ test('a program named node that does not catch SIGUSR1 is never sent it', async 
   });
 });
 
-test('a target that exits mid-capture: one log line, no file, the agent serves the next process', async () => {
+test('a target that exits mid-capture: the capture fails with the reason, no file, the agent serves the next process', async () => {
   await withAgent([], async (agent, targets) => {
     const a = new Target('leak.js');
     const b = new Target('leak.js');
@@ -154,9 +160,12 @@ test('a target that exits mid-capture: one log line, no file, the agent serves t
     await a.start();
     await b.start();
     a.signal('SIGWINCH');
-    await agent.waitLog(new RegExp(`pid ${a.pid}: heap profiling started`));
+    const job = await agent.waitState(a.pid, 'running');
     await a.stop();
-    await agent.waitLog(new RegExp(`pid ${a.pid}: heap capture abandoned: target exited`));
+    const failed = await agent.waitState(job.id, 'failed');
+    assert.equal(failed.error, 'target exited while running');
+    assert.deepEqual(failed.files, []);
+    assert.equal(await agent.metric('inspectd_captures_total', { trigger: 'signal', kind: 'heap', outcome: 'failed' }), 1);
     assert.deepEqual(agent.files(), []);
 
     await capture(agent, b, 'SIGWINCH', 300, 'heap');
@@ -171,12 +180,15 @@ test('a second trigger of the other kind during a capture is refused with a log 
     targets.push(t);
     await t.start();
     t.signal('SIGWINCH');
-    await agent.waitLog(new RegExp(`pid ${t.pid}: heap profiling started`));
+    const job = await agent.waitState(t.pid, 'running');
     t.signal('SIGURG');
+    // The log is the only place that says the trigger was seen and ignored: no job, no
+    // metric counts it (inspectd_triggers_skipped_total is for threshold triggers).
     await agent.waitLog(new RegExp(`pid ${t.pid}: a heap capture is in progress; cpu trigger ignored`));
+    assert.deepEqual((await agent.captures(t.pid)).map((j) => [j.id, j.kind, j.state]), [[job.id, 'heap', 'running']]);
     t.signal('SIGWINCH');
-    await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`));
-    await agent.settled(t.pid);
+    await agent.waitState(job.id, 'done');
+    assert.equal((await agent.captures()).length, 1);
     assert.equal(agent.files(/cpuprofile/).length, 0);
     assert.equal(agent.files(/heapprofile/).length, 1);
   });
@@ -188,9 +200,8 @@ test('--max-duration stops and exports a capture nobody stopped', async () => {
     targets.push(t);
     await t.start();
     t.signal('SIGURG');
-    await agent.waitLog(new RegExp(`pid ${t.pid}: cpu capture reached --max-duration`), 5000);
-    await agent.waitLog(new RegExp(`pid ${t.pid}: inspector closed`));
-    await agent.settled(t.pid);
+    await agent.waitState(t.pid, 'done', { timeoutMs: 6000 });
+    assert.deepEqual(listeningPorts(t.pid), []);
     const meta = agent.files(/meta\.json$/);
     assert.equal(meta.length, 1);
     assert.equal(readJSON(path.join(agent.outputDir, meta[0])).profile.stop_reason, 'max-duration');
@@ -204,7 +215,6 @@ test('an inspector that was already open is used and left open', async () => {
     await t.start();
     await waitFor('the inspector', () => listeningPorts(t.pid).includes(9333));
     await capture(agent, t, 'SIGWINCH', 200, 'heap');
-    assert.match(agent.log, new RegExp(`pid ${t.pid}: inspector already open on port 9333`));
     await sleep(200);
     assert.deepEqual(listeningPorts(t.pid), [9333]);
     assert.equal(agent.files(/heapprofile$/).length, 1);
@@ -235,11 +245,11 @@ test('node processes running before the agent, and --match names, are tracked', 
   fs.chmodSync(renamed, 0o755);
   try {
     await withAgent(['--match', 'mynode'], async (agent, targets) => {
-      await agent.waitLog(new RegExp(`pid ${early.pid}: discovered node`));
+      assert.equal((await agent.waitTracked(early.pid)).comm, 'node');
       const other = new Target('idle.js', { cmd: renamed });
       targets.push(other);
       await other.start();
-      await agent.waitLog(new RegExp(`pid ${other.pid}: discovered mynode`));
+      await agent.waitTracked(other.pid, (p) => p.comm === 'mynode');
       await capture(agent, early, 'SIGURG', 200, 'cpu');
       await capture(agent, other, 'SIGURG', 200, 'cpu');
       assert.equal(agent.files(/cpuprofile$/).length, 2);
@@ -251,11 +261,11 @@ test('node processes running before the agent, and --match names, are tracked', 
       await other.start();
       other.signal('SIGURG');
       early.signal('SIGURG');
-      await agent.waitLog(new RegExp(`pid ${early.pid}: trigger SIGURG`));
+      const job = await agent.waitState(early.pid, 'running');
       early.signal('SIGURG');
-      await agent.waitLog(new RegExp(`pid ${early.pid}: inspector closed`));
-      await agent.settled(early.pid);
-      assert.doesNotMatch(agent.log, new RegExp(`pid ${other.pid}:`));
+      await agent.waitState(job.id, 'done');
+      assert.equal(await agent.process(other.pid), null, 'not tracked');
+      assert.deepEqual((await agent.captures()).map((j) => j.pid), [early.pid]);
     });
   } finally {
     await early.stop();

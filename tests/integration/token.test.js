@@ -40,7 +40,7 @@ for (const [name, content, mode] of [
     assert.equal(r.error, undefined);
     assert.equal(r.signal, null, r.stderr);
     assert.equal(r.status, 1, r.stderr);
-    assert.ok(r.stderr.includes(file), r.stderr);
+    assert.ok(r.stderr.includes(file), r.stderr);   // a refused start: stderr says which file
     assert.equal(await portOpen(PORT), false);
     assert.equal(fs.existsSync(path.join(dir, 'api.sock')), false);
   });

@@ -35,7 +35,7 @@ test('a process named node that signals itself in a loop hides no other process\
     const flood = new Target(null, { cmd: looper, args: [String(os.constants.signals.SIGWINCH)] });
     targets.push(flood);
     await flood.start();
-    await waitFor('the looping process to be tracked', async () => (await processPids(agent)).has(flood.pid));
+    await agent.waitTracked(flood.pid);
     const started = Date.now();
 
     // 24 node processes, four at a time, each alive for a second: the agent must see
@@ -62,8 +62,7 @@ test('a process named node that signals itself in a loop hides no other process\
     const seconds = (Date.now() - started) / 1000;
 
     // The loop sent millions of signals; the agent served a few a second at most.
-    const r = await agent.request('GET', '/v1/captures');
-    const jobs = r.json.captures.filter((j) => j.pid === flood.pid);
+    const jobs = await agent.captures(flood.pid);
     const bound = 4 + Math.ceil(seconds * 2);
     assert.ok(jobs.length >= 1, 'the loop\'s first signal is a trigger like any other');
     assert.ok(jobs.length <= bound, `${jobs.length} captures in ${seconds.toFixed(1)} s (bound ${bound})`);
