@@ -768,7 +768,9 @@ const char *capture__state_name(const struct capture *c)
 	case CAPTURE_CLOSING:
 		return "stopping";
 	case CAPTURE_DONE:
-		return c->committing ? "stopping" : "done";     /* its files are still being written */
+		/* Over, but its job is not yet: its files may still be written, and only the job
+		 * says done or failed. */
+		return "stopping";
 	default:
 		return "starting";
 	}
