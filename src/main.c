@@ -55,7 +55,7 @@ static const char usage[] =
 "  --heap-sampling-interval BYTES\n"
 "                                average bytes between heap samples (default 131072)\n"
 "  --cpu-sampling-interval USEC  microseconds between CPU samples (default 10000;\n"
-"                                1000 sees finer, at about 15% of a busy service)\n"
+"                                1000 sees finer, at up to 15-18% of a busy service)\n"
 "  --max-duration SECONDS        stop and export a capture nobody stopped (default 600)\n"
 "  --max-signal-duration SECONDS ... one a signal started (default 120)\n"
 "  --attach-timeout MS           wait for the inspector to open (default 3000)\n"
