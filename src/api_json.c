@@ -244,6 +244,19 @@ char *api_error_json(const char *message)
 	return s;
 }
 
+/* A family's HELP and TYPE lines: its samples follow. */
+static void family(FILE *f, const char *name, const char *type, const char *help)
+{
+	fprintf(f, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+/* A family of one sample. */
+static void scalar(FILE *f, const char *name, const char *type, const char *help, unsigned long value)
+{
+	family(f, name, type, help);
+	fprintf(f, "%s %lu\n", name, value);
+}
+
 char *api_metrics_text(const struct dispatcher_metrics *m, unsigned tracked, unsigned running, unsigned queued,
 		       unsigned long output_removed)
 {
@@ -253,25 +266,19 @@ char *api_metrics_text(const struct dispatcher_metrics *m, unsigned tracked, uns
 
 	if (!f)
 		return NULL;
-	fprintf(f, "# HELP inspectd_tracked_processes Node processes the agent tracks.\n"
-		   "# TYPE inspectd_tracked_processes gauge\n"
-		   "inspectd_tracked_processes %u\n", tracked);
-	fprintf(f, "# HELP inspectd_captures_running Captures in progress.\n"
-		   "# TYPE inspectd_captures_running gauge\n"
-		   "inspectd_captures_running %u\n", running);
-	fprintf(f, "# HELP inspectd_captures_queued Captures waiting for their turn.\n"
-		   "# TYPE inspectd_captures_queued gauge\n"
-		   "inspectd_captures_queued %u\n", queued);
-	fprintf(f, "# HELP inspectd_captures_total Finished captures by trigger, kind and outcome.\n"
-		   "# TYPE inspectd_captures_total counter\n");
+	scalar(f, "inspectd_tracked_processes", "gauge", "Node processes the agent tracks.", tracked);
+	scalar(f, "inspectd_captures_running", "gauge", "Captures in progress.", running);
+	scalar(f, "inspectd_captures_queued", "gauge", "Captures waiting for their turn.", queued);
+	family(f, "inspectd_captures_total", "counter",
+	       "Finished captures by trigger, kind and outcome.");
 	for (int k = 0; k < _PROFILE_KIND_MAX; k++)
 		for (int t = 0; t < _TRIGGER_SOURCE_MAX; t++)
 			for (int o = 0; trigger_source_profiles(t) && o < 2; o++)
 				fprintf(f, "inspectd_captures_total{trigger=\"%s\",kind=\"%s\",outcome=\"%s\"} %lu\n",
 					trigger_source_name(t), profile_kind_name(k), o ? "failed" : "exported",
 					m->captures[k][t][o]);
-	fprintf(f, "# HELP inspectd_triggers_skipped_total Threshold crossings not captured (cooldown, caps, busy).\n"
-		   "# TYPE inspectd_triggers_skipped_total counter\n");
+	family(f, "inspectd_triggers_skipped_total", "counter",
+	       "Threshold crossings not captured (cooldown, caps, busy).");
 	for (int t = 0; t < _TRIGGER_SOURCE_MAX; t++) {
 		enum trigger_kind k;
 
@@ -279,49 +286,49 @@ char *api_metrics_text(const struct dispatcher_metrics *m, unsigned tracked, uns
 			fprintf(f, "inspectd_triggers_skipped_total{trigger=\"%s\"} %lu\n", trigger_source_name(t),
 				m->skipped[t]);
 	}
-	fprintf(f, "# HELP inspectd_captures_refused_total Capture requests refused: the container's hourly cap.\n"
-		   "# TYPE inspectd_captures_refused_total counter\n");
+	family(f, "inspectd_captures_refused_total", "counter",
+	       "Capture requests refused: the container's hourly cap.");
 	for (int t = 0; t < _TRIGGER_SOURCE_MAX; t++)
 		if (trigger_source_profiles(t))
 			fprintf(f, "inspectd_captures_refused_total{trigger=\"%s\",reason=\"container-hourly-cap\"} %lu\n",
 				trigger_source_name(t), m->refused[t]);
-	fprintf(f, "# HELP inspectd_captures_expired_total Queued captures that waited past --queue-timeout.\n"
-		   "# TYPE inspectd_captures_expired_total counter\n");
+	family(f, "inspectd_captures_expired_total", "counter",
+	       "Queued captures that waited past --queue-timeout.");
 	for (int t = 0; t < _TRIGGER_SOURCE_MAX; t++)
 		if (trigger_source_profiles(t))
 			fprintf(f, "inspectd_captures_expired_total{trigger=\"%s\"} %lu\n", trigger_source_name(t),
 				m->expired[t]);
-	fprintf(f, "# HELP inspectd_rss_stat_attached Whether the rss_stat program sees every page fault now.\n"
-		   "# TYPE inspectd_rss_stat_attached gauge\n"
-		   "inspectd_rss_stat_attached %d\n", m->rss_watch ? 1 : 0);
-	fprintf(f, "# HELP inspectd_rss_stat_attaches_total Times rss_stat was attached (a process came near a mark).\n"
-		   "# TYPE inspectd_rss_stat_attaches_total counter\n"
-		   "inspectd_rss_stat_attaches_total %lu\n", m->rss_watch_attaches);
-	fprintf(f, "# HELP inspectd_export_failures_total Profiles that could not be written.\n"
-		   "# TYPE inspectd_export_failures_total counter\n"
-		   "inspectd_export_failures_total %lu\n", m->export_failures);
-	fprintf(f, "# HELP inspectd_output_removed_total Old profiles (each with its meta.json) removed to fit --output-quota.\n"
-		   "# TYPE inspectd_output_removed_total counter\n"
-		   "inspectd_output_removed_total %lu\n", output_removed);
-	fprintf(f, "# HELP inspectd_events_lost_total Kernel events with no room in their ring buffer, per stream.\n"
-		   "# TYPE inspectd_events_lost_total counter\n");
+	scalar(f, "inspectd_rss_stat_attached", "gauge",
+	       "Whether the rss_stat program sees every page fault now.",
+	       m->rss_watch ? 1 : 0);
+	scalar(f, "inspectd_rss_stat_attaches_total", "counter",
+	       "Times rss_stat was attached (a process came near a mark).",
+	       m->rss_watch_attaches);
+	scalar(f, "inspectd_export_failures_total", "counter",
+	       "Profiles that could not be written.",
+	       m->export_failures);
+	scalar(f, "inspectd_output_removed_total", "counter",
+	       "Old profiles (each with its meta.json) removed to fit --output-quota.",
+	       output_removed);
+	family(f, "inspectd_events_lost_total", "counter",
+	       "Kernel events with no room in their ring buffer, per stream.");
 	for (int i = 0; i < METRICS_STREAMS; i++)
 		fprintf(f, "inspectd_events_lost_total{stream=\"%s\"} %lu\n", metrics_stream_names[i],
 			m->events_lost[i]);
-	fprintf(f, "# HELP inspectd_signals_rate_limited_total Trigger signals over their target's rate, dropped in the kernel.\n"
-		   "# TYPE inspectd_signals_rate_limited_total counter\n"
-		   "inspectd_signals_rate_limited_total %lu\n", m->signals_limited);
-	fprintf(f, "# HELP inspectd_track_failures_total Node processes the kernel side had no room to track.\n"
-		   "# TYPE inspectd_track_failures_total counter\n"
-		   "inspectd_track_failures_total %lu\n", m->track_failures);
-	fprintf(f, "# HELP inspectd_events_reconciled_total Lost exec and exit events found again by comparing tables.\n"
-		   "# TYPE inspectd_events_reconciled_total counter\n"
-		   "inspectd_events_reconciled_total %lu\n", m->reconciled);
-	fprintf(f, "# HELP inspectd_exits_found_total Tracked processes found gone by their pidfd (their exit event lost).\n"
-		   "# TYPE inspectd_exits_found_total counter\n"
-		   "inspectd_exits_found_total %lu\n", m->exits_found);
-	fprintf(f, "# HELP inspectd_trigger_to_start_seconds From the trigger's event to the profiler running.\n"
-		   "# TYPE inspectd_trigger_to_start_seconds histogram\n");
+	scalar(f, "inspectd_signals_rate_limited_total", "counter",
+	       "Trigger signals over their target's rate, dropped in the kernel.",
+	       m->signals_limited);
+	scalar(f, "inspectd_track_failures_total", "counter",
+	       "Node processes the kernel side had no room to track.",
+	       m->track_failures);
+	scalar(f, "inspectd_events_reconciled_total", "counter",
+	       "Lost exec and exit events found again by comparing tables.",
+	       m->reconciled);
+	scalar(f, "inspectd_exits_found_total", "counter",
+	       "Tracked processes found gone by their pidfd (their exit event lost).",
+	       m->exits_found);
+	family(f, "inspectd_trigger_to_start_seconds", "histogram",
+	       "From the trigger's event to the profiler running.");
 	for (int b = 0; b < DISPATCHER_LATENCY_BUCKETS; b++)
 		fprintf(f, "inspectd_trigger_to_start_seconds_bucket{le=\"%g\"} %lu\n", dispatcher_latency_le[b],
 			m->latency_buckets[b]);

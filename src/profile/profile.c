@@ -82,6 +82,17 @@ static int profile_result(const struct cdp_reader_header *h)
 	return h->watched_seen && h->watched_bytes ? 0 : -ENODATA;
 }
 
+/* What the two sampling profilers share: small messages until their one large answer. */
+#define SAMPLING_PROFILER \
+	.watch = profile_watch, \
+	.event = profile_event, \
+	.result = profile_result, \
+	.budget = { \
+		[PROFILE_PHASE_STARTING] = PROFILE_BUDGET_SMALL, \
+		[PROFILE_PHASE_RUNNING] = PROFILE_BUDGET_SMALL, \
+		[PROFILE_PHASE_STOPPING] = PROFILE_BUDGET_RESULT, \
+	}
+
 static const char *const heap_outputs[] = { "heapprofile", NULL };
 static const char *const cpu_outputs[] = { "cpuprofile", NULL };
 
@@ -93,14 +104,7 @@ static const struct profile_ops kinds[_PROFILE_KIND_MAX] = {
 		.outputs = heap_outputs,
 		.start = heap_start,
 		.stop = heap_stop,
-		.watch = profile_watch,
-		.event = profile_event,
-		.result = profile_result,
-		.budget = {
-			[PROFILE_PHASE_STARTING] = PROFILE_BUDGET_SMALL,
-			[PROFILE_PHASE_RUNNING] = PROFILE_BUDGET_SMALL,
-			[PROFILE_PHASE_STOPPING] = PROFILE_BUDGET_RESULT,
-		},
+		SAMPLING_PROFILER,
 	},
 	[PROFILE_CPU] = {
 		.type = "cpu-profile",
@@ -109,14 +113,7 @@ static const struct profile_ops kinds[_PROFILE_KIND_MAX] = {
 		.outputs = cpu_outputs,
 		.start = cpu_start,
 		.stop = cpu_stop,
-		.watch = profile_watch,
-		.event = profile_event,
-		.result = profile_result,
-		.budget = {
-			[PROFILE_PHASE_STARTING] = PROFILE_BUDGET_SMALL,
-			[PROFILE_PHASE_RUNNING] = PROFILE_BUDGET_SMALL,
-			[PROFILE_PHASE_STOPPING] = PROFILE_BUDGET_RESULT,
-		},
+		SAMPLING_PROFILER,
 	},
 };
 
