@@ -6,10 +6,11 @@
 // Figure: meta.json trigger.latency_ms (kernel signal event -> HeapProfiler.startSampling
 // answered). Goal: the median no worse than the baseline's by more than 1 ms.
 'use strict';
-const { spawn, spawnSync } = require('node:child_process');
+const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
+const { sleep, children, waitFor, run, median } = require('./common');
 
 const ROOT = path.resolve(__dirname, '../..');
 const AGENT = process.env.INSPECTD || path.join(ROOT, '.output/inspectd');
@@ -17,29 +18,6 @@ const BASELINE = process.env.BASELINE_INSPECTD;
 const N = Number(process.env.BENCH_LATENCY_N) || 20;
 const BLOCK = 5;
 const APPS = path.join(ROOT, 'tests/integration/apps');
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const children = new Set();
-process.on('exit', () => { for (const c of children) { try { c.kill('SIGKILL'); } catch { /* gone */ } } });
-
-async function waitFor(what, fn, timeoutMs = 15000, stepMs = 5) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(stepMs);
-  }
-}
-
-function run(argv, ready) {
-  const p = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(p);
-  p.out = '';
-  p.stdout.on('data', (d) => { p.out += d; });
-  p.stderr.on('data', (d) => { p.out += d; });
-  p.on('exit', () => children.delete(p));
-  return waitFor(`${path.basename(argv[1] || argv[0])} to be ready`, () => ready.test(p.out)).then(() => p);
-}
 
 async function block(bin, n) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inspectd-ab-'));
@@ -78,7 +56,6 @@ async function block(bin, n) {
   return lat;
 }
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 
 async function main() {
   console.log('\n5. Trigger latency, this build against a baseline build, side by side');

@@ -7,40 +7,17 @@
 //      polled every 10 ms from the stop to the commit, its slowest answer.
 // Needs root (the agent loads BPF). Prints MISSED beside a figure that misses its goal.
 'use strict';
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
+const { sleep, children, waitFor, run } = require('./common');
 
 const ROOT = path.resolve(__dirname, '../..');
 const AGENT = process.env.INSPECTD || path.join(ROOT, '.output/inspectd');
 const APPS = path.join(ROOT, 'tests/integration/apps');
 const SECONDS = Number(process.env.BENCH_PROFILE_SECONDS) || 20;
 const BIG_MB = Number(process.env.BENCH_BIG_PROFILE_MB) || 100;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const children = new Set();
-process.on('exit', () => { for (const c of children) { try { c.kill('SIGKILL'); } catch { /* gone */ } } });
-
-async function waitFor(what, fn, timeoutMs = 20000, stepMs = 20) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(stepMs);
-  }
-}
-
-function run(argv, ready) {
-  const p = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(p);
-  p.out = '';
-  p.stdout.on('data', (d) => { p.out += d; });
-  p.stderr.on('data', (d) => { p.out += d; });
-  p.on('exit', () => children.delete(p));
-  return waitFor(`${argv.join(' ')} to be ready`, () => ready.test(p.out)).then(() => p);
-}
 
 function request(sock, urlPath) {
   return new Promise((resolve, reject) => {

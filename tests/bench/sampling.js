@@ -7,39 +7,16 @@
 // Figure: median over rounds of (units/s during the window / units/s of the same round's
 // window without a capture). Goal for the defaults: at most 2% lost.
 'use strict';
-const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
+const { sleep, children, waitFor, run, median } = require('./common');
 
 const ROOT = path.resolve(__dirname, '../..');
 const AGENT = process.env.INSPECTD || path.join(ROOT, '.output/inspectd');
 const ROUNDS = Number(process.env.BENCH_SAMPLING_ROUNDS) || 8;
 const WINDOW = Number(process.env.BENCH_SAMPLING_WINDOW) || 4;
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const children = new Set();
-process.on('exit', () => { for (const c of children) { try { c.kill('SIGKILL'); } catch { /* gone */ } } });
-
-async function waitFor(what, fn, timeoutMs = 20000) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-function run(argv, ready) {
-  const p = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
-  children.add(p);
-  p.out = '';
-  p.stdout.on('data', (d) => { p.out += d; });
-  p.stderr.on('data', (d) => { p.out += d; });
-  p.on('exit', () => children.delete(p));
-  return waitFor(path.basename(argv[1] || argv[0]), () => ready.test(p.out)).then(() => p);
-}
 
 function api(sock, method, urlPath, body) {
   return new Promise((resolve, reject) => {
@@ -61,7 +38,6 @@ function rate(w, from, to) {
   return inner.reduce((a, b) => a + b, 0) / (inner.length * 0.25);
 }
 
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
 
 async function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'inspectd-sampling-'));
