@@ -50,6 +50,8 @@ PURE_SRCS  := src/log.c src/options.c src/settings.c src/procfs.c src/cdp.c src/
 	      src/fsutil.c src/export/spool.c src/export/exporter.c src/profile/cdp_reader.c src/profile/kind.c src/api_token.c \
 	      src/dispatch/jobs.c \
 	      src/dispatch/processes.c src/dispatch/thresholds.c src/dispatch/metrics.c src/dispatch/tenants.c
+# Container names from the runtimes' state files, cached per container.
+PURE_SRCS  += src/container_names.c src/dispatch/names_cache.c
 AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatch/dispatcher.c src/api_json.c \
 	      src/capture/inspector_session.c src/capture/fdscan.c src/capture/locate.c \
 	      src/capture/close.c src/capture/capture.c src/capture/cleanup.c src/profile/profile.c \
@@ -58,6 +60,7 @@ UNIT_TESTS := test_jobs test_tenants test_processes test_thresholds test_options
 	      test_inspector test_trigger test_cgroup test_api_json test_inspectctl_format test_sockdiag \
 	      test_container test_ledger test_fsutil test_spool test_cdp_reader \
 	      test_inspector_session test_capture test_locate test_close test_api_token test_netns test_tracker
+UNIT_TESTS += test_container_names test_names_cache
 HELPERS    := sigio_send hold_memory many_groups signal_loop
 
 AGENT_OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(AGENT_SRCS))
@@ -112,7 +115,7 @@ check: deps-test
 
 # Every parser of what a target or a container controls, under libFuzzer with ASan and
 # UBSan; seeds from the fixtures (the first byte picks the parser, see the source).
-FUZZ_SRCS := src/log.c src/procfs.c src/cdp.c src/cgroup.c src/container.c src/netns.c \
+FUZZ_SRCS := src/log.c src/procfs.c src/cdp.c src/cgroup.c src/container.c src/container_names.c src/netns.c \
 	     src/sockdiag.c src/ledger.c src/fsutil.c src/api_json.c src/api_token.c \
 	     src/profile/cdp_reader.c src/profile/kind.c tests/fuzz/fuzz_hostile.c
 FUZZ_BIN  := $(OUTPUT)/fuzz/fuzz_hostile
@@ -231,6 +234,11 @@ $(OUTPUT)/tests/test_sockdiag: ALL_LDFLAGS += -Wl,--wrap=socket -Wl,--wrap=netns
 
 # The process table with real children (real pidfds), its cgroup reads mocked.
 $(OUTPUT)/tests/test_processes: $(OUTPUT)/tests/test_processes.o $(PURE_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -Wl,--wrap=cgroup_memory_limit_of $^ $(LDLIBS) -lcmocka -o $@
+
+# Its process table's cgroup reads mocked.
+$(OUTPUT)/tests/test_names_cache: $(OUTPUT)/tests/test_names_cache.o $(PURE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -Wl,--wrap=cgroup_memory_limit_of $^ $(LDLIBS) -lcmocka -o $@
 
