@@ -141,6 +141,9 @@ fuzz: deps $(FUZZ_BIN)
 	$(Q){ printf '\001'; cat tests/fixtures/status-480-groups.txt; } > $(OUTPUT)/fuzz/seeds/status-480-groups
 	$(Q)printf '\006{"pid":42,"kind":"cpu","seconds":30}' > $(OUTPUT)/fuzz/seeds/api-request
 	$(Q)printf '\007a-long-enough-secret-token\n' > $(OUTPUT)/fuzz/seeds/token
+	$(Q)for f in containerd-config.json crio-config.json docker-config.v2.json docker-dockershim-config.v2.json \
+		storage-containers.json containerd-hostile-config.json; do \
+		{ printf '\010'; cat tests/fixtures/names/$$f; } > $(OUTPUT)/fuzz/seeds/names-$$f; done
 	$(Q)$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -print_final_stats=1 \
 		-artifact_prefix=$(OUTPUT)/fuzz/ \
 		$(OUTPUT)/fuzz/corpus $(OUTPUT)/fuzz/seeds
