@@ -207,7 +207,7 @@ test('inspectctl: ps, capture --wait, status, stop', async () => {
     let r = ctl(agent, 'ps');
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^\s*PID\s+CONTAINER\s+POD\s+COMM\s+RSS\s+CPU%/m);
-    assert.match(r.stdout, new RegExp(`^\\s*${t.pid}\\s+-\\s+node\\s`, 'm'));
+    assert.match(r.stdout, new RegExp(`^\\s*${t.pid}\\s+-\\s+-\\s+node\\s`, 'm'));
 
     r = ctl(agent, 'capture', String(t.pid), '--kind', 'heap', '--seconds', '1', '--wait');
     assert.equal(r.status, 0, r.stderr + r.stdout);
