@@ -68,6 +68,7 @@ PURE_OBJS  := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(PURE_SRCS))
 UNIT_BINS  := $(addprefix $(OUTPUT)/tests/,$(UNIT_TESTS))
 HELPER_BINS := $(addprefix $(OUTPUT)/tests/,$(HELPERS))
 BENCH_BINS := $(OUTPUT)/tests/rss_stat_null $(OUTPUT)/tests/rss_stat_null.bpf.o
+BENCH_BINS += $(OUTPUT)/tests/names_bench
 
 AGENT      := $(OUTPUT)/inspectd
 CTL        := $(OUTPUT)/inspectctl
@@ -166,6 +167,7 @@ bench: deps-test
 	$(Q)node tests/bench/profile.js
 	$(Q)BASELINE_INSPECTD=$(abspath $(BASELINE_AGENT)) node tests/bench/latency-ab.js
 	$(Q)node tests/bench/sampling.js
+	$(Q)$(OUTPUT)/tests/names_bench $(abspath tests/fixtures)
 
 tests-build: $(UNIT_BINS) $(HELPER_BINS)
 
@@ -301,6 +303,11 @@ $(OUTPUT)/tests/many_groups $(OUTPUT)/tests/signal_loop: LDFLAGS :=
 $(OUTPUT)/tests/%: tests/helpers/%.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -o $@
+
+# make bench's cost of a container-names lookup.
+$(OUTPUT)/tests/names_bench: tests/bench/names_bench.c $(OUTPUT)/src/container_names.o | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ -lcjson -o $@
 
 # make bench's control: an empty program on rss_stat, and its loader.
 $(OUTPUT)/tests/rss_stat_null.bpf.o: tests/bench/rss_stat_null.bpf.c vmlinux/$(VMLINUX_ARCH)/vmlinux.h | $(OUTPUT)/tests
