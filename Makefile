@@ -50,6 +50,8 @@ PURE_SRCS  := src/log.c src/options.c src/settings.c src/procfs.c src/cdp.c src/
 	      src/fsutil.c src/export/spool.c src/export/exporter.c src/profile/cdp_reader.c src/profile/kind.c src/api_token.c \
 	      src/dispatch/jobs.c \
 	      src/dispatch/processes.c src/dispatch/thresholds.c src/dispatch/metrics.c src/dispatch/tenants.c
+# Container names from the runtimes' state files, cached per container.
+PURE_SRCS  += src/container_names.c src/dispatch/names_cache.c
 AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatch/dispatcher.c src/api_json.c \
 	      src/capture/inspector_session.c src/capture/fdscan.c src/capture/locate.c \
 	      src/capture/close.c src/capture/capture.c src/capture/cleanup.c src/profile/profile.c \
@@ -58,6 +60,7 @@ UNIT_TESTS := test_jobs test_tenants test_processes test_thresholds test_options
 	      test_inspector test_trigger test_cgroup test_api_json test_inspectctl_format test_sockdiag \
 	      test_container test_ledger test_fsutil test_spool test_cdp_reader \
 	      test_inspector_session test_capture test_locate test_close test_api_token test_netns test_tracker
+UNIT_TESTS += test_container_names test_names_cache
 HELPERS    := sigio_send hold_memory many_groups signal_loop
 
 AGENT_OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(AGENT_SRCS))
@@ -65,6 +68,7 @@ PURE_OBJS  := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(PURE_SRCS))
 UNIT_BINS  := $(addprefix $(OUTPUT)/tests/,$(UNIT_TESTS))
 HELPER_BINS := $(addprefix $(OUTPUT)/tests/,$(HELPERS))
 BENCH_BINS := $(OUTPUT)/tests/rss_stat_null $(OUTPUT)/tests/rss_stat_null.bpf.o
+BENCH_BINS += $(OUTPUT)/tests/names_bench
 
 AGENT      := $(OUTPUT)/inspectd
 CTL        := $(OUTPUT)/inspectctl
@@ -112,7 +116,7 @@ check: deps-test
 
 # Every parser of what a target or a container controls, under libFuzzer with ASan and
 # UBSan; seeds from the fixtures (the first byte picks the parser, see the source).
-FUZZ_SRCS := src/log.c src/procfs.c src/cdp.c src/cgroup.c src/container.c src/netns.c \
+FUZZ_SRCS := src/log.c src/procfs.c src/cdp.c src/cgroup.c src/container.c src/container_names.c src/netns.c \
 	     src/sockdiag.c src/ledger.c src/fsutil.c src/api_json.c src/api_token.c \
 	     src/profile/cdp_reader.c src/profile/kind.c tests/fuzz/fuzz_hostile.c
 FUZZ_BIN  := $(OUTPUT)/fuzz/fuzz_hostile
@@ -138,6 +142,9 @@ fuzz: deps $(FUZZ_BIN)
 	$(Q){ printf '\001'; cat tests/fixtures/status-480-groups.txt; } > $(OUTPUT)/fuzz/seeds/status-480-groups
 	$(Q)printf '\006{"pid":42,"kind":"cpu","seconds":30}' > $(OUTPUT)/fuzz/seeds/api-request
 	$(Q)printf '\007a-long-enough-secret-token\n' > $(OUTPUT)/fuzz/seeds/token
+	$(Q)for f in containerd-config.json crio-config.json docker-config.v2.json docker-dockershim-config.v2.json \
+		storage-containers.json containerd-hostile-config.json; do \
+		{ printf '\010'; cat tests/fixtures/names/$$f; } > $(OUTPUT)/fuzz/seeds/names-$$f; done
 	$(Q)$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -print_final_stats=1 \
 		-artifact_prefix=$(OUTPUT)/fuzz/ \
 		$(OUTPUT)/fuzz/corpus $(OUTPUT)/fuzz/seeds
@@ -160,6 +167,7 @@ bench: deps-test
 	$(Q)node tests/bench/profile.js
 	$(Q)BASELINE_INSPECTD=$(abspath $(BASELINE_AGENT)) node tests/bench/latency-ab.js
 	$(Q)node tests/bench/sampling.js
+	$(Q)$(OUTPUT)/tests/names_bench $(abspath tests/fixtures)
 
 tests-build: $(UNIT_BINS) $(HELPER_BINS)
 
@@ -234,6 +242,11 @@ $(OUTPUT)/tests/test_processes: $(OUTPUT)/tests/test_processes.o $(PURE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -Wl,--wrap=cgroup_memory_limit_of $^ $(LDLIBS) -lcmocka -o $@
 
+# Its process table's cgroup reads mocked.
+$(OUTPUT)/tests/test_names_cache: $(OUTPUT)/tests/test_names_cache.o $(PURE_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -Wl,--wrap=cgroup_memory_limit_of $^ $(LDLIBS) -lcmocka -o $@
+
 # The capture stage's state machines, each linked with only its own object and the pure
 # modules under it; everything beneath (lws, namespaces, sockets, collaborators) is
 # wrapped by the test (-Wl,--wrap=SYMBOL: calls to SYMBOL reach __wrap_SYMBOL).
@@ -290,6 +303,11 @@ $(OUTPUT)/tests/many_groups $(OUTPUT)/tests/signal_loop: LDFLAGS :=
 $(OUTPUT)/tests/%: tests/helpers/%.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -o $@
+
+# make bench's cost of a container-names lookup.
+$(OUTPUT)/tests/names_bench: tests/bench/names_bench.c $(OUTPUT)/src/container_names.o | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ -lcjson -o $@
 
 # make bench's control: an empty program on rss_stat, and its loader.
 $(OUTPUT)/tests/rss_stat_null.bpf.o: tests/bench/rss_stat_null.bpf.c vmlinux/$(VMLINUX_ARCH)/vmlinux.h | $(OUTPUT)/tests

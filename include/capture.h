@@ -66,6 +66,7 @@ struct capture_env {
 	struct spool *spool;            /* the output folder */
 	struct ledger *ledger;          /* inspectors we opened; NULL: not kept */
 	char hostname[256];
+	char boot_id[37];               /* this boot's, for meta.json; "": unknown */
 };
 
 /* Called once, outside any lws callback, when the capture is over. */

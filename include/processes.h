@@ -23,6 +23,7 @@
 
 struct processes;
 struct process;
+struct names_cache;
 
 /* A tracked process as the API sees it: a copy. */
 struct process_view {
@@ -78,6 +79,18 @@ int processes__exec(struct processes *ps, pid_t pid, const char *comm, uint64_t 
  * once that job is over). -ENOENT.
  */
 int processes__remove(struct processes *ps, pid_t pid, unsigned *ret_job, int *ret_pidfd);
+/*
+ * Container names come from nc (borrowed for the table's life; NULL, the default: none):
+ * each process holds a reference to its container's entry, released when it is removed
+ * or found in another container.
+ */
+void processes__set_names(struct processes *ps, struct names_cache *nc);
+/*
+ * After process__read_cgroup(): p's container names, from the entry it holds when its
+ * container is the same, else from its new container's (looked up if no process holds it;
+ * the old one's reference dropped).
+ */
+void processes__refresh_names(struct processes *ps, struct process *p);
 /* NULL when not tracked. */
 struct process *processes__find(const struct processes *ps, pid_t pid);
 unsigned processes__count(const struct processes *ps);

@@ -208,7 +208,7 @@ cJSON *api_process_json(const struct process_view *p, const struct job_view *job
 	     (p->memory_limit ? cJSON_AddNumberToObject(o, "memory_limit_bytes", (double)p->memory_limit)
 			      : cJSON_AddNullToObject(o, "memory_limit_bytes")) &&
 	     cJSON_AddStringToObject(o, "cgroup", p->cgroup) &&
-	     container_add_json(o, "container", &p->container) &&
+	     container_add_identity_json(o, &p->container) &&
 	     (armed = cJSON_AddArrayToObject(o, "armed"));
 	if (!ok)
 		goto fail;

@@ -22,6 +22,7 @@
  * copied into a job_result by value and the capture freed, then the job finished.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,7 @@
 #include "cleanup.h"
 #include "dispatcher.h"
 #include "log.h"
+#include "names_cache.h"
 #include "netns.h"
 #include "options.h"
 #include "tenants.h"
@@ -58,6 +60,7 @@ struct dispatcher {
 	struct jobs *jobs;
 	struct thresholds *thresholds;
 	struct tenants *tenants;        /* captures per container per hour */
+	struct names_cache *names;      /* container names, by container id */
 	struct dispatcher_metrics metrics;
 	lws_sorted_usec_list_t tick;
 	bool rss_watch_warned;          /* attaching or detaching failed: said once */
@@ -352,6 +355,8 @@ void dispatcher__foreach_job(const struct dispatcher *d, void (*fn)(void *ctx, c
 static void read_cgroup(struct dispatcher *d, struct process *p)
 {
 	int r = process__read_cgroup(p, &d->cgroup_roots);
+
+	processes__refresh_names(d->processes, p);
 
 	if (r == -ENOENT) {
 		if (d->env->settings->triggers.limit_percent)
@@ -848,6 +853,26 @@ void dispatcher__handle_event(void *ctx, const struct inspectd_event *e)
 
 /* ---- the rest ---- */
 
+/* names_cache's report of a lookup: a container without names is said once, at debug. */
+static void names_looked_up(void *ctx, const struct container_info *c, int result, const char *file, uint64_t usec)
+{
+	if (result < 0)
+		log_debug("container %.12s: no names (%s%s%s), ignoring", c->id, strerror(-result), file[0] ? ": " : "",
+			  file);
+	else
+		log_debug("container %.12s: names from %s in %llu us", c->id, file, (unsigned long long)usec);
+}
+
+/* --host-root, for the runtimes' state files; -1 (no names) when it cannot be opened. */
+static int open_host_root(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		log_warn("--host-root %s: %s: containers get no names, ignoring", dir, strerror(errno));
+	return fd;
+}
+
 struct dispatcher *dispatcher__new(const struct capture_env *env)
 {
 	const struct settings *st = env->settings;
@@ -861,14 +886,17 @@ struct dispatcher *dispatcher__new(const struct capture_env *env)
 	d->jobs = jobs__new(&limits, held_by_sweep, d);
 	d->thresholds = thresholds__new(st);
 	d->tenants = tenants__new(st->max_per_container_hour);
-	if (!d->processes || !d->jobs || !d->thresholds || !d->tenants) {
+	d->names = names_cache__new(open_host_root(st->host_root), names_looked_up, d);
+	if (!d->processes || !d->jobs || !d->thresholds || !d->tenants || !d->names) {
 		processes__free(d->processes);
 		jobs__free(d->jobs);
 		thresholds__free(d->thresholds);
 		tenants__free(d->tenants);
+		names_cache__free(d->names);
 		free(d);
 		return NULL;
 	}
+	processes__set_names(d->processes, d->names);
 	if (cgroup_detect_roots(&d->cgroup_roots) < 0)
 		log_warn("no cgroup memory controller found: --limit-percent cannot be armed");
 	lws_sul_schedule(env->ctx, 0, &d->tick, tick, TICK_USEC);
@@ -970,6 +998,7 @@ void dispatcher__free(struct dispatcher *d)
 	jobs__foreach(d->jobs, free_run, NULL);
 	jobs__free(d->jobs);
 	processes__free(d->processes);
+	names_cache__free(d->names);
 	thresholds__free(d->thresholds);
 	tenants__free(d->tenants);
 	free(d);

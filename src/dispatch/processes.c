@@ -5,6 +5,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "names_cache.h"
 #include "processes.h"
 
 #define PROCESS_BUCKETS 1024
@@ -25,6 +26,7 @@ struct process {
 	uint64_t mark_high, mark_low;   /* as last set in the kernel */
 	char cgroup_v1[PROCESS_CGROUP_MAX], cgroup_v2[PROCESS_CGROUP_MAX];
 	struct container_info container;        /* from those paths; id "" when none */
+	char names_id[CONTAINER_ID_MAX + 1];    /* the names_cache entry it holds a reference to; "": none */
 	char tenant[PROCESS_TENANT_MAX];        /* from those paths: processes_tenant_key() */
 };
 
@@ -32,6 +34,7 @@ struct processes {
 	const struct trigger_config *cfg;
 	struct process *buckets[PROCESS_BUCKETS];
 	unsigned count;
+	struct names_cache *names;      /* borrowed; NULL: no names */
 };
 
 static void copy_cut(char *buf, size_t size, const char *s, size_t n)
@@ -157,6 +160,10 @@ int processes__add(struct processes *ps, pid_t pid, const char *comm, const stru
 		memcpy(p->cgroup_v2, cgroup_of->cgroup_v2, sizeof(p->cgroup_v2));
 		p->container = cgroup_of->container;
 		memcpy(p->tenant, cgroup_of->tenant, sizeof(p->tenant));
+		if (ps->names && cgroup_of->names_id[0]) {
+			names_cache__retain(ps->names, cgroup_of->names_id);
+			memcpy(p->names_id, cgroup_of->names_id, sizeof(p->names_id));
+		}
 	} else {
 		processes_tenant_key("", "", p->tenant, sizeof(p->tenant));
 	}
@@ -188,9 +195,38 @@ int processes__remove(struct processes *ps, pid_t pid, unsigned *ret_job, int *r
 	*slot = p->next;
 	*ret_job = p->job;
 	*ret_pidfd = p->pidfd;
+	if (ps->names && p->names_id[0])
+		names_cache__release(ps->names, p->names_id);
 	free(p);
 	ps->count--;
 	return 0;
+}
+
+void processes__set_names(struct processes *ps, struct names_cache *nc)
+{
+	ps->names = nc;
+}
+
+void processes__refresh_names(struct processes *ps, struct process *p)
+{
+	const char *id = p->container.id;
+
+	if (!ps->names)
+		return;
+	/* The entry of the container it was in, if it is in another now (or none). */
+	if (p->names_id[0] && strcmp(p->names_id, id) != 0) {
+		names_cache__release(ps->names, p->names_id);
+		p->names_id[0] = '\0';
+	}
+	if (!id[0])
+		return;
+	if (p->names_id[0]) {
+		/* The same container: its names from the entry held, not looked up again. */
+		names_cache__names(ps->names, id, &p->container.names);
+		return;
+	}
+	if (names_cache__acquire(ps->names, &p->container, &p->container.names) == 0)
+		memcpy(p->names_id, id, sizeof(p->names_id));
 }
 
 struct process *processes__find(const struct processes *ps, pid_t pid)
