@@ -154,6 +154,9 @@ fuzz: deps $(FUZZ_BIN)
 # the last commit before profiles streamed and listeners were found from the namespace.
 BENCH_BASELINE ?= 90875d2
 BASELINE_AGENT := $(OUTPUT)/baseline/.output/inspectd
+# ... and the one before RSS timelines and OOM-kill records (tests/bench/timelines.js).
+TIMELINE_BASELINE ?= 5facef1
+TIMELINE_BASELINE_AGENT := $(OUTPUT)/baseline-timeline/.output/inspectd
 
 $(BASELINE_AGENT):
 	$(call msg,BASELINE,$(BENCH_BASELINE))
@@ -161,14 +164,21 @@ $(BASELINE_AGENT):
 	$(Q)git archive $(BENCH_BASELINE) | tar -x -C $(OUTPUT)/baseline
 	$(Q)$(MAKE) --no-print-directory -C $(OUTPUT)/baseline OUTPUT=.output all >/dev/null
 
+$(TIMELINE_BASELINE_AGENT):
+	$(call msg,BASELINE,$(TIMELINE_BASELINE))
+	$(Q)rm -rf $(OUTPUT)/baseline-timeline && mkdir -p $(OUTPUT)/baseline-timeline
+	$(Q)git archive $(TIMELINE_BASELINE) | tar -x -C $(OUTPUT)/baseline-timeline
+	$(Q)$(MAKE) --no-print-directory -C $(OUTPUT)/baseline-timeline OUTPUT=.output all >/dev/null
+
 bench: deps-test
-	$(Q)$(MAKE) --no-print-directory all tests-build $(BENCH_BINS) $(BASELINE_AGENT)
+	$(Q)$(MAKE) --no-print-directory all tests-build $(BENCH_BINS) $(BASELINE_AGENT) $(TIMELINE_BASELINE_AGENT)
 	$(Q)node tests/bench/bench.js
 	$(Q)node tests/bench/triggers.js
 	$(Q)node tests/bench/profile.js
 	$(Q)BASELINE_INSPECTD=$(abspath $(BASELINE_AGENT)) node tests/bench/latency-ab.js
 	$(Q)node tests/bench/sampling.js
 	$(Q)$(OUTPUT)/tests/names_bench $(abspath tests/fixtures)
+	$(Q)BASELINE_INSPECTD=$(abspath $(TIMELINE_BASELINE_AGENT)) node tests/bench/timelines.js
 
 tests-build: $(UNIT_BINS) $(HELPER_BINS)
 

@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,6 +161,10 @@ struct tracker *tracker__new(const struct tracker_config *cfg, tracker_event_fn 
 		log_error("failed to load BPF programs: %s", strerror(-err));
 		goto fail;
 	}
+	/* The kernel's BTF (several MB) was read and freed twice, by mark_victim_has_task() and
+	 * the load: the second time into the heap (glibc's mmap threshold had risen to its
+	 * size), which would keep it, 10 MiB of RSS for the agent's life. */
+	malloc_trim(0);
 
 	/* attach: everything but rss_stat, which tracker__watch_rss() attaches on demand */
 	bpf_program__set_autoattach(t->skel->progs.handle_rss_stat, false);
