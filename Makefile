@@ -155,7 +155,7 @@ fuzz: deps $(FUZZ_BIN)
 BENCH_BASELINE ?= 90875d2
 BASELINE_AGENT := $(OUTPUT)/baseline/.output/inspectd
 # ... and the one before RSS timelines and OOM-kill records (tests/bench/timelines.js).
-TIMELINE_BASELINE ?= 5facef1
+TIMELINE_BASELINE ?= 34af5b8
 TIMELINE_BASELINE_AGENT := $(OUTPUT)/baseline-timeline/.output/inspectd
 
 $(BASELINE_AGENT):

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * The record an OOM kill of a tracked process leaves in the output folder,
- * oom-kill-<pid>-<UTC yyyymmddTHHMMSSZ>.json: who died, under which limit, how its RSS
+ * oom-kill-<pid>-<UTC yyyymmddTHHMMSSZ>.json (with the container's name before the pid, as
+ * profiles have it, meta_file_base()): who died, under which limit, how its RSS
  * grew over its last minutes, and the files of its captures meanwhile. Pure: the
  * dispatcher gathers, this builds.
  */
@@ -42,7 +43,8 @@ struct oom_record {
 	char *const *argv;              /* argc strings */
 	int argc;
 	const char *hostname;
-	const struct container_info *container; /* NULL or id "": "container": null */
+	const struct container_info *container; /* "container" and "kubernetes" as meta.json's; NULL or
+						 * id "": both null */
 	const char *cgroup;             /* "" when not known */
 	uint64_t memory_limit;          /* bytes; 0: none known ("memory_limit_bytes": null) */
 	struct timespec killed_at;      /* CLOCK_REALTIME, when the agent learnt of it */

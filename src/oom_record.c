@@ -78,7 +78,7 @@ cJSON *oom_record_build(const struct oom_record *r)
 	     cJSON_AddStringToObject(root, "comm", r->comm ? r->comm : "") &&
 	     add_strings(root, "cmdline", (const char *const *)r->argv, (size_t)(r->argc > 0 ? r->argc : 0)) &&
 	     cJSON_AddStringToObject(root, "hostname", r->hostname ? r->hostname : "") &&
-	     container_add_json(root, "container", r->container) &&
+	     container_add_identity_json(root, r->container) &&
 	     cJSON_AddStringToObject(root, "cgroup", r->cgroup ? r->cgroup : "") &&
 	     (r->memory_limit ? cJSON_AddNumberToObject(root, "memory_limit_bytes", (double)r->memory_limit)
 			      : cJSON_AddNullToObject(root, "memory_limit_bytes")) &&

@@ -940,7 +940,8 @@ static int write_oom_record(struct dispatcher *d, struct process *p, const struc
 	doc = oom_record_build(&rec);
 	if (!doc || !(text = cJSON_PrintUnformatted(doc)))
 		goto out;
-	r = meta_file_base(OOM_RECORD_PREFIX, rec.pid, rec.killed_at.tv_sec, stamp, sizeof(stamp));
+	r = meta_file_base(OOM_RECORD_PREFIX, container_display_name(rec.container), rec.pid, rec.killed_at.tv_sec, stamp,
+			   sizeof(stamp));
 	if (r == 0)
 		r = spool__reserve_base(d->env->spool, stamp, &ext, 1, base, sizeof(base));
 	if (r == 0) {

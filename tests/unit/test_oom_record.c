@@ -18,7 +18,7 @@ static void test_full(void **state)
 				"/out/heap-profile-42-20261201T101010Z.meta.json" };
 	struct oom_record_capture cap = { .job = 7, .kind = "heap", .ended_at = { 1764583810, 500000000 },
 					  .files = files, .n_files = 2 };
-	struct container_info c = { .runtime = "docker" };
+	struct container_info c = { .runtime = "containerd" };
 	struct oom_record r = {
 		.pid = 42, .comm = "node", .argv = argv, .argc = 3, .hostname = "h1", .container = &c,
 		.cgroup = "/docker/abc", .memory_limit = 64 << 20, .killed_at = { 1764583900, 0 },
@@ -31,6 +31,9 @@ static void test_full(void **state)
 	char *text;
 
 	strcpy(c.id, "abc");
+	strcpy(c.pod_uid, "0f1e2d3c-0000-4000-8000-000000000001");
+	strcpy(c.names.kube_pod, "api-7d9f");
+	strcpy(c.names.kube_namespace, "shop");
 	doc = oom_record_build(&r);
 	assert_non_null(doc);
 	text = cJSON_PrintUnformatted(doc);
@@ -45,6 +48,9 @@ static void test_full(void **state)
 	assert_int_equal(cJSON_GetArraySize(v), 3);
 	assert_string_equal(cJSON_GetArrayItem(v, 2)->valuestring, "--port=80");
 	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(doc, "container"), "id")->valuestring, "abc");
+	v = cJSON_GetObjectItem(doc, "kubernetes");
+	assert_string_equal(cJSON_GetObjectItem(v, "pod")->valuestring, "api-7d9f");
+	assert_string_equal(cJSON_GetObjectItem(v, "namespace")->valuestring, "shop");
 	assert_string_equal(cJSON_GetObjectItem(doc, "cgroup")->valuestring, "/docker/abc");
 	assert_int_equal(cJSON_GetObjectItem(doc, "memory_limit_bytes")->valuedouble, 64 << 20);
 	assert_string_equal(cJSON_GetObjectItem(doc, "killed_at")->valuestring, "2025-12-01T10:11:40.000Z");
@@ -76,6 +82,7 @@ static void test_unknowns(void **state)
 
 	assert_non_null(doc);
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(doc, "container")));
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(doc, "kubernetes")));
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(doc, "memory_limit_bytes")));
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(doc, "victim")));
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(doc, "killed_at")));
