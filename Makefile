@@ -46,17 +46,18 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) \
 # The data flow, in file names:
 # kernel event -> ring buffer -> dispatcher -> inspector session -> profile -> exporter
 PURE_SRCS  := src/log.c src/options.c src/settings.c src/procfs.c src/cdp.c src/meta.c src/inspector.c src/capture_outcome.c \
-	      src/trigger.c src/cgroup.c src/netns.c src/sockdiag.c src/container.c src/ledger.c \
+	      src/trigger.c src/cgroup.c src/netns.c src/sockdiag.c src/container.c src/ledger.c src/oom_record.c \
 	      src/fsutil.c src/export/spool.c src/export/exporter.c src/profile/cdp_reader.c src/profile/kind.c src/api_token.c \
 	      src/dispatch/jobs.c \
-	      src/dispatch/processes.c src/dispatch/thresholds.c src/dispatch/metrics.c src/dispatch/tenants.c
+	      src/dispatch/processes.c src/dispatch/thresholds.c src/dispatch/metrics.c src/dispatch/tenants.c \
+	      src/dispatch/rss_timeline.c
 # Container names from the runtimes' state files, cached per container.
 PURE_SRCS  += src/container_names.c src/dispatch/names_cache.c
 AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatch/dispatcher.c src/api_json.c \
 	      src/capture/inspector_session.c src/capture/fdscan.c src/capture/locate.c \
 	      src/capture/close.c src/capture/capture.c src/capture/cleanup.c src/profile/profile.c \
 	      src/api.c src/main.c
-UNIT_TESTS := test_jobs test_tenants test_processes test_thresholds test_options test_settings test_procfs test_cdp test_meta \
+UNIT_TESTS := test_jobs test_tenants test_rss_timeline test_oom_record test_processes test_thresholds test_options test_settings test_procfs test_cdp test_meta \
 	      test_inspector test_trigger test_cgroup test_api_json test_inspectctl_format test_sockdiag \
 	      test_container test_ledger test_fsutil test_spool test_cdp_reader \
 	      test_inspector_session test_capture test_locate test_close test_api_token test_netns test_tracker
@@ -153,6 +154,9 @@ fuzz: deps $(FUZZ_BIN)
 # the last commit before profiles streamed and listeners were found from the namespace.
 BENCH_BASELINE ?= 90875d2
 BASELINE_AGENT := $(OUTPUT)/baseline/.output/inspectd
+# ... and the one before RSS timelines and OOM-kill records (tests/bench/timelines.js).
+TIMELINE_BASELINE ?= 34af5b8
+TIMELINE_BASELINE_AGENT := $(OUTPUT)/baseline-timeline/.output/inspectd
 
 $(BASELINE_AGENT):
 	$(call msg,BASELINE,$(BENCH_BASELINE))
@@ -160,14 +164,21 @@ $(BASELINE_AGENT):
 	$(Q)git archive $(BENCH_BASELINE) | tar -x -C $(OUTPUT)/baseline
 	$(Q)$(MAKE) --no-print-directory -C $(OUTPUT)/baseline OUTPUT=.output all >/dev/null
 
+$(TIMELINE_BASELINE_AGENT):
+	$(call msg,BASELINE,$(TIMELINE_BASELINE))
+	$(Q)rm -rf $(OUTPUT)/baseline-timeline && mkdir -p $(OUTPUT)/baseline-timeline
+	$(Q)git archive $(TIMELINE_BASELINE) | tar -x -C $(OUTPUT)/baseline-timeline
+	$(Q)$(MAKE) --no-print-directory -C $(OUTPUT)/baseline-timeline OUTPUT=.output all >/dev/null
+
 bench: deps-test
-	$(Q)$(MAKE) --no-print-directory all tests-build $(BENCH_BINS) $(BASELINE_AGENT)
+	$(Q)$(MAKE) --no-print-directory all tests-build $(BENCH_BINS) $(BASELINE_AGENT) $(TIMELINE_BASELINE_AGENT)
 	$(Q)node tests/bench/bench.js
 	$(Q)node tests/bench/triggers.js
 	$(Q)node tests/bench/profile.js
 	$(Q)BASELINE_INSPECTD=$(abspath $(BASELINE_AGENT)) node tests/bench/latency-ab.js
 	$(Q)node tests/bench/sampling.js
 	$(Q)$(OUTPUT)/tests/names_bench $(abspath tests/fixtures)
+	$(Q)BASELINE_INSPECTD=$(abspath $(TIMELINE_BASELINE_AGENT)) node tests/bench/timelines.js
 
 tests-build: $(UNIT_BINS) $(HELPER_BINS)
 
@@ -227,7 +238,8 @@ $(OUTPUT)/tests/test_api_json: $(OUTPUT)/tests/test_api_json.o $(OUTPUT)/src/api
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 
 # The kernel side for real: the loader and its skeleton.
-$(OUTPUT)/tests/test_tracker: $(OUTPUT)/tests/test_tracker.o $(PURE_OBJS) $(OUTPUT)/src/tracker.o
+$(OUTPUT)/tests/test_tracker: $(OUTPUT)/tests/test_tracker.o $(PURE_OBJS) $(OUTPUT)/src/tracker.o \
+		| $(OUTPUT)/tests/hold_memory
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 

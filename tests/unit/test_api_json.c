@@ -1664,6 +1664,11 @@ static void fill_metrics(struct dispatcher_metrics *m)
 	m->track_failures = 2;
 	m->reconciled = 4;
 	m->exits_found = 1;
+	m->events_lost[3] = 7;
+	m->oom_kills = 12;
+	m->oom_records = 10;
+	m->oom_records_limited = 1;
+	m->oom_record_failures = 1;
 }
 
 static void test_metrics_text(void **state)
@@ -1764,9 +1769,17 @@ static void test_metrics_text(void **state)
 	assert_has_line(text, "inspectd_track_failures_total 2");
 	assert_has_line(text, "inspectd_events_reconciled_total 4");
 	assert_has_line(text, "inspectd_exits_found_total 1");
-	/* Seventeen families, each with one HELP and one TYPE (the validator checked which). */
-	assert_int_equal(count_prefix_lines(text, "# HELP "), 17);
-	assert_int_equal(count_prefix_lines(text, "# TYPE "), 17);
+	/* OOM kills, and their records. */
+	assert_has_line(text, "inspectd_events_lost_total{stream=\"oom\"} 7");
+	assert_has_line(text, "# TYPE inspectd_oom_kills_total counter");
+	assert_has_line(text, "inspectd_oom_kills_total 12");
+	assert_has_line(text, "# TYPE inspectd_oom_records_total counter");
+	assert_has_line(text, "inspectd_oom_records_total{outcome=\"written\"} 10");
+	assert_has_line(text, "inspectd_oom_records_total{outcome=\"limited\"} 1");
+	assert_has_line(text, "inspectd_oom_records_total{outcome=\"failed\"} 1");
+	/* Nineteen families, each with one HELP and one TYPE (the validator checked which). */
+	assert_int_equal(count_prefix_lines(text, "# HELP "), 19);
+	assert_int_equal(count_prefix_lines(text, "# TYPE "), 19);
 	free(text);
 }
 
