@@ -3,7 +3,10 @@
  * The job queue: captures from request to outcome, as data. Pure: no lws, no
  * capture inside, no clock (times come from the caller).
  *
- *   queued -> active -> done | failed        (or queued -> failed: stopped, expired)
+ *   queued -> active -> done | failed        (or queued -> failed: expired, shut down)
+ *
+ * A stop that reaches a job still queued keeps it (jobs__stop_queued()): the time from its
+ * trigger to that stop becomes how long it runs once its turn comes, and it no longer expires.
  *
  * Queued jobs start in arrival order, oldest first, each as soon as nothing holds
  * it back: the --max-concurrent cap, a per-container cap, its owner's hold, or an
@@ -73,7 +76,7 @@ typedef bool (*jobs_hold_fn)(void *ctx, pid_t pid);
 struct job_request {
 	pid_t pid;
 	enum profile_kind kind;
-	struct capture_trigger trigger;
+	struct capture_trigger trigger; /* its ktime_ns (CLOCK_MONOTONIC) is when it was asked for */
 	uint64_t duration_usec;         /* 0: until stopped */
 	uint64_t netns;                 /* its network namespace's inode; 0 (unknown) is a lane of its own */
 	char tenant[JOB_TENANT_MAX];    /* whose captures it counts as (a container's); "": not capped */
@@ -100,7 +103,11 @@ struct job_view {
 	 * NULL while it has none; filled by the job's owner, who runs the capture. */
 	const char *capture_state;
 	struct capture_trigger trigger;
-	uint64_t duration_usec;
+	uint64_t duration_usec;                 /* as asked for: 0, until stopped */
+	/* How long it runs once started: duration_usec, or, for a job a stop reached while it was
+	 * queued, the time from its trigger to that stop (within duration_usec); 0: until stopped. */
+	uint64_t requested_usec;
+	bool stopped_queued;                    /* a stop reached it queued (jobs__stop_queued()) */
 	char queued_reason[JOB_REASON_MAX];     /* while queued: why; "" otherwise */
 	enum capture_outcome outcome;           /* done or failed */
 	int error_code;
@@ -116,6 +123,16 @@ void jobs__free(struct jobs *js);
 
 /* A new queued job: 0 and *ret_id (never 0), or -ENOMEM. Start it with jobs__start(). */
 int jobs__add(struct jobs *js, const struct job_request *req, unsigned *ret_id);
+/*
+ * A stop reached the queued job id at stop_ns (CLOCK_MONOTONIC, as its trigger's ktime_ns): the
+ * job is kept, and once its turn comes runs for the time from its trigger to this stop (within
+ * its own duration, if it had one; at least 1 us), so that a capture that had to take its turn
+ * loses nothing. It no longer expires: what it asked for is whole, and its wait is bounded by
+ * the durations of the jobs ahead of it. 0 and *ret_usec (that duration, may be NULL);
+ * -ENOENT; -EALREADY (not queued: active or over); -EEXIST (stopped while queued already:
+ * kept as the first stop made it).
+ */
+int jobs__stop_queued(struct jobs *js, unsigned id, uint64_t stop_ns, uint64_t *ret_usec);
 /* Why the queued job id would wait now: JOB_WAIT_NONE when it can start. -ENOENT, -EALREADY (not queued). */
 int jobs__wait(const struct jobs *js, unsigned id, struct job_wait_info *ret);
 /* Start the queued job id: 0 (active now), -EAGAIN (it must wait: *why, if not NULL, says why),

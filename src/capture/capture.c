@@ -79,6 +79,7 @@ struct capture {
 
 	struct timespec started_rt, ended_rt;
 	uint64_t duration_usec;
+	double queued_ms;               /* from the trigger to capture__new(): the start of its turn */
 	double latency_ms;
 	bool stop_requested;
 	const char *stop_reason;
@@ -314,8 +315,8 @@ static void max_duration_reached(lws_sorted_usec_list_t *sul)
 	struct capture *c = lws_container_of(sul, struct capture, max_timer);
 
 	if (strcmp(c->limit_reason, "duration") == 0)
-		log_info("pid %d: %s capture ran its %llu s, stopping", (int)pid_of(c), profile_kind_name(c->kind),
-			 (unsigned long long)(c->duration_usec / 1000000));
+		log_info("pid %d: %s capture ran its %.3f s, stopping", (int)pid_of(c), profile_kind_name(c->kind),
+			 c->duration_usec / 1e6);
 	else
 		log_info("pid %d: %s capture reached --%s, stopping", (int)pid_of(c), profile_kind_name(c->kind),
 			 c->limit_reason);
@@ -402,7 +403,7 @@ static int export_profile(struct capture *c)
 		.signal = c->trigger.sig ? options_signal_name(c->trigger.sig, signame, sizeof(signame)) : NULL,
 		.sender_pid = c->trigger.sender_pid, .sender_ns_pid = c->trigger.sender_ns_pid,
 		.sender_comm = c->trigger.sender_comm, .ktime_ns = c->trigger.ktime_ns,
-		.latency_ms = c->latency_ms,
+		.latency_ms = c->latency_ms, .queued_ms = c->queued_ms,
 		.has_threshold = c->trigger.has_threshold, .unit = c->trigger.unit,
 		.threshold = c->trigger.threshold, .observed = c->trigger.observed,
 		.detected_by = c->trigger.detected_by,
@@ -410,7 +411,7 @@ static int export_profile(struct capture *c)
 	struct meta_profile mprof = {
 		.type = c->ops->type, .started_at = c->started_rt, .ended_at = c->ended_rt,
 		.interval_name = c->ops->interval_name, .interval = c->ops->interval(st),
-		.stop_reason = c->stop_reason,
+		.stop_reason = c->stop_reason, .requested_duration_usec = c->duration_usec,
 	};
 	struct export_request req;
 	char *text = NULL;
@@ -698,6 +699,7 @@ int capture__new(const struct capture_env *env, pid_t pid, int pidfd, const stru
 		c->container = *container;
 	c->trigger = *t;
 	c->duration_usec = duration_usec;
+	c->queued_ms = t->ktime_ns ? monotonic_ms_since(t->ktime_ns) : 0;
 	r = read_metadata(c);
 	if (r == 0)
 		r = locate__start(c->env, &c->target, &c->claim, locate_done, c, &c->locate);

@@ -215,7 +215,7 @@ static void run_job(struct dispatcher *d, unsigned id)
 	run->d = d;
 	run->job = id;
 	r = capture__new(d->env, v.pid, process__pidfd(p), process__container(p), v.kind, &v.trigger,
-			 v.duration_usec, capture_done, run, &run->capture);
+			 v.requested_usec, capture_done, run, &run->capture);
 	if (r < 0) {
 		log_error("pid %d: cannot start a %s capture: %s", (int)v.pid, profile_kind_name(v.kind), strerror(-r));
 		free(run);
@@ -312,17 +312,35 @@ int dispatcher__submit(struct dispatcher *d, pid_t pid, enum profile_kind kind, 
 	return 0;
 }
 
-int dispatcher__stop_job(struct dispatcher *d, unsigned id)
+/*
+ * Stop job id, asked for at stop_ns (CLOCK_MONOTONIC: a signal's kernel event, else now). A
+ * queued job is kept, to run for the time from its trigger to this stop once its turn comes
+ * (jobs__stop_queued()): whether a capture had to wait for its namespace's port or a slot is
+ * an accident of what else runs, and a stop means the same either way.
+ */
+static int stop_job_at(struct dispatcher *d, unsigned id, uint64_t stop_ns)
 {
 	enum job_state state;
+	struct job_view v;
 	struct run *run;
+	uint64_t us = 0;
+	int r;
 
 	if (jobs__state(d->jobs, id, &state) < 0)
 		return -ENOENT;
 	switch (state) {
 	case JOB_QUEUED:
-		end_job_with(d, id, CAPTURE_STOPPED_QUEUED, 0);
-		start_queued(d);
+		r = jobs__stop_queued(d->jobs, id, stop_ns, &us);
+		if (r < 0 && r != -EEXIST)
+			return r;
+		if (jobs__view(d->jobs, id, &v) < 0)
+			return -ENOENT;
+		if (r == -EEXIST)
+			log_info("pid %d: %s capture was stopped already while queued; it runs %.3f s when its turn "
+				 "comes, ignoring", (int)v.pid, profile_kind_name(v.kind), v.requested_usec / 1e6);
+		else
+			log_info("pid %d: %s capture stopped while queued: kept, to run %.3f s (from its trigger to "
+				 "this stop) when its turn comes", (int)v.pid, profile_kind_name(v.kind), us / 1e6);
 		return 0;
 	case JOB_ACTIVE:
 		run = jobs__data(d->jobs, id);
@@ -332,6 +350,11 @@ int dispatcher__stop_job(struct dispatcher *d, unsigned id)
 	default:
 		return -EALREADY;
 	}
+}
+
+int dispatcher__stop_job(struct dispatcher *d, unsigned id)
+{
+	return stop_job_at(d, id, now_usec() * 1000);
 }
 
 /* What the queue does not know of a running job: its capture's state, files and start. */
@@ -547,7 +570,7 @@ static void handle_signal(struct dispatcher *d, const struct inspectd_event *e)
 
 	if (process__job(p) && jobs__view(d->jobs, process__job(p), &job) == 0) {
 		if (job.kind == kind) {
-			dispatcher__stop_job(d, job.id);
+			stop_job_at(d, job.id, e->ktime_ns ? e->ktime_ns : now_usec() * 1000);
 			return;
 		}
 		log_warn("pid %u: a %s capture is in progress; %s trigger ignored", e->pid, profile_kind_name(job.kind),

@@ -164,6 +164,7 @@ int jobs__add(struct jobs *js, const struct job_request *req, unsigned *ret_id)
 	j->v.state = JOB_QUEUED;
 	j->v.trigger = req->trigger;
 	j->v.duration_usec = req->duration_usec;
+	j->v.requested_usec = req->duration_usec;
 	j->v.created_at = req->created_at;
 	j->netns = req->netns;
 	snprintf(j->tenant, sizeof(j->tenant), "%s", req->tenant);
@@ -171,6 +172,30 @@ int jobs__add(struct jobs *js, const struct job_request *req, unsigned *ret_id)
 	list_append(&js->all, j, LIST_ALL);
 	list_append(state_list(js, JOB_QUEUED), j, LIST_STATE);
 	*ret_id = j->v.id;
+	return 0;
+}
+
+int jobs__stop_queued(struct jobs *js, unsigned id, uint64_t stop_ns, uint64_t *ret_usec)
+{
+	struct job *j = find(js, id);
+	uint64_t us;
+
+	if (!j)
+		return -ENOENT;
+	if (j->v.state != JOB_QUEUED)
+		return -EALREADY;
+	if (j->v.stopped_queued)
+		return -EEXIST;
+	us = stop_ns > j->v.trigger.ktime_ns ? (stop_ns - j->v.trigger.ktime_ns) / 1000 : 0;
+	if (j->v.duration_usec && j->v.duration_usec < us)
+		us = j->v.duration_usec;
+	if (!us)
+		us = 1;                 /* 0 would be "until stopped" */
+	j->v.requested_usec = us;
+	j->v.stopped_queued = true;
+	j->expires_usec = 0;
+	if (ret_usec)
+		*ret_usec = us;
 	return 0;
 }
 
