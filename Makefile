@@ -179,6 +179,7 @@ bench: deps-test
 	$(Q)node tests/bench/sampling.js
 	$(Q)$(OUTPUT)/tests/names_bench $(abspath tests/fixtures)
 	$(Q)BASELINE_INSPECTD=$(abspath $(TIMELINE_BASELINE_AGENT)) node tests/bench/timelines.js
+	$(Q)node tests/bench/queue.js
 
 tests-build: $(UNIT_BINS) $(HELPER_BINS)
 
