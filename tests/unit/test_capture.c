@@ -916,6 +916,23 @@ static void test_queued_and_requested(void **state)
 	assert_int_equal(dones, 1);
 }
 
+/* Stopped while queued after longer than --max-signal-duration: a signal's capture runs no
+ * longer than that all the same, and says so; what was asked for is still told. */
+static void test_requested_within_max_signal_duration(void **state)
+{
+	source = TRIGGER_SOURCE_SIGNAL;
+	running(PROFILE_HEAP, SIGNAL_MAX_USEC + LWS_US_PER_SEC, false);
+	sul_advance(SIGNAL_MAX_USEC);
+	assert_string_equal(capture__state_name(cap), "stopping");
+	assert_int_equal(stream(PROFILE_TEXT), 0);
+	stop_answer(true);
+	assert_string_equal(meta_string("profile", "stop_reason"), "max-signal-duration");
+	assert_true(meta_number("profile", "requested_duration_ms") == (SIGNAL_MAX_USEC + LWS_US_PER_SEC) / 1e3);
+	commit_finishes(0);
+	settle();
+	assert_int_equal(dones, 1);
+}
+
 /* A signal's capture nobody stopped: --max-signal-duration, not --max-duration. */
 static void test_max_signal_duration(void **state)
 {
@@ -1514,6 +1531,7 @@ int main(void)
 		T(test_requested_duration),
 		T(test_requested_duration_over_max),
 		T(test_queued_and_requested),
+		T(test_requested_within_max_signal_duration),
 		T(test_timeout_connecting),
 		T(test_timeout_connecting_not_ours),
 		T(test_timeout_starting),
