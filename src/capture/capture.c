@@ -78,6 +78,7 @@ struct capture {
 	lws_sorted_usec_list_t done_sul;
 
 	struct timespec started_rt, ended_rt;
+	lws_usec_t started_us;          /* the loop's clock when the profiler started */
 	uint64_t duration_usec;
 	double queued_ms;               /* from the trigger to capture__new(): the start of its turn */
 	double latency_ms;
@@ -558,6 +559,7 @@ static void session_response(void *owner, int tag, const struct cdp_reader_heade
 			return;
 		disarm(c);
 		clock_gettime(CLOCK_REALTIME, &c->started_rt);
+		c->started_us = lws_now_usecs();
 		c->latency_ms = monotonic_ms_since(c->trigger.ktime_ns);
 		set_state(c, CAPTURE_RUNNING);
 		log_info("pid %d: %s profiling started (%.1f ms after the trigger)", (int)pid_of(c), profile_kind_name(c->kind),
@@ -722,6 +724,25 @@ void capture__request_stop(struct capture *c, const char *reason)
 	else
 		log_info("pid %d: stop requested before the %s profiler runs: stopping once it does",
 			 (int)pid_of(c), profile_kind_name(c->kind));
+}
+
+int capture__set_duration(struct capture *c, uint64_t usec)
+{
+	lws_usec_t limit, ran;
+
+	if (c->stop_requested || c->state > CAPTURE_RUNNING)
+		return -EALREADY;
+	c->duration_usec = usec;
+	if (c->state != CAPTURE_RUNNING)
+		return 0;               /* its limit is set when the profiler starts */
+	limit = (lws_usec_t)run_limit(c, &c->limit_reason);
+	ran = lws_now_usecs() - c->started_us;
+	if (ran >= limit) {
+		capture__request_stop(c, c->limit_reason);
+		return 0;
+	}
+	lws_sul_schedule(c->env->ctx, 0, &c->max_timer, max_duration_reached, limit - ran);
+	return 0;
 }
 
 void capture__target_exited(struct capture *c)

@@ -313,43 +313,48 @@ int dispatcher__submit(struct dispatcher *d, pid_t pid, enum profile_kind kind, 
 }
 
 /*
- * Stop job id, asked for at stop_ns (CLOCK_MONOTONIC: a signal's kernel event, else now). A
- * queued job is kept, to run for the time from its trigger to this stop once its turn comes
- * (jobs__stop_queued()): whether a capture had to wait for its namespace's port or a slot is
- * an accident of what else runs, and a stop means the same either way.
+ * Stop job id, asked for at stop_ns (CLOCK_MONOTONIC: a signal's kernel event, else now). A job
+ * that had to take its turn runs for the time from its trigger to this stop, from the start of
+ * its turn (jobs__stop()): kept if it is still queued, told to its capture if its turn has come.
+ * Whether a capture had to wait for its namespace's port or a slot is an accident of what else
+ * runs, and a stop means the same either way; one that started at once stops now.
  */
 static int stop_job_at(struct dispatcher *d, unsigned id, uint64_t stop_ns)
 {
-	enum job_state state;
+	struct run *run = jobs__data(d->jobs, id);
 	struct job_view v;
-	struct run *run;
 	uint64_t us = 0;
 	int r;
 
-	if (jobs__state(d->jobs, id, &state) < 0)
+	r = jobs__stop(d->jobs, id, stop_ns, &us);
+	if (r == -ENOENT || r == -EALREADY)
+		return r;
+	if (jobs__view(d->jobs, id, &v) < 0)
 		return -ENOENT;
-	switch (state) {
-	case JOB_QUEUED:
-		r = jobs__stop_queued(d->jobs, id, stop_ns, &us);
-		if (r < 0 && r != -EEXIST)
-			return r;
-		if (jobs__view(d->jobs, id, &v) < 0)
-			return -ENOENT;
-		if (r == -EEXIST)
-			log_info("pid %d: %s capture was stopped already while queued; it runs %.3f s when its turn "
-				 "comes, ignoring", (int)v.pid, profile_kind_name(v.kind), v.requested_usec / 1e6);
-		else
-			log_info("pid %d: %s capture stopped while queued: kept, to run %.3f s (from its trigger to "
-				 "this stop) when its turn comes", (int)v.pid, profile_kind_name(v.kind), us / 1e6);
-		return 0;
-	case JOB_ACTIVE:
-		run = jobs__data(d->jobs, id);
+	if (r == -EAGAIN) {
 		if (run)
 			capture__request_stop(run->capture, "request");
 		return 0;
-	default:
-		return -EALREADY;
 	}
+	if (r == -EEXIST) {
+		log_info("pid %d: %s capture was stopped already after it waited its turn; it runs %.3f s from "
+			 "the start of its turn, ignoring", (int)v.pid, profile_kind_name(v.kind), v.requested_usec / 1e6);
+		return 0;
+	}
+	if (v.state == JOB_QUEUED) {
+		log_info("pid %d: %s capture stopped while queued: kept, to run %.3f s (from its trigger to "
+			 "this stop) when its turn comes", (int)v.pid, profile_kind_name(v.kind), us / 1e6);
+		return 0;
+	}
+	if (!run)
+		return 0;
+	if (capture__set_duration(run->capture, us) < 0) {
+		capture__request_stop(run->capture, "request");        /* stopping already */
+		return 0;
+	}
+	log_info("pid %d: %s capture stopped after it waited its turn: runs %.3f s (from its trigger to "
+		 "this stop) from the start of its turn", (int)v.pid, profile_kind_name(v.kind), us / 1e6);
+	return 0;
 }
 
 int dispatcher__stop_job(struct dispatcher *d, unsigned id)

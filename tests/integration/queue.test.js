@@ -108,6 +108,42 @@ test('eight processes in one network namespace, started and stopped by signal wi
   });
 });
 
+// The stops sent one by one, as with one `kubectl exec POD -c C -- kill` per container: the
+// next capture's turn may come before its stop does. It waited all the same, and runs from the
+// start of its turn as long as was asked for, not just until its stop.
+test('a capture whose turn came before its stop did runs, from its turn, as long as was asked for', { timeout: 60000 }, async () => {
+  await withAgent([], async (agent, targets) => {
+    const ts = await inOneNetns(targets, 3);
+    for (const t of ts) await agent.waitTracked(t.pid);
+    const sent = ts.map((t) => { const at = hrms(); t.signal('SIGWINCH'); return at; });
+    const ja = await agent.waitState(ts[0].pid, 'running');
+    const jb = await agent.waitState(ts[1].pid, 'queued');
+    const jc = await agent.waitState(ts[2].pid, 'queued');
+    await sleep(2000);
+    ts[0].signal('SIGWINCH');
+    await agent.waitState(jb.id, 'running', { timeoutMs: 5000 });
+    const gapB = (() => { ts[1].signal('SIGWINCH'); return hrms() - sent[1]; })();
+    const gapC = (() => { ts[2].signal('SIGWINCH'); return hrms() - sent[2]; })();
+    const b = await waitFor('b stopped', async () => {
+      const j = await agent.capture(jb.id);
+      return j.requested_duration_ms !== null && j;
+    }, 5000);
+    assert.equal(b.state, 'running', JSON.stringify(b));
+    assert.ok(Math.abs(b.requested_duration_ms - gapB) < 50, `${b.requested_duration_ms} against ${gapB}`);
+    await agent.waitState(ja.id, 'done');
+    for (const [id, gap] of [[jb.id, gapB], [jc.id, gapC]]) {
+      const done = await agent.waitState(id, 'done', { timeoutMs: 15000 });
+      const m = readJSON(done.files.find((f) => f.endsWith('.meta.json')));
+      const what = JSON.stringify(m.profile);
+      assert.ok(Math.abs(m.profile.requested_duration_ms - gap) < 50, `${m.profile.requested_duration_ms} against ${gap}`);
+      assert.equal(m.profile.stop_reason, 'duration', what);
+      const ran = ms(m.profile.ended_at) - ms(m.profile.started_at);
+      assert.ok(ran >= m.profile.requested_duration_ms - 5 && ran < m.profile.requested_duration_ms + 300, `ran ${ran} ms: ${what}`);
+      assert.ok(m.trigger.queued_ms >= 1900, JSON.stringify(m.trigger));
+    }
+  });
+});
+
 // --queue-timeout ends a capture nobody came back to; one whose stop came while it waited
 // is whole, and runs however long what is ahead of it takes. A third signal changes nothing.
 test('--queue-timeout: a queued capture stopped while it waits does not expire; one nobody stopped does', { timeout: 60000 }, async () => {

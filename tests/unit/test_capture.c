@@ -916,6 +916,68 @@ static void test_queued_and_requested(void **state)
 	assert_int_equal(dones, 1);
 }
 
+/* Stopped after it had waited its turn, while it ran: it runs, from its start, the time from its
+ * trigger to that stop; what is left of it. */
+static void test_set_duration_running(void **state)
+{
+	source = TRIGGER_SOURCE_SIGNAL;
+	running(PROFILE_HEAP, 0, false);
+	sul_advance(LWS_US_PER_SEC);
+	assert_int_equal(capture__set_duration(cap, 3 * LWS_US_PER_SEC), 0);
+	sul_advance(2 * LWS_US_PER_SEC - 1);
+	assert_string_equal(capture__state_name(cap), "running");
+	assert_int_equal(ss.nsent, 1);
+	sul_advance(1);
+	assert_string_equal(capture__state_name(cap), "stopping");
+	assert_int_equal(stream(PROFILE_TEXT), 0);
+	stop_answer(true);
+	assert_string_equal(meta_string("profile", "stop_reason"), "duration");
+	assert_true(meta_number("profile", "requested_duration_ms") == 3000);
+	commit_finishes(0);
+	settle();
+	assert_int_equal(dones, 1);
+}
+
+/* ... having run that long already: stopped at once. Stopping already: -EALREADY. */
+static void test_set_duration_past(void **state)
+{
+	source = TRIGGER_SOURCE_SIGNAL;
+	running(PROFILE_CPU, 0, false);
+	sul_advance(2 * LWS_US_PER_SEC);
+	assert_int_equal(capture__set_duration(cap, LWS_US_PER_SEC), 0);
+	assert_string_equal(capture__state_name(cap), "stopping");
+	assert_int_equal(capture__set_duration(cap, 5 * LWS_US_PER_SEC), -EALREADY);
+	assert_int_equal(stream(PROFILE_TEXT), 0);
+	stop_answer(true);
+	assert_string_equal(meta_string("profile", "stop_reason"), "duration");
+	commit_finishes(0);
+	settle();
+	assert_int_equal(dones, 1);
+}
+
+/* ... before its profiler runs: the duration counts from its start. */
+static void test_set_duration_starting(void **state)
+{
+	source = TRIGGER_SOURCE_SIGNAL;
+	start(PROFILE_HEAP, 0);
+	assert_int_equal(capture__set_duration(cap, 1500000), 0);
+	located(false);
+	ss.version = "v20.20.2";
+	ss.ops->ready(ss.owner);
+	sul_advance(LWS_US_PER_SEC);    /* the start command's answer is slow */
+	respond(PROFILE_TAG_STARTED, NULL);
+	sul_advance(1500000 - 1);
+	assert_string_equal(capture__state_name(cap), "running");
+	sul_advance(1);
+	assert_string_equal(capture__state_name(cap), "stopping");
+	assert_int_equal(stream(PROFILE_TEXT), 0);
+	stop_answer(true);
+	assert_true(meta_number("profile", "requested_duration_ms") == 1500);
+	commit_finishes(0);
+	settle();
+	assert_int_equal(dones, 1);
+}
+
 /* Stopped while queued after longer than --max-signal-duration: a signal's capture runs no
  * longer than that all the same, and says so; what was asked for is still told. */
 static void test_requested_within_max_signal_duration(void **state)
@@ -1532,6 +1594,9 @@ int main(void)
 		T(test_requested_duration_over_max),
 		T(test_queued_and_requested),
 		T(test_requested_within_max_signal_duration),
+		T(test_set_duration_running),
+		T(test_set_duration_past),
+		T(test_set_duration_starting),
 		T(test_timeout_connecting),
 		T(test_timeout_connecting_not_ours),
 		T(test_timeout_starting),
