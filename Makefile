@@ -179,6 +179,7 @@ bench: deps-test
 	$(Q)node tests/bench/sampling.js
 	$(Q)$(OUTPUT)/tests/names_bench $(abspath tests/fixtures)
 	$(Q)BASELINE_INSPECTD=$(abspath $(TIMELINE_BASELINE_AGENT)) node tests/bench/timelines.js
+	$(Q)node tests/bench/queue.js
 
 tests-build: $(UNIT_BINS) $(HELPER_BINS)
 
@@ -279,7 +280,7 @@ CAPTURE_WRAPS := inspector_session__new inspector_session__send inspector_sessio
 		 inspector_session__free locate__start locate__free claim_note claim_settle ledger__path \
 		 inspector_close__start inspector_close__free spool__begin spool_file__write \
 		 spool_file__reset spool_file__truncate spool_file__size spool_file__abort spool__reserve_base spool__commit \
-		 spool__cancel spool__dir lws_sul_schedule profile_ops
+		 spool__cancel spool__dir lws_sul_schedule lws_now_usecs profile_ops
 $(OUTPUT)/tests/test_capture: $(OUTPUT)/tests/test_capture.o $(addprefix $(OUTPUT)/src/,capture/capture.o \
 		profile/profile.o profile/kind.o export/exporter.o meta.o procfs.o options.o trigger.o container.o log.o)
 	$(call msg,LINK,$@)

@@ -86,6 +86,14 @@ int capture__new(const struct capture_env *env, pid_t pid, int pidfd, const stru
 		 capture_done_fn done, void *owner, struct capture **ret);
 /* Stop and export (at once, or as soon as the profiler runs). */
 void capture__request_stop(struct capture *c, const char *reason);
+/*
+ * Run for usec from the profiler's start instead (within --max-duration, and
+ * --max-signal-duration for a signal's capture), then stop and export, its stop_reason
+ * "duration" (or the limit's): what is left of it if the profiler runs already, at once if
+ * nothing is. For a capture that waited its turn and was then stopped: it runs as long as was
+ * asked for. 0, or -EALREADY (a stop was asked for already, or it is past running).
+ */
+int capture__set_duration(struct capture *c, uint64_t usec);
 /* The target is gone: abandon without touching it. */
 void capture__target_exited(struct capture *c);
 enum profile_kind capture__kind(const struct capture *c);

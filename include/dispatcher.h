@@ -27,11 +27,13 @@ void dispatcher__handle_event(void *ctx, const struct inspectd_event *e);
 /* Request a capture. 0 and *ret_id (may be NULL), or -ESRCH (not a tracked process), -EBUSY
  * (one already queued or running), -EDQUOT (its container asked for
  * --max-captures-per-container-per-hour within the last hour: refused, counted in the
- * metrics' refused), -ESHUTDOWN, -ENOMEM. A queued job expires after --queue-timeout. */
+ * metrics' refused), -ESHUTDOWN, -ENOMEM. A queued job expires after --queue-timeout, unless a
+ * stop reached it while it waited. */
 int dispatcher__submit(struct dispatcher *d, pid_t pid, enum profile_kind kind, const struct capture_trigger *t,
 		       uint64_t duration_usec, unsigned *ret_id);
-/* Stop a queued or running capture (a running one exports what it took). 0, -ENOENT (no such
- * job), -EALREADY (over). */
+/* Stop a queued or running capture: a running one exports what it took; a queued one is kept,
+ * and runs for the time from its trigger to now once its turn comes (jobs__stop_queued()); a
+ * stop of one already stopped changes nothing. 0, -ENOENT (no such job), -EALREADY (over). */
 int dispatcher__stop_job(struct dispatcher *d, unsigned id);
 /* A job as the API shows it, the running capture's state and files included: 0, or -ENOENT. */
 int dispatcher__job(const struct dispatcher *d, unsigned id, struct job_view *ret);

@@ -3,7 +3,11 @@
  * The job queue: captures from request to outcome, as data. Pure: no lws, no
  * capture inside, no clock (times come from the caller).
  *
- *   queued -> active -> done | failed        (or queued -> failed: stopped, expired)
+ *   queued -> active -> done | failed        (or queued -> failed: expired, shut down)
+ *
+ * A job that had to take its turn loses nothing to a stop (jobs__stop()): the time from its
+ * trigger to the stop becomes how long it runs from the start of its turn; queued, it is kept
+ * for that turn, and no longer expires.
  *
  * Queued jobs start in arrival order, oldest first, each as soon as nothing holds
  * it back: the --max-concurrent cap, a per-container cap, its owner's hold, or an
@@ -73,7 +77,7 @@ typedef bool (*jobs_hold_fn)(void *ctx, pid_t pid);
 struct job_request {
 	pid_t pid;
 	enum profile_kind kind;
-	struct capture_trigger trigger;
+	struct capture_trigger trigger; /* its ktime_ns (CLOCK_MONOTONIC) is when it was asked for */
 	uint64_t duration_usec;         /* 0: until stopped */
 	uint64_t netns;                 /* its network namespace's inode; 0 (unknown) is a lane of its own */
 	char tenant[JOB_TENANT_MAX];    /* whose captures it counts as (a container's); "": not capped */
@@ -100,7 +104,13 @@ struct job_view {
 	 * NULL while it has none; filled by the job's owner, who runs the capture. */
 	const char *capture_state;
 	struct capture_trigger trigger;
-	uint64_t duration_usec;
+	uint64_t duration_usec;                 /* as asked for: 0, until stopped */
+	/* How long it runs once started: duration_usec, or, for a job a stop reached while it was
+	 * queued, the time from its trigger to that stop (within duration_usec); 0: until stopped. */
+	uint64_t requested_usec;
+	bool waited;                            /* jobs__start() found it had to wait: it took its turn */
+	bool stopped_queued;                    /* a stop reached it queued (jobs__stop()) */
+	bool stopped_waited;                    /* a stop reached it after it had waited (jobs__stop()) */
 	char queued_reason[JOB_REASON_MAX];     /* while queued: why; "" otherwise */
 	enum capture_outcome outcome;           /* done or failed */
 	int error_code;
@@ -116,6 +126,18 @@ void jobs__free(struct jobs *js);
 
 /* A new queued job: 0 and *ret_id (never 0), or -ENOMEM. Start it with jobs__start(). */
 int jobs__add(struct jobs *js, const struct job_request *req, unsigned *ret_id);
+/*
+ * A stop reached job id at stop_ns (CLOCK_MONOTONIC, as its trigger's ktime_ns). A job that had
+ * to wait its turn is owed what was asked for: the time from its trigger to this stop (within its
+ * own duration, if it had one; at least 1 us), run from the start of its turn. Queued, it is
+ * kept, runs that long once its turn comes, and no longer expires: what it asked for is whole,
+ * and its wait is bounded by the durations of the jobs ahead of it. Active after a wait (its
+ * turn came before the stop did), its owner has it run that long from its start. 0 and
+ * *ret_usec (that duration; may be NULL); -ENOENT; -EALREADY (over); -EAGAIN (active and it
+ * never waited: its owner stops it now); -EEXIST (a stop reached it this way already: kept as
+ * that one made it).
+ */
+int jobs__stop(struct jobs *js, unsigned id, uint64_t stop_ns, uint64_t *ret_usec);
 /* Why the queued job id would wait now: JOB_WAIT_NONE when it can start. -ENOENT, -EALREADY (not queued). */
 int jobs__wait(const struct jobs *js, unsigned id, struct job_wait_info *ret);
 /* Start the queued job id: 0 (active now), -EAGAIN (it must wait: *why, if not NULL, says why),

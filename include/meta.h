@@ -17,6 +17,7 @@ struct meta_trigger {
 	const char *sender_comm;
 	uint64_t ktime_ns;              /* kernel event, CLOCK_MONOTONIC */
 	double latency_ms;              /* kernel event -> profiler start acknowledged */
+	double queued_ms;               /* kernel event -> the start of its turn (its wait in the queue) */
 	bool has_threshold;             /* threshold triggers: */
 	const char *unit;               /* "bytes", "percent" */
 	double threshold;               /* as configured for this process */
@@ -31,6 +32,7 @@ struct meta_profile {
 	const char *interval_name;      /* "sampling_interval_bytes" */
 	uint64_t interval;
 	const char *stop_reason;        /* "signal", "max-duration", ... */
+	uint64_t requested_duration_usec;       /* how long it was asked to run; 0: until stopped (null) */
 };
 
 struct meta_process {

@@ -166,6 +166,8 @@ cJSON *api_job_json(const struct job_view *j)
 	     cJSON_AddStringToObject(t, "kind", trigger_source_name(j->trigger.source)) &&
 	     (j->duration_usec ? cJSON_AddNumberToObject(o, "seconds", (double)(j->duration_usec / 1000000))
 			       : cJSON_AddNullToObject(o, "seconds")) &&
+	     (j->requested_usec ? cJSON_AddNumberToObject(o, "requested_duration_ms", j->requested_usec / 1e3)
+				: cJSON_AddNullToObject(o, "requested_duration_ms")) &&
 	     (j->queued_reason[0] ? cJSON_AddStringToObject(o, "queued_reason", j->queued_reason)
 				  : cJSON_AddNullToObject(o, "queued_reason")) &&
 	     (files = cJSON_AddArrayToObject(o, "files")) &&

@@ -171,7 +171,8 @@ cJSON *meta_build(const struct meta_process *p, const struct meta_trigger *t, co
 	/* A double would lose nanoseconds after 104 days of uptime: print the integer. */
 	snprintf(ktime, sizeof(ktime), "%" PRIu64, t->ktime_ns);
 	ok = cJSON_AddRawToObject(trigger, "ktime_ns", ktime) &&
-	     cJSON_AddNumberToObject(trigger, "latency_ms", t->latency_ms);
+	     cJSON_AddNumberToObject(trigger, "latency_ms", t->latency_ms) &&
+	     cJSON_AddNumberToObject(trigger, "queued_ms", t->queued_ms);
 	if (!ok)
 		goto fail;
 
@@ -189,6 +190,9 @@ cJSON *meta_build(const struct meta_process *p, const struct meta_trigger *t, co
 	     add_time(profile, "started_at", prof->started_at) &&
 	     add_time(profile, "ended_at", prof->ended_at) &&
 	     cJSON_AddStringToObject(profile, "stop_reason", prof->stop_reason ? prof->stop_reason : "") &&
+	     (prof->requested_duration_usec
+		      ? cJSON_AddNumberToObject(profile, "requested_duration_ms", prof->requested_duration_usec / 1e3)
+		      : cJSON_AddNullToObject(profile, "requested_duration_ms")) &&
 	     (sampling = cJSON_AddObjectToObject(profile, "sampling")) &&
 	     cJSON_AddNumberToObject(sampling, prof->interval_name, (double)prof->interval);
 	if (!ok)

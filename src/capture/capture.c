@@ -78,7 +78,9 @@ struct capture {
 	lws_sorted_usec_list_t done_sul;
 
 	struct timespec started_rt, ended_rt;
+	lws_usec_t started_us;          /* the loop's clock when the profiler started */
 	uint64_t duration_usec;
+	double queued_ms;               /* from the trigger to capture__new(): the start of its turn */
 	double latency_ms;
 	bool stop_requested;
 	const char *stop_reason;
@@ -314,8 +316,8 @@ static void max_duration_reached(lws_sorted_usec_list_t *sul)
 	struct capture *c = lws_container_of(sul, struct capture, max_timer);
 
 	if (strcmp(c->limit_reason, "duration") == 0)
-		log_info("pid %d: %s capture ran its %llu s, stopping", (int)pid_of(c), profile_kind_name(c->kind),
-			 (unsigned long long)(c->duration_usec / 1000000));
+		log_info("pid %d: %s capture ran its %.3f s, stopping", (int)pid_of(c), profile_kind_name(c->kind),
+			 c->duration_usec / 1e6);
 	else
 		log_info("pid %d: %s capture reached --%s, stopping", (int)pid_of(c), profile_kind_name(c->kind),
 			 c->limit_reason);
@@ -402,7 +404,7 @@ static int export_profile(struct capture *c)
 		.signal = c->trigger.sig ? options_signal_name(c->trigger.sig, signame, sizeof(signame)) : NULL,
 		.sender_pid = c->trigger.sender_pid, .sender_ns_pid = c->trigger.sender_ns_pid,
 		.sender_comm = c->trigger.sender_comm, .ktime_ns = c->trigger.ktime_ns,
-		.latency_ms = c->latency_ms,
+		.latency_ms = c->latency_ms, .queued_ms = c->queued_ms,
 		.has_threshold = c->trigger.has_threshold, .unit = c->trigger.unit,
 		.threshold = c->trigger.threshold, .observed = c->trigger.observed,
 		.detected_by = c->trigger.detected_by,
@@ -410,7 +412,7 @@ static int export_profile(struct capture *c)
 	struct meta_profile mprof = {
 		.type = c->ops->type, .started_at = c->started_rt, .ended_at = c->ended_rt,
 		.interval_name = c->ops->interval_name, .interval = c->ops->interval(st),
-		.stop_reason = c->stop_reason,
+		.stop_reason = c->stop_reason, .requested_duration_usec = c->duration_usec,
 	};
 	struct export_request req;
 	char *text = NULL;
@@ -557,6 +559,7 @@ static void session_response(void *owner, int tag, const struct cdp_reader_heade
 			return;
 		disarm(c);
 		clock_gettime(CLOCK_REALTIME, &c->started_rt);
+		c->started_us = lws_now_usecs();
 		c->latency_ms = monotonic_ms_since(c->trigger.ktime_ns);
 		set_state(c, CAPTURE_RUNNING);
 		log_info("pid %d: %s profiling started (%.1f ms after the trigger)", (int)pid_of(c), profile_kind_name(c->kind),
@@ -698,6 +701,7 @@ int capture__new(const struct capture_env *env, pid_t pid, int pidfd, const stru
 		c->container = *container;
 	c->trigger = *t;
 	c->duration_usec = duration_usec;
+	c->queued_ms = t->ktime_ns ? monotonic_ms_since(t->ktime_ns) : 0;
 	r = read_metadata(c);
 	if (r == 0)
 		r = locate__start(c->env, &c->target, &c->claim, locate_done, c, &c->locate);
@@ -720,6 +724,25 @@ void capture__request_stop(struct capture *c, const char *reason)
 	else
 		log_info("pid %d: stop requested before the %s profiler runs: stopping once it does",
 			 (int)pid_of(c), profile_kind_name(c->kind));
+}
+
+int capture__set_duration(struct capture *c, uint64_t usec)
+{
+	lws_usec_t limit, ran;
+
+	if (c->stop_requested || c->state > CAPTURE_RUNNING)
+		return -EALREADY;
+	c->duration_usec = usec;
+	if (c->state != CAPTURE_RUNNING)
+		return 0;               /* its limit is set when the profiler starts */
+	limit = (lws_usec_t)run_limit(c, &c->limit_reason);
+	ran = lws_now_usecs() - c->started_us;
+	if (ran >= limit) {
+		capture__request_stop(c, c->limit_reason);
+		return 0;
+	}
+	lws_sul_schedule(c->env->ctx, 0, &c->max_timer, max_duration_reached, limit - ran);
+	return 0;
 }
 
 void capture__target_exited(struct capture *c)

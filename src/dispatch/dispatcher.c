@@ -215,7 +215,7 @@ static void run_job(struct dispatcher *d, unsigned id)
 	run->d = d;
 	run->job = id;
 	r = capture__new(d->env, v.pid, process__pidfd(p), process__container(p), v.kind, &v.trigger,
-			 v.duration_usec, capture_done, run, &run->capture);
+			 v.requested_usec, capture_done, run, &run->capture);
 	if (r < 0) {
 		log_error("pid %d: cannot start a %s capture: %s", (int)v.pid, profile_kind_name(v.kind), strerror(-r));
 		free(run);
@@ -312,26 +312,54 @@ int dispatcher__submit(struct dispatcher *d, pid_t pid, enum profile_kind kind, 
 	return 0;
 }
 
-int dispatcher__stop_job(struct dispatcher *d, unsigned id)
+/*
+ * Stop job id, asked for at stop_ns (CLOCK_MONOTONIC: a signal's kernel event, else now). A job
+ * that had to take its turn runs for the time from its trigger to this stop, from the start of
+ * its turn (jobs__stop()): kept if it is still queued, told to its capture if its turn has come.
+ * Whether a capture had to wait for its namespace's port or a slot is an accident of what else
+ * runs, and a stop means the same either way; one that started at once stops now.
+ */
+static int stop_job_at(struct dispatcher *d, unsigned id, uint64_t stop_ns)
 {
-	enum job_state state;
-	struct run *run;
+	struct run *run = jobs__data(d->jobs, id);
+	struct job_view v;
+	uint64_t us = 0;
+	int r;
 
-	if (jobs__state(d->jobs, id, &state) < 0)
+	r = jobs__stop(d->jobs, id, stop_ns, &us);
+	if (r == -ENOENT || r == -EALREADY)
+		return r;
+	if (jobs__view(d->jobs, id, &v) < 0)
 		return -ENOENT;
-	switch (state) {
-	case JOB_QUEUED:
-		end_job_with(d, id, CAPTURE_STOPPED_QUEUED, 0);
-		start_queued(d);
-		return 0;
-	case JOB_ACTIVE:
-		run = jobs__data(d->jobs, id);
+	if (r == -EAGAIN) {
 		if (run)
 			capture__request_stop(run->capture, "request");
 		return 0;
-	default:
-		return -EALREADY;
 	}
+	if (r == -EEXIST) {
+		log_info("pid %d: %s capture was stopped already after it waited its turn; it runs %.3f s from "
+			 "the start of its turn, ignoring", (int)v.pid, profile_kind_name(v.kind), v.requested_usec / 1e6);
+		return 0;
+	}
+	if (v.state == JOB_QUEUED) {
+		log_info("pid %d: %s capture stopped while queued: kept, to run %.3f s (from its trigger to "
+			 "this stop) when its turn comes", (int)v.pid, profile_kind_name(v.kind), us / 1e6);
+		return 0;
+	}
+	if (!run)
+		return 0;
+	if (capture__set_duration(run->capture, us) < 0) {
+		capture__request_stop(run->capture, "request");        /* stopping already */
+		return 0;
+	}
+	log_info("pid %d: %s capture stopped after it waited its turn: runs %.3f s (from its trigger to "
+		 "this stop) from the start of its turn", (int)v.pid, profile_kind_name(v.kind), us / 1e6);
+	return 0;
+}
+
+int dispatcher__stop_job(struct dispatcher *d, unsigned id)
+{
+	return stop_job_at(d, id, now_usec() * 1000);
 }
 
 /* What the queue does not know of a running job: its capture's state, files and start. */
@@ -547,7 +575,7 @@ static void handle_signal(struct dispatcher *d, const struct inspectd_event *e)
 
 	if (process__job(p) && jobs__view(d->jobs, process__job(p), &job) == 0) {
 		if (job.kind == kind) {
-			dispatcher__stop_job(d, job.id);
+			stop_job_at(d, job.id, e->ktime_ns ? e->ktime_ns : now_usec() * 1000);
 			return;
 		}
 		log_warn("pid %u: a %s capture is in progress; %s trigger ignored", e->pid, profile_kind_name(job.kind),

@@ -164,6 +164,7 @@ int jobs__add(struct jobs *js, const struct job_request *req, unsigned *ret_id)
 	j->v.state = JOB_QUEUED;
 	j->v.trigger = req->trigger;
 	j->v.duration_usec = req->duration_usec;
+	j->v.requested_usec = req->duration_usec;
 	j->v.created_at = req->created_at;
 	j->netns = req->netns;
 	snprintf(j->tenant, sizeof(j->tenant), "%s", req->tenant);
@@ -171,6 +172,35 @@ int jobs__add(struct jobs *js, const struct job_request *req, unsigned *ret_id)
 	list_append(&js->all, j, LIST_ALL);
 	list_append(state_list(js, JOB_QUEUED), j, LIST_STATE);
 	*ret_id = j->v.id;
+	return 0;
+}
+
+int jobs__stop(struct jobs *js, unsigned id, uint64_t stop_ns, uint64_t *ret_usec)
+{
+	struct job *j = find(js, id);
+	uint64_t us;
+
+	if (!j)
+		return -ENOENT;
+	if (j->v.state != JOB_QUEUED && j->v.state != JOB_ACTIVE)
+		return -EALREADY;
+	if (j->v.stopped_queued || j->v.stopped_waited)
+		return -EEXIST;
+	if (j->v.state == JOB_ACTIVE && !j->v.waited)
+		return -EAGAIN;
+	us = stop_ns > j->v.trigger.ktime_ns ? (stop_ns - j->v.trigger.ktime_ns) / 1000 : 0;
+	if (j->v.duration_usec && j->v.duration_usec < us)
+		us = j->v.duration_usec;
+	if (!us)
+		us = 1;                 /* 0 would be "until stopped" */
+	j->v.requested_usec = us;
+	if (j->v.state == JOB_QUEUED)
+		j->v.stopped_queued = true;
+	else
+		j->v.stopped_waited = true;
+	j->expires_usec = 0;
+	if (ret_usec)
+		*ret_usec = us;
 	return 0;
 }
 
@@ -232,8 +262,10 @@ int jobs__start(struct jobs *js, unsigned id, struct job_wait_info *why)
 	wait_of(js, j, &w);
 	if (why)
 		*why = w;
-	if (w.wait != JOB_WAIT_NONE)
+	if (w.wait != JOB_WAIT_NONE) {
+		j->v.waited = true;
 		return -EAGAIN;
+	}
 	set_state(js, j, JOB_ACTIVE);
 	return 0;
 }

@@ -699,7 +699,8 @@ static void test_request_error_buffer(void **state)
 #define T_STARTED       ((struct timespec){ 1700000001, 5000000 })      /* 2023-11-14T22:13:21.005Z */
 #define T_ENDED         ((struct timespec){ 1700000031, 999999999 })    /* 2023-11-14T22:13:51.999Z */
 
-#define JOB_KEYS "id", "pid", "kind", "state", "trigger", "seconds", "queued_reason", "files", "error", \
+#define JOB_KEYS "id", "pid", "kind", "state", "trigger", "seconds", "requested_duration_ms", "queued_reason", \
+		 "files", "error", \
 		 "created_at", "started_at", "ended_at"
 
 static struct job_view *new_job(unsigned id, pid_t pid, enum profile_kind kind, enum job_state st,
@@ -752,6 +753,7 @@ static void test_job_queued(void **state)
 	assert_string_member(t, "kind", "api");
 	/* duration 0: until stopped. */
 	assert_null_member(o, "seconds");
+	assert_null_member(o, "requested_duration_ms");
 	assert_string_member(o, "queued_reason", "waiting for pid 99 (same network namespace)");
 	assert_files(o, NULL, NULL);
 	assert_null_member(o, "error");
@@ -762,13 +764,30 @@ static void test_job_queued(void **state)
 
 	/* A duration in whole seconds; no reason given. */
 	j->duration_usec = 30 * UINT64_C(1000000);
+	j->requested_usec = j->duration_usec;
 	j->queued_reason[0] = '\0';
 	j->kind = PROFILE_CPU;
 	o = as_client(api_job_json(j), NULL);
 	ASSERT_KEYS(o, JOB_KEYS);
 	assert_number_member(o, "seconds", 30);
+	assert_number_member(o, "requested_duration_ms", 30000);
 	assert_null_member(o, "queued_reason");
 	assert_string_member(o, "kind", "cpu");
+	cJSON_Delete(o);
+
+	/* A signal's job a stop reached while it waited: how long it will run, to the microsecond;
+	 * "seconds" stays what was asked for (nothing). */
+	j->duration_usec = 0;
+	j->requested_usec = 1234567;
+	j->stopped_queued = true;
+	j->trigger.source = TRIGGER_SOURCE_SIGNAL;
+	snprintf(j->queued_reason, sizeof(j->queued_reason), "pid 99 is being captured in the same network namespace");
+	o = as_client(api_job_json(j), NULL);
+	ASSERT_KEYS(o, JOB_KEYS);
+	assert_string_member(o, "state", "queued");
+	assert_null_member(o, "seconds");
+	assert_number_member(o, "requested_duration_ms", 1234.567);
+	assert_string_member(o, "queued_reason", "pid 99 is being captured in the same network namespace");
 	cJSON_Delete(o);
 	free(j);
 }

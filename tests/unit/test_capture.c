@@ -479,6 +479,7 @@ static void commit_finishes(int result)
 
 static struct capture *cap;
 static enum trigger_source source;     /* of the next start() */
+static uint64_t trigger_ago_ns;         /* how long before the next start() its trigger was */
 static size_t streamed;                 /* bytes given to the sink by the last message */
 static int dones;
 static char owner_mem;
@@ -495,6 +496,7 @@ static int setup(void **state)
 	st.max_duration_usec = MAX_USEC;
 	st.max_signal_duration_usec = SIGNAL_MAX_USEC;
 	source = TRIGGER_SOURCE_API;
+	trigger_ago_ns = 0;
 	sul_reset();
 	memset(&ss, 0, sizeof(ss));
 	memset(&loc, 0, sizeof(loc));
@@ -533,7 +535,7 @@ static uint64_t monotonic_ns(void)
 /* A capture of this very process (its /proc stands for the target's). */
 static void start(enum profile_kind kind, uint64_t duration_usec)
 {
-	struct capture_trigger t = { .source = source, .ktime_ns = monotonic_ns() };
+	struct capture_trigger t = { .source = source, .ktime_ns = monotonic_ns() - trigger_ago_ns };
 
 	assert_int_equal(capture__new(&env, getpid(), PIDFD, NULL, kind, &t, duration_usec, on_done, &owner_mem, &cap),
 			 0);
@@ -639,6 +641,19 @@ static void stop_answer(bool with_profile)
 
 	ss.ops->response(ss.owner, PROFILE_TAG_STOPPED, &h);
 	streamed = 0;
+}
+
+static double meta_number(const char *object, const char *key)
+{
+	const cJSON *v = cJSON_GetObjectItem(cJSON_GetObjectItem(sp.meta, object), key);
+
+	assert_true(cJSON_IsNumber(v));
+	return v->valuedouble;
+}
+
+static bool meta_null(const char *object, const char *key)
+{
+	return cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(sp.meta, object), key));
 }
 
 static const char *meta_string(const char *object, const char *key)
@@ -871,6 +886,110 @@ static void test_max_duration(void **state)
 	assert_int_equal(stream(PROFILE_TEXT), 0);
 	stop_answer(true);
 	assert_string_equal(meta_string("profile", "stop_reason"), "max-duration");
+	/* Until stopped: no duration asked for; started at once. */
+	assert_true(meta_null("profile", "requested_duration_ms"));
+	assert_true(meta_number("trigger", "queued_ms") < 1000);
+	commit_finishes(0);
+	settle();
+	assert_int_equal(dones, 1);
+}
+
+/* A capture that waited its turn (the dispatcher starts it 2.5 s after its trigger), stopped
+ * while it waited: it runs the duration that stop made it, and meta.json says both. */
+static void test_queued_and_requested(void **state)
+{
+	source = TRIGGER_SOURCE_SIGNAL;
+	trigger_ago_ns = 2500 * UINT64_C(1000000);
+	running(PROFILE_HEAP, 1234567, false);
+	sul_advance(1234566);
+	assert_string_equal(capture__state_name(cap), "running");
+	sul_advance(1);
+	assert_string_equal(capture__state_name(cap), "stopping");
+	assert_int_equal(stream(PROFILE_TEXT), 0);
+	stop_answer(true);
+	assert_string_equal(meta_string("profile", "stop_reason"), "duration");
+	assert_true(meta_number("profile", "requested_duration_ms") == 1234.567);
+	assert_true(meta_number("trigger", "queued_ms") >= 2500 && meta_number("trigger", "queued_ms") < 3500);
+	assert_true(meta_number("trigger", "latency_ms") >= meta_number("trigger", "queued_ms"));
+	commit_finishes(0);
+	settle();
+	assert_int_equal(dones, 1);
+}
+
+/* Stopped after it had waited its turn, while it ran: it runs, from its start, the time from its
+ * trigger to that stop; what is left of it. */
+static void test_set_duration_running(void **state)
+{
+	source = TRIGGER_SOURCE_SIGNAL;
+	running(PROFILE_HEAP, 0, false);
+	sul_advance(LWS_US_PER_SEC);
+	assert_int_equal(capture__set_duration(cap, 3 * LWS_US_PER_SEC), 0);
+	sul_advance(2 * LWS_US_PER_SEC - 1);
+	assert_string_equal(capture__state_name(cap), "running");
+	assert_int_equal(ss.nsent, 1);
+	sul_advance(1);
+	assert_string_equal(capture__state_name(cap), "stopping");
+	assert_int_equal(stream(PROFILE_TEXT), 0);
+	stop_answer(true);
+	assert_string_equal(meta_string("profile", "stop_reason"), "duration");
+	assert_true(meta_number("profile", "requested_duration_ms") == 3000);
+	commit_finishes(0);
+	settle();
+	assert_int_equal(dones, 1);
+}
+
+/* ... having run that long already: stopped at once. Stopping already: -EALREADY. */
+static void test_set_duration_past(void **state)
+{
+	source = TRIGGER_SOURCE_SIGNAL;
+	running(PROFILE_CPU, 0, false);
+	sul_advance(2 * LWS_US_PER_SEC);
+	assert_int_equal(capture__set_duration(cap, LWS_US_PER_SEC), 0);
+	assert_string_equal(capture__state_name(cap), "stopping");
+	assert_int_equal(capture__set_duration(cap, 5 * LWS_US_PER_SEC), -EALREADY);
+	assert_int_equal(stream(PROFILE_TEXT), 0);
+	stop_answer(true);
+	assert_string_equal(meta_string("profile", "stop_reason"), "duration");
+	commit_finishes(0);
+	settle();
+	assert_int_equal(dones, 1);
+}
+
+/* ... before its profiler runs: the duration counts from its start. */
+static void test_set_duration_starting(void **state)
+{
+	source = TRIGGER_SOURCE_SIGNAL;
+	start(PROFILE_HEAP, 0);
+	assert_int_equal(capture__set_duration(cap, 1500000), 0);
+	located(false);
+	ss.version = "v20.20.2";
+	ss.ops->ready(ss.owner);
+	sul_advance(LWS_US_PER_SEC);    /* the start command's answer is slow */
+	respond(PROFILE_TAG_STARTED, NULL);
+	sul_advance(1500000 - 1);
+	assert_string_equal(capture__state_name(cap), "running");
+	sul_advance(1);
+	assert_string_equal(capture__state_name(cap), "stopping");
+	assert_int_equal(stream(PROFILE_TEXT), 0);
+	stop_answer(true);
+	assert_true(meta_number("profile", "requested_duration_ms") == 1500);
+	commit_finishes(0);
+	settle();
+	assert_int_equal(dones, 1);
+}
+
+/* Stopped while queued after longer than --max-signal-duration: a signal's capture runs no
+ * longer than that all the same, and says so; what was asked for is still told. */
+static void test_requested_within_max_signal_duration(void **state)
+{
+	source = TRIGGER_SOURCE_SIGNAL;
+	running(PROFILE_HEAP, SIGNAL_MAX_USEC + LWS_US_PER_SEC, false);
+	sul_advance(SIGNAL_MAX_USEC);
+	assert_string_equal(capture__state_name(cap), "stopping");
+	assert_int_equal(stream(PROFILE_TEXT), 0);
+	stop_answer(true);
+	assert_string_equal(meta_string("profile", "stop_reason"), "max-signal-duration");
+	assert_true(meta_number("profile", "requested_duration_ms") == (SIGNAL_MAX_USEC + LWS_US_PER_SEC) / 1e3);
 	commit_finishes(0);
 	settle();
 	assert_int_equal(dones, 1);
@@ -984,6 +1103,7 @@ static void test_requested_duration(void **state)
 	assert_int_equal(stream(PROFILE_TEXT), 0);
 	stop_answer(true);
 	assert_string_equal(meta_string("profile", "stop_reason"), "duration");
+	assert_true(meta_number("profile", "requested_duration_ms") == 10000);
 	commit_finishes(0);
 	settle();
 	assert_int_equal(dones, 1);
@@ -1472,6 +1592,11 @@ int main(void)
 		T(test_kind_fails_on_an_event),
 		T(test_requested_duration),
 		T(test_requested_duration_over_max),
+		T(test_queued_and_requested),
+		T(test_requested_within_max_signal_duration),
+		T(test_set_duration_running),
+		T(test_set_duration_past),
+		T(test_set_duration_starting),
 		T(test_timeout_connecting),
 		T(test_timeout_connecting_not_ours),
 		T(test_timeout_starting),

@@ -442,6 +442,154 @@ static void test_expiry(void **state)
 	jobs__free(js);
 }
 
+#define MS (UINT64_C(1000000))          /* ns */
+
+static unsigned add_at(struct jobs *js, pid_t pid, uint64_t netns, enum trigger_source source, uint64_t ktime_ns,
+		       uint64_t duration_usec, uint64_t expires_usec)
+{
+	struct job_request req = {
+		.pid = pid, .kind = PROFILE_HEAP, .netns = netns,
+		.trigger = { .source = source, .ktime_ns = ktime_ns },
+		.duration_usec = duration_usec, .expires_usec = expires_usec,
+	};
+	unsigned id = 0;
+
+	assert_int_equal(jobs__add(js, &req, &id), 0);
+	return id;
+}
+
+/* A stop that reaches a queued job keeps it: it runs, when its turn comes, for the time from its
+ * trigger to that stop; the eight of one namespace, each started and stopped, all run in order. */
+static void test_stop_queued(void **state)
+{
+	enum { N = 8 };
+	struct jobs *js = new_jobs(4, 2);
+	unsigned ids[N], id;
+	uint64_t us = 0;
+	struct job_view v;
+
+	for (unsigned i = 0; i < N; i++)
+		ids[i] = add_at(js, (pid_t)(100 + i), 7, TRIGGER_SOURCE_SIGNAL, 1000 * MS + i * MS, 0, 60000000);
+	assert_int_equal(jobs__start_next(js, &id), 0);
+	assert_int_equal(id, ids[0]);
+	assert_int_equal(jobs__view(js, ids[1], &v), 0);
+	assert_int_equal(v.requested_usec, 0);         /* until stopped */
+	assert_false(v.stopped_queued);
+	/* The active one started at once: its capture stops now. */
+	assert_int_equal(jobs__stop(js, ids[0], 2000 * MS, &us), -EAGAIN);
+	assert_int_equal(jobs__view(js, ids[0], &v), 0);
+	assert_false(v.waited);
+	/* Each stopped 1 s after its own trigger (ns on the trigger's clock; us out). */
+	for (unsigned i = 1; i < N; i++) {
+		assert_int_equal(jobs__stop(js, ids[i], 2000 * MS + i * MS + 250, &us), 0);
+		assert_int_equal(us, 1000000);
+		assert_int_equal(jobs__view(js, ids[i], &v), 0);
+		assert_int_equal(v.state, JOB_QUEUED);
+		assert_true(v.stopped_queued);
+		assert_int_equal(v.requested_usec, 1000000);
+		assert_int_equal(v.duration_usec, 0);  /* as asked for */
+	}
+	/* A later stop changes nothing. */
+	assert_int_equal(jobs__stop(js, ids[3], 9000 * MS, &us), -EEXIST);
+	assert_int_equal(jobs__view(js, ids[3], &v), 0);
+	assert_int_equal(v.requested_usec, 1000000);
+	assert_int_equal(jobs__stop(js, 12345, 9000 * MS, NULL), -ENOENT);
+	/* Stopped, they no longer expire: long past their expiry, each still runs in turn. */
+	assert_int_equal(jobs__expire(js, UINT64_MAX, NULL, NULL, NULL), 0);
+	for (unsigned i = 0; i < N; i++) {
+		if (i > 0) {
+			assert_int_equal(jobs__start_next(js, &id), 0);
+			assert_int_equal(id, ids[i]);
+		}
+		assert_int_equal(jobs__start_next(js, &id), -EAGAIN);  /* one port per namespace */
+		finish(js, ids[i], CAPTURE_OK, NULL);
+	}
+	assert_int_equal(jobs__count(js, JOB_DONE), N);
+	/* Over: -EALREADY. */
+	assert_int_equal(jobs__stop(js, ids[1], 9000 * MS, NULL), -EALREADY);
+	jobs__free(js);
+}
+
+/* Within the job's own duration (API, thresholds); never 0 ("until stopped"); a queued job
+ * not stopped still expires. */
+static void test_stop_queued_durations(void **state)
+{
+	struct jobs *js = new_jobs(1, 0);
+	unsigned run = add_at(js, 1, 1, TRIGGER_SOURCE_API, 0, 0, 0);
+	unsigned api = add_at(js, 2, 1, TRIGGER_SOURCE_API, 5000 * MS, 30000000, 100);
+	unsigned api_long = add_at(js, 3, 1, TRIGGER_SOURCE_API, 5000 * MS, 2000000, 100);
+	unsigned thr = add_at(js, 4, 1, TRIGGER_SOURCE_RSS_THRESHOLD, 5000 * MS, 30000000, 100);
+	unsigned early = add_at(js, 5, 1, TRIGGER_SOURCE_SIGNAL, 5000 * MS, 0, 100);
+	unsigned left = add_at(js, 6, 1, TRIGGER_SOURCE_SIGNAL, 5000 * MS, 0, 100);
+	uint64_t us;
+	struct job_view v;
+
+	assert_int_equal(jobs__start(js, run, NULL), 0);
+	assert_int_equal(jobs__view(js, api, &v), 0);
+	assert_int_equal(v.requested_usec, 30000000);  /* its own, before any stop */
+	/* Stopped 1.5 s after it was asked for: 1.5 s of its 30. */
+	assert_int_equal(jobs__stop(js, api, 6500 * MS, &us), 0);
+	assert_int_equal(us, 1500000);
+	/* Stopped after longer than its own duration: its own. */
+	assert_int_equal(jobs__stop(js, api_long, 9000 * MS, &us), 0);
+	assert_int_equal(us, 2000000);
+	assert_int_equal(jobs__stop(js, thr, 5000 * MS + 1234567, &us), 0);
+	assert_int_equal(us, 1234);
+	/* A stop no later than its trigger (clocks of two CPUs): 1 us, never "until stopped". */
+	assert_int_equal(jobs__stop(js, early, 4000 * MS, &us), 0);
+	assert_int_equal(us, 1);
+	/* Expiry: only the one nobody stopped. */
+	assert_int_equal(jobs__expire(js, 100, NULL, NULL, NULL), 1);
+	assert_int_equal(state_of(js, left), JOB_FAILED);
+	assert_int_equal(jobs__stop(js, left, 9000 * MS, &us), -EALREADY);
+	assert_int_equal(jobs__count(js, JOB_QUEUED), 4);
+	assert_int_equal(state_of(js, api), JOB_QUEUED);
+	jobs__free(js);
+}
+
+/* A job that waited its turn, whose turn came before its stop did: the same duration, which its
+ * owner runs from its start; one that started at once is stopped now. */
+static void test_stop_after_waiting(void **state)
+{
+	struct jobs *js = new_jobs(4, 0);
+	unsigned a = add_at(js, 1, 1, TRIGGER_SOURCE_SIGNAL, 1000 * MS, 0, 100);
+	unsigned b = add_at(js, 2, 1, TRIGGER_SOURCE_SIGNAL, 1001 * MS, 0, 100);
+	unsigned c = add_at(js, 3, 1, TRIGGER_SOURCE_API, 1002 * MS, 2000000, 100);
+	struct job_wait_info w;
+	struct job_view v;
+	uint64_t us = 0;
+	unsigned id;
+
+	assert_int_equal(jobs__start(js, a, &w), 0);
+	assert_int_equal(jobs__start(js, b, &w), -EAGAIN);
+	assert_int_equal(jobs__start(js, c, &w), -EAGAIN);
+	assert_int_equal(jobs__view(js, a, &v), 0);
+	assert_false(v.waited);
+	assert_int_equal(jobs__view(js, b, &v), 0);
+	assert_true(v.waited);
+	assert_int_equal(jobs__stop(js, a, 4000 * MS, &us), -EAGAIN);
+	finish(js, a, CAPTURE_OK, NULL);
+	assert_int_equal(jobs__start_next(js, &id), 0);
+	assert_int_equal(id, b);
+	/* b's turn came at 4 s; its stop at 4.5 s: 3.5 s from its trigger, run from its start. */
+	assert_int_equal(jobs__stop(js, b, 4501 * MS, &us), 0);
+	assert_int_equal(us, 3500000);
+	assert_int_equal(jobs__view(js, b, &v), 0);
+	assert_int_equal(v.state, JOB_ACTIVE);
+	assert_true(v.stopped_waited);
+	assert_false(v.stopped_queued);
+	assert_int_equal(v.requested_usec, 3500000);
+	assert_int_equal(jobs__stop(js, b, 6000 * MS, &us), -EEXIST);
+	/* c, queued still: kept, within its own 2 s. */
+	assert_int_equal(jobs__stop(js, c, 4502 * MS, &us), 0);
+	assert_int_equal(us, 2000000);
+	assert_int_equal(jobs__view(js, c, &v), 0);
+	assert_true(v.stopped_queued);
+	finish(js, b, CAPTURE_OK, NULL);
+	assert_int_equal(jobs__stop(js, b, 7000 * MS, &us), -EALREADY);
+	jobs__free(js);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -454,6 +602,9 @@ int main(void)
 		cmocka_unit_test(test_states_and_outcomes),
 		cmocka_unit_test(test_kept),
 		cmocka_unit_test(test_expiry),
+		cmocka_unit_test(test_stop_queued),
+		cmocka_unit_test(test_stop_queued_durations),
+		cmocka_unit_test(test_stop_after_waiting),
 	};
 
 	jobs__free(NULL);

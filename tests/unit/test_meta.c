@@ -260,6 +260,7 @@ static const struct meta_trigger trigger = {
 	.sender_comm = "kill",
 	.ktime_ns = 123456789012345ULL,
 	.latency_ms = 12.5,
+	.queued_ms = 3004.25,
 };
 
 static const struct meta_profile profile = {
@@ -269,6 +270,7 @@ static const struct meta_profile profile = {
 	.interval_name = "sampling_interval_bytes",
 	.interval = 32768,
 	.stop_reason = "max-duration",
+	.requested_duration_usec = 1500250,
 };
 
 static void test_build(void **state)
@@ -305,6 +307,8 @@ static void test_build(void **state)
 	assert_string_field(t, "sender_comm", "kill");
 	assert_number_field(t, "ktime_ns", 123456789012345.0);
 	assert_number_field(t, "latency_ms", 12.5);
+	/* Its wait for its turn, within latency_ms. */
+	assert_number_field(t, "queued_ms", 3004.25);
 
 	p = field(root, "profile");
 	assert_true(cJSON_IsObject(p));
@@ -312,6 +316,7 @@ static void test_build(void **state)
 	assert_string_field(p, "started_at", "2026-11-23T08:55:01.123Z");
 	assert_string_field(p, "ended_at", "2026-11-23T08:55:31.987Z");
 	assert_string_field(p, "stop_reason", "max-duration");
+	assert_number_field(p, "requested_duration_ms", 1500.25);
 	sampling = field(p, "sampling");
 	assert_true(cJSON_IsObject(sampling));
 	assert_int_equal(cJSON_GetArraySize(sampling), 1);
@@ -357,6 +362,7 @@ static void test_build_nulls(void **state)
 	cJSON *root;
 
 	prof.stop_reason = NULL;
+	prof.requested_duration_usec = 0;
 	root = build_parsed(&proc, &trig, &prof);
 	assert_non_null(root);
 	/* Unknown node version: null, not "" or a missing key. */
@@ -368,11 +374,14 @@ static void test_build_nulls(void **state)
 	assert_string_field(root, "hostname", "");
 	assert_string_field(field(root, "trigger"), "sender_comm", "");
 	assert_string_field(field(root, "profile"), "stop_reason", "");
+	/* Until stopped: no duration asked for. */
+	assert_true(cJSON_IsNull(field(field(root, "profile"), "requested_duration_ms")));
 	v = field(root, "cmdline");
 	assert_true(cJSON_IsArray(v));
 	assert_int_equal(cJSON_GetArraySize(v), 0);
 	assert_number_field(field(root, "trigger"), "ktime_ns", 0);
 	assert_number_field(field(root, "trigger"), "latency_ms", 0);
+	assert_number_field(field(root, "trigger"), "queued_ms", 0);
 	cJSON_Delete(root);
 }
 
