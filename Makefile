@@ -50,6 +50,8 @@ PURE_SRCS  := src/log.c src/options.c src/settings.c src/procfs.c src/cdp.c src/
 	      src/fsutil.c src/export/spool.c src/export/exporter.c src/profile/cdp_reader.c src/profile/kind.c src/api_token.c \
 	      src/dispatch/jobs.c \
 	      src/dispatch/processes.c src/dispatch/thresholds.c src/dispatch/metrics.c src/dispatch/tenants.c
+# Whose handler SIGUSR1 runs: maps lines, ELF symbol tables (pure), and their caches.
+PURE_SRCS  += src/capture/sighandler.c
 AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatch/dispatcher.c src/api_json.c \
 	      src/capture/inspector_session.c src/capture/fdscan.c src/capture/locate.c \
 	      src/capture/close.c src/capture/capture.c src/capture/cleanup.c src/profile/profile.c \
@@ -58,7 +60,9 @@ UNIT_TESTS := test_jobs test_tenants test_processes test_thresholds test_options
 	      test_inspector test_trigger test_cgroup test_api_json test_inspectctl_format test_sockdiag \
 	      test_container test_ledger test_fsutil test_spool test_cdp_reader \
 	      test_inspector_session test_capture test_locate test_close test_api_token test_netns test_tracker
+UNIT_TESTS += test_sighandler
 HELPERS    := sigio_send hold_memory many_groups signal_loop
+HELPERS    += own_sigusr1
 
 AGENT_OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(AGENT_SRCS))
 PURE_OBJS  := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(PURE_SRCS))
@@ -114,7 +118,7 @@ check: deps-test
 # UBSan; seeds from the fixtures (the first byte picks the parser, see the source).
 FUZZ_SRCS := src/log.c src/procfs.c src/cdp.c src/cgroup.c src/container.c src/netns.c \
 	     src/sockdiag.c src/ledger.c src/fsutil.c src/api_json.c src/api_token.c \
-	     src/profile/cdp_reader.c src/profile/kind.c tests/fuzz/fuzz_hostile.c
+	     src/profile/cdp_reader.c src/profile/kind.c src/capture/sighandler.c tests/fuzz/fuzz_hostile.c
 FUZZ_BIN  := $(OUTPUT)/fuzz/fuzz_hostile
 FUZZ_SECONDS ?= 60
 
@@ -263,6 +267,7 @@ $(OUTPUT)/tests/test_capture: $(OUTPUT)/tests/test_capture.o $(addprefix $(OUTPU
 LOCATE_WRAPS := sockdiag_netns_listeners fdscan__new fdscan__step fdscan__holds fdscan__free \
 		procfs_read_signal_caught ledger__get ledger__record ledger__forget syscall \
 		lws_sul_schedule lws_now_usecs netns_stranded
+LOCATE_WRAPS += sighandlers__check
 $(OUTPUT)/tests/test_locate: $(OUTPUT)/tests/test_locate.o $(addprefix $(OUTPUT)/src/,capture/locate.o inspector.o)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $(call wrap,$(LOCATE_WRAPS)) $^ -lcmocka -o $@
@@ -282,10 +287,33 @@ $(OUTPUT)/tests/test_%: $(OUTPUT)/tests/test_%.o $(PURE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 
+# ELF fixtures of test_sighandler, built from tests/fixtures/elf/handlers.c (no binary is
+# committed): a PIE, a non-PIE, a stripped PIE, a shared library and its user.
+ELF_FIXTURES := $(addprefix $(OUTPUT)/tests/elf/,pie nopie stripped libhandlers.so user)
+ELF_FIXTURE_SRC := tests/fixtures/elf/handlers.c
+$(OUTPUT)/tests/elf/pie: $(ELF_FIXTURE_SRC)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) -O1 -g -fPIE -pie $< -o $@
+$(OUTPUT)/tests/elf/nopie: $(ELF_FIXTURE_SRC)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) -O1 -g -fno-PIE -no-pie $< -o $@
+$(OUTPUT)/tests/elf/stripped: $(ELF_FIXTURE_SRC)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) -O1 -fPIE -pie -s $< -o $@
+$(OUTPUT)/tests/elf/libhandlers.so: $(ELF_FIXTURE_SRC)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) -O1 -g -fPIC -shared -DLIBRARY $< -o $@
+$(OUTPUT)/tests/elf/user: $(ELF_FIXTURE_SRC) $(OUTPUT)/tests/elf/libhandlers.so
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O1 -g -fPIE -pie -DUSER $< -L$(@D) -lhandlers -Wl,-rpath,$(abspath $(@D)) -o $@
+
+$(OUTPUT)/tests/test_sighandler: | $(ELF_FIXTURES)
+$(OUTPUT)/tests/test_sighandler.o: ALL_CFLAGS += -DELF_FIXTURES=\"$(abspath $(OUTPUT)/tests/elf)\"
+
 # Stand-ins for other people's processes, whose signal dispositions the tests assert on:
 # never with the sanitizers, whose handlers would show in SigCgt.
-$(OUTPUT)/tests/many_groups $(OUTPUT)/tests/signal_loop: CFLAGS := -O2 -g
-$(OUTPUT)/tests/many_groups $(OUTPUT)/tests/signal_loop: LDFLAGS :=
+$(OUTPUT)/tests/many_groups $(OUTPUT)/tests/signal_loop $(OUTPUT)/tests/own_sigusr1: CFLAGS := -O2 -g
+$(OUTPUT)/tests/many_groups $(OUTPUT)/tests/signal_loop $(OUTPUT)/tests/own_sigusr1: LDFLAGS :=
 
 $(OUTPUT)/tests/%: tests/helpers/%.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)

@@ -17,6 +17,8 @@
  *   cgroup_attach_task           -> ring buffer, for tracked processes
  *   iter/task                    -> CPU time and RSS of tracked processes,
  *                                   read by userspace once per tick
+ *   iter/task (one process)      -> its SIGUSR1 handler, read by userspace just
+ *                                   before it would send SIGUSR1
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -477,5 +479,26 @@ int dump_task_cpu(struct bpf_iter__task *ctx)
 	if (mm && !(task->flags & PF_EXITING))
 		t->rss_bytes = mm_rss(mm);
 	bpf_seq_write(ctx->meta->seq, &s, sizeof(s));
+	return 0;
+}
+
+#define SIGUSR1_NR      10
+
+/*
+ * Attached by userspace for one process (link_info.task.pid_fd) each time it is about to
+ * send SIGUSR1: which handler catches SIGUSR1 now. The signal table is the thread group's;
+ * the group leader's is read.
+ */
+SEC("iter/task")
+int dump_sigusr1_handler(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct inspectd_sig_handler h = {};
+
+	if (!task || task->pid != task->tgid)
+		return 0;
+	h.tgid = task->tgid;
+	h.handler = (__u64)BPF_CORE_READ(task, sighand, action[SIGUSR1_NR - 1].sa.sa_handler);
+	bpf_seq_write(ctx->meta->seq, &h, sizeof(h));
 	return 0;
 }

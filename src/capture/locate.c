@@ -234,6 +234,42 @@ static void poll_open(lws_sorted_usec_list_t *sul)
 
 /* ---- SIGUSR1 ---- */
 
+/*
+ * Whose handler SIGUSR1 would run now: 0 when it is node's inspector; else the locate is
+ * finished with -EPERM and why (the one log line the capture's failure gives).
+ */
+static int check_handler(struct locate *l)
+{
+	static const char what_to_do[] = "move that handler to another signal, or start the service with "
+					 "--inspect=127.0.0.1:0";
+	enum sigusr1_handler h = SIGUSR1_HANDLER_UNKNOWN;
+	int r = -ENOSYS;
+
+	if (l->env->sighandlers)
+		r = sighandlers__check(l->env->sighandlers, l->t.pid, l->t.pidfd, &h, NULL);
+	l->claim->sigusr1_handler = h;
+	switch (h) {
+	case SIGUSR1_HANDLER_NODE:
+		return 0;
+	case SIGUSR1_HANDLER_APPLICATION:
+		finish(l, -EPERM, "SIGUSR1 runs the application's own handler (process.on('SIGUSR1')), not node's "
+		       "inspector: not sent; %s", what_to_do);
+		break;
+	case SIGUSR1_HANDLER_OTHER:
+		finish(l, -EPERM, "SIGUSR1 runs a handler that is not node's inspector (not node, or not a node "
+		       "build): not sent; %s", what_to_do);
+		break;
+	case SIGUSR1_HANDLER_NONE:
+		finish(l, -EPERM, "process stopped catching SIGUSR1: not sending it");
+		break;
+	default:
+		finish(l, -EPERM, "cannot tell whose handler SIGUSR1 runs (%s; a stripped binary?): not sent; "
+		       "start the service with --inspect=127.0.0.1:0", r < 0 ? strerror(-r) : "no symbol of its file holds it");
+		break;
+	}
+	return -EPERM;
+}
+
 static void poll_sigcgt(lws_sorted_usec_list_t *sul)
 {
 	struct locate *l = lws_container_of(sul, struct locate, timer);
@@ -255,6 +291,9 @@ static void poll_sigcgt(lws_sorted_usec_list_t *sul)
 		       "--disable-sigusr1): not sending it");
 		return;
 	}
+	/* Read now: the application may call process.on('SIGUSR1') at any moment. */
+	if (check_handler(l) < 0)
+		return;
 	/* Recorded before it can open: an agent killed from here on leaves a record. Without
 	 * one, a killed agent would leave the inspector open: no SIGUSR1 then. */
 	r = claim_note(l->env, &l->t, l->claim);

@@ -132,8 +132,11 @@ static void capture_done(void *owner, struct capture *c)
 	struct run *run = owner;
 	struct dispatcher *d = run->d;
 	struct job_result r = { 0 };
+	enum sigusr1_handler refused = capture__sigusr1_refused(c);
 
 	metrics_observe_latency(&d->metrics, capture__latency_ms(c));
+	if (refused != SIGUSR1_HANDLER_UNCHECKED && (unsigned)refused < _SIGUSR1_HANDLER_MAX)
+		d->metrics.sigusr1_refused[refused]++;
 	result_of(c, &r);
 	end_job(d, run->job, &r);       /* frees c and run */
 	start_queued(d);
@@ -402,6 +405,7 @@ static void process_gone(struct dispatcher *d, pid_t pid)
 
 	if (processes__remove(d->processes, pid, &job, &pidfd) < 0)
 		return;
+	sighandlers__forget(d->env->sighandlers, pid);
 	if (job)
 		end_job_target_gone(d, job);
 	close(pidfd);           /* its capture, which borrowed it, is over */
@@ -801,6 +805,7 @@ void dispatcher__handle_event(void *ctx, const struct inspectd_event *e)
 				end_job_target_gone(d, job);
 			if (d->env->ledger)
 				ledger__forget(d->env->ledger, (pid_t)e->pid);
+			sighandlers__forget(d->env->sighandlers, (pid_t)e->pid);     /* a new program */
 			read_rss(d, p);
 		} else {
 			p = track(d, (pid_t)e->pid, comm, NULL);
