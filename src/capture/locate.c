@@ -241,7 +241,7 @@ static void poll_open(lws_sorted_usec_list_t *sul)
 static int check_handler(struct locate *l)
 {
 	static const char what_to_do[] = "move that handler to another signal, or start the service with "
-					 "--inspect=127.0.0.1:0";
+					 "--inspect=127.0.0.1:PORT";
 	enum sigusr1_handler h = SIGUSR1_HANDLER_UNKNOWN;
 	int r = -ENOSYS;
 
@@ -264,7 +264,7 @@ static int check_handler(struct locate *l)
 		break;
 	default:
 		finish(l, -EPERM, "cannot tell whose handler SIGUSR1 runs (%s; a stripped binary?): not sent; "
-		       "start the service with --inspect=127.0.0.1:0", r < 0 ? strerror(-r) : "no symbol of its file holds it");
+		       "start the service with --inspect=127.0.0.1:PORT", r < 0 ? strerror(-r) : "no symbol of its file holds it");
 		break;
 	}
 	return -EPERM;

@@ -214,8 +214,23 @@ static int scan_strtab(int fd, const Elf64_Shdr *sh, char *buf, struct candidate
 
 		if (r < 0)
 			return r;
-		while (pos < n) {
-			const char *nul = memchr(buf + pos, '\0', n - pos);
+		for (bool skimmed = false; pos < n;) {
+			const char *nul;
+
+			/* Once the string carried over is done: when no whole string of the rest
+			 * of the chunk can match, only its last, open one is read. */
+			if (!cur_len && !skimmed) {
+				skimmed = true;
+				if (!memmem(buf + pos, n - pos, uv_name, sizeof(uv_name) - 1) &&
+				    !memmem(buf + pos, n - pos, node_name + 2, sizeof(node_name) - 4)) {
+					const char *last = memrchr(buf + pos, '\0', n - pos);
+
+					if (last)
+						pos = (size_t)(last - buf) + 1;
+					continue;
+				}
+			}
+			nul = memchr(buf + pos, '\0', n - pos);
 			size_t piece = nul ? (size_t)(nul - (buf + pos)) : n - pos;
 			uint64_t piece_off = done + pos;
 

@@ -1636,6 +1636,8 @@ static void fill_metrics(struct dispatcher_metrics *m)
 	m->events_lost[0] = 5;
 	m->events_lost[1] = 6;
 	m->signals_limited = 996;
+	m->sigusr1_refused[SIGUSR1_HANDLER_APPLICATION] = 3;
+	m->sigusr1_refused[SIGUSR1_HANDLER_UNKNOWN] = 1;
 	m->track_failures = 2;
 	m->reconciled = 4;
 	m->exits_found = 1;
@@ -1739,9 +1741,17 @@ static void test_metrics_text(void **state)
 	assert_has_line(text, "inspectd_track_failures_total 2");
 	assert_has_line(text, "inspectd_events_reconciled_total 4");
 	assert_has_line(text, "inspectd_exits_found_total 1");
-	/* Seventeen families, each with one HELP and one TYPE (the validator checked which). */
-	assert_int_equal(count_prefix_lines(text, "# HELP "), 17);
-	assert_int_equal(count_prefix_lines(text, "# TYPE "), 17);
+	/* SIGUSR1 not sent, by whose handler it was: every verdict but node's (and unchecked). */
+	assert_has_line(text, "# TYPE inspectd_sigusr1_refused_total counter");
+	assert_int_equal(count_prefix_lines(text, "inspectd_sigusr1_refused_total{"), 4);
+	assert_has_line(text, "inspectd_sigusr1_refused_total{handler=\"application\"} 3");
+	assert_has_line(text, "inspectd_sigusr1_refused_total{handler=\"unknown\"} 1");
+	assert_has_line(text, "inspectd_sigusr1_refused_total{handler=\"other\"} 0");
+	assert_has_line(text, "inspectd_sigusr1_refused_total{handler=\"none\"} 0");
+	assert_null(strstr(text, "handler=\"node\""));
+	/* Eighteen families, each with one HELP and one TYPE (the validator checked which). */
+	assert_int_equal(count_prefix_lines(text, "# HELP "), 18);
+	assert_int_equal(count_prefix_lines(text, "# TYPE "), 18);
 	free(text);
 }
 

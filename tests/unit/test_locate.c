@@ -555,7 +555,7 @@ static void test_handler_not_nodes(void **state)
 		assert_non_null(strstr(reason, cases[i].says));
 		/* what the operator can do, but for a handler that went away */
 		if (cases[i].kind != SIGUSR1_HANDLER_NONE)
-			assert_non_null(strstr(reason, "--inspect=127.0.0.1:0"));
+			assert_non_null(strstr(reason, "--inspect=127.0.0.1:PORT"));
 		assert_int_equal(handler_checks, 1);
 		assert_int_equal(claim.sigusr1_handler, cases[i].kind);
 		assert_int_equal(sigusr1_sent, 0);
