@@ -69,6 +69,7 @@ PURE_OBJS  := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(PURE_SRCS))
 UNIT_BINS  := $(addprefix $(OUTPUT)/tests/,$(UNIT_TESTS))
 HELPER_BINS := $(addprefix $(OUTPUT)/tests/,$(HELPERS))
 BENCH_BINS := $(OUTPUT)/tests/rss_stat_null $(OUTPUT)/tests/rss_stat_null.bpf.o
+BENCH_BINS += $(OUTPUT)/tests/sighandler_cost
 
 AGENT      := $(OUTPUT)/inspectd
 CTL        := $(OUTPUT)/inspectctl
@@ -141,7 +142,7 @@ $(FUZZ_BIN): $(FUZZ_SRCS) $(wildcard include/*.h)
 		-ffunction-sections -fdata-sections -Wl,--gc-sections -Wl,-z,start-stop-gc \
 		-Iinclude $(shell pkg-config --cflags libcjson) $(FUZZ_SRCS) -lcjson -o $@
 
-fuzz: deps $(FUZZ_BIN)
+fuzz: deps $(FUZZ_BIN) $(OUTPUT)/tests/elf/seed.so
 	$(Q)mkdir -p $(OUTPUT)/fuzz/corpus $(OUTPUT)/fuzz/seeds
 	$(Q)for f in json-version.json:0 json-list.json:0 node-status.txt:1 net-tcp.txt:1 net-tcp6.txt:1 \
 		proc-cgroup-v1-hybrid.txt:2; do \
@@ -154,6 +155,8 @@ fuzz: deps $(FUZZ_BIN)
 	$(Q){ printf '\001'; cat tests/fixtures/status-480-groups.txt; } > $(OUTPUT)/fuzz/seeds/status-480-groups
 	$(Q)printf '\006{"pid":42,"kind":"cpu","seconds":30}' > $(OUTPUT)/fuzz/seeds/api-request
 	$(Q)printf '\007a-long-enough-secret-token\n' > $(OUTPUT)/fuzz/seeds/token
+	$(Q){ printf '\010\220\245\337\000\000\000\000\000'; cat tests/fixtures/node-maps.txt; } > $(OUTPUT)/fuzz/seeds/maps
+	$(Q){ printf '\010\372\001\000\000\000\000\000\000'; cat $(OUTPUT)/tests/elf/seed.so; } > $(OUTPUT)/fuzz/seeds/elf
 	$(Q)$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -print_final_stats=1 \
 		-artifact_prefix=$(OUTPUT)/fuzz/ \
 		$(OUTPUT)/fuzz/corpus $(OUTPUT)/fuzz/seeds
@@ -176,6 +179,7 @@ bench: deps-test
 	$(Q)node tests/bench/profile.js
 	$(Q)BASELINE_INSPECTD=$(abspath $(BASELINE_AGENT)) node tests/bench/latency-ab.js
 	$(Q)node tests/bench/sampling.js
+	$(Q)$(OUTPUT)/tests/sighandler_cost $$(readlink -f $$(command -v node))
 
 tests-build: $(UNIT_BINS) $(HELPER_BINS)
 
@@ -315,6 +319,11 @@ $(OUTPUT)/tests/elf/stripped: $(ELF_FIXTURE_SRC)
 $(OUTPUT)/tests/elf/libhandlers.so: $(ELF_FIXTURE_SRC)
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D) && $(CC) -O1 -g -fPIC -shared -DLIBRARY $< -o $@
+# make fuzz's seed: the library without libc, small enough for -max_len.
+$(OUTPUT)/tests/elf/seed.so: $(ELF_FIXTURE_SRC)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) -O1 -fPIC -shared -nostdlib -DLIBRARY -Wl,-z,noseparate-code \
+		-Wl,-z,max-page-size=0x1000 -Wl,--build-id=none $< -o $@
 $(OUTPUT)/tests/elf/user: $(ELF_FIXTURE_SRC) $(OUTPUT)/tests/elf/libhandlers.so
 	$(call msg,CC,$@)
 	$(Q)$(CC) -O1 -g -fPIE -pie -DUSER $< -L$(@D) -lhandlers -Wl,-rpath,$(abspath $(@D)) -o $@
@@ -339,6 +348,11 @@ $(OUTPUT)/tests/rss_stat_null.bpf.o: tests/bench/rss_stat_null.bpf.c vmlinux/$(V
 $(OUTPUT)/tests/rss_stat_null: tests/bench/rss_stat_null.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(LDLIBS) -o $@
+
+# make bench: the SIGUSR1 handler check's cost and memory, with the real kernel side.
+$(OUTPUT)/tests/sighandler_cost: tests/bench/sighandler_cost.c $(PURE_OBJS) $(OUTPUT)/src/tracker.o | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(LDLIBS) -o $@
 
 clean:
 	$(call msg,CLEAN)
