@@ -352,7 +352,7 @@ $(OUTPUT)/tests/rss_stat_null: tests/bench/rss_stat_null.c | $(OUTPUT)/tests
 # make bench: the SIGUSR1 handler check's cost and memory, with the real kernel side.
 $(OUTPUT)/tests/sighandler_cost: tests/bench/sighandler_cost.c $(PURE_OBJS) $(OUTPUT)/src/tracker.o | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(filter %.c %.o,$^) $(LDLIBS) -o $@
 
 clean:
 	$(call msg,CLEAN)

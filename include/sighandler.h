@@ -18,8 +18,9 @@
  *
  * The parsers (maps lines, the ELF) are pure and bounded: a target controls the files it
  * maps. A symbol table is streamed in chunks and only the handlers' addresses are kept;
- * an executable is read once (cached by device, inode, size and mtime), the verdict per
- * process and handler address (dropped on exec and exit).
+ * an executable is read once (cached by device, inode, size and mtime), on the thread
+ * inspectd-symtab, as soon as a process of it is discovered (sighandlers__prepare()); the
+ * verdict is cached per process and handler address (dropped on exec and exit).
  */
 #ifndef INSPECTD_SIGHANDLER_H
 #define INSPECTD_SIGHANDLER_H
@@ -106,19 +107,32 @@ struct sighandlers;
 /* The kernel's SIGUSR1 handler of pid (pinned by pidfd), now: 0 or -errno (tracker.h). */
 typedef int (*sighandlers_read_fn)(void *ctx, int pidfd, pid_t pid, uint64_t *handler);
 
-/* 0 and *ret; -ENOMEM. read is how the handler is read (tracker__sigusr1_handler()). */
+/*
+ * 0 and *ret; -ENOMEM, -errno of pthread_create(). read is how the handler is read
+ * (tracker__sigusr1_handler()). Starts the thread inspectd-symtab, which reads
+ * executables' symbol tables (and nothing else: it owns the fds it is given).
+ */
 int sighandlers__new(sighandlers_read_fn read, void *ctx, struct sighandlers **ret);
 /*
  * Whose handler catches pid's SIGUSR1 now (pidfd pins it): the handler is read fresh
  * each call, its verdict cached per process and address. *handler (may be NULL) gets its
- * address. 0 and *ret; -errno when it could not be told (then *ret SIGUSR1_HANDLER_UNKNOWN):
- * -ESRCH (gone), -ENOEXEC, -EFBIG, -EINVAL (its file), -errno of /proc.
+ * address. 0 and *ret; else *ret SIGUSR1_HANDLER_UNKNOWN and: -EINPROGRESS (its file's
+ * symbols are being read: ask again shortly), -EBUSY (too many files being read), -ESRCH
+ * (gone), -ENOENT (no mapping holds it), -ENOEXEC, -EFBIG, -EINVAL (its file), -errno of
+ * /proc.
  */
 int sighandlers__check(struct sighandlers *s, pid_t pid, int pidfd, enum sigusr1_handler *ret, uint64_t *handler);
-/* pid exec'd or exited: its verdicts go. */
+/*
+ * pid was discovered: have its executable's symbols read now, off the trigger path (its
+ * /proc/PID/exe; a handler in a shared library is read at the first trigger). 0, -EBUSY,
+ * -errno of open(). Takes NULL.
+ */
+int sighandlers__prepare(struct sighandlers *s, pid_t pid);
+/* pid exec'd or exited: its verdicts go. Takes NULL. */
 void sighandlers__forget(struct sighandlers *s, pid_t pid);
-/* How many executables and processes are cached (the bench and tests read it). */
-void sighandlers__counts(const struct sighandlers *s, unsigned *executables, unsigned *processes);
+/* How many executables (read) and processes are cached (the bench and tests read it). */
+void sighandlers__counts(struct sighandlers *s, unsigned *executables, unsigned *processes);
+/* Stops the thread (a file being read is read to its end first). Takes NULL. */
 void sighandlers__free(struct sighandlers *s);
 
 #endif

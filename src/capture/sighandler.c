@@ -9,6 +9,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +29,7 @@
 #define EXECUTABLES_MAX         32      /* executables (and libraries) whose symbols are cached */
 #define PROCESSES_MAX           65536   /* INSPECTD_MAX_TRACKED */
 #define PROCESS_BUCKETS         1024
+#define PENDING_MAX             8       /* files waiting for the reader thread */
 
 /* node::inspector::(anonymous namespace)::StartIoThreadWakeup(int, siginfo_t*, void*), as
  * mangled by node 18-26 (with or without L for internal linkage, any parameters). */
@@ -445,12 +447,28 @@ enum sigusr1_handler sighandler_classify(const struct sighandler_elf *elf, const
 
 /* ---- the caches ---- */
 
-struct executable {
-	bool used;
+/*
+ * An executable's symbols are read on the thread inspectd-symtab (node's 10 MB of .symtab
+ * and .strtab take about 7 ms with the page cache warm, more from disk): the loop only
+ * looks its entry up. Entries are found by the file's identity; one being read answers
+ * -EINPROGRESS until the thread is done with it.
+ */
+enum exe_state {
+	EXE_FREE,
+	EXE_READING,                    /* queued for, or being read by, the thread */
+	EXE_READY,
+};
+
+struct exe_key {
 	dev_t dev;
 	ino_t ino;
 	off_t size;
 	struct timespec mtime;
+};
+
+struct executable {
+	enum exe_state state;
+	struct exe_key key;
 	uint64_t last_use;
 	int error;                      /* of sighandler_elf_read(): the answer is "unknown" */
 	struct sighandler_elf elf;
@@ -463,23 +481,99 @@ struct verdict {
 	enum sigusr1_handler kind;
 };
 
+struct pending {
+	int fd;                         /* owned: closed by the thread */
+	struct exe_key key;
+};
+
 struct sighandlers {
 	sighandlers_read_fn read;
 	void *ctx;
-	struct executable exes[EXECUTABLES_MAX];
 	uint64_t uses;
 	struct verdict *buckets[PROCESS_BUCKETS];
 	unsigned nverdicts;
+
+	/* Shared with the thread, under lock: the executables and the queue. */
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	pthread_t thread;
+	bool thread_started, stopping;
+	struct executable exes[EXECUTABLES_MAX];
+	struct pending queue[PENDING_MAX];
+	unsigned nqueue;
 };
+
+static bool key_equal(const struct exe_key *a, const struct exe_key *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
+	       a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+static struct executable *exe_find(struct sighandlers *s, const struct exe_key *k)
+{
+	for (int i = 0; i < EXECUTABLES_MAX; i++)
+		if (s->exes[i].state != EXE_FREE && key_equal(&s->exes[i].key, k))
+			return &s->exes[i];
+	return NULL;
+}
+
+static void *reader_main(void *arg)
+{
+	struct sighandlers *s = arg;
+
+	pthread_mutex_lock(&s->lock);
+	for (;;) {
+		struct sighandler_elf elf = { 0 };
+		struct executable *e;
+		struct pending p;
+		int r;
+
+		while (!s->nqueue && !s->stopping)
+			pthread_cond_wait(&s->wake, &s->lock);
+		if (s->stopping)
+			break;
+		p = s->queue[0];
+		memmove(s->queue, s->queue + 1, --s->nqueue * sizeof(s->queue[0]));
+		pthread_mutex_unlock(&s->lock);
+
+		r = sighandler_elf_read(p.fd, &elf);
+		close(p.fd);
+
+		pthread_mutex_lock(&s->lock);
+		e = exe_find(s, &p.key);
+		if (e && e->state == EXE_READING) {
+			e->elf = elf;
+			e->error = r;
+			e->state = r == -ENOMEM ? EXE_FREE : EXE_READY;     /* not an answer about the file */
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
+	return NULL;
+}
 
 int sighandlers__new(sighandlers_read_fn read, void *ctx, struct sighandlers **ret)
 {
 	struct sighandlers *s = calloc(1, sizeof(*s));
+	sigset_t all, old;
+	int r;
 
 	if (!s)
 		return -ENOMEM;
 	s->read = read;
 	s->ctx = ctx;
+	pthread_mutex_init(&s->lock, NULL);
+	pthread_cond_init(&s->wake, NULL);
+	/* The thread takes no signal of the agent's (signalfd). */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	r = pthread_create(&s->thread, NULL, reader_main, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r) {
+		sighandlers__free(s);
+		return -r;
+	}
+	pthread_setname_np(s->thread, "inspectd-symtab");
+	s->thread_started = true;
 	*ret = s;
 	return 0;
 }
@@ -526,39 +620,65 @@ void sighandlers__forget(struct sighandlers *s, pid_t pid)
 	s->nverdicts--;
 }
 
-/* The cached reading of the file fd is open on, read now if not cached. */
-static const struct executable *executable_of(struct sighandlers *s, int fd)
+/*
+ * The reading of the file fd is open on, into *ret: 0 (ret->error says whether it could be
+ * read), -EINPROGRESS (queued for the thread now, or earlier: ask again), -EBUSY (the
+ * thread's queue is full), -ENOMEM, -errno of fstat().
+ */
+static int executable_of(struct sighandlers *s, int fd, struct executable *ret)
 {
-	struct executable *e = NULL, *oldest = &s->exes[0];
+	struct executable *e, *oldest = NULL;
+	struct exe_key k = { 0 };
 	struct stat st;
+	int r = 0, copy;
 
 	if (fstat(fd, &st) < 0)
-		return NULL;
+		return -errno;
+	k.dev = st.st_dev;
+	k.ino = st.st_ino;
+	k.size = st.st_size;
+	k.mtime = st.st_mtim;
+	pthread_mutex_lock(&s->lock);
+	e = exe_find(s, &k);
+	if (e && e->state == EXE_READY) {
+		e->last_use = ++s->uses;
+		*ret = *e;
+		goto out;
+	}
+	r = -EINPROGRESS;
+	if (e)
+		goto out;
+	/* A new file: an entry that is free, else the least used of those read. */
 	for (int i = 0; i < EXECUTABLES_MAX; i++) {
 		struct executable *x = &s->exes[i];
 
-		if (x->used && x->dev == st.st_dev && x->ino == st.st_ino && x->size == st.st_size &&
-		    x->mtime.tv_sec == st.st_mtim.tv_sec && x->mtime.tv_nsec == st.st_mtim.tv_nsec) {
-			e = x;
+		if (x->state == EXE_FREE) {
+			oldest = x;
 			break;
 		}
-		if (!x->used || (oldest->used && x->last_use < oldest->last_use))
+		if (x->state == EXE_READY && (!oldest || x->last_use < oldest->last_use))
 			oldest = x;
 	}
-	if (!e) {
-		e = oldest;
-		memset(e, 0, sizeof(*e));
-		e->dev = st.st_dev;
-		e->ino = st.st_ino;
-		e->size = st.st_size;
-		e->mtime = st.st_mtim;
-		e->error = sighandler_elf_read(fd, &e->elf);
-		if (e->error == -ENOMEM)
-			return NULL;    /* not an answer about the file */
-		e->used = true;
+	if (!oldest || s->nqueue >= PENDING_MAX) {
+		r = -EBUSY;
+		goto out;
 	}
-	e->last_use = ++s->uses;
-	return e;
+	copy = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (copy < 0) {
+		r = -errno;
+		goto out;
+	}
+	memset(oldest, 0, sizeof(*oldest));
+	oldest->state = EXE_READING;
+	oldest->key = k;
+	oldest->last_use = ++s->uses;
+	s->queue[s->nqueue].fd = copy;
+	s->queue[s->nqueue].key = k;
+	s->nqueue++;
+	pthread_cond_signal(&s->wake);
+out:
+	pthread_mutex_unlock(&s->lock);
+	return r;
 }
 
 static bool alive(int pidfd)
@@ -569,8 +689,8 @@ static bool alive(int pidfd)
 /* Whose handler is at handler in pid: 0 and *ret, or -errno (*ret unknown). */
 static int resolve(struct sighandlers *s, pid_t pid, int pidfd, uint64_t handler, enum sigusr1_handler *ret)
 {
-	const struct executable *e;
 	struct sighandler_mapping m;
+	struct executable e;
 	char path[64];
 	int fd, r;
 
@@ -600,13 +720,13 @@ static int resolve(struct sighandlers *s, pid_t pid, int pidfd, uint64_t handler
 		close(fd);
 		return -ESRCH;
 	}
-	e = executable_of(s, fd);
+	r = executable_of(s, fd, &e);
 	close(fd);
-	if (!e)
-		return -ENOMEM;
-	if (e->error < 0)
-		return e->error;
-	*ret = sighandler_classify(&e->elf, &m, handler);
+	if (r < 0)
+		return r;
+	if (e.error < 0)
+		return e.error;
+	*ret = sighandler_classify(&e.elf, &m, handler);
 	return 0;
 }
 
@@ -640,12 +760,32 @@ int sighandlers__check(struct sighandlers *s, pid_t pid, int pidfd, enum sigusr1
 	return r;
 }
 
-void sighandlers__counts(const struct sighandlers *s, unsigned *executables, unsigned *processes)
+int sighandlers__prepare(struct sighandlers *s, pid_t pid)
+{
+	struct executable e;
+	char path[64];
+	int fd, r;
+
+	if (!s)
+		return 0;
+	/* The file itself, as the kernel runs it: not a name in the target's mount namespace. */
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	r = executable_of(s, fd, &e);
+	close(fd);
+	return r == -EINPROGRESS ? 0 : r;
+}
+
+void sighandlers__counts(struct sighandlers *s, unsigned *executables, unsigned *processes)
 {
 	unsigned n = 0;
 
+	pthread_mutex_lock(&s->lock);
 	for (int i = 0; i < EXECUTABLES_MAX; i++)
-		n += s->exes[i].used;
+		n += s->exes[i].state == EXE_READY;
+	pthread_mutex_unlock(&s->lock);
 	*executables = n;
 	*processes = s->nverdicts;
 }
@@ -654,6 +794,17 @@ void sighandlers__free(struct sighandlers *s)
 {
 	if (!s)
 		return;
+	if (s->thread_started) {
+		pthread_mutex_lock(&s->lock);
+		s->stopping = true;
+		pthread_cond_signal(&s->wake);
+		pthread_mutex_unlock(&s->lock);
+		pthread_join(s->thread, NULL);
+	}
+	for (unsigned i = 0; i < s->nqueue; i++)
+		close(s->queue[i].fd);
+	pthread_mutex_destroy(&s->lock);
+	pthread_cond_destroy(&s->wake);
 	for (int i = 0; i < PROCESS_BUCKETS; i++) {
 		while (s->buckets[i]) {
 			struct verdict *v = s->buckets[i];

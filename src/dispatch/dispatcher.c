@@ -813,6 +813,8 @@ void dispatcher__handle_event(void *ctx, const struct inspectd_event *e)
 		if (p) {
 			process__set_announced(p);
 			log_info("pid %u: discovered %s (parent %u)", e->pid, comm, e->ppid);
+			/* Its executable's symbols read now, on their thread, not at the trigger. */
+			sighandlers__prepare(d->env->sighandlers, (pid_t)e->pid);
 			update_marks(d, p);
 		}
 		if (job)

@@ -175,7 +175,7 @@ static int nrecords;
 
 /* Whose handler SIGUSR1 runs: node's unless a test says otherwise. */
 static enum sigusr1_handler handler_kind;
-static int handler_error, handler_checks;
+static int handler_error, handler_checks, handler_busy;     /* busy: checks answering -EINPROGRESS */
 static char sighandlers_mem;
 
 int __wrap_sighandlers__check(struct sighandlers *s, pid_t pid, int pidfd, enum sigusr1_handler *ret,
@@ -187,6 +187,12 @@ int __wrap_sighandlers__check(struct sighandlers *s, pid_t pid, int pidfd, enum 
 	assert_int_equal(pid, PID);
 	assert_int_equal(pidfd, PIDFD);
 	handler_checks++;
+	if (handler_busy > 0 || handler_busy < 0) {
+		if (handler_busy > 0)
+			handler_busy--;
+		*ret = SIGUSR1_HANDLER_UNKNOWN;
+		return -EINPROGRESS;
+	}
 	*ret = handler_kind;
 	if (handler)
 		*handler = 0x1234;
@@ -290,7 +296,7 @@ static int setup(void **state)
 				    .ledger = (struct ledger *)&ledger_mem,
 				    .sighandlers = (struct sighandlers *)&sighandlers_mem };
 	handler_kind = SIGUSR1_HANDLER_NODE;
-	handler_error = handler_checks = 0;
+	handler_error = handler_checks = handler_busy = 0;
 	nns = nheld = 0;
 	list_error = list_calls = 0;
 	memset(&scan, 0, sizeof(scan));
@@ -565,6 +571,38 @@ static void test_handler_not_nodes(void **state)
 	}
 }
 
+/* Its executable's symbols still being read: asked again, SIGUSR1 only once known. */
+static void test_handler_being_read(void **state)
+{
+	handler_busy = 3;
+	start();
+	assert_int_equal(sigusr1_sent, 0);
+	sul_advance(2 * LWS_US_PER_MS);
+	assert_int_equal(sigusr1_sent, 0);
+	sul_advance(5 * LWS_US_PER_MS);
+	assert_int_equal(handler_checks, 4);
+	assert_int_equal(sigusr1_sent, 1);
+	assert_true(sigcgt_reads >= 4);                 /* SigCgt read anew each time */
+	listen_on(100, 9229, true, true);
+	until_done(LWS_US_PER_MS);
+	assert_int_equal(result, 0);
+	assert_true(claim.opened_by_us);
+}
+
+/* ... and never known: refused after a bound, not waited for forever. */
+static void test_handler_never_read(void **state)
+{
+	handler_busy = -1;
+	start();
+	sul_advance(1900 * LWS_US_PER_MS);
+	assert_int_equal(dones, 0);
+	until_done(200 * LWS_US_PER_MS);
+	assert_int_equal(result, -EPERM);
+	assert_non_null(strstr(reason, "not read in time"));
+	assert_int_equal(claim.sigusr1_handler, SIGUSR1_HANDLER_UNKNOWN);
+	assert_int_equal(sigusr1_sent, 0);
+}
+
 /* Without the kernel's reading (no tracker): never sent. */
 static void test_handler_unreadable(void **state)
 {
@@ -800,6 +838,8 @@ int main(void)
 		T(test_sigcgt_unreadable),
 		T(test_handler_not_nodes),
 		T(test_handler_unreadable),
+		T(test_handler_being_read),
+		T(test_handler_never_read),
 		T(test_target_gone_before_sigusr1),
 		T(test_ledger_note_fails),
 		T(test_start_time_unknown),

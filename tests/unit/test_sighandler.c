@@ -432,7 +432,14 @@ static enum sigusr1_handler check(struct sighandlers *s, const struct child *c, 
 	enum sigusr1_handler h = _SIGUSR1_HANDLER_MAX;
 
 	fake_handler = addr;
-	*r = sighandlers__check(s, c->pid, c->pidfd, &h, NULL);
+	/* A file new to the cache is read on the thread: asked again until it is. */
+	for (int i = 0; i < 5000; i++) {
+		*r = sighandlers__check(s, c->pid, c->pidfd, &h, NULL);
+		if (*r != -EINPROGRESS)
+			break;
+		assert_int_equal(h, SIGUSR1_HANDLER_UNKNOWN);
+		usleep(1000);
+	}
 	return h;
 }
 
@@ -500,6 +507,39 @@ static void test_live_stripped(void **state)
 	sighandlers__free(s);
 }
 
+/* Discovered: its executable read on the thread before any trigger. */
+static void test_prepare(void **state)
+{
+	struct sighandlers *s;
+	unsigned exes = 0, procs;
+	struct child c;
+	int r;
+
+	assert_int_equal(sighandlers__new(fake_read, NULL, &s), 0);
+	child_start("nopie", &c);
+	assert_int_equal(sighandlers__prepare(s, c.pid), 0);
+	for (int i = 0; i < 5000 && !exes; i++) {
+		sighandlers__counts(s, &exes, &procs);
+		usleep(1000);
+	}
+	assert_int_equal(exes, 1);
+	/* the first check finds it read: no -EINPROGRESS */
+	fake_handler = c.addr[0];
+	assert_int_equal(sighandlers__check(s, c.pid, c.pidfd, &(enum sigusr1_handler){ 0 }, NULL), 0);
+	fake_handler = c.addr[1];
+	{
+		enum sigusr1_handler h;
+
+		r = sighandlers__check(s, c.pid, c.pidfd, &h, NULL);
+		assert_int_equal(r, 0);
+		assert_int_equal(h, SIGUSR1_HANDLER_APPLICATION);
+	}
+	assert_int_equal(sighandlers__prepare(s, 0x7ffffff0), -ENOENT);
+	assert_int_equal(sighandlers__prepare(NULL, c.pid), 0);
+	child_stop(&c);
+	sighandlers__free(s);
+}
+
 /* Two processes of one executable: its file is read once. */
 static void test_live_cache(void **state)
 {
@@ -539,6 +579,7 @@ int main(void)
 		cmocka_unit_test(test_live),
 		cmocka_unit_test(test_live_stripped),
 		cmocka_unit_test(test_live_cache),
+		cmocka_unit_test(test_prepare),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
