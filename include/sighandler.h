@@ -68,7 +68,8 @@ struct sighandler_mapping {
 int sighandler_parse_maps_line(const char *line, struct sighandler_mapping *ret);
 /*
  * The mapping holding addr, from maps text read from fd line by line (lines of any
- * length, at most SIGHANDLER_MAPS_LINES_MAX of them): 0, -ENOENT (no mapping holds it),
+ * length, at most SIGHANDLER_MAPS_LINES_MAX of them; the kernel's are in address order,
+ * so the read stops at the first mapping past addr): 0, -ENOENT (no mapping holds it),
  * -EFBIG (too many lines), -EINVAL (a line that is not the kernel's), -errno of read().
  */
 int sighandler_find_mapping(int fd, uint64_t addr, struct sighandler_mapping *ret);

@@ -146,6 +146,8 @@ int sighandler_find_mapping(int fd, uint64_t addr, struct sighandler_mapping *re
 				*ret = m;
 				return 0;
 			}
+			if (m.start > addr)
+				return -ENOENT;         /* the kernel lists mappings in address order */
 		}
 	}
 	return open_line ? -EINVAL : -ENOENT;
@@ -681,6 +683,34 @@ out:
 	return r;
 }
 
+/*
+ * A regular file a magic link of /proc names (map_files, exe), opened for reading: first
+ * as O_PATH, which opens nothing (a device a target mapped is never opened, whatever
+ * opening it would do), then, once fstat() says it is a regular file, through that fd.
+ * The fd, or -ENOEXEC (not a regular file), -errno.
+ */
+static int open_regular(const char *path)
+{
+	char again[64];
+	struct stat st;
+	int fd, r;
+
+	fd = open(path, O_PATH | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	r = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -ENOEXEC;
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	snprintf(again, sizeof(again), "/proc/self/fd/%d", fd);
+	r = open(again, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (r < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
+
 static bool alive(int pidfd)
 {
 	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0;
@@ -713,9 +743,9 @@ static int resolve(struct sighandlers *s, pid_t pid, int pidfd, uint64_t handler
 	/* The mapped file itself, whatever its name in the target's mount namespace says. */
 	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", (int)pid, (unsigned long long)m.start,
 		 (unsigned long long)m.end);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = open_regular(path);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	if (!alive(pidfd)) {
 		close(fd);
 		return -ESRCH;
@@ -770,9 +800,9 @@ int sighandlers__prepare(struct sighandlers *s, pid_t pid)
 		return 0;
 	/* The file itself, as the kernel runs it: not a name in the target's mount namespace. */
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = open_regular(path);
 	if (fd < 0)
-		return -errno;
+		return fd;
 	r = executable_of(s, fd, &e);
 	close(fd);
 	return r == -EINPROGRESS ? 0 : r;

@@ -137,9 +137,19 @@ static void test_maps_fixture(void **state)
 	assert_int_equal(sighandler_find_mapping(fd, 0x100, &m), -ENOENT);
 	close(fd);
 
-	/* the last line cut short */
+	/* the last line cut short: read to the end for an address past every mapping */
 	fd = memfd_of(text, len - 1);
-	assert_int_equal(sighandler_find_mapping(fd, 0x100, &m), -EINVAL);
+	assert_int_equal(sighandler_find_mapping(fd, 0xffffffffff601000ull, &m), -EINVAL);
+	close(fd);
+	/* in address order: the read stops at the first mapping past the address */
+	{
+		static const char ordered[] = "1000-2000 r-xp 0 08:01 7\n3000-4000 r-xp 0 08:01 7\nnot the kernel's\n";
+
+		fd = memfd_of(ordered, sizeof(ordered) - 1);
+	}
+	assert_int_equal(sighandler_find_mapping(fd, 0x2800, &m), -ENOENT);
+	lseek(fd, 0, SEEK_SET);
+	assert_int_equal(sighandler_find_mapping(fd, 0x4800, &m), -EINVAL);
 	close(fd);
 	free(text);
 }
