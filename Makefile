@@ -46,20 +46,24 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) \
 # The data flow, in file names:
 # kernel event -> ring buffer -> dispatcher -> inspector session -> profile -> exporter
 PURE_SRCS  := src/log.c src/options.c src/settings.c src/procfs.c src/cdp.c src/meta.c src/inspector.c src/capture_outcome.c \
-	      src/trigger.c src/cgroup.c src/netns.c src/sockdiag.c src/container.c src/ledger.c \
+	      src/trigger.c src/cgroup.c src/netns.c src/sockdiag.c src/container.c src/ledger.c src/oom_record.c \
 	      src/fsutil.c src/export/spool.c src/export/exporter.c src/profile/cdp_reader.c src/profile/kind.c src/api_token.c \
 	      src/dispatch/jobs.c \
-	      src/dispatch/processes.c src/dispatch/thresholds.c src/dispatch/metrics.c src/dispatch/tenants.c
+	      src/dispatch/processes.c src/dispatch/thresholds.c src/dispatch/metrics.c src/dispatch/tenants.c \
+	      src/dispatch/rss_timeline.c
+# Container names from the runtimes' state files, cached per container.
+PURE_SRCS  += src/container_names.c src/dispatch/names_cache.c
 # Whose handler SIGUSR1 runs: maps lines, ELF symbol tables (pure), and their caches.
 PURE_SRCS  += src/capture/sighandler.c
 AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatch/dispatcher.c src/api_json.c \
 	      src/capture/inspector_session.c src/capture/fdscan.c src/capture/locate.c \
 	      src/capture/close.c src/capture/capture.c src/capture/cleanup.c src/profile/profile.c \
 	      src/api.c src/main.c
-UNIT_TESTS := test_jobs test_tenants test_processes test_thresholds test_options test_settings test_procfs test_cdp test_meta \
+UNIT_TESTS := test_jobs test_tenants test_rss_timeline test_oom_record test_processes test_thresholds test_options test_settings test_procfs test_cdp test_meta \
 	      test_inspector test_trigger test_cgroup test_api_json test_inspectctl_format test_sockdiag \
 	      test_container test_ledger test_fsutil test_spool test_cdp_reader \
 	      test_inspector_session test_capture test_locate test_close test_api_token test_netns test_tracker
+UNIT_TESTS += test_container_names test_names_cache
 UNIT_TESTS += test_sighandler
 HELPERS    := sigio_send hold_memory many_groups signal_loop
 HELPERS    += own_sigusr1
@@ -69,6 +73,7 @@ PURE_OBJS  := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(PURE_SRCS))
 UNIT_BINS  := $(addprefix $(OUTPUT)/tests/,$(UNIT_TESTS))
 HELPER_BINS := $(addprefix $(OUTPUT)/tests/,$(HELPERS))
 BENCH_BINS := $(OUTPUT)/tests/rss_stat_null $(OUTPUT)/tests/rss_stat_null.bpf.o
+BENCH_BINS += $(OUTPUT)/tests/names_bench
 BENCH_BINS += $(OUTPUT)/tests/sighandler_cost
 
 AGENT      := $(OUTPUT)/inspectd
@@ -129,7 +134,7 @@ check: deps-test node-majors
 
 # Every parser of what a target or a container controls, under libFuzzer with ASan and
 # UBSan; seeds from the fixtures (the first byte picks the parser, see the source).
-FUZZ_SRCS := src/log.c src/procfs.c src/cdp.c src/cgroup.c src/container.c src/netns.c \
+FUZZ_SRCS := src/log.c src/procfs.c src/cdp.c src/cgroup.c src/container.c src/container_names.c src/netns.c \
 	     src/sockdiag.c src/ledger.c src/fsutil.c src/api_json.c src/api_token.c \
 	     src/profile/cdp_reader.c src/profile/kind.c src/capture/sighandler.c tests/fuzz/fuzz_hostile.c
 FUZZ_BIN  := $(OUTPUT)/fuzz/fuzz_hostile
@@ -155,8 +160,11 @@ fuzz: deps $(FUZZ_BIN) $(OUTPUT)/tests/elf/seed.so
 	$(Q){ printf '\001'; cat tests/fixtures/status-480-groups.txt; } > $(OUTPUT)/fuzz/seeds/status-480-groups
 	$(Q)printf '\006{"pid":42,"kind":"cpu","seconds":30}' > $(OUTPUT)/fuzz/seeds/api-request
 	$(Q)printf '\007a-long-enough-secret-token\n' > $(OUTPUT)/fuzz/seeds/token
-	$(Q){ printf '\010\220\245\337\000\000\000\000\000'; cat tests/fixtures/node-maps.txt; } > $(OUTPUT)/fuzz/seeds/maps
-	$(Q){ printf '\010\372\001\000\000\000\000\000\000'; cat $(OUTPUT)/tests/elf/seed.so; } > $(OUTPUT)/fuzz/seeds/elf
+	$(Q)for f in containerd-config.json crio-config.json docker-config.v2.json docker-dockershim-config.v2.json \
+		storage-containers.json containerd-hostile-config.json; do \
+		{ printf '\010'; cat tests/fixtures/names/$$f; } > $(OUTPUT)/fuzz/seeds/names-$$f; done
+	$(Q){ printf '\011\220\245\337\000\000\000\000\000'; cat tests/fixtures/node-maps.txt; } > $(OUTPUT)/fuzz/seeds/maps
+	$(Q){ printf '\011\372\001\000\000\000\000\000\000'; cat $(OUTPUT)/tests/elf/seed.so; } > $(OUTPUT)/fuzz/seeds/elf
 	$(Q)$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -print_final_stats=1 \
 		-artifact_prefix=$(OUTPUT)/fuzz/ \
 		$(OUTPUT)/fuzz/corpus $(OUTPUT)/fuzz/seeds
@@ -165,6 +173,9 @@ fuzz: deps $(FUZZ_BIN) $(OUTPUT)/tests/elf/seed.so
 # the last commit before profiles streamed and listeners were found from the namespace.
 BENCH_BASELINE ?= 90875d2
 BASELINE_AGENT := $(OUTPUT)/baseline/.output/inspectd
+# ... and the one before RSS timelines and OOM-kill records (tests/bench/timelines.js).
+TIMELINE_BASELINE ?= 34af5b8
+TIMELINE_BASELINE_AGENT := $(OUTPUT)/baseline-timeline/.output/inspectd
 
 $(BASELINE_AGENT):
 	$(call msg,BASELINE,$(BENCH_BASELINE))
@@ -172,13 +183,21 @@ $(BASELINE_AGENT):
 	$(Q)git archive $(BENCH_BASELINE) | tar -x -C $(OUTPUT)/baseline
 	$(Q)$(MAKE) --no-print-directory -C $(OUTPUT)/baseline OUTPUT=.output all >/dev/null
 
+$(TIMELINE_BASELINE_AGENT):
+	$(call msg,BASELINE,$(TIMELINE_BASELINE))
+	$(Q)rm -rf $(OUTPUT)/baseline-timeline && mkdir -p $(OUTPUT)/baseline-timeline
+	$(Q)git archive $(TIMELINE_BASELINE) | tar -x -C $(OUTPUT)/baseline-timeline
+	$(Q)$(MAKE) --no-print-directory -C $(OUTPUT)/baseline-timeline OUTPUT=.output all >/dev/null
+
 bench: deps-test
-	$(Q)$(MAKE) --no-print-directory all tests-build $(BENCH_BINS) $(BASELINE_AGENT)
+	$(Q)$(MAKE) --no-print-directory all tests-build $(BENCH_BINS) $(BASELINE_AGENT) $(TIMELINE_BASELINE_AGENT)
 	$(Q)node tests/bench/bench.js
 	$(Q)node tests/bench/triggers.js
 	$(Q)node tests/bench/profile.js
 	$(Q)BASELINE_INSPECTD=$(abspath $(BASELINE_AGENT)) node tests/bench/latency-ab.js
 	$(Q)node tests/bench/sampling.js
+	$(Q)$(OUTPUT)/tests/names_bench $(abspath tests/fixtures)
+	$(Q)BASELINE_INSPECTD=$(abspath $(TIMELINE_BASELINE_AGENT)) node tests/bench/timelines.js
 	$(Q)$(OUTPUT)/tests/sighandler_cost $$(readlink -f $$(command -v node))
 
 tests-build: $(UNIT_BINS) $(HELPER_BINS)
@@ -239,7 +258,8 @@ $(OUTPUT)/tests/test_api_json: $(OUTPUT)/tests/test_api_json.o $(OUTPUT)/src/api
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 
 # The kernel side for real: the loader and its skeleton.
-$(OUTPUT)/tests/test_tracker: $(OUTPUT)/tests/test_tracker.o $(PURE_OBJS) $(OUTPUT)/src/tracker.o
+$(OUTPUT)/tests/test_tracker: $(OUTPUT)/tests/test_tracker.o $(PURE_OBJS) $(OUTPUT)/src/tracker.o \
+		| $(OUTPUT)/tests/hold_memory
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 
@@ -251,6 +271,11 @@ $(OUTPUT)/tests/test_sockdiag: ALL_LDFLAGS += -Wl,--wrap=socket -Wl,--wrap=netns
 
 # The process table with real children (real pidfds), its cgroup reads mocked.
 $(OUTPUT)/tests/test_processes: $(OUTPUT)/tests/test_processes.o $(PURE_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -Wl,--wrap=cgroup_memory_limit_of $^ $(LDLIBS) -lcmocka -o $@
+
+# Its process table's cgroup reads mocked.
+$(OUTPUT)/tests/test_names_cache: $(OUTPUT)/tests/test_names_cache.o $(PURE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -Wl,--wrap=cgroup_memory_limit_of $^ $(LDLIBS) -lcmocka -o $@
 
@@ -339,6 +364,11 @@ $(OUTPUT)/tests/many_groups $(OUTPUT)/tests/signal_loop $(OUTPUT)/tests/own_sigu
 $(OUTPUT)/tests/%: tests/helpers/%.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -o $@
+
+# make bench's cost of a container-names lookup.
+$(OUTPUT)/tests/names_bench: tests/bench/names_bench.c $(OUTPUT)/src/container_names.o | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ -lcjson -o $@
 
 # make bench's control: an empty program on rss_stat, and its loader.
 $(OUTPUT)/tests/rss_stat_null.bpf.o: tests/bench/rss_stat_null.bpf.c vmlinux/$(VMLINUX_ARCH)/vmlinux.h | $(OUTPUT)/tests

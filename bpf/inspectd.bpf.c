@@ -17,6 +17,8 @@
  *   cgroup_attach_task           -> ring buffer, for tracked processes
  *   iter/task                    -> CPU time and RSS of tracked processes,
  *                                   read by userspace once per tick
+ *   mark_victim                  -> oom_events ring buffer, for tracked processes the
+ *                                   OOM killer chose (EXIT says so too)
  *   iter/task (one process)      -> its SIGUSR1 handler, read by userspace just
  *                                   before it would send SIGUSR1
  */
@@ -202,8 +204,8 @@ static __always_inline void track(__u32 type, struct task_struct *task, __u32 pi
 	bpf_ringbuf_submit(e, 0);
 }
 
-/* pid leaves the tracked map, reported as EXIT; with no room to report it, it stays. */
-static __always_inline void untrack(__u32 pid, const char *comm)
+/* pid leaves the tracked map, reported as EXIT (with flags); with no room to report it, it stays. */
+static __always_inline void untrack(__u32 pid, const char *comm, __u64 flags)
 {
 	struct inspectd_event *e;
 
@@ -216,6 +218,7 @@ static __always_inline void untrack(__u32 pid, const char *comm)
 	}
 	__sync_fetch_and_add(&marks_gen, 1);
 	__builtin_memcpy(e->comm, comm, INSPECTD_COMM_LEN);
+	e->value = flags;
 	bpf_ringbuf_submit(e, 0);
 }
 
@@ -234,7 +237,7 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 		track(INSPECTD_EVENT_EXEC, task, pid, BPF_CORE_READ(task, real_parent, tgid), name);
 	} else if (bpf_map_lookup_elem(&tracked, &pid)) {
 		/* A node process exec'd into something else: no longer a target. */
-		untrack(pid, name);
+		untrack(pid, name, 0);
 	}
 	return 0;
 }
@@ -267,7 +270,9 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 	if (!bpf_map_lookup_elem(&tracked, &pid))
 		return 0;
 	BPF_CORE_READ_STR_INTO(&comm, task, comm);
-	untrack(pid, comm);
+	/* Set by mark_oom_victim(), kept until the signal struct goes: an OOM kill whose own
+	 * event was lost, or is read after this one, is still known as one. */
+	untrack(pid, comm, BPF_CORE_READ(task, signal, oom_mm) ? INSPECTD_EXIT_OOM_VICTIM : 0);
 	return 0;
 }
 
@@ -479,6 +484,42 @@ int dump_task_cpu(struct bpf_iter__task *ctx)
 	if (mm && !(task->flags & PF_EXITING))
 		t->rss_bytes = mm_rss(mm);
 	bpf_seq_write(ctx->meta->seq, &s, sizeof(s));
+	return 0;
+}
+
+/* OOM kills of tracked processes: rare, and never behind a full lifecycle ring. */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 * 1024);
+} oom_events SEC(".maps");
+
+/*
+ * The OOM killer chose task (mark_oom_victim(), after its SIGKILL was queued and before
+ * it exits): the only event that says "OOM kill" and nothing else. A kernel SIGKILL on
+ * signal_generate (SEND_SIG_PRIV) is also what seccomp, rlimits and others send. The
+ * victim's mm is pinned here (find_lock_task_mm() holds its task lock): its RSS at the
+ * kill is read from it. current is the task whose allocation invoked the killer.
+ */
+SEC("tp_btf/mark_victim")
+int BPF_PROG(handle_oom_victim, struct task_struct *task, uid_t uid)
+{
+	__u32 pid = BPF_CORE_READ(task, tgid);
+	struct inspectd_event *e;
+	struct mm_struct *mm;
+
+	if (!tracked_task(task, pid))
+		return 0;
+	e = event_reserve(&oom_events, INSPECTD_STREAM_OOM, INSPECTD_EVENT_OOM_KILL, pid);
+	if (!e)
+		return 0;
+	mm = task->mm;
+	if (mm)
+		e->value = mm_rss(mm);
+	e->result = BPF_CORE_READ(task, signal, oom_score_adj);
+	e->sender_pid = bpf_get_current_pid_tgid() >> 32;
+	BPF_CORE_READ_STR_INTO(&e->comm, task, group_leader, comm);
+	bpf_get_current_comm(e->sender_comm, sizeof(e->sender_comm));
+	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
 

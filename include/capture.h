@@ -68,6 +68,7 @@ struct capture_env {
 	struct ledger *ledger;          /* inspectors we opened; NULL: not kept */
 	struct sighandlers *sighandlers;        /* whose handler SIGUSR1 runs; NULL: never sent */
 	char hostname[256];
+	char boot_id[37];               /* this boot's, for meta.json; "": unknown */
 };
 
 /* Called once, outside any lws callback, when the capture is over. */

@@ -22,11 +22,28 @@
 #include <cjson/cJSON.h>
 
 #define CONTAINER_ID_MAX        64
+#define CONTAINER_NAME_MAX      253     /* a runtime's container name, a pod's (DNS subdomain) */
+#define CONTAINER_LABEL_MAX     63      /* a Kubernetes namespace or container name (DNS label) */
+#define CONTAINER_IMAGE_MAX     511     /* an image reference, tag and digest included */
+
+/*
+ * What the runtimes' own state files on the host say of a container (container_names.h
+ * reads them): each member checked for what it may contain, "" when unknown or invalid.
+ */
+struct container_names {
+	char name[CONTAINER_NAME_MAX + 1];              /* docker's, podman's; a CRI container's Kubernetes name */
+	char image[CONTAINER_IMAGE_MAX + 1];
+	char kube_pod[CONTAINER_NAME_MAX + 1];
+	char kube_namespace[CONTAINER_LABEL_MAX + 1];
+	char kube_container[CONTAINER_LABEL_MAX + 1];
+	char kube_sandbox_id[CONTAINER_ID_MAX + 1];     /* the pod sandbox's container id, 64 hex digits */
+};
 
 struct container_info {
 	const char *runtime;            /* "docker", "containerd", "cri-o", "podman", "lxc"; NULL: unknown */
 	char id[CONTAINER_ID_MAX + 1];  /* 64 hex digits, or an LXC name */
 	char pod_uid[37];               /* Kubernetes pod UID; "" when none */
+	struct container_names names;   /* all "" from the cgroup path alone; filled from the runtime's files */
 };
 
 /* 0 and *out when path names a container, -ENOENT when it does not. */
@@ -40,7 +57,20 @@ int container_from_cgroup(const char *path, struct container_info *out);
 int container_outer_cgroup(const char *path, size_t *ret_len);
 /* The same from a process's cgroup v2 path, else its v1 memory path (either may be ""). */
 int container_from_paths(const char *v1_path, const char *v2_path, struct container_info *out);
-/* key: {"runtime", "id", "pod_uid"} (null members when unknown), or key: null without a container. */
+/*
+ * key: {"runtime", "id", "pod_uid", "name", "image"} (null members when unknown), or
+ * key: null without a container.
+ */
 bool container_add_json(cJSON *parent, const char *key, const struct container_info *c);
+/*
+ * "container" as container_add_json(), and "kubernetes": {"pod", "namespace", "container",
+ * "pod_uid", "sandbox_id"} (null members when unknown), or null for a process in no pod
+ * (neither a pod UID nor a pod name known). What meta.json, /v1/processes and any other
+ * record of a process (an OOM kill) say of its container: false when out of memory.
+ */
+bool container_add_identity_json(cJSON *parent, const struct container_info *c);
+/* The name a person knows the container by: its Kubernetes container name, else the
+ * runtime's; NULL when neither is known. */
+const char *container_display_name(const struct container_info *c);
 
 #endif

@@ -79,7 +79,8 @@ void table__free(struct table *t);
 /* One process of GET /v1/processes, as the ps table shows it. */
 struct process_row {
 	char pid[FORMAT_CELL_SIZE];
-	char container[FORMAT_CELL_SIZE];       /* the id's first 12 characters, as docker ps shows it */
+	char container[FORMAT_CELL_SIZE];       /* its name, else the id's first 12 characters (docker ps) */
+	char pod[FORMAT_CELL_SIZE];             /* "namespace/pod" */
 	char comm[FORMAT_CELL_SIZE];
 	char rss[FORMAT_CELL_SIZE];
 	char cpu[FORMAT_CELL_SIZE];
@@ -89,7 +90,7 @@ struct process_row {
 	char cmdline[FORMAT_CELL_SIZE];
 };
 
-#define PROCESS_ROW_COLUMNS 9
+#define PROCESS_ROW_COLUMNS 10
 extern const struct table_column process_row_columns[PROCESS_ROW_COLUMNS];
 
 /* Fills every field, with "-" for what is missing. -EINVAL when proc is not an object. */

@@ -20,7 +20,11 @@ enum inspectd_event_type {
 	INSPECTD_EVENT_RSS_HIGH = 5,    /* RSS reached the process's rss_high mark */
 	INSPECTD_EVENT_RSS_LOW  = 6,    /* RSS fell below the process's rss_low mark */
 	INSPECTD_EVENT_CGROUP = 7,      /* the process moved to another cgroup */
+	INSPECTD_EVENT_OOM_KILL = 8,    /* the kernel's OOM killer chose a tracked process (mark_victim) */
 };
+
+/* EXIT's value: flags. */
+#define INSPECTD_EXIT_OOM_VICTIM 1ULL   /* the OOM killer had marked it (signal->oom_mm set) */
 
 /*
  * The event streams, each with its own count of events lost for want of room: signals
@@ -31,7 +35,8 @@ enum inspectd_stream {
 	INSPECTD_STREAM_LIFECYCLE = 0,  /* EXEC, FORK, EXIT, CGROUP */
 	INSPECTD_STREAM_SIGNAL    = 1,  /* SIGNAL */
 	INSPECTD_STREAM_RSS       = 2,  /* RSS_HIGH, RSS_LOW */
-	INSPECTD_STREAM_COUNT     = 3,
+	INSPECTD_STREAM_OOM       = 3,  /* OOM_KILL: a ring of its own, read before the others */
+	INSPECTD_STREAM_COUNT     = 4,
 };
 
 /*
@@ -75,12 +80,13 @@ struct inspectd_event {
 	__u32 ppid;                     /* EXEC, FORK: parent tgid */
 	__u32 sig;                      /* SIGNAL: signal number */
 	__s32 si_code;                  /* SIGNAL: SI_USER, SI_QUEUE or SI_TKILL */
-	__u32 sender_pid;               /* SIGNAL: sender tgid, host namespace */
+	__u32 sender_pid;               /* SIGNAL: sender tgid, host namespace; OOM_KILL: the task whose
+					 * allocation invoked the OOM killer */
 	__u32 sender_ns_pid;            /* SIGNAL: si_pid, the sender's pid in its own namespace */
-	__s32 result;                   /* SIGNAL: TRACE_SIGNAL_* of signal_generate */
+	__s32 result;                   /* SIGNAL: TRACE_SIGNAL_* of signal_generate; OOM_KILL: oom_score_adj */
 	char comm[INSPECTD_COMM_LEN];   /* the tracked process */
 	char sender_comm[INSPECTD_COMM_LEN];
-	__u64 value;                    /* RSS_HIGH, RSS_LOW: RSS in bytes */
+	__u64 value;                    /* RSS_HIGH, RSS_LOW, OOM_KILL: RSS in bytes; EXIT: INSPECTD_EXIT_* */
 };
 
 #endif /* INSPECTD_H */

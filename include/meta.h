@@ -41,13 +41,27 @@ struct meta_process {
 	const char *exe;
 	const char *node_version;
 	const char *hostname;
-	const struct container_info *container; /* NULL or id "": "container": null */
+	const struct container_info *container; /* NULL or id "": "container": null; "kubernetes" too */
+	int ns_pid;                     /* its pid in its own pid namespace; 0: unknown (null) */
+	const char *boot_id;            /* /proc/sys/kernel/random/boot_id; NULL or "": null */
 };
+
+/* The longest container part of a file name. */
+#define META_FILE_PART_MAX      63
 
 /* "2026-11-23T08:55:01.123Z" */
 int meta_format_rfc3339(struct timespec ts, char *buf, size_t size);
-/* "<prefix>-<pid>-<yyyymmddTHHMMSSZ>" */
-int meta_file_base(const char *prefix, int pid, time_t when, char *buf, size_t size);
+/*
+ * s as a part of a file name: [A-Za-z0-9._-] kept, each run of any other bytes one '_',
+ * cut to META_FILE_PART_MAX (and size - 1). 0; -EINVAL (buf ""): s NULL, or nothing left
+ * but "", ".", ".." or "_".
+ */
+int meta_file_part(const char *s, char *buf, size_t size);
+/*
+ * "<prefix>-<container>-<pid>-<yyyymmddTHHMMSSZ>", container through meta_file_part();
+ * "<prefix>-<pid>-<...>" when container is NULL or has no part. 0, -EINVAL, -ENOBUFS.
+ */
+int meta_file_base(const char *prefix, const char *container, int pid, time_t when, char *buf, size_t size);
 /* Whether base is one meta_file_base() makes, or that with spool__reserve_base()'s "-1" to
  * "-999": the commits of the agent's own, which the output quota's retention may remove. */
 bool meta_is_file_base(const char *base);

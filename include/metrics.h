@@ -18,7 +18,7 @@
 extern const double dispatcher_latency_le[DISPATCHER_LATENCY_BUCKETS];
 
 /* The kernel side's event streams, in enum inspectd_stream's order. */
-#define METRICS_STREAMS 3
+#define METRICS_STREAMS 4
 extern const char *const metrics_stream_names[METRICS_STREAMS];
 
 struct dispatcher_metrics {
@@ -39,6 +39,11 @@ struct dispatcher_metrics {
 	unsigned long track_failures;                   /* node processes the kernel's map had no room for */
 	unsigned long reconciled;                       /* events a comparison of the tables found lost */
 	unsigned long exits_found;                      /* tracked processes found gone by their pidfd */
+	/* OOM kills of tracked processes, and their records (oom-kill-*.json). */
+	unsigned long oom_kills;                        /* seen (mark_victim, or an exit marked so) */
+	unsigned long oom_records;                      /* written */
+	unsigned long oom_records_limited;              /* not written: over the hourly caps */
+	unsigned long oom_record_failures;              /* not written: the write failed */
 };
 
 /* A job ended: counted as exported (CAPTURE_OK) or failed, and export failures apart. */

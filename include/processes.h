@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <time.h>
 #include <linux/types.h>      /* inspectd.h's */
 
 #include "cgroup.h"
@@ -20,9 +21,24 @@
 
 #define PROCESS_CGROUP_MAX 1024
 #define PROCESS_TENANT_MAX 256
+/* Kept for an OOM-kill record: its command line, cut to this (with its NULs), and its
+ * last captures' files. */
+#define PROCESS_CMDLINE_MAX     4096
+#define PROCESS_CAPTURES_MAX    16
+#define PROCESS_CAPTURE_FILES   2
 
 struct processes;
 struct process;
+struct names_cache;
+struct rss_timeline;
+
+/* A capture of a process that wrote files, as an OOM-kill record lists it. */
+struct process_capture {
+	unsigned job;
+	int kind;                               /* enum profile_kind */
+	struct timespec ended_at;               /* CLOCK_REALTIME */
+	char *files[PROCESS_CAPTURE_FILES];     /* full paths; NULL past the last */
+};
 
 /* A tracked process as the API sees it: a copy. */
 struct process_view {
@@ -78,6 +94,18 @@ int processes__exec(struct processes *ps, pid_t pid, const char *comm, uint64_t 
  * once that job is over). -ENOENT.
  */
 int processes__remove(struct processes *ps, pid_t pid, unsigned *ret_job, int *ret_pidfd);
+/*
+ * Container names come from nc (borrowed for the table's life; NULL, the default: none):
+ * each process holds a reference to its container's entry, released when it is removed
+ * or found in another container.
+ */
+void processes__set_names(struct processes *ps, struct names_cache *nc);
+/*
+ * After process__read_cgroup(): p's container names, from the entry it holds when its
+ * container is the same, else from its new container's (looked up if no process holds it;
+ * the old one's reference dropped).
+ */
+void processes__refresh_names(struct processes *ps, struct process *p);
 /* NULL when not tracked. */
 struct process *processes__find(const struct processes *ps, pid_t pid);
 unsigned processes__count(const struct processes *ps);
@@ -121,5 +149,32 @@ void process__set_announced(struct process *p);
 /* The RSS marks as last set in the kernel (0, 0: none yet). */
 void process__marks(const struct process *p, uint64_t *high, uint64_t *low);
 void process__set_marks(struct process *p, uint64_t high, uint64_t low);
+
+/*
+ * What an OOM-kill record needs of a process, kept while it is tracked (an exec starts
+ * afresh; a fork inherits nothing but what it reads itself).
+ *
+ * Its command line as read at discovery (NUL-separated, cut to PROCESS_CMDLINE_MAX bytes):
+ * 0, -ENOMEM (the old one kept).
+ */
+int process__set_cmdline(struct process *p, const char *cmdline, size_t len);
+/* Borrowed, valid until the next set or the process's removal; *len 0: not read. */
+const char *process__cmdline(const struct process *p, size_t *len);
+/* RSS at second sec of the caller's monotonic clock, into its RSS_TIMELINE_SECONDS
+ * timeline (allocated at the first point): 0, -ENOMEM (nothing kept). */
+int process__push_rss(struct process *p, uint64_t sec, uint64_t rss);
+/* Borrowed; NULL before the first point. */
+const struct rss_timeline *process__timeline(const struct process *p);
+/* A capture of p ended with files (copied; the oldest of PROCESS_CAPTURES_MAX goes): 0, -ENOMEM. */
+int process__note_capture(struct process *p, unsigned job, int kind, struct timespec ended_at,
+			  const char *const *files, unsigned n_files);
+/* Its noted captures, oldest first. */
+void process__foreach_capture(const struct process *p, void (*fn)(void *ctx, const struct process_capture *c),
+			      void *ctx);
+/* Its cgroup paths as last read ("" when not known), borrowed. */
+void process__cgroup_paths(const struct process *p, const char **v1, const char **v2);
+/* An OOM-kill record was written for this process (or refused): not again. */
+bool process__oom_recorded(const struct process *p);
+void process__set_oom_recorded(struct process *p);
 
 #endif

@@ -69,6 +69,14 @@ int procfs_read_exe(pid_t pid, char *buf, size_t size);
 int procfs_read_signal_caught(pid_t pid, uint64_t *caught);
 /* Field 22 of the whole of /proc/PID/stat, which must be one line ended by a newline. */
 int procfs_read_starttime(pid_t pid, uint64_t *ret);
+/*
+ * The pid in its own (innermost) pid namespace: the last of the "NSpid:" line's values in
+ * a whole /proc/PID/status of len bytes (NUL-free, its last line whole). 0 and *ret;
+ * -ENOENT: no NSpid line (before Linux 4.1); -EINVAL: not the kernel's text.
+ */
+int procfs_status_ns_pid(const char *status, size_t len, pid_t *ret);
+/* The same from the whole of /proc/PID/status; or -errno, -EFBIG of the read. */
+int procfs_read_ns_pid(pid_t pid, pid_t *ret);
 
 /*
  * "Pid:\t4242\n" in /proc/self/fdinfo/FD of a pidfd -> the pid in that /proc's namespace:

@@ -26,6 +26,7 @@ struct settings {
 	uint64_t max_profile_bytes;             /* one profile, as the target sends it */
 	uint64_t output_quota_bytes;            /* the output folder; 0: no quota */
 	const char *state_dir;                  /* DIR/opened: inspectors being opened (ledger.h) */
+	const char *host_root;                  /* the host's "/": the runtimes' state files below it */
 
 	/* Threshold triggers and what they start. */
 	struct trigger_config triggers;

@@ -156,6 +156,21 @@ int spool__reserve_base(struct spool *s, const char *stamp, const char *const *e
  */
 int spool__commit(struct spool *s, const char *base, struct spool_file **files, const char *const *exts, size_t n,
 		  char *meta_json, spool_done_fn done, void *ctx);
+/*
+ * A record: the text alone, to become BASE.ext (ext a plain extension without a dot, not
+ * "meta.json"; "json"), written as a commit's meta.json is (a temporary, synced, renamed
+ * without replacing anything, the folder synced), on the writer thread, under the same
+ * quota. Retention counts a BASE.ext alone (no BASE.meta.json beside it) whose BASE retain()
+ * accepts as a commit of its own, oldest first with the others. Reserve base with
+ * spool__reserve_base(s, stamp, &ext, 1, ...). text is consumed (a malloc()ed string);
+ * ext must outlive the commit (a literal). done as for spool__commit(); paths holds
+ * "DIR/BASE.ext" alone.
+ * Returns 0; -EINVAL: a NULL text, ext not as above, base not a plain name; -EEXIST: a
+ * commit in flight has the name; -EBUSY: SPOOL_COMMITS_MAX in flight; -EDQUOT: the text
+ * would pass the quota; -ENOMEM.
+ */
+int spool__commit_record(struct spool *s, const char *base, const char *ext, char *text, spool_done_fn done,
+			 void *ctx);
 /* Forget the done callback of every commit in flight whose ctx is ctx (its owner goes
  * away); the commits still complete. */
 void spool__cancel(struct spool *s, void *ctx);

@@ -38,7 +38,7 @@ struct tracker *tracker__new(const struct tracker_config *cfg, tracker_event_fn 
 int tracker__fd(const struct tracker *t);
 /* Deliver waiting events (every ring buffer's) to the callback. Returns count or -errno. */
 int tracker__consume(struct tracker *t);
-/* "lifecycle", "signal", "rss"; NULL for no stream. */
+/* "lifecycle", "signal", "rss", "oom"; NULL for no stream. */
 const char *tracker_stream_name(enum inspectd_stream s);
 /* The kernel side's counts of what it could not report, since start. */
 void tracker__drops(const struct tracker *t, struct tracker_drops *ret);
@@ -68,6 +68,9 @@ int tracker__set_rss_marks(struct tracker *t, uint32_t pid, uint64_t high, uint6
  * detached, RSS is read once per tick by the task iterator. */
 int tracker__watch_rss(struct tracker *t, bool on);
 bool tracker__rss_watched(const struct tracker *t);
+/* Whether OOM_KILL events come (this kernel's mark_victim passes the victim's task); else
+ * an OOM kill shows only as an EXIT with INSPECTD_EXIT_OOM_VICTIM. */
+bool tracker__oom_events(const struct tracker *t);
 /* The RSS the kernel side last saw for pid, in bytes; -ERANGE for a value no process can have. */
 int tracker__rss(struct tracker *t, uint32_t pid, uint64_t *rss);
 /* Node processes the kernel side could not track (its map full) since the last call. */

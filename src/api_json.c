@@ -208,7 +208,7 @@ cJSON *api_process_json(const struct process_view *p, const struct job_view *job
 	     (p->memory_limit ? cJSON_AddNumberToObject(o, "memory_limit_bytes", (double)p->memory_limit)
 			      : cJSON_AddNullToObject(o, "memory_limit_bytes")) &&
 	     cJSON_AddStringToObject(o, "cgroup", p->cgroup) &&
-	     container_add_json(o, "container", &p->container) &&
+	     container_add_identity_json(o, &p->container) &&
 	     (armed = cJSON_AddArrayToObject(o, "armed"));
 	if (!ok)
 		goto fail;
@@ -332,6 +332,14 @@ char *api_metrics_text(const struct dispatcher_metrics *m, unsigned tracked, uns
 	scalar(f, "inspectd_exits_found_total", "counter",
 	       "Tracked processes found gone by their pidfd (their exit event lost).",
 	       m->exits_found);
+	scalar(f, "inspectd_oom_kills_total", "counter",
+	       "Tracked processes the kernel's OOM killer killed.",
+	       m->oom_kills);
+	family(f, "inspectd_oom_records_total", "counter",
+	       "OOM-kill records (oom-kill-*.json): written, limited (over the hourly caps), failed.");
+	fprintf(f, "inspectd_oom_records_total{outcome=\"written\"} %lu\n", m->oom_records);
+	fprintf(f, "inspectd_oom_records_total{outcome=\"limited\"} %lu\n", m->oom_records_limited);
+	fprintf(f, "inspectd_oom_records_total{outcome=\"failed\"} %lu\n", m->oom_record_failures);
 	family(f, "inspectd_trigger_to_start_seconds", "histogram",
 	       "From the trigger's event to the profiler running.");
 	for (int b = 0; b < DISPATCHER_LATENCY_BUCKETS; b++)

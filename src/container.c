@@ -179,6 +179,12 @@ int container_from_paths(const char *v1_path, const char *v2_path, struct contai
 	return -ENOENT;
 }
 
+/* key: the string, or null when it is "". */
+static bool add_known(cJSON *o, const char *key, const char *s)
+{
+	return (s && s[0] ? cJSON_AddStringToObject(o, key, s) : cJSON_AddNullToObject(o, key)) != NULL;
+}
+
 bool container_add_json(cJSON *parent, const char *key, const struct container_info *c)
 {
 	cJSON *o;
@@ -186,8 +192,31 @@ bool container_add_json(cJSON *parent, const char *key, const struct container_i
 	if (!c || !c->id[0])
 		return cJSON_AddNullToObject(parent, key) != NULL;
 	o = cJSON_AddObjectToObject(parent, key);
-	return o &&
-	       (c->runtime ? cJSON_AddStringToObject(o, "runtime", c->runtime) : cJSON_AddNullToObject(o, "runtime")) &&
-	       cJSON_AddStringToObject(o, "id", c->id) &&
-	       (c->pod_uid[0] ? cJSON_AddStringToObject(o, "pod_uid", c->pod_uid) : cJSON_AddNullToObject(o, "pod_uid"));
+	return o && add_known(o, "runtime", c->runtime) && cJSON_AddStringToObject(o, "id", c->id) &&
+	       add_known(o, "pod_uid", c->pod_uid) && add_known(o, "name", c->names.name) &&
+	       add_known(o, "image", c->names.image);
+}
+
+bool container_add_identity_json(cJSON *parent, const struct container_info *c)
+{
+	const struct container_names *n = c ? &c->names : NULL;
+	cJSON *o;
+
+	if (!container_add_json(parent, "container", c))
+		return false;
+	if (!c || !c->id[0] || (!c->pod_uid[0] && !n->kube_pod[0]))
+		return cJSON_AddNullToObject(parent, "kubernetes") != NULL;
+	o = cJSON_AddObjectToObject(parent, "kubernetes");
+	return o && add_known(o, "pod", n->kube_pod) && add_known(o, "namespace", n->kube_namespace) &&
+	       add_known(o, "container", n->kube_container) && add_known(o, "pod_uid", c->pod_uid) &&
+	       add_known(o, "sandbox_id", n->kube_sandbox_id);
+}
+
+const char *container_display_name(const struct container_info *c)
+{
+	if (!c || !c->id[0])
+		return NULL;
+	if (c->names.kube_container[0])
+		return c->names.kube_container;
+	return c->names.name[0] ? c->names.name : NULL;
 }

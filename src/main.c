@@ -32,6 +32,7 @@
 #include "ledger.h"
 #include "log.h"
 #include "options.h"
+#include "procfs.h"
 #include "profile.h"
 #include "settings.h"
 #include "tracker.h"
@@ -67,6 +68,11 @@ static const char usage[] =
 "  --state-dir DIR               the record of inspectors being opened, so that a\n"
 "                                restarted agent closes what a killed one left open\n"
 "                                (default /run/inspectd)\n"
+"  --host-root DIR               where the host's / is (an agent in a container with\n"
+"                                the host at /host): the container runtimes' state\n"
+"                                files, for container and pod names, are read below\n"
+"                                it; /proc and /sys/fs/cgroup must be the host's\n"
+"                                (default /)\n"
 "  --match NAME                  also track executables named NAME (repeatable;\n"
 "                                node and nodejs are always tracked)\n"
 "\n"
@@ -105,8 +111,9 @@ static const char usage[] =
 "  --help                        print this help and exit\n"
 "\n"
 "Outputs, in the output folder (0700, files 0600):\n"
-"  heap-profile-<pid>-<UTC time>.heapprofile   load in Chrome DevTools or speedscope\n"
-"  cpu-profile-<pid>-<UTC time>.cpuprofile\n"
+"  heap-profile-[<container>-]<pid>-<UTC time>.heapprofile\n"
+"                                              load in Chrome DevTools or speedscope\n"
+"  cpu-profile-[<container>-]<pid>-<UTC time>.cpuprofile\n"
 "  <same name>.meta.json                       process, trigger and profile details\n"
 "\n"
 "Examples:\n"
@@ -303,6 +310,22 @@ static int take_host_lock(void)
 	return fd;
 }
 
+/* This boot's id (a UUID), which meta.json records: pids and times are this boot's. */
+static void read_boot_id(char *buf, size_t size)
+{
+	char *text = NULL;
+	ssize_t n = procfs_read_whole_path("/proc/sys/kernel/random/boot_id", 64, &text);
+
+	buf[0] = '\0';
+	if (n == 37 && text[36] == '\n' && strspn(text, "0123456789abcdef-") == 36 && size > 36) {
+		memcpy(buf, text, 36);
+		buf[36] = '\0';
+	} else {
+		log_warn("cannot read this boot's id from /proc/sys/kernel/random/boot_id, ignoring");
+	}
+	free(text);
+}
+
 static void raise_fd_limit(void)
 {
 	struct rlimit rl;
@@ -374,6 +397,7 @@ int main(int argc, char **argv)
 	}
 	if (gethostname(cenv.hostname, sizeof(cenv.hostname) - 1) < 0)
 		snprintf(cenv.hostname, sizeof(cenv.hostname), "unknown");
+	read_boot_id(cenv.boot_id, sizeof(cenv.boot_id));
 
 	lws_set_log_level(getenv("INSPECTD_LWS_DEBUG") ? LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO | LLL_DEBUG
 			  : log_get_level() >= LOG_LEVEL_DEBUG ? LLL_ERR | LLL_WARN : LLL_ERR, lws_log);

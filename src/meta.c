@@ -19,15 +19,43 @@ int meta_format_rfc3339(struct timespec ts, char *buf, size_t size)
 	return n < 0 || (size_t)n >= size ? -ENOBUFS : 0;
 }
 
-int meta_file_base(const char *prefix, int pid, time_t when, char *buf, size_t size)
+static bool part_char(char c)
 {
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+	       c == '-';
+}
+
+int meta_file_part(const char *s, char *buf, size_t size)
+{
+	size_t n = 0;
+
+	if (!s || size < 2)
+		return -EINVAL;
+	for (; *s && n < META_FILE_PART_MAX && n < size - 1; s++) {
+		if (part_char(*s))
+			buf[n++] = *s;
+		else if (n == 0 || buf[n - 1] != '_')
+			buf[n++] = '_';         /* a run of anything else: one '_' */
+	}
+	buf[n] = '\0';
+	if (n == 0 || strcmp(buf, ".") == 0 || strcmp(buf, "..") == 0 || strcmp(buf, "_") == 0) {
+		buf[0] = '\0';
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int meta_file_base(const char *prefix, const char *container, int pid, time_t when, char *buf, size_t size)
+{
+	char stamp[32], part[META_FILE_PART_MAX + 2] = "";
 	struct tm tm;
-	char stamp[32];
 	int n;
 
 	if (!gmtime_r(&when, &tm) || strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm) == 0)
 		return -EINVAL;
-	n = snprintf(buf, size, "%s-%d-%s", prefix, pid, stamp);
+	if (container && meta_file_part(container, part + 1, sizeof(part) - 1) == 0)
+		part[0] = '-';
+	n = snprintf(buf, size, "%s%s-%d-%s", prefix, part, pid, stamp);
 	return n < 0 || (size_t)n >= size ? -ENOBUFS : 0;
 }
 
@@ -37,6 +65,28 @@ static bool digits(const char *s, size_t n)
 		if (s[i] < '0' || s[i] > '9')
 			return false;
 	return n > 0;
+}
+
+/* "<prefix>": a kind's type, lowercase letters and dashes. */
+static bool is_prefix(const char *p, size_t n)
+{
+	if (n == 0 || p[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((p[i] >= 'a' && p[i] <= 'z') || p[i] == '-'))
+			return false;
+	return true;
+}
+
+/* What meta_file_part() makes. */
+static bool is_part(const char *p, size_t n)
+{
+	if (n == 0 || n > META_FILE_PART_MAX || (n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.'))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!part_char(p[i]))
+			return false;
+	return true;
 }
 
 bool meta_is_file_base(const char *base)
@@ -58,13 +108,13 @@ bool meta_is_file_base(const char *base)
 	if (k == 0 || k > 10 || k == n || base[n - 1 - k] != '-')
 		return false;
 	n -= k + 1;
-	/* "<prefix>": a kind's type, lowercase letters and dashes. */
-	if (n == 0 || base[0] == '-')
-		return false;
+	/* "<prefix>" or "<prefix>-<container>" */
+	if (is_prefix(base, n))
+		return true;
 	for (p = base; p < base + n; p++)
-		if (!((*p >= 'a' && *p <= 'z') || *p == '-'))
-			return false;
-	return true;
+		if (*p == '-' && is_prefix(base, (size_t)(p - base)) && is_part(p + 1, (size_t)(base + n - p - 1)))
+			return true;
+	return false;
 }
 
 static cJSON *add_time(cJSON *obj, const char *name, struct timespec ts)
@@ -91,7 +141,10 @@ cJSON *meta_build(const struct meta_process *p, const struct meta_trigger *t, co
 	     (p->node_version ? cJSON_AddStringToObject(root, "node_version", p->node_version)
 			      : cJSON_AddNullToObject(root, "node_version")) &&
 	     cJSON_AddStringToObject(root, "hostname", p->hostname ? p->hostname : "") &&
-	     container_add_json(root, "container", p->container);
+	     (p->ns_pid > 0 ? cJSON_AddNumberToObject(root, "ns_pid", p->ns_pid) : cJSON_AddNullToObject(root, "ns_pid")) &&
+	     (p->boot_id && p->boot_id[0] ? cJSON_AddStringToObject(root, "boot_id", p->boot_id)
+					  : cJSON_AddNullToObject(root, "boot_id")) &&
+	     container_add_identity_json(root, p->container);
 	if (!ok)
 		goto fail;
 	for (int i = 0; i < p->argc; i++) {

@@ -632,3 +632,51 @@ int procfs_netns_listeners(int pidfd, struct procfs_listener *out, size_t max)
 	close(dir);
 	return r < 0 ? r : (int)n;
 }
+
+int procfs_status_ns_pid(const char *status, size_t len, pid_t *ret)
+{
+	const char *line = status, *end = status + len;
+
+	/* A NUL inside is not the kernel's text; the last line must be whole. */
+	if (len == 0 || memchr(status, '\0', len) || status[len - 1] != '\n')
+		return -EINVAL;
+	for (; line < end; line = strchr(line, '\n') + 1) {
+		const char *p = line + 6;
+		unsigned long long v = 0;
+
+		if (strncmp(line, "NSpid:", 6) != 0)
+			continue;
+		/* "NSpid:\t4242\t1\n": the host's pid first, the innermost namespace's last. */
+		while (*p != '\n') {
+			if (*p != '\t' && *p != ' ')
+				return -EINVAL;
+			while (*p == '\t' || *p == ' ')
+				p++;
+			if (!isdigit((unsigned char)*p))
+				return -EINVAL;
+			for (v = 0; isdigit((unsigned char)*p); p++) {
+				v = v * 10 + (unsigned)(*p - '0');
+				if (v > 0x7fffffff)
+					return -EINVAL;
+			}
+		}
+		if (v == 0)
+			return -EINVAL;
+		*ret = (pid_t)v;
+		return 0;
+	}
+	return -ENOENT;
+}
+
+int procfs_read_ns_pid(pid_t pid, pid_t *ret)
+{
+	char *status;
+	ssize_t n = procfs_read_whole(pid, "status", PROCFS_TEXT_MAX, &status);
+	int r;
+
+	if (n < 0)
+		return (int)n;
+	r = procfs_status_ns_pid(status, (size_t)n, ret);
+	free(status);
+	return r;
+}

@@ -93,6 +93,7 @@ static int absolute_path(const char *key, const char *v, const char **ret, char 
 
 SETTER(output_dir) { return absolute_path("output-dir", v, &st->output_dir, why, size); }
 SETTER(state_dir) { return absolute_path("state-dir", v, &st->state_dir, why, size); }
+SETTER(host_root) { return absolute_path("host-root", v, &st->host_root, why, size); }
 
 SETTER(max_profile_size)
 {
@@ -295,6 +296,7 @@ static const struct setting_def defs[] = {
 	{ "max-profile-size", set_max_profile_size },
 	{ "output-quota", set_output_quota },
 	{ "state-dir", set_state_dir },
+	{ "host-root", set_host_root },
 	{ "match", set_match },
 	{ "log-level", set_log_level },
 	{ "rss-threshold", set_rss_threshold },
@@ -348,6 +350,7 @@ void settings_defaults(struct settings *st)
 		.queue_timeout_usec = 60ull * 1000000,
 		.api_socket = "/run/inspectd/api.sock",
 		.state_dir = "/run/inspectd",
+		.host_root = "/",
 		.match = { "node", "nodejs" },
 		.nmatch = 2,
 		.log_level = LOG_LEVEL_INFO,

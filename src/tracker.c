@@ -2,6 +2,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
 #include "inspectd.skel.h"
@@ -35,6 +37,7 @@ struct tracker {
 	uint32_t *only_in_map, *only_in_caller;
 	size_t n_only_in_map, n_only_in_caller;
 	uint64_t lifecycle_drops_seen;
+	bool oom_events;                /* mark_victim attached (else OOM kills show at EXIT only) */
 };
 
 #define SIGNAL_INTERVAL_MS      500
@@ -44,6 +47,7 @@ static const char *const stream_names[INSPECTD_STREAM_COUNT] = {
 	[INSPECTD_STREAM_LIFECYCLE] = "lifecycle",
 	[INSPECTD_STREAM_SIGNAL] = "signal",
 	[INSPECTD_STREAM_RSS] = "rss",
+	[INSPECTD_STREAM_OOM] = "oom",
 };
 
 const char *tracker_stream_name(enum inspectd_stream s)
@@ -74,6 +78,37 @@ static int handle_event(void *ctx, void *data, size_t size)
 		return 0;
 	t->fn(t->ctx, data);
 	return 0;
+}
+
+/*
+ * Whether this kernel's oom/mark_victim passes the victim's task_struct (since 6.6; 6.1's
+ * passes its pid only, which the program cannot load against): its BTF typedef
+ * btf_trace_mark_victim points to a prototype (void *, struct task_struct *, uid_t).
+ */
+static bool mark_victim_has_task(void)
+{
+	const struct btf_type *t;
+	const struct btf_param *params;
+	struct btf *btf = btf__load_vmlinux_btf();
+	bool ok = false;
+	__s32 id;
+
+	if (!btf)
+		return false;
+	id = btf__find_by_name_kind(btf, "btf_trace_mark_victim", BTF_KIND_TYPEDEF);
+	t = id > 0 ? btf__type_by_id(btf, btf__resolve_type(btf, (__u32)id)) : NULL;
+	if (t && btf_is_ptr(t))
+		t = btf__type_by_id(btf, t->type);
+	if (t && btf_is_func_proto(t) && btf_vlen(t) >= 2) {
+		params = btf_params(t);
+		t = btf__type_by_id(btf, params[1].type);
+		if (t && btf_is_ptr(t)) {
+			t = btf__type_by_id(btf, t->type);
+			ok = t && btf_is_struct(t) && strcmp(btf__name_by_offset(btf, t->name_off), "task_struct") == 0;
+		}
+	}
+	btf__free(btf);
+	return ok;
 }
 
 struct tracker *tracker__new(const struct tracker_config *cfg, tracker_event_fn fn, void *ctx)
@@ -113,12 +148,24 @@ struct tracker *tracker__new(const struct tracker_config *cfg, tracker_event_fn 
 		(__u64)(cfg->signal_interval_ms ? cfg->signal_interval_ms : SIGNAL_INTERVAL_MS) * 1000000ull;
 	t->skel->rodata->sig_burst = cfg->signal_burst ? cfg->signal_burst : SIGNAL_BURST;
 
+	/* Without it, an OOM kill is still known from its EXIT (INSPECTD_EXIT_OOM_VICTIM). */
+	t->oom_events = mark_victim_has_task();
+	if (!t->oom_events) {
+		log_warn("this kernel's oom/mark_victim tracepoint does not pass the victim's task: "
+			 "OOM kills are recorded at their exit only");
+		bpf_program__set_autoload(t->skel->progs.handle_oom_victim, false);
+	}
+
 	/* load */
 	err = inspectd_bpf__load(t->skel);
 	if (err) {
 		log_error("failed to load BPF programs: %s", strerror(-err));
 		goto fail;
 	}
+	/* The kernel's BTF (several MB) was read and freed twice, by mark_victim_has_task() and
+	 * the load: the second time into the heap (glibc's mmap threshold had risen to its
+	 * size), which would keep it, 10 MiB of RSS for the agent's life. */
+	malloc_trim(0);
 
 	/* attach: everything but rss_stat, which tracker__watch_rss() attaches on demand */
 	bpf_program__set_autoattach(t->skel->progs.handle_rss_stat, false);
@@ -130,10 +177,22 @@ struct tracker *tracker__new(const struct tracker_config *cfg, tracker_event_fn 
 		goto fail;
 	}
 
-	/* One epoll fd for both rings: the loop adopts one descriptor. */
-	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), handle_event, t, NULL);
+	/*
+	 * One epoll fd for every ring: the loop adopts one descriptor. ring_buffer__consume()
+	 * reads them in the order added, OOM kills first: a victim's OOM_KILL is submitted
+	 * before its EXIT, so a batch holding both hands OOM_KILL over while the process is
+	 * still in the caller's table. (An OOM_KILL submitted just after its ring was read,
+	 * with the EXIT on the events ring by the time that is read, comes one batch late:
+	 * the EXIT's INSPECTD_EXIT_OOM_VICTIM covers that, and a lost OOM_KILL.)
+	 */
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.oom_events), handle_event, t, NULL);
 	if (!t->rb) {
 		log_error("failed to create ring buffer: %m");
+		goto fail;
+	}
+	err = ring_buffer__add(t->rb, bpf_map__fd(t->skel->maps.events), handle_event, t);
+	if (err) {
+		log_error("failed to add the events ring buffer: %s", strerror(-err));
 		goto fail;
 	}
 	err = ring_buffer__add(t->rb, bpf_map__fd(t->skel->maps.signal_events), handle_event, t);
@@ -476,6 +535,11 @@ int tracker__watch_rss(struct tracker *t, bool on)
 		return -errno;
 	t->skel->links.handle_rss_stat = link;
 	return 0;
+}
+
+bool tracker__oom_events(const struct tracker *t)
+{
+	return t->oom_events;
 }
 
 bool tracker__rss_watched(const struct tracker *t)

@@ -405,9 +405,9 @@ static size_t join_strings(const cJSON *array, const char *sep, char *buf, size_
 /* ---- processes ---- */
 
 const struct table_column process_row_columns[PROCESS_ROW_COLUMNS] = {
-	{ "PID", TABLE_RIGHT },	  { "CONTAINER", TABLE_LEFT }, { "COMM", TABLE_LEFT },  { "RSS", TABLE_RIGHT },
-	{ "CPU%", TABLE_RIGHT },  { "LIMIT", TABLE_RIGHT },    { "STATE", TABLE_LEFT }, { "ARMED", TABLE_LEFT },
-	{ "CMDLINE", TABLE_LEFT },
+	{ "PID", TABLE_RIGHT },	  { "CONTAINER", TABLE_LEFT }, { "POD", TABLE_LEFT },	 { "COMM", TABLE_LEFT },
+	{ "RSS", TABLE_RIGHT },	  { "CPU%", TABLE_RIGHT },     { "LIMIT", TABLE_RIGHT }, { "STATE", TABLE_LEFT },
+	{ "ARMED", TABLE_LEFT },  { "CMDLINE", TABLE_LEFT },
 };
 
 int process_row__from_json(struct process_row *row, const cJSON *proc)
@@ -420,13 +420,26 @@ int process_row__from_json(struct process_row *row, const cJSON *proc)
 
 	cell_pid(proc, row->pid, sizeof(row->pid));
 	item = json_member(proc, "container");
-	if (cJSON_IsObject(item) && json_string(item, "id")) {
+	if (cJSON_IsObject(item) && json_string(item, "name") && *json_string(item, "name")) {
+		cell_string(json_string(item, "name"), FORMAT_CELL_MAX_CHARS, row->container, sizeof(row->container));
+	} else if (cJSON_IsObject(item) && json_string(item, "id")) {
 		char id[13];
 
 		snprintf(id, sizeof(id), "%s", json_string(item, "id"));
 		cell_string(id, sizeof(id) - 1, row->container, sizeof(row->container));
 	} else {
 		snprintf(row->container, sizeof(row->container), "-");
+	}
+	/* "namespace/pod", as kubectl names a pod. */
+	item = json_member(proc, "kubernetes");
+	if (cJSON_IsObject(item) && json_string(item, "pod") && *json_string(item, "pod")) {
+		const char *ns = json_string(item, "namespace");
+
+		snprintf(joined, sizeof(joined), "%s%s%s", ns && *ns ? ns : "", ns && *ns ? "/" : "",
+			 json_string(item, "pod"));
+		cell_string(joined, FORMAT_CELL_MAX_CHARS, row->pod, sizeof(row->pod));
+	} else {
+		snprintf(row->pod, sizeof(row->pod), "-");
 	}
 	cell_string(json_string(proc, "comm"), FORMAT_CELL_MAX_CHARS, row->comm, sizeof(row->comm));
 	cell_size(proc, "rss_bytes", row->rss, sizeof(row->rss));
@@ -457,13 +470,14 @@ void process_row__cells(const struct process_row *row, const char *cells[PROCESS
 {
 	cells[0] = row->pid;
 	cells[1] = row->container;
-	cells[2] = row->comm;
-	cells[3] = row->rss;
-	cells[4] = row->cpu;
-	cells[5] = row->limit;
-	cells[6] = row->state;
-	cells[7] = row->armed;
-	cells[8] = row->cmdline;
+	cells[2] = row->pod;
+	cells[3] = row->comm;
+	cells[4] = row->rss;
+	cells[5] = row->cpu;
+	cells[6] = row->limit;
+	cells[7] = row->state;
+	cells[8] = row->armed;
+	cells[9] = row->cmdline;
 }
 
 /* ---- captures ---- */

@@ -98,6 +98,7 @@ struct capture {
 
 	/* Read at trigger time: the target may be gone at export. */
 	char comm[INSPECTD_COMM_LEN];
+	pid_t ns_pid;                   /* in its own pid namespace; 0: unknown */
 	char exe[4096];
 	char *cmdline;
 	char *argv[CMDLINE_ARGS_MAX];
@@ -393,6 +394,7 @@ static int export_profile(struct capture *c)
 		.pid = pid_of(c), .comm = c->comm, .argv = c->argv, .argc = c->argc, .exe = c->exe,
 		.node_version = c->node_version[0] ? c->node_version : NULL,
 		.hostname = c->env->hostname, .container = &c->container,
+		.ns_pid = (int)c->ns_pid, .boot_id = c->env->boot_id,
 	};
 	char signame[32], base[SPOOL_BASE_SIZE], stamp[256], name[SPOOL_BASE_SIZE + SPOOL_EXT_SIZE];
 	struct meta_trigger mt = {
@@ -423,7 +425,7 @@ static int export_profile(struct capture *c)
 				return r;
 		}
 	}
-	r = meta_file_base(c->ops->type, pid_of(c), c->started_rt.tv_sec, stamp, sizeof(stamp));
+	r = meta_file_base(c->ops->type, container_display_name(&c->container), pid_of(c), c->started_rt.tv_sec, stamp, sizeof(stamp));
 	if (r < 0)
 		return r;
 	r = spool__reserve_base(c->env->spool, stamp, exts, c->nout, base, sizeof(base));
@@ -473,7 +475,7 @@ static int profile_sink(void *ctx, const char *buf, size_t len)
 		char stamp[256];
 
 		c->sink_error = r;
-		if (meta_file_base(c->ops->type, pid_of(c), c->started_rt.tv_sec, stamp, sizeof(stamp)) < 0)
+		if (meta_file_base(c->ops->type, container_display_name(&c->container), pid_of(c), c->started_rt.tv_sec, stamp, sizeof(stamp)) < 0)
 			stamp[0] = '\0';
 		log_error("pid %d: writing %s/%s.%s: %s", (int)pid_of(c), spool__dir(c->env->spool), stamp,
 			  c->ops->outputs[c->msg_output], strerror(-r));
@@ -650,6 +652,8 @@ static int read_metadata(struct capture *c)
 
 	procfs_read_comm(pid_of(c), c->comm, sizeof(c->comm));
 	procfs_read_exe(pid_of(c), c->exe, sizeof(c->exe));
+	if (procfs_read_ns_pid(pid_of(c), &c->ns_pid) < 0)
+		c->ns_pid = 0;
 	if (procfs_read_starttime(pid_of(c), &c->target.start_time) < 0)
 		c->target.start_time = 0;
 	c->cmdline = malloc(CMDLINE_MAX);

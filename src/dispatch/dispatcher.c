@@ -6,6 +6,10 @@
  *   SIGNAL              -> start or stop a capture of that process
  *   RSS_HIGH/RSS_LOW    -> threshold decisions (thresholds.c)
  *   CGROUP              -> re-read the memory limit
+ *   OOM_KILL, EXIT      -> an OOM-kill record (oom-kill-<pid>-<stamp>.json) through the
+ *     (marked OOM)         spool: the process's command line, limit, RSS timeline and
+ *                          captures; at most OOM_RECORDS_PER_CONTAINER_HOUR of a container
+ *                          and OOM_RECORDS_PER_HOUR of the host
  *   tick (1 s)          -> CPU time and RSS from the task iterator: CPU triggers,
  *                          growth windows, re-arming, RSS crossings while rss_stat
  *                          is detached; attaches rss_stat near a mark; the sweep
@@ -22,6 +26,7 @@
  * copied into a job_result by value and the capture freed, then the job finished.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,8 +38,14 @@
 #include "cleanup.h"
 #include "dispatcher.h"
 #include "log.h"
+#include "names_cache.h"
+#include "meta.h"
 #include "netns.h"
+#include "oom_record.h"
 #include "options.h"
+#include "procfs.h"
+#include "rss_timeline.h"
+#include "spool.h"
 #include "tenants.h"
 #include "thresholds.h"
 #include "tracker.h"
@@ -42,6 +53,11 @@
 #define TICK_USEC       (1 * LWS_US_PER_SEC)
 #define SWEEP_TICKS     5       /* kept ledger records looked at every this many ticks */
 #define RECONCILE_TICKS 5       /* the kernel's table compared with ours every this many ticks */
+/* OOM-kill records: a container whose processes are OOM-killed in a loop controls their
+ * rate, so they are capped, per container and for the host, within any hour. */
+#define OOM_RECORDS_PER_CONTAINER_HOUR  6
+#define OOM_RECORDS_PER_HOUR            60
+#define OOM_ARGS_MAX                    256
 
 /* A job being run. Owned by the dispatcher, named by the job's data; owns its capture. */
 struct run {
@@ -58,6 +74,9 @@ struct dispatcher {
 	struct jobs *jobs;
 	struct thresholds *thresholds;
 	struct tenants *tenants;        /* captures per container per hour */
+	struct names_cache *names;      /* container names, by container id */
+	struct tenants *oom_tenants;    /* OOM-kill records per container per hour */
+	struct tenants *oom_host;       /* ... and of the host, as one tenant */
 	struct dispatcher_metrics metrics;
 	lws_sorted_usec_list_t tick;
 	bool rss_watch_warned;          /* attaching or detaching failed: said once */
@@ -97,6 +116,20 @@ static void result_of(struct capture *c, struct job_result *r)
 	r->ended_at = capture__ended_at(c);
 }
 
+/* Its files, for the OOM-kill record it may leave (failing that, the record lacks them). */
+static void note_capture(struct process *p, unsigned id, enum profile_kind kind, const struct job_result *r)
+{
+	const char *files[JOB_FILES_MAX];
+	unsigned n = 0;
+
+	while (n < JOB_FILES_MAX && r->files[n][0]) {
+		files[n] = r->files[n];
+		n++;
+	}
+	if (n)
+		process__note_capture(p, id, (int)kind, r->ended_at, files, n);
+}
+
 /* Finish job id with r: its capture, if any, is freed first (r holds copies only). */
 static void end_job(struct dispatcher *d, unsigned id, struct job_result *r)
 {
@@ -118,6 +151,8 @@ static void end_job(struct dispatcher *d, unsigned id, struct job_result *r)
 	p = processes__find(d->processes, v.pid);
 	if (p && process__job(p) == id)
 		process__set_job(p, 0);
+	if (p && r->outcome == CAPTURE_OK)
+		note_capture(p, id, v.kind, r);
 }
 
 static void end_job_with(struct dispatcher *d, unsigned id, enum capture_outcome outcome, int error_code)
@@ -356,6 +391,8 @@ static void read_cgroup(struct dispatcher *d, struct process *p)
 {
 	int r = process__read_cgroup(p, &d->cgroup_roots);
 
+	processes__refresh_names(d->processes, p);
+
 	if (r == -ENOENT) {
 		if (d->env->settings->triggers.limit_percent)
 			log_debug("pid %d: no memory limit in its cgroup: --limit-percent not armed",
@@ -378,6 +415,19 @@ static void read_rss(struct dispatcher *d, struct process *p)
 }
 
 /*
+ * Its command line now, while it can be read: an OOM-kill record is written when the
+ * victim's memory may already be gone (its /proc/PID/cmdline then reads empty).
+ */
+static void read_cmdline(struct process *p)
+{
+	char buf[PROCESS_CMDLINE_MAX];
+	ssize_t n = procfs_read(process__pid(p), "cmdline", buf, sizeof(buf));
+
+	if (n > 0)
+		process__set_cmdline(p, buf, (size_t)n);
+}
+
+/*
  * pid, tracked from now on (or already): NULL when it is gone. cgroup_of: a process
  * known to share its cgroup (its parent at fork), whose limit is copied rather than
  * read again; NULL to read it.
@@ -394,6 +444,7 @@ static struct process *track(struct dispatcher *d, pid_t pid, const char *comm, 
 	if (!cgroup_of)
 		read_cgroup(d, p);
 	read_rss(d, p);
+	read_cmdline(p);
 	return p;
 }
 
@@ -639,6 +690,8 @@ static void tick_process(void *ctx, struct process *p)
 
 	tracker__rss(d->tracker, (uint32_t)process__pid(p), &rss);
 	process__sample(p, rss, w->cpu_read, w->now);
+	if (process__rss(p))
+		process__push_rss(p, w->now / 1000000, process__rss(p));    /* else a gap */
 	s = subject_of(d, p);
 	if (thresholds__tick(d->thresholds, &s, w->now, &dec) == 1)
 		act_on(d, p, &s, &dec, w->now * 1000, w->now);
@@ -753,6 +806,8 @@ static void tick(lws_sorted_usec_list_t *sul)
 	clock_gettime(CLOCK_REALTIME, &ended_at);
 	jobs__expire(d->jobs, w.now, &ended_at, job_expired, d);
 	tenants__expire(d->tenants, w.now);
+	tenants__expire(d->oom_tenants, w.now);
+	tenants__expire(d->oom_host, w.now);
 	sweep(d);
 	if (!processes__count(d->processes) || !d->tracker) {
 		rss_watch_update(d, false, w.now);
@@ -772,6 +827,170 @@ static void tick(lws_sorted_usec_list_t *sul)
 	w.cpu_read = r >= 0;
 	processes__foreach(d->processes, tick_process, &w);
 	rss_watch_update(d, w.near, w.now);
+}
+
+/* ---- OOM kills ---- */
+
+#define OOM_HOST_KEY    "host"
+
+static void oom_written(void *ctx, int result, const char *const *paths, size_t n_paths)
+{
+	struct dispatcher *d = ctx;
+
+	if (result < 0) {
+		d->metrics.oom_record_failures++;
+		log_error("cannot write the OOM-kill record %s: %s", n_paths ? paths[0] : "", strerror(-result));
+		return;
+	}
+	d->metrics.oom_records++;
+	log_info("OOM-kill record written: %s", n_paths ? paths[0] : "");
+}
+
+struct oom_captures {
+	struct oom_record_capture list[PROCESS_CAPTURES_MAX];
+	size_t n;
+	time_t since;                   /* CLOCK_REALTIME seconds: the timeline's window */
+};
+
+static void add_oom_capture(void *ctx, const struct process_capture *c)
+{
+	struct oom_captures *oc = ctx;
+	struct oom_record_capture *rc;
+
+	if (oc->n == PROCESS_CAPTURES_MAX || c->ended_at.tv_sec < oc->since)
+		return;
+	rc = &oc->list[oc->n++];
+	*rc = (struct oom_record_capture){
+		.job = c->job, .kind = profile_kind_name((enum profile_kind)c->kind), .ended_at = c->ended_at,
+		.files = (const char *const *)c->files,
+	};
+	while (rc->n_files < PROCESS_CAPTURE_FILES && c->files[rc->n_files])
+		rc->n_files++;
+}
+
+/* The limit in force now, read again from p's cgroup (it may have changed since); else as last read. */
+static uint64_t limit_now(struct dispatcher *d, const struct process *p)
+{
+	const char *v1, *v2;
+	uint64_t limit = 0;
+
+	process__cgroup_paths(p, &v1, &v2);
+	if ((v1[0] || v2[0]) && cgroup_memory_limit(&d->cgroup_roots, v1, v2, &limit, NULL, 0) == 0)
+		return limit;
+	return process__memory_limit(p);
+}
+
+/* Build the record of p's OOM kill and hand it to the spool's thread: 0 or -errno. */
+static int write_oom_record(struct dispatcher *d, struct process *p, const struct inspectd_event *e,
+			    enum oom_detected_by by)
+{
+	struct oom_record rec = {
+		.pid = (int)process__pid(p), .comm = process__comm(p), .hostname = d->env->hostname,
+		.container = process__container(p), .ktime_ns = e->ktime_ns, .detected_by = by,
+	};
+	struct process_view view;
+	struct oom_captures oc = { .n = 0 };
+	struct timespec mono;
+	char *argv[OOM_ARGS_MAX], *cmdline = NULL, *timeline = NULL, *text = NULL;
+	char comm[INSPECTD_COMM_LEN], base[SPOOL_BASE_SIZE], stamp[SPOOL_BASE_SIZE];
+	const char *ext = OOM_RECORD_EXT, *args;
+	int64_t offset_ms;
+	size_t len;
+	cJSON *doc = NULL;
+	int r = -ENOMEM;
+
+	clock_gettime(CLOCK_REALTIME, &rec.killed_at);
+	clock_gettime(CLOCK_MONOTONIC, &mono);
+	offset_ms = ((int64_t)rec.killed_at.tv_sec - (int64_t)mono.tv_sec) * 1000 +
+		    ((int64_t)rec.killed_at.tv_nsec - (int64_t)mono.tv_nsec) / 1000000;
+	if (by == OOM_BY_MARK_VICTIM) {
+		rec.has_victim = true;
+		rec.rss_at_kill = e->value;
+		rec.oom_score_adj = e->result;
+		rec.invoked_by_pid = e->sender_pid;
+		memcpy(comm, e->sender_comm, sizeof(comm));
+		comm[sizeof(comm) - 1] = '\0';
+		rec.invoked_by_comm = comm;
+		/* The kernel's figure at the kill is the timeline's last point. */
+		if (e->value)
+			process__push_rss(p, e->ktime_ns / 1000000000, e->value);
+	}
+	processes__view(d->processes, p, &view);
+	rec.cgroup = view.cgroup;
+	rec.memory_limit = limit_now(d, p);
+
+	args = process__cmdline(p, &len);
+	if (len) {
+		cmdline = malloc(len + 1);
+		if (!cmdline)
+			goto out;
+		memcpy(cmdline, args, len);
+		cmdline[len] = '\0';
+		rec.argc = procfs_split_cmdline(cmdline, len, argv, OOM_ARGS_MAX);
+		rec.argv = argv;
+	}
+	if (process__timeline(p)) {
+		r = rss_timeline_format_json(process__timeline(p), (uint64_t)mono.tv_sec, offset_ms, &timeline);
+		if (r < 0)
+			goto out;
+		rec.rss_timeline_json = timeline;
+	}
+	oc.since = rec.killed_at.tv_sec - RSS_TIMELINE_SECONDS;
+	process__foreach_capture(p, add_oom_capture, &oc);
+	rec.captures = oc.list;
+	rec.n_captures = oc.n;
+
+	r = -ENOMEM;
+	doc = oom_record_build(&rec);
+	if (!doc || !(text = cJSON_PrintUnformatted(doc)))
+		goto out;
+	r = meta_file_base(OOM_RECORD_PREFIX, container_display_name(rec.container), rec.pid, rec.killed_at.tv_sec, stamp,
+			   sizeof(stamp));
+	if (r == 0)
+		r = spool__reserve_base(d->env->spool, stamp, &ext, 1, base, sizeof(base));
+	if (r == 0) {
+		r = spool__commit_record(d->env->spool, base, OOM_RECORD_EXT, text, oom_written, d);
+		text = NULL;    /* consumed */
+	}
+out:
+	cJSON_Delete(doc);
+	free(text);
+	free(timeline);
+	free(cmdline);
+	return r;
+}
+
+/*
+ * A tracked process was OOM-killed: counted, and recorded once (its OOM_KILL and its
+ * EXIT both say so), within the hourly caps.
+ */
+static void record_oom(struct dispatcher *d, struct process *p, const struct inspectd_event *e,
+		       enum oom_detected_by by)
+{
+	uint64_t now = now_usec();
+	int r;
+
+	if (process__oom_recorded(p))
+		return;
+	process__set_oom_recorded(p);
+	d->metrics.oom_kills++;
+	log_warn("pid %d: %s was killed by the kernel's OOM killer (seen at %s)", (int)process__pid(p),
+		 process__comm(p), oom_detected_by_name(by));
+	if (!d->env->spool)
+		return;
+	if (!tenants__fits(d->oom_host, OOM_HOST_KEY, now) ||
+	    tenants__take(d->oom_tenants, process__tenant(p), now) < 0 ||
+	    tenants__take(d->oom_host, OOM_HOST_KEY, now) < 0) {
+		d->metrics.oom_records_limited++;
+		log_warn("pid %d: no OOM-kill record: its container had %u within the hour, or the host %u, ignoring",
+			 (int)process__pid(p), OOM_RECORDS_PER_CONTAINER_HOUR, OOM_RECORDS_PER_HOUR);
+		return;
+	}
+	r = write_oom_record(d, p, e, by);
+	if (r < 0) {
+		d->metrics.oom_record_failures++;
+		log_error("pid %d: cannot write its OOM-kill record: %s", (int)process__pid(p), strerror(-r));
+	}
 }
 
 /* ---- events ---- */
@@ -807,6 +1026,7 @@ void dispatcher__handle_event(void *ctx, const struct inspectd_event *e)
 				ledger__forget(d->env->ledger, (pid_t)e->pid);
 			sighandlers__forget(d->env->sighandlers, (pid_t)e->pid);     /* a new program */
 			read_rss(d, p);
+			read_cmdline(p);
 		} else {
 			p = track(d, (pid_t)e->pid, comm, NULL);
 		}
@@ -822,6 +1042,9 @@ void dispatcher__handle_event(void *ctx, const struct inspectd_event *e)
 		break;
 	case INSPECTD_EVENT_EXIT:
 		p = processes__find(d->processes, (pid_t)e->pid);
+		/* Its OOM_KILL lost, or still unread: the record now, before p goes. */
+		if (p && (e->value & INSPECTD_EXIT_OOM_VICTIM))
+			record_oom(d, p, e, OOM_BY_EXIT);
 		if (p) {
 			/* A fork that exec'd another program leaves quietly. */
 			log_emit(process__announced(p) ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG, "pid %u: %s exited", e->pid,
@@ -831,6 +1054,12 @@ void dispatcher__handle_event(void *ctx, const struct inspectd_event *e)
 		break;
 	case INSPECTD_EVENT_SIGNAL:
 		handle_signal(d, e);
+		break;
+	case INSPECTD_EVENT_OOM_KILL:
+		/* Not in the table: its EXIT came first and recorded it, or it was never known. */
+		p = processes__find(d->processes, (pid_t)e->pid);
+		if (p)
+			record_oom(d, p, e, OOM_BY_MARK_VICTIM);
 		break;
 	case INSPECTD_EVENT_RSS_HIGH:
 	case INSPECTD_EVENT_RSS_LOW:
@@ -855,6 +1084,26 @@ void dispatcher__handle_event(void *ctx, const struct inspectd_event *e)
 
 /* ---- the rest ---- */
 
+/* names_cache's report of a lookup: a container without names is said once, at debug. */
+static void names_looked_up(void *ctx, const struct container_info *c, int result, const char *file, uint64_t usec)
+{
+	if (result < 0)
+		log_debug("container %.12s: no names (%s%s%s), ignoring", c->id, strerror(-result), file[0] ? ": " : "",
+			  file);
+	else
+		log_debug("container %.12s: names from %s in %llu us", c->id, file, (unsigned long long)usec);
+}
+
+/* --host-root, for the runtimes' state files; -1 (no names) when it cannot be opened. */
+static int open_host_root(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd < 0)
+		log_warn("--host-root %s: %s: containers get no names, ignoring", dir, strerror(errno));
+	return fd;
+}
+
 struct dispatcher *dispatcher__new(const struct capture_env *env)
 {
 	const struct settings *st = env->settings;
@@ -868,14 +1117,22 @@ struct dispatcher *dispatcher__new(const struct capture_env *env)
 	d->jobs = jobs__new(&limits, held_by_sweep, d);
 	d->thresholds = thresholds__new(st);
 	d->tenants = tenants__new(st->max_per_container_hour);
-	if (!d->processes || !d->jobs || !d->thresholds || !d->tenants) {
+	d->names = names_cache__new(open_host_root(st->host_root), names_looked_up, d);
+	d->oom_tenants = tenants__new(OOM_RECORDS_PER_CONTAINER_HOUR);
+	d->oom_host = tenants__new(OOM_RECORDS_PER_HOUR);
+	if (!d->processes || !d->jobs || !d->thresholds || !d->tenants || !d->names || !d->oom_tenants ||
+	    !d->oom_host) {
 		processes__free(d->processes);
 		jobs__free(d->jobs);
 		thresholds__free(d->thresholds);
 		tenants__free(d->tenants);
+		names_cache__free(d->names);
+		tenants__free(d->oom_tenants);
+		tenants__free(d->oom_host);
 		free(d);
 		return NULL;
 	}
+	processes__set_names(d->processes, d->names);
 	if (cgroup_detect_roots(&d->cgroup_roots) < 0)
 		log_warn("no cgroup memory controller found: --limit-percent cannot be armed");
 	lws_sul_schedule(env->ctx, 0, &d->tick, tick, TICK_USEC);
@@ -977,7 +1234,12 @@ void dispatcher__free(struct dispatcher *d)
 	jobs__foreach(d->jobs, free_run, NULL);
 	jobs__free(d->jobs);
 	processes__free(d->processes);
+	names_cache__free(d->names);
 	thresholds__free(d->thresholds);
 	tenants__free(d->tenants);
+	tenants__free(d->oom_tenants);
+	tenants__free(d->oom_host);
+	if (d->env->spool)
+		spool__cancel(d->env->spool, d);        /* OOM-kill records in flight */
 	free(d);
 }

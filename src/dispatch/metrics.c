@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include "metrics.h"
 
-const char *const metrics_stream_names[METRICS_STREAMS] = { "lifecycle", "signal", "rss" };
+const char *const metrics_stream_names[METRICS_STREAMS] = { "lifecycle", "signal", "rss", "oom" };
 
 const double dispatcher_latency_le[DISPATCHER_LATENCY_BUCKETS] = {
 	0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10,

@@ -5,7 +5,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "names_cache.h"
 #include "processes.h"
+#include "rss_timeline.h"
 
 #define PROCESS_BUCKETS 1024
 #define SAMPLE_USEC     1000000         /* the tick's period: the growth baseline waits one */
@@ -25,13 +27,22 @@ struct process {
 	uint64_t mark_high, mark_low;   /* as last set in the kernel */
 	char cgroup_v1[PROCESS_CGROUP_MAX], cgroup_v2[PROCESS_CGROUP_MAX];
 	struct container_info container;        /* from those paths; id "" when none */
+	char names_id[CONTAINER_ID_MAX + 1];    /* the names_cache entry it holds a reference to; "": none */
 	char tenant[PROCESS_TENANT_MAX];        /* from those paths: processes_tenant_key() */
+	/* For an OOM-kill record. */
+	char *cmdline;                  /* NUL-separated, cmdline_len bytes */
+	size_t cmdline_len;
+	struct rss_timeline *timeline;
+	struct process_capture *captures;       /* PROCESS_CAPTURES_MAX, a ring; NULL until one */
+	unsigned n_captures, next_capture;
+	bool oom_recorded;
 };
 
 struct processes {
 	const struct trigger_config *cfg;
 	struct process *buckets[PROCESS_BUCKETS];
 	unsigned count;
+	struct names_cache *names;      /* borrowed; NULL: no names */
 };
 
 static void copy_cut(char *buf, size_t size, const char *s, size_t n)
@@ -86,10 +97,42 @@ static void set_comm(struct process *p, const char *comm)
 	p->comm[n] = '\0';
 }
 
+static void capture_clear(struct process_capture *c)
+{
+	for (unsigned f = 0; f < PROCESS_CAPTURE_FILES; f++) {
+		free(c->files[f]);
+		c->files[f] = NULL;
+	}
+}
+
+/* What the OOM-kill record would say of the program: gone with it. */
+static void forget_history(struct process *p)
+{
+	free(p->cmdline);
+	p->cmdline = NULL;
+	p->cmdline_len = 0;
+	rss_timeline__free(p->timeline);
+	p->timeline = NULL;
+	for (unsigned i = 0; p->captures && i < PROCESS_CAPTURES_MAX; i++)
+		capture_clear(&p->captures[i]);
+	free(p->captures);
+	p->captures = NULL;
+	p->n_captures = p->next_capture = 0;
+	p->oom_recorded = false;
+}
+
+static void process_free(struct process *p)
+{
+	forget_history(p);
+	free(p);
+}
+
 /* Everything a new program starts with; pid, pidfd and cgroup facts are not touched. */
 static void start_program(const struct processes *ps, struct process *p, const char *comm, uint64_t now)
 {
 	uint64_t limit = p->triggers.limit;
+
+	forget_history(p);
 
 	set_comm(p, comm);
 	p->announced = false;
@@ -123,7 +166,7 @@ void processes__free(struct processes *ps)
 
 			ps->buckets[b] = p->next;
 			close(p->pidfd);
-			free(p);
+			process_free(p);
 		}
 	}
 	free(ps);
@@ -157,6 +200,10 @@ int processes__add(struct processes *ps, pid_t pid, const char *comm, const stru
 		memcpy(p->cgroup_v2, cgroup_of->cgroup_v2, sizeof(p->cgroup_v2));
 		p->container = cgroup_of->container;
 		memcpy(p->tenant, cgroup_of->tenant, sizeof(p->tenant));
+		if (ps->names && cgroup_of->names_id[0]) {
+			names_cache__retain(ps->names, cgroup_of->names_id);
+			memcpy(p->names_id, cgroup_of->names_id, sizeof(p->names_id));
+		}
 	} else {
 		processes_tenant_key("", "", p->tenant, sizeof(p->tenant));
 	}
@@ -188,9 +235,38 @@ int processes__remove(struct processes *ps, pid_t pid, unsigned *ret_job, int *r
 	*slot = p->next;
 	*ret_job = p->job;
 	*ret_pidfd = p->pidfd;
-	free(p);
+	if (ps->names && p->names_id[0])
+		names_cache__release(ps->names, p->names_id);
+	process_free(p);
 	ps->count--;
 	return 0;
+}
+
+void processes__set_names(struct processes *ps, struct names_cache *nc)
+{
+	ps->names = nc;
+}
+
+void processes__refresh_names(struct processes *ps, struct process *p)
+{
+	const char *id = p->container.id;
+
+	if (!ps->names)
+		return;
+	/* The entry of the container it was in, if it is in another now (or none). */
+	if (p->names_id[0] && strcmp(p->names_id, id) != 0) {
+		names_cache__release(ps->names, p->names_id);
+		p->names_id[0] = '\0';
+	}
+	if (!id[0])
+		return;
+	if (p->names_id[0]) {
+		/* The same container: its names from the entry held, not looked up again. */
+		names_cache__names(ps->names, id, &p->container.names);
+		return;
+	}
+	if (names_cache__acquire(ps->names, &p->container, &p->container.names) == 0)
+		memcpy(p->names_id, id, sizeof(p->names_id));
 }
 
 struct process *processes__find(const struct processes *ps, pid_t pid)
@@ -342,4 +418,88 @@ void process__set_marks(struct process *p, uint64_t high, uint64_t low)
 {
 	p->mark_high = high;
 	p->mark_low = low;
+}
+
+int process__set_cmdline(struct process *p, const char *cmdline, size_t len)
+{
+	char *copy;
+
+	if (len > PROCESS_CMDLINE_MAX)
+		len = PROCESS_CMDLINE_MAX;
+	copy = malloc(len ? len : 1);
+	if (!copy)
+		return -ENOMEM;
+	memcpy(copy, cmdline, len);
+	free(p->cmdline);
+	p->cmdline = copy;
+	p->cmdline_len = len;
+	return 0;
+}
+
+const char *process__cmdline(const struct process *p, size_t *len)
+{
+	*len = p->cmdline_len;
+	return p->cmdline;
+}
+
+int process__push_rss(struct process *p, uint64_t sec, uint64_t rss)
+{
+	if (!p->timeline && rss_timeline__new(RSS_TIMELINE_SECONDS, &p->timeline) < 0)
+		return -ENOMEM;
+	rss_timeline__push(p->timeline, sec, rss);
+	return 0;
+}
+
+const struct rss_timeline *process__timeline(const struct process *p)
+{
+	return p->timeline;
+}
+
+int process__note_capture(struct process *p, unsigned job, int kind, struct timespec ended_at,
+			  const char *const *files, unsigned n_files)
+{
+	struct process_capture c = { .job = job, .kind = kind, .ended_at = ended_at };
+
+	if (!p->captures) {
+		p->captures = calloc(PROCESS_CAPTURES_MAX, sizeof(*p->captures));
+		if (!p->captures)
+			return -ENOMEM;
+	}
+	for (unsigned f = 0; f < n_files && f < PROCESS_CAPTURE_FILES; f++) {
+		c.files[f] = strdup(files[f]);
+		if (!c.files[f]) {
+			capture_clear(&c);
+			return -ENOMEM;
+		}
+	}
+	capture_clear(&p->captures[p->next_capture]);
+	p->captures[p->next_capture] = c;
+	p->next_capture = (p->next_capture + 1) % PROCESS_CAPTURES_MAX;
+	if (p->n_captures < PROCESS_CAPTURES_MAX)
+		p->n_captures++;
+	return 0;
+}
+
+void process__foreach_capture(const struct process *p, void (*fn)(void *ctx, const struct process_capture *c),
+			      void *ctx)
+{
+	for (unsigned i = 0; i < p->n_captures; i++)
+		fn(ctx, &p->captures[(p->next_capture + PROCESS_CAPTURES_MAX - p->n_captures + i) %
+				     PROCESS_CAPTURES_MAX]);
+}
+
+void process__cgroup_paths(const struct process *p, const char **v1, const char **v2)
+{
+	*v1 = p->cgroup_v1;
+	*v2 = p->cgroup_v2;
+}
+
+bool process__oom_recorded(const struct process *p)
+{
+	return p->oom_recorded;
+}
+
+void process__set_oom_recorded(struct process *p)
+{
+	p->oom_recorded = true;
 }

@@ -17,6 +17,7 @@
 #include "spool.h"
 
 #define META_EXT "meta.json"
+#define RECORD_EXT "json"       /* a record: BASE.json alone (spool__commit_record()) */
 
 struct spool_file {
 	struct spool *spool;    /* borrowed */
@@ -39,6 +40,7 @@ struct commit {
 	char *paths[SPOOL_COMMIT_FILES_MAX + 1];        /* "DIR/BASE.EXT", then "DIR/BASE.meta.json" */
 	size_t name_at;                         /* where the final name starts in each path */
 	char *meta;
+	const char *meta_ext;                   /* META_EXT, or a record's extension */
 	uint64_t bytes;                         /* counted in spool->pending: the files and meta */
 
 	spool_done_fn done;
@@ -191,6 +193,7 @@ struct entry {
 /* A commit in the folder: entries [first, first + n) of the listing, sorted by name. */
 struct unit {
 	size_t first, n, meta;
+	size_t base_len;
 	uint64_t bytes;
 	struct timespec mtime;          /* its meta.json's: written last */
 };
@@ -257,10 +260,20 @@ static int add_entry(struct survey *sv, size_t *cap, const char *name, const str
 	return 0;
 }
 
+/* Whether the sorted listing has name. */
+static bool listed(const struct survey *sv, const char *name)
+{
+	struct entry key = { .name = (char *)name };
+
+	return sv->n_entries && bsearch(&key, sv->entries, sv->n_entries, sizeof(key), by_name);
+}
+
 /*
  * The commits in the folder that retain() says are the caller's, oldest first: for each
  * regular BASE.meta.json whose BASE retain() accepts, it and every regular BASE.EXT (EXT
- * without a dot). Temporaries, other names and anything but regular files are never in one.
+ * without a dot); and each record, a regular BASE.json alone whose BASE retain() accepts
+ * (no BASE.meta.json beside it). Temporaries, other names and anything but regular files
+ * are never in one.
  */
 static int survey_folder(int dirfd, bool (*retain)(const char *base), struct survey *sv)
 {
@@ -307,20 +320,36 @@ static int survey_folder(int dirfd, bool (*retain)(const char *base), struct sur
 		char base[FS_NAME_SIZE];
 		struct unit *u;
 
+		bool record = false;
+
 		if (len <= sizeof(META_EXT) || strcmp(name + len - strlen(META_EXT), META_EXT) != 0 ||
-		    name[len - sizeof(META_EXT)] != '.')
-			continue;
-		base_len = len - sizeof(META_EXT);
+		    name[len - sizeof(META_EXT)] != '.') {
+			/* A record? BASE.json, BASE without a dot. */
+			if (len <= sizeof(RECORD_EXT) || strcmp(name + len - strlen(RECORD_EXT), RECORD_EXT) != 0 ||
+			    name[len - sizeof(RECORD_EXT)] != '.')
+				continue;
+			record = true;
+		}
+		base_len = len - (record ? sizeof(RECORD_EXT) : sizeof(META_EXT));
 		if (base_len >= sizeof(base))
 			continue;
 		memcpy(base, name, base_len);
 		base[base_len] = '\0';
+		if (record) {
+			char meta[FS_NAME_SIZE];
+
+			if (strchr(base, '.') ||
+			    snprintf(meta, sizeof(meta), "%s.%s", base, META_EXT) >= (int)sizeof(meta) || listed(sv, meta))
+				continue;       /* a commit's member, not a record */
+		}
 		if (!retain(base))
 			continue;
-		/* Sorted by name: BASE.* are next to one another, around BASE.meta.json. */
-		while (first > 0 && strncmp(sv->entries[first - 1].name, name, base_len + 1) == 0)
+		/* Sorted by name: BASE.* are next to one another, around BASE.meta.json. A record is
+		 * its one file. */
+		while (!record && first > 0 && strncmp(sv->entries[first - 1].name, name, base_len + 1) == 0)
 			first--;
-		while (last + 1 < sv->n_entries && strncmp(sv->entries[last + 1].name, name, base_len + 1) == 0)
+		while (!record && last + 1 < sv->n_entries &&
+		       strncmp(sv->entries[last + 1].name, name, base_len + 1) == 0)
 			last++;
 		u = realloc(sv->units, (sv->n_units + 1) * sizeof(*u));
 		if (!u) {
@@ -329,7 +358,8 @@ static int survey_folder(int dirfd, bool (*retain)(const char *base), struct sur
 		}
 		sv->units = u;
 		u = &sv->units[sv->n_units++];
-		*u = (struct unit){ .first = first, .n = last - first + 1, .meta = i, .mtime = sv->entries[i].mtime };
+		*u = (struct unit){ .first = first, .n = last - first + 1, .meta = i, .base_len = base_len,
+				    .mtime = sv->entries[i].mtime };
 		for (size_t k = first; k <= last; k++)
 			if (member_of(sv->entries[k].name, base, base_len))
 				u->bytes += sv->entries[k].size;
@@ -373,7 +403,7 @@ static int make_room(int dirfd, const struct spool_limits *lim, struct commit *c
 	for (size_t u = 0; u < sv.n_units && used + need > lim->quota; u++) {
 		const struct unit *un = &sv.units[u];
 		const char *meta = sv.entries[un->meta].name;
-		size_t base_len = strlen(meta) - sizeof(META_EXT);
+		size_t base_len = un->base_len;
 		char base[FS_NAME_SIZE];
 
 		memcpy(base, meta, base_len);
@@ -783,7 +813,7 @@ static int commit_names(struct spool *s, struct commit *c, const char *base, con
 		return -EINVAL;
 	c->name_at = dirlen + 1;
 	for (size_t i = 0; i <= c->n; i++) {
-		const char *ext = i < c->n ? exts[i] : META_EXT;
+		const char *ext = i < c->n ? exts[i] : c->meta_ext;
 		char name[FS_NAME_SIZE];
 
 		if (i < c->n && !ext_ok(ext))
@@ -846,6 +876,7 @@ int spool__commit(struct spool *s, const char *base, struct spool_file **files, 
 		goto fail;
 	}
 	c->n = n;
+	c->meta_ext = META_EXT;
 	r = commit_names(s, c, base, exts);
 	if (r < 0)
 		goto fail;
@@ -892,6 +923,59 @@ fail:
 	free(meta_json);
 	if (c)
 		c->n = 0;       /* its fds were never set */
+	commit_free(c);
+	return r;
+}
+
+int spool__commit_record(struct spool *s, const char *base, const char *ext, char *text, spool_done_fn done,
+			 void *ctx)
+{
+	struct commit *c = NULL;
+	uint64_t len;
+	int r;
+
+	if (!text || !ext || !ext_ok(ext) || strchr(ext, '.')) {
+		r = -EINVAL;
+		goto fail;
+	}
+	if (s->n_pending >= SPOOL_COMMITS_MAX) {
+		r = -EBUSY;
+		goto fail;
+	}
+	len = strlen(text);
+	if (!quota_fits(s, len)) {
+		r = -EDQUOT;
+		goto fail;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	c->meta_ext = ext;      /* a literal of the caller's, or of the tests' */
+	r = commit_names(s, c, base, NULL);
+	if (r < 0)
+		goto fail;
+	c->meta = text;
+	c->bytes = len;
+	s->pending += len;
+	c->done = done;
+	c->ctx = ctx;
+	c->pending_next = s->pending_head;
+	s->pending_head = c;
+	s->n_pending++;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->queue_tail)
+		s->queue_tail->queue_next = c;
+	else
+		s->queue_head = c;
+	s->queue_tail = c;
+	pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+	return 0;
+fail:
+	free(text);
 	commit_free(c);
 	return r;
 }

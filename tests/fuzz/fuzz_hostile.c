@@ -6,7 +6,8 @@
  * process shapes (its cmdline, its comm inside /proc/PID/stat, its status, its sockets,
  * its namespace's socket tables read line by line), cgroup paths a container names,
  * netlink replies, the agent's own ledger, the body of POST /v1/captures, the API
- * token file, and the files a target maps (ELF symbol tables) with its /proc/PID/maps. The first byte picks the parser; the rest
+ * token file, the container runtimes' state files (container_names.h), and the files a
+ * target maps (ELF symbol tables) with its /proc/PID/maps. The first byte picks the parser; the rest
  * is its input. Run by `make fuzz` (clang, ASan and UBSan).
  *
  * src/api_json.c is linked for api_parse_capture_request() alone: the build drops its
@@ -30,6 +31,7 @@
 #include "cdp_reader.h"
 #include "cgroup.h"
 #include "container.h"
+#include "container_names.h"
 #include "ledger.h"
 #include "procfs.h"
 #include "sighandler.h"
@@ -257,6 +259,8 @@ static void fuzz_proc(const uint8_t *data, size_t size)
 	procfs_parse_net_tcp(s, 10, l, PROCFS_MAX_LISTENERS);
 	procfs_parse_socket_link(s, &v);
 	procfs_parse_fdinfo_pid(s, &pid);
+	if (procfs_status_ns_pid(s, size, &pid) == 0 && pid <= 0)
+		abort();
 	free(s);
 
 	/* net/tcp{,6} as the fallback reads it, line by line from an fd: only loopback or any
@@ -373,6 +377,51 @@ static int sink(void *ctx, const char *buf, size_t len)
 }
 
 
+/* Every member a string of its field's characters, within its size. */
+static void check_names(const struct container_names *n)
+{
+	const struct {
+		const char *s;
+		size_t size;
+		const char *chars;
+	} f[] = {
+		{ n->name, sizeof(n->name), "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-" },
+		{ n->image, sizeof(n->image), "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-/:@+" },
+		{ n->kube_pod, sizeof(n->kube_pod), "abcdefghijklmnopqrstuvwxyz0123456789-." },
+		{ n->kube_namespace, sizeof(n->kube_namespace), "abcdefghijklmnopqrstuvwxyz0123456789-" },
+		{ n->kube_container, sizeof(n->kube_container), "abcdefghijklmnopqrstuvwxyz0123456789-" },
+		{ n->kube_sandbox_id, sizeof(n->kube_sandbox_id), "0123456789abcdef" },
+	};
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		size_t len = strnlen(f[i].s, f[i].size);
+
+		if (len == f[i].size || strspn(f[i].s, f[i].chars) != len || (len && f[i].s[0] == '-'))
+			abort();
+	}
+}
+
+/* A runtime's state file (a container writes what is in it): each parser, given a length. */
+static void fuzz_names(const uint8_t *data, size_t size)
+{
+	static const char id[] = "4f1c2b7a9e0d3c5b6a7f8e9d0c1b2a3f4e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b";
+	char *buf = malloc(size ? size : 1);
+	struct container_names n;
+
+	if (!buf)
+		abort();
+	memcpy(buf, data, size);
+	if (names_parse_containerd(buf, size, &n) == 0)
+		check_names(&n);
+	if (names_parse_crio(buf, size, &n) == 0)
+		check_names(&n);
+	if (names_parse_docker(buf, size, &n) == 0)
+		check_names(&n);
+	if (names_parse_storage(buf, size, id, &n) == 0)
+		check_names(&n);
+	free(buf);
+}
+
 /* The API token file's contents. */
 static void fuzz_token(const uint8_t *data, size_t size)
 {
@@ -425,7 +474,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	switch (data[0] % 9) {
+	switch (data[0] % 10) {
 	case 0:
 		fuzz_cdp(data + 1, size - 1);
 		break;
@@ -448,6 +497,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_api_request(data + 1, size - 1);
 		break;
 	case 8:
+		fuzz_names(data + 1, size - 1);
+		break;
+	case 9:
 		fuzz_sighandler(data + 1, size - 1);
 		break;
 	default:

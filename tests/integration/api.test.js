@@ -206,8 +206,8 @@ test('inspectctl: ps, capture --wait, status, stop', async () => {
     const t = await start(targets, 'leak.js');
     let r = ctl(agent, 'ps');
     assert.equal(r.status, 0, r.stderr);
-    assert.match(r.stdout, /^\s*PID\s+CONTAINER\s+COMM\s+RSS\s+CPU%/m);
-    assert.match(r.stdout, new RegExp(`^\\s*${t.pid}\\s+-\\s+node\\s`, 'm'));
+    assert.match(r.stdout, /^\s*PID\s+CONTAINER\s+POD\s+COMM\s+RSS\s+CPU%/m);
+    assert.match(r.stdout, new RegExp(`^\\s*${t.pid}\\s+-\\s+-\\s+node\\s`, 'm'));
 
     r = ctl(agent, 'capture', String(t.pid), '--kind', 'heap', '--seconds', '1', '--wait');
     assert.equal(r.status, 0, r.stderr + r.stdout);
@@ -262,21 +262,24 @@ test('a process in a container\'s cgroup: its container in /v1/processes, inspec
       const other = await start(targets, 'idle.js');
       cg.add(t.pid);
       const row = await agent.waitTracked(t.pid, (p) => p.container, 5000);
-      assert.deepEqual(row.container, { runtime: 'docker', id, pod_uid: null });
+      // No config.v2.json of it on this host: no names.
+      assert.deepEqual(row.container, { runtime: 'docker', id, pod_uid: null, name: null, image: null });
+      assert.equal(row.kubernetes, null);
       assert.equal((await agent.process(other.pid)).container, null);
 
       const table = ctl(agent, 'ps');
       assert.equal(table.status, 0, table.stderr);
-      assert.match(table.stdout, /^\s*PID\s+CONTAINER\s+COMM\s+RSS/m);
-      assert.match(table.stdout, new RegExp(`^\\s*${t.pid}\\s+${id.slice(0, 12)}\\s+node\\s`, 'm'));
-      assert.match(table.stdout, new RegExp(`^\\s*${other.pid}\\s+-\\s+node\\s`, 'm'));
+      assert.match(table.stdout, /^\s*PID\s+CONTAINER\s+POD\s+COMM\s+RSS/m);
+      assert.match(table.stdout, new RegExp(`^\\s*${t.pid}\\s+${id.slice(0, 12)}\\s+-\\s+node\\s`, 'm'));
+      assert.match(table.stdout, new RegExp(`^\\s*${other.pid}\\s+-\\s+-\\s+node\\s`, 'm'));
 
       const c = await agent.request('POST', '/v1/captures', { pid: t.pid, kind: 'heap', seconds: 1 });
       assert.equal(c.status, 202);
       const done = await agent.waitState(c.json.id, 'done', { timeoutMs: 10000 });
       assert.deepEqual(listeningPorts(t.pid), [], 'the inspector it opened is closed');
       const meta = readJSON(done.files.find((f) => f.endsWith('.meta.json')));
-      assert.deepEqual(meta.container, { runtime: 'docker', id, pod_uid: null });
+      assert.deepEqual(meta.container, { runtime: 'docker', id, pod_uid: null, name: null, image: null });
+      assert.equal(meta.kubernetes, null);
     });
   } finally {
     fs.rmdirSync(cg.dir);

@@ -959,8 +959,8 @@ static void test_job_times(void **state)
 
 /* ---- process JSON ---- */
 
-#define PROCESS_KEYS "pid", "comm", "rss_bytes", "cpu_percent", "memory_limit_bytes", "cgroup", "container", "armed", \
-		     "capture"
+#define PROCESS_KEYS "pid", "comm", "rss_bytes", "cpu_percent", "memory_limit_bytes", "cgroup", "container", \
+		     "kubernetes", "armed", "capture"
 
 static struct process_view *new_process(pid_t pid, const char *comm, uint64_t rss)
 {
@@ -1034,10 +1034,34 @@ static void test_process_container(void **state)
 	o = as_client(api_process_json(p, NULL), NULL);
 	ASSERT_KEYS(o, PROCESS_KEYS);
 	c = member(o, "container");
-	ASSERT_KEYS(c, "runtime", "id", "pod_uid");
+	ASSERT_KEYS(c, "runtime", "id", "pod_uid", "name", "image");
 	assert_string_member(c, "runtime", "containerd");
 	assert_string_member(c, "id", "4f1c2b7a9e0d3c5b6a7f8e9d0c1b2a3f4e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b");
 	assert_string_member(c, "pod_uid", "5a8f2c1e-3b4d-4e6f-8a9b-0c1d2e3f4a5b");
+	assert_null_member(c, "name");
+	assert_null_member(c, "image");
+	/* A pod known by its cgroup: its names null until the runtime's files say them. */
+	c = member(o, "kubernetes");
+	ASSERT_KEYS(c, "pod", "namespace", "container", "pod_uid", "sandbox_id");
+	assert_null_member(c, "pod");
+	assert_string_member(c, "pod_uid", "5a8f2c1e-3b4d-4e6f-8a9b-0c1d2e3f4a5b");
+	cJSON_Delete(o);
+
+	/* With the names from the runtime's files. */
+	snprintf(p->container.names.name, sizeof(p->container.names.name), "app");
+	snprintf(p->container.names.image, sizeof(p->container.names.image), "docker.io/library/node:20");
+	snprintf(p->container.names.kube_pod, sizeof(p->container.names.kube_pod), "web-7d9f8c6b5-x2x9q");
+	snprintf(p->container.names.kube_namespace, sizeof(p->container.names.kube_namespace), "shop");
+	snprintf(p->container.names.kube_container, sizeof(p->container.names.kube_container), "app");
+	o = as_client(api_process_json(p, NULL), NULL);
+	c = member(o, "container");
+	assert_string_member(c, "name", "app");
+	assert_string_member(c, "image", "docker.io/library/node:20");
+	c = member(o, "kubernetes");
+	assert_string_member(c, "pod", "web-7d9f8c6b5-x2x9q");
+	assert_string_member(c, "namespace", "shop");
+	assert_string_member(c, "container", "app");
+	assert_null_member(c, "sandbox_id");
 	cJSON_Delete(o);
 
 	/* cgroupfs driver: no runtime in the path, no pod. */
@@ -1048,6 +1072,7 @@ static void test_process_container(void **state)
 	c = member(o, "container");
 	assert_null_member(c, "runtime");
 	assert_null_member(c, "pod_uid");
+	assert_null_member(o, "kubernetes");
 	cJSON_Delete(o);
 	free(p);
 }
@@ -1641,6 +1666,11 @@ static void fill_metrics(struct dispatcher_metrics *m)
 	m->track_failures = 2;
 	m->reconciled = 4;
 	m->exits_found = 1;
+	m->events_lost[3] = 7;
+	m->oom_kills = 12;
+	m->oom_records = 10;
+	m->oom_records_limited = 1;
+	m->oom_record_failures = 1;
 }
 
 static void test_metrics_text(void **state)
@@ -1741,6 +1771,14 @@ static void test_metrics_text(void **state)
 	assert_has_line(text, "inspectd_track_failures_total 2");
 	assert_has_line(text, "inspectd_events_reconciled_total 4");
 	assert_has_line(text, "inspectd_exits_found_total 1");
+	/* OOM kills, and their records. */
+	assert_has_line(text, "inspectd_events_lost_total{stream=\"oom\"} 7");
+	assert_has_line(text, "# TYPE inspectd_oom_kills_total counter");
+	assert_has_line(text, "inspectd_oom_kills_total 12");
+	assert_has_line(text, "# TYPE inspectd_oom_records_total counter");
+	assert_has_line(text, "inspectd_oom_records_total{outcome=\"written\"} 10");
+	assert_has_line(text, "inspectd_oom_records_total{outcome=\"limited\"} 1");
+	assert_has_line(text, "inspectd_oom_records_total{outcome=\"failed\"} 1");
 	/* SIGUSR1 not sent, by whose handler it was: every verdict but node's (and unchecked). */
 	assert_has_line(text, "# TYPE inspectd_sigusr1_refused_total counter");
 	assert_int_equal(count_prefix_lines(text, "inspectd_sigusr1_refused_total{"), 4);
@@ -1749,9 +1787,9 @@ static void test_metrics_text(void **state)
 	assert_has_line(text, "inspectd_sigusr1_refused_total{handler=\"other\"} 0");
 	assert_has_line(text, "inspectd_sigusr1_refused_total{handler=\"none\"} 0");
 	assert_null(strstr(text, "handler=\"node\""));
-	/* Eighteen families, each with one HELP and one TYPE (the validator checked which). */
-	assert_int_equal(count_prefix_lines(text, "# HELP "), 18);
-	assert_int_equal(count_prefix_lines(text, "# TYPE "), 18);
+	/* Twenty families, each with one HELP and one TYPE (the validator checked which). */
+	assert_int_equal(count_prefix_lines(text, "# HELP "), 20);
+	assert_int_equal(count_prefix_lines(text, "# TYPE "), 20);
 	free(text);
 }
 

@@ -155,6 +155,46 @@ static void test_long_segments(void **state)
 	expect(path, "docker", ID, "");
 }
 
+/* "container" and "kubernetes" as meta.json, /v1/processes and an OOM-kill record show them. */
+static void test_identity_json(void **state)
+{
+	struct container_info c;
+	cJSON *o = cJSON_CreateObject();
+	const cJSON *k;
+
+	/* No container: both null. */
+	assert_true(container_add_identity_json(o, NULL));
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "container")));
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "kubernetes")));
+	assert_null(container_display_name(NULL));
+	cJSON_Delete(o);
+
+	/* docker, no pod: kubernetes null; the runtime's name shown. */
+	assert_int_equal(container_from_cgroup("/system.slice/docker-" ID ".scope", &c), 0);
+	assert_null(container_display_name(&c));
+	snprintf(c.names.name, sizeof(c.names.name), "shop-api-1");
+	assert_string_equal(container_display_name(&c), "shop-api-1");
+	o = cJSON_CreateObject();
+	assert_true(container_add_identity_json(o, &c));
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "container"), "name")->valuestring, "shop-api-1");
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "container"), "image")));
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "kubernetes")));
+	cJSON_Delete(o);
+
+	/* dockershim: the Kubernetes container's name before the runtime's "k8s_..." one. */
+	snprintf(c.names.kube_pod, sizeof(c.names.kube_pod), "web-1");
+	snprintf(c.names.kube_container, sizeof(c.names.kube_container), "app");
+	assert_string_equal(container_display_name(&c), "app");
+	o = cJSON_CreateObject();
+	assert_true(container_add_identity_json(o, &c));
+	k = cJSON_GetObjectItem(o, "kubernetes");
+	assert_string_equal(cJSON_GetObjectItem(k, "pod")->valuestring, "web-1");
+	assert_string_equal(cJSON_GetObjectItem(k, "container")->valuestring, "app");
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(k, "namespace")));
+	assert_true(cJSON_IsNull(cJSON_GetObjectItem(k, "pod_uid")));
+	cJSON_Delete(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -167,6 +207,7 @@ int main(void)
 		cmocka_unit_test(test_not_containers),
 		cmocka_unit_test(test_bad_pod_uids),
 		cmocka_unit_test(test_long_segments),
+		cmocka_unit_test(test_identity_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

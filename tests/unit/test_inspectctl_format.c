@@ -568,13 +568,23 @@ static void test_process_table(void **state)
 		"\"capture\":{\"id\":\"c-000001\",\"kind\":\"heap\",\"state\":\"running\"}},"
 		"{\"pid\":77,\"comm\":\"nodejs\",\"cmdline\":[\"nodejs\",\"w.js\"],\"rss_bytes\":1048575,"
 		"\"cpu_percent\":null,\"memory_limit_bytes\":null,\"armed\":[],\"capture\":null},"
+		"{\"pid\":9,\"comm\":\"node\",\"cmdline\":[\"node\"],\"rss_bytes\":1024,"
+		"\"container\":{\"runtime\":\"containerd\",\"id\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\","
+		"\"name\":\"app\",\"image\":\"node:20\"},"
+		"\"kubernetes\":{\"pod\":\"web-7d9f8c6b5-x2x9q\",\"namespace\":\"shop\",\"container\":\"app\"},"
+		"\"cpu_percent\":0,\"memory_limit_bytes\":null,\"armed\":[],\"capture\":null},"
+		"{\"pid\":10,\"comm\":\"node\",\"cmdline\":[\"node\"],\"rss_bytes\":1024,"
+		"\"container\":{\"id\":\"x\",\"name\":\"a\\u001b[2Jb\"},\"kubernetes\":{\"pod\":\"p\",\"namespace\":null},"
+		"\"cpu_percent\":0,\"memory_limit_bytes\":null,\"armed\":[],\"capture\":null},"
 		"\"not a process\", 5, null]}");
 	char *text = print_table(t);
 
 	assert_string_equal(text,
-			    " PID  CONTAINER     COMM       RSS  CPU%  LIMIT  STATE    ARMED          CMDLINE\n"
-			    "4242  4f1c2b7a9e0d  node    512.0M  12.5   1.0G  running  rss-threshold  node app.js\n"
-			    "  77  -             nodejs    1.0M     -      -  idle     -              nodejs w.js\n");
+			    " PID  CONTAINER     POD                       COMM       RSS  CPU%  LIMIT  STATE    ARMED          CMDLINE\n"
+			    "4242  4f1c2b7a9e0d  -                         node    512.0M  12.5   1.0G  running  rss-threshold  node app.js\n"
+			    "  77  -             -                         nodejs    1.0M     -      -  idle     -              nodejs w.js\n"
+			    "   9  app           shop/web-7d9f8c6b5-x2x9q  node      1.0K   0.0      -  idle     -              node\n"
+			    "  10  a?[2Jb        p                         node      1.0K   0.0      -  idle     -              node\n");
 	free(text);
 	table__free(t);
 }

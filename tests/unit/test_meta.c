@@ -14,6 +14,9 @@
 
 #include "meta.h"
 
+/* spool.h's SPOOL_BASE_SIZE, which every base must fit. */
+#define SPOOL_NAME_TEST_SIZE 200
+
 /* `date -u -d @1795424101 +%Y%m%dT%H%M%SZ` -> 20261123T085501Z */
 #define WHEN 1795424101
 
@@ -23,15 +26,15 @@ static void test_file_base(void **state)
 {
 	char buf[64];
 
-	assert_int_equal(meta_file_base("heap", 1234, WHEN, buf, sizeof(buf)), 0);
+	assert_int_equal(meta_file_base("heap", NULL, 1234, WHEN, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "heap-1234-20261123T085501Z");
-	assert_int_equal(meta_file_base("inspectd", 1, 0, buf, sizeof(buf)), 0);
+	assert_int_equal(meta_file_base("inspectd", NULL, 1, 0, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "inspectd-1-19700101T000000Z");
-	assert_int_equal(meta_file_base("cpu", 4194304, 951782400, buf, sizeof(buf)), 0);
+	assert_int_equal(meta_file_base("cpu", NULL, 4194304, 951782400, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "cpu-4194304-20000229T000000Z");
-	assert_int_equal(meta_file_base("x", 2147483647, 4102444799, buf, sizeof(buf)), 0);
+	assert_int_equal(meta_file_base("x", NULL, 2147483647, 4102444799, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "x-2147483647-20991231T235959Z");
-	assert_int_equal(meta_file_base("", 7, WHEN, buf, sizeof(buf)), 0);
+	assert_int_equal(meta_file_base("", NULL, 7, WHEN, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "-7-20261123T085501Z");
 }
 
@@ -43,19 +46,73 @@ static void test_file_base_truncation(void **state)
 
 	/* Exactly enough room. */
 	memset(buf, 'Z', sizeof(buf));
-	assert_int_equal(meta_file_base("heap", 1234, WHEN, buf, n + 1), 0);
+	assert_int_equal(meta_file_base("heap", NULL, 1234, WHEN, buf, n + 1), 0);
 	assert_string_equal(buf, want);
 	assert_int_equal(buf[n + 1], 'Z');
 
 	/* One byte short: an error, and never a name cut short used silently. */
 	memset(buf, 'Z', sizeof(buf));
-	assert_int_equal(meta_file_base("heap", 1234, WHEN, buf, n), -ENOBUFS);
+	assert_int_equal(meta_file_base("heap", NULL, 1234, WHEN, buf, n), -ENOBUFS);
 	assert_int_equal(buf[n], 'Z');
-	assert_int_equal(meta_file_base("heap", 1234, WHEN, buf, 1), -ENOBUFS);
+	assert_int_equal(meta_file_base("heap", NULL, 1234, WHEN, buf, 1), -ENOBUFS);
 	memset(buf, 'Z', sizeof(buf));
-	assert_int_equal(meta_file_base("heap", 1234, WHEN, buf, 0), -ENOBUFS);
+	assert_int_equal(meta_file_base("heap", NULL, 1234, WHEN, buf, 0), -ENOBUFS);
 	assert_int_equal(buf[0], 'Z');
-	assert_int_equal(meta_file_base("heap", 1234, WHEN, NULL, 0), -ENOBUFS);
+	assert_int_equal(meta_file_base("heap", NULL, 1234, WHEN, NULL, 0), -ENOBUFS);
+}
+
+/* A container's name in a file name: sanitized, bounded, never empty, "." or "..". */
+static void test_file_part(void **state)
+{
+	char buf[128], long_name[200];
+
+	assert_int_equal(meta_file_part("app", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "app");
+	assert_int_equal(meta_file_part("Web_1.prod-a", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "Web_1.prod-a");
+	assert_int_equal(meta_file_part("../../etc/passwd", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, ".._.._etc_passwd");
+	assert_int_equal(meta_file_part("a \x1b[2J\nb/c", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "a_2J_b_c");
+	assert_int_equal(meta_file_part("caf\xc3\xa9", buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "caf_");
+	memset(long_name, 'x', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	assert_int_equal(meta_file_part(long_name, buf, sizeof(buf)), 0);
+	assert_int_equal(strlen(buf), META_FILE_PART_MAX);
+	assert_int_equal(meta_file_part(long_name, buf, 8), 0);
+	assert_string_equal(buf, "xxxxxxx");
+	assert_int_equal(meta_file_part("", buf, sizeof(buf)), -EINVAL);
+	assert_string_equal(buf, "");
+	assert_int_equal(meta_file_part(".", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(meta_file_part("..", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(meta_file_part("/", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(meta_file_part("\n\t ", buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(meta_file_part(NULL, buf, sizeof(buf)), -EINVAL);
+	assert_int_equal(meta_file_part("app", buf, 1), -EINVAL);
+}
+
+static void test_file_base_container(void **state)
+{
+	char buf[SPOOL_NAME_TEST_SIZE], long_name[300];
+
+	assert_int_equal(meta_file_base("heap-profile", "app", 1234, WHEN, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "heap-profile-app-1234-20261123T085501Z");
+	assert_true(meta_is_file_base(buf));
+	assert_int_equal(meta_file_base("cpu-profile", "../x y", 7, WHEN, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "cpu-profile-.._x_y-7-20261123T085501Z");
+	assert_true(meta_is_file_base(buf));
+	/* Nothing left of the name: no part at all. */
+	assert_int_equal(meta_file_base("heap-profile", "..", 7, WHEN, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "heap-profile-7-20261123T085501Z");
+	assert_int_equal(meta_file_base("heap-profile", "", 7, WHEN, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "heap-profile-7-20261123T085501Z");
+	/* The longest name: cut to its bound, and the whole still a base of ours. */
+	memset(long_name, 'A', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	assert_int_equal(meta_file_base("heap-profile", long_name, 2147483647, WHEN, buf, sizeof(buf)), 0);
+	assert_int_equal(strlen(buf), strlen("heap-profile--2147483647-20261123T085501Z") + META_FILE_PART_MAX);
+	assert_true(meta_is_file_base(buf));
 }
 
 /* ---- RFC 3339 ---- */
@@ -65,9 +122,9 @@ static void test_is_file_base(void **state)
 {
 	char buf[128];
 
-	assert_int_equal(meta_file_base("heap-profile", 1234, WHEN, buf, sizeof(buf)), 0);
+	assert_int_equal(meta_file_base("heap-profile", NULL, 1234, WHEN, buf, sizeof(buf)), 0);
 	assert_true(meta_is_file_base(buf));
-	assert_int_equal(meta_file_base("cpu-profile", 2147483647, 0, buf, sizeof(buf)), 0);
+	assert_int_equal(meta_file_base("cpu-profile", NULL, 2147483647, 0, buf, sizeof(buf)), 0);
 	assert_true(meta_is_file_base(buf));
 	assert_true(meta_is_file_base("heap-profile-7-20261201T134707Z-1"));
 	assert_true(meta_is_file_base("heap-profile-7-20261201T134707Z-999"));
@@ -85,6 +142,16 @@ static void test_is_file_base(void **state)
 	assert_false(meta_is_file_base("notes"));
 	assert_false(meta_is_file_base(""));
 	assert_false(meta_is_file_base("a/b-7-20261201T134707Z"));
+	/* With a container's part. */
+	assert_true(meta_is_file_base("heap-profile-Web_1.x-7-20261201T134707Z"));
+	assert_true(meta_is_file_base("heap-profile-web-7-20261201T134707Z-2"));
+	assert_false(meta_is_file_base("heap-..-7-20261201T134707Z"));
+	assert_false(meta_is_file_base("heap-.-7-20261201T134707Z"));
+	assert_false(meta_is_file_base("heap-profile-a b-7-20261201T134707Z"));
+	assert_false(meta_is_file_base("heap-profile-a/b-7-20261201T134707Z"));
+	assert_false(meta_is_file_base("Web-7-20261201T134707Z"));
+	assert_false(meta_is_file_base("heap-profile-"
+				       "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA-7-20261201T134707Z"));
 }
 
 static void test_rfc3339(void **state)
@@ -394,6 +461,52 @@ static void test_build_container(void **state)
 	assert_string_field(o, "runtime", "docker");
 	assert_string_field(o, "id", c.id);
 	assert_true(cJSON_IsNull(field(o, "pod_uid")));
+	assert_true(cJSON_IsNull(field(o, "name")));
+	assert_true(cJSON_IsNull(field(o, "image")));
+	assert_true(cJSON_IsNull(field(root, "kubernetes")));
+	assert_true(cJSON_IsNull(field(root, "ns_pid")));
+	assert_true(cJSON_IsNull(field(root, "boot_id")));
+	cJSON_Delete(root);
+}
+
+/* Names from the runtime, the pod's, the pid namespace's and the boot's. */
+static void test_build_names(void **state)
+{
+	struct container_info c = {
+		.runtime = "containerd", .id = "4f1c2b7a9e0d3c5b6a7f8e9d0c1b2a3f4e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b",
+		.pod_uid = "5a8f2c1e-3b4d-4e6f-8a9b-0c1d2e3f4a5b",
+		.names = { .name = "app", .image = "docker.io/library/node:20", .kube_pod = "web-7d9f8c6b5-x2x9q",
+			   .kube_namespace = "shop", .kube_container = "app" },
+	};
+	struct meta_process proc = process;
+	const cJSON *o, *k;
+	cJSON *root;
+
+	proc.container = &c;
+	proc.ns_pid = 1;
+	proc.boot_id = "0e2b7d3c-6f1a-4b8e-9c2d-5a4f3e2d1c0b";
+	root = build_parsed(&proc, &trigger, &profile);
+	assert_non_null(root);
+	o = field(root, "container");
+	assert_string_field(o, "name", "app");
+	assert_string_field(o, "image", "docker.io/library/node:20");
+	assert_string_field(o, "pod_uid", c.pod_uid);
+	k = field(root, "kubernetes");
+	assert_string_field(k, "pod", "web-7d9f8c6b5-x2x9q");
+	assert_string_field(k, "namespace", "shop");
+	assert_string_field(k, "container", "app");
+	assert_string_field(k, "pod_uid", c.pod_uid);
+	assert_true(cJSON_IsNull(field(k, "sandbox_id")));
+	assert_number_field(root, "ns_pid", 1);
+	assert_string_field(root, "boot_id", "0e2b7d3c-6f1a-4b8e-9c2d-5a4f3e2d1c0b");
+	cJSON_Delete(root);
+
+	/* A pod known by its cgroup alone: the object, its names null. */
+	memset(&c.names, 0, sizeof(c.names));
+	root = build_parsed(&proc, &trigger, &profile);
+	k = field(root, "kubernetes");
+	assert_true(cJSON_IsNull(field(k, "pod")));
+	assert_string_field(k, "pod_uid", c.pod_uid);
 	cJSON_Delete(root);
 }
 
@@ -443,6 +556,8 @@ int main(void)
 		cmocka_unit_test(test_file_base),
 		cmocka_unit_test(test_file_base_truncation),
 		cmocka_unit_test(test_is_file_base),
+		cmocka_unit_test(test_file_part),
+		cmocka_unit_test(test_file_base_container),
 		cmocka_unit_test(test_rfc3339),
 		cmocka_unit_test(test_rfc3339_truncation),
 		cmocka_unit_test(test_build),
@@ -452,6 +567,7 @@ int main(void)
 		cmocka_unit_test(test_build_ktime_exact),
 		cmocka_unit_test(test_build_threshold),
 		cmocka_unit_test(test_build_container),
+		cmocka_unit_test(test_build_names),
 		cmocka_unit_test(test_build_roundtrip),
 	};
 

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "processes.h"
+#include "rss_timeline.h"
 
 #define CONTAINER_ID "4f1c2b7a9e0d3c5b6a7f8e9d0c1b2a3f4e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b"
 #define OTHER_ID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -286,6 +287,85 @@ static void test_exec(void **state)
 	reap(a);
 }
 
+struct noted {
+	unsigned jobs[PROCESS_CAPTURES_MAX + 1];
+	const char *first_file[PROCESS_CAPTURES_MAX + 1];
+	unsigned n;
+};
+
+static void note(void *ctx, const struct process_capture *c)
+{
+	struct noted *n = ctx;
+
+	n->jobs[n->n] = c->job;
+	n->first_file[n->n++] = c->files[0];
+}
+
+/* What an OOM-kill record reads of a process: kept while it runs, gone at its exec. */
+static void test_oom_history(void **state)
+{
+	struct processes *ps = processes__new(&cfg);
+	char big[PROCESS_CMDLINE_MAX + 100], name[32];
+	const char *files[2] = { name, "/out/x.meta.json" };
+	struct noted n = { .n = 0 };
+	struct process *p, *after;
+	unsigned job = 0;
+	pid_t a = spawn();
+	size_t len;
+
+	assert_non_null(ps);
+	assert_int_equal(processes__add(ps, a, "node", NULL, 1000, &p), 0);
+	/* Nothing until told. */
+	assert_null(process__timeline(p));
+	process__cmdline(p, &len);
+	assert_int_equal(len, 0);
+	assert_false(process__oom_recorded(p));
+	process__foreach_capture(p, note, &n);
+	assert_int_equal(n.n, 0);
+
+	/* A command line is cut to PROCESS_CMDLINE_MAX. */
+	assert_int_equal(process__set_cmdline(p, "node\0a.js\0", 10), 0);
+	assert_memory_equal(process__cmdline(p, &len), "node\0a.js\0", 10);
+	assert_int_equal(len, 10);
+	memset(big, 'x', sizeof(big));
+	assert_int_equal(process__set_cmdline(p, big, sizeof(big)), 0);
+	process__cmdline(p, &len);
+	assert_int_equal(len, PROCESS_CMDLINE_MAX);
+
+	/* The last PROCESS_CAPTURES_MAX captures, oldest first, their files copied. */
+	for (unsigned i = 1; i <= PROCESS_CAPTURES_MAX + 2; i++) {
+		snprintf(name, sizeof(name), "/out/%u.heapprofile", i);
+		assert_int_equal(process__note_capture(p, i, 0, (struct timespec){ i, 0 }, files, 2), 0);
+	}
+	process__foreach_capture(p, note, &n);
+	assert_int_equal(n.n, PROCESS_CAPTURES_MAX);
+	assert_int_equal(n.jobs[0], 3);
+	assert_int_equal(n.jobs[PROCESS_CAPTURES_MAX - 1], PROCESS_CAPTURES_MAX + 2);
+	assert_string_equal(n.first_file[0], "/out/3.heapprofile");
+
+	assert_int_equal(process__push_rss(p, 10, 1 << 20), 0);
+	assert_int_equal(process__push_rss(p, 11, 2 << 20), 0);
+	assert_non_null(process__timeline(p));
+	assert_int_equal(rss_timeline__count(process__timeline(p)), 2);
+	process__set_oom_recorded(p);
+	assert_true(process__oom_recorded(p));
+
+	/* A new program: none of it is its. */
+	assert_int_equal(processes__exec(ps, a, "node", 5000, &after, &job), 0);
+	assert_null(process__timeline(p));
+	process__cmdline(p, &len);
+	assert_int_equal(len, 0);
+	assert_false(process__oom_recorded(p));
+	n.n = 0;
+	process__foreach_capture(p, note, &n);
+	assert_int_equal(n.n, 0);
+	/* Freed with the table (the sanitizer build checks nothing leaks). */
+	assert_int_equal(process__push_rss(p, 12, 3 << 20), 0);
+	assert_int_equal(process__note_capture(p, 99, 1, (struct timespec){ 1, 0 }, files, 2), 0);
+	processes__free(ps);
+	reap(a);
+}
+
 static void test_sample_and_cpu(void **state)
 {
 	struct processes *ps = processes__new(&cfg);
@@ -377,6 +457,7 @@ int main(void)
 		cmocka_unit_test(test_cgroup_facts),
 		cmocka_unit_test(test_tenant_key),
 		cmocka_unit_test(test_exec),
+		cmocka_unit_test(test_oom_history),
 		cmocka_unit_test(test_sample_and_cpu),
 		cmocka_unit_test(test_view_and_foreach),
 	};

@@ -992,6 +992,34 @@ static void test_netns_listeners(void **state)
 	free(l);
 }
 
+/* NSpid: the innermost namespace's pid, the last value; the kernel's text only. */
+#define NS_PID(text) procfs_status_ns_pid((text), strlen(text), &pid)
+
+static void test_status_ns_pid(void **state)
+{
+	size_t len;
+	char *status = fixture_read("node-status.txt", &len);
+	pid_t pid = 0;
+
+	assert_int_equal(procfs_status_ns_pid(status, len, &pid), 0);
+	assert_int_equal(pid, 3229);
+	free(status);
+	assert_int_equal(NS_PID("Name:\tnode\nNSpid:\t4242\t17\t1\n"), 0);
+	assert_int_equal(pid, 1);
+	assert_int_equal(NS_PID("Name:\tnode\n"), -ENOENT);
+	/* A name that looks like the line is escaped by the kernel; a line cut short is refused. */
+	assert_int_equal(NS_PID("NSpid:\t4242\t"), -EINVAL);
+	assert_int_equal(NS_PID("NSpid:\t4242\tx\n"), -EINVAL);
+	assert_int_equal(NS_PID("NSpid:\n"), -EINVAL);
+	assert_int_equal(NS_PID("NSpid:\t0\n"), -EINVAL);
+	assert_int_equal(NS_PID("NSpid:\t99999999999\n"), -EINVAL);
+	assert_int_equal(NS_PID("NSpid:\t1\0\n"), -EINVAL);
+	assert_int_equal(NS_PID(""), -EINVAL);
+	/* The process itself, in the test's own namespace. */
+	assert_int_equal(procfs_read_ns_pid(getpid(), &pid), 0);
+	assert_true(pid > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1024,6 +1052,7 @@ int main(void)
 		cmocka_unit_test(test_read_net_tcp_many),
 		cmocka_unit_test(test_fdinfo_pid),
 		cmocka_unit_test(test_netns_listeners),
+		cmocka_unit_test(test_status_ns_pid),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -91,7 +91,7 @@ static void test_bad_values_say_why(void **state)
 {
 	static const char *const bad[][2] = {
 		{ "cpu-sampling-interval", "10" }, { "heap-signal", "USR1" }, { "heap-signal", "KILL" },
-		{ "output-dir", "relative/dir" }, { "max-profile-size", "1K" }, { "output-quota", "100K" },
+		{ "output-dir", "relative/dir" }, { "host-root", "host" }, { "max-profile-size", "1K" }, { "output-quota", "100K" },
 		{ "threshold-action", "trace" }, { "rss-watch", "sometimes" }, { "limit-percent", "12.5" },
 		{ "match", "a/b" }, { "log-level", "loud" }, { "api-listen", "nocolon" },
 		{ "max-concurrent", "0" }, { "cooldown", "8d" }, { "max-concurrent-per-container", "0" },
@@ -153,9 +153,22 @@ static void test_checks_across_keys(void **state)
 	assert_non_null(strstr(why, "--api-token-file"));
 }
 
+/* --host-root: "/" unless told, an absolute path. */
+static void test_host_root(void **state)
+{
+	struct settings st;
+	char why[256];
+
+	settings_defaults(&st);
+	assert_string_equal(st.host_root, "/");
+	assert_int_equal(settings_set(&st, "host-root", "/host", why, sizeof(why)), 0);
+	assert_string_equal(st.host_root, "/host");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_host_root),
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_every_key_sets_its_field),
 		cmocka_unit_test(test_keys_are_the_long_options),

@@ -646,6 +646,78 @@ static void test_retention(void **state)
 	spool__free(s);
 }
 
+/* Commit the record BASE.json (size bytes) alone, wait for it; its mtime is age. */
+static int record_aged(struct spool *s, const char *dir, const char *base, size_t size, time_t age,
+		       struct outcome *o)
+{
+	char text[512], name[64], path[512];
+	int calls = o->calls, r;
+
+	text_of(text, size, 'r');
+	r = spool__commit_record(s, base, "json", strdup(text), record, o);
+	if (r < 0)
+		return r;
+	wait_calls(s, &o->calls, calls + 1);
+	if (o->result == 0) {
+		snprintf(name, sizeof(name), "%s.json", base);
+		assert_int_equal(utimensat(AT_FDCWD, fixture_path(path, sizeof(path), dir, name),
+					   (struct timespec[]){ { age, 0 }, { age, 0 } }, 0), 0);
+	}
+	return o->result;
+}
+
+static void test_record(void **state)
+{
+	struct spool_limits lim = { .quota = 400, .retain = test_base };
+	const char *ext = "json";
+	char dir[512], path[512], base[64];
+	struct outcome o = { 0 };
+	struct spool *s;
+	int temps;
+
+	assert_int_equal(mkdir(out_dir(dir, sizeof(dir), state), 0700), 0);
+	/* A profile commit's member BASE.json is its commit's, never a record of its own. */
+	write_file(fixture_path(path, sizeof(path), dir, "c9.json"), "0123456789");
+	write_file(fixture_path(path, sizeof(path), dir, "c9.meta.json"), "0123456789");
+	assert_int_equal(spool__open(dir, &lim, &s), 0);
+
+	/* Its one name, 0600, the text as given; nothing else, no temporary left. */
+	assert_int_equal(spool__reserve_base(s, "c1", &ext, 1, base, sizeof(base)), 0);
+	assert_string_equal(base, "c1");
+	assert_int_equal(record_aged(s, dir, "c1", 100, 1000, &o), 0);
+	assert_int_equal(o.n_paths, 1);
+	assert_string_equal(o.paths[0], fixture_path(path, sizeof(path), dir, "c1.json"));
+	assert_file(dir, "c1.json", "rrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrrr"
+		    "rrrr", 0600);
+	assert_false(exists(dir, "c1.meta.json"));
+	assert_int_equal(count_names(dir, &temps), 3);
+	assert_int_equal(temps, 0);
+	/* Its name is taken: the next base differs; a second commit of it is refused. */
+	assert_int_equal(spool__reserve_base(s, "c1", &ext, 1, base, sizeof(base)), 0);
+	assert_string_equal(base, "c1-1");
+	assert_int_equal(record_aged(s, dir, "c1", 10, 1000, &o), -EEXIST);
+	/* Bad extensions. */
+	assert_int_equal(spool__commit_record(s, "c2", "meta.json", strdup("x"), NULL, NULL), -EINVAL);
+	assert_int_equal(spool__commit_record(s, "c2", "a.json", strdup("x"), NULL, NULL), -EINVAL);
+	assert_int_equal(spool__commit_record(s, "c2", "json", NULL, NULL, NULL), -EINVAL);
+
+	/* Retention: a record is a commit of its own, oldest first with profiles. 120 now. */
+	assert_int_equal(commit_aged(s, dir, "c2", 140, 2000, &o), 0);        /* 270 */
+	assert_int_equal(record_aged(s, dir, "c3", 100, 3000, &o), 0);        /* 370 */
+	assert_int_equal(spool__removed(s), 0);
+	/* 370 + 50: c1, the record, is the oldest (c9, of now, the newest). */
+	assert_int_equal(record_aged(s, dir, "c4", 50, 4000, &o), 0);
+	assert_int_equal(spool__removed(s), 1);
+	assert_false(exists(dir, "c1.json"));
+	assert_true(exists(dir, "c2.heapprofile") && exists(dir, "c2.meta.json") && exists(dir, "c3.json"));
+	/* A profile makes room by removing records too: c2, then c3. */
+	assert_int_equal(commit_aged(s, dir, "c5", 250, 5000, &o), 0);
+	assert_false(exists(dir, "c2.meta.json") || exists(dir, "c3.json"));
+	assert_true(exists(dir, "c4.json") && exists(dir, "c5.meta.json"));
+	assert_int_equal(spool__removed(s), 3);
+	spool__free(s);
+}
+
 static void test_stale_temps(void **state)
 {
 	char dir[512], path[512];
@@ -896,6 +968,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_file_cap, fixture_tmpdir_setup, fixture_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_quota, fixture_tmpdir_setup, fixture_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_retention, fixture_tmpdir_setup, fixture_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_record, fixture_tmpdir_setup, fixture_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_stale_temps, fixture_tmpdir_setup, fixture_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_private, fixture_tmpdir_setup, fixture_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_cancel, fixture_tmpdir_setup, fixture_tmpdir_teardown),

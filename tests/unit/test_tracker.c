@@ -25,12 +25,14 @@
 #include "tracker.h"
 
 #define NAME "inspectd-rtest"
+#define NAME_OOM "inspectd-otest"       /* hold_memory under a name of its own */
 
 struct seen {
 	unsigned exec, exit, signal;
 	uint32_t last_pid;
 	uint32_t pids[64];
 	unsigned types[64];
+	uint64_t values[64];
 	unsigned n;
 };
 
@@ -40,6 +42,7 @@ static void on_event(void *ctx, const struct inspectd_event *e)
 
 	if (s->n < 64) {
 		s->pids[s->n] = e->pid;
+		s->values[s->n] = e->value;
 		s->types[s->n++] = e->type;
 	}
 	s->last_pid = e->pid;
@@ -63,23 +66,35 @@ static unsigned count_of(const struct seen *s, unsigned type, uint32_t pid)
 struct fixture {
 	char *dir;
 	char exe[4096];
+	char oom_exe[4096];
 	struct tracker *tracker;
 	struct seen seen;
 };
 
 static int setup(void **state)
 {
-	static const char *const match[] = { NAME };
+	static const char *const match[] = { NAME, NAME_OOM };
 	struct tracker_config cfg = {
-		.match = match, .nmatch = 1, .trigger_sigmask = 1ull << SIGWINCH,
+		.match = match, .nmatch = 2, .trigger_sigmask = 1ull << SIGWINCH,
 	};
 	struct fixture *f = calloc(1, sizeof(*f));
-	char cmd[8192];
+	char cmd[16384], self[4096];
+	ssize_t n;
 
 	if (!f || fixture_tmpdir_setup((void **)&f->dir) < 0)
 		return -1;
 	snprintf(f->exe, sizeof(f->exe), "%s/%s", f->dir, NAME);
 	snprintf(cmd, sizeof(cmd), "cp /bin/sleep %s", f->exe);
+	if (system(cmd) != 0)
+		return -1;
+	/* The helper beside this test's binary. */
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return -1;
+	self[n] = '\0';
+	*strrchr(self, '/') = '\0';
+	snprintf(f->oom_exe, sizeof(f->oom_exe), "%s/%s", f->dir, NAME_OOM);
+	snprintf(cmd, sizeof(cmd), "cp %s/hold_memory %s", self, f->oom_exe);
 	if (system(cmd) != 0)
 		return -1;
 	if (geteuid() == 0)
@@ -256,6 +271,96 @@ static void test_reconcile_exit_missed(void **state)
 	assert_int_equal(count_of(&f->seen, INSPECTD_EVENT_EXIT, pid), 1);
 }
 
+/* This process's v1 memory cgroup folder, or "" (no v1 memory controller). */
+static void own_memory_cgroup(char *buf, size_t size)
+{
+	char line[4096];
+	FILE *fp = fopen("/proc/self/cgroup", "r");
+
+	buf[0] = '\0';
+	while (fp && fgets(line, sizeof(line), fp)) {
+		char *ctrl = strchr(line, ':'), *path = ctrl ? strchr(ctrl + 1, ':') : NULL;
+
+		if (!path)
+			continue;
+		*path++ = '\0';
+		path[strcspn(path, "\n")] = '\0';
+		if (strcmp(ctrl + 1, "memory") == 0 || strstr(ctrl + 1, ",memory") || strstr(ctrl + 1, "memory,"))
+			snprintf(buf, size, "/sys/fs/cgroup/memory%s", path);
+	}
+	if (fp)
+		fclose(fp);
+}
+
+static void write_text(const char *path, const char *text)
+{
+	FILE *fp = fopen(path, "w");
+
+	assert_non_null(fp);
+	assert_true(fputs(text, fp) >= 0);
+	assert_int_equal(fclose(fp), 0);
+}
+
+static int index_of(const struct seen *s, unsigned type, uint32_t pid)
+{
+	for (unsigned i = 0; i < s->n; i++)
+		if (s->types[i] == type && s->pids[i] == pid)
+			return (int)i;
+	return -1;
+}
+
+/*
+ * An OOM kill: OOM_KILL (its ring read first) before EXIT, and the EXIT marked as the OOM
+ * killer's victim; a SIGKILL from a user is an EXIT without the mark.
+ */
+static void test_oom_kill(void **state)
+{
+	struct fixture *f = *state;
+	char own[4096], cg[4200], path[4300];
+	pid_t victim, killed;
+	int status, io, ix;
+
+	NEED_TRACKER(f);
+	own_memory_cgroup(own, sizeof(own));
+	if (!own[0] || !tracker__oom_events(f->tracker)) {
+		print_message("  no v1 memory cgroup, or no mark_victim with a task here: skipping\n");
+		skip();
+	}
+	snprintf(cg, sizeof(cg), "%s/inspectd-test-oom-%d", own, (int)getpid());
+	assert_int_equal(mkdir(cg, 0755), 0);
+	snprintf(path, sizeof(path), "%s/memory.limit_in_bytes", cg);
+	write_text(path, "16777216");
+
+	victim = fork();
+	assert_true(victim >= 0);
+	if (victim == 0) {
+		snprintf(path, sizeof(path), "%s/cgroup.procs", cg);
+		write_text(path, "0");
+		execl(f->oom_exe, NAME_OOM, "64", (char *)NULL);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(victim, &status, 0), victim);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	consume_until(f, INSPECTD_EVENT_EXIT, (uint32_t)victim);
+	io = index_of(&f->seen, INSPECTD_EVENT_OOM_KILL, (uint32_t)victim);
+	ix = index_of(&f->seen, INSPECTD_EVENT_EXIT, (uint32_t)victim);
+	assert_true(io >= 0);
+	assert_true(io < ix);
+	assert_true(f->seen.values[io] >= 8 << 20);     /* its RSS at the kill, near the limit */
+	assert_int_equal(f->seen.values[ix] & INSPECTD_EXIT_OOM_VICTIM, INSPECTD_EXIT_OOM_VICTIM);
+	assert_int_equal(count_of(&f->seen, INSPECTD_EVENT_OOM_KILL, (uint32_t)victim), 1);
+	assert_int_equal(rmdir(cg), 0);
+
+	killed = start_target(f);
+	consume_until(f, INSPECTD_EVENT_EXEC, (uint32_t)killed);
+	kill(killed, SIGKILL);
+	waitpid(killed, &status, 0);
+	consume_until(f, INSPECTD_EVENT_EXIT, (uint32_t)killed);
+	ix = index_of(&f->seen, INSPECTD_EVENT_EXIT, (uint32_t)killed);
+	assert_int_equal(f->seen.values[ix], 0);
+	assert_int_equal(count_of(&f->seen, INSPECTD_EVENT_OOM_KILL, (uint32_t)killed), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -263,6 +368,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_reconcile_caller_lacks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconcile_map_lacks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconcile_exit_missed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_oom_kill, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
