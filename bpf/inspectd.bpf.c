@@ -19,6 +19,8 @@
  *                                   read by userspace once per tick
  *   mark_victim                  -> oom_events ring buffer, for tracked processes the
  *                                   OOM killer chose (EXIT says so too)
+ *   iter/task (one process)      -> its SIGUSR1 handler, read by userspace just
+ *                                   before it would send SIGUSR1
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -518,5 +520,26 @@ int BPF_PROG(handle_oom_victim, struct task_struct *task, uid_t uid)
 	BPF_CORE_READ_STR_INTO(&e->comm, task, group_leader, comm);
 	bpf_get_current_comm(e->sender_comm, sizeof(e->sender_comm));
 	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+#define SIGUSR1_NR      10
+
+/*
+ * Attached by userspace for one process (link_info.task.pid_fd) each time it is about to
+ * send SIGUSR1: which handler catches SIGUSR1 now. The signal table is the thread group's;
+ * the group leader's is read.
+ */
+SEC("iter/task")
+int dump_sigusr1_handler(struct bpf_iter__task *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct inspectd_sig_handler h = {};
+
+	if (!task || task->pid != task->tgid)
+		return 0;
+	h.tgid = task->tgid;
+	h.handler = (__u64)BPF_CORE_READ(task, sighand, action[SIGUSR1_NR - 1].sa.sa_handler);
+	bpf_seq_write(ctx->meta->seq, &h, sizeof(h));
 	return 0;
 }

@@ -22,6 +22,7 @@
 #include "ledger.h"
 #include "profile.h"
 #include "settings.h"
+#include "sighandler.h"
 #include "spool.h"
 
 struct capture;
@@ -65,6 +66,7 @@ struct capture_env {
 	const struct settings *settings;
 	struct spool *spool;            /* the output folder */
 	struct ledger *ledger;          /* inspectors we opened; NULL: not kept */
+	struct sighandlers *sighandlers;        /* whose handler SIGUSR1 runs; NULL: never sent */
 	char hostname[256];
 	char boot_id[37];               /* this boot's, for meta.json; "": unknown */
 };
@@ -110,6 +112,9 @@ const char *capture__state_name(const struct capture *c);
 #define CAPTURE_FILES_MAX       (SPOOL_COMMIT_FILES_MAX + 1)
 /* Files written so far (profile, then meta.json): NULL past the last. */
 const char *capture__file(const struct capture *c, unsigned i);
+/* Whose handler SIGUSR1 would have run, when that was why it was not sent (the capture
+ * then failed); SIGUSR1_HANDLER_UNCHECKED otherwise. */
+enum sigusr1_handler capture__sigusr1_refused(const struct capture *c);
 /* CLOCK_REALTIME when the profiler started, ended; tv_sec 0 when not (yet). */
 struct timespec capture__started_at(const struct capture *c);
 struct timespec capture__ended_at(const struct capture *c);

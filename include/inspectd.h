@@ -63,6 +63,16 @@ struct inspectd_task_sample {
 	__u64 runtime_ns;               /* the thread's, plus its dead siblings' for the leader */
 };
 
+/*
+ * One record of the SIGUSR1 iterator, run for one process just before SIGUSR1 would be
+ * sent: the handler its signal table holds for SIGUSR1 at that moment.
+ */
+struct inspectd_sig_handler {
+	__u32 tgid;
+	__u32 _pad;
+	__u64 handler;                  /* sa_handler: 0 SIG_DFL, 1 SIG_IGN, else a code address */
+};
+
 struct inspectd_event {
 	__u32 type;                     /* enum inspectd_event_type */
 	__u32 pid;                      /* the tracked process (tgid, host namespace) */

@@ -3,8 +3,9 @@
  * Finding a node process's inspector, and opening it when nothing of its listens:
  *
  *   the namespace's listeners -> one already open and the target's? -> use it
- *   else: SigCgt has SIGUSR1? -> note it in the ledger -> SIGUSR1 -> poll the
- *   namespace's listeners for a new one -> is it the target's? -> use it
+ *   else: SigCgt has SIGUSR1? -> is its handler node's inspector (sighandler.h)? ->
+ *   note it in the ledger -> SIGUSR1 -> poll the namespace's listeners for a new one
+ *   -> is it the target's? -> use it
  *
  * Listeners come from one sock_diag dump of the target's network namespace; only a
  * new listener's owner is checked, by a scan of the target's fd table in bounded steps
@@ -23,6 +24,7 @@
 #include "capture.h"
 #include "inspector.h"
 #include "ledger.h"
+#include "sighandler.h"
 
 /* What the agent knows of one target's inspector, and owes it. */
 struct inspector_claim {
@@ -32,6 +34,7 @@ struct inspector_claim {
 	bool opened_by_us;              /* by this agent (or one before it, says the ledger): ours to close */
 	bool sigusr1_sent;              /* an inspector of ours may open, even late */
 	bool recorded;                  /* the ledger holds a record for the target */
+	enum sigusr1_handler sigusr1_handler;   /* whose handler SIGUSR1 would run, once looked at */
 };
 
 struct locate_target {

@@ -10,6 +10,7 @@
 
 #include "capture.h"
 #include "profile.h"
+#include "sighandler.h"
 #include "trigger.h"
 
 #define DISPATCHER_LATENCY_BUCKETS 10
@@ -34,6 +35,7 @@ struct dispatcher_metrics {
 	/* What the kernel side could not report, and what was found again. */
 	unsigned long events_lost[METRICS_STREAMS];     /* no room in their ring buffer */
 	unsigned long signals_limited;                  /* trigger signals over their target's rate */
+	unsigned long sigusr1_refused[_SIGUSR1_HANDLER_MAX];    /* SIGUSR1 not sent: whose handler it was */
 	unsigned long track_failures;                   /* node processes the kernel's map had no room for */
 	unsigned long reconciled;                       /* events a comparison of the tables found lost */
 	unsigned long exits_found;                      /* tracked processes found gone by their pidfd */

@@ -78,6 +78,12 @@ uint64_t tracker__new_track_failures(struct tracker *t);
 /* One pass of the task iterator: fn once per thread of each tracked process. Returns records or -errno. */
 typedef void (*tracker_cpu_fn)(void *ctx, uint32_t tgid, uint64_t runtime_ns);
 int tracker__read_cpu(struct tracker *t, tracker_cpu_fn fn, void *ctx);
+/*
+ * The handler pid (pinned by pidfd) has for SIGUSR1 now, read from its signal table by a
+ * task iterator run for that process alone: *handler is sa_handler (0 SIG_DFL, 1 SIG_IGN,
+ * else an address in the process). 0; -ESRCH (gone, or pidfd is not pid's), -errno.
+ */
+int tracker__sigusr1_handler(struct tracker *t, int pidfd, uint32_t pid, uint64_t *handler);
 void tracker__free(struct tracker *t);
 
 #endif

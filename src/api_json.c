@@ -320,6 +320,11 @@ char *api_metrics_text(const struct dispatcher_metrics *m, unsigned tracked, uns
 	scalar(f, "inspectd_signals_rate_limited_total", "counter",
 	       "Trigger signals over their target's rate, dropped in the kernel.",
 	       m->signals_limited);
+	family(f, "inspectd_sigusr1_refused_total", "counter",
+	       "Captures that did not send SIGUSR1: its handler was not node's inspector, by whose it was.");
+	for (int h = SIGUSR1_HANDLER_APPLICATION; h < _SIGUSR1_HANDLER_MAX; h++)
+		fprintf(f, "inspectd_sigusr1_refused_total{handler=\"%s\"} %lu\n", sigusr1_handler_name(h),
+			m->sigusr1_refused[h]);
 	scalar(f, "inspectd_track_failures_total", "counter",
 	       "Node processes the kernel side had no room to track.",
 	       m->track_failures);

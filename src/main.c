@@ -337,6 +337,11 @@ static void raise_fd_limit(void)
 	}
 }
 
+static int read_sigusr1_handler(void *ctx, int pidfd, pid_t pid, uint64_t *handler)
+{
+	return tracker__sigusr1_handler(ctx, pidfd, (uint32_t)pid, handler);
+}
+
 int main(int argc, char **argv)
 {
 	struct lws_context_creation_info info = { 0 };
@@ -441,6 +446,9 @@ int main(int argc, char **argv)
 	if (!tracker)
 		goto out;
 	dispatcher__set_tracker(dispatcher, tracker);
+	/* Before any capture copies the env: whose handler SIGUSR1 runs, from the kernel. */
+	if (sighandlers__new(read_sigusr1_handler, tracker, &cenv.sighandlers) < 0)
+		goto out;
 
 	rb_handler.fd = tracker__fd(tracker);
 	spool_handler.fd = spool__fd(cenv.spool);
@@ -476,6 +484,7 @@ out:
 	api__free(api);
 	dispatcher__free(dispatcher);
 	tracker__free(tracker);
+	sighandlers__free(cenv.sighandlers);
 	if (ctx)
 		lws_context_destroy(ctx);
 	spool__free(cenv.spool);        /* waits for the commits in flight */

@@ -21,6 +21,7 @@
 _Static_assert(sizeof(struct inspectd_event) == 80, "event layout shared with BPF");
 _Static_assert(sizeof(struct inspectd_tracked) == 40, "map value layout shared with BPF");
 _Static_assert(sizeof(struct inspectd_task_sample) == 16, "iterator record shared with BPF");
+_Static_assert(sizeof(struct inspectd_sig_handler) == 16, "SIGUSR1 iterator record shared with BPF");
 
 struct tracker {
 	struct inspectd_bpf *skel;
@@ -168,6 +169,8 @@ struct tracker *tracker__new(const struct tracker_config *cfg, tracker_event_fn 
 
 	/* attach: everything but rss_stat, which tracker__watch_rss() attaches on demand */
 	bpf_program__set_autoattach(t->skel->progs.handle_rss_stat, false);
+	/* and the SIGUSR1 iterator, attached for one process at a time */
+	bpf_program__set_autoattach(t->skel->progs.dump_sigusr1_handler, false);
 	err = inspectd_bpf__attach(t->skel);
 	if (err) {
 		log_error("failed to attach BPF programs: %s", strerror(-err));
@@ -583,6 +586,40 @@ int tracker__read_cpu(struct tracker *t, tracker_cpu_fn fn, void *ctx)
 		n = -errno;
 	close(fd);
 	return n;
+}
+
+int tracker__sigusr1_handler(struct tracker *t, int pidfd, uint32_t pid, uint64_t *handler)
+{
+	DECLARE_LIBBPF_OPTS(bpf_iter_attach_opts, opts);
+	union bpf_iter_link_info linfo = { 0 };
+	struct inspectd_sig_handler h;
+	struct bpf_link *link;
+	ssize_t r;
+	int fd, err = 0;
+
+	/* The iterator walks that one process's threads only (kernel 6.1+). */
+	linfo.task.pid_fd = (__u32)pidfd;
+	opts.link_info = &linfo;
+	opts.link_info_len = sizeof(linfo);
+	link = bpf_program__attach_iter(t->skel->progs.dump_sigusr1_handler, &opts);
+	if (!link)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		err = -errno;
+		goto out;
+	}
+	r = read(fd, &h, sizeof(h));
+	if (r < 0)
+		err = -errno;
+	else if (r != (ssize_t)sizeof(h) || h.tgid != pid)
+		err = -ESRCH;           /* no leader: the process is gone, or another one */
+	else
+		*handler = h.handler;
+	close(fd);
+out:
+	bpf_link__destroy(link);
+	return err;
 }
 
 void tracker__free(struct tracker *t)

@@ -808,6 +808,13 @@ const char *capture__file(const struct capture *c, unsigned i)
 	return i < CAPTURE_FILES_MAX && c->files[i][0] ? c->files[i] : NULL;
 }
 
+enum sigusr1_handler capture__sigusr1_refused(const struct capture *c)
+{
+	enum sigusr1_handler h = c->claim.sigusr1_handler;
+
+	return h == SIGUSR1_HANDLER_NODE ? SIGUSR1_HANDLER_UNCHECKED : h;
+}
+
 struct timespec capture__started_at(const struct capture *c)
 {
 	return c->started_rt;

@@ -19,6 +19,9 @@
 #define SIGCGT_POLL_USEC        (10 * LWS_US_PER_MS)
 #define OPEN_POLL_USEC          (1 * LWS_US_PER_MS)
 #define SCAN_POLL_USEC          (1 * LWS_US_PER_MS)
+/* An executable's symbols being read (on their thread) at the first trigger: so long. */
+#define SYMTAB_POLL_USEC        (1 * LWS_US_PER_MS)
+#define SYMTAB_WAIT_USEC        (2 * LWS_US_PER_SEC)
 /* Listeners on loopback or any address in one namespace: more is refused, not cut. */
 #define NETNS_LISTENERS_MAX     8192
 
@@ -50,6 +53,7 @@ struct locate {
 	lws_sorted_usec_list_t timer;
 	lws_sorted_usec_list_t report;
 	lws_usec_t deadline;
+	lws_usec_t symtab_deadline;     /* 0 until its symbols are waited for */
 	int result;
 	char reason[256];
 };
@@ -234,6 +238,57 @@ static void poll_open(lws_sorted_usec_list_t *sul)
 
 /* ---- SIGUSR1 ---- */
 
+static void poll_sigcgt(lws_sorted_usec_list_t *sul);
+
+/*
+ * Whose handler SIGUSR1 would run now: 0 when it is node's inspector; 1 when its file's
+ * symbols are still being read (poll_sigcgt() is armed again: SigCgt and the handler are
+ * both read anew then); else the locate is finished with -EPERM and why (the one log line
+ * the capture's failure gives).
+ */
+static int check_handler(struct locate *l)
+{
+	static const char what_to_do[] = "move that handler to another signal, or start the service with "
+					 "--inspect=127.0.0.1:PORT";
+	enum sigusr1_handler h = SIGUSR1_HANDLER_UNKNOWN;
+	int r = -ENOSYS;
+
+	if (l->env->sighandlers)
+		r = sighandlers__check(l->env->sighandlers, l->t.pid, l->t.pidfd, &h, NULL);
+	if (r == -EINPROGRESS || r == -EBUSY) {
+		if (!l->symtab_deadline)
+			l->symtab_deadline = lws_now_usecs() + SYMTAB_WAIT_USEC;
+		if (lws_now_usecs() < l->symtab_deadline) {
+			arm(l, poll_sigcgt, SYMTAB_POLL_USEC);
+			return 1;
+		}
+		r = -ETIMEDOUT;
+	}
+	l->claim->sigusr1_handler = h;
+	switch (h) {
+	case SIGUSR1_HANDLER_NODE:
+		return 0;
+	case SIGUSR1_HANDLER_APPLICATION:
+		finish(l, -EPERM, "SIGUSR1 runs the application's own handler (process.on('SIGUSR1')), not node's "
+		       "inspector: not sent; %s", what_to_do);
+		break;
+	case SIGUSR1_HANDLER_OTHER:
+		finish(l, -EPERM, "SIGUSR1 runs a handler that is not node's inspector (not node, or not a node "
+		       "build): not sent; %s", what_to_do);
+		break;
+	case SIGUSR1_HANDLER_NONE:
+		finish(l, -EPERM, "process stopped catching SIGUSR1: not sending it");
+		break;
+	default:
+		finish(l, -EPERM, "cannot tell whose handler SIGUSR1 runs (%s): not sent; start the service "
+		       "with --inspect=127.0.0.1:PORT",
+		       r == -ETIMEDOUT ? "its file's symbols were not read in time" :
+		       r < 0 ? strerror(-r) : "no symbol of its file holds it: a stripped binary?");
+		break;
+	}
+	return -EPERM;
+}
+
 static void poll_sigcgt(lws_sorted_usec_list_t *sul)
 {
 	struct locate *l = lws_container_of(sul, struct locate, timer);
@@ -255,6 +310,9 @@ static void poll_sigcgt(lws_sorted_usec_list_t *sul)
 		       "--disable-sigusr1): not sending it");
 		return;
 	}
+	/* Read now: the application may call process.on('SIGUSR1') at any moment. */
+	if (check_handler(l) != 0)
+		return;
 	/* Recorded before it can open: an agent killed from here on leaves a record. Without
 	 * one, a killed agent would leave the inspector open: no SIGUSR1 then. */
 	r = claim_note(l->env, &l->t, l->claim);

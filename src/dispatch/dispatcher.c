@@ -167,8 +167,11 @@ static void capture_done(void *owner, struct capture *c)
 	struct run *run = owner;
 	struct dispatcher *d = run->d;
 	struct job_result r = { 0 };
+	enum sigusr1_handler refused = capture__sigusr1_refused(c);
 
 	metrics_observe_latency(&d->metrics, capture__latency_ms(c));
+	if (refused != SIGUSR1_HANDLER_UNCHECKED && (unsigned)refused < _SIGUSR1_HANDLER_MAX)
+		d->metrics.sigusr1_refused[refused]++;
 	result_of(c, &r);
 	end_job(d, run->job, &r);       /* frees c and run */
 	start_queued(d);
@@ -481,6 +484,7 @@ static void process_gone(struct dispatcher *d, pid_t pid)
 
 	if (processes__remove(d->processes, pid, &job, &pidfd) < 0)
 		return;
+	sighandlers__forget(d->env->sighandlers, pid);
 	if (job)
 		end_job_target_gone(d, job);
 	close(pidfd);           /* its capture, which borrowed it, is over */
@@ -1048,6 +1052,7 @@ void dispatcher__handle_event(void *ctx, const struct inspectd_event *e)
 				end_job_target_gone(d, job);
 			if (d->env->ledger)
 				ledger__forget(d->env->ledger, (pid_t)e->pid);
+			sighandlers__forget(d->env->sighandlers, (pid_t)e->pid);     /* a new program */
 			read_rss(d, p);
 			read_cmdline(p);
 		} else {
@@ -1056,6 +1061,8 @@ void dispatcher__handle_event(void *ctx, const struct inspectd_event *e)
 		if (p) {
 			process__set_announced(p);
 			log_info("pid %u: discovered %s (parent %u)", e->pid, comm, e->ppid);
+			/* Its executable's symbols read now, on their thread, not at the trigger. */
+			sighandlers__prepare(d->env->sighandlers, (pid_t)e->pid);
 			update_marks(d, p);
 		}
 		if (job)

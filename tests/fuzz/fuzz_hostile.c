@@ -6,7 +6,8 @@
  * process shapes (its cmdline, its comm inside /proc/PID/stat, its status, its sockets,
  * its namespace's socket tables read line by line), cgroup paths a container names,
  * netlink replies, the agent's own ledger, the body of POST /v1/captures, the API
- * token file, and the container runtimes' state files (container_names.h). The first byte picks the parser; the rest
+ * token file, the container runtimes' state files (container_names.h), and the files a
+ * target maps (ELF symbol tables) with its /proc/PID/maps. The first byte picks the parser; the rest
  * is its input. Run by `make fuzz` (clang, ASan and UBSan).
  *
  * src/api_json.c is linked for api_parse_capture_request() alone: the build drops its
@@ -33,6 +34,7 @@
 #include "container_names.h"
 #include "ledger.h"
 #include "procfs.h"
+#include "sighandler.h"
 #include "sockdiag.h"
 
 /* A NUL-terminated copy in a buffer of exactly that size, so that ASan sees any overread. */
@@ -434,11 +436,45 @@ static void fuzz_token(const uint8_t *data, size_t size)
 	}
 }
 
+/*
+ * A file a target maps (its ELF headers and symbol tables) and its /proc/PID/maps: the
+ * first 8 bytes are the handler's address, the rest the file, read both ways.
+ */
+static void fuzz_sighandler(const uint8_t *data, size_t size)
+{
+	struct sighandler_mapping m = { 0 };
+	struct sighandler_elf e;
+	uint64_t addr = 0;
+	int fd;
+
+	if (size >= 8) {
+		memcpy(&addr, data, 8);
+		data += 8;
+		size -= 8;
+	}
+	fd = memfd_create("fuzz", MFD_CLOEXEC);
+	if (fd < 0 || (size && write(fd, data, size) != (ssize_t)size))
+		abort();
+	if (sighandler_elf_read(fd, &e) == 0) {
+		if (e.nloads > SIGHANDLER_LOADS_MAX || e.nranges[0] > SIGHANDLER_RANGES_MAX ||
+		    e.nranges[1] > SIGHANDLER_RANGES_MAX)
+			abort();
+		m.start = addr & ~0xfffull;
+		m.end = m.start + 0x100000;
+		sighandler_classify(&e, &m, addr);
+	}
+	if (lseek(fd, 0, SEEK_SET) < 0)
+		abort();
+	if (sighandler_find_mapping(fd, addr, &m) == 0 && (addr < m.start || addr >= m.end))
+		abort();
+	close(fd);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	switch (data[0] % 9) {
+	switch (data[0] % 10) {
 	case 0:
 		fuzz_cdp(data + 1, size - 1);
 		break;
@@ -462,6 +498,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 8:
 		fuzz_names(data + 1, size - 1);
+		break;
+	case 9:
+		fuzz_sighandler(data + 1, size - 1);
 		break;
 	default:
 		fuzz_token(data + 1, size - 1);

@@ -184,6 +184,10 @@ test('a server holding 6 000 sockets: its inspector is found among them, the pro
 });
 
 test('a node with 19 000 open files that catches SIGUSR1 and never listens: the agent stays responsive', async () => {
+  // 9229 held by another (this test): the target's inspector cannot open, and the agent
+  // looks through its 19 000 fds for the owner of the listener it finds there.
+  const holder = net.createServer();
+  await new Promise((r) => holder.listen(9229, '127.0.0.1', r));
   await withAgent(['--attach-timeout', '1500'], {}, async (agent, targets) => {
     const t = await start(targets, 'fd-hog.js', { args: [path.join(__dirname, 'apps/fd-hog.js'), '19000'] });
     const worst = [];
@@ -193,9 +197,11 @@ test('a node with 19 000 open files that catches SIGUSR1 and never listens: the 
       const job = await agent.waitState(t.pid, 'failed', { timeoutMs: 5000 });
       assert.match(job.error, /^inspector did not open/);
       await sleep(6000);        // a look of the sweep at the record the SIGUSR1 left
+      await new Promise((r) => holder.close(r));
       await realCapture(agent, targets);
     } finally {
       clearInterval(poll);
+      holder.close();
     }
     assert.ok(worst.length > 50);
     const slow = worst.filter((w) => !(typeof w === 'number' && w < 100));

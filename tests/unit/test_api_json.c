@@ -1680,6 +1680,8 @@ static void fill_metrics(struct dispatcher_metrics *m)
 	m->events_lost[0] = 5;
 	m->events_lost[1] = 6;
 	m->signals_limited = 996;
+	m->sigusr1_refused[SIGUSR1_HANDLER_APPLICATION] = 3;
+	m->sigusr1_refused[SIGUSR1_HANDLER_UNKNOWN] = 1;
 	m->track_failures = 2;
 	m->reconciled = 4;
 	m->exits_found = 1;
@@ -1796,9 +1798,17 @@ static void test_metrics_text(void **state)
 	assert_has_line(text, "inspectd_oom_records_total{outcome=\"written\"} 10");
 	assert_has_line(text, "inspectd_oom_records_total{outcome=\"limited\"} 1");
 	assert_has_line(text, "inspectd_oom_records_total{outcome=\"failed\"} 1");
-	/* Nineteen families, each with one HELP and one TYPE (the validator checked which). */
-	assert_int_equal(count_prefix_lines(text, "# HELP "), 19);
-	assert_int_equal(count_prefix_lines(text, "# TYPE "), 19);
+	/* SIGUSR1 not sent, by whose handler it was: every verdict but node's (and unchecked). */
+	assert_has_line(text, "# TYPE inspectd_sigusr1_refused_total counter");
+	assert_int_equal(count_prefix_lines(text, "inspectd_sigusr1_refused_total{"), 4);
+	assert_has_line(text, "inspectd_sigusr1_refused_total{handler=\"application\"} 3");
+	assert_has_line(text, "inspectd_sigusr1_refused_total{handler=\"unknown\"} 1");
+	assert_has_line(text, "inspectd_sigusr1_refused_total{handler=\"other\"} 0");
+	assert_has_line(text, "inspectd_sigusr1_refused_total{handler=\"none\"} 0");
+	assert_null(strstr(text, "handler=\"node\""));
+	/* Twenty families, each with one HELP and one TYPE (the validator checked which). */
+	assert_int_equal(count_prefix_lines(text, "# HELP "), 20);
+	assert_int_equal(count_prefix_lines(text, "# TYPE "), 20);
 	free(text);
 }
 

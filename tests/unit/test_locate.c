@@ -3,7 +3,8 @@
  * Finding or opening a target's inspector (src/capture/locate.c), everything under it
  * wrapped (-Wl,--wrap=...): the namespace's listeners (sockdiag_netns_listeners: a
  * list the test edits between ticks), the fd scan (fdscan__*: the inodes the target
- * holds, and how many steps the scan takes), SigCgt (procfs_read_signal_caught), the
+ * holds, and how many steps the scan takes), SigCgt (procfs_read_signal_caught), whose
+ * handler catches SIGUSR1 (sighandlers__check: sighandler.h, tested on its own), the
  * ledger (ledger__get/record/forget), pidfd_send_signal (the syscall() wrapper: every
  * signal recorded, SIGUSR1 above all) and the lws timers (fake_sul.h).
  *
@@ -172,6 +173,32 @@ int __wrap_procfs_read_signal_caught(pid_t pid, uint64_t *caught)
 
 static int nrecords;
 
+/* Whose handler SIGUSR1 runs: node's unless a test says otherwise. */
+static enum sigusr1_handler handler_kind;
+static int handler_error, handler_checks, handler_busy;     /* busy: checks answering -EINPROGRESS */
+static char sighandlers_mem;
+
+int __wrap_sighandlers__check(struct sighandlers *s, pid_t pid, int pidfd, enum sigusr1_handler *ret,
+			      uint64_t *handler);
+int __wrap_sighandlers__check(struct sighandlers *s, pid_t pid, int pidfd, enum sigusr1_handler *ret,
+			      uint64_t *handler)
+{
+	assert_ptr_equal(s, (struct sighandlers *)&sighandlers_mem);
+	assert_int_equal(pid, PID);
+	assert_int_equal(pidfd, PIDFD);
+	handler_checks++;
+	if (handler_busy > 0 || handler_busy < 0) {
+		if (handler_busy > 0)
+			handler_busy--;
+		*ret = SIGUSR1_HANDLER_UNKNOWN;
+		return -EINPROGRESS;
+	}
+	*ret = handler_kind;
+	if (handler)
+		*handler = 0x1234;
+	return handler_error;
+}
+
 /* pidfd_send_signal(pidfd, sig, info, flags) only. */
 long __wrap_syscall(long number, ...)
 {
@@ -266,7 +293,10 @@ static int setup(void **state)
 	sul_reset();
 	free_in_done = false;
 	env = (struct capture_env){ .ctx = (struct lws_context *)&ctx_mem, .settings = &st,
-				    .ledger = (struct ledger *)&ledger_mem };
+				    .ledger = (struct ledger *)&ledger_mem,
+				    .sighandlers = (struct sighandlers *)&sighandlers_mem };
+	handler_kind = SIGUSR1_HANDLER_NODE;
+	handler_error = handler_checks = handler_busy = 0;
 	nns = nheld = 0;
 	list_error = list_calls = 0;
 	memset(&scan, 0, sizeof(scan));
@@ -332,6 +362,7 @@ static void test_open_inspector_is_the_targets(void **state)
 	assert_false(claim.recorded);
 	assert_int_equal(sigusr1_sent, 0);
 	assert_int_equal(sigcgt_reads, 0);
+	assert_int_equal(handler_checks, 0);            /* nothing sent, nothing to check */
 	assert_int_equal(nrecords, 0);
 }
 
@@ -498,10 +529,89 @@ static void test_sigcgt_set_late(void **state)
 	assert_int_equal(sigusr1_sent, 0);
 	sul_advance(30 * LWS_US_PER_MS);
 	assert_int_equal(sigusr1_sent, 1);
+	assert_int_equal(handler_checks, 1);            /* once it is caught: read then */
 	assert_int_equal(records_at_sigusr1, 1);
 	listen_on(100, 9229, true, true);
 	until_done(LWS_US_PER_MS);
 	assert_true(claim.opened_by_us);
+}
+
+/* SIGUSR1 only when node's inspector catches it: never the application's own handler. */
+static void test_handler_not_nodes(void **state)
+{
+	static const struct {
+		enum sigusr1_handler kind;
+		int error;
+		const char *says;
+	} cases[] = {
+		{ SIGUSR1_HANDLER_APPLICATION, 0, "application's own handler" },
+		{ SIGUSR1_HANDLER_OTHER, 0, "not node's inspector" },
+		{ SIGUSR1_HANDLER_UNKNOWN, 0, "cannot tell" },
+		{ SIGUSR1_HANDLER_UNKNOWN, -EFBIG, "File too large" },
+		{ SIGUSR1_HANDLER_NONE, 0, "stopped catching" },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		setup(state);
+		handler_kind = cases[i].kind;
+		handler_error = cases[i].error;
+		start();
+		until_done(1);
+		assert_int_equal(result, -EPERM);
+		assert_non_null(strstr(reason, cases[i].says));
+		/* what the operator can do, but for a handler that went away */
+		if (cases[i].kind != SIGUSR1_HANDLER_NONE)
+			assert_non_null(strstr(reason, "--inspect=127.0.0.1:PORT"));
+		assert_int_equal(handler_checks, 1);
+		assert_int_equal(claim.sigusr1_handler, cases[i].kind);
+		assert_int_equal(sigusr1_sent, 0);
+		assert_int_equal(nrecords, 0);
+		assert_false(claim.sigusr1_sent);
+		teardown(state);
+	}
+}
+
+/* Its executable's symbols still being read: asked again, SIGUSR1 only once known. */
+static void test_handler_being_read(void **state)
+{
+	handler_busy = 3;
+	start();
+	assert_int_equal(sigusr1_sent, 0);
+	sul_advance(2 * LWS_US_PER_MS);
+	assert_int_equal(sigusr1_sent, 0);
+	sul_advance(5 * LWS_US_PER_MS);
+	assert_int_equal(handler_checks, 4);
+	assert_int_equal(sigusr1_sent, 1);
+	assert_true(sigcgt_reads >= 4);                 /* SigCgt read anew each time */
+	listen_on(100, 9229, true, true);
+	until_done(LWS_US_PER_MS);
+	assert_int_equal(result, 0);
+	assert_true(claim.opened_by_us);
+}
+
+/* ... and never known: refused after a bound, not waited for forever. */
+static void test_handler_never_read(void **state)
+{
+	handler_busy = -1;
+	start();
+	sul_advance(1900 * LWS_US_PER_MS);
+	assert_int_equal(dones, 0);
+	until_done(200 * LWS_US_PER_MS);
+	assert_int_equal(result, -EPERM);
+	assert_non_null(strstr(reason, "not read in time"));
+	assert_int_equal(claim.sigusr1_handler, SIGUSR1_HANDLER_UNKNOWN);
+	assert_int_equal(sigusr1_sent, 0);
+}
+
+/* Without the kernel's reading (no tracker): never sent. */
+static void test_handler_unreadable(void **state)
+{
+	env.sighandlers = NULL;
+	start();
+	until_done(1);
+	assert_int_equal(result, -EPERM);
+	assert_int_equal(claim.sigusr1_handler, SIGUSR1_HANDLER_UNKNOWN);
+	assert_int_equal(sigusr1_sent, 0);
 }
 
 static void test_sigcgt_unreadable(void **state)
@@ -726,6 +836,10 @@ int main(void)
 		T(test_sigcgt_never_set),
 		T(test_sigcgt_set_late),
 		T(test_sigcgt_unreadable),
+		T(test_handler_not_nodes),
+		T(test_handler_unreadable),
+		T(test_handler_being_read),
+		T(test_handler_never_read),
 		T(test_target_gone_before_sigusr1),
 		T(test_ledger_note_fails),
 		T(test_start_time_unknown),

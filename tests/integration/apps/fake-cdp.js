@@ -1,6 +1,6 @@
 // A node "inspector" that speaks the DevTools protocol itself, to send the agent what a
-// real one would not: node's SIGUSR1 handler is replaced by one that listens on
-// 127.0.0.1:9229, answers /json/version and /json/list like node, takes the WebSocket
+// real one would not: it listens on 127.0.0.1:9229 from the start (an inspector found
+// open, as the agent uses one without SIGUSR1), answers /json/version and /json/list like node, takes the WebSocket
 // upgrade, and answers CDP commands as MODE says:
 //   profile:MB     like node, but the stop command's profile is a valid CPU profile of about MB MiB
 //   huge-answer:MB the first command is answered with a JSON array of about MB MiB of small numbers
@@ -143,14 +143,10 @@ function http(sock) {
   sock.on('data', onData);
 }
 
-process.on('SIGUSR1', () => {
-  if (server) return;
-  server = net.createServer((sock) => {
-    sockets.add(sock);
-    sock.on('close', () => sockets.delete(sock));
-    sock.on('error', () => {});
-    http(sock);
-  }).listen(9229, '127.0.0.1');
-});
+server = net.createServer((sock) => {
+  sockets.add(sock);
+  sock.on('close', () => sockets.delete(sock));
+  sock.on('error', () => {});
+  http(sock);
+}).listen(9229, '127.0.0.1', () => console.log('ready'));
 setInterval(() => {}, 1000);
-console.log('ready');

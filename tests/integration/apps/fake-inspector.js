@@ -1,5 +1,6 @@
-// A hostile or broken "inspector": node's own SIGUSR1 handler is replaced by
-// one that listens on 127.0.0.1:9229 and answers as MODE says.
+// A hostile or broken "inspector": listens on 127.0.0.1:9229 from the start (an inspector
+// found open, as the agent uses one without SIGUSR1; its own SIGUSR1 handler would never
+// be run by the agent) and answers as MODE says.
 //   silent            accepts and never answers
 //   huge              answers /json/version with a 1 MiB body
 //   garbage           answers with a body that is not JSON
@@ -39,13 +40,9 @@ function answer(line) {
   return redirect();    // redirect-upgrade: the WebSocket GET
 }
 
-process.on('SIGUSR1', () => {
-  if (server) return;
-  server = net.createServer((sock) => {
-    sock.on('error', () => {});
-    if (mode === 'silent') return;
-    sock.once('data', (d) => sock.end(answer(d.toString('latin1').split('\r\n')[0])));
-  }).listen(9229, '127.0.0.1');
-});
+server = net.createServer((sock) => {
+  sock.on('error', () => {});
+  if (mode === 'silent') return;
+  sock.once('data', (d) => sock.end(answer(d.toString('latin1').split('\r\n')[0])));
+}).listen(9229, '127.0.0.1', () => console.log('ready'));
 setInterval(() => {}, 1000);
-console.log('ready');
