@@ -289,6 +289,24 @@ static int check_handler(struct locate *l)
 	return -EPERM;
 }
 
+/*
+ * Just before SIGUSR1 goes: still node's handler? 0; else the locate is finished with -EPERM
+ * (a handler that changed, or one not known at once, is not waited for).
+ */
+static int recheck_handler(struct locate *l)
+{
+	enum sigusr1_handler h = SIGUSR1_HANDLER_UNKNOWN;
+	int r;
+
+	r = sighandlers__check(l->env->sighandlers, l->t.pid, l->t.pidfd, &h, NULL);
+	if (r == 0 && h == SIGUSR1_HANDLER_NODE)
+		return 0;
+	l->claim->sigusr1_handler = h == SIGUSR1_HANDLER_NODE ? SIGUSR1_HANDLER_UNKNOWN : h;
+	finish(l, -EPERM, "SIGUSR1's handler changed just before it would have been sent (%s): not sent",
+	       r < 0 ? strerror(-r) : h == SIGUSR1_HANDLER_APPLICATION ? "the application's own" : "not node's inspector");
+	return -EPERM;
+}
+
 static void poll_sigcgt(lws_sorted_usec_list_t *sul)
 {
 	struct locate *l = lws_container_of(sul, struct locate, timer);
@@ -320,6 +338,11 @@ static void poll_sigcgt(lws_sorted_usec_list_t *sul)
 		finish(l, r, "cannot record the inspector we would open (%s): not sending SIGUSR1", strerror(-r));
 		return;
 	}
+	/* Read once more at the last moment: the first reading may be milliseconds old (the maps,
+	 * the file, the ledger's write), and a process.on('SIGUSR1') in between would get it.
+	 * The same handler is the cached verdict: one pass of the kernel's iterator. */
+	if (recheck_handler(l) < 0)
+		return;
 	/* Through the pidfd: a recycled pid can never receive it. */
 	if (syscall(SYS_pidfd_send_signal, l->t.pidfd, SIGUSR1, NULL, 0) < 0) {
 		r = -errno;

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "sighandler.h"
@@ -484,7 +485,7 @@ struct verdict {
 };
 
 struct pending {
-	int fd;                         /* owned: closed by the thread */
+	int fd;                         /* owned: an O_PATH fd, opened for reading and closed by the thread */
 	struct exe_key key;
 };
 
@@ -519,6 +520,8 @@ static struct executable *exe_find(struct sighandlers *s, const struct exe_key *
 	return NULL;
 }
 
+static int reopen(int path_fd);
+
 static void *reader_main(void *arg)
 {
 	struct sighandlers *s = arg;
@@ -538,8 +541,16 @@ static void *reader_main(void *arg)
 		memmove(s->queue, s->queue + 1, --s->nqueue * sizeof(s->queue[0]));
 		pthread_mutex_unlock(&s->lock);
 
-		r = sighandler_elf_read(p.fd, &elf);
+		/* Opened here, not on the loop: opening a file of a target's FUSE mount waits on
+		 * whatever serves it. */
+		r = reopen(p.fd);
 		close(p.fd);
+		if (r >= 0) {
+			int fd = r;
+
+			r = sighandler_elf_read(fd, &elf);
+			close(fd);
+		}
 
 		pthread_mutex_lock(&s->lock);
 		e = exe_find(s, &p.key);
@@ -623,23 +634,16 @@ void sighandlers__forget(struct sighandlers *s, pid_t pid)
 }
 
 /*
- * The reading of the file fd is open on, into *ret: 0 (ret->error says whether it could be
- * read), -EINPROGRESS (queued for the thread now, or earlier: ask again), -EBUSY (the
- * thread's queue is full), -ENOMEM, -errno of fstat().
+ * The reading of the file fd (O_PATH, known by k) is open on, into *ret: 0 (ret->error says
+ * whether it could be read), -EINPROGRESS (queued for the thread now, or earlier: ask again),
+ * -EBUSY (the thread's queue is full), -errno of fcntl().
  */
-static int executable_of(struct sighandlers *s, int fd, struct executable *ret)
+static int executable_of(struct sighandlers *s, int fd, const struct exe_key *key, struct executable *ret)
 {
 	struct executable *e, *oldest = NULL;
-	struct exe_key k = { 0 };
-	struct stat st;
+	const struct exe_key k = *key;
 	int r = 0, copy;
 
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	k.dev = st.st_dev;
-	k.ino = st.st_ino;
-	k.size = st.st_size;
-	k.mtime = st.st_mtim;
 	pthread_mutex_lock(&s->lock);
 	e = exe_find(s, &k);
 	if (e && e->state == EXE_READY) {
@@ -684,31 +688,46 @@ out:
 }
 
 /*
- * A regular file a magic link of /proc names (map_files, exe), opened for reading: first
- * as O_PATH, which opens nothing (a device a target mapped is never opened, whatever
- * opening it would do), then, once fstat() says it is a regular file, through that fd.
- * The fd, or -ENOEXEC (not a regular file), -errno.
+ * A regular file a magic link of /proc names (map_files, exe), on the loop: opened as
+ * O_PATH, which opens nothing (a device a target mapped is never opened, whatever opening
+ * it would do), and known by what the kernel has cached of it (AT_STATX_DONT_SYNC: a file
+ * of a target's FUSE mount is not asked, so no answer it withholds holds up the loop). The
+ * O_PATH fd and *key, or -ENOEXEC (not a regular file), -errno. The thread opens it for
+ * reading (reopen()).
  */
-static int open_regular(const char *path)
+static int open_regular(const char *path, struct exe_key *key)
 {
-	char again[64];
-	struct stat st;
+	struct statx stx;
 	int fd, r;
 
 	fd = open(path, O_PATH | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	r = fstat(fd, &st) < 0 ? -errno : S_ISREG(st.st_mode) ? 0 : -ENOEXEC;
+	r = statx(fd, "", AT_EMPTY_PATH | AT_STATX_DONT_SYNC, STATX_TYPE | STATX_INO | STATX_SIZE | STATX_MTIME,
+		  &stx) < 0 ? -errno : S_ISREG(stx.stx_mode) ? 0 : -ENOEXEC;
 	if (r < 0) {
 		close(fd);
 		return r;
 	}
-	snprintf(again, sizeof(again), "/proc/self/fd/%d", fd);
-	r = open(again, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (r < 0)
-		r = -errno;
-	close(fd);
-	return r;
+	memset(key, 0, sizeof(*key));
+	key->dev = makedev(stx.stx_dev_major, stx.stx_dev_minor);
+	key->ino = (ino_t)stx.stx_ino;
+	key->size = (off_t)stx.stx_size;
+	key->mtime.tv_sec = stx.stx_mtime.tv_sec;
+	key->mtime.tv_nsec = stx.stx_mtime.tv_nsec;
+	return fd;
+}
+
+/* The file the O_PATH fd path_fd is (a regular file: open_regular()), opened for reading
+ * (on the thread: it may wait on a FUSE server): the fd, or -errno. */
+static int reopen(int path_fd)
+{
+	char again[64];
+	int fd;
+
+	snprintf(again, sizeof(again), "/proc/self/fd/%d", path_fd);
+	fd = open(again, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	return fd < 0 ? -errno : fd;
 }
 
 static bool alive(int pidfd)
@@ -721,6 +740,7 @@ static int resolve(struct sighandlers *s, pid_t pid, int pidfd, uint64_t handler
 {
 	struct sighandler_mapping m;
 	struct executable e;
+	struct exe_key key;
 	char path[64];
 	int fd, r;
 
@@ -743,14 +763,14 @@ static int resolve(struct sighandlers *s, pid_t pid, int pidfd, uint64_t handler
 	/* The mapped file itself, whatever its name in the target's mount namespace says. */
 	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", (int)pid, (unsigned long long)m.start,
 		 (unsigned long long)m.end);
-	fd = open_regular(path);
+	fd = open_regular(path, &key);
 	if (fd < 0)
 		return fd;
 	if (!alive(pidfd)) {
 		close(fd);
 		return -ESRCH;
 	}
-	r = executable_of(s, fd, &e);
+	r = executable_of(s, fd, &key, &e);
 	close(fd);
 	if (r < 0)
 		return r;
@@ -793,6 +813,7 @@ int sighandlers__check(struct sighandlers *s, pid_t pid, int pidfd, enum sigusr1
 int sighandlers__prepare(struct sighandlers *s, pid_t pid)
 {
 	struct executable e;
+	struct exe_key key;
 	char path[64];
 	int fd, r;
 
@@ -800,10 +821,10 @@ int sighandlers__prepare(struct sighandlers *s, pid_t pid)
 		return 0;
 	/* The file itself, as the kernel runs it: not a name in the target's mount namespace. */
 	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
-	fd = open_regular(path);
+	fd = open_regular(path, &key);
 	if (fd < 0)
 		return fd;
-	r = executable_of(s, fd, &e);
+	r = executable_of(s, fd, &key, &e);
 	close(fd);
 	return r == -EINPROGRESS ? 0 : r;
 }

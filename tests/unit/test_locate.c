@@ -176,6 +176,8 @@ static int nrecords;
 /* Whose handler SIGUSR1 runs: node's unless a test says otherwise. */
 static enum sigusr1_handler handler_kind;
 static int handler_error, handler_checks, handler_busy;     /* busy: checks answering -EINPROGRESS */
+static int handler_change_at;                   /* from that check on (1-based), handler_changed */
+static enum sigusr1_handler handler_changed;
 static char sighandlers_mem;
 
 int __wrap_sighandlers__check(struct sighandlers *s, pid_t pid, int pidfd, enum sigusr1_handler *ret,
@@ -193,7 +195,7 @@ int __wrap_sighandlers__check(struct sighandlers *s, pid_t pid, int pidfd, enum 
 		*ret = SIGUSR1_HANDLER_UNKNOWN;
 		return -EINPROGRESS;
 	}
-	*ret = handler_kind;
+	*ret = handler_change_at && handler_checks >= handler_change_at ? handler_changed : handler_kind;
 	if (handler)
 		*handler = 0x1234;
 	return handler_error;
@@ -296,7 +298,7 @@ static int setup(void **state)
 				    .ledger = (struct ledger *)&ledger_mem,
 				    .sighandlers = (struct sighandlers *)&sighandlers_mem };
 	handler_kind = SIGUSR1_HANDLER_NODE;
-	handler_error = handler_checks = handler_busy = 0;
+	handler_error = handler_checks = handler_busy = handler_change_at = 0;
 	nns = nheld = 0;
 	list_error = list_calls = 0;
 	memset(&scan, 0, sizeof(scan));
@@ -529,7 +531,7 @@ static void test_sigcgt_set_late(void **state)
 	assert_int_equal(sigusr1_sent, 0);
 	sul_advance(30 * LWS_US_PER_MS);
 	assert_int_equal(sigusr1_sent, 1);
-	assert_int_equal(handler_checks, 1);            /* once it is caught: read then */
+	assert_int_equal(handler_checks, 2);            /* once it is caught, and just before sending */
 	assert_int_equal(records_at_sigusr1, 1);
 	listen_on(100, 9229, true, true);
 	until_done(LWS_US_PER_MS);
@@ -571,6 +573,23 @@ static void test_handler_not_nodes(void **state)
 	}
 }
 
+/* process.on('SIGUSR1') between the first reading and the send (while the ledger is written):
+ * read again at the last moment, not sent, the record settled. */
+static void test_handler_changes_before_send(void **state)
+{
+	handler_change_at = 2;
+	handler_changed = SIGUSR1_HANDLER_APPLICATION;
+	start();
+	until_done(1);
+	assert_int_equal(result, -EPERM);
+	assert_non_null(strstr(reason, "changed just before"));
+	assert_int_equal(handler_checks, 2);
+	assert_int_equal(sigusr1_sent, 0);
+	assert_false(claim.sigusr1_sent);
+	assert_int_equal(claim.sigusr1_handler, SIGUSR1_HANDLER_APPLICATION);
+	assert_int_equal(nrecords, 1);                  /* noted before the second reading */
+}
+
 /* Its executable's symbols still being read: asked again, SIGUSR1 only once known. */
 static void test_handler_being_read(void **state)
 {
@@ -580,7 +599,7 @@ static void test_handler_being_read(void **state)
 	sul_advance(2 * LWS_US_PER_MS);
 	assert_int_equal(sigusr1_sent, 0);
 	sul_advance(5 * LWS_US_PER_MS);
-	assert_int_equal(handler_checks, 4);
+	assert_int_equal(handler_checks, 5);            /* 3 busy, node's, and again before sending */
 	assert_int_equal(sigusr1_sent, 1);
 	assert_true(sigcgt_reads >= 4);                 /* SigCgt read anew each time */
 	listen_on(100, 9229, true, true);
@@ -838,6 +857,7 @@ int main(void)
 		T(test_sigcgt_unreadable),
 		T(test_handler_not_nodes),
 		T(test_handler_unreadable),
+		T(test_handler_changes_before_send),
 		T(test_handler_being_read),
 		T(test_handler_never_read),
 		T(test_target_gone_before_sigusr1),
