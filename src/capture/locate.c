@@ -20,7 +20,8 @@
 #define OPEN_POLL_USEC          (1 * LWS_US_PER_MS)
 #define SCAN_POLL_USEC          (1 * LWS_US_PER_MS)
 /* An executable's symbols being read (on their thread) at the first trigger: so long. */
-#define SYMTAB_POLL_USEC        (1 * LWS_US_PER_MS)
+#define SYMTAB_POLL_USEC        (1 * LWS_US_PER_MS)      /* doubled each poll, up to: */
+#define SYMTAB_POLL_MAX_USEC    (64 * LWS_US_PER_MS)
 #define SYMTAB_WAIT_USEC        (2 * LWS_US_PER_SEC)
 /* Listeners on loopback or any address in one namespace: more is refused, not cut. */
 #define NETNS_LISTENERS_MAX     8192
@@ -54,6 +55,8 @@ struct locate {
 	lws_sorted_usec_list_t report;
 	lws_usec_t deadline;
 	lws_usec_t symtab_deadline;     /* 0 until its symbols are waited for */
+	lws_usec_t symtab_poll;         /* the next wait for them: each poll reads the target's
+					 * maps again on the loop, so a slow read is polled less */
 	int result;
 	char reason[256];
 };
@@ -256,10 +259,14 @@ static int check_handler(struct locate *l)
 	if (l->env->sighandlers)
 		r = sighandlers__check(l->env->sighandlers, l->t.pid, l->t.pidfd, &h, NULL);
 	if (r == -EINPROGRESS || r == -EBUSY) {
-		if (!l->symtab_deadline)
+		if (!l->symtab_deadline) {
 			l->symtab_deadline = lws_now_usecs() + SYMTAB_WAIT_USEC;
+			l->symtab_poll = SYMTAB_POLL_USEC;
+		}
 		if (lws_now_usecs() < l->symtab_deadline) {
-			arm(l, poll_sigcgt, SYMTAB_POLL_USEC);
+			arm(l, poll_sigcgt, l->symtab_poll);
+			if (l->symtab_poll < SYMTAB_POLL_MAX_USEC)
+				l->symtab_poll *= 2;
 			return 1;
 		}
 		r = -ETIMEDOUT;
