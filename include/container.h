@@ -58,6 +58,11 @@ int container_outer_cgroup(const char *path, size_t *ret_len);
 /* The same from a process's cgroup v2 path, else its v1 memory path (either may be ""). */
 int container_from_paths(const char *v1_path, const char *v2_path, struct container_info *out);
 /*
+ * The same, but the outermost container: the one the host's runtime made, whose id no one
+ * inside a container chose (a container may name its sub-cgroups after any other container).
+ */
+int container_outer_from_paths(const char *v1_path, const char *v2_path, struct container_info *out);
+/*
  * key: {"runtime", "id", "pod_uid", "name", "image"} (null members when unknown), or
  * key: null without a container.
  */

@@ -47,7 +47,7 @@ int names_parse_storage(const char *buf, size_t len, const char *id, struct cont
 /*
  * The regular file path (relative to rootfd, which stands for "/": see above) whole, at
  * most max bytes: 0, *ret (malloc'd, NUL-terminated, the caller's) and *ret_len.
- * -ENOENT; -ELOOP: path is a symlink; -EXDEV: a magic link; -EINVAL: not a regular file;
+ * -ENOENT; -ELOOP: path is a symlink, or a magic link is on the way; -EINVAL: not a regular file;
  * -EFBIG: over max; -ENOSYS: no openat2() (Linux before 5.6); -ENOMEM; -errno.
  */
 int names_read_file(int rootfd, const char *path, size_t max, char **ret, size_t *ret_len);

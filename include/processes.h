@@ -103,7 +103,8 @@ void processes__set_names(struct processes *ps, struct names_cache *nc);
 /*
  * After process__read_cgroup(): p's container names, from the entry it holds when its
  * container is the same, else from its new container's (looked up if no process holds it;
- * the old one's reference dropped).
+ * the old one's reference dropped). A container inside another gets none: its id is a
+ * name the outer one's owner chose (container_outer_from_paths()).
  */
 void processes__refresh_names(struct processes *ps, struct process *p);
 /* NULL when not tracked. */

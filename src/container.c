@@ -179,6 +179,15 @@ int container_from_paths(const char *v1_path, const char *v2_path, struct contai
 	return -ENOENT;
 }
 
+int container_outer_from_paths(const char *v1_path, const char *v2_path, struct container_info *out)
+{
+	if (v2_path && walk(v2_path, true, out, NULL) == 0)
+		return 0;
+	if (v1_path && walk(v1_path, true, out, NULL) == 0)
+		return 0;
+	return -ENOENT;
+}
+
 /* key: the string, or null when it is "". */
 static bool add_known(cJSON *o, const char *key, const char *s)
 {

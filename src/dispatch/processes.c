@@ -247,19 +247,39 @@ void processes__set_names(struct processes *ps, struct names_cache *nc)
 	ps->names = nc;
 }
 
+/*
+ * Whether p's container is inside another: its id is then a cgroup's name chosen by
+ * whoever runs the outer one, perhaps another container's, whose names it must not get.
+ * (The runtime of a container in a container keeps its state inside the outer one, not
+ * under the host root: nothing is lost.)
+ */
+static bool nested(const struct process *p)
+{
+	struct container_info outer;
+
+	return container_outer_from_paths(p->cgroup_v1, p->cgroup_v2, &outer) < 0 ||
+	       strcmp(outer.id, p->container.id) != 0;
+}
+
 void processes__refresh_names(struct processes *ps, struct process *p)
 {
 	const char *id = p->container.id;
+	bool inner;
 
 	if (!ps->names)
 		return;
+	inner = id[0] && nested(p);
 	/* The entry of the container it was in, if it is in another now (or none). */
-	if (p->names_id[0] && strcmp(p->names_id, id) != 0) {
+	if (p->names_id[0] && (strcmp(p->names_id, id) != 0 || inner)) {
 		names_cache__release(ps->names, p->names_id);
 		p->names_id[0] = '\0';
 	}
 	if (!id[0])
 		return;
+	if (inner) {
+		memset(&p->container.names, 0, sizeof(p->container.names));
+		return;
+	}
 	if (p->names_id[0]) {
 		/* The same container: its names from the entry held, not looked up again. */
 		names_cache__names(ps->names, id, &p->container.names);

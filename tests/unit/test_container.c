@@ -99,6 +99,20 @@ static void expect_outer(const char *path, const char *prefix)
 	assert_memory_equal(path, prefix, len);
 }
 
+/* The outermost container of a process's paths, v2 first as container_from_paths(). */
+static void expect_outer_id(const char *v1, const char *v2, const char *id)
+{
+	struct container_info c;
+
+	if (!id) {
+		assert_int_equal(container_outer_from_paths(v1, v2, &c), -ENOENT);
+		assert_string_equal(c.id, "");
+		return;
+	}
+	assert_int_equal(container_outer_from_paths(v1, v2, &c), 0);
+	assert_string_equal(c.id, id);
+}
+
 static void test_outermost(void **state)
 {
 	expect_outer("/system.slice/docker-" ID ".scope", "/system.slice/docker-" ID ".scope");
@@ -108,6 +122,10 @@ static void test_outermost(void **state)
 	expect_outer("/kubepods/besteffort/pod" UID "/" ID, "/kubepods/besteffort/pod" UID "/" ID);
 	expect_outer("/lxc.payload.web-1/lxc.payload.inner", "/lxc.payload.web-1");
 	expect_outer("/user.slice/user-1000.slice/session-3.scope", NULL);
+	expect_outer_id("", "/system.slice/docker-" ID2 ".scope/docker-" ID ".scope", ID2);
+	expect_outer_id("/docker/" ID, "/system.slice/docker-" ID2 ".scope", ID2);
+	expect_outer_id("/docker/" ID2 "/docker/" ID, "", ID2);
+	expect_outer_id("/user.slice", "/system.slice", NULL);
 	expect_outer("/", NULL);
 	expect_outer("", NULL);
 }

@@ -280,12 +280,20 @@ static void test_read_file(void **state)
 	assert_int_equal(names_read_file(fd, "etc/fifo.json", NAMES_CONFIG_MAX, &buf, &len), -EINVAL);
 	assert_int_equal(names_read_file(fd, "etc", NAMES_CONFIG_MAX, &buf, &len), -EINVAL);
 	assert_int_equal(names_read_file(fd, "etc/none.json", NAMES_CONFIG_MAX, &buf, &len), -ENOENT);
-	/* A magic link of /proc: never. */
-	mkdirs(root, "proc");
-	fixture_path(path, sizeof(path), root, "proc/self");
-	rmdir(path);
-	assert_int_equal(symlink("/proc/self/fd/0", path), 0);
-	assert_int_not_equal(names_read_file(fd, "proc/self", NAMES_CONFIG_MAX, &buf, &len), 0);
+	/*
+	 * A magic link of /proc on the way: never followed (-ELOOP of RESOLVE_NO_MAGICLINKS;
+	 * without it, the jump out of the root would be -EXDEV). With /proc/self as the root,
+	 * fd/N is a magic link to the fixture's root, which holds etc/ok.json.
+	 */
+	{
+		int proc = open("/proc/self", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		char via[64];
+
+		assert_true(proc >= 0);
+		snprintf(via, sizeof(via), "fd/%d/etc/ok.json", fd);
+		assert_int_equal(names_read_file(proc, via, NAMES_CONFIG_MAX, &buf, &len), -ELOOP);
+		close(proc);
+	}
 
 	close(fd);
 	assert_int_equal(fixture_remove_at(AT_FDCWD, outside), 0);

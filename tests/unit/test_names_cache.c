@@ -180,9 +180,9 @@ static void test_processes(void **state)
 	struct reports rep = { 0 };
 	struct names_cache *nc = names_cache__new(make_root(*state), looked_up, &rep);
 	struct processes *ps = processes__new(&cfg);
-	struct process *p1, *p2;
+	struct process *p1, *p2, *p3;
 	struct cgroup_roots roots = { 0 };
-	pid_t a = child(), b = child();
+	pid_t a = child(), b = child(), c = child();
 	unsigned job;
 	int pidfd;
 
@@ -203,6 +203,20 @@ static void test_processes(void **state)
 	assert_int_equal(rep.n, 1);
 	assert_int_equal(names_cache__count(nc), 1);
 
+	/* A process of ID holds its names; another in a cgroup named ID inside a container
+	 * does not get them from the cache either. */
+	fake_v1 = "/docker/" ID2 "/docker/" ID;
+	assert_int_equal(processes__add(ps, c, "node", NULL, 0, &p3), 0);
+	process__read_cgroup(p3, &roots);
+	processes__refresh_names(ps, p3);
+	assert_string_equal(process__container(p3)->id, ID);
+	assert_string_equal(process__container(p3)->names.kube_pod, "");
+	assert_int_equal(rep.n, 1);
+	assert_int_equal(names_cache__count(nc), 1);
+	assert_int_equal(processes__remove(ps, c, &job, &pidfd), 0);
+	close(pidfd);
+	assert_int_equal(names_cache__count(nc), 1);
+
 	/* Moved to another container: looked up there; the first still held by the fork. */
 	fake_v1 = "/docker/" ID2;
 	process__read_cgroup(p1, &roots);
@@ -214,6 +228,17 @@ static void test_processes(void **state)
 	assert_int_equal(processes__remove(ps, b, &job, &pidfd), 0);
 	close(pidfd);
 	assert_int_equal(names_cache__count(nc), 1);
+	/*
+	 * Into a cgroup a container made beneath itself, named after another container (ID,
+	 * whose files are under the root): no names, no lookup, and the entry it held dropped.
+	 */
+	fake_v1 = "/kubepods/burstable/pod5a8f2c1e-3b4d-4e6f-8a9b-0c1d2e3f4a5b/" ID2 "/x/" ID;
+	process__read_cgroup(p1, &roots);
+	assert_string_equal(process__container(p1)->id, ID);
+	processes__refresh_names(ps, p1);
+	assert_string_equal(process__container(p1)->names.kube_pod, "");
+	assert_int_equal(rep.n, 2);
+	assert_int_equal(names_cache__count(nc), 0);
 	/* Out of any container: nothing held. */
 	fake_v1 = "/system.slice/app.service";
 	process__read_cgroup(p1, &roots);
@@ -225,6 +250,7 @@ static void test_processes(void **state)
 	names_cache__free(nc);
 	reap(a);
 	reap(b);
+	reap(c);
 }
 
 int main(void)
