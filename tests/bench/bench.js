@@ -346,7 +346,10 @@ async function capture(agent, pid, sig, kind, during) {
       `pid ${pid}: (?:(inspector closed)|(.*(?:capture failed|abandoned|still open|cannot|did not close|no answer).*))`),
     since2, 20000);
     if (closed[2]) throw new Retry(closed[2]);
-    if (!/exported to/.test(agent.log.slice(since2))) throw new Retry('no export logged');
+    // The commit ends on the spool's thread: its line may come after the inspector's.
+    const exported = await agent.waitLog(new RegExp(`pid ${pid}: (?:(.*exported to.*)|(.*export failed.*))`),
+      since2, 10000).catch(() => [null, null, 'no export logged']);
+    if (exported[2]) throw new Retry(exported[2]);
   }
   return { result, loggedLatency: Number(m[1]), since };
 }
