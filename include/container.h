@@ -39,12 +39,29 @@ struct container_names {
 	char kube_sandbox_id[CONTAINER_ID_MAX + 1];     /* the pod sandbox's container id, 64 hex digits */
 };
 
+/* Which runtime made a container; unknown (0) when its cgroup path does not say. */
+enum container_runtime {
+	CONTAINER_RUNTIME_UNKNOWN,
+	CONTAINER_RUNTIME_DOCKER,
+	CONTAINER_RUNTIME_CONTAINERD,
+	CONTAINER_RUNTIME_CRIO,
+	CONTAINER_RUNTIME_PODMAN,
+	CONTAINER_RUNTIME_LXC,
+	_CONTAINER_RUNTIME_MAX,
+};
+
 struct container_info {
-	const char *runtime;            /* "docker", "containerd", "cri-o", "podman", "lxc"; NULL: unknown */
+	enum container_runtime runtime;
 	char id[CONTAINER_ID_MAX + 1];  /* 64 hex digits, or an LXC name */
 	char pod_uid[37];               /* Kubernetes pod UID; "" when none */
 	struct container_names names;   /* all "" from the cgroup path alone; filled from the runtime's files */
 };
+
+/*
+ * "docker", "containerd", "cri-o", "podman", "lxc": what the JSON calls r; NULL for
+ * CONTAINER_RUNTIME_UNKNOWN (JSON null) and for any value out of range.
+ */
+const char *container_runtime_name(enum container_runtime r);
 
 /* 0 and *out when path names a container, -ENOENT when it does not. */
 int container_from_cgroup(const char *path, struct container_info *out);

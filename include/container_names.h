@@ -56,9 +56,9 @@ int names_read_file(int rootfd, const char *path, size_t max, char **ret, size_t
  * c's names from its runtime's files under rootfd (an O_PATH or O_DIRECTORY fd of
  * --host-root): the runtime's own files when c->runtime names one, else (the cgroupfs
  * driver's Kubernetes paths) containerd's, CRI-O's and docker's in turn. 0 and *out (all
- * "" that was not found); -ENOENT: no file found (an LXC container, a runtime without
- * state here); -EINVAL: c's id is not 64 hex digits, or the file is malformed; the errors
- * of names_read_file(). file (file_size bytes, may be NULL) gets the last path tried.
+ * "" that was not found); -ENOENT: no file found, or the runtime keeps none we read (an
+ * LXC container); -EINVAL: c's id is not 64 hex digits, c's runtime is out of range, or
+ * the file is malformed; the errors of names_read_file(). file (file_size bytes, may be NULL) gets the last path tried.
  */
 int container_names_lookup(int rootfd, const struct container_info *c, struct container_names *out, char *file,
 			   size_t file_size);

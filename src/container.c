@@ -7,6 +7,20 @@
 
 #define SEGMENT_MAX     256
 
+static const char *const runtime_names[_CONTAINER_RUNTIME_MAX] = {
+	[CONTAINER_RUNTIME_UNKNOWN] = NULL,
+	[CONTAINER_RUNTIME_DOCKER] = "docker",
+	[CONTAINER_RUNTIME_CONTAINERD] = "containerd",
+	[CONTAINER_RUNTIME_CRIO] = "cri-o",
+	[CONTAINER_RUNTIME_PODMAN] = "podman",
+	[CONTAINER_RUNTIME_LXC] = "lxc",
+};
+
+const char *container_runtime_name(enum container_runtime r)
+{
+	return (unsigned)r < _CONTAINER_RUNTIME_MAX ? runtime_names[r] : NULL;
+}
+
 static bool is_hex64(const char *s, size_t n)
 {
 	if (n != 64)
@@ -73,7 +87,7 @@ static bool lxc_name(const char *s, size_t n)
 }
 
 /* The container of this segment, in the pod whose cgroup came above it (if any). */
-static bool set_id(struct container_info *out, const char *runtime, const char *id, size_t n, char pod[37])
+static bool set_id(struct container_info *out, enum container_runtime runtime, const char *id, size_t n, char pod[37])
 {
 	out->runtime = runtime;
 	memcpy(out->id, id, n);
@@ -92,12 +106,12 @@ static bool container_segment(const char *seg, size_t n, const char *prev, size_
 {
 	static const struct {
 		const char *prefix;
-		const char *runtime;
+		enum container_runtime runtime;
 	} scopes[] = {
-		{ "docker-", "docker" },
-		{ "cri-containerd-", "containerd" },
-		{ "crio-", "cri-o" },
-		{ "libpod-", "podman" },
+		{ "docker-", CONTAINER_RUNTIME_DOCKER },
+		{ "cri-containerd-", CONTAINER_RUNTIME_CONTAINERD },
+		{ "crio-", CONTAINER_RUNTIME_CRIO },
+		{ "libpod-", CONTAINER_RUNTIME_PODMAN },
 	};
 	bool found = false;
 	size_t skip, m;
@@ -108,12 +122,15 @@ static bool container_segment(const char *seg, size_t n, const char *prev, size_
 	for (size_t i = 0; i < sizeof(scopes) / sizeof(scopes[0]); i++)
 		if (has_prefix(seg, m, scopes[i].prefix, &skip) && is_hex64(seg + skip, m - skip))
 			found = set_id(out, scopes[i].runtime, seg + skip, 64, pod);
-	if (is_hex64(seg, n))   /* cgroupfs driver: the runtime is the parent's name, when it says */
-		found = set_id(out, prev_len == 6 && !memcmp(prev, "docker", 6) ? "docker" : NULL, seg, 64, pod);
+	if (is_hex64(seg, n)) { /* cgroupfs driver: the runtime is the parent's name, when it says */
+		bool docker = prev_len == 6 && !memcmp(prev, "docker", 6);
+
+		found = set_id(out, docker ? CONTAINER_RUNTIME_DOCKER : CONTAINER_RUNTIME_UNKNOWN, seg, 64, pod);
+	}
 	if (has_prefix(seg, n, "lxc.payload.", &skip) && lxc_name(seg + skip, n - skip))
-		found = set_id(out, "lxc", seg + skip, n - skip, pod);
+		found = set_id(out, CONTAINER_RUNTIME_LXC, seg + skip, n - skip, pod);
 	else if (prev_len == 3 && !memcmp(prev, "lxc", 3) && lxc_name(seg, n))
-		found = set_id(out, "lxc", seg, n, pod);
+		found = set_id(out, CONTAINER_RUNTIME_LXC, seg, n, pod);
 	return found;
 }
 
@@ -201,7 +218,7 @@ bool container_add_json(cJSON *parent, const char *key, const struct container_i
 	if (!c || !c->id[0])
 		return cJSON_AddNullToObject(parent, key) != NULL;
 	o = cJSON_AddObjectToObject(parent, key);
-	return o && add_known(o, "runtime", c->runtime) && cJSON_AddStringToObject(o, "id", c->id) &&
+	return o && add_known(o, "runtime", container_runtime_name(c->runtime)) && cJSON_AddStringToObject(o, "id", c->id) &&
 	       add_known(o, "pod_uid", c->pod_uid) && add_known(o, "name", c->names.name) &&
 	       add_known(o, "image", c->names.image);
 }

@@ -319,9 +319,8 @@ out:
 	return r;
 }
 
-/* The files of a runtime, in the order they are tried. */
+/* A kind of state file a runtime keeps: where, how big at most, and how to read it. */
 struct names_source {
-	const char *runtime;
 	/* Path of the attempt'th file for id: 0, or -ENOENT past the last. */
 	int (*path)(const char *id, unsigned attempt, char *buf, size_t size);
 	size_t max;
@@ -380,51 +379,55 @@ static int parse_docker(const char *buf, size_t len, const char *id, struct cont
 	return names_parse_docker(buf, len, out);
 }
 
-enum { SOURCE_CONTAINERD, SOURCE_CRIO, SOURCE_DOCKER, SOURCE_STORAGE, SOURCE_NONE = -1 };
-
-static const struct names_source sources[] = {
-	[SOURCE_CONTAINERD] = { "containerd", containerd_path, NAMES_CONFIG_MAX, parse_containerd },
-	[SOURCE_CRIO] = { "cri-o", crio_path, NAMES_CONFIG_MAX, parse_crio },
-	[SOURCE_DOCKER] = { "docker", docker_path, NAMES_CONFIG_MAX, parse_docker },
-	[SOURCE_STORAGE] = { "podman", storage_path, NAMES_STORAGE_MAX, names_parse_storage },
+enum names_source_kind {
+	SOURCE_NONE,            /* ends a runtime's list */
+	SOURCE_CONTAINERD,
+	SOURCE_CRIO,
+	SOURCE_DOCKER,
+	SOURCE_STORAGE,
+	_SOURCE_MAX,
 };
 
-/* The sources to try for a runtime, ending in SOURCE_NONE. */
-static const int *sources_of(const char *runtime)
-{
-	static const int unknown[] = { SOURCE_CONTAINERD, SOURCE_CRIO, SOURCE_DOCKER, SOURCE_NONE };
-	static const int containerd[] = { SOURCE_CONTAINERD, SOURCE_NONE };
-	static const int crio[] = { SOURCE_CRIO, SOURCE_STORAGE, SOURCE_NONE };
-	static const int docker[] = { SOURCE_DOCKER, SOURCE_NONE };
-	static const int podman[] = { SOURCE_STORAGE, SOURCE_NONE };
-	static const int none[] = { SOURCE_NONE };
+static const struct names_source sources[_SOURCE_MAX] = {
+	[SOURCE_CONTAINERD] = { containerd_path, NAMES_CONFIG_MAX, parse_containerd },
+	[SOURCE_CRIO] = { crio_path, NAMES_CONFIG_MAX, parse_crio },
+	[SOURCE_DOCKER] = { docker_path, NAMES_CONFIG_MAX, parse_docker },
+	[SOURCE_STORAGE] = { storage_path, NAMES_STORAGE_MAX, names_parse_storage },
+};
 
-	if (!runtime)
-		return unknown;
-	if (strcmp(runtime, "containerd") == 0)
-		return containerd;
-	if (strcmp(runtime, "cri-o") == 0)
-		return crio;
-	if (strcmp(runtime, "docker") == 0)
-		return docker;
-	if (strcmp(runtime, "podman") == 0)
-		return podman;
-	return none;
-}
+/*
+ * The sources of each runtime, tried in this order up to the first SOURCE_NONE (each at
+ * most once, so a row of _SOURCE_MAX always ends in one). None: the runtime keeps no
+ * state we read (LXC). Unknown: kubelet's cgroupfs driver, each CRI runtime in turn.
+ */
+static const enum names_source_kind runtime_sources[_CONTAINER_RUNTIME_MAX][_SOURCE_MAX] = {
+	[CONTAINER_RUNTIME_UNKNOWN] = { SOURCE_CONTAINERD, SOURCE_CRIO, SOURCE_DOCKER },
+	[CONTAINER_RUNTIME_DOCKER] = { SOURCE_DOCKER },
+	[CONTAINER_RUNTIME_CONTAINERD] = { SOURCE_CONTAINERD },
+	[CONTAINER_RUNTIME_CRIO] = { SOURCE_CRIO, SOURCE_STORAGE },
+	[CONTAINER_RUNTIME_PODMAN] = { SOURCE_STORAGE },
+	[CONTAINER_RUNTIME_LXC] = { SOURCE_NONE },
+};
 
 int container_names_lookup(int rootfd, const struct container_info *c, struct container_names *out, char *file,
 			   size_t file_size)
 {
+	const enum names_source_kind *kinds;
 	char path[NAMES_FILE_MAX];
 	int r = -ENOENT;
 
 	memset(out, 0, sizeof(*out));
 	if (file && file_size)
 		file[0] = '\0';
+	if ((unsigned)c->runtime >= _CONTAINER_RUNTIME_MAX)
+		return -EINVAL;
+	kinds = runtime_sources[c->runtime];
+	if (kinds[0] == SOURCE_NONE)
+		return -ENOENT;
 	if (!valid_hex64(c->id))
-		return c->runtime && strcmp(c->runtime, "lxc") == 0 ? -ENOENT : -EINVAL;
-	for (const int *s = sources_of(c->runtime); *s != SOURCE_NONE; s++) {
-		const struct names_source *src = &sources[*s];
+		return -EINVAL;
+	for (size_t k = 0; k < _SOURCE_MAX && kinds[k] != SOURCE_NONE; k++) {
+		const struct names_source *src = &sources[kinds[k]];
 
 		for (unsigned attempt = 0; src->path(c->id, attempt, path, sizeof(path)) == 0; attempt++) {
 			char *buf = NULL;

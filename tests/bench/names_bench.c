@@ -71,7 +71,7 @@ static int cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void measure(int fd, const char *what, const char *runtime, const char *id, size_t bytes)
+static void measure(int fd, const char *what, enum container_runtime runtime, const char *id, size_t bytes)
 {
 	static double t[ROUNDS];
 	struct container_info c = { .runtime = runtime };
@@ -125,11 +125,11 @@ int main(int argc, char **argv)
 
 	fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	printf("container names lookup, %d rounds each (page cache warm):\n", ROUNDS);
-	measure(fd, "containerd config.json (fixture)", "containerd", ID, len);
-	measure(fd, "containerd config.json (padded)", "containerd",
+	measure(fd, "containerd config.json (fixture)", CONTAINER_RUNTIME_CONTAINERD, ID, len);
+	measure(fd, "containerd config.json (padded)", CONTAINER_RUNTIME_CONTAINERD,
 		"1111111111111111111111111111111111111111111111111111111111111111", plen);
-	measure(fd, "docker config.v2.json", "docker", ID, dlen);
-	measure(fd, "containerd, no bundle (3 namespaces tried)", "containerd",
+	measure(fd, "docker config.v2.json", CONTAINER_RUNTIME_DOCKER, ID, dlen);
+	measure(fd, "containerd, no bundle (3 namespaces tried)", CONTAINER_RUNTIME_CONTAINERD,
 		"2222222222222222222222222222222222222222222222222222222222222222", 0);
 	for (int count = 1; count <= 1000; count *= 10) {
 		size_t cap = (size_t)count * 600 + 64, n = 1;
@@ -152,7 +152,7 @@ int main(int argc, char **argv)
 		n += (size_t)snprintf(list + n, cap - n, "]");
 		put("var/lib/containers/storage/overlay-containers/containers.json", list, n);
 		snprintf(what, sizeof(what), "podman containers.json, %d containers", count);
-		measure(fd, what, "podman", id, n);
+		measure(fd, what, CONTAINER_RUNTIME_PODMAN, id, n);
 		free(list);
 	}
 	printf("memory: %zu B per container cached (its names and id), %zu B more per tracked process\n",

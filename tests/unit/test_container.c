@@ -17,15 +17,12 @@
 #define UID "5a8f2c1e-3b4d-4e6f-8a9b-0c1d2e3f4a5b"
 #define UID_ "5a8f2c1e_3b4d_4e6f_8a9b_0c1d2e3f4a5b"
 
-static void expect(const char *path, const char *runtime, const char *id, const char *pod_uid)
+static void expect(const char *path, enum container_runtime runtime, const char *id, const char *pod_uid)
 {
 	struct container_info c;
 
 	assert_int_equal(container_from_cgroup(path, &c), 0);
-	if (runtime)
-		assert_string_equal(c.runtime, runtime);
-	else
-		assert_null(c.runtime);
+	assert_int_equal(c.runtime, runtime);
 	assert_string_equal(c.id, id);
 	assert_string_equal(c.pod_uid, pod_uid);
 }
@@ -36,53 +33,53 @@ static void expect_none(const char *path)
 
 	memset(&c, 0x55, sizeof(c));
 	assert_int_equal(container_from_cgroup(path, &c), -ENOENT);
-	assert_null(c.runtime);
+	assert_int_equal(c.runtime, CONTAINER_RUNTIME_UNKNOWN);
 	assert_string_equal(c.id, "");
 	assert_string_equal(c.pod_uid, "");
 }
 
 static void test_docker(void **state)
 {
-	expect("/system.slice/docker-" ID ".scope", "docker", ID, "");
-	expect("/docker/" ID, "docker", ID, "");
-	expect("/docker/" ID "/", "docker", ID, "");
+	expect("/system.slice/docker-" ID ".scope", CONTAINER_RUNTIME_DOCKER, ID, "");
+	expect("/docker/" ID, CONTAINER_RUNTIME_DOCKER, ID, "");
+	expect("/docker/" ID "/", CONTAINER_RUNTIME_DOCKER, ID, "");
 }
 
 static void test_kubernetes_systemd(void **state)
 {
 	expect("/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod" UID_ ".slice/cri-containerd-" ID ".scope",
-	       "containerd", ID, UID);
-	expect("/kubepods.slice/kubepods-pod" UID_ ".slice/crio-" ID ".scope", "cri-o", ID, UID);
+	       CONTAINER_RUNTIME_CONTAINERD, ID, UID);
+	expect("/kubepods.slice/kubepods-pod" UID_ ".slice/crio-" ID ".scope", CONTAINER_RUNTIME_CRIO, ID, UID);
 	expect("/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod" UID_ ".slice/docker-" ID ".scope",
-	       "docker", ID, UID);
+	       CONTAINER_RUNTIME_DOCKER, ID, UID);
 }
 
 static void test_kubernetes_cgroupfs(void **state)
 {
 	/* The runtime is not in the path: unknown rather than guessed. */
-	expect("/kubepods/besteffort/pod" UID "/" ID, NULL, ID, UID);
-	expect("/kubepods/pod" UID "/" ID, NULL, ID, UID);
+	expect("/kubepods/besteffort/pod" UID "/" ID, CONTAINER_RUNTIME_UNKNOWN, ID, UID);
+	expect("/kubepods/pod" UID "/" ID, CONTAINER_RUNTIME_UNKNOWN, ID, UID);
 }
 
 static void test_podman_lxc(void **state)
 {
-	expect("/machine.slice/libpod-" ID ".scope", "podman", ID, "");
-	expect("/machine.slice/libpod-" ID ".scope/container", "podman", ID, "");
-	expect("/lxc.payload.web-1", "lxc", "web-1", "");
-	expect("/lxc/db.prod", "lxc", "db.prod", "");
+	expect("/machine.slice/libpod-" ID ".scope", CONTAINER_RUNTIME_PODMAN, ID, "");
+	expect("/machine.slice/libpod-" ID ".scope/container", CONTAINER_RUNTIME_PODMAN, ID, "");
+	expect("/lxc.payload.web-1", CONTAINER_RUNTIME_LXC, "web-1", "");
+	expect("/lxc/db.prod", CONTAINER_RUNTIME_LXC, "db.prod", "");
 }
 
 static void test_innermost_wins(void **state)
 {
 	/* kind: a node container (docker) running kubelet's containers (containerd). */
 	expect("/system.slice/docker-" ID2 ".scope/kubelet.slice/kubelet-kubepods.slice/kubepods-pod" UID_
-	       ".slice/cri-containerd-" ID ".scope", "containerd", ID, UID);
-	expect("/docker/" ID2 "/docker/" ID, "docker", ID, "");
+	       ".slice/cri-containerd-" ID ".scope", CONTAINER_RUNTIME_CONTAINERD, ID, UID);
+	expect("/docker/" ID2 "/docker/" ID, CONTAINER_RUNTIME_DOCKER, ID, "");
 	/* A pod is the one above the container, not one a container made beneath itself. */
-	expect("/system.slice/docker-" ID ".scope/pod" UID, "docker", ID, "");
-	expect("/system.slice/docker-" ID ".scope/kubepods-pod" UID_ ".slice", "docker", ID, "");
+	expect("/system.slice/docker-" ID ".scope/pod" UID, CONTAINER_RUNTIME_DOCKER, ID, "");
+	expect("/system.slice/docker-" ID ".scope/kubepods-pod" UID_ ".slice", CONTAINER_RUNTIME_DOCKER, ID, "");
 	/* A malformed pod segment does not spoil the pod above it. */
-	expect("/kubepods/pod" UID "/pod1234-zz/" ID, NULL, ID, UID);
+	expect("/kubepods/pod" UID "/pod1234-zz/" ID, CONTAINER_RUNTIME_UNKNOWN, ID, UID);
 }
 
 /* The prefix a tenant's captures are counted by: its outermost container's cgroup. */
@@ -153,11 +150,11 @@ static void test_not_containers(void **state)
 static void test_bad_pod_uids(void **state)
 {
 	/* The container is found; a malformed pod UID is left out. */
-	expect("/kubepods/pod1234/" ID, NULL, ID, "");
-	expect("/kubepods/pod" "5a8f2c1e-3b4d-4e6f-8a9b-0c1d2e3f4a5" "/" ID, NULL, ID, "");
-	expect("/kubepods/pod" "5a8f2c1e-3b4d-4e6f-8a9b-0c1d2e3f4a5bb" "/" ID, NULL, ID, "");
-	expect("/kubepods/pod" "5a8f2c1e3b4d-4e6f-8a9b-0c1d2e3f4a5b-" "/" ID, NULL, ID, "");
-	expect("/kubepods.slice/notpod" UID_ ".slice/cri-containerd-" ID ".scope", "containerd", ID, "");
+	expect("/kubepods/pod1234/" ID, CONTAINER_RUNTIME_UNKNOWN, ID, "");
+	expect("/kubepods/pod" "5a8f2c1e-3b4d-4e6f-8a9b-0c1d2e3f4a5" "/" ID, CONTAINER_RUNTIME_UNKNOWN, ID, "");
+	expect("/kubepods/pod" "5a8f2c1e-3b4d-4e6f-8a9b-0c1d2e3f4a5bb" "/" ID, CONTAINER_RUNTIME_UNKNOWN, ID, "");
+	expect("/kubepods/pod" "5a8f2c1e3b4d-4e6f-8a9b-0c1d2e3f4a5b-" "/" ID, CONTAINER_RUNTIME_UNKNOWN, ID, "");
+	expect("/kubepods.slice/notpod" UID_ ".slice/cri-containerd-" ID ".scope", CONTAINER_RUNTIME_CONTAINERD, ID, "");
 }
 
 static void test_long_segments(void **state)
@@ -170,7 +167,27 @@ static void test_long_segments(void **state)
 	path[sizeof(path) - 1] = '\0';
 	expect_none(path);
 	snprintf(path, sizeof(path), "/%0300d/docker/%s", 0, ID);
-	expect(path, "docker", ID, "");
+	expect(path, CONTAINER_RUNTIME_DOCKER, ID, "");
+}
+
+/* The names the JSON gives runtimes: unknown is null, as is a value out of range. */
+static void test_runtime_names(void **state)
+{
+	static const char *const want[_CONTAINER_RUNTIME_MAX] = {
+		[CONTAINER_RUNTIME_DOCKER] = "docker",
+		[CONTAINER_RUNTIME_CONTAINERD] = "containerd",
+		[CONTAINER_RUNTIME_CRIO] = "cri-o",
+		[CONTAINER_RUNTIME_PODMAN] = "podman",
+		[CONTAINER_RUNTIME_LXC] = "lxc",
+	};
+
+	assert_null(container_runtime_name(CONTAINER_RUNTIME_UNKNOWN));
+	for (int r = CONTAINER_RUNTIME_UNKNOWN + 1; r < _CONTAINER_RUNTIME_MAX; r++) {
+		assert_non_null(want[r]);
+		assert_string_equal(container_runtime_name(r), want[r]);
+	}
+	assert_null(container_runtime_name(_CONTAINER_RUNTIME_MAX));
+	assert_null(container_runtime_name((enum container_runtime)-1));
 }
 
 /* "container" and "kubernetes" as meta.json, /v1/processes and an OOM-kill record show them. */
@@ -194,6 +211,7 @@ static void test_identity_json(void **state)
 	assert_string_equal(container_display_name(&c), "shop-api-1");
 	o = cJSON_CreateObject();
 	assert_true(container_add_identity_json(o, &c));
+	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "container"), "runtime")->valuestring, "docker");
 	assert_string_equal(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "container"), "name")->valuestring, "shop-api-1");
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(o, "container"), "image")));
 	assert_true(cJSON_IsNull(cJSON_GetObjectItem(o, "kubernetes")));
@@ -225,6 +243,7 @@ int main(void)
 		cmocka_unit_test(test_not_containers),
 		cmocka_unit_test(test_bad_pod_uids),
 		cmocka_unit_test(test_long_segments),
+		cmocka_unit_test(test_runtime_names),
 		cmocka_unit_test(test_identity_json),
 	};
 

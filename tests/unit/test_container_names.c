@@ -299,7 +299,8 @@ static void test_read_file(void **state)
 	assert_int_equal(fixture_remove_at(AT_FDCWD, outside), 0);
 }
 
-static void lookup(int fd, const char *runtime, const char *id, int want, struct container_names *n, char *file)
+static void lookup(int fd, enum container_runtime runtime, const char *id, int want, struct container_names *n,
+		   char *file)
 {
 	struct container_info c = { .runtime = runtime };
 
@@ -316,48 +317,53 @@ static void test_lookup(void **state)
 	int fd = open_root(root);
 
 	/* Nothing there: no names, the last file tried said. */
-	lookup(fd, "containerd", ID, -ENOENT, &n, file);
+	lookup(fd, CONTAINER_RUNTIME_CONTAINERD, ID, -ENOENT, &n, file);
 	expect_names(&n, "", "", "", "", "", "");
 	assert_string_equal(file, "run/containerd/io.containerd.runtime.v2.task/default/" ID "/config.json");
 
 	/* containerd: k8s.io, then moby, then default. */
 	mkdirs(root, "run/containerd/io.containerd.runtime.v2.task/moby/" ID);
 	put(root, "run/containerd/io.containerd.runtime.v2.task/moby/" ID "/config.json", "names/containerd-config.json");
-	lookup(fd, "containerd", ID, 0, &n, file);
+	lookup(fd, CONTAINER_RUNTIME_CONTAINERD, ID, 0, &n, file);
 	expect_names(&n, "app", "docker.io/library/node:20-alpine", "web-7d9f8c6b5-x2x9q", "shop", "app", SB);
 	assert_string_equal(file, "run/containerd/io.containerd.runtime.v2.task/moby/" ID "/config.json");
 	mkdirs(root, "run/containerd/io.containerd.runtime.v2.task/k8s.io/" ID);
 	put(root, "run/containerd/io.containerd.runtime.v2.task/k8s.io/" ID "/config.json",
 	    "names/containerd-truncated-config.json");
-	lookup(fd, "containerd", ID, -EINVAL, &n, file);
+	lookup(fd, CONTAINER_RUNTIME_CONTAINERD, ID, -EINVAL, &n, file);
 	expect_names(&n, "", "", "", "", "", "");
 	assert_string_equal(file, "run/containerd/io.containerd.runtime.v2.task/k8s.io/" ID "/config.json");
 
 	/* The runtime unknown (kubelet's cgroupfs driver): containerd, CRI-O, docker in turn. */
 	mkdirs(root, "var/lib/docker/containers/" ID2);
 	put(root, "var/lib/docker/containers/" ID2 "/config.v2.json", "names/docker-dockershim-config.v2.json");
-	lookup(fd, NULL, ID2, 0, &n, file);
+	lookup(fd, CONTAINER_RUNTIME_UNKNOWN, ID2, 0, &n, file);
 	assert_string_equal(n.kube_pod, "web-7d9f8c6b5-x2x9q");
-	lookup(fd, "docker", ID2, 0, &n, file);
+	lookup(fd, CONTAINER_RUNTIME_DOCKER, ID2, 0, &n, file);
 	assert_string_equal(n.kube_container, "app");
-	lookup(fd, "cri-o", ID2, -ENOENT, &n, file);
+	lookup(fd, CONTAINER_RUNTIME_CRIO, ID2, -ENOENT, &n, file);
 
 	/* CRI-O: its config.json; podman: the storage's list. */
 	mkdirs(root, "run/containers/storage/overlay-containers/" SB "/userdata");
 	put(root, "run/containers/storage/overlay-containers/" SB "/userdata/config.json", "names/crio-config.json");
-	lookup(fd, "cri-o", SB, 0, &n, file);
+	lookup(fd, CONTAINER_RUNTIME_CRIO, SB, 0, &n, file);
 	expect_names(&n, "worker", "quay.io/acme/worker:v2.3.1", "queue-0", "batch", "worker", SB);
 	mkdirs(root, "var/lib/containers/storage/overlay-containers");
 	put(root, "var/lib/containers/storage/overlay-containers/containers.json", "names/storage-containers.json");
-	lookup(fd, "podman", ID, 0, &n, file);
+	lookup(fd, CONTAINER_RUNTIME_PODMAN, ID, 0, &n, file);
 	expect_names(&n, "web", "localhost/node-app:latest", "", "", "", "");
 	assert_string_equal(file, "var/lib/containers/storage/overlay-containers/containers.json");
-	lookup(fd, "podman", "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210", -ENOENT, &n, file);
+	lookup(fd, CONTAINER_RUNTIME_PODMAN, "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210", -ENOENT,
+	       &n, file);
 
 	/* An LXC name, an id that is not one: no file is ever named after them. */
-	lookup(fd, "lxc", "web-1", -ENOENT, &n, file);
+	lookup(fd, CONTAINER_RUNTIME_LXC, "web-1", -ENOENT, &n, file);
 	assert_string_equal(file, "");
-	lookup(fd, "docker", "../../etc", -EINVAL, &n, file);
+	lookup(fd, CONTAINER_RUNTIME_LXC, ID, -ENOENT, &n, file);
+	assert_string_equal(file, "");
+	lookup(fd, _CONTAINER_RUNTIME_MAX, ID, -EINVAL, &n, file);
+	assert_string_equal(file, "");
+	lookup(fd, CONTAINER_RUNTIME_DOCKER, "../../etc", -EINVAL, &n, file);
 	assert_string_equal(file, "");
 	close(fd);
 }

@@ -458,7 +458,7 @@ static void test_build_threshold(void **state)
 
 static void test_build_container(void **state)
 {
-	struct container_info c = { .runtime = "docker", .id = "4f1c2b7a9e0d3c5b6a7f8e9d0c1b2a3f4e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b" };
+	struct container_info c = { .runtime = CONTAINER_RUNTIME_DOCKER, .id = "4f1c2b7a9e0d3c5b6a7f8e9d0c1b2a3f4e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b" };
 	struct meta_process proc = process;
 	const cJSON *o;
 	cJSON *root;
@@ -482,7 +482,7 @@ static void test_build_container(void **state)
 static void test_build_names(void **state)
 {
 	struct container_info c = {
-		.runtime = "containerd", .id = "4f1c2b7a9e0d3c5b6a7f8e9d0c1b2a3f4e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b",
+		.runtime = CONTAINER_RUNTIME_CONTAINERD, .id = "4f1c2b7a9e0d3c5b6a7f8e9d0c1b2a3f4e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b",
 		.pod_uid = "5a8f2c1e-3b4d-4e6f-8a9b-0c1d2e3f4a5b",
 		.names = { .name = "app", .image = "docker.io/library/node:20", .kube_pod = "web-7d9f8c6b5-x2x9q",
 			   .kube_namespace = "shop", .kube_container = "app" },

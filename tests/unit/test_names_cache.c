@@ -74,7 +74,7 @@ static int make_root(const char *root)
 
 static struct container_info container(const char *id)
 {
-	struct container_info c = { .runtime = "containerd" };
+	struct container_info c = { .runtime = CONTAINER_RUNTIME_CONTAINERD };
 
 	snprintf(c.id, sizeof(c.id), "%s", id);
 	return c;

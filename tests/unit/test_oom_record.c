@@ -18,7 +18,7 @@ static void test_full(void **state)
 				"/out/heap-profile-42-20261201T101010Z.meta.json" };
 	struct oom_record_capture cap = { .job = 7, .kind = "heap", .ended_at = { 1764583810, 500000000 },
 					  .files = files, .n_files = 2 };
-	struct container_info c = { .runtime = "containerd" };
+	struct container_info c = { .runtime = CONTAINER_RUNTIME_CONTAINERD };
 	struct oom_record r = {
 		.pid = 42, .comm = "node", .argv = argv, .argc = 3, .hostname = "h1", .container = &c,
 		.cgroup = "/docker/abc", .memory_limit = 64 << 20, .killed_at = { 1764583900, 0 },
