@@ -116,7 +116,8 @@ static void result_of(struct capture *c, struct job_result *r)
 	r->ended_at = capture__ended_at(c);
 }
 
-/* Its files, for the OOM-kill record it may leave (failing that, the record lacks them). */
+/* Its files, for the OOM-kill record it may leave (failing that, the record lacks them);
+ * p's current job only (process__note_capture()). */
 static void note_capture(struct process *p, unsigned id, enum profile_kind kind, const struct job_result *r)
 {
 	const char *files[JOB_FILES_MAX];
@@ -149,10 +150,12 @@ static void end_job(struct dispatcher *d, unsigned id, struct job_result *r)
 		return;
 	metrics_count_capture(&d->metrics, v.kind, v.trigger.source, r->outcome);
 	p = processes__find(d->processes, v.pid);
-	if (p && process__job(p) == id)
-		process__set_job(p, 0);
-	if (p && r->outcome == CAPTURE_OK)
+	/* The job of the program p runs now, not of one before an exec (whose job went with it). */
+	if (!p || process__job(p) != id)
+		return;
+	if (r->outcome == CAPTURE_OK)
 		note_capture(p, id, v.kind, r);
+	process__set_job(p, 0);
 }
 
 static void end_job_with(struct dispatcher *d, unsigned id, enum capture_outcome outcome, int error_code)
