@@ -50,7 +50,7 @@ PURE_SRCS  := src/log.c src/options.c src/settings.c src/procfs.c src/cdp.c src/
 	      src/fsutil.c src/export/spool.c src/export/exporter.c src/profile/cdp_reader.c src/profile/kind.c src/api_token.c \
 	      src/dispatch/jobs.c \
 	      src/dispatch/processes.c src/dispatch/thresholds.c src/dispatch/metrics.c src/dispatch/tenants.c \
-	      src/dispatch/rss_timeline.c
+	      src/dispatch/rss_timeline.c src/dispatch/oom_kills.c
 # Container names from the runtimes' state files, cached per container.
 PURE_SRCS  += src/container_names.c src/dispatch/names_cache.c
 # Whose handler SIGUSR1 runs: maps lines, ELF symbol tables (pure), and their caches.
@@ -59,7 +59,7 @@ AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatch/dispatcher.c src/api_json.
 	      src/capture/inspector_session.c src/capture/fdscan.c src/capture/locate.c \
 	      src/capture/close.c src/capture/capture.c src/capture/cleanup.c src/profile/profile.c \
 	      src/api.c src/main.c
-UNIT_TESTS := test_jobs test_tenants test_rss_timeline test_oom_record test_processes test_thresholds test_options test_settings test_procfs test_cdp test_meta \
+UNIT_TESTS := test_jobs test_tenants test_oom_kills test_rss_timeline test_oom_record test_processes test_thresholds test_options test_settings test_procfs test_cdp test_meta \
 	      test_inspector test_trigger test_cgroup test_api_json test_inspectctl_format test_sockdiag \
 	      test_container test_ledger test_fsutil test_spool test_cdp_reader \
 	      test_inspector_session test_capture test_locate test_close test_api_token test_netns test_tracker

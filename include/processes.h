@@ -166,7 +166,11 @@ const char *process__cmdline(const struct process *p, size_t *len);
 int process__push_rss(struct process *p, uint64_t sec, uint64_t rss);
 /* Borrowed; NULL before the first point. */
 const struct rss_timeline *process__timeline(const struct process *p);
-/* A capture of p ended with files (copied; the oldest of PROCESS_CAPTURES_MAX goes): 0, -ENOMEM. */
+/*
+ * A capture of p's current job ended with files (copied; the oldest of PROCESS_CAPTURES_MAX
+ * goes): call it before clearing the job. 0; -ESTALE: job is not p's job (0, another
+ * process's, or an earlier program's: an exec clears it), nothing kept; -ENOMEM.
+ */
 int process__note_capture(struct process *p, unsigned job, int kind, struct timespec ended_at,
 			  const char *const *files, unsigned n_files);
 /* Its noted captures, oldest first. */

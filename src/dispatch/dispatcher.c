@@ -8,8 +8,7 @@
  *   CGROUP              -> re-read the memory limit
  *   OOM_KILL, EXIT      -> an OOM-kill record (oom-kill-<pid>-<stamp>.json) through the
  *     (marked OOM)         spool: the process's command line, limit, RSS timeline and
- *                          captures; at most OOM_RECORDS_PER_CONTAINER_HOUR of a container
- *                          and OOM_RECORDS_PER_HOUR of the host
+ *                          captures, within hourly caps (oom_kills.h)
  *   tick (1 s)          -> CPU time and RSS from the task iterator: CPU triggers,
  *                          growth windows, re-arming, RSS crossings while rss_stat
  *                          is detached; attaches rss_stat near a mark; the sweep
@@ -39,13 +38,10 @@
 #include "dispatcher.h"
 #include "log.h"
 #include "names_cache.h"
-#include "meta.h"
 #include "netns.h"
-#include "oom_record.h"
+#include "oom_kills.h"
 #include "options.h"
 #include "procfs.h"
-#include "rss_timeline.h"
-#include "spool.h"
 #include "tenants.h"
 #include "thresholds.h"
 #include "tracker.h"
@@ -53,11 +49,6 @@
 #define TICK_USEC       (1 * LWS_US_PER_SEC)
 #define SWEEP_TICKS     5       /* kept ledger records looked at every this many ticks */
 #define RECONCILE_TICKS 5       /* the kernel's table compared with ours every this many ticks */
-/* OOM-kill records: a container whose processes are OOM-killed in a loop controls their
- * rate, so they are capped, per container and for the host, within any hour. */
-#define OOM_RECORDS_PER_CONTAINER_HOUR  6
-#define OOM_RECORDS_PER_HOUR            60
-#define OOM_ARGS_MAX                    256
 
 /* A job being run. Owned by the dispatcher, named by the job's data; owns its capture. */
 struct run {
@@ -75,8 +66,7 @@ struct dispatcher {
 	struct thresholds *thresholds;
 	struct tenants *tenants;        /* captures per container per hour */
 	struct names_cache *names;      /* container names, by container id */
-	struct tenants *oom_tenants;    /* OOM-kill records per container per hour */
-	struct tenants *oom_host;       /* ... and of the host, as one tenant */
+	struct oom_kills *oom_kills;    /* OOM-kill records; NULL without a spool */
 	struct dispatcher_metrics metrics;
 	lws_sorted_usec_list_t tick;
 	bool rss_watch_warned;          /* attaching or detaching failed: said once */
@@ -116,7 +106,8 @@ static void result_of(struct capture *c, struct job_result *r)
 	r->ended_at = capture__ended_at(c);
 }
 
-/* Its files, for the OOM-kill record it may leave (failing that, the record lacks them). */
+/* Its files, for the OOM-kill record it may leave (failing that, the record lacks them);
+ * p's current job only (process__note_capture()). */
 static void note_capture(struct process *p, unsigned id, enum profile_kind kind, const struct job_result *r)
 {
 	const char *files[JOB_FILES_MAX];
@@ -149,10 +140,12 @@ static void end_job(struct dispatcher *d, unsigned id, struct job_result *r)
 		return;
 	metrics_count_capture(&d->metrics, v.kind, v.trigger.source, r->outcome);
 	p = processes__find(d->processes, v.pid);
-	if (p && process__job(p) == id)
-		process__set_job(p, 0);
-	if (p && r->outcome == CAPTURE_OK)
+	/* The job of the program p runs now, not of one before an exec (whose job went with it). */
+	if (!p || process__job(p) != id)
+		return;
+	if (r->outcome == CAPTURE_OK)
 		note_capture(p, id, v.kind, r);
+	process__set_job(p, 0);
 }
 
 static void end_job_with(struct dispatcher *d, unsigned id, enum capture_outcome outcome, int error_code)
@@ -834,8 +827,8 @@ static void tick(lws_sorted_usec_list_t *sul)
 	clock_gettime(CLOCK_REALTIME, &ended_at);
 	jobs__expire(d->jobs, w.now, &ended_at, job_expired, d);
 	tenants__expire(d->tenants, w.now);
-	tenants__expire(d->oom_tenants, w.now);
-	tenants__expire(d->oom_host, w.now);
+	if (d->oom_kills)
+		oom_kills__expire(d->oom_kills, w.now);
 	sweep(d);
 	if (!processes__count(d->processes) || !d->tracker) {
 		rss_watch_update(d, false, w.now);
@@ -859,8 +852,7 @@ static void tick(lws_sorted_usec_list_t *sul)
 
 /* ---- OOM kills ---- */
 
-#define OOM_HOST_KEY    "host"
-
+/* A record's end on disk (oom_kills.h): counted, and said only when it failed. */
 static void oom_written(void *ctx, int result, const char *const *paths, size_t n_paths)
 {
 	struct dispatcher *d = ctx;
@@ -871,153 +863,50 @@ static void oom_written(void *ctx, int result, const char *const *paths, size_t 
 		return;
 	}
 	d->metrics.oom_records++;
-	log_info("OOM-kill record written: %s", n_paths ? paths[0] : "");
-}
-
-struct oom_captures {
-	struct oom_record_capture list[PROCESS_CAPTURES_MAX];
-	size_t n;
-	time_t since;                   /* CLOCK_REALTIME seconds: the timeline's window */
-};
-
-static void add_oom_capture(void *ctx, const struct process_capture *c)
-{
-	struct oom_captures *oc = ctx;
-	struct oom_record_capture *rc;
-
-	if (oc->n == PROCESS_CAPTURES_MAX || c->ended_at.tv_sec < oc->since)
-		return;
-	rc = &oc->list[oc->n++];
-	*rc = (struct oom_record_capture){
-		.job = c->job, .kind = profile_kind_name((enum profile_kind)c->kind), .ended_at = c->ended_at,
-		.files = (const char *const *)c->files,
-	};
-	while (rc->n_files < PROCESS_CAPTURE_FILES && c->files[rc->n_files])
-		rc->n_files++;
-}
-
-/* The limit in force now, read again from p's cgroup (it may have changed since); else as last read. */
-static uint64_t limit_now(struct dispatcher *d, const struct process *p)
-{
-	const char *v1, *v2;
-	uint64_t limit = 0;
-
-	process__cgroup_paths(p, &v1, &v2);
-	if ((v1[0] || v2[0]) && cgroup_memory_limit(&d->cgroup_roots, v1, v2, &limit, NULL, 0) == 0)
-		return limit;
-	return process__memory_limit(p);
-}
-
-/* Build the record of p's OOM kill and hand it to the spool's thread: 0 or -errno. */
-static int write_oom_record(struct dispatcher *d, struct process *p, const struct inspectd_event *e,
-			    enum oom_detected_by by)
-{
-	struct oom_record rec = {
-		.pid = (int)process__pid(p), .comm = process__comm(p), .hostname = d->env->hostname,
-		.container = process__container(p), .ktime_ns = e->ktime_ns, .detected_by = by,
-	};
-	struct process_view view;
-	struct oom_captures oc = { .n = 0 };
-	struct timespec mono;
-	char *argv[OOM_ARGS_MAX], *cmdline = NULL, *timeline = NULL, *text = NULL;
-	char comm[INSPECTD_COMM_LEN], base[SPOOL_BASE_SIZE], stamp[SPOOL_BASE_SIZE];
-	const char *ext = OOM_RECORD_EXT, *args;
-	int64_t offset_ms;
-	size_t len;
-	cJSON *doc = NULL;
-	int r = -ENOMEM;
-
-	clock_gettime(CLOCK_REALTIME, &rec.killed_at);
-	clock_gettime(CLOCK_MONOTONIC, &mono);
-	offset_ms = ((int64_t)rec.killed_at.tv_sec - (int64_t)mono.tv_sec) * 1000 +
-		    ((int64_t)rec.killed_at.tv_nsec - (int64_t)mono.tv_nsec) / 1000000;
-	if (by == OOM_BY_MARK_VICTIM) {
-		rec.has_victim = true;
-		rec.rss_at_kill = e->value;
-		rec.oom_score_adj = e->result;
-		rec.invoked_by_pid = e->sender_pid;
-		memcpy(comm, e->sender_comm, sizeof(comm));
-		comm[sizeof(comm) - 1] = '\0';
-		rec.invoked_by_comm = comm;
-		/* The kernel's figure at the kill is the timeline's last point. */
-		if (e->value)
-			process__push_rss(p, e->ktime_ns / 1000000000, e->value);
-	}
-	processes__view(d->processes, p, &view);
-	rec.cgroup = view.cgroup;
-	rec.memory_limit = limit_now(d, p);
-
-	args = process__cmdline(p, &len);
-	if (len) {
-		cmdline = malloc(len + 1);
-		if (!cmdline)
-			goto out;
-		memcpy(cmdline, args, len);
-		cmdline[len] = '\0';
-		rec.argc = procfs_split_cmdline(cmdline, len, argv, OOM_ARGS_MAX);
-		rec.argv = argv;
-	}
-	if (process__timeline(p)) {
-		r = rss_timeline_format_json(process__timeline(p), (uint64_t)mono.tv_sec, offset_ms, &timeline);
-		if (r < 0)
-			goto out;
-		rec.rss_timeline_json = timeline;
-	}
-	oc.since = rec.killed_at.tv_sec - RSS_TIMELINE_SECONDS;
-	process__foreach_capture(p, add_oom_capture, &oc);
-	rec.captures = oc.list;
-	rec.n_captures = oc.n;
-
-	r = -ENOMEM;
-	doc = oom_record_build(&rec);
-	if (!doc || !(text = cJSON_PrintUnformatted(doc)))
-		goto out;
-	r = meta_file_base(OOM_RECORD_PREFIX, container_display_name(rec.container), rec.pid, rec.killed_at.tv_sec, stamp,
-			   sizeof(stamp));
-	if (r == 0)
-		r = spool__reserve_base(d->env->spool, stamp, &ext, 1, base, sizeof(base));
-	if (r == 0) {
-		r = spool__commit_record(d->env->spool, base, OOM_RECORD_EXT, text, oom_written, d);
-		text = NULL;    /* consumed */
-	}
-out:
-	cJSON_Delete(doc);
-	free(text);
-	free(timeline);
-	free(cmdline);
-	return r;
 }
 
 /*
  * A tracked process was OOM-killed: counted, and recorded once (its OOM_KILL and its
- * EXIT both say so), within the hourly caps.
+ * EXIT both say so), within the hourly caps (oom_kills.h). One line a kill recorded; of
+ * the kills over a cap, one line per container within the hour.
  */
 static void record_oom(struct dispatcher *d, struct process *p, const struct inspectd_event *e,
 		       enum oom_detected_by by)
 {
-	uint64_t now = now_usec();
-	int r;
+	struct oom_kill_result res;
+	int pid = (int)process__pid(p), r;
+	const char *comm = process__comm(p), *seen = oom_detected_by_name(by);
 
 	if (process__oom_recorded(p))
 		return;
 	process__set_oom_recorded(p);
 	d->metrics.oom_kills++;
-	log_warn("pid %d: %s was killed by the kernel's OOM killer (seen at %s)", (int)process__pid(p),
-		 process__comm(p), oom_detected_by_name(by));
-	if (!d->env->spool)
-		return;
-	if (!tenants__fits(d->oom_host, OOM_HOST_KEY, now) ||
-	    tenants__take(d->oom_tenants, process__tenant(p), now) < 0 ||
-	    tenants__take(d->oom_host, OOM_HOST_KEY, now) < 0) {
-		d->metrics.oom_records_limited++;
-		log_warn("pid %d: no OOM-kill record: its container had %u within the hour, or the host %u, ignoring",
-			 (int)process__pid(p), OOM_RECORDS_PER_CONTAINER_HOUR, OOM_RECORDS_PER_HOUR);
+	if (!d->oom_kills) {
+		log_warn("pid %d: %s was killed by the kernel's OOM killer (seen at %s)", pid, comm, seen);
 		return;
 	}
-	r = write_oom_record(d, p, e, by);
-	if (r < 0) {
+	r = oom_kills__record(d->oom_kills, d->processes, p, e, by, now_usec(), &res);
+	switch (res.outcome) {
+	case OOM_KILL_WRITTEN:
+		log_warn("pid %d: %s was killed by the kernel's OOM killer (seen at %s): record %s", pid, comm, seen,
+			 res.name);
+		break;
+	case OOM_KILL_LIMITED:
+		d->metrics.oom_records_limited++;
+		if (res.first_limited)
+			log_warn("pid %d: %s was killed by the kernel's OOM killer (seen at %s): no record, its container "
+				 "had %u within the hour or the host %u; further OOM kills of this container this hour "
+				 "are counted in /metrics only", pid, comm, seen, OOM_KILLS_PER_CONTAINER_HOUR,
+				 OOM_KILLS_PER_HOUR);
+		else
+			log_debug("pid %d: %s was killed by the kernel's OOM killer (seen at %s): no record (hourly caps)",
+				  pid, comm, seen);
+		break;
+	default:
 		d->metrics.oom_record_failures++;
-		log_error("pid %d: cannot write its OOM-kill record: %s", (int)process__pid(p), strerror(-r));
+		log_error("pid %d: %s was killed by the kernel's OOM killer (seen at %s): cannot write its record: %s",
+			  pid, comm, seen, strerror(-r));
+		break;
 	}
 }
 
@@ -1146,17 +1035,16 @@ struct dispatcher *dispatcher__new(const struct capture_env *env)
 	d->thresholds = thresholds__new(st);
 	d->tenants = tenants__new(st->max_per_container_hour);
 	d->names = names_cache__new(open_host_root(st->host_root), names_looked_up, d);
-	d->oom_tenants = tenants__new(OOM_RECORDS_PER_CONTAINER_HOUR);
-	d->oom_host = tenants__new(OOM_RECORDS_PER_HOUR);
-	if (!d->processes || !d->jobs || !d->thresholds || !d->tenants || !d->names || !d->oom_tenants ||
-	    !d->oom_host) {
+	if (env->spool)
+		d->oom_kills = oom_kills__new(env->spool, env->hostname, &d->cgroup_roots, oom_written, d);
+	if (!d->processes || !d->jobs || !d->thresholds || !d->tenants || !d->names ||
+	    (env->spool && !d->oom_kills)) {
 		processes__free(d->processes);
 		jobs__free(d->jobs);
 		thresholds__free(d->thresholds);
 		tenants__free(d->tenants);
 		names_cache__free(d->names);
-		tenants__free(d->oom_tenants);
-		tenants__free(d->oom_host);
+		oom_kills__free(d->oom_kills);
 		free(d);
 		return NULL;
 	}
@@ -1265,9 +1153,6 @@ void dispatcher__free(struct dispatcher *d)
 	names_cache__free(d->names);
 	thresholds__free(d->thresholds);
 	tenants__free(d->tenants);
-	tenants__free(d->oom_tenants);
-	tenants__free(d->oom_host);
-	if (d->env->spool)
-		spool__cancel(d->env->spool, d);        /* OOM-kill records in flight */
+	oom_kills__free(d->oom_kills);          /* OOM-kill records in flight: no callback */
 	free(d);
 }

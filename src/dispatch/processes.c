@@ -480,6 +480,9 @@ int process__note_capture(struct process *p, unsigned job, int kind, struct time
 {
 	struct process_capture c = { .job = job, .kind = kind, .ended_at = ended_at };
 
+	/* An earlier program's job (an exec cleared p->job), or none of p's. */
+	if (!job || job != p->job)
+		return -ESTALE;
 	if (!p->captures) {
 		p->captures = calloc(PROCESS_CAPTURES_MAX, sizeof(*p->captures));
 		if (!p->captures)

@@ -335,6 +335,7 @@ static void test_oom_history(void **state)
 	/* The last PROCESS_CAPTURES_MAX captures, oldest first, their files copied. */
 	for (unsigned i = 1; i <= PROCESS_CAPTURES_MAX + 2; i++) {
 		snprintf(name, sizeof(name), "/out/%u.heapprofile", i);
+		process__set_job(p, i);
 		assert_int_equal(process__note_capture(p, i, 0, (struct timespec){ i, 0 }, files, 2), 0);
 	}
 	process__foreach_capture(p, note, &n);
@@ -350,8 +351,21 @@ static void test_oom_history(void **state)
 	process__set_oom_recorded(p);
 	assert_true(process__oom_recorded(p));
 
-	/* A new program: none of it is its. */
+	/* Only the capture of its current job: not another's, not none. */
+	process__set_job(p, 40);
+	assert_int_equal(process__note_capture(p, 41, 0, (struct timespec){ 40, 0 }, files, 2), -ESTALE);
+	process__set_job(p, 0);
+	assert_int_equal(process__note_capture(p, 0, 0, (struct timespec){ 40, 0 }, files, 2), -ESTALE);
+	n.n = 0;
+	process__foreach_capture(p, note, &n);
+	assert_int_equal(n.n, PROCESS_CAPTURES_MAX);
+	assert_int_equal(n.jobs[PROCESS_CAPTURES_MAX - 1], PROCESS_CAPTURES_MAX + 2);
+
+	/* A new program: none of it is its, not even its job's capture ending after the exec. */
+	process__set_job(p, 42);
 	assert_int_equal(processes__exec(ps, a, "node", 5000, &after, &job), 0);
+	assert_int_equal(job, 42);
+	assert_int_equal(process__note_capture(p, 42, 0, (struct timespec){ 4900, 0 }, files, 2), -ESTALE);
 	assert_null(process__timeline(p));
 	process__cmdline(p, &len);
 	assert_int_equal(len, 0);
@@ -361,6 +375,7 @@ static void test_oom_history(void **state)
 	assert_int_equal(n.n, 0);
 	/* Freed with the table (the sanitizer build checks nothing leaks). */
 	assert_int_equal(process__push_rss(p, 12, 3 << 20), 0);
+	process__set_job(p, 99);
 	assert_int_equal(process__note_capture(p, 99, 1, (struct timespec){ 1, 0 }, files, 2), 0);
 	processes__free(ps);
 	reap(a);
