@@ -170,8 +170,9 @@ fuzz: deps $(FUZZ_BIN) $(OUTPUT)/tests/elf/seed.so
 		$(OUTPUT)/fuzz/corpus $(OUTPUT)/fuzz/seeds
 
 # The build make bench measures this one against, side by side (tests/bench/latency-ab.js):
-# the last commit before profiles streamed and listeners were found from the namespace.
-BENCH_BASELINE ?= 90875d2
+# the code before session 5 put the SIGUSR1 handler check, container names and OOM-kill
+# records on the trigger path (90875d2, before profiles streamed, for older comparisons).
+BENCH_BASELINE ?= 5facef1
 BASELINE_AGENT := $(OUTPUT)/baseline/.output/inspectd
 # ... and the one before RSS timelines and OOM-kill records (tests/bench/timelines.js).
 TIMELINE_BASELINE ?= 34af5b8
