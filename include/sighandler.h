@@ -133,7 +133,9 @@ int sighandlers__prepare(struct sighandlers *s, pid_t pid);
 void sighandlers__forget(struct sighandlers *s, pid_t pid);
 /* How many executables (read) and processes are cached (the bench and tests read it). */
 void sighandlers__counts(struct sighandlers *s, unsigned *executables, unsigned *processes);
-/* Stops the thread (a file being read is read to its end first). Takes NULL. */
+/* Stops the thread: a file being read is read to its end first, for up to 2 s; a thread
+ * still reading then (a file the target serves that never answers) keeps s, and is left
+ * to the process's end. Takes NULL. */
 void sighandlers__free(struct sighandlers *s);
 
 #endif

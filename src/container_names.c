@@ -49,30 +49,29 @@ static bool valid_subdomain(const char *s)
 	return dns_name(s, CONTAINER_NAME_MAX, "-.");
 }
 
+/* 1 to max characters, an alphanumeric first, then alphanumerics and those of extra. */
+static bool alnum_then(const char *s, size_t max, const char *extra)
+{
+	size_t n = strnlen(s, max + 1);
+
+	if (n == 0 || n > max || !alnum(s[0]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!alnum(s[i]) && !strchr(extra, s[i]))
+			return false;
+	return true;
+}
+
 /* docker's and podman's: [a-zA-Z0-9][a-zA-Z0-9_.-]*, at most CONTAINER_NAME_MAX. */
 static bool valid_runtime_name(const char *s)
 {
-	size_t n = strnlen(s, CONTAINER_NAME_MAX + 1);
-
-	if (n == 0 || n > CONTAINER_NAME_MAX || !alnum(s[0]))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!alnum(s[i]) && !strchr("_.-", s[i]))
-			return false;
-	return true;
+	return alnum_then(s, CONTAINER_NAME_MAX, "_.-");
 }
 
 /* An image reference: registry/path:tag@algorithm:digest, in its grammar's characters. */
 static bool valid_image(const char *s)
 {
-	size_t n = strnlen(s, CONTAINER_IMAGE_MAX + 1);
-
-	if (n == 0 || n > CONTAINER_IMAGE_MAX || !alnum(s[0]))
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!alnum(s[i]) && !strchr("._-/:@+", s[i]))
-			return false;
-	return true;
+	return alnum_then(s, CONTAINER_IMAGE_MAX, "._-/:@+");
 }
 
 static bool valid_hex64(const char *s)

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <time.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +32,7 @@
 #define PROCESSES_MAX           65536   /* INSPECTD_MAX_TRACKED */
 #define PROCESS_BUCKETS         1024
 #define PENDING_MAX             8       /* files waiting for the reader thread */
+#define SYMTAB_JOIN_SEC         2       /* how long stopping waits for a read to end */
 
 /* node::inspector::(anonymous namespace)::StartIoThreadWakeup(int, siginfo_t*, void*), as
  * mangled by node 18-26 (with or without L for internal linkage, any parameters). */
@@ -841,6 +843,16 @@ void sighandlers__counts(struct sighandlers *s, unsigned *executables, unsigned 
 	*processes = s->nverdicts;
 }
 
+/* pthread_join(), for at most SYMTAB_JOIN_SEC: 0, or -ETIMEDOUT. */
+static int join_bounded(pthread_t thread)
+{
+	struct timespec deadline;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += SYMTAB_JOIN_SEC;
+	return -pthread_timedjoin_np(thread, NULL, &deadline);
+}
+
 void sighandlers__free(struct sighandlers *s)
 {
 	if (!s)
@@ -850,7 +862,12 @@ void sighandlers__free(struct sighandlers *s)
 		s->stopping = true;
 		pthread_cond_signal(&s->wake);
 		pthread_mutex_unlock(&s->lock);
-		pthread_join(s->thread, NULL);
+		if (join_bounded(s->thread) < 0) {
+			/* Stuck in a read a target serves (a FUSE file): the thread still uses s, so
+			 * s is left to it, and to the process's end. */
+			pthread_detach(s->thread);
+			return;
+		}
 	}
 	for (unsigned i = 0; i < s->nqueue; i++)
 		close(s->queue[i].fd);

@@ -834,6 +834,25 @@ static int commit_names(struct spool *s, struct commit *c, const char *base, con
 	return 0;
 }
 
+/* c, counted as pending, to the spool's thread, which answers done(ctx) through the eventfd. */
+static void enqueue(struct spool *s, struct commit *c, spool_done_fn done, void *ctx)
+{
+	c->done = done;
+	c->ctx = ctx;
+	c->pending_next = s->pending_head;
+	s->pending_head = c;
+	s->n_pending++;
+
+	pthread_mutex_lock(&s->lock);
+	if (s->queue_tail)
+		s->queue_tail->queue_next = c;
+	else
+		s->queue_head = c;
+	s->queue_tail = c;
+	pthread_cond_signal(&s->wake);
+	pthread_mutex_unlock(&s->lock);
+}
+
 int spool__commit(struct spool *s, const char *base, struct spool_file **files, const char *const *exts, size_t n,
 		  char *meta_json, spool_done_fn done, void *ctx)
 {
@@ -892,20 +911,7 @@ int spool__commit(struct spool *s, const char *base, struct spool_file **files, 
 	c->meta = meta_json;
 	c->bytes += meta_len;
 	s->pending += meta_len;
-	c->done = done;
-	c->ctx = ctx;
-	c->pending_next = s->pending_head;
-	s->pending_head = c;
-	s->n_pending++;
-
-	pthread_mutex_lock(&s->lock);
-	if (s->queue_tail)
-		s->queue_tail->queue_next = c;
-	else
-		s->queue_head = c;
-	s->queue_tail = c;
-	pthread_cond_signal(&s->wake);
-	pthread_mutex_unlock(&s->lock);
+	enqueue(s, c, done, ctx);
 	return 0;
 
 fail:
@@ -959,20 +965,7 @@ int spool__commit_record(struct spool *s, const char *base, const char *ext, cha
 	c->meta = text;
 	c->bytes = len;
 	s->pending += len;
-	c->done = done;
-	c->ctx = ctx;
-	c->pending_next = s->pending_head;
-	s->pending_head = c;
-	s->n_pending++;
-
-	pthread_mutex_lock(&s->lock);
-	if (s->queue_tail)
-		s->queue_tail->queue_next = c;
-	else
-		s->queue_head = c;
-	s->queue_tail = c;
-	pthread_cond_signal(&s->wake);
-	pthread_mutex_unlock(&s->lock);
+	enqueue(s, c, done, ctx);
 	return 0;
 fail:
 	free(text);
