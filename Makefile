@@ -302,11 +302,11 @@ CAPTURE_WRAPS := inspector_session__new inspector_session__send inspector_sessio
 		 inspector_session__free locate__start locate__free claim_note claim_settle ledger__path \
 		 inspector_close__start inspector_close__free spool__begin spool_file__write \
 		 spool_file__reset spool_file__truncate spool_file__size spool_file__abort spool__reserve_base spool__commit \
-		 spool__cancel spool__dir lws_sul_schedule lws_now_usecs profile_ops
+		 spool__cancel spool__dir lws_sul_schedule lws_now_usecs profile_ops spool__commit_derived
 $(OUTPUT)/tests/test_capture: $(OUTPUT)/tests/test_capture.o $(addprefix $(OUTPUT)/src/,capture/capture.o \
-		profile/profile.o profile/kind.o export/exporter.o meta.o procfs.o options.o trigger.o container.o log.o)
+		profile/profile.o profile/kind.o export/exporter.o export/pprof.o meta.o procfs.o options.o trigger.o container.o log.o)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) $(call wrap,$(CAPTURE_WRAPS)) $^ -lcjson -lm -lcmocka -o $@
+	$(Q)$(CC) $(ALL_LDFLAGS) $(call wrap,$(CAPTURE_WRAPS)) $^ -lcjson -lz -lm -lcmocka -o $@
 
 LOCATE_WRAPS := sockdiag_netns_listeners fdscan__new fdscan__step fdscan__holds fdscan__free \
 		procfs_read_signal_caught ledger__get ledger__record ledger__forget syscall \
