@@ -28,7 +28,8 @@ CC        ?= cc
 # Runtime and build dependencies, all from Debian 12.
 DEB_BUILD := clang llvm make pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev \
 	     libwebsockets-dev libcjson-dev libcurl4-openssl-dev
-DEB_TEST  := libcmocka-dev nodejs wrk procps iproute2 util-linux
+# golang-go: `go tool pprof` reads what --pprof writes (tests only).
+DEB_TEST  := libcmocka-dev nodejs wrk procps iproute2 util-linux golang-go
 PKGS      := libbpf libwebsockets libcjson
 
 CFLAGS    ?= -O2 -g
