@@ -77,6 +77,7 @@ HELPER_BINS := $(addprefix $(OUTPUT)/tests/,$(HELPERS))
 BENCH_BINS := $(OUTPUT)/tests/rss_stat_null $(OUTPUT)/tests/rss_stat_null.bpf.o
 BENCH_BINS += $(OUTPUT)/tests/names_bench
 BENCH_BINS += $(OUTPUT)/tests/sighandler_cost
+BENCH_BINS += $(OUTPUT)/tests/pprof_bench
 
 AGENT      := $(OUTPUT)/inspectd
 CTL        := $(OUTPUT)/inspectctl
@@ -203,6 +204,7 @@ bench: deps-test
 	$(Q)BASELINE_INSPECTD=$(abspath $(TIMELINE_BASELINE_AGENT)) node tests/bench/timelines.js
 	$(Q)node tests/bench/queue.js
 	$(Q)$(OUTPUT)/tests/sighandler_cost $$(readlink -f $$(command -v node))
+	$(Q)$(OUTPUT)/tests/pprof_bench /tmp
 
 tests-build: $(UNIT_BINS) $(HELPER_BINS)
 
@@ -373,6 +375,11 @@ $(OUTPUT)/tests/%: tests/helpers/%.c | $(OUTPUT)/tests
 $(OUTPUT)/tests/names_bench: tests/bench/names_bench.c $(OUTPUT)/src/container_names.o | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ -lcjson -o $@
+
+# make bench: the pprof conversion's speed and peak memory against the input's size.
+$(OUTPUT)/tests/pprof_bench: tests/bench/pprof_bench.c $(OUTPUT)/src/export/pprof.o | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ -lz -o $@
 
 # make bench's control: an empty program on rss_stat, and its loader.
 $(OUTPUT)/tests/rss_stat_null.bpf.o: tests/bench/rss_stat_null.bpf.c vmlinux/$(VMLINUX_ARCH)/vmlinux.h | $(OUTPUT)/tests

@@ -420,6 +420,16 @@ static int rd_number(struct reader *r, int ch)
 	if (state != 2 && state != 4 && state != 7)
 		return -EPROTO;
 	b[n] = '\0';
+	if (state == 2 && n < 16) {
+		/* An integer (ids, sizes, deltas: most of a profile): no strtod(). */
+		int64_t v = 0;
+		size_t i = b[0] == '-';
+
+		for (; i < n; i++)
+			v = v * 10 + (b[i] - '0');
+		r->num = (double)(b[0] == '-' ? -v : v);
+		return 0;
+	}
 	r->num = strtod(b, &end);
 	return 0;
 }
