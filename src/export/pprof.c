@@ -498,7 +498,8 @@ static int shape_close(struct conv *c, struct reader *r, const struct frame *f)
 			return 0;
 		}
 		c->nodes[idx].count++;
-		c->nodes[idx].bytes += c->s_size;
+		if (c->s_size > 0 && __builtin_add_overflow(c->nodes[idx].bytes, c->s_size, &c->nodes[idx].bytes))
+			c->nodes[idx].bytes = INT64_MAX;        /* saturated */
 		return 0;
 	}
 	if (f->is_node && !c->nodes[f->node].has_id)
@@ -509,7 +510,8 @@ static int shape_close(struct conv *c, struct reader *r, const struct frame *f)
 static int shape_scalar(struct conv *c, struct reader *r, enum tok t)
 {
 	const struct frame *p = up(r, 0), *pp = up(r, 1), *ppp = up(r, 2);
-	bool num_int = t == T_NUM && r->num == (double)(int64_t)r->num;
+	/* An integer that fits (a hostile 1e300 is none: no cast of it). */
+	bool num_int = t == T_NUM && r->num >= -9.0e18 && r->num <= 9.0e18 && r->num == (double)(int64_t)r->num;
 	const char *k = p && p->is_obj ? r->key : "";
 	int64_t v = num_int ? (int64_t)r->num : 0;
 
@@ -906,10 +908,15 @@ static int write_profile(struct conv *c, struct out *o)
 	for (size_t i = 0; i < c->n_nodes && e == 0; i++) {
 		const struct node *n = &c->nodes[i];
 		int64_t count = c->have_samples ? n->count : (cpu ? n->hit : (n->self > 0 ? 1 : 0));
-		int64_t v2 = cpu ? count * c->cfg->interval * 1000 : (c->have_samples ? n->bytes : n->self);
+		int64_t v2;
 		size_t d = 0;
 		unsigned char b[24];
 		size_t bl;
+
+		if (cpu ? __builtin_mul_overflow(count, c->cfg->interval * 1000, &v2) : 0)
+			v2 = INT64_MAX;         /* saturated */
+		else if (!cpu)
+			v2 = c->have_samples ? n->bytes : n->self;
 
 		if (count <= 0 || (cpu && n->name == (uint32_t)idle))
 			continue;

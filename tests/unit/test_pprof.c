@@ -549,6 +549,8 @@ static void test_hostile(void **state)
 		"{\"nodes\":[{\"id\":1,\"children\":[2]},{\"id\":2,\"children\":[1]}]}",
 		"{\"nodes\":[{\"id\":1,\"children\":[1]}]}",
 		"{\"nodes\":[{\"id\":\"1\"}]}",
+		"{\"nodes\":[{\"id\":1e300}]}",     /* no cast of what does not fit (make fuzz found it) */
+		"{\"nodes\":[{\"id\":77777777777777777777777}]}",
 		"{\"nodes\":[{\"id\":1,\"callFrame\":{\"functionName\":7}}]}",
 	};
 
@@ -559,6 +561,14 @@ static void test_hostile(void **state)
 			fail_msg("%s: %d", cpu_bad[i], r);
 	}
 	assert_int_equal(convert_str("{\"head\":{\"children\":[]}}", &heap, &pr), -EPROTO);
+	/* Sizes past int64 when summed: saturated, not wrapped. */
+	assert_int_equal(convert_str("{\"head\":{\"id\":1,\"callFrame\":{\"functionName\":\"f\"}},\"samples\":["
+				     "{\"size\":8000000000000000000,\"nodeId\":1},{\"size\":8000000000000000000,\"nodeId\":1}]}",
+				     &heap, &pr), 0);
+	assert_int_equal(pr.n_s, 1);
+	assert_int_equal(pr.s[0].val[0], 2);
+	assert_int_equal(pr.s[0].val[1], INT64_MAX);
+	prof_free(&pr);
 	/* Unknown members and sample ids are ignored. */
 	assert_int_equal(convert_str("{\"nodes\":[{\"id\":1,\"x\":[{\"y\":null}],\"callFrame\":{\"functionName\":\"f\"}}],"
 				     "\"samples\":[1,99],\"z\":true}", &cpu, &pr), 0);
