@@ -28,7 +28,8 @@ CC        ?= cc
 # Runtime and build dependencies, all from Debian 12.
 DEB_BUILD := clang llvm make pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev \
 	     libwebsockets-dev libcjson-dev libcurl4-openssl-dev
-DEB_TEST  := libcmocka-dev nodejs wrk procps iproute2 util-linux
+# golang-go: `go tool pprof` reads what --pprof writes (tests only).
+DEB_TEST  := libcmocka-dev nodejs wrk procps iproute2 util-linux golang-go
 PKGS      := libbpf libwebsockets libcjson
 
 CFLAGS    ?= -O2 -g
@@ -47,7 +48,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) \
 # kernel event -> ring buffer -> dispatcher -> inspector session -> profile -> exporter
 PURE_SRCS  := src/log.c src/options.c src/settings.c src/procfs.c src/cdp.c src/meta.c src/inspector.c src/capture_outcome.c \
 	      src/trigger.c src/cgroup.c src/netns.c src/sockdiag.c src/container.c src/ledger.c src/oom_record.c \
-	      src/fsutil.c src/export/spool.c src/export/exporter.c src/profile/cdp_reader.c src/profile/kind.c src/api_token.c \
+	      src/fsutil.c src/export/spool.c src/export/pprof.c src/export/exporter.c src/profile/cdp_reader.c src/profile/kind.c src/api_token.c \
 	      src/dispatch/jobs.c \
 	      src/dispatch/processes.c src/dispatch/thresholds.c src/dispatch/metrics.c src/dispatch/tenants.c \
 	      src/dispatch/rss_timeline.c src/dispatch/oom_kills.c
@@ -65,6 +66,7 @@ UNIT_TESTS := test_jobs test_tenants test_oom_kills test_rss_timeline test_oom_r
 	      test_inspector_session test_capture test_locate test_close test_api_token test_netns test_tracker
 UNIT_TESTS += test_container_names test_names_cache
 UNIT_TESTS += test_sighandler
+UNIT_TESTS += test_pprof
 HELPERS    := sigio_send hold_memory many_groups signal_loop
 HELPERS    += own_sigusr1
 
@@ -75,6 +77,7 @@ HELPER_BINS := $(addprefix $(OUTPUT)/tests/,$(HELPERS))
 BENCH_BINS := $(OUTPUT)/tests/rss_stat_null $(OUTPUT)/tests/rss_stat_null.bpf.o
 BENCH_BINS += $(OUTPUT)/tests/names_bench
 BENCH_BINS += $(OUTPUT)/tests/sighandler_cost
+BENCH_BINS += $(OUTPUT)/tests/pprof_bench
 
 AGENT      := $(OUTPUT)/inspectd
 CTL        := $(OUTPUT)/inspectctl
@@ -136,7 +139,7 @@ check: deps-test node-majors
 # UBSan; seeds from the fixtures (the first byte picks the parser, see the source).
 FUZZ_SRCS := src/log.c src/procfs.c src/cdp.c src/cgroup.c src/container.c src/container_names.c src/netns.c \
 	     src/sockdiag.c src/ledger.c src/fsutil.c src/api_json.c src/api_token.c \
-	     src/profile/cdp_reader.c src/profile/kind.c src/capture/sighandler.c tests/fuzz/fuzz_hostile.c
+	     src/profile/cdp_reader.c src/profile/kind.c src/capture/sighandler.c src/export/pprof.c tests/fuzz/fuzz_hostile.c
 FUZZ_BIN  := $(OUTPUT)/fuzz/fuzz_hostile
 FUZZ_SECONDS ?= 60
 
@@ -145,7 +148,7 @@ $(FUZZ_BIN): $(FUZZ_SRCS) $(wildcard include/*.h)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-ffunction-sections -fdata-sections -Wl,--gc-sections -Wl,-z,start-stop-gc \
-		-Iinclude $(shell pkg-config --cflags libcjson) $(FUZZ_SRCS) -lcjson -o $@
+		-Iinclude $(shell pkg-config --cflags libcjson) $(FUZZ_SRCS) -lcjson -lz -o $@
 
 fuzz: deps $(FUZZ_BIN) $(OUTPUT)/tests/elf/seed.so
 	$(Q)mkdir -p $(OUTPUT)/fuzz/corpus $(OUTPUT)/fuzz/seeds
@@ -165,6 +168,8 @@ fuzz: deps $(FUZZ_BIN) $(OUTPUT)/tests/elf/seed.so
 		{ printf '\010'; cat tests/fixtures/names/$$f; } > $(OUTPUT)/fuzz/seeds/names-$$f; done
 	$(Q){ printf '\011\220\245\337\000\000\000\000\000'; cat tests/fixtures/node-maps.txt; } > $(OUTPUT)/fuzz/seeds/maps
 	$(Q){ printf '\011\372\001\000\000\000\000\000\000'; cat $(OUTPUT)/tests/elf/seed.so; } > $(OUTPUT)/fuzz/seeds/elf
+	$(Q)printf '\012\000%s' '{"nodes":[{"id":1,"callFrame":{"functionName":"(root)","url":"","lineNumber":-1},"hitCount":0,"children":[2,3]},{"id":2,"callFrame":{"functionName":"f\u00e9","url":"file:///a.js","lineNumber":3},"hitCount":2},{"id":3,"callFrame":{"functionName":"(idle)"}}],"startTime":1,"endTime":9,"samples":[2,3,2],"timeDeltas":[0,1,1]}' > $(OUTPUT)/fuzz/seeds/pprof-cpu
+	$(Q)printf '\012\001%s' '{"head":{"callFrame":{"functionName":"(root)","url":"","lineNumber":-1},"selfSize":0,"id":1,"children":[{"callFrame":{"functionName":"leak","url":"x.js","lineNumber":4},"selfSize":64,"id":2,"children":[]}]},"samples":[{"size":64,"nodeId":2,"ordinal":1}]}' > $(OUTPUT)/fuzz/seeds/pprof-heap
 	$(Q)$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -print_final_stats=1 \
 		-artifact_prefix=$(OUTPUT)/fuzz/ \
 		$(OUTPUT)/fuzz/corpus $(OUTPUT)/fuzz/seeds
@@ -201,6 +206,7 @@ bench: deps-test
 	$(Q)BASELINE_INSPECTD=$(abspath $(TIMELINE_BASELINE_AGENT)) node tests/bench/timelines.js
 	$(Q)node tests/bench/queue.js
 	$(Q)$(OUTPUT)/tests/sighandler_cost $$(readlink -f $$(command -v node))
+	$(Q)$(OUTPUT)/tests/pprof_bench /tmp
 
 tests-build: $(UNIT_BINS) $(HELPER_BINS)
 
@@ -301,11 +307,11 @@ CAPTURE_WRAPS := inspector_session__new inspector_session__send inspector_sessio
 		 inspector_session__free locate__start locate__free claim_note claim_settle ledger__path \
 		 inspector_close__start inspector_close__free spool__begin spool_file__write \
 		 spool_file__reset spool_file__truncate spool_file__size spool_file__abort spool__reserve_base spool__commit \
-		 spool__cancel spool__dir lws_sul_schedule lws_now_usecs profile_ops
+		 spool__cancel spool__dir lws_sul_schedule lws_now_usecs profile_ops spool__commit_derived
 $(OUTPUT)/tests/test_capture: $(OUTPUT)/tests/test_capture.o $(addprefix $(OUTPUT)/src/,capture/capture.o \
-		profile/profile.o profile/kind.o export/exporter.o meta.o procfs.o options.o trigger.o container.o log.o)
+		profile/profile.o profile/kind.o export/exporter.o export/pprof.o meta.o procfs.o options.o trigger.o container.o log.o)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) $(call wrap,$(CAPTURE_WRAPS)) $^ -lcjson -lm -lcmocka -o $@
+	$(Q)$(CC) $(ALL_LDFLAGS) $(call wrap,$(CAPTURE_WRAPS)) $^ -lcjson -lz -lm -lcmocka -o $@
 
 LOCATE_WRAPS := sockdiag_netns_listeners fdscan__new fdscan__step fdscan__holds fdscan__free \
 		procfs_read_signal_caught ledger__get ledger__record ledger__forget syscall \
@@ -371,6 +377,11 @@ $(OUTPUT)/tests/%: tests/helpers/%.c | $(OUTPUT)/tests
 $(OUTPUT)/tests/names_bench: tests/bench/names_bench.c $(OUTPUT)/src/container_names.o | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ -lcjson -o $@
+
+# make bench: the pprof conversion's speed and peak memory against the input's size.
+$(OUTPUT)/tests/pprof_bench: tests/bench/pprof_bench.c $(OUTPUT)/src/export/pprof.o | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ -lz -o $@
 
 # make bench's control: an empty program on rss_stat, and its loader.
 $(OUTPUT)/tests/rss_stat_null.bpf.o: tests/bench/rss_stat_null.bpf.c vmlinux/$(VMLINUX_ARCH)/vmlinux.h | $(OUTPUT)/tests

@@ -14,6 +14,7 @@
 #include "jobs.h"
 #include "metrics.h"
 #include "processes.h"
+#include "spool.h"
 
 #define API_BODY_MAX (64 * 1024)
 
@@ -54,8 +55,9 @@ cJSON *api_process_json(const struct process_view *p, const struct job_view *job
 /* {"error":"..."} as text. */
 char *api_error_json(const char *message);
 
-/* Prometheus text exposition format 0.0.4; output_removed: spool__removed(). Caller frees. */
+/* Prometheus text exposition format 0.0.4; output_removed: spool__removed(); derived,
+ * n_derived: spool__derive_counts() (files exporters made from profiles, as pprof). Caller frees. */
 char *api_metrics_text(const struct dispatcher_metrics *m, unsigned tracked, unsigned running, unsigned queued,
-		       unsigned long output_removed);
+		       unsigned long output_removed, const struct spool_derive_count *derived, size_t n_derived);
 
 #endif

@@ -25,7 +25,7 @@ struct export_request {
 typedef void (*export_done_fn)(void *ctx, int result, const char *const *paths, size_t n);
 
 struct exporter_ops {
-	const char *name;               /* "file" */
+	const char *name;               /* "file", "pprof" */
 	/* Take one capture's files. 0: done is called later, from the loop; -errno: refused,
 	 * done is never called. Never blocks. */
 	int (*submit)(struct spool *spool, struct export_request *req, export_done_fn done, void *ctx);
@@ -35,5 +35,8 @@ struct exporter_ops {
 
 /* The exporter every capture's files go to first. */
 const struct exporter_ops *exporter_first(void);
+/* The exporter of that name ("file", "pprof": the file exporter's commit with BASE.pb.gz
+ * made from the profile beside it), or NULL. */
+const struct exporter_ops *exporter_by_name(const char *name);
 
 #endif

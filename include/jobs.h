@@ -30,7 +30,7 @@
 #define JOBS_KEPT       256             /* finished jobs the API still shows */
 #define JOB_REASON_MAX  128
 #define JOB_ERROR_MAX   256
-#define JOB_FILES_MAX   2               /* profile, then meta.json */
+#define JOB_FILES_MAX   3               /* profile, BASE.pb.gz with --pprof, then meta.json */
 #define JOB_PATH_MAX    4096
 #define JOB_TENANT_MAX  256             /* processes_tenant_key()'s */
 

@@ -25,7 +25,7 @@
  * last captures' files. */
 #define PROCESS_CMDLINE_MAX     4096
 #define PROCESS_CAPTURES_MAX    16
-#define PROCESS_CAPTURE_FILES   2
+#define PROCESS_CAPTURE_FILES   3       /* as JOB_FILES_MAX */
 
 struct processes;
 struct process;

@@ -8,6 +8,7 @@
 #ifndef INSPECTD_SETTINGS_H
 #define INSPECTD_SETTINGS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "inspectd.h"
@@ -23,6 +24,7 @@ struct settings {
 	uint64_t attach_timeout_usec;           /* SIGUSR1 -> inspector listening */
 	uint64_t command_timeout_usec;          /* one CDP round trip */
 	const char *output_dir;
+	const char *exporter;                   /* an exporter's name (exporter.h): "file", or "pprof" */
 	uint64_t max_profile_bytes;             /* one profile, as the target sends it */
 	uint64_t output_quota_bytes;            /* the output folder; 0: no quota */
 	const char *state_dir;                  /* DIR/opened: inspectors being opened (ledger.h) */
@@ -53,6 +55,7 @@ struct setting_def {
 	const char *key;                        /* "max-duration", as --max-duration */
 	/* Parse value into st: 0, or -EINVAL with why (one line). */
 	int (*set)(struct settings *st, const char *value, char *why, size_t size);
+	bool flag;                              /* takes no value: set() gets NULL */
 };
 
 /* The table of keys, for a front end (getopt, a configuration file). */

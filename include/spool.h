@@ -171,6 +171,45 @@ int spool__commit(struct spool *s, const char *base, struct spool_file **files, 
  */
 int spool__commit_record(struct spool *s, const char *base, const char *ext, char *text, spool_done_fn done,
 			 void *ctx);
+/*
+ * A file derived from one of a commit's files, made on the writer thread (after that
+ * file is synced, before anything is renamed) and committed with it: a converter that
+ * reads the file and writes another (pprof beside a V8 profile). Its failure never fails
+ * the commit: the commit lands without it, with meta_without as its meta.json.
+ */
+struct spool_derive {
+	const char *name;               /* for counts: "pprof" (a literal) */
+	size_t from;                    /* the index of the file it reads */
+	const char *ext;                /* it becomes BASE.ext */
+	/* On the writer thread: read in_fd (by pread, from 0), write out_fd. 0 or -errno. */
+	int (*make)(int in_fd, int out_fd, void *arg);
+	void *arg;                      /* make's; freed by free_arg() on the loop, afterwards */
+	void (*free_arg)(void *arg);
+	char *meta_without;             /* malloc()ed: meta.json if the derived file is not written */
+	/* On the loop, before done, unless cancelled: what became of it (0 or -errno) and
+	 * the full path of the file it was made from and its own. May be NULL. */
+	void (*noted)(void *ctx, int result, const char *from_path, const char *path);
+};
+
+/* Derived files written and not written, per name (names beyond 4 are not counted). */
+#define SPOOL_DERIVE_NAMES_MAX 4
+struct spool_derive_count {
+	const char *name;
+	unsigned long written, failed;
+};
+/* The counts so far: *ret holds n entries (valid until the next spool__dispatch()). */
+size_t spool__derive_counts(const struct spool *s, const struct spool_derive_count **ret);
+
+/*
+ * spool__commit() with a derived file (derive may be NULL: spool__commit() itself).
+ * The n files and the derived one count as n + 1 against SPOOL_COMMIT_FILES_MAX; derive's
+ * meta_without and arg are consumed as meta_json is. done's paths: the files', the
+ * derived file's when it was written, then meta.json's. Errors as spool__commit()'s;
+ * -EINVAL too for a derive without make or ext, or from not below n.
+ */
+int spool__commit_derived(struct spool *s, const char *base, struct spool_file **files, const char *const *exts,
+			  size_t n, char *meta_json, struct spool_derive *derive, spool_done_fn done, void *ctx);
+
 /* Forget the done callback of every commit in flight whose ctx is ctx (its owner goes
  * away); the commits still complete. */
 void spool__cancel(struct spool *s, void *ctx);

@@ -226,11 +226,13 @@ static int serve(struct lws *wsi, struct api_conn *c)
 		return respond_job(wsi, c, route == API_CAPTURE_DELETE ? 202 : 200, id,
 				   c->path + strlen("/v1/captures/"));
 	case API_METRICS: {
+		const struct spool_derive_count *derived = NULL;
+		size_t n_derived = the_api->spool ? spool__derive_counts(the_api->spool, &derived) : 0;
 		char *text = api_metrics_text(dispatcher__metrics(the_api->dispatcher),
 					      dispatcher__tracked(the_api->dispatcher),
 					      dispatcher__running(the_api->dispatcher),
 					      dispatcher__queued(the_api->dispatcher),
-					      the_api->spool ? spool__removed(the_api->spool) : 0);
+					      the_api->spool ? spool__removed(the_api->spool) : 0, derived, n_derived);
 
 		if (!text)
 			return respond_error(wsi, c, 500, "out of memory");

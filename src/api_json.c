@@ -260,7 +260,7 @@ static void scalar(FILE *f, const char *name, const char *type, const char *help
 }
 
 char *api_metrics_text(const struct dispatcher_metrics *m, unsigned tracked, unsigned running, unsigned queued,
-		       unsigned long output_removed)
+		       unsigned long output_removed, const struct spool_derive_count *derived, size_t n_derived)
 {
 	char *buf = NULL;
 	size_t size = 0;
@@ -312,6 +312,16 @@ char *api_metrics_text(const struct dispatcher_metrics *m, unsigned tracked, uns
 	scalar(f, "inspectd_output_removed_total", "counter",
 	       "Old profiles (each with its meta.json) removed to fit --output-quota.",
 	       output_removed);
+	/* Once an exporter made one (a family has samples). */
+	if (n_derived)
+		family(f, "inspectd_exports_total", "counter",
+		       "Files an exporter made from profiles (pprof), written or not (the profile is kept).");
+	for (size_t i = 0; i < n_derived; i++) {
+		fprintf(f, "inspectd_exports_total{exporter=\"%s\",outcome=\"written\"} %lu\n", derived[i].name,
+			derived[i].written);
+		fprintf(f, "inspectd_exports_total{exporter=\"%s\",outcome=\"failed\"} %lu\n", derived[i].name,
+			derived[i].failed);
+	}
 	family(f, "inspectd_events_lost_total", "counter",
 	       "Kernel events with no room in their ring buffer, per stream.");
 	for (int i = 0; i < METRICS_STREAMS; i++)

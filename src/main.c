@@ -65,6 +65,7 @@ static const char usage[] =
 "  --output-quota SIZE           bytes the output folder may hold; the oldest profiles\n"
 "                                (with their meta.json) are removed to make room; one\n"
 "                                that cannot fit even so fails (default: no quota)\n"
+"  --pprof                       also write BASE.pb.gz (gzipped pprof) beside each profile\n"
 "  --state-dir DIR               the record of inspectors being opened, so that a\n"
 "                                restarted agent closes what a killed one left open\n"
 "                                (default /run/inspectd)\n"
@@ -163,7 +164,8 @@ static void parse_args(int argc, char **argv)
 	settings_defaults(&env);
 	defs = settings_defs(&ndefs);
 	for (size_t i = 0; i < ndefs && n < 64; i++)
-		opts[n++] = (struct option){ defs[i].key, required_argument, NULL, OPT_SETTING + (int)i };
+		opts[n++] = (struct option){ defs[i].key, defs[i].flag ? no_argument : required_argument, NULL,
+					     OPT_SETTING + (int)i };
 	opts[n++] = (struct option){ "version", no_argument, NULL, OPT_VERSION };
 	opts[n++] = (struct option){ "help", no_argument, NULL, OPT_HELP };
 	opts[n] = (struct option){ 0 };

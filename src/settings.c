@@ -171,6 +171,15 @@ SETTER(cpu_window)
 	return 0;
 }
 
+/* --pprof: also write BASE.pb.gz beside each profile (the pprof exporter). */
+SETTER(pprof)
+{
+	if (v)
+		return invalid(why, size, "--pprof takes no value");
+	st->exporter = "pprof";
+	return 0;
+}
+
 SETTER(rss_watch)
 {
 	int choice;
@@ -285,37 +294,38 @@ SETTER(api_token_file)
 }
 
 static const struct setting_def defs[] = {
-	{ "heap-signal", set_heap_signal },
-	{ "cpu-signal", set_cpu_signal },
-	{ "heap-sampling-interval", set_heap_interval },
-	{ "cpu-sampling-interval", set_cpu_interval },
-	{ "max-duration", set_max_duration },
-	{ "max-signal-duration", set_max_signal_duration },
-	{ "attach-timeout", set_attach_timeout },
-	{ "output-dir", set_output_dir },
-	{ "max-profile-size", set_max_profile_size },
-	{ "output-quota", set_output_quota },
-	{ "state-dir", set_state_dir },
-	{ "host-root", set_host_root },
-	{ "match", set_match },
-	{ "log-level", set_log_level },
-	{ "rss-threshold", set_rss_threshold },
-	{ "rss-growth", set_rss_growth },
-	{ "limit-percent", set_limit_percent },
-	{ "cpu-threshold", set_cpu_threshold },
-	{ "cpu-window", set_cpu_window },
-	{ "threshold-action", set_threshold_action },
-	{ "capture-seconds", set_capture_seconds },
-	{ "cooldown", set_cooldown },
-	{ "max-captures-per-hour", set_max_per_hour },
-	{ "max-concurrent", set_max_concurrent },
-	{ "max-concurrent-per-container", set_max_per_container },
-	{ "max-captures-per-container-per-hour", set_max_per_container_hour },
-	{ "queue-timeout", set_queue_timeout },
-	{ "rss-watch", set_rss_watch },
-	{ "api-socket", set_api_socket },
-	{ "api-listen", set_api_listen },
-	{ "api-token-file", set_api_token_file },
+	{ "heap-signal", set_heap_signal, false },
+	{ "cpu-signal", set_cpu_signal, false },
+	{ "heap-sampling-interval", set_heap_interval, false },
+	{ "cpu-sampling-interval", set_cpu_interval, false },
+	{ "max-duration", set_max_duration, false },
+	{ "max-signal-duration", set_max_signal_duration, false },
+	{ "attach-timeout", set_attach_timeout, false },
+	{ "output-dir", set_output_dir, false },
+	{ "max-profile-size", set_max_profile_size, false },
+	{ "output-quota", set_output_quota, false },
+	{ "state-dir", set_state_dir, false },
+	{ "host-root", set_host_root, false },
+	{ "match", set_match, false },
+	{ "log-level", set_log_level, false },
+	{ "rss-threshold", set_rss_threshold, false },
+	{ "rss-growth", set_rss_growth, false },
+	{ "limit-percent", set_limit_percent, false },
+	{ "cpu-threshold", set_cpu_threshold, false },
+	{ "cpu-window", set_cpu_window, false },
+	{ "threshold-action", set_threshold_action, false },
+	{ "capture-seconds", set_capture_seconds, false },
+	{ "cooldown", set_cooldown, false },
+	{ "max-captures-per-hour", set_max_per_hour, false },
+	{ "max-concurrent", set_max_concurrent, false },
+	{ "max-concurrent-per-container", set_max_per_container, false },
+	{ "max-captures-per-container-per-hour", set_max_per_container_hour, false },
+	{ "queue-timeout", set_queue_timeout, false },
+	{ "rss-watch", set_rss_watch, false },
+	{ "pprof", set_pprof, true },
+	{ "api-socket", set_api_socket, false },
+	{ "api-listen", set_api_listen, false },
+	{ "api-token-file", set_api_token_file, false },
 };
 
 const struct setting_def *settings_defs(size_t *n)
@@ -336,6 +346,7 @@ void settings_defaults(struct settings *st)
 		.attach_timeout_usec = 3ull * 1000000,
 		.command_timeout_usec = 10ull * 1000000,
 		.output_dir = "/var/lib/inspectd",
+		.exporter = "file",
 		.max_profile_bytes = 512ull << 20,
 		.triggers = {
 			.cpu_window_usec = 15ull * 1000000,

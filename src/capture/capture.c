@@ -55,6 +55,7 @@ struct capture {
 	const struct capture_env *env;  /* &own_env: the agent's, with the settings as they were */
 	struct capture_env own_env;
 	struct settings settings;       /* kept from the start: a reload does not change a capture */
+	const struct exporter_ops *exporter;    /* settings.exporter's, or the first */
 	const struct profile_ops *ops;
 	enum profile_kind kind;
 	struct locate_target target;    /* pid, pidfd (borrowed), start time, --inspect port */
@@ -451,7 +452,7 @@ static int export_profile(struct capture *c)
 	cJSON_Delete(meta);
 	/* The outputs and text are the exporter's now, whatever it answers. */
 	req = (struct export_request){ .base = base, .files = c->out, .exts = exts, .n = c->nout, .meta_json = text };
-	r = exporter_first()->submit(c->env->spool, &req, commit_done, c);
+	r = c->exporter->submit(c->env->spool, &req, commit_done, c);
 	for (unsigned i = 0; i < c->nout; i++)
 		c->out[i] = NULL;
 	if (r < 0)
@@ -687,6 +688,7 @@ int capture__new(const struct capture_env *env, pid_t pid, int pidfd, const stru
 	c->own_env.settings = &c->settings;
 	c->env = &c->own_env;
 	c->kind = kind;
+	c->exporter = exporter_by_name(c->settings.exporter) ?: exporter_first();
 	c->ops = profile_ops(kind);
 	c->msg_output = -1;
 	while (c->ops->outputs[c->nout] && c->nout < PROFILE_OUTPUTS_MAX)
@@ -836,7 +838,7 @@ void capture__free(struct capture *c)
 	inspector_close__free(c->close);
 	inspector_session__free(c->session);
 	if (c->committing)
-		exporter_first()->cancel(c->env->spool, c);     /* the files still land; nobody is told */
+		c->exporter->cancel(c->env->spool, c);     /* the files still land; nobody is told */
 	drop_outputs(c);
 	free(c->cmdline);
 	free(c);

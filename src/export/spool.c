@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,14 @@ struct commit {
 	const char *meta_ext;                   /* META_EXT, or a record's extension */
 	uint64_t bytes;                         /* counted in spool->pending: the files and meta */
 
+	/* A derived file: files[derived] (derived < n when there is one), made from
+	 * files[derive.from] on the thread; derive.meta_without replaces meta if it is not
+	 * written, derive_result says why. */
+	size_t derived;
+	struct spool_derive derive;
+	int derive_result;
+	bool derive_written;
+
 	spool_done_fn done;
 	void *ctx;
 	struct commit *pending_next;            /* the loop's list of commits not yet dispatched */
@@ -67,6 +76,8 @@ struct spool {
 	uint64_t ours;                  /* ... of which retention may remove (0 without it) */
 	unsigned long removed;          /* old commits removed to make room */
 	uint64_t pending;               /* bytes of our temporaries and of the commits in flight */
+	struct spool_derive_count derive_counts[SPOOL_DERIVE_NAMES_MAX];
+	size_t n_derive_counts;
 	struct commit *pending_head;    /* every commit not yet dispatched, newest first */
 	size_t n_pending;
 
@@ -423,22 +434,89 @@ static int make_room(int dirfd, const struct spool_limits *lim, struct commit *c
 	return used + need <= lim->quota ? 0 : -EDQUOT;
 }
 
+/*
+ * Make the derived file from the file written through wfd (write-only) into a temporary
+ * of its own; on failure derive_result says why. The input is opened again for reading
+ * by its temporary name, and must be the same file as wfd's.
+ */
+static void run_derive(int dirfd, struct commit *c, int wfd)
+{
+	char *temp = c->temps[c->derived];
+	struct stat a, b;
+	int r, fd, in_fd;
+
+	in_fd = openat(dirfd, c->temps[c->derive.from], O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (in_fd < 0) {
+		temp[0] = '\0';
+		c->derive_result = -errno;
+		return;
+	}
+	if (fstat(in_fd, &a) < 0 || fstat(wfd, &b) < 0 || a.st_dev != b.st_dev || a.st_ino != b.st_ino) {
+		close(in_fd);
+		temp[0] = '\0';
+		c->derive_result = -ESTALE;
+		return;
+	}
+	r = fs_create_temp_at(dirfd, SPOOL_TEMP_PREFIX, temp, FS_NAME_SIZE, &fd);
+	if (r < 0) {
+		close(in_fd);
+		temp[0] = '\0';
+		c->derive_result = r;
+		return;
+	}
+	r = c->derive.make(in_fd, fd, c->derive.arg);
+	close(in_fd);
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r < 0) {
+		unlinkat(dirfd, temp, 0);
+		temp[0] = '\0';
+		c->derive_result = r;
+	}
+}
+
 static int run_commit(int dirfd, const struct spool_limits *lim, struct commit *c)
 {
 	char meta_temp[FS_NAME_SIZE] = "";
 	size_t renamed = 0;
 	bool meta_renamed = false;
+	bool derive = c->derived < c->n;
 	int r = 0, fd;
 
 	for (size_t i = 0; i < c->n; i++) {
+		if (derive && i == c->derived)
+			continue;
 		if (r == 0 && fsync(c->fds[i]) < 0)
 			r = -errno;
+		if (r == 0 && derive && i == c->derive.from)
+			run_derive(dirfd, c, c->fds[i]);
 		if (close(c->fds[i]) < 0 && r == 0)
 			r = -errno;
 		c->fds[i] = -1;
 	}
 	if (r == 0 && lim->quota && lim->retain)
 		r = make_room(dirfd, lim, c);
+	/* The derived file first: should its name be taken, the commit goes on without it. */
+	if (r == 0 && derive && c->temps[c->derived][0]) {
+		int e = fs_rename_noreplace_at(dirfd, c->temps[c->derived], dirfd, final_name(c, c->derived));
+
+		if (e < 0) {
+			unlinkat(dirfd, c->temps[c->derived], 0);
+			c->derive_result = e;
+		} else {
+			c->derive_written = true;
+		}
+		c->temps[c->derived][0] = '\0';
+	}
+	if (derive && !c->derive_written && c->derive_result == 0)
+		c->derive_result = r < 0 ? r : -EIO;
+	if (derive && !c->derive_written && c->derive.meta_without) {
+		free(c->meta);
+		c->meta = c->derive.meta_without;
+		c->derive.meta_without = NULL;
+	}
 	if (r == 0) {
 		r = fs_create_temp_at(dirfd, SPOOL_TEMP_PREFIX, meta_temp, sizeof(meta_temp), &fd);
 		if (r < 0) {
@@ -452,6 +530,8 @@ static int run_commit(int dirfd, const struct spool_limits *lim, struct commit *
 		}
 	}
 	for (; r == 0 && renamed < c->n; renamed++) {
+		if (derive && renamed == c->derived)
+			continue;
 		r = fs_rename_noreplace_at(dirfd, c->temps[renamed], dirfd, final_name(c, renamed));
 		if (r < 0)
 			break;
@@ -466,8 +546,19 @@ static int run_commit(int dirfd, const struct spool_limits *lim, struct commit *
 		return 0;
 
 	/* All or nothing: what this commit made goes, whatever step failed. */
-	for (size_t i = 0; i < c->n; i++)
+	for (size_t i = 0; i < c->n; i++) {
+		if (derive && i == c->derived) {
+			if (c->derive_written)
+				unlinkat(dirfd, final_name(c, i), 0);
+			else if (c->temps[i][0])
+				unlinkat(dirfd, c->temps[i], 0);
+			c->derive_written = false;
+			if (c->derive_result == 0)
+				c->derive_result = r;
+			continue;
+		}
 		unlinkat(dirfd, i < renamed ? final_name(c, i) : c->temps[i], 0);
+	}
 	if (meta_renamed)
 		unlinkat(dirfd, final_name(c, c->n), 0);
 	else if (meta_temp[0])
@@ -541,6 +632,9 @@ static void commit_free(struct commit *c)
 	for (size_t i = 0; i <= SPOOL_COMMIT_FILES_MAX; i++)
 		free(c->paths[i]);
 	free(c->meta);
+	free(c->derive.meta_without);
+	if (c->derive.free_arg)
+		c->derive.free_arg(c->derive.arg);
 	free(c);
 }
 
@@ -642,6 +736,31 @@ static bool quota_fits(const struct spool *s, uint64_t len)
 	return !s->lim.quota || (used <= s->lim.quota && len <= s->lim.quota - used);
 }
 
+static void count_derive(struct spool *s, const char *name, bool written)
+{
+	size_t i;
+
+	for (i = 0; i < s->n_derive_counts; i++) {
+		if (strcmp(s->derive_counts[i].name, name) == 0)
+			break;
+	}
+	if (i == s->n_derive_counts) {
+		if (i == SPOOL_DERIVE_NAMES_MAX)
+			return;
+		s->derive_counts[s->n_derive_counts++] = (struct spool_derive_count){ .name = name };
+	}
+	if (written)
+		s->derive_counts[i].written++;
+	else
+		s->derive_counts[i].failed++;
+}
+
+size_t spool__derive_counts(const struct spool *s, const struct spool_derive_count **ret)
+{
+	*ret = s->derive_counts;
+	return s->n_derive_counts;
+}
+
 void spool__dispatch(struct spool *s)
 {
 	struct commit *list;
@@ -674,8 +793,23 @@ void spool__dispatch(struct spool *s)
 		} else if (c->result == 0) {
 			s->committed += c->bytes;
 		}
-		if (c->done)
+		if (c->derived < c->n) {
+			const char *paths[SPOOL_COMMIT_FILES_MAX + 1];
+			size_t np = 0;
+
+			count_derive(s, c->derive.name, c->derive_written);
+			if (c->derive.noted && c->done)
+				c->derive.noted(c->ctx, c->derive_written ? 0 : c->derive_result,
+						c->paths[c->derive.from], c->paths[c->derived]);
+			for (size_t i = 0; i <= c->n; i++) {
+				if (i != c->derived || c->derive_written)
+					paths[np++] = c->paths[i];
+			}
+			if (c->done)
+				c->done(c->ctx, c->result, paths, np);
+		} else if (c->done) {
 			c->done(c->ctx, c->result, (const char *const *)c->paths, c->n + 1);
+		}
 		commit_free(c);
 	}
 }
@@ -856,11 +990,19 @@ static void enqueue(struct spool *s, struct commit *c, spool_done_fn done, void 
 int spool__commit(struct spool *s, const char *base, struct spool_file **files, const char *const *exts, size_t n,
 		  char *meta_json, spool_done_fn done, void *ctx)
 {
+	return spool__commit_derived(s, base, files, exts, n, meta_json, NULL, done, ctx);
+}
+
+int spool__commit_derived(struct spool *s, const char *base, struct spool_file **files, const char *const *exts,
+			  size_t n, char *meta_json, struct spool_derive *derive, spool_done_fn done, void *ctx)
+{
+	const char *all_exts[SPOOL_COMMIT_FILES_MAX];
 	struct commit *c = NULL;
 	uint64_t meta_len;
 	int r;
 
-	if (n > SPOOL_COMMIT_FILES_MAX || !meta_json) {
+	if (n + (derive ? 1 : 0) > SPOOL_COMMIT_FILES_MAX || !meta_json ||
+	    (derive && (!derive->make || !derive->ext || !derive->name || derive->from >= n))) {
 		r = -EINVAL;
 		goto fail;
 	}
@@ -895,12 +1037,29 @@ int spool__commit(struct spool *s, const char *base, struct spool_file **files, 
 		goto fail;
 	}
 	c->n = n;
+	c->derived = SIZE_MAX;
 	c->meta_ext = META_EXT;
-	r = commit_names(s, c, base, exts);
-	if (r < 0)
+	for (size_t i = 0; i < n; i++)
+		all_exts[i] = exts[i];
+	if (derive) {
+		all_exts[n] = derive->ext;
+		c->n = n + 1;
+		c->derived = n;
+		c->fds[n] = -1;
+	}
+	r = commit_names(s, c, base, all_exts);
+	if (r < 0) {
+		c->n = n;       /* fds not yet the commit's */
 		goto fail;
+	}
 
-	/* From here on nothing fails: the files become the commit's. */
+	/* From here on nothing fails: the files become the commit's, and derive's parts. */
+	if (derive) {
+		c->derive = *derive;
+		derive->meta_without = NULL;
+		derive->arg = NULL;
+		derive->free_arg = NULL;
+	}
 	for (size_t i = 0; i < n; i++) {
 		c->fds[i] = files[i]->fd;
 		memcpy(c->temps[i], files[i]->name, sizeof(c->temps[i]));
@@ -927,6 +1086,14 @@ fail:
 	for (size_t i = 0; i < n; i++)
 		files[i] = NULL;
 	free(meta_json);
+	if (derive) {
+		free(derive->meta_without);
+		derive->meta_without = NULL;
+		if (derive->free_arg)
+			derive->free_arg(derive->arg);
+		derive->arg = NULL;
+		derive->free_arg = NULL;
+	}
 	if (c)
 		c->n = 0;       /* its fds were never set */
 	commit_free(c);

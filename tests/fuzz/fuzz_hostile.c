@@ -7,7 +7,8 @@
  * its namespace's socket tables read line by line), cgroup paths a container names,
  * netlink replies, the agent's own ledger, the body of POST /v1/captures, the API
  * token file, the container runtimes' state files (container_names.h), and the files a
- * target maps (ELF symbol tables) with its /proc/PID/maps. The first byte picks the parser; the rest
+ * target maps (ELF symbol tables) with its /proc/PID/maps, and the V8 profiles --pprof
+ * converts (pprof.h). The first byte picks the parser; the rest
  * is its input. Run by `make fuzz` (clang, ASan and UBSan).
  *
  * src/api_json.c is linked for api_parse_capture_request() alone: the build drops its
@@ -28,6 +29,7 @@
 #include "api_json.h"
 #include "api_token.h"
 #include "cdp.h"
+#include "pprof.h"
 #include "cdp_reader.h"
 #include "cgroup.h"
 #include "container.h"
@@ -470,11 +472,32 @@ static void fuzz_sighandler(const uint8_t *data, size_t size)
 	close(fd);
 }
 
+/* A profile to pprof: the first byte's low bit picks CPU or heap, the rest the profile. */
+static void fuzz_pprof(const uint8_t *data, size_t size)
+{
+	struct pprof_label l = { .key = "pid", .num = 1 };
+	struct pprof_config cfg = { .kind = PPROF_CPU, .interval = 1000, .labels = &l, .n_labels = 1 };
+	int in, out, r;
+
+	if (size < 1)
+		return;
+	cfg.kind = data[0] & 1 ? PPROF_HEAP : PPROF_CPU;
+	in = memfd_create("fuzz-in", MFD_CLOEXEC);
+	out = memfd_create("fuzz-out", MFD_CLOEXEC);
+	if (in < 0 || out < 0 || (size > 1 && write(in, data + 1, size - 1) != (ssize_t)(size - 1)))
+		abort();
+	r = pprof_convert(in, out, &cfg);
+	if (r != 0 && r != -EPROTO && r != -E2BIG && r != -ENOMEM)
+		abort();
+	close(in);
+	close(out);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	switch (data[0] % 10) {
+	switch (data[0] % 11) {
 	case 0:
 		fuzz_cdp(data + 1, size - 1);
 		break;
@@ -501,6 +524,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 9:
 		fuzz_sighandler(data + 1, size - 1);
+		break;
+	case 10:
+		fuzz_pprof(data + 1, size - 1);
 		break;
 	default:
 		fuzz_token(data + 1, size - 1);

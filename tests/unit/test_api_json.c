@@ -1697,12 +1697,13 @@ static void test_metrics_text(void **state)
 	static const char *const kinds[] = { "heap", "cpu" };
 	static const char *const triggers[] = { "signal", "api", "rss-threshold", "rss-growth", "limit-percent",
 						"cpu-threshold" };
+	static const struct spool_derive_count derived[] = { { .name = "pprof", .written = 7, .failed = 2 } };
 	struct dispatcher_metrics m;
 	char line[256];
 	char *text;
 
 	fill_metrics(&m);
-	text = api_metrics_text(&m, 12, 2, 5, 3);
+	text = api_metrics_text(&m, 12, 2, 5, 3, derived, 1);
 	assert_non_null(text);
 	assert_valid_metrics(text);
 
@@ -1781,6 +1782,9 @@ static void test_metrics_text(void **state)
 	assert_has_line(text, "inspectd_rss_stat_attaches_total 9");
 	assert_has_line(text, "# TYPE inspectd_output_removed_total counter");
 	assert_has_line(text, "inspectd_output_removed_total 3");
+	assert_has_line(text, "# TYPE inspectd_exports_total counter");
+	assert_has_line(text, "inspectd_exports_total{exporter=\"pprof\",outcome=\"written\"} 7");
+	assert_has_line(text, "inspectd_exports_total{exporter=\"pprof\",outcome=\"failed\"} 2");
 	/* What the kernel side could not report, and what was found again. */
 	assert_has_line(text, "# TYPE inspectd_events_lost_total counter");
 	assert_has_line(text, "inspectd_events_lost_total{stream=\"lifecycle\"} 5");
@@ -1806,9 +1810,9 @@ static void test_metrics_text(void **state)
 	assert_has_line(text, "inspectd_sigusr1_refused_total{handler=\"other\"} 0");
 	assert_has_line(text, "inspectd_sigusr1_refused_total{handler=\"none\"} 0");
 	assert_null(strstr(text, "handler=\"node\""));
-	/* Twenty families, each with one HELP and one TYPE (the validator checked which). */
-	assert_int_equal(count_prefix_lines(text, "# HELP "), 20);
-	assert_int_equal(count_prefix_lines(text, "# TYPE "), 20);
+	/* Twenty-one families, each with one HELP and one TYPE (the validator checked which). */
+	assert_int_equal(count_prefix_lines(text, "# HELP "), 21);
+	assert_int_equal(count_prefix_lines(text, "# TYPE "), 21);
 	free(text);
 }
 
@@ -1819,7 +1823,7 @@ static void test_metrics_zero_and_max(void **state)
 
 	/* A fresh agent. */
 	memset(&m, 0, sizeof(m));
-	text = api_metrics_text(&m, 0, 0, 0, 0);
+	text = api_metrics_text(&m, 0, 0, 0, 0, NULL, 0);
 	assert_non_null(text);
 	assert_valid_metrics(text);
 	assert_has_line(text, "inspectd_tracked_processes 0");
@@ -1839,7 +1843,7 @@ static void test_metrics_zero_and_max(void **state)
 		m.latency_buckets[b] = ULONG_MAX;
 	m.latency_count = ULONG_MAX;
 	m.latency_sum = 1e12;
-	text = api_metrics_text(&m, UINT_MAX, UINT_MAX, UINT_MAX, ULONG_MAX);
+	text = api_metrics_text(&m, UINT_MAX, UINT_MAX, UINT_MAX, ULONG_MAX, NULL, 0);
 	assert_non_null(text);
 	assert_valid_metrics(text);
 	assert_has_line(text, "inspectd_tracked_processes 4294967295");

@@ -342,6 +342,10 @@ static struct {
 	cJSON *meta;
 	spool_done_fn done;
 	void *ctx;
+	int derived;                    /* commits with a derived file */
+	char derived_ext[SPOOL_EXT_SIZE];
+	char derived_name[32];
+	size_t derived_from;
 } sp;
 
 int __wrap_spool__begin(struct spool *s, struct spool_file **ret);
@@ -354,6 +358,9 @@ int __wrap_spool__reserve_base(struct spool *s, const char *stamp, const char *c
 			       size_t size);
 int __wrap_spool__commit(struct spool *s, const char *base, struct spool_file **files, const char *const *exts,
 			 size_t n, char *meta_json, spool_done_fn done, void *ctx);
+int __wrap_spool__commit_derived(struct spool *s, const char *base, struct spool_file **files,
+				 const char *const *exts, size_t n, char *meta_json, struct spool_derive *derive,
+				 spool_done_fn done, void *ctx);
 void __wrap_spool__cancel(struct spool *s, void *ctx);
 const char *__wrap_spool__dir(const struct spool *s);
 
@@ -450,6 +457,23 @@ int __wrap_spool__commit(struct spool *s, const char *base, struct spool_file **
 	return 0;
 }
 
+/* The pprof exporter's commit: the derived file's parts recorded and freed, the rest as a commit. */
+int __wrap_spool__commit_derived(struct spool *s, const char *base, struct spool_file **files,
+				 const char *const *exts, size_t n, char *meta_json, struct spool_derive *derive,
+				 spool_done_fn done, void *ctx)
+{
+	assert_non_null(derive);
+	assert_non_null(derive->make);
+	assert_non_null(derive->meta_without);
+	sp.derived++;
+	snprintf(sp.derived_ext, sizeof(sp.derived_ext), "%s", derive->ext);
+	snprintf(sp.derived_name, sizeof(sp.derived_name), "%s", derive->name);
+	sp.derived_from = derive->from;
+	free(derive->meta_without);
+	derive->free_arg(derive->arg);
+	return __wrap_spool__commit(s, base, files, exts, n, meta_json, done, ctx);
+}
+
 void __wrap_spool__cancel(struct spool *s, void *ctx)
 {
 	assert_ptr_equal(ctx, sp.ctx);
@@ -495,6 +519,7 @@ static int setup(void **state)
 {
 	st.max_duration_usec = MAX_USEC;
 	st.max_signal_duration_usec = SIGNAL_MAX_USEC;
+	st.exporter = NULL;
 	source = TRIGGER_SOURCE_API;
 	trigger_ago_ns = 0;
 	sul_reset();
@@ -775,6 +800,49 @@ static void test_commit_after_close(void **state)
 	settle();
 	assert_int_equal(dones, 1);
 	assert_int_equal(capture__outcome(cap), CAPTURE_OK);
+}
+
+/* --pprof: the pprof exporter's commit, BASE.pb.gz made from the profile and listed. */
+static void test_pprof_exporter(void **state)
+{
+	cJSON *files;
+
+	st.exporter = "pprof";
+	running(PROFILE_CPU, 0, false);
+	capture__request_stop(cap, "api");
+	assert_int_equal(stream(PROFILE_TEXT), 0);
+	stop_answer(true);
+	assert_int_equal(sp.commits, 1);
+	assert_int_equal(sp.derived, 1);
+	assert_string_equal(sp.derived_ext, "pb.gz");
+	assert_string_equal(sp.derived_name, "pprof");
+	assert_int_equal(sp.derived_from, 0);
+	assert_string_equal(sp.ext, "cpuprofile");
+	files = cJSON_GetObjectItem(cJSON_GetObjectItem(sp.meta, "profile"), "files");
+	assert_int_equal(cJSON_GetArraySize(files), 2);
+	assert_non_null(strstr(cJSON_GetArrayItem(files, 0)->valuestring, ".cpuprofile"));
+	assert_non_null(strstr(cJSON_GetArrayItem(files, 1)->valuestring, ".pb.gz"));
+	assert_non_null(strstr(meta_string("profile", "pprof"), ".pb.gz"));
+	commit_finishes(0);
+	settle();
+	assert_int_equal(dones, 1);
+	assert_int_equal(capture__outcome(cap), CAPTURE_OK);
+}
+
+/* Without it, the file exporter: no derived file. */
+static void test_file_exporter(void **state)
+{
+	st.exporter = "file";
+	running(PROFILE_HEAP, 0, false);
+	capture__request_stop(cap, "api");
+	assert_int_equal(stream(PROFILE_TEXT), 0);
+	stop_answer(true);
+	assert_int_equal(sp.commits, 1);
+	assert_int_equal(sp.derived, 0);
+	assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(sp.meta, "profile"), "pprof"));
+	commit_finishes(0);
+	settle();
+	assert_int_equal(dones, 1);
 }
 
 static void test_cpu_commands(void **state)
@@ -1580,6 +1648,8 @@ int main(void)
 		T(test_happy_path_inspector_not_ours),
 		T(test_commit_before_close),
 		T(test_commit_after_close),
+		T(test_pprof_exporter),
+		T(test_file_exporter),
 		T(test_cpu_commands),
 		T(test_budgets),
 		T(test_only_the_answer_counts),

@@ -269,6 +269,154 @@ static void test_commit(void **state)
 	spool__free(NULL);
 }
 
+/* ---- a derived file: made on the writer thread, committed with the others, or not at all ---- */
+
+struct derive_seen {
+	int makes, frees, notes;
+	int result;                     /* what make returns */
+	bool on_thread;
+	int noted_result;
+	char from[512], path[512];
+};
+
+/* Upper-cases the input: the input read by pread from 0, the output written at its offset. */
+static int upper(int in_fd, int out_fd, void *arg)
+{
+	struct derive_seen *d = arg;
+	char buf[256], comm[32] = "";
+	ssize_t n = pread(in_fd, buf, sizeof(buf), 0);
+	FILE *f = fopen("/proc/thread-self/comm", "re");
+
+	if (f) {
+		if (fgets(comm, sizeof(comm), f))
+			comm[strcspn(comm, "\n")] = '\0';
+		fclose(f);
+	}
+	d->on_thread = strcmp(comm, "inspectd-spool") == 0;
+	d->makes++;
+	if (d->result)
+		return d->result;
+	for (ssize_t i = 0; i < n; i++)
+		buf[i] = (char)(buf[i] >= 'a' && buf[i] <= 'z' ? buf[i] - 32 : buf[i]);
+	return write(out_fd, buf, (size_t)n) == n ? 0 : -EIO;
+}
+
+static void derive_free(void *arg)
+{
+	((struct derive_seen *)arg)->frees++;
+}
+
+static struct derive_seen *noted_into;
+
+static void noted(void *ctx, int result, const char *from, const char *path)
+{
+	noted_into->notes++;
+	noted_into->noted_result = result;
+	snprintf(noted_into->from, sizeof(noted_into->from), "%s", from);
+	snprintf(noted_into->path, sizeof(noted_into->path), "%s", path);
+}
+
+static void test_derived(void **state)
+{
+	const char *const exts[] = { "cpuprofile" };
+	const struct spool_derive_count *counts;
+	struct derive_seen d = { 0 };
+	struct outcome o = { 0 };
+	struct spool_file *files[1];
+	char dir[512], expect[600];
+	struct spool *s;
+	int temps;
+	struct spool_derive der = {
+		.name = "upper", .from = 0, .ext = "up", .make = upper, .arg = &d, .free_arg = derive_free,
+		.noted = noted,
+	};
+
+	noted_into = &d;
+	s = open_spool(out_dir(dir, sizeof(dir), state), 0, 0);
+	assert_int_equal(spool__derive_counts(s, &counts), 0);
+
+	/* Written: the file, the derived one, meta.json (the one listing it). */
+	files[0] = file_with(s, "profile");
+	der.meta_without = strdup("{\"without\":1}");
+	assert_int_equal(spool__commit_derived(s, "p1", files, exts, 1, strdup("{\"with\":1}"), &der, record, &o), 0);
+	assert_null(files[0]);
+	assert_null(der.meta_without);         /* consumed */
+	assert_null(der.arg);
+	wait_calls(s, &o.calls, 1);
+	assert_int_equal(o.result, 0);
+	assert_int_equal(o.n_paths, 3);
+	snprintf(expect, sizeof(expect), "%s/p1.up", dir);
+	assert_string_equal(o.paths[1], expect);
+	assert_file(dir, "p1.cpuprofile", "profile", 0600);
+	assert_file(dir, "p1.up", "PROFILE", 0600);
+	assert_file(dir, "p1.meta.json", "{\"with\":1}", 0600);
+	assert_int_equal(d.makes, 1);
+	assert_true(d.on_thread);
+	assert_int_equal(d.frees, 1);
+	assert_int_equal(d.notes, 1);
+	assert_int_equal(d.noted_result, 0);
+	assert_string_equal(d.path, expect);
+	snprintf(expect, sizeof(expect), "%s/p1.cpuprofile", dir);
+	assert_string_equal(d.from, expect);
+	assert_int_equal(spool__derive_counts(s, &counts), 1);
+	assert_string_equal(counts[0].name, "upper");
+	assert_int_equal(counts[0].written, 1);
+	assert_int_equal(counts[0].failed, 0);
+
+	/* Its maker fails: the commit lands without it, with the other meta.json. */
+	d.result = -EPROTO;
+	files[0] = file_with(s, "bad");
+	der.arg = &d;
+	der.free_arg = derive_free;
+	der.meta_without = strdup("{\"without\":2}");
+	assert_int_equal(spool__commit_derived(s, "p2", files, exts, 1, strdup("{\"with\":2}"), &der, record, &o), 0);
+	wait_calls(s, &o.calls, 2);
+	assert_int_equal(o.result, 0);
+	assert_int_equal(o.n_paths, 2);
+	snprintf(expect, sizeof(expect), "%s/p2.meta.json", dir);
+	assert_string_equal(o.paths[1], expect);
+	assert_file(dir, "p2.cpuprofile", "bad", 0600);
+	assert_false(exists(dir, "p2.up"));
+	assert_file(dir, "p2.meta.json", "{\"without\":2}", 0600);
+	assert_int_equal(d.notes, 2);
+	assert_int_equal(d.noted_result, -EPROTO);
+	assert_int_equal(d.frees, 2);
+	assert_int_equal(spool__derive_counts(s, &counts), 1);
+	assert_int_equal(counts[0].written, 1);
+	assert_int_equal(counts[0].failed, 1);
+
+	/* Its name is taken (planted): not replaced, the commit lands without it. */
+	d.result = 0;
+	write_file(fixture_path(expect, sizeof(expect), dir, "p3.up"), "planted");
+	files[0] = file_with(s, "three");
+	der.arg = &d;
+	der.free_arg = derive_free;
+	der.meta_without = strdup("{\"without\":3}");
+	assert_int_equal(spool__commit_derived(s, "p3", files, exts, 1, strdup("{\"with\":3}"), &der, record, &o), 0);
+	wait_calls(s, &o.calls, 3);
+	assert_int_equal(o.result, 0);
+	assert_file(dir, "p3.up", "planted", 0);
+	assert_file(dir, "p3.cpuprofile", "three", 0600);
+	assert_file(dir, "p3.meta.json", "{\"without\":3}", 0600);
+	assert_int_equal(d.noted_result, -EEXIST);
+	assert_int_equal(counts[0].failed, 2);
+
+	/* Refused: from not one of the files; everything consumed, nothing left. */
+	files[0] = file_with(s, "four");
+	der.from = 1;
+	der.arg = &d;
+	der.free_arg = derive_free;
+	der.meta_without = strdup("{}");
+	assert_int_equal(spool__commit_derived(s, "p4", files, exts, 1, strdup("{}"), &der, record, &o), -EINVAL);
+	assert_null(files[0]);
+	assert_null(der.meta_without);
+	assert_int_equal(d.frees, 4);
+	assert_false(exists(dir, "p4.cpuprofile"));
+	count_names(dir, &temps);
+	assert_int_equal(temps, 0);
+	spool__free(s);
+}
+
 static void test_unique_base(void **state)
 {
 	const char *const exts[] = { "heapprofile" };
@@ -963,6 +1111,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_commit, fixture_tmpdir_setup, fixture_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_unique_base, fixture_tmpdir_setup, fixture_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_derived, fixture_tmpdir_setup, fixture_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_noreplace, fixture_tmpdir_setup, fixture_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_abort_reset, fixture_tmpdir_setup, fixture_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_file_cap, fixture_tmpdir_setup, fixture_tmpdir_teardown),
