@@ -42,15 +42,23 @@ struct pprof_config {
 	size_t n_labels;
 };
 
-/* Limits on what a profile may hold (peer input). */
-#define PPROF_NODES_MAX   (8u << 20)
-#define PPROF_DEPTH_MAX   65536
-#define PPROF_STRING_MAX  4096          /* longer names and URLs are cut */
+/*
+ * Limits on what a profile may hold (peer input), so that a conversion stays within the
+ * agent's memory and the output within a bound of its own whatever the target sends:
+ * about 120 bytes a node (its record, its id's slot, its edge) at most 512 Ki nodes; the
+ * names and URLs 32 MiB in all; the samples' stacks 16 Mi frames in all (a chain of
+ * nodes, each with a sample, would otherwise write its length squared).
+ */
+#define PPROF_NODES_MAX         (512u << 10)
+#define PPROF_DEPTH_MAX         65536
+#define PPROF_STRING_MAX        4096            /* longer names and URLs are cut */
+#define PPROF_STRINGS_BYTES_MAX (32u << 20)
+#define PPROF_FRAMES_MAX        (16u << 20)
 
 /*
  * Read the profile from in_fd (from offset 0, by pread), write gzipped pprof to out_fd
- * (at its offset). Returns 0; -EPROTO: not JSON or not a profile's shape; -E2BIG: more
- * than PPROF_NODES_MAX nodes or deeper than PPROF_DEPTH_MAX; -ENOMEM; -EIO: zlib;
+ * (at its offset). Returns 0; -EPROTO: not JSON or not a profile's shape; -E2BIG: over
+ * one of the limits above (nodes or edges, depth, strings' bytes, stack frames); -ENOMEM; -EIO: zlib;
  * -errno from pread() or write().
  */
 int pprof_convert(int in_fd, int out_fd, const struct pprof_config *cfg);

@@ -19,6 +19,7 @@ struct strtab {
 	size_t n, cap;
 	uint32_t *slots;        /* index + 1; 0 empty */
 	size_t nslots;
+	size_t bytes;           /* of every string held: PPROF_STRINGS_BYTES_MAX at most */
 };
 
 static uint64_t hash_bytes(const char *p, size_t len)
@@ -50,7 +51,7 @@ static int strtab_grow(struct strtab *t)
 	return 0;
 }
 
-/* The index of s (len bytes, no NUL in it) in the table; added if new. -ENOMEM. */
+/* The index of s (len bytes, no NUL in it) in the table; added if new. -ENOMEM, -E2BIG. */
 static int64_t strtab_intern(struct strtab *t, const char *s, size_t len)
 {
 	size_t j;
@@ -63,6 +64,8 @@ static int64_t strtab_intern(struct strtab *t, const char *s, size_t len)
 		if (strlen(o) == len && memcmp(o, s, len) == 0)
 			return t->slots[j] - 1;
 	}
+	if (t->bytes + len + 1 > PPROF_STRINGS_BYTES_MAX)
+		return -E2BIG;
 	if (t->n == t->cap) {
 		size_t cap = t->cap ? t->cap * 2 : 256;
 		char **n = realloc(t->s, cap * sizeof(*n));
@@ -75,6 +78,7 @@ static int64_t strtab_intern(struct strtab *t, const char *s, size_t len)
 	if (!(t->s[t->n] = strndup(s, len)))
 		return -ENOMEM;
 	t->slots[j] = (uint32_t)t->n + 1;
+	t->bytes += len + 1;
 	return (int64_t)t->n++;
 }
 
@@ -555,6 +559,8 @@ static int shape_scalar(struct conv *c, struct reader *r, enum tok t)
 		if (is(p, false, "children") && pp && pp->is_node) {
 			if (!num_int)
 				return -EPROTO;
+			if (c->n_edges >= PPROF_NODES_MAX)     /* a node has one parent at most */
+				return -E2BIG;
 			if (c->n_edges == c->cap_edges) {
 				size_t cap = c->cap_edges ? c->cap_edges * 2 : 1024;
 				struct edge *e = realloc(c->edges, cap * sizeof(*e));
@@ -844,6 +850,7 @@ static int write_profile(struct conv *c, struct out *o)
 	size_t nslots = 1;
 	uint64_t *stack = NULL;
 	size_t depth_cap = 0;
+	size_t frames = 0;      /* written for every sample so far */
 	int e = 0;
 
 	if (idle < 0 || root < 0)
@@ -923,6 +930,11 @@ static int write_profile(struct conv *c, struct out *o)
 		for (int64_t k = (int64_t)i; k >= 0; k = c->nodes[k].parent) {
 			if (c->nodes[k].parent < 0 && c->nodes[k].name == (uint32_t)root)
 				break;
+			if (d >= PPROF_DEPTH_MAX || frames >= PPROF_FRAMES_MAX) {
+				e = -E2BIG;
+				goto out;
+			}
+			frames++;
 			if (d == depth_cap) {
 				size_t cap = depth_cap ? depth_cap * 2 : 256;
 				uint64_t *ns;

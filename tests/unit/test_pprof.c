@@ -631,6 +631,44 @@ static void test_large(void **state)
 	free(text);
 }
 
+/* What a target can make the conversion hold or write is bounded: -E2BIG, not gigabytes. */
+static void test_bounds(void **state)
+{
+	struct pprof_config cpu = { .kind = PPROF_CPU, .interval = 1000 };
+	size_t cap = 48 << 20, len = 0, chain = 20000;
+	char *text = malloc(cap);
+	struct prof pr;
+
+	(void)state;
+	assert_non_null(text);
+	/* More children than a profile may have nodes: refused as they come. */
+	len = (size_t)sprintf(text, "{\"nodes\":[{\"id\":1,\"children\":[");
+	for (size_t i = 0; i <= PPROF_NODES_MAX; i++)
+		len += (size_t)sprintf(text + len, "%s2", i ? "," : "");
+	len += (size_t)sprintf(text + len, "]}]}");
+	assert_int_equal(convert_text(text, len, &cpu, &pr), -E2BIG);
+
+	/* A chain of 20 000 nodes, each sampled: 200 M frames to write, over PPROF_FRAMES_MAX. */
+	len = (size_t)sprintf(text, "{\"nodes\":[");
+	for (size_t i = 1; i <= chain; i++) {
+		len += (size_t)sprintf(text + len, "%s{\"id\":%zu,\"hitCount\":1,\"callFrame\":{\"functionName\":\"f\"}",
+				       i > 1 ? "," : "", i);
+		if (i < chain)
+			len += (size_t)sprintf(text + len, ",\"children\":[%zu]", i + 1);
+		len += (size_t)sprintf(text + len, "}");
+	}
+	len += (size_t)sprintf(text + len, "]}");
+	assert_int_equal(convert_text(text, len, &cpu, &pr), -E2BIG);
+
+	/* Names and URLs past PPROF_STRINGS_BYTES_MAX in all (a key repeated in one callFrame). */
+	len = (size_t)sprintf(text, "{\"nodes\":[{\"id\":1,\"callFrame\":{");
+	for (size_t i = 0; len < cap - 64 && i < (PPROF_STRINGS_BYTES_MAX / 4000) + 16; i++)
+		len += (size_t)sprintf(text + len, "%s\"url\":\"%04zu%03996d\"", i ? "," : "", i, 0);
+	len += (size_t)sprintf(text + len, "}}]}");
+	assert_int_equal(convert_text(text, len, &cpu, &pr), -E2BIG);
+	free(text);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -641,6 +679,7 @@ int main(void)
 		cmocka_unit_test(test_hostile),
 		cmocka_unit_test(test_long_name),
 		cmocka_unit_test(test_large),
+		cmocka_unit_test(test_bounds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
