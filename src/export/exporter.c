@@ -88,7 +88,7 @@ static int add_label(struct pprof_arg *a, const char *key, const char *str)
 /* From the capture's meta.json: the converter's arguments, and meta.json listing name. */
 static int pprof_prepare(const char *meta_json, const char *name, struct pprof_arg **ret_arg, char **ret_meta)
 {
-	cJSON *meta = cJSON_Parse(meta_json), *profile, *files, *pid;
+	cJSON *meta = cJSON_Parse(meta_json), *profile, *files, *pid, *interval;
 	struct pprof_arg *a = NULL;
 	const char *type, *first;
 	size_t k;
@@ -107,9 +107,11 @@ static int pprof_prepare(const char *meta_json, const char *name, struct pprof_a
 	if (!(a = calloc(1, sizeof(*a))))
 		goto out;
 	a->cfg.kind = pprof_kinds[k].kind;
-	a->cfg.interval = (int64_t)cJSON_GetNumberValue(
-		cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(profile, "sampling"),
-						 pprof_kinds[k].interval_key));
+	interval = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(profile, "sampling"),
+						    pprof_kinds[k].interval_key);
+	/* The agent's own meta.json; still, no cast of what does not fit an int64_t. */
+	if (cJSON_IsNumber(interval) && interval->valuedouble >= 0 && interval->valuedouble < 9e18)
+		a->cfg.interval = (int64_t)interval->valuedouble;
 	a->cfg.labels = a->labels;
 	pid = cJSON_GetObjectItemCaseSensitive(meta, "pid");
 	if (cJSON_IsNumber(pid))

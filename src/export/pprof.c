@@ -375,11 +375,24 @@ static int rd_string(struct reader *r)
 			return -EPROTO;
 		}
 	}
-	/* Cut mid-character by the raw copy: back to a boundary. */
-	while (r->str_len == sizeof(r->str) - 1 && r->str_len && ((unsigned char)r->str[r->str_len - 1] & 0xc0) == 0x80)
-		r->str_len--;
-	if (r->str_len && ((unsigned char)r->str[r->str_len - 1] & 0xc0) == 0xc0 && r->str_len >= sizeof(r->str) - 4)
-		r->str_len--;
+	/* Cut mid-character by the raw copy: back to the start of a character left incomplete. */
+	if (r->str_len >= sizeof(r->str) - 4) {
+		size_t i = r->str_len, k = 0;
+
+		while (i > 0 && k < 3 && ((unsigned char)r->str[i - 1] & 0xc0) == 0x80) {
+			i--;
+			k++;
+		}
+		if (i > 0) {
+			unsigned char lead = (unsigned char)r->str[i - 1];
+			size_t need = lead >= 0xf0 ? 4 : lead >= 0xe0 ? 3 : lead >= 0xc0 ? 2 : 1;
+
+			if (need == 1 && k)
+				r->str_len = i;         /* stray continuation bytes */
+			else if (need > 1 && k + 1 < need)
+				r->str_len = i - 1;     /* the lead and what came of its character */
+		}
+	}
 	r->str[r->str_len] = '\0';
 	return 0;
 }

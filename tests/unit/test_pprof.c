@@ -599,6 +599,26 @@ static void test_long_name(void **state)
 		assert_int_equal(len % 2, 0);
 	}
 	prof_free(&pr);
+	/* 4-byte characters, each offset of the cut: whole characters only. */
+	for (size_t shift = 0; shift < 4; shift++) {
+		p = text;
+		p += sprintf(p, "{\"nodes\":[{\"id\":1,\"hitCount\":1,\"callFrame\":{\"functionName\":\"");
+		for (size_t i = 0; i < shift; i++)
+			*p++ = 'a';
+		for (size_t i = 0; i < n / 4; i++)
+			p += sprintf(p, "\xf0\x9f\x98\x80");        /* U+1F600, 4 bytes */
+		p += sprintf(p, "\"}}]}");
+		assert_int_equal(convert_str(text, &cpu, &pr), 0);
+		{
+			const char *name = frame_name(&pr, &pr.s[0], 0);
+			size_t len = strlen(name);
+
+			assert_true(len < PPROF_STRING_MAX);
+			assert_true(len > PPROF_STRING_MAX - 8);
+			assert_int_equal((len - shift) % 4, 0);
+		}
+		prof_free(&pr);
+	}
 	free(text);
 }
 
