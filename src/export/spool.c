@@ -968,6 +968,17 @@ static int commit_names(struct spool *s, struct commit *c, const char *base, con
 	return 0;
 }
 
+/* A new commit of bytes more: 0 and *ret; -EBUSY (SPOOL_COMMITS_MAX pending), -EDQUOT, -ENOMEM. */
+static int commit_new(struct spool *s, uint64_t bytes, struct commit **ret)
+{
+	if (s->n_pending >= SPOOL_COMMITS_MAX)
+		return -EBUSY;
+	if (!quota_fits(s, bytes))
+		return -EDQUOT;
+	*ret = calloc(1, sizeof(**ret));
+	return *ret ? 0 : -ENOMEM;
+}
+
 /* c, counted as pending, to the spool's thread, which answers done(ctx) through the eventfd. */
 static void enqueue(struct spool *s, struct commit *c, spool_done_fn done, void *ctx)
 {
@@ -1022,20 +1033,10 @@ int spool__commit_derived(struct spool *s, const char *base, struct spool_file *
 			goto fail;
 		}
 	}
-	if (s->n_pending >= SPOOL_COMMITS_MAX) {
-		r = -EBUSY;
-		goto fail;
-	}
 	meta_len = strlen(meta_json);
-	if (!quota_fits(s, meta_len)) {
-		r = -EDQUOT;
+	r = commit_new(s, meta_len, &c);
+	if (r < 0)
 		goto fail;
-	}
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		r = -ENOMEM;
-		goto fail;
-	}
 	c->n = n;
 	c->derived = SIZE_MAX;
 	c->meta_ext = META_EXT;
@@ -1111,20 +1112,10 @@ int spool__commit_record(struct spool *s, const char *base, const char *ext, cha
 		r = -EINVAL;
 		goto fail;
 	}
-	if (s->n_pending >= SPOOL_COMMITS_MAX) {
-		r = -EBUSY;
-		goto fail;
-	}
 	len = strlen(text);
-	if (!quota_fits(s, len)) {
-		r = -EDQUOT;
+	r = commit_new(s, len, &c);
+	if (r < 0)
 		goto fail;
-	}
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		r = -ENOMEM;
-		goto fail;
-	}
 	c->meta_ext = ext;      /* a literal of the caller's, or of the tests' */
 	r = commit_names(s, c, base, NULL);
 	if (r < 0)
