@@ -27,10 +27,10 @@ CC        ?= cc
 
 # Runtime and build dependencies, all from Debian 12.
 DEB_BUILD := clang llvm make pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev \
-	     libwebsockets-dev libcjson-dev libcurl4-openssl-dev
+	     libwebsockets-dev libcjson-dev libcurl4-openssl-dev libssl-dev
 # golang-go: `go tool pprof` reads what --pprof writes (tests only).
 DEB_TEST  := libcmocka-dev nodejs wrk procps iproute2 util-linux golang-go
-PKGS      := libbpf libwebsockets libcjson
+PKGS      := libbpf libwebsockets libcjson libcurl libcrypto
 
 CFLAGS    ?= -O2 -g
 WARNINGS  := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 -Wvla
@@ -48,7 +48,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) \
 # kernel event -> ring buffer -> dispatcher -> inspector session -> profile -> exporter
 PURE_SRCS  := src/log.c src/options.c src/settings.c src/procfs.c src/cdp.c src/meta.c src/inspector.c src/capture_outcome.c \
 	      src/trigger.c src/cgroup.c src/netns.c src/sockdiag.c src/container.c src/ledger.c src/oom_record.c \
-	      src/fsutil.c src/export/spool.c src/export/pprof.c src/export/exporter.c src/profile/cdp_reader.c src/profile/kind.c src/api_token.c \
+	      src/fsutil.c src/export/spool.c src/export/pprof.c src/export/exporter.c src/export/http.c src/profile/cdp_reader.c src/profile/kind.c src/api_token.c \
 	      src/dispatch/jobs.c \
 	      src/dispatch/processes.c src/dispatch/thresholds.c src/dispatch/metrics.c src/dispatch/tenants.c \
 	      src/dispatch/rss_timeline.c src/dispatch/oom_kills.c

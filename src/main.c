@@ -37,7 +37,7 @@
 #include "settings.h"
 #include "tracker.h"
 
-#define INSPECTD_VERSION "0.1.0"
+#include "version.h"
 #define EXIT_USAGE 2
 #define SHUTDOWN_GRACE_USEC (15 * LWS_US_PER_SEC)
 
