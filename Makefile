@@ -48,7 +48,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) \
 # kernel event -> ring buffer -> dispatcher -> inspector session -> profile -> exporter
 PURE_SRCS  := src/log.c src/options.c src/settings.c src/procfs.c src/cdp.c src/meta.c src/inspector.c src/capture_outcome.c \
 	      src/trigger.c src/cgroup.c src/netns.c src/sockdiag.c src/container.c src/ledger.c src/oom_record.c \
-	      src/fsutil.c src/export/spool.c src/export/pprof.c src/export/exporter.c src/export/http.c src/profile/cdp_reader.c src/profile/kind.c src/api_token.c \
+	      src/fsutil.c src/export/spool.c src/export/pprof.c src/export/exporter.c src/export/http.c src/export/outbox.c src/profile/cdp_reader.c src/profile/kind.c src/api_token.c \
 	      src/dispatch/jobs.c \
 	      src/dispatch/processes.c src/dispatch/thresholds.c src/dispatch/metrics.c src/dispatch/tenants.c \
 	      src/dispatch/rss_timeline.c src/dispatch/oom_kills.c
@@ -67,6 +67,7 @@ UNIT_TESTS := test_jobs test_tenants test_oom_kills test_rss_timeline test_oom_r
 UNIT_TESTS += test_container_names test_names_cache
 UNIT_TESTS += test_sighandler
 UNIT_TESTS += test_pprof
+UNIT_TESTS += test_outbox
 HELPERS    := sigio_send hold_memory many_groups signal_loop
 HELPERS    += own_sigusr1
 

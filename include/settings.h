@@ -26,7 +26,7 @@ struct settings {
 	const char *output_dir;
 	const char *exporter;                   /* an exporter's name (exporter.h): "file", or "pprof" */
 	uint64_t max_profile_bytes;             /* one profile, as the target sends it */
-	uint64_t output_quota_bytes;            /* the output folder; 0: no quota */
+	uint64_t output_quota_bytes;            /* the output folder (--spool-max-bytes); 0: no quota */
 	const char *state_dir;                  /* DIR/opened: inspectors being opened (ledger.h) */
 	const char *host_root;                  /* the host's "/": the runtimes' state files below it */
 
@@ -40,6 +40,16 @@ struct settings {
 	unsigned max_per_container_hour;        /* captures of one container per hour, any trigger */
 	uint64_t queue_timeout_usec;            /* a queued capture waits this long at most */
 	bool rss_watch_always;                  /* rss_stat on every fault, not only near a mark */
+
+	/* Remote exporters (outbox.h): where the spool's commits go besides the folder. */
+	bool keep_local;                        /* delivered commits stay in the folder */
+	uint64_t export_retry_max_usec;         /* a commit not delivered this long after it landed is given up */
+	uint64_t export_retry_initial_usec;     /* the first wait after a failure; doubles up to 10 min */
+	const char *s3_bucket, *s3_region, *s3_endpoint, *s3_prefix;
+	bool s3_path_style;
+	uint64_t s3_part_size;                  /* larger files go up in parts of this size */
+	const char *pyroscope_url, *pyroscope_app, *pyroscope_user, *pyroscope_password_file;
+	const char *pyroscope_token_file, *pyroscope_tenant;
 
 	/* The agent's API. */
 	const char *api_socket;

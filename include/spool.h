@@ -60,7 +60,23 @@ struct spool_limits {
 	 * to make room (oldest first, by their meta.json's mtime). NULL: nothing is removed.
 	 * Called on the writer thread: pure. */
 	bool (*retain)(const char *base);
+	/* With retain: the order of removal, lowest rank first, oldest first within a rank
+	 * (the outbox: 0 delivered elsewhere, 1 not yet). NULL: all alike. Called on the
+	 * writer thread. */
+	int (*rank)(void *arg, const char *base);
+	void *rank_arg;
 };
+
+/* Told on the loop, from spool__dispatch(), what landed and what retention removed. */
+struct spool_observer {
+	/* A commit (BASE.meta.json) or a record (BASE.json) landed, at committed_at (unix s). */
+	void (*committed)(void *ctx, const char *base, int64_t committed_at);
+	/* Retention removed the commit base (its rank as rank() said); beyond
+	 * SPOOL_REMOVED_NAMES in one commit, base is NULL and n counts the others. */
+	void (*removed)(void *ctx, const char *base, int rank, unsigned long n);
+	void *ctx;
+};
+#define SPOOL_REMOVED_NAMES 16
 
 struct spool;
 struct spool_file;
@@ -100,6 +116,11 @@ void spool__dispatch(struct spool *s);
 uint64_t spool__used(const struct spool *s);
 /* Old commits retention removed to make room, as of the last spool__dispatch(). */
 unsigned long spool__removed(const struct spool *s);
+/* Observe the spool (obs copied; NULL: no one). */
+void spool__observe(struct spool *s, const struct spool_observer *obs);
+/* Bytes someone else removed from the folder (the outbox, of what it delivered): no
+ * longer counted, until the writer thread counts the folder again. */
+void spool__uncount(struct spool *s, uint64_t bytes);
 
 /*
  * A new, empty temporary file in the folder, for the caller to write, then commit or

@@ -106,7 +106,75 @@ SETTER(max_profile_size)
 SETTER(output_quota)
 {
 	if (options_parse_size(v, &st->output_quota_bytes) < 0 || st->output_quota_bytes < (1ull << 20))
-		return invalid(why, size, "invalid --output-quota '%s' (1M or more)", v);
+		return invalid(why, size, "invalid --spool-max-bytes '%s' (1M or more)", v);
+	return 0;
+}
+
+SETTER(keep_local)
+{
+	if (v)
+		return invalid(why, size, "--keep-local takes no value");
+	st->keep_local = true;
+	return 0;
+}
+
+static int retry_duration(const char *key, const char *v, uint64_t lo, uint64_t hi, uint64_t *ret, char *why,
+			  size_t size)
+{
+	if (options_parse_duration(v, ret) < 0 || *ret < lo || *ret > hi)
+		return invalid(why, size, "invalid --%s '%s' (a duration such as 30s, 10m, 24h)", key, v);
+	return 0;
+}
+
+SETTER(export_retry_max)
+{
+	return retry_duration("export-retry-max", v, 1000000, 30ull * 86400 * 1000000, &st->export_retry_max_usec,
+			      why, size);
+}
+
+SETTER(export_retry_initial)
+{
+	return retry_duration("export-retry-initial", v, 100000, 600ull * 1000000, &st->export_retry_initial_usec,
+			      why, size);
+}
+
+/* Values the exporters check themselves (names, URLs): here, not empty and one line. */
+static int text_value(const char *key, const char *v, const char **ret, char *why, size_t size)
+{
+	if (!v[0] || strlen(v) > 1024 || strpbrk(v, "\r\n"))
+		return invalid(why, size, "invalid --%s '%s'", key, v);
+	*ret = v;
+	return 0;
+}
+
+SETTER(s3_bucket) { return text_value("s3-bucket", v, &st->s3_bucket, why, size); }
+SETTER(s3_region) { return text_value("s3-region", v, &st->s3_region, why, size); }
+SETTER(s3_endpoint) { return text_value("s3-endpoint", v, &st->s3_endpoint, why, size); }
+SETTER(s3_prefix) { return text_value("s3-prefix", v, &st->s3_prefix, why, size); }
+SETTER(pyroscope_url) { return text_value("pyroscope-url", v, &st->pyroscope_url, why, size); }
+SETTER(pyroscope_app) { return text_value("pyroscope-app", v, &st->pyroscope_app, why, size); }
+SETTER(pyroscope_user) { return text_value("pyroscope-user", v, &st->pyroscope_user, why, size); }
+SETTER(pyroscope_tenant) { return text_value("pyroscope-tenant", v, &st->pyroscope_tenant, why, size); }
+SETTER(pyroscope_password_file)
+{
+	return absolute_path("pyroscope-password-file", v, &st->pyroscope_password_file, why, size);
+}
+SETTER(pyroscope_token_file) { return absolute_path("pyroscope-token-file", v, &st->pyroscope_token_file, why, size); }
+
+SETTER(s3_path_style)
+{
+	if (v)
+		return invalid(why, size, "--s3-path-style takes no value");
+	st->s3_path_style = true;
+	return 0;
+}
+
+SETTER(s3_part_size)
+{
+	/* S3's bounds: every part but the last 5 MiB to 5 GiB. */
+	if (options_parse_size(v, &st->s3_part_size) < 0 || st->s3_part_size < (5ull << 20) ||
+	    st->s3_part_size > (5ull << 30))
+		return invalid(why, size, "invalid --s3-part-size '%s' (5M to 5G)", v);
 	return 0;
 }
 
@@ -303,7 +371,23 @@ static const struct setting_def defs[] = {
 	{ "attach-timeout", set_attach_timeout, false },
 	{ "output-dir", set_output_dir, false },
 	{ "max-profile-size", set_max_profile_size, false },
-	{ "output-quota", set_output_quota, false },
+	{ "spool-max-bytes", set_output_quota, false },
+	{ "output-quota", set_output_quota, false },        /* its name before the remote exporters */
+	{ "keep-local", set_keep_local, true },
+	{ "export-retry-max", set_export_retry_max, false },
+	{ "export-retry-initial", set_export_retry_initial, false },
+	{ "s3-bucket", set_s3_bucket, false },
+	{ "s3-region", set_s3_region, false },
+	{ "s3-endpoint", set_s3_endpoint, false },
+	{ "s3-path-style", set_s3_path_style, true },
+	{ "s3-prefix", set_s3_prefix, false },
+	{ "s3-part-size", set_s3_part_size, false },
+	{ "pyroscope-url", set_pyroscope_url, false },
+	{ "pyroscope-app", set_pyroscope_app, false },
+	{ "pyroscope-user", set_pyroscope_user, false },
+	{ "pyroscope-password-file", set_pyroscope_password_file, false },
+	{ "pyroscope-token-file", set_pyroscope_token_file, false },
+	{ "pyroscope-tenant", set_pyroscope_tenant, false },
 	{ "state-dir", set_state_dir, false },
 	{ "host-root", set_host_root, false },
 	{ "match", set_match, false },
@@ -348,6 +432,10 @@ void settings_defaults(struct settings *st)
 		.output_dir = "/var/lib/inspectd",
 		.exporter = "file",
 		.max_profile_bytes = 512ull << 20,
+		.output_quota_bytes = 1ull << 30,
+		.export_retry_max_usec = 24ull * 3600 * 1000000,
+		.export_retry_initial_usec = 5ull * 1000000,
+		.s3_part_size = 64ull << 20,
 		.triggers = {
 			.cpu_window_usec = 15ull * 1000000,
 			.cooldown_usec = 600ull * 1000000,
@@ -383,5 +471,14 @@ int settings_check(const struct settings *st, char *why, size_t size)
 		return invalid(why, size, "--heap-signal and --cpu-signal must differ");
 	if (st->api_listen && !st->api_token_file)
 		return invalid(why, size, "--api-listen needs --api-token-file");
+	if (!st->s3_bucket && (st->s3_region || st->s3_endpoint || st->s3_prefix || st->s3_path_style))
+		return invalid(why, size, "--s3-region, --s3-endpoint, --s3-prefix and --s3-path-style need --s3-bucket");
+	if (!st->pyroscope_url && (st->pyroscope_app || st->pyroscope_user || st->pyroscope_password_file ||
+				   st->pyroscope_token_file || st->pyroscope_tenant))
+		return invalid(why, size, "the --pyroscope-* settings need --pyroscope-url");
+	if (!!st->pyroscope_user != !!st->pyroscope_password_file)
+		return invalid(why, size, "--pyroscope-user and --pyroscope-password-file go together");
+	if (st->pyroscope_user && st->pyroscope_token_file)
+		return invalid(why, size, "--pyroscope-user and --pyroscope-token-file exclude each other");
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fsutil.h"
@@ -61,6 +62,9 @@ struct commit {
 	uint64_t used;
 	uint64_t ours;                          /* ... the bytes of it retention may remove */
 	unsigned long removed;                  /* commits of old removed to make room for this one */
+	char removed_names[SPOOL_REMOVED_NAMES][FS_NAME_SIZE];       /* ... the first of them */
+	int removed_ranks[SPOOL_REMOVED_NAMES];
+	int64_t committed_at;                   /* its meta.json's mtime, when it landed */
 
 	struct commit *queue_next;              /* under the mutex: queued, or finished */
 };
@@ -75,6 +79,7 @@ struct spool {
 	uint64_t committed;             /* bytes of the folder's files */
 	uint64_t ours;                  /* ... of which retention may remove (0 without it) */
 	unsigned long removed;          /* old commits removed to make room */
+	struct spool_observer obs;
 	uint64_t pending;               /* bytes of our temporaries and of the commits in flight */
 	struct spool_derive_count derive_counts[SPOOL_DERIVE_NAMES_MAX];
 	size_t n_derive_counts;
@@ -207,6 +212,7 @@ struct unit {
 	size_t base_len;
 	uint64_t bytes;
 	struct timespec mtime;          /* its meta.json's: written last */
+	int rank;                       /* spool_limits.rank()'s: lowest removed first */
 };
 
 struct survey {
@@ -235,6 +241,8 @@ static int by_age(const void *a, const void *b)
 {
 	const struct unit *x = a, *y = b;
 
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
 	if (x->mtime.tv_sec != y->mtime.tv_sec)
 		return x->mtime.tv_sec < y->mtime.tv_sec ? -1 : 1;
 	if (x->mtime.tv_nsec != y->mtime.tv_nsec)
@@ -286,7 +294,7 @@ static bool listed(const struct survey *sv, const char *name)
  * (no BASE.meta.json beside it). Temporaries, other names and anything but regular files
  * are never in one.
  */
-static int survey_folder(int dirfd, bool (*retain)(const char *base), struct survey *sv)
+static int survey_folder(int dirfd, const struct spool_limits *lim, struct survey *sv)
 {
 	size_t cap = 0;
 	struct dirent *de;
@@ -353,7 +361,7 @@ static int survey_folder(int dirfd, bool (*retain)(const char *base), struct sur
 			    snprintf(meta, sizeof(meta), "%s.%s", base, META_EXT) >= (int)sizeof(meta) || listed(sv, meta))
 				continue;       /* a commit's member, not a record */
 		}
-		if (!retain(base))
+		if (!lim->retain(base))
 			continue;
 		/* Sorted by name: BASE.* are next to one another, around BASE.meta.json. A record is
 		 * its one file. */
@@ -370,7 +378,7 @@ static int survey_folder(int dirfd, bool (*retain)(const char *base), struct sur
 		sv->units = u;
 		u = &sv->units[sv->n_units++];
 		*u = (struct unit){ .first = first, .n = last - first + 1, .meta = i, .base_len = base_len,
-				    .mtime = sv->entries[i].mtime };
+				    .mtime = sv->entries[i].mtime, .rank = lim->rank ? lim->rank(lim->rank_arg, base) : 0 };
 		for (size_t k = first; k <= last; k++)
 			if (member_of(sv->entries[k].name, base, base_len))
 				u->bytes += sv->entries[k].size;
@@ -404,7 +412,7 @@ static int make_room(int dirfd, const struct spool_limits *lim, struct commit *c
 	used = files + temps;
 	if (used + need <= lim->quota)
 		return 0;
-	r = survey_folder(dirfd, lim->retain, &sv);
+	r = survey_folder(dirfd, lim, &sv);
 	if (r < 0)
 		return r;
 	if (used - (sv.bytes < used ? sv.bytes : used) + need > lim->quota) {
@@ -426,6 +434,10 @@ static int make_room(int dirfd, const struct spool_limits *lim, struct commit *c
 		}
 		unlinkat(dirfd, meta, 0);
 		used -= un->bytes < used ? un->bytes : used;
+		if (c->removed < SPOOL_REMOVED_NAMES) {
+			snprintf(c->removed_names[c->removed], FS_NAME_SIZE, "%s", base);
+			c->removed_ranks[c->removed] = un->rank;
+		}
 		c->removed++;
 	}
 	survey_free(&sv);
@@ -571,7 +583,11 @@ static int run_commit(int dirfd, const struct spool_limits *lim, struct commit *
 static int retained_bytes(const struct spool *s, uint64_t *ret)
 {
 	struct survey sv;
-	int r = survey_folder(s->dirfd, s->lim.retain, &sv);
+	struct spool_limits lim = s->lim;
+	int r;
+
+	lim.rank = NULL;        /* only the bytes count here */
+	r = survey_folder(s->dirfd, &lim, &sv);
 
 	if (r < 0)
 		return r;
@@ -600,6 +616,12 @@ static void *spool_thread(void *arg)
 		pthread_mutex_unlock(&s->lock);
 
 		c->result = run_commit(s->dirfd, &s->lim, c);
+		if (c->result == 0) {
+			struct stat st;
+
+			c->committed_at = fstatat(s->dirfd, final_name(c, c->n), &st, AT_SYMLINK_NOFOLLOW) == 0
+						  ? st.st_mtim.tv_sec : (int64_t)time(NULL);
+		}
 		c->used_ok = scan_folder(s->dirfd, false, &c->used, NULL) == 0;
 		if (c->used_ok && s->lim.quota && s->lim.retain)
 			c->used_ok = retained_bytes(s, &c->ours) == 0;
@@ -787,6 +809,12 @@ void spool__dispatch(struct spool *s)
 		}
 		s->pending -= c->bytes;
 		s->removed += c->removed;
+		if (s->obs.removed) {
+			for (unsigned long k = 0; k < c->removed && k < SPOOL_REMOVED_NAMES; k++)
+				s->obs.removed(s->obs.ctx, c->removed_names[k], c->removed_ranks[k], 1);
+			if (c->removed > SPOOL_REMOVED_NAMES)
+				s->obs.removed(s->obs.ctx, NULL, 1, c->removed - SPOOL_REMOVED_NAMES);
+		}
 		if (c->used_ok) {
 			s->committed = c->used;
 			s->ours = c->ours;
@@ -810,8 +838,30 @@ void spool__dispatch(struct spool *s)
 		} else if (c->done) {
 			c->done(c->ctx, c->result, (const char *const *)c->paths, c->n + 1);
 		}
+		if (c->result == 0 && s->obs.committed) {
+			char base[SPOOL_BASE_SIZE];
+			const char *name = final_name(c, c->n);
+			size_t blen = strlen(name) - strlen(c->meta_ext) - 1;
+
+			if (blen < sizeof(base)) {
+				memcpy(base, name, blen);
+				base[blen] = '\0';
+				s->obs.committed(s->obs.ctx, base, c->committed_at);
+			}
+		}
 		commit_free(c);
 	}
+}
+
+void spool__observe(struct spool *s, const struct spool_observer *obs)
+{
+	s->obs = obs ? *obs : (struct spool_observer){ 0 };
+}
+
+void spool__uncount(struct spool *s, uint64_t bytes)
+{
+	s->committed -= bytes < s->committed ? bytes : s->committed;
+	s->ours -= bytes < s->ours ? bytes : s->ours;
 }
 
 int spool__begin(struct spool *s, struct spool_file **ret)

@@ -22,7 +22,11 @@ static void test_defaults(void **state)
 	assert_int_equal(st.cpu_sampling_interval, 10000);
 	assert_int_equal(st.heap_sampling_interval, 131072);
 	assert_int_equal(st.max_profile_bytes, 512ull << 20);
-	assert_int_equal(st.output_quota_bytes, 0);
+	assert_int_equal(st.output_quota_bytes, 1ull << 30);
+	assert_int_equal(st.export_retry_max_usec, 24ull * 3600 * 1000000);
+	assert_int_equal(st.export_retry_initial_usec, 5000000);
+	assert_int_equal(st.s3_part_size, 64ull << 20);
+	assert_false(st.keep_local);
 	assert_int_equal(st.max_concurrent, 4);
 	assert_int_equal(st.max_per_container, 2);
 	assert_int_equal(st.max_per_container_hour, 12);
@@ -45,7 +49,11 @@ static void test_every_key_sets_its_field(void **state)
 		{ "max-duration", "30", offsetof(struct settings, max_duration_usec), 8, 30000000 },
 		{ "attach-timeout", "1500", offsetof(struct settings, attach_timeout_usec), 8, 1500000 },
 		{ "max-profile-size", "64M", offsetof(struct settings, max_profile_bytes), 8, 64ull << 20 },
-		{ "output-quota", "1G", offsetof(struct settings, output_quota_bytes), 8, 1ull << 30 },
+		{ "output-quota", "2G", offsetof(struct settings, output_quota_bytes), 8, 2ull << 30 },
+		{ "spool-max-bytes", "3G", offsetof(struct settings, output_quota_bytes), 8, 3ull << 30 },
+		{ "export-retry-max", "2h", offsetof(struct settings, export_retry_max_usec), 8, 7200000000ull },
+		{ "export-retry-initial", "500ms", offsetof(struct settings, export_retry_initial_usec), 8, 500000 },
+		{ "s3-part-size", "8M", offsetof(struct settings, s3_part_size), 8, 8ull << 20 },
 		{ "capture-seconds", "5", offsetof(struct settings, capture_usec), 8, 5000000 },
 		{ "max-concurrent", "7", offsetof(struct settings, max_concurrent), 4, 7 },
 		{ "max-captures-per-hour", "9", offsetof(struct settings, max_captures_per_hour), 4, 9 },
@@ -151,6 +159,26 @@ static void test_checks_across_keys(void **state)
 	assert_int_equal(settings_set(&st, "api-listen", "127.0.0.1:9000", why, sizeof(why)), 0);
 	assert_int_equal(settings_check(&st, why, sizeof(why)), -EINVAL);
 	assert_non_null(strstr(why, "--api-token-file"));
+	/* The exporters' settings go with the one that enables them. */
+	settings_defaults(&st);
+	assert_int_equal(settings_set(&st, "s3-region", "eu-west-1", why, sizeof(why)), 0);
+	assert_int_equal(settings_check(&st, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "--s3-bucket"));
+	assert_int_equal(settings_set(&st, "s3-bucket", "profiles", why, sizeof(why)), 0);
+	assert_int_equal(settings_check(&st, why, sizeof(why)), 0);
+	settings_defaults(&st);
+	assert_int_equal(settings_set(&st, "pyroscope-user", "u", why, sizeof(why)), 0);
+	assert_int_equal(settings_check(&st, why, sizeof(why)), -EINVAL);
+	assert_int_equal(settings_set(&st, "pyroscope-url", "http://p:4040", why, sizeof(why)), 0);
+	assert_int_equal(settings_check(&st, why, sizeof(why)), -EINVAL);
+	assert_non_null(strstr(why, "--pyroscope-password-file"));
+	assert_int_equal(settings_set(&st, "pyroscope-password-file", "/etc/p", why, sizeof(why)), 0);
+	assert_int_equal(settings_check(&st, why, sizeof(why)), 0);
+	assert_int_equal(settings_set(&st, "keep-local", NULL, why, sizeof(why)), 0);
+	assert_true(st.keep_local);
+	assert_int_equal(settings_set(&st, "s3-part-size", "1M", why, sizeof(why)), -EINVAL);
+	assert_int_equal(settings_set(&st, "export-retry-max", "forever", why, sizeof(why)), -EINVAL);
+	assert_int_equal(settings_set(&st, "s3-bucket", "a\nb", why, sizeof(why)), -EINVAL);
 }
 
 /* --host-root: "/" unless told, an absolute path. */
