@@ -353,7 +353,8 @@ static int secret_read(struct secret *s)
 	struct stat st;
 	int fd, r;
 
-	fd = open(s->path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO put there does not hang the thread (it is then refused) */
+	fd = open(s->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0)
 		return -errno;
 	if (fstat(fd, &st) < 0) {
@@ -661,7 +662,8 @@ static int pyro_deliver(void *state, const struct delivery *d, char *err, size_t
 		snprintf(why, sizeof(why), "token file %s: %s", s->token.path, strerror(-r));
 		goto fail_why;
 	}
-	fd = openat(d->dirfd, f->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO in the folder does not hang the thread (it is then refused) */
+	fd = openat(d->dirfd, f->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		r = -errno;
 		snprintf(why, sizeof(why), "%s: %s", f->name, strerror(errno));

@@ -5,7 +5,11 @@
  * the commit time its mtime. Prints what wants() and deliver() said.
  *
  *   pyro_push [-a APP] [-u USER -p PASSWORD_FILE] [-t TOKEN_FILE] [-T TENANT] [-H HOSTNAME]
- *             URL DIR BASE
+ *             [-n TIMES] [-s SECONDS] URL DIR BASE
+ *
+ * -s: set the stop flag after SECONDS (deliver() should then end with -ECANCELED).
+ * -n: deliver TIMES times, the second and later each after a line read from stdin (a
+ * test changes the token file in between).
  *
  * Exit status: 0 delivered, 1 not delivered, 2 usage or setup.
  */
@@ -13,6 +17,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +29,13 @@
 
 #include "delivery.h"
 #include "pyroscope.h"
+
+static atomic_bool stop;
+
+static void on_alarm(int sig)
+{
+	atomic_store(&stop, true);
+}
 
 static char *read_all(int dirfd, const char *name)
 {
@@ -48,7 +60,6 @@ int main(int argc, char **argv)
 	struct delivery_file files[DELIVERY_FILES_MAX];
 	char names[DELIVERY_FILES_MAX][256], meta_name[256], host[256] = "", err[1024] = "";
 	const char *hostname = NULL, *base, *dir;
-	atomic_bool stop = false;
 	struct delivery d = { 0 };
 	size_t n = 0, blen;
 	struct dirent *e;
@@ -56,9 +67,9 @@ int main(int argc, char **argv)
 	void *state;
 	char *text;
 	DIR *dp;
-	int opt, r;
+	int opt, r = -EINVAL, times = 1;
 
-	while ((opt = getopt(argc, argv, "a:u:p:t:T:H:")) != -1) {
+	while ((opt = getopt(argc, argv, "a:u:p:t:T:H:n:s:")) != -1) {
 		switch (opt) {
 		case 'a': cfg.app = optarg; break;
 		case 'u': cfg.basic_user = optarg; break;
@@ -66,6 +77,8 @@ int main(int argc, char **argv)
 		case 't': cfg.token_file = optarg; break;
 		case 'T': cfg.tenant = optarg; break;
 		case 'H': hostname = optarg; break;
+		case 'n': times = atoi(optarg); break;
+		case 's': signal(SIGALRM, on_alarm); alarm((unsigned)atoi(optarg)); break;
 		default: goto usage;
 		}
 	}
@@ -128,8 +141,16 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < n; i++)
 		printf("file %s ext=%s size=%llu\n", files[i].name, files[i].ext, (unsigned long long)files[i].size);
 	printf("wants %s\n", pyroscope_exporter_ops.wants(&d) ? "yes" : "no");
-	r = pyroscope_exporter_ops.deliver(state, &d, err, sizeof(err));
-	printf("deliver %d (%s)%s%s\n", r, r ? strerror(-r) : "delivered", err[0] ? " err=" : "", err);
+	for (int i = 0; i < times; i++) {
+		char line[64];
+
+		if (i && !fgets(line, sizeof(line), stdin))
+			break;
+		err[0] = '\0';
+		r = pyroscope_exporter_ops.deliver(state, &d, err, sizeof(err));
+		printf("deliver %d (%s)%s%s\n", r, r ? strerror(-r) : "delivered", err[0] ? " err=" : "", err);
+		fflush(stdout);
+	}
 	pyroscope_exporter_ops.free(state);
 	cJSON_Delete((cJSON *)d.meta);
 	close(d.dirfd);
@@ -137,6 +158,6 @@ int main(int argc, char **argv)
 	return r == 0 ? 0 : 1;
 usage:
 	fprintf(stderr, "usage: pyro_push [-a APP] [-u USER -p PASSWORD_FILE] [-t TOKEN_FILE] [-T TENANT] "
-			"[-H HOSTNAME] URL DIR BASE\n");
+			"[-H HOSTNAME] [-n TIMES] [-s SECONDS] URL DIR BASE\n");
 	return 2;
 }
