@@ -83,7 +83,7 @@ struct pyroscope_push {
 
 /*
  * "<base>/ingest?name=…&from=…&until=…&spyName=nodespy[&sampleRate=…]" into buf (size
- * bytes); base without a trailing '/' (one is dropped). Returns the length, -EINVAL (no
+ * bytes); base without a trailing '/' (one is dropped); p not NULL. Returns the length, -EINVAL (no
  * app, or nothing of it left), -ENAMETOOLONG (does not fit size).
  */
 int pyroscope_ingest_url(const char *base, const struct pyroscope_push *p, char *buf, size_t size);
