@@ -56,7 +56,8 @@ extern const struct remote_exporter_ops pyroscope_exporter_ops;
  * or a fragment in it, or is longer than PYROSCOPE_BASE_URL_MAX; basic_user without
  * basic_password_file or both basic and token; a password or token file unreadable,
  * empty, larger than PYROSCOPE_SECRET_MAX or with a control character (CR, LF...) inside
- * what is left after trimming; a tenant that Pyroscope would refuse (see below).
+ * what is left after trimming; a tenant that Pyroscope would refuse (dskit's rule: only
+ * A-Z a-z 0-9 and !-_.*'(), at most PYROSCOPE_TENANT_MAX bytes, not "." or "..").
  */
 int pyroscope_exporter__new(const struct pyroscope_config *cfg, void **ret_state);
 
@@ -83,8 +84,8 @@ struct pyroscope_push {
 
 /*
  * "<base>/ingest?name=…&from=…&until=…&spyName=nodespy[&sampleRate=…]" into buf (size
- * bytes); base without a trailing '/' (one is dropped); p not NULL. Returns the length, -EINVAL (no
- * app, or nothing of it left), -ENAMETOOLONG (does not fit size).
+ * bytes); base without a trailing '/' (one is dropped); p not NULL. Returns the length,
+ * -EINVAL (no app, or nothing of it left), -ENAMETOOLONG (does not fit size).
  */
 int pyroscope_ingest_url(const char *base, const struct pyroscope_push *p, char *buf, size_t size);
 
