@@ -56,6 +56,8 @@ PURE_SRCS  := src/log.c src/options.c src/settings.c src/procfs.c src/cdp.c src/
 PURE_SRCS  += src/container_names.c src/dispatch/names_cache.c
 # Whose handler SIGUSR1 runs: maps lines, ELF symbol tables (pure), and their caches.
 PURE_SRCS  += src/capture/sighandler.c
+# The remote exporters: Grafana Pyroscope's ingest API.
+PURE_SRCS  += src/export/pyroscope.c
 AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatch/dispatcher.c src/api_json.c \
 	      src/capture/inspector_session.c src/capture/fdscan.c src/capture/locate.c \
 	      src/capture/close.c src/capture/capture.c src/capture/cleanup.c src/profile/profile.c \
@@ -68,8 +70,10 @@ UNIT_TESTS += test_container_names test_names_cache
 UNIT_TESTS += test_sighandler
 UNIT_TESTS += test_pprof
 UNIT_TESTS += test_outbox
+UNIT_TESTS += test_pyroscope
 HELPERS    := sigio_send hold_memory many_groups signal_loop
 HELPERS    += own_sigusr1
+HELPERS    += pyro_push
 
 AGENT_OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(AGENT_SRCS))
 PURE_OBJS  := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(PURE_SRCS))
@@ -373,6 +377,17 @@ $(OUTPUT)/tests/many_groups $(OUTPUT)/tests/signal_loop $(OUTPUT)/tests/own_sigu
 $(OUTPUT)/tests/%: tests/helpers/%.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -o $@
+
+# The Pyroscope exporter alone: its pure parts and wants(); deliver() through pyro_push.
+$(OUTPUT)/tests/test_pyroscope: $(OUTPUT)/tests/test_pyroscope.o $(OUTPUT)/src/export/pyroscope.o $(OUTPUT)/src/export/http.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ -lcjson -lcurl -lcmocka -o $@
+
+# One commit pushed to a Pyroscope (a fake one in the tests): pyro_push URL DIR BASE.
+$(OUTPUT)/tests/pyro_push: tests/helpers/pyro_push.c $(OUTPUT)/src/export/pyroscope.o $(OUTPUT)/src/export/http.o \
+		| $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ -lcjson -lcurl -o $@
 
 # make bench's cost of a container-names lookup.
 $(OUTPUT)/tests/names_bench: tests/bench/names_bench.c $(OUTPUT)/src/container_names.o | $(OUTPUT)/tests
