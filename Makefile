@@ -56,6 +56,8 @@ PURE_SRCS  := src/log.c src/options.c src/settings.c src/procfs.c src/cdp.c src/
 PURE_SRCS  += src/container_names.c src/dispatch/names_cache.c
 # Whose handler SIGUSR1 runs: maps lines, ELF symbol tables (pure), and their caches.
 PURE_SRCS  += src/capture/sighandler.c
+# The S3 exporter's keys, URLs, metadata and XML (pure).
+PURE_SRCS  += src/export/s3_request.c
 AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatch/dispatcher.c src/api_json.c \
 	      src/capture/inspector_session.c src/capture/fdscan.c src/capture/locate.c \
 	      src/capture/close.c src/capture/capture.c src/capture/cleanup.c src/profile/profile.c \
@@ -67,6 +69,7 @@ UNIT_TESTS := test_jobs test_tenants test_oom_kills test_rss_timeline test_oom_r
 UNIT_TESTS += test_container_names test_names_cache
 UNIT_TESTS += test_sighandler
 UNIT_TESTS += test_pprof
+UNIT_TESTS += test_s3
 HELPERS    := sigio_send hold_memory many_groups signal_loop
 HELPERS    += own_sigusr1
 
@@ -327,6 +330,11 @@ CLOSE_WRAPS := inspector_session__new inspector_session__send inspector_session_
 $(OUTPUT)/tests/test_close: $(OUTPUT)/tests/test_close.o $(addprefix $(OUTPUT)/src/,capture/close.o log.o)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $(call wrap,$(CLOSE_WRAPS)) $^ -lcjson -lcmocka -o $@
+
+# The S3 exporter's pure part alone.
+$(OUTPUT)/tests/test_s3: $(OUTPUT)/tests/test_s3.o $(addprefix $(OUTPUT)/src/,export/s3_request.o export/http.o)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ -lcurl -lcmocka -o $@
 
 $(OUTPUT)/tests/%.o: tests/unit/%.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
