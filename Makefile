@@ -56,8 +56,11 @@ PURE_SRCS  := src/log.c src/options.c src/settings.c src/procfs.c src/cdp.c src/
 PURE_SRCS  += src/container_names.c src/dispatch/names_cache.c
 # Whose handler SIGUSR1 runs: maps lines, ELF symbol tables (pure), and their caches.
 PURE_SRCS  += src/capture/sighandler.c
-# The remote exporters: Grafana Pyroscope's ingest API.
+# The remote exporters: Grafana Pyroscope's ingest API; S3's keys, URLs, metadata and XML
+# (pure), the exporter (libcurl, libcrypto) and the AWS credential chain; the agent's side.
 PURE_SRCS  += src/export/pyroscope.c
+PURE_SRCS  += src/export/s3_request.c
+S3_SRCS    := src/export/s3.c
 AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatch/dispatcher.c src/api_json.c \
 	      src/capture/inspector_session.c src/capture/fdscan.c src/capture/locate.c \
 	      src/capture/close.c src/capture/capture.c src/capture/cleanup.c src/profile/profile.c \
@@ -71,9 +74,11 @@ UNIT_TESTS += test_sighandler
 UNIT_TESTS += test_pprof
 UNIT_TESTS += test_outbox
 UNIT_TESTS += test_pyroscope
+UNIT_TESTS += test_s3
 HELPERS    := sigio_send hold_memory many_groups signal_loop
 HELPERS    += own_sigusr1
 HELPERS    += pyro_push
+HELPERS    += s3_put
 
 AGENT_OBJS := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(AGENT_SRCS))
 PURE_OBJS  := $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(PURE_SRCS))
@@ -332,6 +337,19 @@ CLOSE_WRAPS := inspector_session__new inspector_session__send inspector_session_
 $(OUTPUT)/tests/test_close: $(OUTPUT)/tests/test_close.o $(addprefix $(OUTPUT)/src/,capture/close.o log.o)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $(call wrap,$(CLOSE_WRAPS)) $^ -lcjson -lcmocka -o $@
+
+# The S3 exporter's pure part alone.
+$(OUTPUT)/tests/test_s3: $(OUTPUT)/tests/test_s3.o $(addprefix $(OUTPUT)/src/,export/s3_request.o export/http.o)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ -lcurl -lcmocka -o $@
+
+# One delivery of the S3 exporter against a real server (tests/helpers/s3_put.c), with
+# the credentials chain, or its test double (the environment only) until it lands.
+S3_CREDS_OBJ := $(if $(wildcard src/export/aws_creds.c),$(OUTPUT)/src/export/aws_creds.o,$(OUTPUT)/tests/aws_creds_env.o)
+$(OUTPUT)/tests/s3_put: tests/helpers/s3_put.c $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(S3_SRCS)) \
+		$(addprefix $(OUTPUT)/src/,export/s3_request.o export/http.o) $(S3_CREDS_OBJ) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(filter %.c %.o,$^) -lcurl -lcjson -lcrypto -o $@
 
 $(OUTPUT)/tests/%.o: tests/unit/%.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
