@@ -56,6 +56,8 @@ PURE_SRCS  := src/log.c src/options.c src/settings.c src/procfs.c src/cdp.c src/
 PURE_SRCS  += src/container_names.c src/dispatch/names_cache.c
 # Whose handler SIGUSR1 runs: maps lines, ELF symbol tables (pure), and their caches.
 PURE_SRCS  += src/capture/sighandler.c
+# The S3 exporter's AWS credential chain (blocking, on its thread; libcurl under it).
+PURE_SRCS  += src/export/aws_creds.c
 AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatch/dispatcher.c src/api_json.c \
 	      src/capture/inspector_session.c src/capture/fdscan.c src/capture/locate.c \
 	      src/capture/close.c src/capture/capture.c src/capture/cleanup.c src/profile/profile.c \
@@ -67,6 +69,7 @@ UNIT_TESTS := test_jobs test_tenants test_oom_kills test_rss_timeline test_oom_r
 UNIT_TESTS += test_container_names test_names_cache
 UNIT_TESTS += test_sighandler
 UNIT_TESTS += test_pprof
+UNIT_TESTS += test_aws_creds
 HELPERS    := sigio_send hold_memory many_groups signal_loop
 HELPERS    += own_sigusr1
 
@@ -286,6 +289,12 @@ $(OUTPUT)/tests/test_processes: $(OUTPUT)/tests/test_processes.o $(PURE_OBJS)
 $(OUTPUT)/tests/test_names_cache: $(OUTPUT)/tests/test_names_cache.o $(PURE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -Wl,--wrap=cgroup_memory_limit_of $^ $(LDLIBS) -lcmocka -o $@
+
+# The credential chain against HTTP servers of the test's own, on loopback: its object,
+# the common libcurl options, libcurl and cJSON, nothing else of the agent.
+$(OUTPUT)/tests/test_aws_creds: $(OUTPUT)/tests/test_aws_creds.o $(addprefix $(OUTPUT)/src/,export/aws_creds.o export/http.o)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ -lcurl -lcjson -lpthread -lcmocka -o $@
 
 # The capture stage's state machines, each linked with only its own object and the pure
 # modules under it; everything beneath (lws, namespaces, sockets, collaborators) is
