@@ -369,20 +369,21 @@ int aws_creds_parse_json(const char *body, size_t len, enum aws_creds_source sou
 		seterr(err, errsize, "%s: the answer is not a JSON object", name);
 		goto out;
 	}
-	for (i = 0; i < 5; i++) {
+	/* IMDS's Code first: an answer of failure has no keys. */
+	for (i = 4; i >= 0; i--) {
 		if ((fault = json_string(root, names[i], &v[i])))
 			break;
 		if (!v[i] && (i == 0 || i == 1 || i == 3 || (imds && (i == 2 || i == 4)))) {
 			fault = "is missing";
 			break;
 		}
+		if (i == 4 && imds && strcmp(v[4], "Success") != 0) {
+			fault = "is not \"Success\"";
+			break;
+		}
 	}
 	if (fault) {
 		seterr(err, errsize, "%s: %s %s", name, names[i], fault);
-		goto out;
-	}
-	if (imds && strcmp(v[4], "Success") != 0) {
-		seterr(err, errsize, "%s: Code is not \"Success\"", name);
 		goto out;
 	}
 	for (i = 0; i < 3; i++) {
