@@ -194,7 +194,7 @@ int aws_creds_parse_shared_file(const char *text, size_t len, const char *profil
 	size_t plen = strlen(profile);
 	int line = 0, seen = 0;
 	bool section = false, in = false;
-	const char *fault;
+	const char *fault = NULL;
 
 	memset(out, 0, sizeof(*out));
 	if (memchr(text, '\0', len)) {
@@ -659,7 +659,7 @@ static int read_bounded(const char *path, size_t max, char **ret, size_t *ret_le
 
 static int from_env(struct aws_creds *c, struct aws_credentials *out, char *err, size_t errsize)
 {
-	const char *fault;
+	const char *fault = NULL;
 
 	if (!c->env_key_id && !c->env_secret) {
 		seterr(err, errsize, "environment: not set");
@@ -868,7 +868,7 @@ static int from_container(struct aws_creds *c, const atomic_bool *stop, struct a
 {
 	struct curl_slist *headers = NULL;
 	char url[URI_MAX + sizeof(ECS_URI)], why[CURL_ERROR_SIZE + 64], *text = NULL;
-	const char *fault;
+	const char *fault = NULL;
 	bool connected;
 	long status;
 	size_t len;
@@ -979,7 +979,7 @@ static int from_imds(struct aws_creds *c, const atomic_bool *stop, struct aws_cr
 	int64_t deadline = mono_ms() + IMDS_TOTAL_MS, left;
 	struct curl_slist *headers = NULL;
 	bool connected, https, allowed;
-	const char *fault;
+	const char *fault = NULL;
 	size_t len;
 	long status;
 	int r;
