@@ -141,7 +141,8 @@ int aws_creds_parse_json(const char *body, size_t len, enum aws_creds_source sou
  * resolves elsewhere), 169.254.170.2 (ECS), 169.254.170.23 or fd00:ec2::23 (EKS Pod
  * Identity). Other host names are refused, not resolved: what a DNS answer says could
  * change between the check and the fetch. The URL is read by libcurl's own parser, the
- * one the fetch uses. Returns 0; -EPERM http to another host; -EINVAL not an http(s) URL.
+ * one the fetch uses. Returns 0; -EPERM http to another host; -EINVAL not an http(s) URL;
+ * -ENOMEM.
  */
 int aws_creds_container_uri_allowed(const char *uri);
 

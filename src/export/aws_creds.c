@@ -977,7 +977,7 @@ static int from_imds(struct aws_creds *c, const atomic_bool *stop, struct aws_cr
 	char base[URI_MAX + 1], url[URI_MAX + 256], why[CURL_ERROR_SIZE + 64], token[IMDS_TOKEN_MAX + 1],
 		role[ROLE_MAX + 1];
 	int64_t deadline = mono_ms() + IMDS_TOTAL_MS, left;
-	struct curl_slist *headers = NULL;
+	struct curl_slist *headers = NULL, *l;
 	bool connected, https, allowed;
 	const char *fault = NULL;
 	size_t len;
@@ -1009,6 +1009,12 @@ static int from_imds(struct aws_creds *c, const atomic_bool *stop, struct aws_cr
 	snprintf(url, sizeof(url), "%s/latest/api/token", base);
 	if ((r = header_add(&headers, "X-aws-ec2-metadata-token-ttl-seconds", "21600", 5)) < 0)
 		return r;
+	/* No Content-Type for the empty PUT (libcurl would say form data). */
+	if (!(l = curl_slist_append(headers, "Content-Type:"))) {
+		headers_free(headers);
+		return -ENOMEM;
+	}
+	headers = l;
 	r = fetch(c, url, true, headers, IMDS_CONNECT_MS, IMDS_TOTAL_MS, stop, &status, &connected, why, sizeof(why));
 	headers_free(headers);
 	headers = NULL;

@@ -762,6 +762,7 @@ static void test_order(void **state)
 	server_head(w->imds, 0, body, sizeof(body));
 	assert_true(strncmp(body, "PUT /latest/api/token HTTP/1.1\r\n", 32) == 0);
 	assert_non_null(strcasestr(body, "\r\nX-aws-ec2-metadata-token-ttl-seconds: 21600\r\n"));
+	assert_null(strcasestr(body, "\r\nContent-Type:"));
 	server_head(w->imds, 1, body, sizeof(body));
 	assert_true(strncmp(body, "GET /latest/meta-data/iam/security-credentials/ HTTP/1.1\r\n", 58) == 0);
 	assert_non_null(strcasestr(body, "\r\nX-aws-ec2-metadata-token: IMDSTOKEN-AQAEAFakeToken==\r\n"));
