@@ -57,9 +57,11 @@ PURE_SRCS  += src/container_names.c src/dispatch/names_cache.c
 # Whose handler SIGUSR1 runs: maps lines, ELF symbol tables (pure), and their caches.
 PURE_SRCS  += src/capture/sighandler.c
 # The remote exporters: Grafana Pyroscope's ingest API; S3's keys, URLs, metadata and XML
-# (pure), the exporter (libcurl, libcrypto) and the AWS credential chain; the agent's side.
+# (pure), the exporter (libcurl, libcrypto) and the AWS credential chain (blocking, on the
+# exporter's thread).
 PURE_SRCS  += src/export/pyroscope.c
 PURE_SRCS  += src/export/s3_request.c
+PURE_SRCS  += src/export/aws_creds.c
 S3_SRCS    := src/export/s3.c
 AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatch/dispatcher.c src/api_json.c \
 	      src/capture/inspector_session.c src/capture/fdscan.c src/capture/locate.c \
@@ -75,6 +77,7 @@ UNIT_TESTS += test_pprof
 UNIT_TESTS += test_outbox
 UNIT_TESTS += test_pyroscope
 UNIT_TESTS += test_s3
+UNIT_TESTS += test_aws_creds
 HELPERS    := sigio_send hold_memory many_groups signal_loop
 HELPERS    += own_sigusr1
 HELPERS    += pyro_push
@@ -296,6 +299,12 @@ $(OUTPUT)/tests/test_processes: $(OUTPUT)/tests/test_processes.o $(PURE_OBJS)
 $(OUTPUT)/tests/test_names_cache: $(OUTPUT)/tests/test_names_cache.o $(PURE_OBJS)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) -Wl,--wrap=cgroup_memory_limit_of $^ $(LDLIBS) -lcmocka -o $@
+
+# The credential chain against HTTP servers of the test's own, on loopback: its object,
+# the common libcurl options, libcurl and cJSON, nothing else of the agent.
+$(OUTPUT)/tests/test_aws_creds: $(OUTPUT)/tests/test_aws_creds.o $(addprefix $(OUTPUT)/src/,export/aws_creds.o export/http.o)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ -lcurl -lcjson -lpthread -lcmocka -o $@
 
 # The capture stage's state machines, each linked with only its own object and the pure
 # modules under it; everything beneath (lws, namespaces, sockets, collaborators) is
