@@ -63,6 +63,7 @@ PURE_SRCS  += src/export/pyroscope.c
 PURE_SRCS  += src/export/s3_request.c
 PURE_SRCS  += src/export/aws_creds.c
 S3_SRCS    := src/export/s3.c
+PURE_SRCS  += $(S3_SRCS) src/export/exports.c
 AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatch/dispatcher.c src/api_json.c \
 	      src/capture/inspector_session.c src/capture/fdscan.c src/capture/locate.c \
 	      src/capture/close.c src/capture/capture.c src/capture/cleanup.c src/profile/profile.c \

@@ -6,6 +6,7 @@
 #include <libwebsockets.h>
 #include "dispatcher.h"
 #include "settings.h"
+#include "exports.h"
 #include "spool.h"
 
 struct api;
@@ -13,9 +14,10 @@ struct api;
 /* The protocols the agent's vhost must carry, the API's first. */
 extern const struct lws_protocols api_protocol, api_listen_protocol;
 
-/* Serve on vh (a vhost without a listening socket of its own). spool: read for /metrics (borrowed; may be NULL). */
+/* Serve on vh (a vhost without a listening socket of its own). spool: read for /metrics;
+ * exports: every exporter's state, for /v1/exporters and /metrics (both borrowed; may be NULL). */
 struct api *api__new(struct lws_context *ctx, struct lws_vhost *vh, struct dispatcher *d, const struct settings *st,
-		     const struct spool *spool);
+		     const struct spool *spool, struct exports *exports);
 void api__free(struct api *api);
 
 #endif

@@ -14,6 +14,7 @@
 #include "jobs.h"
 #include "metrics.h"
 #include "processes.h"
+#include "outbox.h"
 #include "spool.h"
 
 #define API_BODY_MAX (64 * 1024)
@@ -28,6 +29,7 @@ enum api_route {
 	API_CAPTURE_DELETE,     /* DELETE /v1/captures/ID */
 	API_METRICS,            /* GET /metrics */
 	API_HEALTHZ,            /* GET /healthz */
+	API_EXPORTERS,          /* GET /v1/exporters */
 };
 
 enum api_method { API_GET, API_POST, API_DELETE, API_OTHER };
@@ -55,9 +57,24 @@ cJSON *api_process_json(const struct process_view *p, const struct job_view *job
 /* {"error":"..."} as text. */
 char *api_error_json(const char *message);
 
+/* What the exporters report (exports__status()): the rows whose name is in remote
+ * (the remote exporters') get their delivery metrics. */
+struct api_exports_view {
+	const struct outbox_status *rows;
+	size_t n;
+	size_t first_remote;            /* rows from this index on are remote exporters */
+	uint64_t spool_bytes;           /* spool__used() */
+	int64_t now;                    /* unix s, for the oldest pending's age */
+};
+
+/* [{"name":..., "pending":..., ...}] for /v1/exporters. */
+cJSON *api_exporters_json(const struct api_exports_view *v);
+
 /* Prometheus text exposition format 0.0.4; output_removed: spool__removed(); derived,
- * n_derived: spool__derive_counts() (files exporters made from profiles, as pprof). Caller frees. */
+ * n_derived: spool__derive_counts() (files exporters made from profiles, as pprof);
+ * exports: may be NULL. Caller frees. */
 char *api_metrics_text(const struct dispatcher_metrics *m, unsigned tracked, unsigned running, unsigned queued,
-		       unsigned long output_removed, const struct spool_derive_count *derived, size_t n_derived);
+		       unsigned long output_removed, const struct spool_derive_count *derived, size_t n_derived,
+		       const struct api_exports_view *exports);
 
 #endif

@@ -116,6 +116,24 @@ extern const struct table_column capture_row_columns[CAPTURE_ROW_COLUMNS];
 int capture_row__from_json(struct capture_row *row, const cJSON *capture);
 void capture_row__cells(const struct capture_row *row, const char *cells[CAPTURE_ROW_COLUMNS]);
 
+/* One exporter of GET /v1/exporters, as `inspectctl status` shows it after the captures. */
+struct exporter_row {
+	char name[FORMAT_CELL_SIZE];
+	char pending[FORMAT_CELL_SIZE];
+	char delivered[FORMAT_CELL_SIZE];
+	char failed[FORMAT_CELL_SIZE];          /* given up (remote), not written (pprof) */
+	char oldest[FORMAT_CELL_SIZE];          /* the oldest pending commit's age: "4m10s", "-" */
+	char error[FORMAT_PATH_SIZE];           /* the last failure, with when it is tried again */
+};
+
+#define EXPORTER_ROW_COLUMNS 6
+extern const struct table_column exporter_row_columns[EXPORTER_ROW_COLUMNS];
+
+int exporter_row__from_json(struct exporter_row *row, const cJSON *exporter);
+void exporter_row__cells(const struct exporter_row *row, const char *cells[EXPORTER_ROW_COLUMNS]);
+/* "3h05m", "4m10s", "12s": an age in seconds as a person reads it. 0 or -ENOBUFS. */
+int format_age(uint64_t seconds, char *buf, size_t len);
+
 /*
  * "capture c-000001 of pid 4242 (heap, 30 s): queued", with " (reason)" after
  * a queued state that has a queued_reason. 0 or -ENOBUFS.

@@ -4,14 +4,16 @@
  * pushed to Pyroscope's HTTP ingest API as @pyroscope/nodejs pushes its own:
  *
  *   POST <url>/ingest?name=<app>{hostname=…,namespace=…,pod=…,container=…,pid=…}
- *        &from=<unix s>&until=<unix s>&spyName=nodespy[&sampleRate=<Hz>]
+ *        &from=<unix s>&until=<unix s>&spyName=inspectd[&sampleRate=<Hz>]
  *   Content-Type: multipart/form-data, the pprof in the part "profile" (streamed from the
  *   file, never read whole)
  *
  * No "format" parameter: with it ("pprof") the server wants the bare pprof as the body;
  * without it, a multipart body is read as pprof (pkg/ingester/pyroscope/ingest_handler.go).
- * spyName "nodespy": the server keeps it as the series' label pyroscope_spy and takes the
- * profile's language from it (nodespy: nodejs), as for @pyroscope/nodejs. sampleRate: the
+ * spyName "inspectd", as the export issue names it: the server keeps it as the series'
+ * label pyroscope_spy, so an operator tells the agent's pushes from an SDK's. The price:
+ * the server takes a profile's language from it too (pkg/distributor/model/push.go
+ * knows "nodespy", @pyroscope/nodejs's, as nodejs), and "inspectd" has none. sampleRate: the
  * server reads the pprof's own period and ignores it for pprof; sent for CPU profiles
  * anyway (1e6 / sampling_interval_us, rounded up), as @pyroscope/nodejs does. No units:
  * the pprof's sample types name them (samples/count, cpu/nanoseconds; inuse_objects/count,
@@ -83,7 +85,7 @@ struct pyroscope_push {
 };
 
 /*
- * "<base>/ingest?name=…&from=…&until=…&spyName=nodespy[&sampleRate=…]" into buf (size
+ * "<base>/ingest?name=…&from=…&until=…&spyName=inspectd[&sampleRate=…]" into buf (size
  * bytes); base without a trailing '/' (one is dropped); p not NULL. Returns the length,
  * -EINVAL (no app, or nothing of it left), -ENAMETOOLONG (does not fit size).
  */

@@ -116,6 +116,8 @@ void spool__dispatch(struct spool *s);
 uint64_t spool__used(const struct spool *s);
 /* Old commits retention removed to make room, as of the last spool__dispatch(). */
 unsigned long spool__removed(const struct spool *s);
+/* Set spool_limits.rank after the open (before the first commit: the writer thread reads it). */
+void spool__set_rank(struct spool *s, int (*rank)(void *arg, const char *base), void *arg);
 /* Observe the spool (obs copied; NULL: no one). */
 void spool__observe(struct spool *s, const struct spool_observer *obs);
 /* Bytes someone else removed from the folder (the outbox, of what it delivered): no

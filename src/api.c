@@ -15,12 +15,14 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "api.h"
 #include "api_json.h"
 #include "api_token.h"
 #include "dispatcher.h"
+#include "exports.h"
 #include "log.h"
 #include "procfs.h"
 
@@ -31,6 +33,7 @@ struct api {
 	struct dispatcher *dispatcher;
 	const struct settings *settings;
 	const struct spool *spool;      /* borrowed: its counters */
+	struct exports *exports;        /* borrowed: every exporter's state */
 	struct lws_vhost *unix_vhost, *tcp_vhost;
 	int listen_fd;
 	struct api_token token;
@@ -202,6 +205,23 @@ static int serve_create(struct lws *wsi, struct api_conn *c)
 	}
 }
 
+/* The exporters' rows, for /v1/exporters and /metrics. */
+static const struct api_exports_view *exports_view(struct api_exports_view *v, struct outbox_status *rows, size_t max)
+{
+	size_t n = exports__status(the_api->exports, rows, max);
+
+	*v = (struct api_exports_view){ .rows = rows, .n = n, .first_remote = n, .now = (int64_t)time(NULL),
+					.spool_bytes = the_api->spool ? spool__used(the_api->spool) : 0 };
+	/* "file", then "pprof" when on, then the remote ones. */
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(rows[i].name, "file") != 0 && strcmp(rows[i].name, "pprof") != 0) {
+			v->first_remote = i;
+			break;
+		}
+	}
+	return v;
+}
+
 static int serve(struct lws *wsi, struct api_conn *c)
 {
 	enum api_route route;
@@ -226,17 +246,44 @@ static int serve(struct lws *wsi, struct api_conn *c)
 		return respond_job(wsi, c, route == API_CAPTURE_DELETE ? 202 : 200, id,
 				   c->path + strlen("/v1/captures/"));
 	case API_METRICS: {
+		struct outbox_status rows[EXPORTS_ROWS_MAX];
+		struct api_exports_view v;
 		const struct spool_derive_count *derived = NULL;
 		size_t n_derived = the_api->spool ? spool__derive_counts(the_api->spool, &derived) : 0;
 		char *text = api_metrics_text(dispatcher__metrics(the_api->dispatcher),
 					      dispatcher__tracked(the_api->dispatcher),
 					      dispatcher__running(the_api->dispatcher),
 					      dispatcher__queued(the_api->dispatcher),
-					      the_api->spool ? spool__removed(the_api->spool) : 0, derived, n_derived);
+					      the_api->spool ? spool__removed(the_api->spool) : 0, derived, n_derived,
+					      exports_view(&v, rows, EXPORTS_ROWS_MAX));
 
 		if (!text)
 			return respond_error(wsi, c, 500, "out of memory");
 		return respond(wsi, c, 200, "text/plain; version=0.0.4", text);
+	}
+	case API_EXPORTERS: {
+		struct api_exports_view v;
+		struct outbox_status rows[EXPORTS_ROWS_MAX];
+		cJSON *arr;
+		char *text;
+
+		exports_view(&v, rows, EXPORTS_ROWS_MAX);
+		arr = api_exporters_json(&v);
+		{
+			cJSON *answer = arr ? cJSON_CreateObject() : NULL;
+
+			if (answer && !cJSON_AddItemToObject(answer, "exporters", arr)) {
+				cJSON_Delete(answer);
+				answer = NULL;
+			}
+			if (!answer)
+				cJSON_Delete(arr);
+			text = answer ? cJSON_PrintUnformatted(answer) : NULL;
+			cJSON_Delete(answer);
+		}
+		if (!text)
+			return respond_error(wsi, c, 500, "out of memory");
+		return respond(wsi, c, 200, "application/json", text);
 	}
 	case API_HEALTHZ:
 		return respond(wsi, c, 200, "application/json", strdup("{\"status\":\"ok\"}"));
@@ -443,7 +490,7 @@ static int prepare_socket_path(const char *path)
 }
 
 struct api *api__new(struct lws_context *ctx, struct lws_vhost *vh, struct dispatcher *d, const struct settings *st,
-		     const struct spool *spool)
+		     const struct spool *spool, struct exports *exports)
 {
 	struct lws_context_creation_info info = { 0 };
 	struct api *api;
@@ -457,6 +504,7 @@ struct api *api__new(struct lws_context *ctx, struct lws_vhost *vh, struct dispa
 	api->dispatcher = d;
 	api->settings = st;
 	api->spool = spool;
+	api->exports = exports;
 	the_api = api;
 	snprintf(api->socket_path, sizeof(api->socket_path), "%s", st->api_socket);
 

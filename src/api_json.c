@@ -29,6 +29,8 @@ enum api_route api_route(enum api_method method, const char *path, unsigned *id)
 	}
 	if (strcmp(path, "/metrics") == 0)
 		return method == API_GET ? API_METRICS : API_METHOD_NOT_ALLOWED;
+	if (strcmp(path, "/v1/exporters") == 0)
+		return method == API_GET ? API_EXPORTERS : API_METHOD_NOT_ALLOWED;
 	if (strcmp(path, "/healthz") == 0)
 		return method == API_GET ? API_HEALTHZ : API_METHOD_NOT_ALLOWED;
 	return API_NOT_FOUND;
@@ -259,8 +261,43 @@ static void scalar(FILE *f, const char *name, const char *type, const char *help
 	fprintf(f, "%s %lu\n", name, value);
 }
 
+cJSON *api_exporters_json(const struct api_exports_view *v)
+{
+	cJSON *arr = cJSON_CreateArray();
+
+	for (size_t i = 0; arr && i < v->n; i++) {
+		const struct outbox_status *r = &v->rows[i];
+		cJSON *o = cJSON_CreateObject();
+		bool remote = i >= v->first_remote;
+		bool ok = o && cJSON_AddItemToArray(arr, o) && cJSON_AddStringToObject(o, "name", r->name) &&
+			  cJSON_AddBoolToObject(o, "remote", remote) &&
+			  cJSON_AddNumberToObject(o, "pending", (double)r->pending) &&
+			  cJSON_AddNumberToObject(o, "delivered", (double)r->delivered) &&
+			  cJSON_AddNumberToObject(o, "failed", (double)r->failed);
+
+		if (ok && remote)
+			ok = cJSON_AddNumberToObject(o, "attempts_failed", (double)r->attempts_failed) &&
+			     (r->oldest_pending_at
+				      ? cJSON_AddNumberToObject(o, "oldest_pending_age_s",
+								(double)(v->now > r->oldest_pending_at
+										 ? v->now - r->oldest_pending_at : 0))
+				      : cJSON_AddNullToObject(o, "oldest_pending_age_s")) &&
+			     cJSON_AddNumberToObject(o, "consecutive_failures", r->consecutive_failures) &&
+			     cJSON_AddNumberToObject(o, "retry_in_ms", (double)r->retry_in_ms) &&
+			     (r->last_error[0] ? cJSON_AddStringToObject(o, "last_error", r->last_error)
+					       : cJSON_AddNullToObject(o, "last_error"));
+		if (!ok) {
+			/* o is in arr, or was never made: arr alone to free. */
+			cJSON_Delete(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}
+
 char *api_metrics_text(const struct dispatcher_metrics *m, unsigned tracked, unsigned running, unsigned queued,
-		       unsigned long output_removed, const struct spool_derive_count *derived, size_t n_derived)
+		       unsigned long output_removed, const struct spool_derive_count *derived, size_t n_derived,
+		       const struct api_exports_view *exports)
 {
 	char *buf = NULL;
 	size_t size = 0;
@@ -310,7 +347,7 @@ char *api_metrics_text(const struct dispatcher_metrics *m, unsigned tracked, uns
 	       "Profiles that could not be written.",
 	       m->export_failures);
 	scalar(f, "inspectd_output_removed_total", "counter",
-	       "Old profiles (each with its meta.json) removed to fit --output-quota.",
+	       "Old profiles (each with its meta.json) removed to fit --spool-max-bytes.",
 	       output_removed);
 	/* Once an exporter made one (a family has samples). */
 	if (n_derived)
@@ -321,6 +358,39 @@ char *api_metrics_text(const struct dispatcher_metrics *m, unsigned tracked, uns
 			derived[i].written);
 		fprintf(f, "inspectd_exports_total{exporter=\"%s\",outcome=\"failed\"} %lu\n", derived[i].name,
 			derived[i].failed);
+	}
+	if (exports) {
+		const struct outbox_status *r = exports->rows;
+		size_t first = exports->first_remote, n = exports->n;
+
+		scalar(f, "inspectd_spool_bytes", "gauge", "Bytes the output folder holds, as --spool-max-bytes counts them.",
+		       exports->spool_bytes);
+		if (first < n) {
+			family(f, "inspectd_deliveries_total", "counter",
+			       "Commits (a profile with its files and meta.json, or a record) a remote exporter delivered, "
+			       "or gave up after --export-retry-max.");
+			for (size_t i = first; i < n; i++) {
+				fprintf(f, "inspectd_deliveries_total{exporter=\"%s\",outcome=\"delivered\"} %llu\n",
+					r[i].name, (unsigned long long)r[i].delivered);
+				fprintf(f, "inspectd_deliveries_total{exporter=\"%s\",outcome=\"given_up\"} %llu\n",
+					r[i].name, (unsigned long long)r[i].failed);
+			}
+			family(f, "inspectd_delivery_attempts_failed_total", "counter",
+			       "Deliveries that failed and will be tried again.");
+			for (size_t i = first; i < n; i++)
+				fprintf(f, "inspectd_delivery_attempts_failed_total{exporter=\"%s\"} %llu\n", r[i].name,
+					(unsigned long long)r[i].attempts_failed);
+			family(f, "inspectd_deliveries_pending", "gauge", "Commits a remote exporter has still to deliver.");
+			for (size_t i = first; i < n; i++)
+				fprintf(f, "inspectd_deliveries_pending{exporter=\"%s\"} %llu\n", r[i].name,
+					(unsigned long long)r[i].pending);
+			family(f, "inspectd_delivery_oldest_pending_seconds", "gauge",
+			       "Age of the oldest commit a remote exporter has still to deliver (0: none).");
+			for (size_t i = first; i < n; i++)
+				fprintf(f, "inspectd_delivery_oldest_pending_seconds{exporter=\"%s\"} %lld\n", r[i].name,
+					(long long)(r[i].oldest_pending_at && exports->now > r[i].oldest_pending_at
+							    ? exports->now - r[i].oldest_pending_at : 0));
+		}
 	}
 	family(f, "inspectd_events_lost_total", "counter",
 	       "Kernel events with no room in their ring buffer, per stream.");

@@ -20,6 +20,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
+#include <curl/curl.h>
 #include <libwebsockets.h>
 
 #include "api.h"
@@ -27,6 +28,7 @@
 #include "cleanup.h"
 #include "dispatcher.h"
 #include "meta.h"
+#include "exports.h"
 #include "spool.h"
 #include "inspector_session.h"
 #include "ledger.h"
@@ -62,9 +64,10 @@ static const char usage[] =
 "  --attach-timeout MS           wait for the inspector to open (default 3000)\n"
 "  --output-dir DIR              where profiles go (default /var/lib/inspectd)\n"
 "  --max-profile-size SIZE       the largest profile a target may send (default 512M)\n"
-"  --output-quota SIZE           bytes the output folder may hold; the oldest profiles\n"
-"                                (with their meta.json) are removed to make room; one\n"
-"                                that cannot fit even so fails (default: no quota)\n"
+"  --spool-max-bytes SIZE        bytes the output folder may hold (default 1G): the\n"
+"                                oldest delivered profiles (with their meta.json) are\n"
+"                                removed to make room, then the oldest undelivered;\n"
+"                                one that cannot fit even so fails (--output-quota)\n"
 "  --pprof                       also write BASE.pb.gz (gzipped pprof) beside each profile\n"
 "  --state-dir DIR               the record of inspectors being opened, so that a\n"
 "                                restarted agent closes what a killed one left open\n"
@@ -102,6 +105,31 @@ static const char usage[] =
 "  --rss-watch near|always       judge RSS on every page fault only while a process\n"
 "                                is near a mark, else once a second (default near);\n"
 "                                always: on every fault, at a cost to every process\n"
+"\n"
+"Exporters: every profile, its pprof and meta.json (and OOM-kill records) also go to\n"
+"  --s3-bucket NAME              S3 or S3-compatible storage, under the key\n"
+"                                [PREFIX/]HOST/NAMESPACE/POD/KIND/FILE; credentials\n"
+"                                from the environment, the shared credentials file,\n"
+"                                the container endpoint or the instance metadata\n"
+"  --s3-region REGION            (default $AWS_REGION)\n"
+"  --s3-endpoint URL             another S3-compatible server (http://minio:9000)\n"
+"  --s3-path-style               URL/BUCKET/KEY rather than BUCKET.HOST/KEY\n"
+"  --s3-prefix PREFIX            keys begin with PREFIX/\n"
+"  --s3-part-size SIZE           larger files go up in parts of SIZE (default 64M)\n"
+"  --pyroscope-url URL           Grafana Pyroscope: heap and CPU profiles as pprof\n"
+"  --pyroscope-app NAME          the application name (default: the container's,\n"
+"                                else the script's)\n"
+"  --pyroscope-user USER         basic auth, with --pyroscope-password-file FILE\n"
+"  --pyroscope-token-file FILE   a bearer token\n"
+"  --pyroscope-tenant ID         X-Scope-OrgID, for a multi-tenant Grafana\n"
+"  --export-retry-max DURATION   a profile not delivered this long after it was\n"
+"                                written is given up and kept (default 24h)\n"
+"  --export-retry-initial DURATION\n"
+"                                the first wait after a failed delivery; it doubles\n"
+"                                up to 10m, with jitter (default 5s)\n"
+"  --keep-local                  delivered profiles stay in the output folder (until\n"
+"                                --spool-max-bytes needs the room); without it they\n"
+"                                are removed once every exporter has them\n"
 "\n"
 "The agent's API (HTTP, JSON):\n"
 "  --api-socket PATH             Unix socket, mode 0600 (default /run/inspectd/api.sock)\n"
@@ -192,6 +220,9 @@ static void parse_args(int argc, char **argv)
 		usage_error("unexpected argument '%s'", argv[optind]);
 	if (settings_check(&env, why, sizeof(why)) < 0)
 		usage_error("%s", why);
+	/* Pyroscope reads pprof: the conversion is on when it is. */
+	if (env.pyroscope_url)
+		env.exporter = "pprof";
 	log_set_level((enum log_level)env.log_level);
 }
 
@@ -252,6 +283,11 @@ static void signalfd_readable(struct fd_handler *h)
 static void spool_readable(struct fd_handler *h)
 {
 	spool__dispatch(h->ctx);
+}
+
+static void exports_readable(struct fd_handler *h)
+{
+	exports__dispatch(h->ctx);
 }
 
 static int adopt_fd(struct lws_vhost *vh, struct fd_handler *h)
@@ -352,6 +388,9 @@ int main(int argc, char **argv)
 	struct fd_handler rb_handler = { .readable = ring_buffer_readable };
 	struct fd_handler sig_handler = { .readable = signalfd_readable };
 	struct fd_handler spool_handler = { .readable = spool_readable };
+	struct fd_handler exports_handler = { .readable = exports_readable };
+	struct exports *exports = NULL;
+	char why[512];
 	struct lws_context *ctx = NULL;
 	struct api *api = NULL;
 	struct cleanup *cleanup;
@@ -368,6 +407,11 @@ int main(int argc, char **argv)
 			 "catch it: the agent does not send it, but whoever triggers does");
 
 	signal(SIGPIPE, SIG_IGN);
+	/* Before any thread: the exporters' transfers run on threads of their own. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_error("cannot initialise libcurl");
+		return 1;
+	}
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
 	sigaddset(&mask, SIGTERM);
@@ -399,6 +443,12 @@ int main(int argc, char **argv)
 	}
 	if (gethostname(cenv.hostname, sizeof(cenv.hostname) - 1) < 0)
 		snprintf(cenv.hostname, sizeof(cenv.hostname), "unknown");
+	/* Before any commit: what is still to deliver is read from the folder. */
+	r = exports__new(&env, cenv.hostname, cenv.spool, &exports, why, sizeof(why));
+	if (r < 0) {
+		log_error("%s", why);
+		goto out;
+	}
 	read_boot_id(cenv.boot_id, sizeof(cenv.boot_id));
 
 	lws_set_log_level(getenv("INSPECTD_LWS_DEBUG") ? LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO | LLL_DEBUG
@@ -455,12 +505,14 @@ int main(int argc, char **argv)
 	rb_handler.fd = tracker__fd(tracker);
 	spool_handler.fd = spool__fd(cenv.spool);
 	spool_handler.ctx = cenv.spool;
+	exports_handler.fd = exports__fd(exports);
+	exports_handler.ctx = exports;
 	if (!vh || adopt_fd(vh, &rb_handler) < 0 || adopt_fd(vh, &sig_handler) < 0 ||
-	    adopt_fd(vh, &spool_handler) < 0) {
-		log_error("cannot add the ring buffer, signals and the spool to the event loop");
+	    adopt_fd(vh, &spool_handler) < 0 || (exports_handler.fd >= 0 && adopt_fd(vh, &exports_handler) < 0)) {
+		log_error("cannot add the ring buffer, signals, the spool and the exporters to the event loop");
 		goto out;
 	}
-	api = api__new(ctx, vh, dispatcher, &env, cenv.spool);
+	api = api__new(ctx, vh, dispatcher, &env, cenv.spool, exports);
 	if (!api)
 		goto out;
 	n = tracker__scan_proc(tracker);
@@ -490,8 +542,10 @@ out:
 	if (ctx)
 		lws_context_destroy(ctx);
 	spool__free(cenv.spool);        /* waits for the commits in flight */
+	exports__free(exports);         /* stops the uploads under way: they stay pending */
 	ledger__free(cenv.ledger);
 	close(sig_handler.fd);
 	close(lock);
+	curl_global_cleanup();
 	return err;
 }

@@ -54,7 +54,8 @@ static const char usage[] =
 "  capture PID [--kind heap|cpu] [--seconds N] [--wait]\n"
 "                                start a profile of PID; without --seconds it runs\n"
 "                                until 'stop' or inspectd's --max-duration\n"
-"  status [ID]                   list captures, or show capture ID in full\n"
+"  status [ID]                   list captures and each exporter's pending, delivered\n"
+"                                and failed profiles, or show capture ID in full\n"
 "  stop ID                       stop capture ID and write its profile\n"
 "\n"
 "Options:\n"
@@ -536,12 +537,47 @@ static int cmd_status_one(struct api *api, const char *id)
 	return ret;
 }
 
+static bool exporter_cells(const cJSON *item, const char **cells)
+{
+	static struct exporter_row row;
+
+	if (exporter_row__from_json(&row, item) < 0)
+		return false;
+	exporter_row__cells(&row, cells);
+	return true;
+}
+
+/* The captures, then where their files went: each exporter's pending, delivered, failed. */
 static int cmd_status(struct api *api, const char *id)
 {
+	int ret;
+
 	if (id)
 		return cmd_status_one(api, id);
-	return print_list(api, "/v1/captures", "captures", capture_row_columns, CAPTURE_ROW_COLUMNS,
-			  capture_cells);
+	if (env.json) {
+		/* One document: {"captures": [...], "exporters": [...]}. */
+		cJSON *captures = NULL, *exporters = NULL, *list;
+
+		if (api__call(api, "GET", "/v1/captures", NULL, &captures) < 0 ||
+		    api__call(api, "GET", "/v1/exporters", NULL, &exporters) < 0) {
+			print_error("%s", api->error);
+			cJSON_Delete(captures);
+			return 1;
+		}
+		list = cJSON_DetachItemFromObjectCaseSensitive(exporters, "exporters");
+		if (list && !cJSON_AddItemToObject(captures, "exporters", list))
+			cJSON_Delete(list);
+		ret = print_json(captures);
+		cJSON_Delete(captures);
+		cJSON_Delete(exporters);
+		return ret;
+	}
+	ret = print_list(api, "/v1/captures", "captures", capture_row_columns, CAPTURE_ROW_COLUMNS, capture_cells);
+	if (ret)
+		return ret;
+	putchar('\n');
+	return print_list(api, "/v1/exporters", "exporters", exporter_row_columns, EXPORTER_ROW_COLUMNS,
+			  exporter_cells);
 }
 
 static int cmd_stop(struct api *api, const char *id)

@@ -487,6 +487,72 @@ const struct table_column capture_row_columns[CAPTURE_ROW_COLUMNS] = {
 	{ "TRIGGER", TABLE_LEFT }, { "STARTED", TABLE_LEFT }, { "FILE/ERROR", TABLE_LEFT },
 };
 
+const struct table_column exporter_row_columns[EXPORTER_ROW_COLUMNS] = {
+	{ "EXPORTER", TABLE_LEFT }, { "PENDING", TABLE_RIGHT }, { "DELIVERED", TABLE_RIGHT },
+	{ "FAILED", TABLE_RIGHT },  { "OLDEST", TABLE_RIGHT },  { "LAST ERROR", TABLE_LEFT },
+};
+
+int format_age(uint64_t seconds, char *buf, size_t len)
+{
+	int n;
+
+	if (seconds >= 86400)
+		n = snprintf(buf, len, "%" PRIu64 "d%02" PRIu64 "h", seconds / 86400, seconds % 86400 / 3600);
+	else if (seconds >= 3600)
+		n = snprintf(buf, len, "%" PRIu64 "h%02" PRIu64 "m", seconds / 3600, seconds % 3600 / 60);
+	else if (seconds >= 60)
+		n = snprintf(buf, len, "%" PRIu64 "m%02" PRIu64 "s", seconds / 60, seconds % 60);
+	else
+		n = snprintf(buf, len, "%" PRIu64 "s", seconds);
+	return n < 0 || (size_t)n >= len ? -ENOBUFS : 0;
+}
+
+static void cell_u64(const cJSON *object, const char *key, char *buf, size_t len)
+{
+	uint64_t v;
+
+	if (json_u64(object, key, &v))
+		snprintf(buf, len, "%" PRIu64, v);
+	else
+		snprintf(buf, len, "-");
+}
+
+int exporter_row__from_json(struct exporter_row *row, const cJSON *exporter)
+{
+	const char *error;
+	uint64_t age, retry;
+	char text[FORMAT_PATH_SIZE];
+
+	if (!cJSON_IsObject(exporter))
+		return -EINVAL;
+	cell_string(json_string(exporter, "name"), FORMAT_CELL_MAX_CHARS, row->name, sizeof(row->name));
+	cell_u64(exporter, "pending", row->pending, sizeof(row->pending));
+	cell_u64(exporter, "delivered", row->delivered, sizeof(row->delivered));
+	cell_u64(exporter, "failed", row->failed, sizeof(row->failed));
+	if (!json_u64(exporter, "oldest_pending_age_s", &age) || format_age(age, row->oldest, sizeof(row->oldest)) < 0)
+		snprintf(row->oldest, sizeof(row->oldest), "-");
+	error = json_string(exporter, "last_error");
+	if (error && *error && json_u64(exporter, "retry_in_ms", &retry) && retry > 0) {
+		char in[32];
+
+		format_age((retry + 999) / 1000, in, sizeof(in));
+		snprintf(text, sizeof(text), "%.*s (again in %s)", (int)(sizeof(text) - 48), error, in);
+		error = text;
+	}
+	cell_string(error, ERROR_MAX_CHARS, row->error, sizeof(row->error));
+	return 0;
+}
+
+void exporter_row__cells(const struct exporter_row *row, const char *cells[EXPORTER_ROW_COLUMNS])
+{
+	cells[0] = row->name;
+	cells[1] = row->pending;
+	cells[2] = row->delivered;
+	cells[3] = row->failed;
+	cells[4] = row->oldest;
+	cells[5] = row->error;
+}
+
 const char *capture__state(const cJSON *capture)
 {
 	return json_string(capture, "state");

@@ -17,7 +17,7 @@
 #include "pyroscope.h"
 
 #define PPROF_EXT "pb.gz"
-#define SPY_NAME "nodespy"
+#define SPY_NAME "inspectd"
 
 /* ---- pure parts ---- */
 

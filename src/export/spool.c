@@ -853,6 +853,13 @@ void spool__dispatch(struct spool *s)
 	}
 }
 
+void spool__set_rank(struct spool *s, int (*rank)(void *arg, const char *base), void *arg)
+{
+	/* Before the first commit: handing it to the thread (under the mutex) publishes these. */
+	s->lim.rank = rank;
+	s->lim.rank_arg = arg;
+}
+
 void spool__observe(struct spool *s, const struct spool_observer *obs)
 {
 	s->obs = obs ? *obs : (struct spool_observer){ 0 };

@@ -13,10 +13,12 @@ test('--help documents every flag, with examples, and exits 0', () => {
   for (const flag of ['--heap-signal', '--cpu-signal', '--heap-sampling-interval', '--cpu-sampling-interval',
     '--max-duration', '--attach-timeout', '--output-dir', '--match', '--log-level', '--version', '--help',
     '--rss-threshold', '--rss-growth', '--limit-percent', '--cpu-threshold', '--rss-watch', '--max-profile-size',
-    '--output-quota', '--state-dir', '--cpu-window', '--threshold-action', '--capture-seconds', '--cooldown',
+    '--spool-max-bytes', '--state-dir', '--cpu-window', '--threshold-action', '--capture-seconds', '--cooldown',
     '--max-captures-per-hour', '--max-concurrent', '--api-socket', '--api-listen', '--api-token-file',
     '--max-signal-duration', '--max-concurrent-per-container', '--max-captures-per-container-per-hour',
-    '--queue-timeout']) {
+    '--queue-timeout', '--pprof', '--host-root', '--s3-bucket', '--s3-region', '--s3-endpoint', '--s3-path-style',
+    '--s3-prefix', '--s3-part-size', '--pyroscope-url', '--pyroscope-app', '--pyroscope-user', '--pyroscope-token-file',
+    '--pyroscope-tenant', '--export-retry-max', '--export-retry-initial', '--keep-local']) {
     assert.match(r.stdout, new RegExp(`^\\s+${flag}\\b`, 'm'), flag);
   }
   assert.match(r.stdout, /^Examples:$/m);

@@ -1703,7 +1703,7 @@ static void test_metrics_text(void **state)
 	char *text;
 
 	fill_metrics(&m);
-	text = api_metrics_text(&m, 12, 2, 5, 3, derived, 1);
+	text = api_metrics_text(&m, 12, 2, 5, 3, derived, 1, NULL);
 	assert_non_null(text);
 	assert_valid_metrics(text);
 
@@ -1823,7 +1823,7 @@ static void test_metrics_zero_and_max(void **state)
 
 	/* A fresh agent. */
 	memset(&m, 0, sizeof(m));
-	text = api_metrics_text(&m, 0, 0, 0, 0, NULL, 0);
+	text = api_metrics_text(&m, 0, 0, 0, 0, NULL, 0, NULL);
 	assert_non_null(text);
 	assert_valid_metrics(text);
 	assert_has_line(text, "inspectd_tracked_processes 0");
@@ -1843,7 +1843,7 @@ static void test_metrics_zero_and_max(void **state)
 		m.latency_buckets[b] = ULONG_MAX;
 	m.latency_count = ULONG_MAX;
 	m.latency_sum = 1e12;
-	text = api_metrics_text(&m, UINT_MAX, UINT_MAX, UINT_MAX, ULONG_MAX, NULL, 0);
+	text = api_metrics_text(&m, UINT_MAX, UINT_MAX, UINT_MAX, ULONG_MAX, NULL, 0, NULL);
 	assert_non_null(text);
 	assert_valid_metrics(text);
 	assert_has_line(text, "inspectd_tracked_processes 4294967295");

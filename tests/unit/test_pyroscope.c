@@ -58,16 +58,16 @@ static void test_url(void **unused)
 	n = pyroscope_ingest_url("http://pyro:4040", &p, url, sizeof(url));
 	assert_int_equal(n, (int)strlen(url));
 	assert_string_equal(url, "http://pyro:4040/ingest?name=api%7Bhostname%3Dnode-1%2Cnamespace%3Dshop%2Cpod%3Dapi-7d9f"
-				 "%2Ccontainer%3Dapi%2Cpid%3D4242%7D&from=1796145984&until=1796145987&spyName=nodespy"
+				 "%2Ccontainer%3Dapi%2Cpid%3D4242%7D&from=1796145984&until=1796145987&spyName=inspectd"
 				 "&sampleRate=100");
 
 	/* a trailing '/' of the base dropped; labels absent omitted; no sample rate for heap */
 	p = (struct pyroscope_push){ .app = "api", .hostname = "vm", .from = 5, .until = 5 };
 	assert_true(pyroscope_ingest_url("https://h/pyroscope/", &p, url, sizeof(url)) > 0);
-	assert_string_equal(url, "https://h/pyroscope/ingest?name=api%7Bhostname%3Dvm%7D&from=5&until=5&spyName=nodespy");
+	assert_string_equal(url, "https://h/pyroscope/ingest?name=api%7Bhostname%3Dvm%7D&from=5&until=5&spyName=inspectd");
 	p.hostname = "";
 	assert_true(pyroscope_ingest_url("https://h", &p, url, sizeof(url)) > 0);
-	assert_string_equal(url, "https://h/ingest?name=api&from=5&until=5&spyName=nodespy");
+	assert_string_equal(url, "https://h/ingest?name=api&from=5&until=5&spyName=inspectd");
 
 	/* the app sanitized in the URL; nothing of it: refused */
 	p.app = "my app/{x}";

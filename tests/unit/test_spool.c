@@ -794,6 +794,84 @@ static void test_retention(void **state)
 	spool__free(s);
 }
 
+/* The outbox's rank, faked: c2 and c4 are delivered (0), the rest not yet (1). */
+static int delivered_rank(void *arg, const char *base)
+{
+	(*(int *)arg)++;
+	return strcmp(base, "c2") == 0 || strcmp(base, "c4") == 0 ? 0 : 1;
+}
+
+struct observed {
+	char committed[8][16];
+	int n_committed;
+	char removed[8][16];
+	int removed_rank[8];
+	int n_removed;
+};
+
+static void observe_committed(void *ctx, const char *base, int64_t at)
+{
+	struct observed *o = ctx;
+
+	assert_true(at > 0);
+	if (o->n_committed < 8)
+		snprintf(o->committed[o->n_committed++], 16, "%s", base);
+}
+
+static void observe_removed(void *ctx, const char *base, int rank, unsigned long n)
+{
+	struct observed *o = ctx;
+
+	assert_non_null(base);
+	assert_int_equal(n, 1);
+	if (o->n_removed < 8) {
+		o->removed_rank[o->n_removed] = rank;
+		snprintf(o->removed[o->n_removed++], 16, "%s", base);
+	}
+}
+
+/* Retention with a rank: delivered commits go first, oldest first; then the undelivered.
+ * The observer hears what landed and what was removed, with its rank. */
+static void test_retention_delivered_first(void **state)
+{
+	struct spool_limits lim = { .quota = 450, .retain = test_base };
+	struct observed seen = { 0 };
+	struct outcome o = { 0 };
+	char dir[512];
+	struct spool *s;
+	int asked = 0;
+
+	assert_int_equal(mkdir(out_dir(dir, sizeof(dir), state), 0700), 0);
+	assert_int_equal(spool__open(dir, &lim, &s), 0);
+	spool__set_rank(s, delivered_rank, &asked);
+	spool__observe(s, &(struct spool_observer){ .committed = observe_committed, .removed = observe_removed,
+						     .ctx = &seen });
+	assert_int_equal(commit_aged(s, dir, "c1", 100, 1000, &o), 0);         /* 110 */
+	assert_int_equal(commit_aged(s, dir, "c2", 100, 2000, &o), 0);         /* 220 */
+	assert_int_equal(commit_aged(s, dir, "c3", 100, 3000, &o), 0);         /* 330 */
+	assert_int_equal(commit_aged(s, dir, "c4", 100, 4000, &o), 0);         /* 440 */
+	assert_int_equal(asked, 0);                     /* no retention yet: never asked */
+	assert_int_equal(seen.n_committed, 4);
+	assert_string_equal(seen.committed[3], "c4");
+	/* 550 > 450: c2, delivered, goes before c1, older but not delivered. */
+	assert_int_equal(commit_aged(s, dir, "c5", 100, 5000, &o), 0);
+	assert_true(asked >= 4);
+	assert_int_equal(seen.n_removed, 1);
+	assert_string_equal(seen.removed[0], "c2");
+	assert_int_equal(seen.removed_rank[0], 0);
+	assert_true(exists(dir, "c1.meta.json") && !exists(dir, "c2.meta.json"));
+	/* Then c4 (delivered, newer than c1), then c1: the oldest undelivered. */
+	assert_int_equal(commit_aged(s, dir, "c6", 210, 6000, &o), 0);
+	assert_int_equal(seen.n_removed, 3);
+	assert_string_equal(seen.removed[1], "c4");
+	assert_string_equal(seen.removed[2], "c1");
+	assert_int_equal(seen.removed_rank[2], 1);
+	assert_true(exists(dir, "c3.meta.json") && exists(dir, "c5.meta.json") && exists(dir, "c6.meta.json"));
+	spool__uncount(s, 1u << 30);    /* saturates: never below 0 */
+	assert_int_equal(spool__used(s), 0);
+	spool__free(s);
+}
+
 /* Commit the record BASE.json (size bytes) alone, wait for it; its mtime is age. */
 static int record_aged(struct spool *s, const char *dir, const char *base, size_t size, time_t age,
 		       struct outcome *o)
@@ -1110,6 +1188,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_commit, fixture_tmpdir_setup, fixture_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_retention_delivered_first, fixture_tmpdir_setup,
+						fixture_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_unique_base, fixture_tmpdir_setup, fixture_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_derived, fixture_tmpdir_setup, fixture_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_noreplace, fixture_tmpdir_setup, fixture_tmpdir_teardown),
