@@ -27,7 +27,7 @@
 #define IMDS_TOKEN_MAX   1024           /* IMDS gives ~56 bytes of base64 */
 #define ROLE_MAX         128
 
-#define KEY_ID_MIN       16
+#define KEY_ID_MIN       3      /* AWS's are 16 to 128 [A-Z0-9]; S3-compatible servers' (MinIO's minioadmin, s3rver's S3RVER) shorter */
 #define KEY_ID_MAX       (sizeof(((struct aws_credentials *)0)->access_key_id) - 1)
 #define SECRET_MAX       (sizeof(((struct aws_credentials *)0)->secret_access_key) - 1)
 #define SESSION_MAX      (sizeof(((struct aws_credentials *)0)->session_token) - 1)
@@ -70,14 +70,16 @@ static const char *field_fault(enum field f, const char *s, size_t len)
 	if (len > max)
 		return f == F_TOKEN ? "is longer than 4096 bytes" : "is longer than 128 bytes";
 	if (f == F_KEY_ID && len < KEY_ID_MIN)
-		return "is shorter than 16 characters";
+		return "is shorter than 3 characters";
 	if (f == F_SECRET && len == 0)
 		return "is empty";
 	for (size_t i = 0; i < len; i++) {
 		unsigned char ch = (unsigned char)s[i];
 
-		if (f == F_KEY_ID && !((ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')))
-			return "has a character other than A-Z and 0-9";
+		/* Never a '/', ',' or '=' of the Authorization header's Credential=ID/scope. */
+		if (f == F_KEY_ID && !((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+				       ch == '-' || ch == '_' || ch == '.' || ch == '~' || ch == '@'))
+			return "has a character other than A-Z, a-z, 0-9 and -_.~@";
 		if (f != F_KEY_ID && (ch <= ' ' || ch >= 0x7f))
 			return "has a control character, a space or a byte outside ASCII";
 	}

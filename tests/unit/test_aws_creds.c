@@ -419,9 +419,13 @@ static void test_shared_file(void **state)
 	assert_non_null(strstr(err, "NUL"));
 
 	/* Values that cannot be keys. */
-	assert_int_equal(parse_shared("[default]\naws_access_key_id = akiaaaaaaaaaaaaaaaaa\naws_secret_access_key = "
+	assert_int_equal(parse_shared("[default]\naws_access_key_id = akia,aaaaaaaaaaaaaaa\naws_secret_access_key = "
 				      SECRET "\n", "default", &out, err, sizeof(err)), -EBADMSG);
-	assert_non_null(strstr(err, "line 2: aws_access_key_id has a character other than A-Z and 0-9"));
+	assert_non_null(strstr(err, "line 2: aws_access_key_id has a character other than A-Z, a-z, 0-9 and -_.~@"));
+	/* S3-compatible servers' keys: MinIO's default, s3rver's. */
+	assert_int_equal(parse_shared("[default]\naws_access_key_id = minioadmin\naws_secret_access_key = "
+				      SECRET "\n", "default", &out, err, sizeof(err)), 0);
+	assert_string_equal(out.access_key_id, "minioadmin");
 	assert_int_equal(parse_shared("[default]\naws_access_key_id = " KEY_A "\naws_secret_access_key = "
 				      "wJalr XUtn # a comment?\n", "default", &out, err, sizeof(err)), -EBADMSG);
 	assert_non_null(strstr(err, "line 3: aws_secret_access_key has a control character"));
@@ -522,10 +526,11 @@ static void test_json(void **state)
 		  "container: Expiration is not an ISO 8601 time" },
 		{ "{\"AccessKeyId\":\"" KEY_C "\",\"SecretAccessKey\":\"" SECRET "\",\"Expiration\":\"2020-01-01T00:00:00Z\"}",
 		  "container: Expiration is already past" },
-		{ "{\"AccessKeyId\":\"ASIA-cccccccccccccc\",\"SecretAccessKey\":\"" SECRET "\","
-		  "\"Expiration\":\"2026-12-01T10:15:00Z\"}", "container: AccessKeyId has a character other than A-Z and 0-9" },
-		{ "{\"AccessKeyId\":\"ASIA\",\"SecretAccessKey\":\"" SECRET "\",\"Expiration\":\"2026-12-01T10:15:00Z\"}",
-		  "container: AccessKeyId is shorter than 16 characters" },
+		{ "{\"AccessKeyId\":\"ASIA/cccccccccccccc\",\"SecretAccessKey\":\"" SECRET "\","
+		  "\"Expiration\":\"2026-12-01T10:15:00Z\"}",
+		  "container: AccessKeyId has a character other than A-Z, a-z, 0-9 and -_.~@" },
+		{ "{\"AccessKeyId\":\"AS\",\"SecretAccessKey\":\"" SECRET "\",\"Expiration\":\"2026-12-01T10:15:00Z\"}",
+		  "container: AccessKeyId is shorter than 3 characters" },
 		{ "{\"AccessKeyId\":\"" KEY_C "\",\"SecretAccessKey\":\"\",\"Expiration\":\"2026-12-01T10:15:00Z\"}",
 		  "container: SecretAccessKey is empty" },
 		{ "{\"AccessKeyId\":\"" KEY_C "\",\"SecretAccessKey\":\"" SECRET "\\n\",\"Expiration\":\"2026-12-01T10:15:00Z\"}",
