@@ -58,7 +58,7 @@ const MIN_PART_SIZE = 5 * 1024 * 1024;
 const MAX_COMPLETE_XML = 1024 * 1024;
 
 function xmlEscape(s) {
-  return String(s).replace(/[<>&'"]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[c]);
+  return String(s).replace(/[<>&]/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;' })[c]);
 }
 
 // An S3 error as S3 sends it: application/xml, <Error><Code/><Message/>...</Error>, the
