@@ -583,7 +583,20 @@ class S3Peer {
 }
 
 // Start an S3 peer: { region, accessKeyId, secretAccessKey, sessionToken, buckets,
-// credentials: [more key pairs] }. Resolves to the S3Peer, listening.
+// credentials: [more key pairs] }. Resolves to the S3Peer, listening:
+//   .port, .endpoint          "http://127.0.0.1:PORT"; virtual-hosted: BUCKET.localhost:PORT
+//   .requests                 [{ method, path (as sent), query (as sent, no '?'), headers,
+//                             status (null: never answered), signatureOk, payloadHashOk
+//                             (null: UNSIGNED-PAYLOAD or not checked), bytes (of body read),
+//                             style ('path'|'virtual'), bucket, key (decoded), accessKeyId,
+//                             canonicalRequest (what S3 computes), fault ('fail'|'reset'|
+//                             'stall'), aborted (the client went away), violations }]
+//   .violations               ["METHOD /path?query: what was wrong", ...]
+//   .objects(bucket)          [{ key, size, etag, contentType, meta: { 'x-amz-meta-*': v } }]
+//   .getObject(bucket, key)   Buffer or null; .objectStream(bucket, key) a stream or null
+//   .uploads(bucket)          multipart uploads still open: [{ uploadId, key }]
+//   .failNext(n, { status, code, message }), .resetNext(n, { afterBytes }), .stall(ms),
+//   .down(), .up(), .addCredentials({...}), .close()
 async function startS3(opts = {}) {
   const peer = new S3Peer(opts);
   try {
