@@ -53,6 +53,15 @@ async function heapCapture(agent, t, seconds = 1) {
   return agent.waitState(r.json.id, 'done');
 }
 
+// A sample of /metrics: the family's sample whose labels are exactly these.
+function metric(families, name, labels = {}) {
+  const fam = families[name];
+  assert.ok(fam, `no ${name} in /metrics`);
+  const s = fam.samples.find((x) => JSON.stringify(x.labelSet) === JSON.stringify(labels));
+  assert.ok(s, `no ${name}${JSON.stringify(labels)}: ${JSON.stringify(fam.samples)}`);
+  return s.value;
+}
+
 function sha(buf) { return crypto.createHash('sha256').update(buf).digest('hex'); }
 
 test('S3: a capture and its pprof and meta.json land under host/namespace/pod/kind, signed, with their metadata', async () => {
@@ -76,9 +85,9 @@ test('S3: a capture and its pprof and meta.json land under host/namespace/pod/ki
         const o = objects.find((x) => x.key.endsWith('/' + path.basename(f)));
         const body = await s3.getObject('profiles', o.key);
         assert.equal(sha(body), sha(fs.readFileSync(f)), o.key);    // --keep-local: still here
-        assert.equal(o.metadata.pid, String(t.pid));
-        assert.equal(o.metadata.kind, 'heap-profile');
-        assert.equal(o.metadata.host, HOST);
+        assert.equal(o.meta['x-amz-meta-pid'], String(t.pid));
+        assert.equal(o.meta['x-amz-meta-kind'], 'heap-profile');
+        assert.equal(o.meta['x-amz-meta-host'], HOST);
       }
       assert.deepEqual(s3.violations, []);
       assert.ok(s3.requests.every((q) => q.signatureOk && q.payloadHashOk), JSON.stringify(s3.requests));
@@ -86,8 +95,9 @@ test('S3: a capture and its pprof and meta.json land under host/namespace/pod/ki
       const puts = s3.requests.filter((q) => q.method === 'PUT').length;
       assert.equal(puts, 3);
       const m = parsePrometheus((await agent.request('GET', '/metrics')).body);
-      assert.equal(m['inspectd_deliveries_total{exporter="s3",outcome="delivered"}'], 1);
-      assert.equal(m['inspectd_deliveries_pending{exporter="s3"}'], 0);
+      assert.equal(metric(m, 'inspectd_deliveries_total', { exporter: 's3', outcome: 'delivered' }), 1);
+      assert.equal(metric(m, 'inspectd_deliveries_pending', { exporter: 's3' }), 0);
+      assert.ok(metric(m, 'inspectd_spool_bytes') > 0);
       // The downloaded pprof is the file's, and the heap profile's top function is the V8 one.
       const heap = objects.find((o) => o.key.endsWith('.heapprofile'));
       const prof = JSON.parse(await s3.getObject('profiles', heap.key));
@@ -135,6 +145,8 @@ test('S3: a capture taken while the server is down is delivered once it is up; 5
       await s3.up();
       s3.failNext(1, { status: 503, code: 'SlowDown', message: 'Please reduce your request rate.' });
       s3.failNext(1, { status: 500, code: 'InternalError', message: 'We encountered an internal error.' });
+      s3.resetNext(1);     // and a connection closed mid-upload
+
       row = await waitDelivered(agent, 's3', 1, 30000);
       assert.equal(row.pending, 0);
       assert.equal((await s3.objects('profiles')).length, 2);
@@ -211,8 +223,7 @@ test('S3: credentials from the container endpoint (EKS Pod Identity), with a ses
   const token = 'pod-identity-token-' + crypto.randomBytes(8).toString('hex');
   const tokenFile = path.join(tmpdir(), 'eks-pod-identity-token');
   fs.writeFileSync(tokenFile, token + '\n');
-  const creds = await startContainerCreds({ token, creds: { AccessKeyId: session.accessKeyId,
-    SecretAccessKey: session.secretAccessKey, Token: session.sessionToken }, mode: 'ok' });
+  const creds = await startContainerCreds({ token, creds: session, mode: 'ok' });
   try {
     const env = s3Env({ AWS_CONTAINER_CREDENTIALS_FULL_URI: creds.url, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: tokenFile });
     // Virtual-hosted: BUCKET.localhost resolves to loopback in curl itself.
@@ -229,6 +240,35 @@ test('S3: credentials from the container endpoint (EKS Pod Identity), with a ses
       // Fetched once, cached for the second capture.
       assert.equal(creds.requests.length, 1);
       assert.ok(!agent.log.includes(session.secretAccessKey) && !agent.log.includes(token));
+    });
+  } finally {
+    await creds.close();
+    await s3.close();
+  }
+});
+
+test('S3: a credentials endpoint that answers garbage, then hangs: logged, nothing sent, delivered once it answers', async () => {
+  const s3 = await startS3({ region: REGION, ...KEY, buckets: ['profiles'] });
+  const token = 'pod-identity-token-' + crypto.randomBytes(8).toString('hex');
+  const tokenFile = path.join(tmpdir(), 'token');
+  fs.writeFileSync(tokenFile, token);
+  const creds = await startContainerCreds({ token, creds: KEY, mode: 'garbage' });
+  try {
+    const env = s3Env({ AWS_CONTAINER_CREDENTIALS_FULL_URI: creds.url, AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE: tokenFile });
+    await withAgent(s3Args(s3), { env }, async (agent, targets) => {
+      const t = await start(targets, 'leak.js');
+      await heapCapture(agent, t);
+      await waitFor('a failed attempt', async () => (await exporter(agent, 's3')).attempts_failed >= 1);
+      assert.match((await exporter(agent, 's3')).last_error, /container/);
+      creds.mode = 'hang';
+      const before = (await exporter(agent, 's3')).attempts_failed;
+      await waitFor('a failed attempt on the hung endpoint', async () =>
+        (await exporter(agent, 's3')).attempts_failed > before, 20000);
+      assert.equal(s3.requests.length, 0, 'nothing sent without credentials');
+      assert.equal((await agent.request('GET', '/healthz')).status, 200);
+      creds.mode = 'ok';
+      await waitDelivered(agent, 's3', 1, 30000);
+      assert.deepEqual(s3.violations, []);
     });
   } finally {
     await creds.close();
@@ -277,7 +317,7 @@ test('S3: a commit not delivered within --export-retry-max is given up and kept'
       const base = path.basename(done.files.at(-1)).replace(/\.meta\.json$/, '');
       assert.ok(fs.existsSync(path.join(agent.outputDir, '.outbox', 's3', `${base}.failed`)));
       const m = parsePrometheus((await agent.request('GET', '/metrics')).body);
-      assert.equal(m['inspectd_deliveries_total{exporter="s3",outcome="given_up"}'], 1);
+      assert.equal(metric(m, 'inspectd_deliveries_total', { exporter: 's3', outcome: 'given_up' }), 1);
     });
   } finally {
     await s3.close();
@@ -290,7 +330,7 @@ test('Pyroscope: heap and CPU profiles pushed as pprof to /ingest, with labels, 
   fs.writeFileSync(tokenFile, 'py-token-123\n', { mode: 0o600 });
   try {
     await withAgent(['--pyroscope-url', py.url, '--pyroscope-app', 'checkout', '--pyroscope-token-file', tokenFile,
-      '--pyroscope-tenant', 'team-a', '--export-retry-initial', '300ms'], async (agent, targets) => {
+      '--pyroscope-tenant', 'team-a', '--export-retry-initial', '300ms', '--keep-local'], async (agent, targets) => {
       const t = await start(targets, 'leak.js');
       const heap = await heapCapture(agent, t, 2);
       let r = await agent.request('POST', '/v1/captures', { pid: t.pid, kind: 'cpu', seconds: 2 });
@@ -298,10 +338,10 @@ test('Pyroscope: heap and CPU profiles pushed as pprof to /ingest, with labels, 
       await agent.waitState(r.json.id, 'done');
       await waitDelivered(agent, 'pyroscope', 2);
       assert.deepEqual(py.violations, []);
-      assert.equal(py.ingests.length, 2);
-      const h = py.ingests.find((i) => i.sampleTypes.some(([type]) => type === 'inuse_space'));
-      const c = py.ingests.find((i) => i.sampleTypes.some(([type]) => type === 'cpu'));
-      assert.ok(h && c, JSON.stringify(py.ingests.map((i) => i.sampleTypes)));
+      assert.equal(py.profiles.length, 2);
+      const h = py.profiles.find((i) => i.sampleTypes.some(([type]) => type === 'inuse_space'));
+      const c = py.profiles.find((i) => i.sampleTypes.some(([type]) => type === 'cpu'));
+      assert.ok(h && c, JSON.stringify(py.profiles.map((i) => i.sampleTypes)));
       for (const i of [h, c]) {
         assert.equal(i.app, 'checkout');
         assert.equal(i.labels.hostname, HOST);
@@ -310,7 +350,7 @@ test('Pyroscope: heap and CPU profiles pushed as pprof to /ingest, with labels, 
         assert.ok(i.until >= i.from && i.from > 1.7e9, JSON.stringify(i));
       }
       assert.deepEqual(h.sampleTypes, [['inuse_objects', 'count'], ['inuse_space', 'bytes']]);
-      assert.equal(h.top, heapSelfByFunction(readJSON(heap.files[0]))[0][0]);
+      assert.equal(py.top(h, 'inuse_space')[0][0], heapSelfByFunction(readJSON(heap.files[0]))[0][0]);
     });
   } finally {
     await py.close();

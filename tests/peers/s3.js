@@ -305,9 +305,11 @@ class S3Peer {
       signatureOk: null,
       payloadHashOk: null,
       bytes: 0,
+      startedAt: Date.now(),    // ms: when the request came in, and (finish) when it was answered
+      answeredAt: null,
     };
     this.requests.push(rec);
-    res.on('finish', () => { rec.status = res.statusCode; });
+    res.on('finish', () => { rec.status = res.statusCode; rec.answeredAt = Date.now(); });
 
     const fault = this.takeFault();
     if (fault && fault.kind === 'reset') return this.reset(req, rec, fault);
