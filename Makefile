@@ -167,7 +167,8 @@ check: deps-test node-majors test-peers
 # UBSan; seeds from the fixtures (the first byte picks the parser, see the source).
 FUZZ_SRCS := src/log.c src/procfs.c src/cdp.c src/cgroup.c src/container.c src/container_names.c src/netns.c \
 	     src/sockdiag.c src/ledger.c src/fsutil.c src/api_json.c src/api_token.c \
-	     src/profile/cdp_reader.c src/profile/kind.c src/capture/sighandler.c src/export/pprof.c tests/fuzz/fuzz_hostile.c
+	     src/profile/cdp_reader.c src/profile/kind.c src/capture/sighandler.c src/export/pprof.c \
+	     src/export/s3_request.c src/export/aws_creds.c src/export/http.c tests/fuzz/fuzz_hostile.c
 FUZZ_BIN  := $(OUTPUT)/fuzz/fuzz_hostile
 FUZZ_SECONDS ?= 60
 
@@ -176,7 +177,7 @@ $(FUZZ_BIN): $(FUZZ_SRCS) $(wildcard include/*.h)
 	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 		-ffunction-sections -fdata-sections -Wl,--gc-sections -Wl,-z,start-stop-gc \
-		-Iinclude $(shell pkg-config --cflags libcjson) $(FUZZ_SRCS) -lcjson -lz -o $@
+		-Iinclude $(shell pkg-config --cflags libcjson) $(FUZZ_SRCS) -lcjson -lz -lcurl -o $@
 
 fuzz: deps $(FUZZ_BIN) $(OUTPUT)/tests/elf/seed.so
 	$(Q)mkdir -p $(OUTPUT)/fuzz/corpus $(OUTPUT)/fuzz/seeds
@@ -198,6 +199,10 @@ fuzz: deps $(FUZZ_BIN) $(OUTPUT)/tests/elf/seed.so
 	$(Q){ printf '\011\372\001\000\000\000\000\000\000'; cat $(OUTPUT)/tests/elf/seed.so; } > $(OUTPUT)/fuzz/seeds/elf
 	$(Q)printf '\012\000%s' '{"nodes":[{"id":1,"callFrame":{"functionName":"(root)","url":"","lineNumber":-1},"hitCount":0,"children":[2,3]},{"id":2,"callFrame":{"functionName":"f\u00e9","url":"file:///a.js","lineNumber":3},"hitCount":2},{"id":3,"callFrame":{"functionName":"(idle)"}}],"startTime":1,"endTime":9,"samples":[2,3,2],"timeDeltas":[0,1,1]}' > $(OUTPUT)/fuzz/seeds/pprof-cpu
 	$(Q)printf '\012\001%s' '{"head":{"callFrame":{"functionName":"(root)","url":"","lineNumber":-1},"selfSize":0,"id":1,"children":[{"callFrame":{"functionName":"leak","url":"x.js","lineNumber":4},"selfSize":64,"id":2,"children":[]}]},"samples":[{"size":64,"nodeId":2,"ordinal":1}]}' > $(OUTPUT)/fuzz/seeds/pprof-heap
+	$(Q)printf '\013\000<?xml version="1.0"?><Error><Code>SlowDown</Code><Message>Please &amp; reduce</Message><Key>a b</Key></Error>' > $(OUTPUT)/fuzz/seeds/s3-error
+	$(Q)printf '\013\001<InitiateMultipartUploadResult><UploadId>VXBsb2FkIElE</UploadId></InitiateMultipartUploadResult>' > $(OUTPUT)/fuzz/seeds/s3-upload
+	$(Q)printf '\013\002{"AccessKeyId":"ASIAINSPECTD00000001","SecretAccessKey":"s3cret","Token":"tok","Expiration":"2030-01-01T00:00:00Z"}' > $(OUTPUT)/fuzz/seeds/creds-json
+	$(Q)printf '\013\003[default]\naws_access_key_id = AKIAINSPECTD00000001\naws_secret_access_key = s3cret\n' > $(OUTPUT)/fuzz/seeds/creds-file
 	$(Q)$(FUZZ_BIN) -max_total_time=$(FUZZ_SECONDS) -max_len=16384 -print_final_stats=1 \
 		-artifact_prefix=$(OUTPUT)/fuzz/ \
 		$(OUTPUT)/fuzz/corpus $(OUTPUT)/fuzz/seeds

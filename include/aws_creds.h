@@ -126,7 +126,7 @@ int aws_creds_parse_shared_file(const char *text, size_t len, const char *profil
 
 /*
  * The JSON answer of a container endpoint or of IMDS (body, len bytes): AccessKeyId
- * ([A-Z0-9], 16 to 128), SecretAccessKey (printable ASCII, 1 to 128), Token (printable
+ * ([A-Za-z0-9-_.~@], 3 to 128), SecretAccessKey (printable ASCII, 1 to 128), Token (printable
  * ASCII, at most 4096; required from IMDS, may be absent from a container endpoint),
  * Expiration (aws_creds_parse_time(), later than now); IMDS also "Code":"Success".
  * Returns 0 and *out (source: aws_creds_source_name(source)); -EBADMSG otherwise, err

@@ -94,14 +94,20 @@ int outbox__new(const struct outbox_config *cfg, struct outbox **ret);
 /* A commit landed in the spool: base (with BASE.meta.json, or BASE.json a record). */
 void outbox__committed(struct outbox *ob, const char *base, int64_t committed_at);
 
+/* Retention removed the commit base: its markers go too. NULL: commits too many to name
+ * were removed; the markers of every commit gone are looked for, on a thread. */
+void outbox__forget(struct outbox *ob, const char *base);
+
 /* Readable when events wait: poll it on the loop, then call outbox__dispatch(). */
 int outbox__fd(const struct outbox *ob);
 void outbox__dispatch(struct outbox *ob);
 
 /*
- * For the spool's retention, on any thread: 0 when every remote exporter has delivered
- * the commit, given it up or does not want it (a commit whose loss costs nothing), 1 when
- * one still has to deliver it. Reads the markers on disk.
+ * For the spool's retention, on any thread: 0 when the commit is elsewhere (one remote
+ * exporter at least wants it, and every one that does has delivered it) or is nothing an
+ * exporter could deliver (gone, unreadable); 1 otherwise (pending, given up: the folder
+ * has the only copy; wanted by none; or it could not be read just now). Reads the
+ * markers on disk.
  */
 int outbox__rank(struct outbox *ob, const char *base);
 

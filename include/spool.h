@@ -72,7 +72,8 @@ struct spool_observer {
 	/* A commit (BASE.meta.json) or a record (BASE.json) landed, at committed_at (unix s). */
 	void (*committed)(void *ctx, const char *base, int64_t committed_at);
 	/* Retention removed the commit base (its rank as rank() said); beyond
-	 * SPOOL_REMOVED_NAMES in one commit, base is NULL and n counts the others. */
+	 * SPOOL_REMOVED_NAMES in one commit, base is NULL, rank -1 (not kept) and n counts
+	 * the others. */
 	void (*removed)(void *ctx, const char *base, int rank, unsigned long n);
 	void *ctx;
 };

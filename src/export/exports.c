@@ -135,18 +135,23 @@ static void removed(void *ctx, const char *base, int rank, unsigned long n)
 	struct exports *ex = ctx;
 	unsigned long long quota = (unsigned long long)ex->st->output_quota_bytes;
 
-	if (rank == 0 && ex->outbox) {
+	outbox__forget(ex->outbox, base);       /* its markers go with it */
+	if (!base) {
+		ex->removed_undelivered += n;
+		log_warn("removed %lu more commits from the output folder to stay under --spool-max-bytes %llu",
+			 n, quota);
+	} else if (rank == 0 && ex->outbox) {
 		ex->removed_delivered += n;
 		log_info("removed %s (delivered) from the output folder to stay under --spool-max-bytes %llu",
-			 base ?: "more commits", quota);
+			 base, quota);
 	} else if (ex->outbox) {
 		ex->removed_undelivered += n;
 		log_warn("removed %s from the output folder before it was delivered, to stay under "
-			 "--spool-max-bytes %llu", base ?: "more commits", quota);
+			 "--spool-max-bytes %llu", base, quota);
 	} else {
 		ex->removed_delivered += n;
 		log_info("removed %s, the oldest profile, from the output folder to stay under --spool-max-bytes %llu",
-			 base ?: "more commits", quota);
+			 base, quota);
 	}
 }
 

@@ -58,6 +58,7 @@ struct item {
 	char base[FS_NAME_SIZE];
 	int64_t committed_at;
 	unsigned attempts;
+	bool delivered;                 /* the server has it; only its marker is still to write */
 };
 
 struct event {
@@ -109,6 +110,8 @@ struct outbox {
 	struct event *events;
 	size_t ev_head, n_events;
 	unsigned long events_lost;
+	uint64_t lost_removed_bytes;    /* of REMOVED events lost, for the spool to uncount still */
+	bool sweep;                     /* markers of commits retention removed: look for them */
 };
 
 static uint64_t now_ms(void)
@@ -148,14 +151,16 @@ static bool queue_has(struct exporter *e, const char *base)
 	return false;
 }
 
-static int queue_push(struct exporter *e, const struct item *it)
+/* A new commit beyond OUTBOX_PENDING_MAX waits for the next start; one tried again
+ * (again) always has its place back. */
+static int queue_push(struct exporter *e, const struct item *it, bool again)
 {
+	if (!again && e->n >= OUTBOX_PENDING_MAX)
+		return -ENOBUFS;
 	if (e->n == e->cap) {
 		size_t cap = e->cap ? e->cap * 2 : 16;
 		struct item *items;
 
-		if (e->n >= OUTBOX_PENDING_MAX)
-			return -ENOBUFS;
 		items = malloc(cap * sizeof(*items));
 		if (!items)
 			return -ENOMEM;
@@ -183,7 +188,10 @@ static void post(struct outbox *ob, const struct event *ev)
 	uint64_t one = 1;
 
 	if (ob->n_events == EVENTS_MAX) {
+		/* The loop is behind: the line is lost, not what the spool must uncount. */
 		ob->events_lost++;
+		if (ev->kind == OUTBOX_REMOVED)
+			ob->lost_removed_bytes += ev->bytes;
 		return;
 	}
 	ob->events[(ob->ev_head + ob->n_events++) % EVENTS_MAX] = *ev;
@@ -207,14 +215,16 @@ static bool marker_exists(int statefd, const char *base, const char *ext)
 static int marker_write(int statefd, const char *base, const char *ext, const char *why)
 {
 	char name[FS_NAME_SIZE], text[OUTBOX_ERROR_SIZE + 64];
-	int n;
+	int n, r;
 
 	if (snprintf(name, sizeof(name), "%s.%s", base, ext) >= (int)sizeof(name))
 		return -ENAMETOOLONG;
 	n = snprintf(text, sizeof(text), "%lld %s\n", (long long)wall_s(), why);
 	if (n < 0 || n >= (int)sizeof(text))
 		n = (int)sizeof(text) - 1;
-	return fs_write_atomic_at(statefd, name, text, (size_t)n, true);
+	r = fs_write_atomic_at(statefd, name, text, (size_t)n, true);
+	/* The rename too must survive a power cut: else the commit is sent again. */
+	return r < 0 ? r : fs_fsync_dir_at(statefd);
 }
 
 static void markers_remove(struct outbox *ob, const char *base)
@@ -310,7 +320,7 @@ static int scan_exporter(struct outbox *ob, struct exporter *e, DIR *dir)
 		struct item it = { .committed_at = st.st_mtim.tv_sec };
 
 		snprintf(it.base, sizeof(it.base), "%s", base);
-		r = queue_push(e, &it);
+		r = queue_push(e, &it, false);
 		if (r == -ENOBUFS) {
 			r = 0;
 			break;
@@ -500,8 +510,9 @@ static bool delivered_everywhere(struct outbox *ob, const struct loaded *l)
 	return wanted;
 }
 
-/* Without keep_local: the commit's files, meta.json last, then its markers. Under ob->lock
- * (two exporters finishing the same commit at once remove it once). */
+/* Without keep_local: the commit's files, meta.json last, then its markers. Not under
+ * ob->lock (it syncs the folder). Two exporters finishing the same commit at once may both
+ * get here: each counts only the files its own unlink removed. */
 static uint64_t remove_commit(struct outbox *ob, const struct loaded *l)
 {
 	uint64_t bytes = 0;
@@ -515,13 +526,44 @@ static uint64_t remove_commit(struct outbox *ob, const struct loaded *l)
 	return bytes;
 }
 
+/* Whether the commit base is still in the folder (its meta.json or record). */
+static bool still_there(struct outbox *ob, const char *base)
+{
+	struct stat st;
+	bool record;
+	int fd = open_meta(ob->dirfd, base, &record, &st);
+
+	if (fd >= 0)
+		close(fd);
+	return fd != -ENOENT;
+}
+
+/* Under ob->lock: a failed attempt. The commit goes to the back of the queue and the
+ * exporter waits. */
+static void attempt_failed(struct exporter *e, struct item *it, struct event *ev, int r, const char *err)
+{
+	struct outbox *ob = e->ob;
+
+	it->attempts++;
+	e->attempts_failed++;
+	e->consecutive_failures++;
+	ev->delay_ms = outbox_backoff_ms(e->consecutive_failures, ob->retry_initial_ms, BACKOFF_MAX_MS, jitter());
+	e->resume_at_ms = now_ms() + ev->delay_ms;
+	snprintf(e->last_error, sizeof(e->last_error), "%s", err && err[0] ? err : strerror(-r));
+	ev->kind = OUTBOX_RETRY;
+	ev->result = r;
+	snprintf(ev->error, sizeof(ev->error), "%s", e->last_error);
+	post(ob, ev);
+	queue_push(e, it, true);        /* its slot back: never past its place */
+}
+
 static void exporter_attempt(struct exporter *e, struct item *it)
 {
 	struct outbox *ob = e->ob;
 	struct event ev = { .exporter = e->index, .attempts = it->attempts + 1 };
 	char err[OUTBOX_ERROR_SIZE] = "";
+	bool wants, remove = false;
 	struct loaded l;
-	bool requeue = false, wants;
 	int r;
 
 	snprintf(ev.base, sizeof(ev.base), "%s", it->base);
@@ -530,18 +572,31 @@ static void exporter_attempt(struct exporter *e, struct item *it)
 		loaded_free(&l);
 		return;         /* removed meanwhile (retention, an operator): nothing to deliver */
 	}
-	if (r < 0) {
+	if (r == -EBADMSG) {
 		loaded_free(&l);
 		ev.kind = OUTBOX_UNREADABLE;
 		ev.result = r;
 		pthread_mutex_lock(&ob->lock);
 		post(ob, &ev);
 		pthread_mutex_unlock(&ob->lock);
+		return;         /* left alone, until the next start reads it again */
+	}
+	if (r < 0) {
+		/* No memory, no fd, an I/O error: later. */
+		snprintf(err, sizeof(err), "reading %s: %s", it->base, strerror(-r));
+		pthread_mutex_lock(&ob->lock);
+		attempt_failed(e, it, &ev, r, err);
+		pthread_mutex_unlock(&ob->lock);
+		loaded_free(&l);
 		return;
 	}
 	wants = !e->ops->wants || e->ops->wants(&l.d);
-	if (wants && it->committed_at + (int64_t)(ob->retry_max_ms / 1000) < wall_s()) {
-		marker_write(e->statefd, it->base, FAILED_EXT, "given up");
+	if (!wants) {
+		loaded_free(&l);
+		return;         /* not for this exporter */
+	}
+	if (!it->delivered && it->committed_at + (int64_t)(ob->retry_max_ms / 1000) < wall_s()) {
+		r = marker_write(e->statefd, it->base, FAILED_EXT, "given up");
 		ev.kind = OUTBOX_GAVE_UP;
 		ev.result = -ETIMEDOUT;
 		pthread_mutex_lock(&ob->lock);
@@ -552,27 +607,30 @@ static void exporter_attempt(struct exporter *e, struct item *it)
 		loaded_free(&l);
 		return;
 	}
-	if (wants) {
+	if (!it->delivered) {
 		r = e->ops->deliver(e->state, &l.d, err, sizeof(err));
 		if (r == 0)
-			r = marker_write(e->statefd, it->base, DELIVERED_EXT, "delivered");
+			it->delivered = true;
+		else if (r != -ECANCELED && !still_there(ob, it->base))
+			r = -ENOENT;    /* removed while it went up: nothing left to deliver */
 	}
+	if (it->delivered) {
+		/* Sent: from now on only the marker is tried again, never the upload. */
+		r = marker_write(e->statefd, it->base, DELIVERED_EXT, "delivered");
+		if (r < 0)
+			snprintf(err, sizeof(err), "delivered, but cannot record it in %s/%s: %s", OUTBOX_DIR,
+				 e->ops->name, strerror(-r));
+	}
+	if (r == 0 && !ob->keep_local)
+		remove = delivered_everywhere(ob, &l);
 	pthread_mutex_lock(&ob->lock);
 	if (r == -ECANCELED && atomic_load(&ob->stop)) {
 		/* Shutting down: it stays pending on disk. */
+	} else if (r == -ENOENT && !it->delivered) {
+		/* Gone from the folder: nothing to deliver, no reason to wait. */
 	} else if (r < 0) {
-		it->attempts++;
-		e->attempts_failed++;
-		e->consecutive_failures++;
-		ev.delay_ms = outbox_backoff_ms(e->consecutive_failures, ob->retry_initial_ms, BACKOFF_MAX_MS, jitter());
-		e->resume_at_ms = now_ms() + ev.delay_ms;
-		snprintf(e->last_error, sizeof(e->last_error), "%s", err[0] ? err : strerror(-r));
-		ev.kind = OUTBOX_RETRY;
-		ev.result = r;
-		snprintf(ev.error, sizeof(ev.error), "%s", e->last_error);
-		requeue = true;
-		post(ob, &ev);
-	} else if (wants) {
+		attempt_failed(e, it, &ev, r, err);
+	} else {
 		e->delivered++;
 		e->consecutive_failures = 0;
 		e->resume_at_ms = 0;
@@ -580,15 +638,16 @@ static void exporter_attempt(struct exporter *e, struct item *it)
 		ev.kind = OUTBOX_DELIVERED;
 		post(ob, &ev);
 	}
-	if (r == 0 && wants && !ob->keep_local && delivered_everywhere(ob, &l)) {
-		ev = (struct event){ .kind = OUTBOX_REMOVED, .exporter = e->index, .attempts = it->attempts + 1 };
-		snprintf(ev.base, sizeof(ev.base), "%s", it->base);
-		ev.bytes = remove_commit(ob, &l);
-		post(ob, &ev);
-	}
-	if (requeue && queue_push(e, it) < 0)
-		e->failed++;    /* cannot happen: the slot it was popped from is free */
 	pthread_mutex_unlock(&ob->lock);
+	if (remove) {
+		struct event rm = { .kind = OUTBOX_REMOVED, .exporter = e->index, .attempts = it->attempts + 1 };
+
+		snprintf(rm.base, sizeof(rm.base), "%s", it->base);
+		rm.bytes = remove_commit(ob, &l);
+		pthread_mutex_lock(&ob->lock);
+		post(ob, &rm);
+		pthread_mutex_unlock(&ob->lock);
+	}
 	loaded_free(&l);
 }
 
@@ -604,6 +663,15 @@ static void *exporter_thread(void *arg)
 	while (!atomic_load(&ob->stop)) {
 		uint64_t now = now_ms();
 		struct item it;
+
+		if (ob->sweep && e->index == 0) {
+			ob->sweep = false;
+			pthread_mutex_unlock(&ob->lock);
+			for (size_t i = 0; i < ob->n_ex; i++)
+				sweep_markers(ob, &ob->ex[i]);
+			pthread_mutex_lock(&ob->lock);
+			continue;
+		}
 
 		if (e->n == 0 || e->resume_at_ms > now) {
 			struct timespec ts;
@@ -689,7 +757,13 @@ int outbox__new(const struct outbox_config *cfg, struct outbox **ret)
 	for (size_t i = 0; i < cfg->n_remotes; i++) {
 		ob->ex[i] = (struct exporter){ .ob = ob, .index = i, .ops = cfg->remotes[i].ops,
 					       .state = cfg->remotes[i].state, .statefd = -1 };
-		pthread_cond_init(&ob->ex[i].wake, NULL);
+		pthread_condattr_t attr;
+
+		/* Its timed waits are on CLOCK_MONOTONIC, as resume_at_ms is. */
+		pthread_condattr_init(&attr);
+		pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+		pthread_cond_init(&ob->ex[i].wake, &attr);
+		pthread_condattr_destroy(&attr);
 	}
 	ob->n_ex = cfg->n_remotes;
 	pthread_mutex_init(&ob->lock, NULL);
@@ -766,10 +840,27 @@ void outbox__committed(struct outbox *ob, const char *base, int64_t committed_at
 	for (size_t i = 0; i < ob->n_ex; i++) {
 		struct exporter *e = &ob->ex[i];
 
-		if (!queue_has(e, base) && queue_push(e, &it) == 0)
+		if (!queue_has(e, base) && queue_push(e, &it, false) == 0)
 			pthread_cond_signal(&e->wake);
 	}
 	pthread_mutex_unlock(&ob->lock);
+}
+
+void outbox__forget(struct outbox *ob, const char *base)
+{
+	if (!ob)
+		return;
+	if (!base) {
+		/* Too many to name: each exporter's thread looks for markers of gone commits. */
+		pthread_mutex_lock(&ob->lock);
+		ob->sweep = true;
+		for (size_t i = 0; i < ob->n_ex; i++)
+			pthread_cond_signal(&ob->ex[i].wake);
+		pthread_mutex_unlock(&ob->lock);
+		return;
+	}
+	/* The markers only: a queued item finds its commit gone and is dropped. */
+	markers_remove(ob, base);
 }
 
 int outbox__fd(const struct outbox *ob)
@@ -789,6 +880,18 @@ void outbox__dispatch(struct outbox *ob)
 		struct outbox_event out;
 
 		pthread_mutex_lock(&ob->lock);
+		if (!ob->n_events && ob->lost_removed_bytes) {
+			/* What lost events removed, as one: the spool's count must follow. */
+			ev = (struct event){ .kind = OUTBOX_REMOVED, .bytes = ob->lost_removed_bytes };
+			snprintf(ev.base, sizeof(ev.base), "(%lu commits whose lines were lost)", ob->events_lost);
+			ob->lost_removed_bytes = 0;
+			pthread_mutex_unlock(&ob->lock);
+			out = (struct outbox_event){ .kind = ev.kind, .exporter = ob->ex[0].ops->name, .base = ev.base,
+						     .error = "", .bytes = ev.bytes };
+			if (ob->noted)
+				ob->noted(ob->ctx, &out);
+			continue;
+		}
 		if (!ob->n_events) {
 			pthread_mutex_unlock(&ob->lock);
 			break;
@@ -815,7 +918,9 @@ int outbox__rank(struct outbox *ob, const char *base)
 	r = load(ob, base, &l);
 	if (r < 0) {
 		loaded_free(&l);
-		return 0;       /* nothing an exporter could deliver */
+		/* Gone, or nothing an exporter could read: nothing to lose. Anything else (no
+		 * memory, no fd) says nothing: kept with the undelivered. */
+		return r == -ENOENT || r == -EBADMSG ? 0 : 1;
 	}
 	r = delivered_everywhere(ob, &l) ? 0 : 1;
 	loaded_free(&l);

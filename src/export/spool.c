@@ -813,7 +813,7 @@ void spool__dispatch(struct spool *s)
 			for (unsigned long k = 0; k < c->removed && k < SPOOL_REMOVED_NAMES; k++)
 				s->obs.removed(s->obs.ctx, c->removed_names[k], c->removed_ranks[k], 1);
 			if (c->removed > SPOOL_REMOVED_NAMES)
-				s->obs.removed(s->obs.ctx, NULL, 1, c->removed - SPOOL_REMOVED_NAMES);
+				s->obs.removed(s->obs.ctx, NULL, -1, c->removed - SPOOL_REMOVED_NAMES);
 		}
 		if (c->used_ok) {
 			s->committed = c->used;

@@ -7,8 +7,9 @@
  * its namespace's socket tables read line by line), cgroup paths a container names,
  * netlink replies, the agent's own ledger, the body of POST /v1/captures, the API
  * token file, the container runtimes' state files (container_names.h), and the files a
- * target maps (ELF symbol tables) with its /proc/PID/maps, and the V8 profiles --pprof
- * converts (pprof.h). The first byte picks the parser; the rest
+ * target maps (ELF symbol tables) with its /proc/PID/maps, the V8 profiles --pprof
+ * converts (pprof.h), and what a storage server or a credentials endpoint answers (S3's
+ * XML and ETag headers, the credentials' JSON and shared file). The first byte picks the parser; the rest
  * is its input. Run by `make fuzz` (clang, ASan and UBSan).
  *
  * src/api_json.c is linked for api_parse_capture_request() alone: the build drops its
@@ -28,6 +29,8 @@
 
 #include "api_json.h"
 #include "api_token.h"
+#include "aws_creds.h"
+#include "s3_request.h"
 #include "cdp.h"
 #include "pprof.h"
 #include "cdp_reader.h"
@@ -493,11 +496,60 @@ static void fuzz_pprof(const uint8_t *data, size_t size)
 	close(out);
 }
 
+/*
+ * What the exporters read from the network and the operator's files: the next byte picks
+ * S3's answers (an error document, CreateMultipartUpload's, an ETag header line), an AWS
+ * credentials JSON answer (container, IMDS), or a shared credentials file.
+ */
+static void fuzz_exporters(const uint8_t *data, size_t size)
+{
+	struct aws_credentials creds;
+	char out[2048], err[512];
+	const char *text;
+	int r;
+
+	if (size < 1)
+		return;
+	text = (const char *)data + 1;
+	size--;
+	switch (data[0] % 4) {
+	case 0:
+		s3_error_describe(text, size, out, sizeof(out));
+		if (strlen(out) >= sizeof(out))
+			abort();
+		for (const char *p = out; *p; p++)
+			if ((unsigned char)*p < 0x20 || (unsigned char)*p > 0x7e)
+				abort();
+		(void)s3_xml_is_error(text, size);
+		r = s3_xml_text(text, size, "Key", out, sizeof(out));
+		if (r != 0 && r != -ENOENT && r != -EBADMSG && r != -ENOBUFS)
+			abort();
+		break;
+	case 1:
+		if (s3_upload_id_parse(text, size, out, sizeof(out)) == 0 && (!out[0] || strpbrk(out, " \r\n")))
+			abort();
+		if (s3_etag_parse(text, size, out, sizeof(out)) == 0 && strpbrk(out, "<>&\r\n"))
+			abort();
+		break;
+	case 2:
+		r = aws_creds_parse_json(text, size, data[0] & 4 ? AWS_CREDS_IMDS : AWS_CREDS_CONTAINER, 1796000000,
+					 &creds, err, sizeof(err));
+		if (r == 0 && (!creds.access_key_id[0] || !creds.secret_access_key[0]))
+			abort();
+		break;
+	default:
+		r = aws_creds_parse_shared_file(text, size, "default", &creds, err, sizeof(err));
+		if (r == 0 && (!creds.access_key_id[0] || !creds.secret_access_key[0]))
+			abort();
+		break;
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	switch (data[0] % 11) {
+	switch (data[0] % 12) {
 	case 0:
 		fuzz_cdp(data + 1, size - 1);
 		break;
@@ -518,6 +570,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 6:
 		fuzz_api_request(data + 1, size - 1);
+		break;
+	case 11:
+		fuzz_exporters(data + 1, size - 1);
 		break;
 	case 8:
 		fuzz_names(data + 1, size - 1);

@@ -46,6 +46,7 @@ struct fake {
 	int n_delivered;
 	size_t files_seen;              /* of the last delivery */
 	char last_ext[16];
+	const char *remove_dir;         /* set: deliver removes the commit's meta.json first, answers -ENOENT */
 };
 
 static bool fake_wants(const struct delivery *d)
@@ -61,7 +62,13 @@ static int fake_deliver_common(struct fake *f, const struct delivery *d, char *e
 
 	pthread_mutex_lock(&f->lock);
 	f->calls++;
-	if (f->fail_first > 0) {
+	if (f->remove_dir) {
+		char path[4096];
+
+		snprintf(path, sizeof(path), "%s/%s.meta.json", f->remove_dir, d->base);
+		unlink(path);
+		r = -ENOENT;
+	} else if (f->fail_first > 0) {
 		f->fail_first--;
 		snprintf(err, size, "PUT %s: HTTP 503 SlowDown", d->base);
 		r = f->result;
@@ -113,6 +120,7 @@ static void fake_reset(struct fake *f)
 	f->n_delivered = 0;
 	f->files_seen = 0;
 	f->last_ext[0] = '\0';
+	f->remove_dir = NULL;
 	pthread_mutex_unlock(&f->lock);
 }
 
@@ -476,6 +484,103 @@ static void test_rank_two_exporters(void **state)
 	assert_int_equal(frees >= 2, 1);
 }
 
+/* While it waits out a backoff the exporter's thread sleeps: no CPU burnt. */
+static void test_backoff_sleeps(void **state)
+{
+	const char *dir = *state;
+	struct events ev = { 0 };
+	struct outbox_config cfg = config(dir, &ev, 1);
+	struct timespec a, b;
+	struct outbox *ob;
+	double cpu_ms;
+
+	cfg.retry_initial_ms = 4000;
+	fake1.fail_first = 1000;
+	put_commit(dir, BASE_A, "heap-profile", "heapprofile");
+	assert_int_equal(outbox__new(&cfg, &ob), 0);
+	wait_event(ob, &ev, OUTBOX_RETRY, 1);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &a);
+	settle(ob, 1000);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b);
+	cpu_ms = (double)(b.tv_sec - a.tv_sec) * 1e3 + (double)(b.tv_nsec - a.tv_nsec) / 1e6;
+	assert_true(cpu_ms < 50);
+	assert_int_equal(ev.n[OUTBOX_RETRY], 1);
+	outbox__free(ob);
+}
+
+/* Delivered, but its marker cannot be written: the marker is tried again, never the upload. */
+static void test_marker_fails(void **state)
+{
+	const char *dir = *state;
+	struct events ev = { 0 };
+	struct outbox_config cfg = config(dir, &ev, 1);
+	char path[4096];
+	struct outbox *ob;
+	int calls;
+
+	put_commit(dir, BASE_A, "heap-profile", "heapprofile");
+	fake1.fail_first = 1;   /* the first attempt fails: the test removes the state folder meanwhile */
+	assert_int_equal(outbox__new(&cfg, &ob), 0);
+	snprintf(path, sizeof(path), "%s/.outbox/fakeone", dir);
+	assert_int_equal(rmdir(path), 0);       /* the thread's dirfd now names a removed folder */
+	wait_event(ob, &ev, OUTBOX_RETRY, 4);
+	assert_int_equal(fake_count(&fake1, &calls), 1);
+	assert_int_equal(calls, 2);             /* the failure, then the one delivery */
+	assert_int_equal(ev.n[OUTBOX_DELIVERED], 0);
+	assert_non_null(strstr(ev.last_error, "delivered, but cannot record it"));
+	outbox__free(ob);
+}
+
+/* A commit removed while it went up is dropped, and the exporter does not wait for it. */
+static void test_removed_while_delivering(void **state)
+{
+	const char *dir = *state;
+	struct events ev = { 0 };
+	struct outbox_config cfg = config(dir, &ev, 1);
+	struct outbox_status st;
+	struct outbox *ob;
+
+	put_commit(dir, BASE_A, "heap-profile", "heapprofile");
+	put_commit(dir, BASE_B, "cpu-profile", "cpuprofile");
+	age(dir, BASE_A ".meta.json", 60);
+	fake1.remove_dir = dir;
+	assert_int_equal(outbox__new(&cfg, &ob), 0);
+	settle(ob, 300);
+	assert_int_equal(ev.n[OUTBOX_RETRY], 0);
+	assert_int_equal(outbox__status(ob, &st, 1), 1);
+	assert_int_equal(st.pending, 0);
+	assert_int_equal(st.consecutive_failures, 0);
+	assert_int_equal(st.retry_in_ms, 0);
+	outbox__free(ob);
+}
+
+/* Retention removed a commit: outbox__forget() takes its markers; NULL sweeps them all. */
+static void test_forget(void **state)
+{
+	const char *dir = *state;
+	struct events ev = { 0 };
+	struct outbox_config cfg = config(dir, &ev, 1);
+	char path[4096];
+	struct outbox *ob;
+
+	put_commit(dir, BASE_A, "heap-profile", "heapprofile");
+	put_commit(dir, BASE_B, "cpu-profile", "cpuprofile");
+	assert_int_equal(outbox__new(&cfg, &ob), 0);
+	wait_event(ob, &ev, OUTBOX_DELIVERED, 2);
+	assert_true(exists(dir, ".outbox/fakeone/" BASE_A ".delivered"));
+	snprintf(path, sizeof(path), "%s/" BASE_A ".meta.json", dir);
+	unlink(path);
+	outbox__forget(ob, BASE_A);
+	assert_false(exists(dir, ".outbox/fakeone/" BASE_A ".delivered"));
+	snprintf(path, sizeof(path), "%s/" BASE_B ".meta.json", dir);
+	unlink(path);
+	outbox__forget(ob, NULL);
+	for (int i = 0; i < 100 && exists(dir, ".outbox/fakeone/" BASE_B ".delivered"); i++)
+		settle(ob, 20);
+	assert_false(exists(dir, ".outbox/fakeone/" BASE_B ".delivered"));
+	outbox__free(ob);
+}
+
 static void test_refused(void **state)
 {
 	const char *dir = *state;
@@ -513,6 +618,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unreadable, setup, fixture_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_not_keep_local, setup, fixture_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_rank_two_exporters, setup, fixture_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_backoff_sleeps, setup, fixture_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_marker_fails, setup, fixture_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_removed_while_delivering, setup, fixture_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_forget, setup, fixture_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_refused, setup, fixture_tmpdir_teardown),
 	};
 
