@@ -241,6 +241,7 @@ bench: deps-test test-peers
 	$(Q)node tests/bench/queue.js
 	$(Q)$(OUTPUT)/tests/sighandler_cost $$(readlink -f $$(command -v node))
 	$(Q)$(OUTPUT)/tests/pprof_bench /tmp
+	$(Q)node tests/bench/export.js
 
 tests-build: $(UNIT_BINS) $(HELPER_BINS)
 

@@ -50,6 +50,12 @@ int http_prepare(CURL *h, const char *url, const struct http_limits *lim, struct
  */
 int http_result(CURL *h, CURLcode rc, const struct http_body *body, long *status, char *why, size_t size);
 
+/* Percent-encode s (len bytes) into out (size bytes, NUL included): s[i] as it is when
+ * keep(s, len, i, arg) says so, else %XX (upper case). Returns the length written, or
+ * -ENOBUFS. */
+int http_percent_encode(const char *s, size_t len, bool (*keep)(const char *s, size_t len, size_t i, void *arg),
+			void *arg, char *out, size_t size);
+
 /* Percent-encode s (len bytes) into out: unreserved characters (A-Z a-z 0-9 - . _ ~) as
  * they are, keep_slash: '/' too, everything else %XX (upper case). Returns the length
  * written, or -ENOBUFS when out (size bytes, NUL included) is too small. */

@@ -97,15 +97,15 @@ int http_result(CURL *h, CURLcode rc, const struct http_body *body, long *status
 	return r;
 }
 
-int http_uri_encode(const char *s, size_t len, bool keep_slash, char *out, size_t size)
+int http_percent_encode(const char *s, size_t len, bool (*keep)(const char *s, size_t len, size_t i, void *arg),
+			void *arg, char *out, size_t size)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t o = 0;
 
 	for (size_t i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)s[i];
-		bool plain = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
-			     c == '.' || c == '_' || c == '~' || (keep_slash && c == '/');
+		bool plain = keep(s, len, i, arg);
 
 		if (o + (plain ? 1 : 3) >= size)
 			return -ENOBUFS;
@@ -121,4 +121,18 @@ int http_uri_encode(const char *s, size_t len, bool keep_slash, char *out, size_
 		return -ENOBUFS;
 	out[o] = '\0';
 	return (int)o;
+}
+
+/* RFC 3986's unreserved characters, and '/' when arg says so. */
+static bool unreserved(const char *s, size_t len, size_t i, void *arg)
+{
+	unsigned char c = (unsigned char)s[i];
+
+	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '.' ||
+	       c == '_' || c == '~' || (arg && c == '/');
+}
+
+int http_uri_encode(const char *s, size_t len, bool keep_slash, char *out, size_t size)
+{
+	return http_percent_encode(s, len, unreserved, keep_slash ? (void *)1 : NULL, out, size);
 }

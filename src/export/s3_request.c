@@ -202,30 +202,19 @@ int s3_object_url(const struct s3_endpoint *e, const char *key, const char *quer
 	return (int)o;
 }
 
+/* Printable ASCII but '%', and a space between two other characters (SigV4 trims a
+ * header's ends and folds runs of spaces: those are encoded). */
+static bool meta_keep(const char *s, size_t len, size_t i, void *arg)
+{
+	unsigned char c = (unsigned char)s[i];
+	bool loose_space = c == ' ' && (i == 0 || i + 1 == len || s[i - 1] == ' ');
+
+	return c >= 0x20 && c <= 0x7e && c != '%' && !loose_space;
+}
+
 int s3_meta_value_encode(const char *s, char *out, size_t size)
 {
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-
-	for (size_t i = 0; s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-		bool loose_space = c == ' ' && (i == 0 || s[i + 1] == '\0' || s[i - 1] == ' ');
-		bool keep = c >= 0x20 && c <= 0x7e && c != '%' && !loose_space;
-
-		if (o + (keep ? 1 : 3) >= size)
-			return -ENOBUFS;
-		if (keep) {
-			out[o++] = (char)c;
-		} else {
-			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		}
-	}
-	if (o >= size)
-		return -ENOBUFS;
-	out[o] = '\0';
-	return (int)o;
+	return http_percent_encode(s, strlen(s), meta_keep, NULL, out, size);
 }
 
 int s3_meta_headers(const struct s3_meta_field *f, size_t n, char *buf, size_t size)
