@@ -562,7 +562,7 @@ static void exporter_attempt(struct exporter *e, struct item *it)
 	struct outbox *ob = e->ob;
 	struct event ev = { .exporter = e->index, .attempts = it->attempts + 1 };
 	char err[OUTBOX_ERROR_SIZE] = "";
-	bool wants, remove = false;
+	bool wants, remove = false, gone = false;
 	struct loaded l;
 	int r;
 
@@ -611,8 +611,8 @@ static void exporter_attempt(struct exporter *e, struct item *it)
 		r = e->ops->deliver(e->state, &l.d, err, sizeof(err));
 		if (r == 0)
 			it->delivered = true;
-		else if (r != -ECANCELED && !still_there(ob, it->base))
-			r = -ENOENT;    /* removed while it went up: nothing left to deliver */
+		else if (r != -ECANCELED)
+			gone = !still_there(ob, it->base);      /* removed while it went up */
 	}
 	if (it->delivered) {
 		/* Sent: from now on only the marker is tried again, never the upload. */
@@ -626,7 +626,7 @@ static void exporter_attempt(struct exporter *e, struct item *it)
 	pthread_mutex_lock(&ob->lock);
 	if (r == -ECANCELED && atomic_load(&ob->stop)) {
 		/* Shutting down: it stays pending on disk. */
-	} else if (r == -ENOENT && !it->delivered) {
+	} else if (gone) {
 		/* Gone from the folder: nothing to deliver, no reason to wait. */
 	} else if (r < 0) {
 		attempt_failed(e, it, &ev, r, err);
