@@ -20,7 +20,7 @@ const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const crypto = require('node:crypto');
-const { spawnSync } = require('node:child_process');
+const { spawn } = require('node:child_process');
 const { sleep, children, waitFor, run, median } = require('./common');
 
 if (!process.env.TEST_PEERS_DIR) throw new Error('TEST_PEERS_DIR is not set: make bench installs the test peers');
@@ -83,6 +83,22 @@ async function stopAgent(a) {
   await waitFor('the agent to exit', () => a.p.exitCode !== null || a.p.signalCode !== null, 20000);
 }
 
+// A command run to its end without blocking this process (the S3 peer runs in it): its stdout.
+function command(argv) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.add(p);
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { err += d; });
+    p.on('exit', (code) => {
+      children.delete(p);
+      if (code === 0) resolve(out); else reject(new Error(`${argv[0]} exited ${code}: ${err}`));
+    });
+  });
+}
+
 function window(reqs) {
   const first = Math.min(...reqs.map((q) => q.startedAt));
   const last = Math.max(...reqs.map((q) => q.answeredAt));
@@ -100,7 +116,7 @@ async function bigFile(s3, dir) {
   const meta = path.join(out, `${BASE}.meta.json`);
   fs.writeFileSync(meta, JSON.stringify({ pid: 4242, hostname: os.hostname(),
     profile: { type: 'heap-profile', file: `${BASE}.heapprofile`, files: [`${BASE}.heapprofile`] } }), { mode: 0o600 });
-  const rows = { agent: [], curl: [], hash: [], rss: [] };
+  const rows = { agent: [], curl: [], hash: [], rss: [], complete: [] };
   for (let r = 0; r < ROUNDS; r++) {
     // The agent: a fresh outbox each round, so that the commit is pending again.
     fs.rmSync(path.join(out, '.outbox'), { recursive: true, force: true });
@@ -110,17 +126,20 @@ async function bigFile(s3, dir) {
     await waitFor('the 1 GiB commit to be delivered', async () => (await s3Row(a.sock)).delivered >= 1, 600000, 200);
     rows.rss.push(vmhwm(a.p.pid));
     await stopAgent(a);
-    rows.agent.push(window(s3.requests.slice(from)));
+    const reqs = s3.requests.slice(from);
+    rows.agent.push(window(reqs));
+    // The server's own assembly of the parts (s3rver concatenates them on Complete).
+    rows.complete.push(reqs.filter((q) => q.method === 'POST' && /uploadId=/.test(q.query))
+      .reduce((t, q) => t + (q.answeredAt - q.startedAt) / 1000, 0));
     // curl, the same file, one PUT.
     let t = process.hrtime.bigint();
-    const h = spawnSync('sha256sum', [file], { encoding: 'utf8' });
+    const hash = (await command(['sha256sum', file])).split(' ')[0];
     rows.hash.push(Number(process.hrtime.bigint() - t) / 1e9);
-    const hash = h.stdout.split(' ')[0];
     from = s3.requests.length;
-    const c = spawnSync('curl', ['-sS', '-o', '/dev/null', '-w', '%{http_code}', '--aws-sigv4', `aws:amz:${REGION}:s3`,
-      '--user', `${KEY.accessKeyId}:${KEY.secretAccessKey}`, '-H', `x-amz-content-sha256: ${hash}`,
-      '-T', file, `${s3.endpoint}/profiles/curl-copy-${r}`], { encoding: 'utf8' });
-    if (c.stdout !== '200') throw new Error(`curl: ${c.stdout} ${c.stderr}`);
+    const code = await command(['curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}', '--aws-sigv4',
+      `aws:amz:${REGION}:s3`, '--user', `${KEY.accessKeyId}:${KEY.secretAccessKey}`,
+      '-H', `x-amz-content-sha256: ${hash}`, '-T', file, `${s3.endpoint}/profiles/curl-copy-${r}`]);
+    if (code !== '200') throw new Error(`curl: HTTP ${code}`);
     rows.curl.push(window(s3.requests.slice(from)));
   }
   if (s3.violations.length) throw new Error(`the S3 peer saw violations: ${s3.violations.slice(0, 3).join('; ')}`);
@@ -130,6 +149,8 @@ async function bigFile(s3, dir) {
   console.log(`  1 GiB to S3 (loopback s3rver behind the SigV4 verifier), ${ROUNDS} alternated rounds, median:`);
   console.log(`    agent (multipart, 64 MiB parts, hashed from disk):  ${med(rows.agent).toFixed(2)} s  ` +
     `${(mb / med(rows.agent)).toFixed(0)} MiB/s   peak RSS ${Math.max(...rows.rss).toFixed(1)} MiB (goal <= 64)`);
+  console.log(`      of which the server's CompleteMultipartUpload (s3rver joining the parts): ${med(rows.complete).toFixed(2)} s; ` +
+    `without it ${(mb / (med(rows.agent) - med(rows.complete))).toFixed(0)} MiB/s`);
   console.log(`    curl --aws-sigv4, one PUT:                         ${med(rows.curl).toFixed(2)} s  ` +
     `${(mb / med(rows.curl)).toFixed(0)} MiB/s   (+ sha256sum ${med(rows.hash).toFixed(2)} s: ` +
     `${(mb / (med(rows.curl) + med(rows.hash))).toFixed(0)} MiB/s)`);
