@@ -56,6 +56,8 @@ PURE_SRCS  := src/log.c src/options.c src/settings.c src/procfs.c src/cdp.c src/
 PURE_SRCS  += src/container_names.c src/dispatch/names_cache.c
 # Whose handler SIGUSR1 runs: maps lines, ELF symbol tables (pure), and their caches.
 PURE_SRCS  += src/capture/sighandler.c
+# Which processes --select and --exclude leave to the agent (issue 12's rules).
+PURE_SRCS  += src/select.c
 # The remote exporters: Grafana Pyroscope's ingest API; S3's keys, URLs, metadata and XML
 # (pure), the exporter (libcurl, libcrypto) and the AWS credential chain (blocking, on the
 # exporter's thread).
@@ -79,6 +81,7 @@ UNIT_TESTS += test_outbox
 UNIT_TESTS += test_pyroscope
 UNIT_TESTS += test_s3
 UNIT_TESTS += test_aws_creds
+UNIT_TESTS += test_select
 HELPERS    := sigio_send hold_memory many_groups signal_loop
 HELPERS    += own_sigusr1
 HELPERS    += pyro_push
@@ -309,6 +312,9 @@ $(OUTPUT)/tests/test_tracker: $(OUTPUT)/tests/test_tracker.o $(PURE_OBJS) $(OUTP
 
 # Its temporaries' random letters are forced by some tests.
 $(OUTPUT)/tests/test_fsutil: ALL_LDFLAGS += -Wl,--wrap=getrandom
+
+# A regexec() that fails (out of memory) is forced by one test.
+$(OUTPUT)/tests/test_select: ALL_LDFLAGS += -Wl,--wrap=regexec
 
 # A kernel without sock_diag, a thread that cannot leave a namespace, the fallback counted.
 $(OUTPUT)/tests/test_sockdiag: ALL_LDFLAGS += -Wl,--wrap=socket -Wl,--wrap=netns_leave -Wl,--wrap=procfs_netns_listeners
