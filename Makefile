@@ -57,7 +57,7 @@ PURE_SRCS  += src/container_names.c src/dispatch/names_cache.c
 # Whose handler SIGUSR1 runs: maps lines, ELF symbol tables (pure), and their caches.
 PURE_SRCS  += src/capture/sighandler.c
 # Which processes --select and --exclude leave to the agent (issue 12's rules).
-PURE_SRCS  += src/select.c
+PURE_SRCS  += src/select.c src/dispatch/selected.c
 # The remote exporters: Grafana Pyroscope's ingest API; S3's keys, URLs, metadata and XML
 # (pure), the exporter (libcurl, libcrypto) and the AWS credential chain (blocking, on the
 # exporter's thread).

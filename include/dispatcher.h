@@ -14,6 +14,7 @@
 #include "capture.h"
 #include "inspectd.h"
 #include "jobs.h"
+#include "select.h"
 #include "metrics.h"
 #include "processes.h"
 
@@ -24,13 +25,18 @@ struct dispatcher *dispatcher__new(const struct capture_env *env);
 void dispatcher__set_tracker(struct dispatcher *d, struct tracker *t);
 /* The tracker's callback: one kernel event. */
 void dispatcher__handle_event(void *ctx, const struct inspectd_event *e);
-/* Request a capture. 0 and *ret_id (may be NULL), or -ESRCH (not a tracked process), -EBUSY
+/* Request a capture. 0 and *ret_id (may be NULL), or -ESRCH (not a tracked process), -EPERM
+ * (--exclude excludes it; or an automatic trigger, and --select does not select it:
+ * dispatcher__verdict() says which rule), -EBUSY
  * (one already queued or running), -EDQUOT (its container asked for
  * --max-captures-per-container-per-hour within the last hour: refused, counted in the
  * metrics' refused), -ESHUTDOWN, -ENOMEM. A queued job expires after --queue-timeout, unless a
  * stop reached it while it waited. */
 int dispatcher__submit(struct dispatcher *d, pid_t pid, enum profile_kind kind, const struct capture_trigger *t,
 		       uint64_t duration_usec, unsigned *ret_id);
+/* What --select and --exclude say of pid now (select.h), and the rule that decided
+ * (borrowed, may be NULL): -ESRCH when it is not tracked. */
+int dispatcher__verdict(const struct dispatcher *d, pid_t pid, enum select_verdict *ret, const char **rule);
 /* Stop a queued or running capture: a running one exports what it took; a queued one is kept,
  * and runs for the time from its trigger to now once its turn comes (jobs__stop_queued()); a
  * stop of one already stopped changes nothing. 0, -ENOENT (no such job), -EALREADY (over). */

@@ -87,10 +87,11 @@ struct process_row {
 	char limit[FORMAT_CELL_SIZE];
 	char state[FORMAT_CELL_SIZE];
 	char armed[FORMAT_CELL_SIZE];
+	char selected[FORMAT_CELL_SIZE];        /* "yes", "no", "excluded" (--select, --exclude) */
 	char cmdline[FORMAT_CELL_SIZE];
 };
 
-#define PROCESS_ROW_COLUMNS 10
+#define PROCESS_ROW_COLUMNS 11
 extern const struct table_column process_row_columns[PROCESS_ROW_COLUMNS];
 
 /* Fills every field, with "-" for what is missing. -EINVAL when proc is not an object. */

@@ -26,6 +26,8 @@ struct dispatcher_metrics {
 	unsigned long skipped[_TRIGGER_SOURCE_MAX];     /* threshold triggers skipped, per source */
 	unsigned long refused[_TRIGGER_SOURCE_MAX];     /* requests refused: the container's hourly cap */
 	unsigned long expired[_TRIGGER_SOURCE_MAX];     /* jobs that waited past --queue-timeout */
+	unsigned long excluded[_TRIGGER_SOURCE_MAX];    /* triggers of processes --exclude excludes */
+	unsigned long not_selected[_TRIGGER_SOURCE_MAX];        /* automatic ones of processes --select does not select */
 	unsigned long export_failures;
 	unsigned long latency_buckets[DISPATCHER_LATENCY_BUCKETS];     /* cumulative, le dispatcher_latency_le */
 	unsigned long latency_count;

@@ -51,6 +51,7 @@ struct process_view {
 	struct container_info container;        /* id "" when none */
 	unsigned armed;                 /* TRIGGER_MASK()s of the triggers armed for it */
 	unsigned job;                   /* its queued or active job; 0: none */
+	int selection;                  /* enum select_verdict: SELECT_SELECTED until the dispatcher judges it */
 };
 
 /*
@@ -159,7 +160,8 @@ void process__set_marks(struct process *p, uint64_t high, uint64_t low);
  * 0, -ENOMEM (the old one kept).
  */
 int process__set_cmdline(struct process *p, const char *cmdline, size_t len);
-/* Borrowed, valid until the next set or the process's removal; *len 0: not read. */
+/* Borrowed, valid until the next set or the process's removal; *len 0: not read. A NUL
+ * follows its len bytes, so that its last argument is a string even when cut. */
 const char *process__cmdline(const struct process *p, size_t *len);
 /* RSS at second sec of the caller's monotonic clock, into its RSS_TIMELINE_SECONDS
  * timeline (allocated at the first point): 0, -ENOMEM (nothing kept). */

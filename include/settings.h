@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "inspectd.h"
+#include "select.h"
 #include "trigger.h"
 
 struct settings {
@@ -50,6 +51,12 @@ struct settings {
 	uint64_t s3_part_size;                  /* larger files go up in parts of this size */
 	const char *pyroscope_url, *pyroscope_app, *pyroscope_user, *pyroscope_password_file;
 	const char *pyroscope_token_file, *pyroscope_tenant;
+
+	/* Which processes the agent looks at (select.h): rules as given, checked. */
+	const char *select_rules[SELECT_RULES_MAX];
+	unsigned n_select;
+	const char *exclude_rules[SELECT_RULES_MAX];
+	unsigned n_exclude;
 
 	/* The agent's API. */
 	const char *api_socket;

@@ -82,6 +82,9 @@ enum trigger_source trigger_source_of_kind(enum trigger_kind k);
 int trigger_source_kind(enum trigger_source s, enum trigger_kind *ret);
 /* Whether captures of a profile come from this source (all but the closer's). */
 bool trigger_source_profiles(enum trigger_source s);
+/* Whether the agent starts captures of s by itself (thresholds), rather than a person
+ * asking (a signal, the API): --select governs those. */
+bool trigger_source_automatic(enum trigger_source s);
 bool trigger_configured(const struct trigger_config *cfg, enum trigger_kind k);
 void trigger_state_init(struct trigger_state *st, const struct trigger_config *cfg, uint64_t now, uint64_t rss);
 /* The threshold of an RSS trigger for this process now, in bytes; 0 when it does not apply. */

@@ -192,6 +192,14 @@ static int serve_create(struct lws *wsi, struct api_conn *c)
 		return respond_job(wsi, c, 202, id, NULL);
 	case -ESRCH:
 		return respond_error(wsi, c, 404, "pid %d is not a tracked node process", req.pid);
+	case -EPERM: {
+		enum select_verdict v;
+		const char *rule = NULL;
+
+		dispatcher__verdict(the_api->dispatcher, req.pid, &v, &rule);
+		log_info("pid %d: excluded by --exclude '%s': API capture refused", req.pid, rule ?: "?");
+		return respond_error(wsi, c, 403, "pid %d is excluded by --exclude '%s'", req.pid, rule ?: "?");
+	}
 	case -EBUSY:
 		return respond_error(wsi, c, 409, "pid %d is already being captured", req.pid);
 	case -EDQUOT:

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "api_json.h"
+#include "select.h"
 #include "meta.h"
 
 enum api_route api_route(enum api_method method, const char *path, unsigned *id)
@@ -213,6 +214,7 @@ cJSON *api_process_json(const struct process_view *p, const struct job_view *job
 			      : cJSON_AddNullToObject(o, "memory_limit_bytes")) &&
 	     cJSON_AddStringToObject(o, "cgroup", p->cgroup) &&
 	     container_add_identity_json(o, &p->container) &&
+	     cJSON_AddStringToObject(o, "selection", select_verdict_name((enum select_verdict)p->selection)) &&
 	     (armed = cJSON_AddArrayToObject(o, "armed"));
 	if (!ok)
 		goto fail;
@@ -326,11 +328,18 @@ char *api_metrics_text(const struct dispatcher_metrics *m, unsigned tracked, uns
 				m->skipped[t]);
 	}
 	family(f, "inspectd_captures_refused_total", "counter",
-	       "Capture requests refused: the container's hourly cap.");
-	for (int t = 0; t < _TRIGGER_SOURCE_MAX; t++)
-		if (trigger_source_profiles(t))
-			fprintf(f, "inspectd_captures_refused_total{trigger=\"%s\",reason=\"container-hourly-cap\"} %lu\n",
-				trigger_source_name(t), m->refused[t]);
+	       "Capture requests refused: the container's hourly cap, --exclude, or (thresholds) not --select-ed.");
+	for (int t = 0; t < _TRIGGER_SOURCE_MAX; t++) {
+		if (!trigger_source_profiles(t))
+			continue;
+		fprintf(f, "inspectd_captures_refused_total{trigger=\"%s\",reason=\"container-hourly-cap\"} %lu\n",
+			trigger_source_name(t), m->refused[t]);
+		fprintf(f, "inspectd_captures_refused_total{trigger=\"%s\",reason=\"excluded\"} %lu\n",
+			trigger_source_name(t), m->excluded[t]);
+		if (trigger_source_automatic(t))
+			fprintf(f, "inspectd_captures_refused_total{trigger=\"%s\",reason=\"not-selected\"} %lu\n",
+				trigger_source_name(t), m->not_selected[t]);
+	}
 	family(f, "inspectd_captures_expired_total", "counter",
 	       "Queued captures that waited past --queue-timeout.");
 	for (int t = 0; t < _TRIGGER_SOURCE_MAX; t++)

@@ -77,6 +77,13 @@ static const char usage[] =
 "                                files, for container and pod names, are read below\n"
 "                                it; /proc and /sys/fs/cgroup must be the host's\n"
 "                                (default /)\n"
+"  --select RULE                 automatic captures (thresholds) only of processes a\n"
+"                                rule selects (repeatable: any); signals and the API\n"
+"                                are served for every process not excluded\n"
+"  --exclude RULE                never touch a process a rule matches (repeatable):\n"
+"                                its signals are only logged, the API answers 403\n"
+"                                RULE: namespace=, pod=, container=, image=, comm=,\n"
+"                                exe=, uid= with a glob, or cmdline~REGEX (extended)\n"
 "  --match NAME                  also track executables named NAME (repeatable;\n"
 "                                node and nodejs are always tracked)\n"
 "\n"
@@ -154,6 +161,7 @@ static const char usage[] =
 "  inspectd --rss-threshold 1.5G --capture-seconds 60\n"
 "  inspectd --limit-percent 80                 # before the OOM killer comes\n"
 "  inspectd --rss-growth 300M/10m\n"
+"  inspectd --rss-threshold 1G --select 'namespace=checkout' --exclude 'container=batch-*'\n"
 "  inspectd --cpu-threshold 90 --cpu-window 15s --threshold-action cpu\n"
 "  inspectctl capture 4242 --kind heap --seconds 30\n";
 

@@ -161,6 +161,30 @@ SETTER(pyroscope_password_file)
 }
 SETTER(pyroscope_token_file) { return absolute_path("pyroscope-token-file", v, &st->pyroscope_token_file, why, size); }
 
+/* --select / --exclude: parsed here to refuse a bad rule at once; kept as text. */
+static int add_rule(struct settings *st, bool exclude, const char *v, char *why, size_t size)
+{
+	const char **rules = exclude ? st->exclude_rules : st->select_rules;
+	unsigned *n = exclude ? &st->n_exclude : &st->n_select;
+	struct selection *check;
+	int r;
+
+	r = selection__new(&check);
+	if (r < 0)
+		return invalid(why, size, "out of memory");
+	r = selection__add(check, exclude, v, why, size);
+	selection__free(check);
+	if (r < 0)
+		return -EINVAL;
+	if (*n >= SELECT_RULES_MAX)
+		return invalid(why, size, "more than %d --%s rules", SELECT_RULES_MAX, exclude ? "exclude" : "select");
+	rules[(*n)++] = v;
+	return 0;
+}
+
+SETTER(select) { return add_rule(st, false, v, why, size); }
+SETTER(exclude) { return add_rule(st, true, v, why, size); }
+
 SETTER(s3_path_style)
 {
 	if (v)
@@ -407,6 +431,8 @@ static const struct setting_def defs[] = {
 	{ "queue-timeout", set_queue_timeout, false },
 	{ "rss-watch", set_rss_watch, false },
 	{ "pprof", set_pprof, true },
+	{ "select", set_select, false },
+	{ "exclude", set_exclude, false },
 	{ "api-socket", set_api_socket, false },
 	{ "api-listen", set_api_listen, false },
 	{ "api-token-file", set_api_token_file, false },

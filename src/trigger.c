@@ -64,6 +64,13 @@ bool trigger_source_profiles(enum trigger_source s)
 	return (unsigned)s < _TRIGGER_SOURCE_MAX && s != TRIGGER_SOURCE_CLEANUP;
 }
 
+bool trigger_source_automatic(enum trigger_source s)
+{
+	/* A person asked (a signal, the API): served unless excluded. The rest the agent
+	 * decides by itself: only for the processes --select selects. */
+	return trigger_source_profiles(s) && s != TRIGGER_SOURCE_SIGNAL && s != TRIGGER_SOURCE_API;
+}
+
 bool trigger_configured(const struct trigger_config *cfg, enum trigger_kind k)
 {
 	switch (k) {

@@ -407,7 +407,7 @@ static size_t join_strings(const cJSON *array, const char *sep, char *buf, size_
 const struct table_column process_row_columns[PROCESS_ROW_COLUMNS] = {
 	{ "PID", TABLE_RIGHT },	  { "CONTAINER", TABLE_LEFT }, { "POD", TABLE_LEFT },	 { "COMM", TABLE_LEFT },
 	{ "RSS", TABLE_RIGHT },	  { "CPU%", TABLE_RIGHT },     { "LIMIT", TABLE_RIGHT }, { "STATE", TABLE_LEFT },
-	{ "ARMED", TABLE_LEFT },  { "CMDLINE", TABLE_LEFT },
+	{ "ARMED", TABLE_LEFT },  { "SELECTED", TABLE_LEFT }, { "CMDLINE", TABLE_LEFT },
 };
 
 int process_row__from_json(struct process_row *row, const cJSON *proc)
@@ -461,6 +461,13 @@ int process_row__from_json(struct process_row *row, const cJSON *proc)
 
 	join_strings(json_member(proc, "armed"), ",", joined, sizeof(joined));
 	cell_string(joined, FORMAT_CELL_MAX_CHARS, row->armed, sizeof(row->armed));
+	/* --select and --exclude: "yes", "no" (thresholds leave it alone), "excluded". */
+	{
+		const char *sel = json_string(proc, "selection");
+
+		cell_string(!sel ? NULL : strcmp(sel, "selected") == 0 ? "yes" : strcmp(sel, "not-selected") == 0 ? "no"
+			    : sel, FORMAT_CELL_MAX_CHARS, row->selected, sizeof(row->selected));
+	}
 	join_strings(json_member(proc, "cmdline"), " ", joined, sizeof(joined));
 	cell_string(joined, FORMAT_CELL_MAX_CHARS, row->cmdline, sizeof(row->cmdline));
 	return 0;
@@ -477,7 +484,8 @@ void process_row__cells(const struct process_row *row, const char *cells[PROCESS
 	cells[6] = row->limit;
 	cells[7] = row->state;
 	cells[8] = row->armed;
-	cells[9] = row->cmdline;
+	cells[9] = row->selected;
+	cells[10] = row->cmdline;
 }
 
 /* ---- captures ---- */

@@ -42,6 +42,7 @@
 #include "oom_kills.h"
 #include "options.h"
 #include "procfs.h"
+#include "selected.h"
 #include "tenants.h"
 #include "thresholds.h"
 #include "tracker.h"
@@ -67,6 +68,7 @@ struct dispatcher {
 	struct tenants *tenants;        /* captures per container per hour */
 	struct names_cache *names;      /* container names, by container id */
 	struct oom_kills *oom_kills;    /* OOM-kill records; NULL without a spool */
+	struct selection *selection;    /* --select, --exclude */
 	struct dispatcher_metrics metrics;
 	lws_sorted_usec_list_t tick;
 	bool rss_watch_warned;          /* attaching or detaching failed: said once */
@@ -279,6 +281,20 @@ int dispatcher__submit(struct dispatcher *d, pid_t pid, enum profile_kind kind, 
 	p = processes__find(d->processes, pid);
 	if (!p)
 		return -ESRCH;
+	switch (process_verdict(d->selection, p, NULL)) {
+	case SELECT_EXCLUDED:
+		if ((unsigned)t->source < _TRIGGER_SOURCE_MAX)
+			d->metrics.excluded[t->source]++;
+		return -EPERM;
+	case SELECT_NOT_SELECTED:
+		if (!trigger_source_automatic(t->source))
+			break;
+		if ((unsigned)t->source < _TRIGGER_SOURCE_MAX)
+			d->metrics.not_selected[t->source]++;
+		return -EPERM;
+	default:
+		break;
+	}
 	if (process__job(p))
 		return -EBUSY;
 	/* Counted when asked for, queued or not: a container cannot queue more than its hour's worth. */
@@ -586,7 +602,12 @@ static void handle_signal(struct dispatcher *d, const struct inspectd_event *e)
 	memcpy(t.sender_comm, sender, sizeof(t.sender_comm));
 	t.ktime_ns = e->ktime_ns;
 	r = dispatcher__submit(d, process__pid(p), kind, &t, 0, NULL);
-	if (r == -EDQUOT)
+	if (r == -EPERM) {
+		const char *rule = NULL;
+
+		process_verdict(d->selection, p, &rule);
+		log_info("pid %u: excluded by --exclude '%s': %s trigger ignored", e->pid, rule ?: "?", signame);
+	} else if (r == -EDQUOT)
 		log_warn("pid %u: %s capture refused: its container had %u captures within the hour "
 			 "(--max-captures-per-container-per-hour)", e->pid, profile_kind_name(kind),
 			 st->max_per_container_hour);
@@ -629,6 +650,13 @@ static void act_on(struct dispatcher *d, struct process *p, const struct thresho
 
 	format_value(dec->kind, dec->threshold, thr, sizeof(thr));
 	format_value(dec->kind, dec->observed, obs, sizeof(obs));
+	if (dec->skip == THRESHOLD_CAPTURE && process_verdict(d->selection, p, NULL) != SELECT_SELECTED) {
+		/* Not the agent's to capture on its own: counted, and said once a crossing at debug. */
+		d->metrics.not_selected[dec->source]++;
+		log_debug("pid %d: %s crossed (%s >= %s): not selected (--select, --exclude), no capture", pid,
+			  trigger_kind_name(dec->kind), obs, thr);
+		return;
+	}
 	if (dec->skip != THRESHOLD_CAPTURE) {
 		d->metrics.skipped[dec->source]++;
 		threshold_skip_describe(dec, st, why, sizeof(why));
@@ -1035,10 +1063,18 @@ struct dispatcher *dispatcher__new(const struct capture_env *env)
 	d->thresholds = thresholds__new(st);
 	d->tenants = tenants__new(st->max_per_container_hour);
 	d->names = names_cache__new(open_host_root(st->host_root), names_looked_up, d);
+	if (selection__new(&d->selection) == 0) {
+		/* Checked when the settings were read: only memory can fail here. */
+		for (unsigned i = 0; i < st->n_select; i++)
+			selection__add(d->selection, false, st->select_rules[i], NULL, 0);
+		for (unsigned i = 0; i < st->n_exclude; i++)
+			selection__add(d->selection, true, st->exclude_rules[i], NULL, 0);
+	}
 	if (env->spool)
 		d->oom_kills = oom_kills__new(env->spool, env->hostname, &d->cgroup_roots, oom_written, d);
-	if (!d->processes || !d->jobs || !d->thresholds || !d->tenants || !d->names ||
+	if (!d->processes || !d->jobs || !d->thresholds || !d->tenants || !d->names || !d->selection ||
 	    (env->spool && !d->oom_kills)) {
+		selection__free(d->selection);
 		processes__free(d->processes);
 		jobs__free(d->jobs);
 		thresholds__free(d->thresholds);
@@ -1074,6 +1110,7 @@ static void walk_process(void *ctx, struct process *p)
 	struct job_view jv;
 
 	processes__view(w->d->processes, p, &pv);
+	pv.selection = process_verdict(w->d->selection, p, NULL);
 	w->fn(w->ctx, &pv, pv.job && dispatcher__job(w->d, pv.job, &jv) == 0 ? &jv : NULL);
 }
 
@@ -1154,5 +1191,16 @@ void dispatcher__free(struct dispatcher *d)
 	thresholds__free(d->thresholds);
 	tenants__free(d->tenants);
 	oom_kills__free(d->oom_kills);          /* OOM-kill records in flight: no callback */
+	selection__free(d->selection);
 	free(d);
+}
+
+int dispatcher__verdict(const struct dispatcher *d, pid_t pid, enum select_verdict *ret, const char **rule)
+{
+	struct process *p = processes__find(d->processes, pid);
+
+	if (!p)
+		return -ESRCH;
+	*ret = process_verdict(d->selection, p, rule);
+	return 0;
 }

@@ -7,6 +7,7 @@
 
 #include "names_cache.h"
 #include "processes.h"
+#include "select.h"
 #include "rss_timeline.h"
 
 #define PROCESS_BUCKETS 1024
@@ -319,6 +320,7 @@ void processes__add_cpu(struct processes *ps, pid_t pid, uint64_t runtime_ns)
 void processes__view(const struct processes *ps, const struct process *p, struct process_view *ret)
 {
 	memset(ret, 0, sizeof(*ret));
+	ret->selection = SELECT_SELECTED;       /* until the dispatcher judges it */
 	ret->pid = p->pid;
 	memcpy(ret->comm, p->comm, sizeof(ret->comm));
 	ret->rss = p->rss;
@@ -446,10 +448,11 @@ int process__set_cmdline(struct process *p, const char *cmdline, size_t len)
 
 	if (len > PROCESS_CMDLINE_MAX)
 		len = PROCESS_CMDLINE_MAX;
-	copy = malloc(len ? len : 1);
+	copy = malloc(len + 1);
 	if (!copy)
 		return -ENOMEM;
 	memcpy(copy, cmdline, len);
+	copy[len] = '\0';      /* a last argument cut short is a string too */
 	free(p->cmdline);
 	p->cmdline = copy;
 	p->cmdline_len = len;

@@ -979,7 +979,7 @@ static void test_job_times(void **state)
 /* ---- process JSON ---- */
 
 #define PROCESS_KEYS "pid", "comm", "rss_bytes", "cpu_percent", "memory_limit_bytes", "cgroup", "container", \
-		     "kubernetes", "armed", "capture"
+		     "kubernetes", "selection", "armed", "capture"
 
 static struct process_view *new_process(pid_t pid, const char *comm, uint64_t rss)
 {
@@ -990,6 +990,7 @@ static struct process_view *new_process(pid_t pid, const char *comm, uint64_t rs
 	snprintf(p->comm, sizeof(p->comm), "%s", comm);
 	p->rss = rss;
 	p->cpu_percent = -1;
+	p->selection = SELECT_SELECTED;
 	snprintf(p->cgroup, sizeof(p->cgroup), "/system.slice/app.service");
 	return p;
 }
@@ -1032,9 +1033,21 @@ static void test_process_plain(void **state)
 	assert_null_member(o, "memory_limit_bytes");
 	assert_string_member(o, "cgroup", "/system.slice/app.service");
 	assert_null_member(o, "container");
+	assert_string_member(o, "selection", "selected");
 	assert_armed(o, "");
 	assert_null_member(o, "capture");
 	assert_non_null(strstr(text, "\"rss_bytes\":123456789"));
+	free(text);
+	cJSON_Delete(o);
+	/* --exclude, --select as the dispatcher judged them. */
+	p->selection = SELECT_EXCLUDED;
+	o = as_client(api_process_json(p, NULL), &text);
+	assert_string_member(o, "selection", "excluded");
+	free(text);
+	cJSON_Delete(o);
+	p->selection = SELECT_NOT_SELECTED;
+	o = as_client(api_process_json(p, NULL), &text);
+	assert_string_member(o, "selection", "not-selected");
 	free(text);
 	cJSON_Delete(o);
 	free(p);
@@ -1742,7 +1755,11 @@ static void test_metrics_text(void **state)
 	assert_null(strstr(text, "inspectd_triggers_skipped_total{trigger=\"api\"}"));
 	/* Refusals (a container's hourly cap) and expiries, for every source that profiles. */
 	assert_has_line(text, "# TYPE inspectd_captures_refused_total counter");
-	assert_int_equal(count_prefix_lines(text, "inspectd_captures_refused_total{"), PROFILED_SOURCES);
+	/* Three reasons for the four threshold sources, two for a signal and the API. */
+	assert_int_equal(count_prefix_lines(text, "inspectd_captures_refused_total{"), PROFILED_SOURCES * 2 + 4);
+	assert_has_line(text, "inspectd_captures_refused_total{trigger=\"api\",reason=\"excluded\"} 0");
+	assert_has_line(text, "inspectd_captures_refused_total{trigger=\"rss-threshold\",reason=\"not-selected\"} 0");
+	assert_null(strstr(text, "inspectd_captures_refused_total{trigger=\"signal\",reason=\"not-selected\"}"));
 	assert_has_line(text,
 			"inspectd_captures_refused_total{trigger=\"signal\",reason=\"container-hourly-cap\"} 6");
 	assert_has_line(text, "inspectd_captures_refused_total{trigger=\"api\",reason=\"container-hourly-cap\"} 8");

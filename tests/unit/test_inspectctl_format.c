@@ -564,15 +564,15 @@ static void test_process_table(void **state)
 		"{\"processes\":["
 		"{\"pid\":4242,\"comm\":\"node\",\"cmdline\":[\"node\",\"app.js\"],\"rss_bytes\":536870912,"
 		"\"container\":{\"runtime\":\"docker\",\"id\":\"4f1c2b7a9e0d3c5b6a7f8e9d0c1b2a3f4e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b\"},"
-		"\"cpu_percent\":12.5,\"memory_limit_bytes\":1073741824,\"armed\":[\"rss-threshold\"],"
+		"\"cpu_percent\":12.5,\"memory_limit_bytes\":1073741824,\"armed\":[\"rss-threshold\"],\"selection\":\"selected\","
 		"\"capture\":{\"id\":\"c-000001\",\"kind\":\"heap\",\"state\":\"running\"}},"
 		"{\"pid\":77,\"comm\":\"nodejs\",\"cmdline\":[\"nodejs\",\"w.js\"],\"rss_bytes\":1048575,"
-		"\"cpu_percent\":null,\"memory_limit_bytes\":null,\"armed\":[],\"capture\":null},"
+		"\"cpu_percent\":null,\"memory_limit_bytes\":null,\"armed\":[],\"capture\":null,\"selection\":\"excluded\"},"
 		"{\"pid\":9,\"comm\":\"node\",\"cmdline\":[\"node\"],\"rss_bytes\":1024,"
 		"\"container\":{\"runtime\":\"containerd\",\"id\":\"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\","
 		"\"name\":\"app\",\"image\":\"node:20\"},"
 		"\"kubernetes\":{\"pod\":\"web-7d9f8c6b5-x2x9q\",\"namespace\":\"shop\",\"container\":\"app\"},"
-		"\"cpu_percent\":0,\"memory_limit_bytes\":null,\"armed\":[],\"capture\":null},"
+		"\"cpu_percent\":0,\"memory_limit_bytes\":null,\"armed\":[],\"capture\":null,\"selection\":\"not-selected\"},"
 		"{\"pid\":10,\"comm\":\"node\",\"cmdline\":[\"node\"],\"rss_bytes\":1024,"
 		"\"container\":{\"id\":\"x\",\"name\":\"a\\u001b[2Jb\"},\"kubernetes\":{\"pod\":\"p\",\"namespace\":null},"
 		"\"cpu_percent\":0,\"memory_limit_bytes\":null,\"armed\":[],\"capture\":null},"
@@ -580,11 +580,11 @@ static void test_process_table(void **state)
 	char *text = print_table(t);
 
 	assert_string_equal(text,
-			    " PID  CONTAINER     POD                       COMM       RSS  CPU%  LIMIT  STATE    ARMED          CMDLINE\n"
-			    "4242  4f1c2b7a9e0d  -                         node    512.0M  12.5   1.0G  running  rss-threshold  node app.js\n"
-			    "  77  -             -                         nodejs    1.0M     -      -  idle     -              nodejs w.js\n"
-			    "   9  app           shop/web-7d9f8c6b5-x2x9q  node      1.0K   0.0      -  idle     -              node\n"
-			    "  10  a?[2Jb        p                         node      1.0K   0.0      -  idle     -              node\n");
+			    " PID  CONTAINER     POD                       COMM       RSS  CPU%  LIMIT  STATE    ARMED          SELECTED  CMDLINE\n"
+			    "4242  4f1c2b7a9e0d  -                         node    512.0M  12.5   1.0G  running  rss-threshold  yes       node app.js\n"
+			    "  77  -             -                         nodejs    1.0M     -      -  idle     -              excluded  nodejs w.js\n"
+			    "   9  app           shop/web-7d9f8c6b5-x2x9q  node      1.0K   0.0      -  idle     -              no        node\n"
+			    "  10  a?[2Jb        p                         node      1.0K   0.0      -  idle     -              -         node\n");
 	free(text);
 	table__free(t);
 }
