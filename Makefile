@@ -58,6 +58,8 @@ PURE_SRCS  += src/container_names.c src/dispatch/names_cache.c
 PURE_SRCS  += src/capture/sighandler.c
 # Which processes --select and --exclude leave to the agent (issue 12's rules).
 PURE_SRCS  += src/select.c src/dispatch/selected.c
+# Scheduled captures (--every): the rounds as arithmetic.
+PURE_SRCS  += src/dispatch/schedule.c
 # The remote exporters: Grafana Pyroscope's ingest API; S3's keys, URLs, metadata and XML
 # (pure), the exporter (libcurl, libcrypto) and the AWS credential chain (blocking, on the
 # exporter's thread).
@@ -81,7 +83,7 @@ UNIT_TESTS += test_outbox
 UNIT_TESTS += test_pyroscope
 UNIT_TESTS += test_s3
 UNIT_TESTS += test_aws_creds
-UNIT_TESTS += test_select
+UNIT_TESTS += test_select test_schedule
 HELPERS    := sigio_send hold_memory many_groups signal_loop
 HELPERS    += own_sigusr1
 HELPERS    += pyro_push

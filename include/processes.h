@@ -17,6 +17,7 @@
 #include "cgroup.h"
 #include "container.h"
 #include "inspectd.h"
+#include "schedule.h"
 #include "trigger.h"
 
 #define PROCESS_CGROUP_MAX 1024
@@ -142,6 +143,8 @@ uint64_t process__cpu_ns(const struct process *p);
 uint64_t process__memory_limit(const struct process *p);
 /* Its threshold triggers' state, for trigger.h's functions. */
 struct trigger_state *process__triggers(struct process *p);
+/* Its place in the schedule (--every): zeroed when tracked, the dispatcher's to keep. */
+struct schedule_state *process__schedule(struct process *p);
 /* Its queued or active job; 0: none. */
 unsigned process__job(const struct process *p);
 void process__set_job(struct process *p, unsigned id);

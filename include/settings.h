@@ -52,6 +52,10 @@ struct settings {
 	const char *pyroscope_url, *pyroscope_app, *pyroscope_user, *pyroscope_password_file;
 	const char *pyroscope_token_file, *pyroscope_tenant;
 
+	/* Scheduled captures (schedule.h): 0 no schedule; kinds a mask of 1u << enum profile_kind. */
+	uint64_t every_usec;
+	uint32_t schedule_kinds;
+
 	/* Which processes the agent looks at (select.h): rules as given, checked. */
 	const char *select_rules[SELECT_RULES_MAX];
 	unsigned n_select;

@@ -319,11 +319,9 @@ char *api_metrics_text(const struct dispatcher_metrics *m, unsigned tracked, uns
 					trigger_source_name(t), profile_kind_name(k), o ? "failed" : "exported",
 					m->captures[k][t][o]);
 	family(f, "inspectd_triggers_skipped_total", "counter",
-	       "Threshold crossings not captured (cooldown, caps, busy).");
+	       "Threshold crossings and scheduled rounds not captured (cooldown, caps, busy).");
 	for (int t = 0; t < _TRIGGER_SOURCE_MAX; t++) {
-		enum trigger_kind k;
-
-		if (trigger_source_kind(t, &k) == 0)
+		if (trigger_source_automatic(t))
 			fprintf(f, "inspectd_triggers_skipped_total{trigger=\"%s\"} %lu\n", trigger_source_name(t),
 				m->skipped[t]);
 	}

@@ -77,7 +77,11 @@ static const char usage[] =
 "                                files, for container and pod names, are read below\n"
 "                                it; /proc and /sys/fs/cgroup must be the host's\n"
 "                                (default /)\n"
-"  --select RULE                 automatic captures (thresholds) only of processes a\n"
+"  --every DURATION              also capture each selected process once every\n"
+"                                DURATION, for --capture-seconds, spread over the\n"
+"                                interval with jitter (continuous profiling; off)\n"
+"  --schedule-kinds LIST         what the rounds capture, in turn (default cpu,heap)\n"
+"  --select RULE                 automatic captures (thresholds, schedule) only of processes a\n"
 "                                rule selects (repeatable: any); signals and the API\n"
 "                                are served for every process not excluded\n"
 "  --exclude RULE                never touch a process a rule matches (repeatable):\n"
@@ -161,7 +165,7 @@ static const char usage[] =
 "  inspectd --rss-threshold 1.5G --capture-seconds 60\n"
 "  inspectd --limit-percent 80                 # before the OOM killer comes\n"
 "  inspectd --rss-growth 300M/10m\n"
-"  inspectd --rss-threshold 1G --select 'namespace=checkout' --exclude 'container=batch-*'\n"
+"  inspectd --rss-threshold 1G --select 'namespace=checkout' --exclude 'container=batch-*'\n""  inspectd --every 1m --capture-seconds 10 --select 'namespace=checkout'\n"
 "  inspectd --cpu-threshold 90 --cpu-window 15s --threshold-action cpu\n"
 "  inspectctl capture 4242 --kind heap --seconds 30\n";
 

@@ -185,6 +185,36 @@ static int add_rule(struct settings *st, bool exclude, const char *v, char *why,
 SETTER(select) { return add_rule(st, false, v, why, size); }
 SETTER(exclude) { return add_rule(st, true, v, why, size); }
 
+SETTER(every)
+{
+	if (options_parse_duration(v, &st->every_usec) < 0 || st->every_usec < 2000000 ||
+	    st->every_usec > 24ull * 3600 * 1000000)
+		return invalid(why, size, "invalid --every '%s' (a duration from 2s to 24h, such as 1m)", v);
+	return 0;
+}
+
+/* "cpu,heap": profile kinds by name, each once. */
+SETTER(schedule_kinds)
+{
+	char copy[64], *save = NULL;
+	uint32_t mask = 0;
+
+	if (strlen(v) >= sizeof(copy))
+		return invalid(why, size, "invalid --schedule-kinds '%s' (a list such as cpu,heap)", v);
+	snprintf(copy, sizeof(copy), "%s", v);
+	for (char *k = strtok_r(copy, ",", &save); k; k = strtok_r(NULL, ",", &save)) {
+		enum profile_kind kind;
+
+		if (profile_kind_from_name(k, &kind) < 0 || (mask & (1u << kind)))
+			return invalid(why, size, "invalid --schedule-kinds '%s' (heap and cpu, each once)", v);
+		mask |= 1u << kind;
+	}
+	if (!mask)
+		return invalid(why, size, "invalid --schedule-kinds '%s' (a list such as cpu,heap)", v);
+	st->schedule_kinds = mask;
+	return 0;
+}
+
 SETTER(s3_path_style)
 {
 	if (v)
@@ -431,6 +461,8 @@ static const struct setting_def defs[] = {
 	{ "queue-timeout", set_queue_timeout, false },
 	{ "rss-watch", set_rss_watch, false },
 	{ "pprof", set_pprof, true },
+	{ "every", set_every, false },
+	{ "schedule-kinds", set_schedule_kinds, false },
 	{ "select", set_select, false },
 	{ "exclude", set_exclude, false },
 	{ "api-socket", set_api_socket, false },
@@ -462,6 +494,7 @@ void settings_defaults(struct settings *st)
 		.export_retry_max_usec = 24ull * 3600 * 1000000,
 		.export_retry_initial_usec = 5ull * 1000000,
 		.s3_part_size = 64ull << 20,
+		.schedule_kinds = 1u << PROFILE_CPU | 1u << PROFILE_HEAP,
 		.triggers = {
 			.cpu_window_usec = 15ull * 1000000,
 			.cooldown_usec = 600ull * 1000000,
@@ -497,6 +530,9 @@ int settings_check(const struct settings *st, char *why, size_t size)
 		return invalid(why, size, "--heap-signal and --cpu-signal must differ");
 	if (st->api_listen && !st->api_token_file)
 		return invalid(why, size, "--api-listen needs --api-token-file");
+	if (st->every_usec && st->every_usec <= st->capture_usec)
+		return invalid(why, size, "--every must be longer than --capture-seconds (a capture a round, "
+			       "with time between them)");
 	if (!st->s3_bucket && (st->s3_region || st->s3_endpoint || st->s3_prefix || st->s3_path_style))
 		return invalid(why, size, "--s3-region, --s3-endpoint, --s3-prefix and --s3-path-style need --s3-bucket");
 	if (!st->pyroscope_url && (st->pyroscope_app || st->pyroscope_user || st->pyroscope_password_file ||

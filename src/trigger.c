@@ -24,6 +24,7 @@ static const char *const source_names[_TRIGGER_SOURCE_MAX] = {
 	[TRIGGER_SOURCE_RSS_GROWTH] = "rss-growth",
 	[TRIGGER_SOURCE_LIMIT_PERCENT] = "limit-percent",
 	[TRIGGER_SOURCE_CPU_THRESHOLD] = "cpu-threshold",
+	[TRIGGER_SOURCE_SCHEDULE] = "schedule",
 	[TRIGGER_SOURCE_CLEANUP] = "cleanup",
 };
 

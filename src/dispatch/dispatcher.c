@@ -30,6 +30,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <unistd.h>
 #include <libwebsockets.h>
 
@@ -69,6 +70,8 @@ struct dispatcher {
 	struct names_cache *names;      /* container names, by container id */
 	struct oom_kills *oom_kills;    /* OOM-kill records; NULL without a spool */
 	struct selection *selection;    /* --select, --exclude */
+	struct schedule_config schedule;        /* --every, --schedule-kinds */
+	uint64_t schedule_seed;         /* this agent's: its hosts' rounds fall elsewhere than another's */
 	struct dispatcher_metrics metrics;
 	lws_sorted_usec_list_t tick;
 	bool rss_watch_warned;          /* attaching or detaching failed: said once */
@@ -297,8 +300,9 @@ int dispatcher__submit(struct dispatcher *d, pid_t pid, enum profile_kind kind, 
 	}
 	if (process__job(p))
 		return -EBUSY;
-	/* Counted when asked for, queued or not: a container cannot queue more than its hour's worth. */
-	r = tenants__take(d->tenants, process__tenant(p), now);
+	/* Counted when asked for, queued or not: a container cannot queue more than its hour's
+	 * worth. The schedule's rounds are the agent's own pace, not a container's asking. */
+	r = t->source == TRIGGER_SOURCE_SCHEDULE ? 0 : tenants__take(d->tenants, process__tenant(p), now);
 	if (r == -EDQUOT && (unsigned)t->source < _TRIGGER_SOURCE_MAX)
 		d->metrics.refused[t->source]++;
 	if (r < 0)
@@ -729,6 +733,50 @@ struct tick_walk {
 	bool near;
 };
 
+static double random01(void)
+{
+	uint32_t r = 0;
+
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != sizeof(r))
+		r = (uint32_t)now_usec() * 2654435761u;
+	return (double)r / 4294967296.0;
+}
+
+/* --every: p's round, when it is due. A round a capture already holds is skipped, and said. */
+static void schedule_tick(struct dispatcher *d, struct process *p, uint64_t now)
+{
+	const struct settings *st = d->env->settings;
+	struct schedule_state *s = process__schedule(p);
+	struct capture_trigger t = { .source = TRIGGER_SOURCE_SCHEDULE };
+	int pid = (int)process__pid(p), kind, r;
+
+	if (!d->schedule.every_usec || d->shutting_down)
+		return;
+	if (!s->due_usec) {
+		schedule_place(&d->schedule, s, schedule_key((uint64_t)pid, 0, d->schedule_seed), now, random01());
+		return;
+	}
+	if (now < s->due_usec)
+		return;
+	kind = schedule_kind(&d->schedule, s->round);
+	schedule_advance(&d->schedule, s, now, random01());
+	if (kind < 0)
+		return;
+	if (process_verdict(d->selection, p, NULL) != SELECT_SELECTED)
+		return;         /* not the agent's to capture on its own; said in ps, not in the log */
+	if (process__job(p)) {
+		d->metrics.skipped[TRIGGER_SOURCE_SCHEDULE]++;
+		log_info("pid %d: scheduled %s capture skipped: a capture of it is in progress", pid,
+			 profile_kind_name((enum profile_kind)kind));
+		return;
+	}
+	t.ktime_ns = now * 1000;
+	r = dispatcher__submit(d, pid, (enum profile_kind)kind, &t, st->capture_usec, NULL);
+	if (r < 0)
+		log_warn("pid %d: scheduled %s capture not started: %s", pid, profile_kind_name((enum profile_kind)kind),
+			 strerror(-r));
+}
+
 static void tick_process(void *ctx, struct process *p)
 {
 	struct tick_walk *w = ctx;
@@ -744,6 +792,7 @@ static void tick_process(void *ctx, struct process *p)
 	s = subject_of(d, p);
 	if (thresholds__tick(d->thresholds, &s, w->now, &dec) == 1)
 		act_on(d, p, &s, &dec, w->now * 1000, w->now);
+	schedule_tick(d, p, w->now);
 	update_marks(d, p);
 	process__marks(p, &high, &low);
 	w->near |= trigger_rss_near(process__rss(p), high);
@@ -1063,6 +1112,9 @@ struct dispatcher *dispatcher__new(const struct capture_env *env)
 	d->thresholds = thresholds__new(st);
 	d->tenants = tenants__new(st->max_per_container_hour);
 	d->names = names_cache__new(open_host_root(st->host_root), names_looked_up, d);
+	d->schedule = (struct schedule_config){ .every_usec = st->every_usec, .kinds = st->schedule_kinds };
+	if (getrandom(&d->schedule_seed, sizeof(d->schedule_seed), GRND_NONBLOCK) != sizeof(d->schedule_seed))
+		d->schedule_seed = now_usec();
 	if (selection__new(&d->selection) == 0) {
 		/* Checked when the settings were read: only memory can fail here. */
 		for (unsigned i = 0; i < st->n_select; i++)

@@ -22,6 +22,7 @@ struct process {
 	uint64_t seen_usec;
 	unsigned job;
 	struct trigger_state triggers;
+	struct schedule_state schedule;         /* --every: its next round */
 	bool baseline_set;
 	uint64_t rss;                   /* bytes, from the kernel side */
 	uint64_t cpu_ns, cpu_accum;     /* cumulative CPU time, from the task iterator */
@@ -408,6 +409,11 @@ uint64_t process__memory_limit(const struct process *p)
 struct trigger_state *process__triggers(struct process *p)
 {
 	return &p->triggers;
+}
+
+struct schedule_state *process__schedule(struct process *p)
+{
+	return &p->schedule;
 }
 
 unsigned process__job(const struct process *p)

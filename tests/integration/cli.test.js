@@ -18,7 +18,7 @@ test('--help documents every flag, with examples, and exits 0', () => {
     '--max-signal-duration', '--max-concurrent-per-container', '--max-captures-per-container-per-hour',
     '--queue-timeout', '--pprof', '--host-root', '--s3-bucket', '--s3-region', '--s3-endpoint', '--s3-path-style',
     '--s3-prefix', '--s3-part-size', '--pyroscope-url', '--pyroscope-app', '--pyroscope-user', '--pyroscope-token-file',
-    '--pyroscope-tenant', '--export-retry-max', '--export-retry-initial', '--keep-local', '--select', '--exclude']) {
+    '--pyroscope-tenant', '--export-retry-max', '--export-retry-initial', '--keep-local', '--select', '--exclude', '--every', '--schedule-kinds']) {
     assert.match(r.stdout, new RegExp(`^\\s+${flag}\\b`, 'm'), flag);
   }
   assert.match(r.stdout, /^Examples:$/m);

@@ -79,3 +79,33 @@ test('--select and --exclude refuse a rule that does not parse, naming it', () =
     assert.match(r.stderr, why);
   }
 });
+
+test('--every: the selected burner is CPU-profiled every round, the idle process beside it never', async () => {
+  await withAgent(['--every', '4s', '--schedule-kinds', 'cpu', '--capture-seconds', '2', '--select', 'cmdline~burn'],
+    async (agent, targets) => {
+      const burner = await start(targets, 'burn.js');
+      const idle = await start(targets, 'idle.js');
+      await sleep(15000);
+      const jobs = (await agent.captures(burner.pid)).filter((j) => j.state === 'done');
+      assert.ok(jobs.length >= 2, `${jobs.length} scheduled captures in 15 s:\n${agent.log}`);
+      for (const j of jobs) {
+        assert.equal(j.kind, 'cpu');
+        assert.equal(j.trigger.kind, 'schedule');
+        assert.equal(j.seconds, 2);
+      }
+      const meta = JSON.parse(require('node:fs').readFileSync(jobs[0].files.find((f) => f.endsWith('.meta.json')), 'utf8'));
+      assert.equal(meta.trigger.kind, 'schedule');
+      assert.deepEqual(await agent.captures(idle.pid), []);
+      const m = parsePrometheus((await agent.request('GET', '/metrics')).body);
+      const done = m.inspectd_captures_total.samples.find((x) => x.labelSet.trigger === 'schedule' &&
+        x.labelSet.kind === 'cpu' && x.labelSet.outcome === 'exported');
+      assert.ok(done && done.value >= 2, JSON.stringify(done));
+      assert.ok(burner.alive() && idle.alive());
+    });
+});
+
+test('--every no longer than --capture-seconds is refused', () => {
+  const r = spawnSync(AGENT, ['--every', '10s', '--capture-seconds', '10'], { encoding: 'utf8' });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--every must be longer than --capture-seconds/);
+});

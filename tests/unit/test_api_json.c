@@ -1663,7 +1663,7 @@ static void test_metrics_validator(void **state)
 }
 
 /* The sources /metrics counts captures of: every one but the closer's, which is last. */
-#define PROFILED_SOURCES 6
+#define PROFILED_SOURCES 7
 _Static_assert(PROFILED_SOURCES + 1 == _TRIGGER_SOURCE_MAX && TRIGGER_SOURCE_CLEANUP == PROFILED_SOURCES,
 	       "a new trigger source: add it to the expected metrics");
 
@@ -1709,7 +1709,7 @@ static void test_metrics_text(void **state)
 {
 	static const char *const kinds[] = { "heap", "cpu" };
 	static const char *const triggers[] = { "signal", "api", "rss-threshold", "rss-growth", "limit-percent",
-						"cpu-threshold" };
+						"cpu-threshold", "schedule" };
 	static const struct spool_derive_count derived[] = { { .name = "pprof", .written = 7, .failed = 2 } };
 	struct dispatcher_metrics m;
 	char line[256];
@@ -1746,7 +1746,8 @@ static void test_metrics_text(void **state)
 			}
 	/* Skips are for threshold triggers only. */
 	assert_has_line(text, "# TYPE inspectd_triggers_skipped_total counter");
-	assert_int_equal(count_prefix_lines(text, "inspectd_triggers_skipped_total{"), 4);
+	assert_int_equal(count_prefix_lines(text, "inspectd_triggers_skipped_total{"), 5);
+	assert_has_line(text, "inspectd_triggers_skipped_total{trigger=\"schedule\"} 56");
 	assert_has_line(text, "inspectd_triggers_skipped_total{trigger=\"rss-threshold\"} 52");
 	assert_has_line(text, "inspectd_triggers_skipped_total{trigger=\"rss-growth\"} 53");
 	assert_has_line(text, "inspectd_triggers_skipped_total{trigger=\"limit-percent\"} 54");
@@ -1755,8 +1756,8 @@ static void test_metrics_text(void **state)
 	assert_null(strstr(text, "inspectd_triggers_skipped_total{trigger=\"api\"}"));
 	/* Refusals (a container's hourly cap) and expiries, for every source that profiles. */
 	assert_has_line(text, "# TYPE inspectd_captures_refused_total counter");
-	/* Three reasons for the four threshold sources, two for a signal and the API. */
-	assert_int_equal(count_prefix_lines(text, "inspectd_captures_refused_total{"), PROFILED_SOURCES * 2 + 4);
+	/* Three reasons for the four thresholds and the schedule, two for a signal and the API. */
+	assert_int_equal(count_prefix_lines(text, "inspectd_captures_refused_total{"), PROFILED_SOURCES * 2 + 5);
 	assert_has_line(text, "inspectd_captures_refused_total{trigger=\"api\",reason=\"excluded\"} 0");
 	assert_has_line(text, "inspectd_captures_refused_total{trigger=\"rss-threshold\",reason=\"not-selected\"} 0");
 	assert_null(strstr(text, "inspectd_captures_refused_total{trigger=\"signal\",reason=\"not-selected\"}"));

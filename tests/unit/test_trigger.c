@@ -67,7 +67,7 @@ static void test_kind_name(void **state)
 static void test_source_names(void **state)
 {
 	static const char *const names[] = { "signal", "api", "rss-threshold", "rss-growth", "limit-percent",
-					     "cpu-threshold", "cleanup" };
+					     "cpu-threshold", "schedule", "cleanup" };
 	enum trigger_source s;
 	enum trigger_kind k;
 
@@ -77,6 +77,13 @@ static void test_source_names(void **state)
 		assert_int_equal(trigger_source_from_name(names[i], &s), 0);
 		assert_int_equal(s, i);
 	}
+	/* Who asked: a person (signal, API), or the agent by itself (--select governs those). */
+	assert_false(trigger_source_automatic(TRIGGER_SOURCE_SIGNAL));
+	assert_false(trigger_source_automatic(TRIGGER_SOURCE_API));
+	assert_false(trigger_source_automatic(TRIGGER_SOURCE_CLEANUP));
+	assert_true(trigger_source_automatic(TRIGGER_SOURCE_RSS_THRESHOLD));
+	assert_true(trigger_source_automatic(TRIGGER_SOURCE_CPU_THRESHOLD));
+	assert_true(trigger_source_automatic(TRIGGER_SOURCE_SCHEDULE));
 	assert_string_equal(trigger_source_name(_TRIGGER_SOURCE_MAX), "unknown");
 	assert_string_equal(trigger_source_name((enum trigger_source)-1), "unknown");
 	s = TRIGGER_SOURCE_API;
