@@ -57,7 +57,7 @@ PURE_SRCS  += src/container_names.c src/dispatch/names_cache.c
 # Whose handler SIGUSR1 runs: maps lines, ELF symbol tables (pure), and their caches.
 PURE_SRCS  += src/capture/sighandler.c
 # Which processes --select and --exclude leave to the agent (issue 12's rules).
-PURE_SRCS  += src/select.c src/dispatch/selected.c
+PURE_SRCS  += src/select.c src/dispatch/selected.c src/config.c
 # Scheduled captures (--every): the rounds as arithmetic.
 PURE_SRCS  += src/dispatch/schedule.c
 # The remote exporters: Grafana Pyroscope's ingest API; S3's keys, URLs, metadata and XML
@@ -83,7 +83,7 @@ UNIT_TESTS += test_outbox
 UNIT_TESTS += test_pyroscope
 UNIT_TESTS += test_s3
 UNIT_TESTS += test_aws_creds
-UNIT_TESTS += test_select test_schedule
+UNIT_TESTS += test_select test_schedule test_config
 HELPERS    := sigio_send hold_memory many_groups signal_loop
 HELPERS    += own_sigusr1
 HELPERS    += pyro_push

@@ -34,6 +34,10 @@ void dispatcher__handle_event(void *ctx, const struct inspectd_event *e);
  * stop reached it while it waited. */
 int dispatcher__submit(struct dispatcher *d, pid_t pid, enum profile_kind kind, const struct capture_trigger *t,
 		       uint64_t duration_usec, unsigned *ret_id);
+/* The settings changed in place (a reload): --select/--exclude and the schedule taken
+ * again; every process placed anew in the schedule. Thresholds read the settings as they
+ * are; captures running keep theirs. */
+void dispatcher__reload(struct dispatcher *d);
 /* What --select and --exclude say of pid now (select.h), and the rule that decided
  * (borrowed, may be NULL): -ESRCH when it is not tracked. */
 int dispatcher__verdict(const struct dispatcher *d, pid_t pid, enum select_verdict *ret, const char **rule);

@@ -25,6 +25,7 @@
 
 #include "api.h"
 #include "capture.h"
+#include "config.h"
 #include "cleanup.h"
 #include "dispatcher.h"
 #include "meta.h"
@@ -147,6 +148,10 @@ static const char usage[] =
 "  --api-listen ADDR:PORT        also listen on TCP; requires --api-token-file\n"
 "  --api-token-file FILE         bearer token TCP clients must send\n"
 "  --log-level LEVEL             error, warn, info (default) or debug\n"
+"  --config FILE                 settings from FILE (name = value, one a line, the\n"
+"                                long options without their dashes), then the command\n"
+"                                line's; SIGHUP reads it again\n"
+"  --check-config                with --config: check the file and exit (0, or 2)\n"
 "  --version                     print the version and exit\n"
 "  --help                        print this help and exit\n"
 "\n"
@@ -165,18 +170,22 @@ static const char usage[] =
 "  inspectd --rss-threshold 1.5G --capture-seconds 60\n"
 "  inspectd --limit-percent 80                 # before the OOM killer comes\n"
 "  inspectd --rss-growth 300M/10m\n"
-"  inspectd --rss-threshold 1G --select 'namespace=checkout' --exclude 'container=batch-*'\n""  inspectd --every 1m --capture-seconds 10 --select 'namespace=checkout'\n"
+"  inspectd --rss-threshold 1G --select 'namespace=checkout' --exclude 'container=batch-*'\n"
+"  inspectd --every 1m --capture-seconds 10 --select 'namespace=checkout'\n"
 "  inspectd --cpu-threshold 90 --cpu-window 15s --threshold-action cpu\n"
 "  inspectctl capture 4242 --kind heap --seconds 30\n";
 
 static struct dispatcher *dispatcher;
 static struct tracker *tracker;
+static struct lws_context *loop_ctx;    /* for the reload's timer */
 static volatile sig_atomic_t exiting;
 static lws_usec_t shutdown_deadline;
 
 enum {
 	OPT_VERSION = 1,
 	OPT_HELP,
+	OPT_CONFIG,
+	OPT_CHECK_CONFIG,
 	OPT_SETTING = 256,      /* + the setting's index in settings_defs() */
 };
 
@@ -192,23 +201,69 @@ static void __attribute__((noreturn, format(printf, 1, 2))) usage_error(const ch
 	exit(EXIT_USAGE);
 }
 
+/* The command line's settings, in order, kept for reloads: applied after the file's. */
+struct arg_setting {
+	const struct setting_def *def;
+	const char *value;              /* argv's */
+};
+
+static struct arg_setting *arg_settings;
+static size_t n_arg_settings;
+static const char *config_path;         /* --config FILE, or NULL */
+static struct config_pool *config_pool; /* the file's values, for the agent's life */
+
+/* Defaults, then the file, then the command line; checked. 0 or -errno with why. */
+static int build_settings(struct settings *st, char *why, size_t size)
+{
+	char sub[512];
+	int r;
+
+	settings_defaults(st);
+	if (config_path) {
+		r = config_load(config_path, config_pool, st, why, size);
+		if (r < 0)
+			return r;
+	}
+	for (size_t i = 0; i < n_arg_settings; i++) {
+		if (arg_settings[i].def->set(st, arg_settings[i].value, sub, sizeof(sub)) < 0) {
+			snprintf(why, size, "%s", sub);
+			return -EINVAL;
+		}
+	}
+	if (settings_check(st, sub, sizeof(sub)) < 0) {
+		snprintf(why, size, "%s%s%s", config_path ? config_path : "", config_path ? ": " : "", sub);
+		return -EINVAL;
+	}
+	/* Pyroscope reads pprof: the conversion is on when it is. */
+	if (st->pyroscope_url)
+		st->exporter = "pprof";
+	return 0;
+}
+
 /* The command line: each setting's key is its long option. */
 static void parse_args(int argc, char **argv)
 {
-	struct option opts[64 + 3];
+	struct option opts[96 + 5];
 	const struct setting_def *defs;
+	bool check_only = false;
 	size_t ndefs, n = 0;
-	char why[256];
+	char why[1024];
 	int opt;
 
-	settings_defaults(&env);
 	defs = settings_defs(&ndefs);
-	for (size_t i = 0; i < ndefs && n < 64; i++)
+	for (size_t i = 0; i < ndefs && n < 96; i++)
 		opts[n++] = (struct option){ defs[i].key, defs[i].flag ? no_argument : required_argument, NULL,
 					     OPT_SETTING + (int)i };
 	opts[n++] = (struct option){ "version", no_argument, NULL, OPT_VERSION };
 	opts[n++] = (struct option){ "help", no_argument, NULL, OPT_HELP };
+	opts[n++] = (struct option){ "config", required_argument, NULL, OPT_CONFIG };
+	opts[n++] = (struct option){ "check-config", no_argument, NULL, OPT_CHECK_CONFIG };
 	opts[n] = (struct option){ 0 };
+	arg_settings = calloc((size_t)argc + 1, sizeof(*arg_settings));
+	if (!arg_settings || config_pool__new(&config_pool) < 0) {
+		fprintf(stderr, "inspectd: out of memory\n");
+		exit(1);
+	}
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
@@ -219,23 +274,115 @@ static void parse_args(int argc, char **argv)
 		case OPT_HELP:
 			fputs(usage, stdout);
 			exit(0);
+		case OPT_CONFIG:
+			config_path = optarg;
+			break;
+		case OPT_CHECK_CONFIG:
+			check_only = true;
+			break;
 		case ':':
 			usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
 			if (opt < OPT_SETTING || (size_t)(opt - OPT_SETTING) >= ndefs)
 				usage_error("unknown option '%s'", argv[optind - 1]);
-			if (defs[opt - OPT_SETTING].set(&env, optarg, why, sizeof(why)) < 0)
-				usage_error("%s", why);
+			arg_settings[n_arg_settings++] = (struct arg_setting){ &defs[opt - OPT_SETTING], optarg };
 		}
 	}
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
-	if (settings_check(&env, why, sizeof(why)) < 0)
+	if (check_only && !config_path)
+		usage_error("--check-config needs --config FILE");
+	if (build_settings(&env, why, sizeof(why)) < 0)
 		usage_error("%s", why);
-	/* Pyroscope reads pprof: the conversion is on when it is. */
-	if (env.pyroscope_url)
-		env.exporter = "pprof";
+	if (check_only) {
+		printf("%s: ok\n", config_path);
+		exit(0);
+	}
 	log_set_level((enum log_level)env.log_level);
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+/*
+ * What a reload cannot change: what the agent set up at start (its folders, sockets, the
+ * kernel's signal mask, the exporters, the queue's limits). NULL when next changes none of
+ * them, else the first one's name.
+ */
+static const char *restart_needed(const struct settings *cur, const struct settings *next)
+{
+	if (cur->heap_signal != next->heap_signal)
+		return "heap-signal";
+	if (cur->cpu_signal != next->cpu_signal)
+		return "cpu-signal";
+	if (!same_str(cur->output_dir, next->output_dir))
+		return "output-dir";
+	if (!same_str(cur->state_dir, next->state_dir))
+		return "state-dir";
+	if (!same_str(cur->host_root, next->host_root))
+		return "host-root";
+	if (!same_str(cur->exporter, next->exporter))
+		return "pprof";
+	if (cur->max_profile_bytes != next->max_profile_bytes)
+		return "max-profile-size";
+	if (cur->output_quota_bytes != next->output_quota_bytes)
+		return "spool-max-bytes";
+	if (cur->rss_watch_always != next->rss_watch_always)
+		return "rss-watch";
+	if (!same_str(cur->api_socket, next->api_socket) || !same_str(cur->api_listen, next->api_listen) ||
+	    !same_str(cur->api_token_file, next->api_token_file))
+		return "api-socket, api-listen or api-token-file";
+	if (cur->nmatch != next->nmatch)
+		return "match";
+	for (int i = 0; i < cur->nmatch; i++)
+		if (!same_str(cur->match[i], next->match[i]))
+			return "match";
+	if (cur->max_concurrent != next->max_concurrent || cur->max_per_container != next->max_per_container ||
+	    cur->max_per_container_hour != next->max_per_container_hour)
+		return "max-concurrent, max-concurrent-per-container or max-captures-per-container-per-hour";
+	if (cur->keep_local != next->keep_local || cur->export_retry_max_usec != next->export_retry_max_usec ||
+	    cur->export_retry_initial_usec != next->export_retry_initial_usec ||
+	    !same_str(cur->s3_bucket, next->s3_bucket) || !same_str(cur->s3_region, next->s3_region) ||
+	    !same_str(cur->s3_endpoint, next->s3_endpoint) || !same_str(cur->s3_prefix, next->s3_prefix) ||
+	    cur->s3_path_style != next->s3_path_style || cur->s3_part_size != next->s3_part_size ||
+	    !same_str(cur->pyroscope_url, next->pyroscope_url) || !same_str(cur->pyroscope_app, next->pyroscope_app) ||
+	    !same_str(cur->pyroscope_user, next->pyroscope_user) ||
+	    !same_str(cur->pyroscope_password_file, next->pyroscope_password_file) ||
+	    !same_str(cur->pyroscope_token_file, next->pyroscope_token_file) ||
+	    !same_str(cur->pyroscope_tenant, next->pyroscope_tenant))
+		return "an exporter's settings (s3-*, pyroscope-*, keep-local, export-retry-*)";
+	return NULL;
+}
+
+static lws_sorted_usec_list_t reload_sul;
+static bool reload_pending;
+
+/* SIGHUP, coalesced: the file read again, applied if it parses and changes nothing a
+ * restart must; else one line, and the running configuration stays. */
+static void reload(lws_sorted_usec_list_t *sul)
+{
+	struct settings next;
+	const char *key;
+	char why[1024];
+
+	reload_pending = false;
+	if (build_settings(&next, why, sizeof(why)) < 0) {
+		log_error("reload refused: %s; the running configuration stays", why);
+		return;
+	}
+	key = restart_needed(&env, &next);
+	if (key) {
+		log_error("reload refused: %s: %s cannot change without a restart; the running configuration stays",
+			  config_path, key);
+		return;
+	}
+	/* Captures running keep the settings they started with (a copy); what follows reads these. */
+	env = next;
+	log_set_level((enum log_level)env.log_level);
+	dispatcher__reload(dispatcher);
+	log_info("configuration reloaded from %s", config_path);
 }
 
 /* ---- file descriptors adopted into the lws loop ---- */
@@ -276,8 +423,15 @@ static void signalfd_readable(struct fd_handler *h)
 
 	while (read(h->fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			/* A reload, by convention: the command line is all there is to read. */
-			log_info("SIGHUP received: settings come from the command line only, nothing to reload, ignoring");
+			if (!config_path) {
+				log_info("SIGHUP received: no --config file, nothing to reload, ignoring");
+				continue;
+			}
+			/* A storm of them is one reload, a quarter of a second after the first. */
+			if (!reload_pending && dispatcher) {
+				reload_pending = true;
+				lws_sul_schedule(loop_ctx, 0, &reload_sul, reload, 250 * LWS_US_PER_MS);
+			}
 			continue;
 		}
 		if (exiting) {
@@ -478,6 +632,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	cenv.ctx = ctx;
+	loop_ctx = ctx;
 	vh = lws_create_vhost(ctx, &info);      /* inspector clients and adopted fds */
 
 	/* Before anything is served: close what an agent killed mid-capture left open. */
@@ -551,13 +706,17 @@ out:
 	dispatcher__free(dispatcher);
 	tracker__free(tracker);
 	sighandlers__free(cenv.sighandlers);
-	if (ctx)
+	if (ctx) {
+		lws_sul_cancel(&reload_sul);
 		lws_context_destroy(ctx);
+	}
 	spool__free(cenv.spool);        /* waits for the commits in flight */
 	exports__free(exports);         /* stops the uploads under way: they stay pending */
 	ledger__free(cenv.ledger);
 	close(sig_handler.fd);
 	close(lock);
 	curl_global_cleanup();
+	config_pool__free(config_pool);
+	free(arg_settings);
 	return err;
 }

@@ -1098,6 +1098,43 @@ static int open_host_root(const char *dir)
 	return fd;
 }
 
+/* --select and --exclude as the settings have them; NULL only when out of memory. */
+static struct selection *selection_of(const struct settings *st)
+{
+	struct selection *sel;
+
+	if (selection__new(&sel) < 0)
+		return NULL;
+	/* Checked when the settings were read: only memory can fail here. */
+	for (unsigned i = 0; i < st->n_select; i++)
+		selection__add(sel, false, st->select_rules[i], NULL, 0);
+	for (unsigned i = 0; i < st->n_exclude; i++)
+		selection__add(sel, true, st->exclude_rules[i], NULL, 0);
+	return sel;
+}
+
+static void unplace(void *ctx, struct process *p)
+{
+	*process__schedule(p) = (struct schedule_state){ 0 };
+}
+
+void dispatcher__reload(struct dispatcher *d)
+{
+	const struct settings *st = d->env->settings;
+	struct selection *sel = selection_of(st);
+
+	if (sel) {
+		selection__free(d->selection);
+		d->selection = sel;
+	} else {
+		log_warn("reload: out of memory for --select and --exclude: the old rules stay");
+	}
+	if (d->schedule.every_usec != st->every_usec || d->schedule.kinds != st->schedule_kinds) {
+		d->schedule = (struct schedule_config){ .every_usec = st->every_usec, .kinds = st->schedule_kinds };
+		processes__foreach(d->processes, unplace, NULL);
+	}
+}
+
 struct dispatcher *dispatcher__new(const struct capture_env *env)
 {
 	const struct settings *st = env->settings;
@@ -1115,13 +1152,7 @@ struct dispatcher *dispatcher__new(const struct capture_env *env)
 	d->schedule = (struct schedule_config){ .every_usec = st->every_usec, .kinds = st->schedule_kinds };
 	if (getrandom(&d->schedule_seed, sizeof(d->schedule_seed), GRND_NONBLOCK) != sizeof(d->schedule_seed))
 		d->schedule_seed = now_usec();
-	if (selection__new(&d->selection) == 0) {
-		/* Checked when the settings were read: only memory can fail here. */
-		for (unsigned i = 0; i < st->n_select; i++)
-			selection__add(d->selection, false, st->select_rules[i], NULL, 0);
-		for (unsigned i = 0; i < st->n_exclude; i++)
-			selection__add(d->selection, true, st->exclude_rules[i], NULL, 0);
-	}
+	d->selection = selection_of(st);
 	if (env->spool)
 		d->oom_kills = oom_kills__new(env->spool, env->hostname, &d->cgroup_roots, oom_written, d);
 	if (!d->processes || !d->jobs || !d->thresholds || !d->tenants || !d->names || !d->selection ||
