@@ -148,8 +148,9 @@ int config_apply(const char *name, const char *text, size_t len, struct config_p
 	return 0;
 }
 
-/* The file and every folder on its way, links resolved: root's, writable by root alone. */
-static int check_path(const char *path, char *why, size_t size)
+/* The file and every folder on its way, links resolved: root's, writable by root alone.
+ * resolved (PATH_MAX bytes) gets the file's own path, links resolved: what to open. */
+static int check_path(const char *path, char *resolved, char *why, size_t size)
 {
 	char real[PATH_MAX], *slash;
 	struct stat st;
@@ -166,6 +167,7 @@ static int check_path(const char *path, char *why, size_t size)
 		snprintf(why, size, "%s: not a regular file (%s)", path, real);
 		return -EPERM;
 	}
+	memcpy(resolved, real, PATH_MAX);
 	for (;;) {
 		if (st.st_uid != 0 || (st.st_mode & (S_IWGRP | S_IWOTH))) {
 			snprintf(why, size, "%s: %s is not root's alone (owner %u, mode %04o): refused, the file decides "
@@ -191,15 +193,17 @@ static int check_path(const char *path, char *why, size_t size)
 
 int config_load(const char *path, struct config_pool *pool, struct settings *st, char *why, size_t size)
 {
+	char resolved[PATH_MAX];
 	struct stat fst;
 	char *text;
 	ssize_t n;
 	int fd, r;
 
-	r = check_path(path, why, size);
+	r = check_path(path, resolved, why, size);
 	if (r < 0)
 		return r;
-	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	/* The file as checked, its links resolved once: no link is followed after the check. */
+	fd = open(resolved, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
 	if (fd < 0) {
 		r = -errno;
 		snprintf(why, size, "%s: %s", path, strerror(-r));
