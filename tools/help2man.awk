@@ -12,7 +12,7 @@
 #     in ':', is its heading: "Options:", "Commands:" and "Examples:" become sections
 #     (.SH), any other a subsection (.SS) of the one before. A line not indented and not
 #     a heading is prose (.PP). An indented line "  TERM  text" (two spaces or more
-#     between, or text from column 32 on) or "  TERM" alone is a tagged paragraph (.TP);
+#     between, or text from column 32 on, below) or "  TERM" alone is a tagged paragraph (.TP);
 #     a line indented further goes on the text of the one before.
 #   - in the Examples section every line is kept as it is (.EX/.EE).
 # roff's own characters are escaped: '\' as \e, '-' as \- (options stay copyable), a '.'
@@ -116,8 +116,9 @@ first && $0 !~ /^ / && $0 ~ /:$/ {
 # A term: two spaces, then no third.
 /^  [^ ]/ {
 	line = substr($0, 3)
-	# The text column, 32, even where one space parts it from a long term.
-	if (length($0) > 32 && substr($0, 32, 1) == " " && substr($0, 33, 1) != " ") {
+	# The text column, 32, even where one space parts it from a long term; not where the
+	# term only goes on there (an argument: "[--wait]", "-x", "<file>", "PID").
+	if (length($0) > 32 && substr($0, 32, 1) == " " && substr($0, 33) !~ /^([ [<-]|[A-Z]+( |$))/) {
 		t = substr($0, 3, 29)
 		sub(/ +$/, "", t)
 		text = substr($0, 33)
