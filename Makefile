@@ -176,7 +176,7 @@ run: deps
 
 check: deps-test node-majors test-peers
 	$(Q)$(MAKE) --no-print-directory all tests-build deb
-	$(Q)$(MAKE) --no-print-directory unit integration
+	$(Q)$(MAKE) --no-print-directory unit integration lintian
 
 # Every parser of what a target or a container controls, under libFuzzer with ASan and
 # UBSan; seeds from the fixtures (the first byte picks the parser, see the source).
