@@ -35,8 +35,8 @@ DEB_BUILD += dpkg-dev
 # golang-go: `go tool pprof` reads what --pprof writes (tests only).
 DEB_TEST  := libcmocka-dev nodejs wrk procps iproute2 util-linux golang-go
 # The package's test: systemd-analyze verify on its unit, the agent's system calls (strace)
-# against the unit's filter; lintian on the package.
-DEB_TEST  += systemd strace lintian
+# against the unit's filter; man --warnings on its pages; lintian on the package.
+DEB_TEST  += systemd strace lintian man-db
 PKGS      := libbpf libwebsockets libcjson libcurl libcrypto
 
 CFLAGS    ?= -O2 -g
