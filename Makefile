@@ -6,6 +6,8 @@
 #   make check    install packages, build, run every test
 #   make bench    install packages, build, run the benchmarks
 #   make vmlinux  regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF
+#   make install  install under $(DESTDIR)$(PREFIX) (PREFIX=/usr/local); make uninstall
+#   make deb      build $(OUTPUT)/inspectd_VERSION_ARCH.deb (packaging/, README "Packaging")
 #   V=1           print full commands
 #   SANITIZE=1    build (into .output-sanitize) and test with AddressSanitizer and UBSan
 
@@ -28,8 +30,13 @@ CC        ?= cc
 # Runtime and build dependencies, all from Debian 12.
 DEB_BUILD := clang llvm make pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev \
 	     libwebsockets-dev libcjson-dev libcurl4-openssl-dev libssl-dev
+# make deb: dpkg-shlibdeps computes the package's Depends.
+DEB_BUILD += dpkg-dev
 # golang-go: `go tool pprof` reads what --pprof writes (tests only).
 DEB_TEST  := libcmocka-dev nodejs wrk procps iproute2 util-linux golang-go
+# The package's test: systemd-analyze verify on its unit, the agent's system calls (strace)
+# against the unit's filter; man --warnings on its pages; lintian on the package.
+DEB_TEST  += systemd strace lintian man-db
 PKGS      := libbpf libwebsockets libcjson libcurl libcrypto
 
 CFLAGS    ?= -O2 -g
@@ -41,7 +48,9 @@ LDFLAGS   ?=
 ALL_LDFLAGS = $(LDFLAGS) -pie -Wl,-z,relro,-z,now
 LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz -lm -lpthread
 
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) \
+# -fdebug-compilation-dir: the BTF the agent embeds names its source relative to the tree, not
+# the folder it was built in.
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -fdebug-compilation-dir=. \
 	      -Iinclude -Ivmlinux/$(VMLINUX_ARCH) -Wall -Werror
 
 # The data flow, in file names:
@@ -113,7 +122,8 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps deps-test node-majors test-peers run check tests-build unit integration bench fuzz vmlinux clean
+.PHONY: all deps deps-test node-majors test-peers run check tests-build unit integration bench fuzz vmlinux clean \
+	man install uninstall deb lintian
 
 all: $(AGENT) $(CTL)
 
@@ -165,8 +175,8 @@ run: deps
 	$(AGENT) $(RUN_ARGS)
 
 check: deps-test node-majors test-peers
-	$(Q)$(MAKE) --no-print-directory all tests-build
-	$(Q)$(MAKE) --no-print-directory unit integration
+	$(Q)$(MAKE) --no-print-directory all tests-build deb
+	$(Q)$(MAKE) --no-print-directory unit integration lintian
 
 # Every parser of what a target or a container controls, under libFuzzer with ASan and
 # UBSan; seeds from the fixtures (the first byte picks the parser, see the source).
@@ -256,6 +266,7 @@ unit: $(UNIT_BINS)
 integration: $(AGENT) $(CTL) $(HELPER_BINS)
 	$(Q)INSPECTD=$(abspath $(AGENT)) INSPECTCTL=$(abspath $(CTL)) HELPERS=$(abspath $(OUTPUT)/tests) \
 		NODE_MAJORS_DIR=$(abspath $(NODE_MAJORS_DIR)) TEST_PEERS_DIR=$(abspath $(TEST_PEERS_DIR)) \
+		PACKAGE=$(abspath $(DEB)) \
 		node --test --test-concurrency=1 tests/integration/
 
 vmlinux:
@@ -470,6 +481,110 @@ $(OUTPUT)/tests/rss_stat_null: tests/bench/rss_stat_null.c | $(OUTPUT)/tests
 $(OUTPUT)/tests/sighandler_cost: tests/bench/sighandler_cost.c $(PURE_OBJS) $(OUTPUT)/src/tracker.o | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(filter %.c %.o,$^) $(LDLIBS) -o $@
+
+# ---- Installing and packaging (packaging/, README "Packaging") ----
+#
+# As libbpf-tools: DESTDIR stages, prefix (or PREFIX) places. Nothing of the build tree is
+# baked in: the unit and the man pages name the installed paths.
+prefix        ?= /usr/local
+PREFIX        ?= $(prefix)
+SYSCONFDIR    ?= /etc
+LOCALSTATEDIR ?= /var
+SBINDIR       := $(PREFIX)/sbin
+BINDIR        := $(PREFIX)/bin
+MANDIR        := $(PREFIX)/share/man
+UNITDIR       := $(PREFIX)/lib/systemd/system
+TMPFILESDIR   := $(PREFIX)/lib/tmpfiles.d
+INSTALL       ?= install
+VERSION       := $(shell sed -n 's/^\#define INSPECTD_VERSION "\(.*\)"/\1/p' include/version.h)
+
+# The man pages: DESCRIPTION to EXAMPLES made from each program's --help, so that the two
+# cannot drift apart; the rest (NAME, SYNOPSIS, FILES, ...) from packaging/*.in.
+MAN_PAGES := $(OUTPUT)/man/inspectd.8 $(OUTPUT)/man/inspectctl.1
+
+man: $(MAN_PAGES)
+
+$(OUTPUT)/man/inspectd.8: packaging/inspectd.8.in tools/help2man.awk $(AGENT) include/version.h
+$(OUTPUT)/man/inspectctl.1: packaging/inspectctl.1.in tools/help2man.awk $(CTL) include/version.h
+$(MAN_PAGES):
+	$(call msg,MAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(OUTPUT)/$(basename $(@F)) --help | awk -f tools/help2man.awk > $@.help
+	$(Q)sed -e '/^@HELP@$$/{r $@.help' -e 'd;}' -e 's/@VERSION@/$(VERSION)/' $< > $@
+	$(Q)rm -f $@.help
+
+$(OUTPUT)/inspectd.service: packaging/inspectd.service.in Makefile | $(OUTPUT)
+	$(call msg,GEN,$@)
+	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' $< > $@
+
+# The unit names SBINDIR: made again for each PREFIX.
+.PHONY: $(OUTPUT)/inspectd.service
+
+install: all man $(OUTPUT)/inspectd.service
+	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)$(INSTALL) -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)/default
+	$(Q)$(INSTALL) -m 0755 $(AGENT) $(DESTDIR)$(SBINDIR)/inspectd
+	$(Q)$(INSTALL) -m 0755 $(CTL) $(DESTDIR)$(BINDIR)/inspectctl
+	$(Q)$(INSTALL) -m 0644 $(OUTPUT)/man/inspectd.8 $(DESTDIR)$(MANDIR)/man8/inspectd.8
+	$(Q)$(INSTALL) -m 0644 $(OUTPUT)/man/inspectctl.1 $(DESTDIR)$(MANDIR)/man1/inspectctl.1
+	$(Q)$(INSTALL) -m 0644 $(OUTPUT)/inspectd.service $(DESTDIR)$(UNITDIR)/inspectd.service
+	$(Q)$(INSTALL) -m 0644 packaging/inspectd.tmpfiles $(DESTDIR)$(TMPFILESDIR)/inspectd.conf
+	$(Q)# An edited /etc/default/inspectd is kept.
+	$(Q)[ -e $(DESTDIR)$(SYSCONFDIR)/default/inspectd ] || \
+		$(INSTALL) -m 0644 packaging/inspectd.default $(DESTDIR)$(SYSCONFDIR)/default/inspectd
+	$(Q)$(INSTALL) -d -m 0700 $(DESTDIR)$(LOCALSTATEDIR)/lib/inspectd
+
+# Profiles in /var/lib/inspectd stay; /etc/default/inspectd too, unless it is as installed.
+uninstall:
+	$(call msg,UNINSTALL,$(DESTDIR)$(PREFIX))
+	$(Q)rm -f $(DESTDIR)$(SBINDIR)/inspectd $(DESTDIR)$(BINDIR)/inspectctl \
+		$(DESTDIR)$(MANDIR)/man8/inspectd.8 $(DESTDIR)$(MANDIR)/man1/inspectctl.1 \
+		$(DESTDIR)$(UNITDIR)/inspectd.service $(DESTDIR)$(TMPFILESDIR)/inspectd.conf
+	$(Q)! cmp -s packaging/inspectd.default $(DESTDIR)$(SYSCONFDIR)/default/inspectd || \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/default/inspectd
+
+# The Debian package, from a staged make install PREFIX=/usr with Debian's own tools:
+# dpkg-shlibdeps for Depends, dpkg-deb --root-owner-group for the archive.
+DEB_VERSION := $(VERSION)-1
+DEB_ARCH    := $(shell dpkg --print-architecture 2>/dev/null)
+DEB         := $(OUTPUT)/inspectd_$(DEB_VERSION)_$(DEB_ARCH).deb
+DEB_ROOT    := $(OUTPUT)/deb/root
+MAINTAINER  ?= inspectd developers <inspectd@users.noreply.github.com>
+DEB_FILES   := $(wildcard packaging/* packaging/debian/*) tools/help2man.awk
+
+deb: $(DEB)
+
+$(DEB): $(AGENT) $(CTL) $(DEB_FILES) include/version.h Makefile
+	$(Q)rm -rf $(OUTPUT)/deb && mkdir -p $(DEB_ROOT)/DEBIAN $(OUTPUT)/deb/debian
+	$(Q)$(MAKE) --no-print-directory install DESTDIR=$(abspath $(DEB_ROOT)) PREFIX=/usr
+	$(call msg,DEB,$@)
+	$(Q)strip --strip-unneeded --remove-section=.comment --remove-section=.note \
+		$(DEB_ROOT)/usr/sbin/inspectd $(DEB_ROOT)/usr/bin/inspectctl
+	$(Q)# /var/lib/inspectd is made by postinst (0700), not shipped: dpkg keeps directories 0755.
+	$(Q)rmdir $(DEB_ROOT)/var/lib/inspectd $(DEB_ROOT)/var/lib $(DEB_ROOT)/var
+	$(Q)gzip -9n $(DEB_ROOT)/usr/share/man/man8/inspectd.8 $(DEB_ROOT)/usr/share/man/man1/inspectctl.1
+	$(Q)$(INSTALL) -d -m 0755 $(DEB_ROOT)/usr/share/doc/inspectd
+	$(Q)$(INSTALL) -m 0644 packaging/debian/copyright $(DEB_ROOT)/usr/share/doc/inspectd/copyright
+	$(Q)gzip -9nc packaging/debian/changelog > $(DEB_ROOT)/usr/share/doc/inspectd/changelog.Debian.gz
+	$(Q)chmod 0644 $(DEB_ROOT)/usr/share/doc/inspectd/changelog.Debian.gz
+	$(Q)$(INSTALL) -m 0755 packaging/debian/postinst packaging/debian/prerm packaging/debian/postrm $(DEB_ROOT)/DEBIAN/
+	$(Q)echo /etc/default/inspectd > $(DEB_ROOT)/DEBIAN/conffiles
+	$(Q)printf 'Source: inspectd\n\nPackage: inspectd\nArchitecture: any\n' > $(OUTPUT)/deb/debian/control
+	$(Q)cd $(OUTPUT)/deb && dpkg-shlibdeps -O -e root/usr/sbin/inspectd -e root/usr/bin/inspectctl \
+		2>/dev/null | sed -n 's/^shlibs:Depends=//p' > depends
+	$(Q)test -s $(OUTPUT)/deb/depends
+	$(Q)sed -e 's/@DEB_VERSION@/$(DEB_VERSION)/' -e 's/@DEB_ARCH@/$(DEB_ARCH)/' \
+		-e 's/@MAINTAINER@/$(MAINTAINER)/' \
+		-e "s/@INSTALLED_SIZE@/$$(du -sk --exclude=DEBIAN $(DEB_ROOT) | cut -f1)/" \
+		-e "s/@DEPENDS@/$$(cat $(OUTPUT)/deb/depends)/" packaging/debian/control.in > $(DEB_ROOT)/DEBIAN/control
+	$(Q)cd $(DEB_ROOT) && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | sort -z | \
+		xargs -0 md5sum > DEBIAN/md5sums && chmod 0644 DEBIAN/md5sums DEBIAN/control DEBIAN/conffiles
+	$(Q)dpkg-deb --build --root-owner-group -Zxz $(DEB_ROOT) $@ >/dev/null
+
+# No error from lintian (its warnings printed).
+lintian: $(DEB)
+	$(Q)lintian --fail-on error $(DEB)
 
 clean:
 	$(call msg,CLEAN)

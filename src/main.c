@@ -96,7 +96,7 @@ static const char usage[] =
 "  --rss-threshold SIZE          capture a process whose RSS reaches SIZE (512M, 1.5G)\n"
 "  --rss-growth SIZE[/WINDOW]    ... whose RSS grew by SIZE since first seen or last\n"
 "                                captured, or within WINDOW (300M/10m)\n"
-"  --limit-percent N             ... whose RSS reaches N%% of its cgroup's memory limit\n"
+"  --limit-percent N             ... whose RSS reaches N% of its cgroup's memory limit\n"
 "  --cpu-threshold PERCENT       ... whose CPU use over --cpu-window reaches PERCENT\n"
 "                                of one core\n"
 "  --cpu-window DURATION         the CPU window (default 15s)\n"

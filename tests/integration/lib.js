@@ -82,13 +82,15 @@ class Agent {
     this.stateDir = opts.stateDir || path.join(dir, 'state');
     this.keepsRecords = !!opts.keepsRecords;  // the test expects records to outlive this agent
     this.env = opts.env;  // the agent's environment (credentials), else the test's
+    // What runs the agent: its binary (the packaged one, say), after a wrapper's argv if any.
+    this.command = opts.command || [AGENT];
     this.args = ['--output-dir', this.outputDir, '--api-socket', this.socket, '--state-dir', this.stateDir, ...args];
     this.log = '';
     this.exited = null;
   }
 
   async start() {
-    this.proc = spawn(AGENT, this.args, { stdio: ['ignore', 'pipe', 'pipe'], env: this.env || process.env });
+    this.proc = spawn(this.command[0], [...this.command.slice(1), ...this.args], { stdio: ['ignore', 'pipe', 'pipe'], env: this.env || process.env });
     this.proc.stdout.on('data', (d) => { this.log += d; });
     this.proc.stderr.on('data', (d) => { this.log += d; });
     this.proc.on('exit', (code, signal) => { this.exited = { code, signal }; });
