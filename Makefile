@@ -523,7 +523,8 @@ $(OUTPUT)/inspectd.service: packaging/inspectd.service.in Makefile | $(OUTPUT)
 install: all man $(OUTPUT)/inspectd.service
 	$(call msg,INSTALL,$(DESTDIR)$(PREFIX))
 	$(Q)$(INSTALL) -d -m 0755 $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 \
-		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)/default
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(UNITDIR) $(DESTDIR)$(TMPFILESDIR) $(DESTDIR)$(SYSCONFDIR)/default \
+		$(DESTDIR)$(SYSCONFDIR)/inspectd
 	$(Q)$(INSTALL) -m 0755 $(AGENT) $(DESTDIR)$(SBINDIR)/inspectd
 	$(Q)$(INSTALL) -m 0755 $(CTL) $(DESTDIR)$(BINDIR)/inspectctl
 	$(Q)$(INSTALL) -m 0644 $(OUTPUT)/man/inspectd.8 $(DESTDIR)$(MANDIR)/man8/inspectd.8
@@ -533,6 +534,9 @@ install: all man $(OUTPUT)/inspectd.service
 	$(Q)# An edited /etc/default/inspectd is kept.
 	$(Q)[ -e $(DESTDIR)$(SYSCONFDIR)/default/inspectd ] || \
 		$(INSTALL) -m 0644 packaging/inspectd.default $(DESTDIR)$(SYSCONFDIR)/default/inspectd
+	$(Q)# The configuration file (every key, commented: the defaults); an edited one is kept.
+	$(Q)[ -e $(DESTDIR)$(SYSCONFDIR)/inspectd/inspectd.conf ] || \
+		$(INSTALL) -m 0644 deploy/inspectd.conf $(DESTDIR)$(SYSCONFDIR)/inspectd/inspectd.conf
 	$(Q)$(INSTALL) -d -m 0700 $(DESTDIR)$(LOCALSTATEDIR)/lib/inspectd
 
 # Profiles in /var/lib/inspectd stay; /etc/default/inspectd too, unless it is as installed.
@@ -543,6 +547,8 @@ uninstall:
 		$(DESTDIR)$(UNITDIR)/inspectd.service $(DESTDIR)$(TMPFILESDIR)/inspectd.conf
 	$(Q)! cmp -s packaging/inspectd.default $(DESTDIR)$(SYSCONFDIR)/default/inspectd || \
 		rm -f $(DESTDIR)$(SYSCONFDIR)/default/inspectd
+	$(Q)! cmp -s deploy/inspectd.conf $(DESTDIR)$(SYSCONFDIR)/inspectd/inspectd.conf || \
+		rm -f $(DESTDIR)$(SYSCONFDIR)/inspectd/inspectd.conf
 
 # The Debian package, from a staged make install PREFIX=/usr with Debian's own tools:
 # dpkg-shlibdeps for Depends, dpkg-deb --root-owner-group for the archive.
@@ -569,7 +575,7 @@ $(DEB): $(AGENT) $(CTL) $(DEB_FILES) include/version.h Makefile
 	$(Q)gzip -9nc packaging/debian/changelog > $(DEB_ROOT)/usr/share/doc/inspectd/changelog.Debian.gz
 	$(Q)chmod 0644 $(DEB_ROOT)/usr/share/doc/inspectd/changelog.Debian.gz
 	$(Q)$(INSTALL) -m 0755 packaging/debian/postinst packaging/debian/prerm packaging/debian/postrm $(DEB_ROOT)/DEBIAN/
-	$(Q)echo /etc/default/inspectd > $(DEB_ROOT)/DEBIAN/conffiles
+	$(Q)printf '/etc/default/inspectd\n/etc/inspectd/inspectd.conf\n' > $(DEB_ROOT)/DEBIAN/conffiles
 	$(Q)printf 'Source: inspectd\n\nPackage: inspectd\nArchitecture: any\n' > $(OUTPUT)/deb/debian/control
 	$(Q)cd $(OUTPUT)/deb && dpkg-shlibdeps -O -e root/usr/sbin/inspectd -e root/usr/bin/inspectctl \
 		2>/dev/null | sed -n 's/^shlibs:Depends=//p' > depends

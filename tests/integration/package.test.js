@@ -54,6 +54,7 @@ test('the package lists its files with their modes, all root\'s', { skip }, () =
     '/usr/lib/systemd/system/inspectd.service': '-rw-r--r--',
     '/usr/lib/tmpfiles.d/inspectd.conf': '-rw-r--r--',
     '/etc/default/inspectd': '-rw-r--r--',
+    '/etc/inspectd/inspectd.conf': '-rw-r--r--',
     '/usr/share/doc/inspectd/copyright': '-rw-r--r--',
     '/usr/share/doc/inspectd/changelog.Debian.gz': '-rw-r--r--',
   };
@@ -67,7 +68,7 @@ test('the package lists its files with their modes, all root\'s', { skip }, () =
     assert.ok(!name.startsWith('/run') && !name.startsWith('/var/run'), name);
   }
   const conffiles = run('dpkg-deb', ['-I', PACKAGE, 'conffiles']).stdout.trim().split('\n');
-  assert.deepEqual(conffiles, ['/etc/default/inspectd']);
+  assert.deepEqual(conffiles, ['/etc/default/inspectd', '/etc/inspectd/inspectd.conf']);
   const control = run('dpkg-deb', ['-f', PACKAGE, 'Depends']).stdout;
   for (const lib of ['libbpf1', 'libwebsockets17', 'libcjson1', 'libcurl4', 'libssl3', 'zlib1g']) {
     assert.match(control, new RegExp(`\\b${lib}\\b`));
@@ -112,7 +113,8 @@ test('the unit passes systemd-analyze verify, ExecStart pointed at the packaged 
   const dir = unpacked();
   const text = fs.readFileSync(path.join(dir, 'usr/lib/systemd/system/inspectd.service'), 'utf8');
   const s = unitSettings(text);
-  assert.deepEqual(s.ExecStart, ['/usr/sbin/inspectd $INSPECTD_ARGS']);
+  assert.deepEqual(s.ExecStart, ['/usr/sbin/inspectd --config /etc/inspectd/inspectd.conf $INSPECTD_ARGS']);
+  assert.deepEqual(s.ExecReload, ['/bin/kill -HUP $MAINPID']);
   assert.deepEqual(s.EnvironmentFile, ['-/etc/default/inspectd']);
   assert.deepEqual(s.ProtectSystem, ['strict']);
   assert.deepEqual(s.StateDirectory, ['inspectd']);
