@@ -42,7 +42,8 @@ PKGS      := libbpf libwebsockets libcjson libcurl libcrypto
 CFLAGS    ?= -O2 -g
 WARNINGS  := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 -Wvla
 HARDENING := -fstack-protector-strong -D_FORTIFY_SOURCE=2 -fPIE -fno-strict-aliasing
-ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARNINGS) $(HARDENING) -MMD -MP \
+# No build folder in what is built (debug info, sanitizers' file names): ./src/... instead.
+ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARNINGS) $(HARDENING) -MMD -MP -ffile-prefix-map=$(CURDIR)=. \
 	     -Iinclude -I$(OUTPUT) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS   ?=
 ALL_LDFLAGS = $(LDFLAGS) -pie -Wl,-z,relro,-z,now
