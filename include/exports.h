@@ -29,8 +29,9 @@ int exports__new(const struct settings *st, const char *hostname, struct spool *
 /* The outbox's fd (-1 without remote exporters): poll it, then call exports__dispatch(). */
 int exports__fd(const struct exports *ex);
 void exports__dispatch(struct exports *ex);
-/* Every exporter's row: "file", "pprof" when on, then the remote ones. At most max. */
-size_t exports__status(struct exports *ex, struct outbox_status *out, size_t max);
+/* Every exporter's row: "file", "pprof" when on, then the remote ones, from
+ * *first_remote on. At most max. */
+size_t exports__status(struct exports *ex, struct outbox_status *out, size_t max, size_t *first_remote);
 /* Stops the remote exporters (pending commits stay pending on disk). Takes NULL. */
 void exports__free(struct exports *ex);
 

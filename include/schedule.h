@@ -6,7 +6,7 @@
  * the times and a key, so that the spreading is tested as arithmetic.
  *
  * Spreading: a process's rounds fall at a phase of the interval taken from its key (a
- * hash of its pid, its start time and a random seed of this agent's: a host's processes
+ * hash of its pid and a random seed of this agent's: a host's processes
  * do not all start at :00, and a fleet's hosts do not either), plus a jitter of up to a
  * tenth of the interval drawn anew each round. A round whose time has passed (the agent
  * was busy, the process was captured meanwhile) is skipped, never made up: the next is
@@ -40,7 +40,7 @@ void schedule_advance(const struct schedule_config *c, struct schedule_state *s,
 /* The kind of round n: the kinds of c->kinds in the order of enum profile_kind, in
  * turn. -1 when c->kinds is empty. */
 int schedule_kind(const struct schedule_config *c, unsigned n);
-/* A key from a process's identity and this agent's seed (splitmix64). */
-uint64_t schedule_key(uint64_t pid, uint64_t start_time, uint64_t seed);
+/* A key from a process's pid and this agent's seed (splitmix64). */
+uint64_t schedule_key(uint64_t pid, uint64_t seed);
 
 #endif

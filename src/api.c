@@ -216,17 +216,11 @@ static int serve_create(struct lws *wsi, struct api_conn *c)
 /* The exporters' rows, for /v1/exporters and /metrics. */
 static const struct api_exports_view *exports_view(struct api_exports_view *v, struct outbox_status *rows, size_t max)
 {
-	size_t n = exports__status(the_api->exports, rows, max);
+	size_t first_remote, n = exports__status(the_api->exports, rows, max, &first_remote);
 
-	*v = (struct api_exports_view){ .rows = rows, .n = n, .first_remote = n, .now = (int64_t)time(NULL),
+	*v = (struct api_exports_view){ .rows = rows, .n = n, .first_remote = first_remote,
+					.now = (int64_t)time(NULL),
 					.spool_bytes = the_api->spool ? spool__used(the_api->spool) : 0 };
-	/* "file", then "pprof" when on, then the remote ones. */
-	for (size_t i = 0; i < n; i++) {
-		if (strcmp(rows[i].name, "file") != 0 && strcmp(rows[i].name, "pprof") != 0) {
-			v->first_remote = i;
-			break;
-		}
-	}
 	return v;
 }
 

@@ -753,7 +753,7 @@ static void schedule_tick(struct dispatcher *d, struct process *p, uint64_t now)
 	if (!d->schedule.every_usec || d->shutting_down)
 		return;
 	if (!s->due_usec) {
-		schedule_place(&d->schedule, s, schedule_key((uint64_t)pid, 0, d->schedule_seed), now, random01());
+		schedule_place(&d->schedule, s, schedule_key((uint64_t)pid, d->schedule_seed), now, random01());
 		return;
 	}
 	if (now < s->due_usec)

@@ -47,9 +47,9 @@ int schedule_kind(const struct schedule_config *c, unsigned n)
 	return -1;
 }
 
-uint64_t schedule_key(uint64_t pid, uint64_t start_time, uint64_t seed)
+uint64_t schedule_key(uint64_t pid, uint64_t seed)
 {
-	uint64_t z = seed ^ (pid * 0x9e3779b97f4a7c15ull) ^ (start_time << 17);
+	uint64_t z = seed ^ (pid * 0x9e3779b97f4a7c15ull);
 
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;

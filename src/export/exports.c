@@ -19,7 +19,6 @@ struct exports {
 	struct spool *spool;
 	struct outbox *outbox;          /* NULL: no remote exporter */
 	uint64_t committed;             /* commits landed since start: the file exporter's "delivered" */
-	uint64_t removed_delivered, removed_undelivered;
 };
 
 /* ---- the remote exporters, a table ---- */
@@ -137,19 +136,15 @@ static void removed(void *ctx, const char *base, int rank, unsigned long n)
 
 	outbox__forget(ex->outbox, base);       /* its markers go with it */
 	if (!base) {
-		ex->removed_undelivered += n;
 		log_warn("removed %lu more commits from the output folder to stay under --spool-max-bytes %llu",
 			 n, quota);
 	} else if (rank == 0 && ex->outbox) {
-		ex->removed_delivered += n;
 		log_info("removed %s (delivered) from the output folder to stay under --spool-max-bytes %llu",
 			 base, quota);
 	} else if (ex->outbox) {
-		ex->removed_undelivered += n;
 		log_warn("removed %s from the output folder before it was delivered, to stay under "
 			 "--spool-max-bytes %llu", base, quota);
 	} else {
-		ex->removed_delivered += n;
 		log_info("removed %s, the oldest profile, from the output folder to stay under --spool-max-bytes %llu",
 			 base, quota);
 	}
@@ -225,11 +220,12 @@ void exports__dispatch(struct exports *ex)
 		outbox__dispatch(ex->outbox);
 }
 
-size_t exports__status(struct exports *ex, struct outbox_status *out, size_t max)
+size_t exports__status(struct exports *ex, struct outbox_status *out, size_t max, size_t *first_remote)
 {
 	const struct spool_derive_count *derived = NULL;
 	size_t n = 0, nd;
 
+	*first_remote = 0;
 	if (!ex || max == 0)
 		return 0;
 	out[n++] = (struct outbox_status){ .name = "file", .delivered = ex->committed };
@@ -237,6 +233,7 @@ size_t exports__status(struct exports *ex, struct outbox_status *out, size_t max
 	for (size_t i = 0; i < nd && n < max; i++)
 		out[n++] = (struct outbox_status){ .name = derived[i].name, .delivered = derived[i].written,
 						   .failed = derived[i].failed };
+	*first_remote = n;
 	if (ex->outbox && n < max)
 		n += outbox__status(ex->outbox, out + n, max - n);
 	return n;
