@@ -71,21 +71,32 @@ struct capture_env {
 	char boot_id[37];               /* this boot's, for meta.json; "": unknown */
 };
 
+/* Trace categories asked for: "cat,cat,...", each [A-Za-z0-9._-]+ (settings.h checks them). */
+#define CAPTURE_CATEGORIES_MAX  512
+
+/* What was asked for, as the trigger's owner (the API, a signal, a threshold) puts it. */
+struct capture_request {
+	enum profile_kind kind;
+	/* Stop and export after this long running; 0: on request. Either way within
+	 * --max-duration, and a capture a signal started within --max-signal-duration (its
+	 * meta.json's stop_reason then "duration", "max-duration" or "max-signal-duration").
+	 * A heap snapshot has none: it is over when the target sent it. */
+	uint64_t duration_usec;
+	char categories[CAPTURE_CATEGORIES_MAX];        /* trace: ""  is --trace-categories */
+};
+
 /* Called once, outside any lws callback, when the capture is over. */
 typedef void (*capture_done_fn)(void *owner, struct capture *c);
 
 /*
  * Start capturing pid (pidfd borrowed: the owner keeps it open until capture__free()).
  * container: the target's, as the dispatcher knows it (copied; NULL for none).
- * duration_usec: stop and export after this long running; 0: on request. Either way within
- * --max-duration, and a capture a signal started within --max-signal-duration (its
- * meta.json's stop_reason then "duration", "max-duration" or "max-signal-duration").
+ * rq: what to capture (copied).
  * done is called once, outside any lws callback, when the capture is over.
  * 0 and *ret; -EINVAL (no such kind), -ENOMEM, -errno reading /proc/PID (-ENOENT: gone).
  */
 int capture__new(const struct capture_env *env, pid_t pid, int pidfd, const struct container_info *container,
-		 enum profile_kind kind, const struct capture_trigger *t, uint64_t duration_usec,
-		 capture_done_fn done, void *owner, struct capture **ret);
+		 const struct capture_request *rq, const struct capture_trigger *t, capture_done_fn done, void *owner, struct capture **ret);
 /* Stop and export (at once, or as soon as the profiler runs). */
 void capture__request_stop(struct capture *c, const char *reason);
 /*

@@ -20,8 +20,11 @@
 #include "settings.h"
 
 enum profile_kind {
-	PROFILE_HEAP,
-	PROFILE_CPU,
+	PROFILE_HEAP,                   /* heap sampling profile */
+	PROFILE_CPU,                    /* CPU sampling profile */
+	PROFILE_HEAP_SNAPSHOT,          /* the whole heap, the target paused while it is taken */
+	PROFILE_ALLOCATION_TIMELINE,    /* every allocation with its stack, then a snapshot */
+	PROFILE_TRACE,                  /* trace events of the asked-for categories */
 	_PROFILE_KIND_MAX,
 };
 
@@ -46,7 +49,7 @@ enum profile_tag {
 /* Any other CDP message: an answer to a command, or an event nobody asked for. */
 #define PROFILE_BUDGET_SMALL    (2u * 1024 * 1024)
 
-/* "heap", "cpu": as on the command line, in the API and in logs; "unknown" out of range. */
+/* "heap", "cpu", "heap-snapshot", "allocation-timeline", "trace": as on the command line, in the API and in logs; "unknown" out of range. */
 const char *profile_kind_name(enum profile_kind kind);
 /* The kind of that name: 0, or -EINVAL. */
 int profile_kind_from_name(const char *name, enum profile_kind *ret);

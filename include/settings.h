@@ -18,6 +18,9 @@
 struct settings {
 	int heap_signal;                        /* toggles heap sampling */
 	int cpu_signal;                         /* toggles CPU profiling */
+	int snapshot_signal;                    /* takes a heap snapshot; 0: none (the default) */
+	int timeline_signal;                    /* toggles an allocation timeline; 0: none */
+	int trace_signal;                       /* toggles trace events; 0: none */
 	uint64_t heap_sampling_interval;        /* bytes */
 	uint64_t cpu_sampling_interval;         /* microseconds */
 	uint64_t max_duration_usec;             /* a capture nobody stopped */
@@ -27,6 +30,11 @@ struct settings {
 	const char *output_dir;
 	const char *exporter;                   /* an exporter's name (exporter.h): "file", or "pprof" */
 	uint64_t max_profile_bytes;             /* one profile, as the target sends it */
+	uint64_t max_snapshot_bytes;            /* one snapshot, timeline or trace file */
+	bool compress;                          /* snapshots, timelines, traces written .gz */
+	const char *trace_categories;           /* "cat,cat": a trace's when none were asked for */
+	double snapshot_headroom;               /* the snapshot's peak, as a multiple of the used JS heap (headroom.h) */
+	uint64_t snapshot_stall_usec;           /* a snapshot with nothing sent this long is abandoned */
 	uint64_t output_quota_bytes;            /* the output folder (--spool-max-bytes); 0: no quota */
 	const char *state_dir;                  /* DIR/opened: inspectors being opened (ledger.h) */
 	const char *host_root;                  /* the host's "/": the runtimes' state files below it */

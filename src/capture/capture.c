@@ -672,9 +672,11 @@ static int read_metadata(struct capture *c)
 }
 
 int capture__new(const struct capture_env *env, pid_t pid, int pidfd, const struct container_info *container,
-		 enum profile_kind kind, const struct capture_trigger *t, uint64_t duration_usec,
-		 capture_done_fn done, void *owner, struct capture **ret)
+		 const struct capture_request *rq, const struct capture_trigger *t, capture_done_fn done, void *owner,
+		 struct capture **ret)
 {
+	enum profile_kind kind = rq->kind;
+	uint64_t duration_usec = rq->duration_usec;
 	struct capture *c;
 	int r;
 

@@ -193,6 +193,7 @@ static void end_job_target_gone(struct dispatcher *d, unsigned id)
 /* Job id was started in the queue: its capture now. */
 static void run_job(struct dispatcher *d, unsigned id)
 {
+	struct capture_request rq;
 	struct job_view v;
 	struct process *p;
 	struct run *run;
@@ -215,8 +216,9 @@ static void run_job(struct dispatcher *d, unsigned id)
 	}
 	run->d = d;
 	run->job = id;
-	r = capture__new(d->env, v.pid, process__pidfd(p), process__container(p), v.kind, &v.trigger,
-			 v.requested_usec, capture_done, run, &run->capture);
+	rq = (struct capture_request){ .kind = v.kind, .duration_usec = v.requested_usec };
+	r = capture__new(d->env, v.pid, process__pidfd(p), process__container(p), &rq, &v.trigger, capture_done,
+			 run, &run->capture);
 	if (r < 0) {
 		log_error("pid %d: cannot start a %s capture: %s", (int)v.pid, profile_kind_name(v.kind), strerror(-r));
 		free(run);

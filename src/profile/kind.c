@@ -8,6 +8,9 @@
 static const char *const names[_PROFILE_KIND_MAX] = {
 	[PROFILE_HEAP] = "heap",
 	[PROFILE_CPU] = "cpu",
+	[PROFILE_HEAP_SNAPSHOT] = "heap-snapshot",
+	[PROFILE_ALLOCATION_TIMELINE] = "allocation-timeline",
+	[PROFILE_TRACE] = "trace",
 };
 
 const char *profile_kind_name(enum profile_kind kind)

@@ -119,7 +119,7 @@ static const struct profile_ops kinds[_PROFILE_KIND_MAX] = {
 
 const struct profile_ops *profile_ops(enum profile_kind kind)
 {
-	if (kind < 0 || kind >= _PROFILE_KIND_MAX)
+	if (kind < 0 || kind >= _PROFILE_KIND_MAX || !kinds[kind].type)
 		return NULL;
 	return &kinds[kind];
 }

@@ -1707,7 +1707,7 @@ static void fill_metrics(struct dispatcher_metrics *m)
 
 static void test_metrics_text(void **state)
 {
-	static const char *const kinds[] = { "heap", "cpu" };
+	static const char *const kinds[] = { "heap", "cpu", "heap-snapshot", "allocation-timeline", "trace" };
 	static const char *const triggers[] = { "signal", "api", "rss-threshold", "rss-growth", "limit-percent",
 						"cpu-threshold", "schedule" };
 	static const struct spool_derive_count derived[] = { { .name = "pprof", .written = 7, .failed = 2 } };

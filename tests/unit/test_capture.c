@@ -562,7 +562,7 @@ static void start(enum profile_kind kind, uint64_t duration_usec)
 {
 	struct capture_trigger t = { .source = source, .ktime_ns = monotonic_ns() - trigger_ago_ns };
 
-	assert_int_equal(capture__new(&env, getpid(), PIDFD, NULL, kind, &t, duration_usec, on_done, &owner_mem, &cap),
+	assert_int_equal(capture__new(&env, getpid(), PIDFD, NULL, &(struct capture_request){ .kind = kind, .duration_usec = duration_usec }, &t, on_done, &owner_mem, &cap),
 			 0);
 	assert_int_equal(loc.starts, 1);
 	assert_int_equal(loc.t.pid, getpid());
@@ -1497,16 +1497,16 @@ static void test_new_fails(void **state)
 	struct capture_trigger t = { .source = TRIGGER_SOURCE_API };
 	struct capture *c = NULL;
 
-	assert_int_equal(capture__new(&env, getpid(), PIDFD, NULL, _PROFILE_KIND_MAX, &t, 0, on_done, &owner_mem, &c),
+	assert_int_equal(capture__new(&env, getpid(), PIDFD, NULL, &(struct capture_request){ .kind = _PROFILE_KIND_MAX }, &t, on_done, &owner_mem, &c),
 			 -EINVAL);
 	assert_int_equal(loc.starts, 0);
 	loc.start_error = -ENOMEM;
-	assert_int_equal(capture__new(&env, getpid(), PIDFD, NULL, PROFILE_HEAP, &t, 0, on_done, &owner_mem, &c),
+	assert_int_equal(capture__new(&env, getpid(), PIDFD, NULL, &(struct capture_request){ .kind = PROFILE_HEAP }, &t, on_done, &owner_mem, &c),
 			 -ENOMEM);
 	assert_null(c);
 	/* A pid that is no more: its /proc cannot be read. */
 	loc.start_error = 0;
-	assert_int_equal(capture__new(&env, 0x3fffffff, PIDFD, NULL, PROFILE_HEAP, &t, 0, on_done, &owner_mem, &c),
+	assert_int_equal(capture__new(&env, 0x3fffffff, PIDFD, NULL, &(struct capture_request){ .kind = PROFILE_HEAP }, &t, on_done, &owner_mem, &c),
 			 -ENOENT);
 	assert_int_equal(loc.starts, 1);
 	assert_null(c);

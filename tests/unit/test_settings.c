@@ -100,7 +100,7 @@ static void test_bad_values_say_why(void **state)
 	static const char *const bad[][2] = {
 		{ "cpu-sampling-interval", "10" }, { "heap-signal", "USR1" }, { "heap-signal", "KILL" },
 		{ "output-dir", "relative/dir" }, { "host-root", "host" }, { "max-profile-size", "1K" }, { "output-quota", "100K" },
-		{ "threshold-action", "trace" }, { "rss-watch", "sometimes" }, { "limit-percent", "12.5" },
+		{ "threshold-action", "flamegraph" }, { "rss-watch", "sometimes" }, { "limit-percent", "12.5" },
 		{ "match", "a/b" }, { "log-level", "loud" }, { "api-listen", "nocolon" },
 		{ "max-concurrent", "0" }, { "cooldown", "8d" }, { "max-concurrent-per-container", "0" },
 		{ "max-captures-per-container-per-hour", "0" }, { "queue-timeout", "500ms" },
