@@ -17,6 +17,7 @@
 #include <sys/types.h>
 #include <libwebsockets.h>
 
+#include "cgroup.h"
 #include "container.h"
 #include "inspectd.h"
 #include "ledger.h"
@@ -67,6 +68,7 @@ struct capture_env {
 	struct spool *spool;            /* the output folder */
 	struct ledger *ledger;          /* inspectors we opened; NULL: not kept */
 	struct sighandlers *sighandlers;        /* whose handler SIGUSR1 runs; NULL: never sent */
+	struct cgroup_roots cgroup_roots;       /* a snapshot's headroom: the target's memory limit */
 	char hostname[256];
 	char boot_id[37];               /* this boot's, for meta.json; "": unknown */
 };

@@ -29,7 +29,7 @@ struct meta_profile {
 	const char *type;               /* "heap-profile", "cpu-profile" */
 	struct timespec started_at;     /* CLOCK_REALTIME */
 	struct timespec ended_at;
-	const char *interval_name;      /* "sampling_interval_bytes" */
+	const char *interval_name;      /* "sampling_interval_bytes"; NULL: not sampled (no "sampling") */
 	uint64_t interval;
 	const char *stop_reason;        /* "signal", "max-duration", ... */
 	uint64_t requested_duration_usec;       /* how long it was asked to run; 0: until stopped (null) */

@@ -149,6 +149,9 @@ int spool_file__truncate(struct spool_file *f, uint64_t size);
 int spool_file__reset(struct spool_file *f);
 /* Bytes written so far. */
 uint64_t spool_file__size(const struct spool_file *f);
+/* PLACEHOLDER (the gz branch replaces these). */
+int spool_file__set_max(struct spool_file *f, uint64_t max);
+int spool_file__compress(struct spool_file *f);
 /* Remove the temporary and free f. Takes NULL. */
 void spool_file__abort(struct spool_file *f);
 

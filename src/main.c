@@ -25,6 +25,7 @@
 
 #include "api.h"
 #include "capture.h"
+#include "cgroup.h"
 #include "config.h"
 #include "cleanup.h"
 #include "dispatcher.h"
@@ -592,6 +593,8 @@ int main(int argc, char **argv)
 	raise_fd_limit();
 
 	cenv.settings = &env;
+	if (cgroup_detect_roots(&cenv.cgroup_roots) < 0)
+		log_warn("no cgroup hierarchy found: a snapshot's headroom is judged against the host's memory only");
 	{
 		/* With a quota, the agent's oldest profiles make room for new ones. */
 		struct spool_limits lim = { .file_max = env.max_profile_bytes, .quota = env.output_quota_bytes,

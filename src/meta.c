@@ -193,8 +193,9 @@ cJSON *meta_build(const struct meta_process *p, const struct meta_trigger *t, co
 	     (prof->requested_duration_usec
 		      ? cJSON_AddNumberToObject(profile, "requested_duration_ms", prof->requested_duration_usec / 1e3)
 		      : cJSON_AddNullToObject(profile, "requested_duration_ms")) &&
-	     (sampling = cJSON_AddObjectToObject(profile, "sampling")) &&
-	     cJSON_AddNumberToObject(sampling, prof->interval_name, (double)prof->interval);
+	     (!prof->interval_name ||
+	      ((sampling = cJSON_AddObjectToObject(profile, "sampling")) &&
+	       cJSON_AddNumberToObject(sampling, prof->interval_name, (double)prof->interval)));
 	if (!ok)
 		goto fail;
 	return root;

@@ -22,6 +22,7 @@
 #include "capture.h"
 #include "cdp.h"
 #include "exporter.h"
+#include "headroom.h"
 #include "inspector_close.h"
 #include "locate.h"
 #include "log.h"
@@ -31,6 +32,34 @@
 #include "spool.h"
 
 #define STOP_TIMEOUT_USEC       (120 * LWS_US_PER_SEC)  /* a large profile to serialize */
+#define RSS_SAMPLE_USEC         (100 * LWS_US_PER_MS)   /* the target's RSS while a snapshot is taken */
+#define USAGE_MAX               4096                    /* Runtime.getHeapUsage's result: ~100 bytes */
+#define RSS_NEAR_LIMIT          0.9                     /* of the room a snapshot had: warn once */
+
+/* The capture's own commands. */
+enum {
+	CAPTURE_TAG_HEAP_USAGE = PROFILE_TAG_OTHER,     /* Runtime.getHeapUsage: the headroom's input */
+};
+
+/* Where output 0's framing is in the watched value of the message being read (profile.h). */
+enum items_state {
+	ITEMS_BEFORE,           /* before its '[' */
+	ITEMS_OPEN,             /* after '[': an item, or ']' */
+	ITEMS_IN,               /* in its items: each byte written once the next one came */
+	ITEMS_CLOSED,           /* after an empty array's ']' */
+};
+
+/* A heap snapshot's cost to the target, for meta.json and the log. */
+struct snapshot_cost {
+	bool usage_known;               /* Runtime.getHeapUsage answered */
+	struct headroom room;
+	struct headroom_verdict verdict;
+	bool judged;
+	uint64_t rss_before, rss_peak, rss_after;       /* bytes; 0: not read */
+	bool warned;                    /* RSS near the room it had: said once */
+	lws_usec_t pause_start, pause_end;      /* its command sent, answered */
+	struct profile_count_scan objects;
+};
 #define CMDLINE_MAX             (64 * 1024)
 #define CMDLINE_ARGS_MAX        256
 
@@ -56,8 +85,10 @@ struct capture {
 	struct capture_env own_env;
 	struct settings settings;       /* kept from the start: a reload does not change a capture */
 	const struct exporter_ops *exporter;    /* settings.exporter's, or the first */
-	const struct profile_ops *ops;
-	enum profile_kind kind;
+	const struct profile_ops *ops;  /* the kind's; a heap profile's once fallen back */
+	enum profile_kind kind;         /* as asked for */
+	char categories[CAPTURE_CATEGORIES_MAX];
+	bool fell_back;                 /* a snapshot refused for its headroom: a heap profile instead */
 	struct locate_target target;    /* pid, pidfd (borrowed), start time, --inspect port */
 	struct capture_trigger trigger;
 	struct container_info container;        /* the target's, for meta.json */
@@ -77,6 +108,7 @@ struct capture {
 	lws_sorted_usec_list_t timer;           /* the current state's timeout */
 	lws_sorted_usec_list_t max_timer;       /* the limit: --max-duration, --max-signal-duration, or the requested duration */
 	lws_sorted_usec_list_t done_sul;
+	lws_sorted_usec_list_t rss_sul;         /* sampling the target's RSS during a snapshot */
 
 	struct timespec started_rt, ended_rt;
 	lws_usec_t started_us;          /* the loop's clock when the profiler started */
@@ -90,9 +122,21 @@ struct capture {
 	/* The profile, from the inspector to the output folder: the kind's outputs. */
 	struct spool_file *out[PROFILE_OUTPUTS_MAX];    /* as they stream in; NULL before and after */
 	unsigned nout;
+	char ext[PROFILE_OUTPUTS_MAX][SPOOL_EXT_SIZE];   /* the kind's, ".gz" added when compressed */
+	const char *exts[PROFILE_OUTPUTS_MAX + 1];
 	int msg_output;                 /* the output the message being read streams into; -1: none */
 	uint64_t msg_mark;              /* that output's size before the message */
+	uint64_t msg_bytes;             /* what the message streamed */
 	int sink_error;                 /* writing it failed: -errno */
+	enum items_state items;         /* output 0 framed with items: this message's value */
+	bool items_any;                 /* an item was kept in output 0 */
+	char held;                      /* ITEMS_IN: the last byte seen, written once another comes */
+	bool holding;
+	uint64_t streamed;              /* bytes of the profile as the target sent them */
+	char usage[USAGE_MAX];          /* Runtime.getHeapUsage's result as it streams in */
+	size_t usage_len;
+	bool usage_over;
+	struct snapshot_cost snap;
 	bool committing;                /* handed to the spool: done only once it answered */
 	char files[CAPTURE_FILES_MAX][4096];
 
@@ -156,6 +200,7 @@ static void capture_finish(struct capture *c)
 		return;
 	disarm(c);
 	lws_sul_schedule(c->env->ctx, 0, &c->max_timer, NULL, LWS_SET_TIMER_USEC_CANCEL);
+	lws_sul_schedule(c->env->ctx, 0, &c->rss_sul, NULL, LWS_SET_TIMER_USEC_CANCEL);
 	locate__free(c->locate);
 	c->locate = NULL;
 	inspector_session__free(c->session);
@@ -325,6 +370,22 @@ static void max_duration_reached(lws_sorted_usec_list_t *sul)
 	capture__request_stop(c, c->limit_reason);
 }
 
+/* How long the target may stay silent while stopping (re-armed by every message of a kind that streams). */
+static lws_usec_t stop_timeout(const struct capture *c)
+{
+	if (c->ops->flags & PROFILE_STREAMS)
+		return (lws_usec_t)c->env->settings->snapshot_stall_usec;
+	return STOP_TIMEOUT_USEC;
+}
+
+static void stall_timeout(lws_sorted_usec_list_t *sul)
+{
+	struct capture *c = lws_container_of(sul, struct capture, timer);
+
+	capture_fail(c, "the inspector sent nothing for %.0f s while the %s was being taken "
+		     "(--snapshot-stall-timeout): abandoned", stop_timeout(c) / 1e6, c->ops->type);
+}
+
 static void capture_stop(struct capture *c)
 {
 	int r;
@@ -336,7 +397,160 @@ static void capture_stop(struct capture *c)
 		capture_fail(c, "cannot send the stop command: %s", strerror(-r));
 		return;
 	}
-	arm(c, state_timeout, STOP_TIMEOUT_USEC);
+	if (c->ops->flags & PROFILE_SNAPSHOT)
+		c->snap.pause_start = lws_now_usecs();
+	arm(c, (c->ops->flags & PROFILE_STREAMS) ? stall_timeout : state_timeout, stop_timeout(c));
+}
+
+/* ---- a snapshot's headroom: judged before, the target's RSS watched while it runs ---- */
+
+static uint64_t target_rss(const struct capture *c)
+{
+	char text[128];
+	unsigned long long size, resident;
+	ssize_t n = procfs_read(pid_of(c), "statm", text, sizeof(text));
+	long page = sysconf(_SC_PAGESIZE);
+
+	if (n <= 0 || page <= 0)
+		return 0;
+	text[n < (ssize_t)sizeof(text) ? n : (ssize_t)sizeof(text) - 1] = '\0';
+	if (sscanf(text, "%llu %llu", &size, &resident) != 2 || resident > UINT64_MAX / (uint64_t)page)
+		return 0;
+	return (uint64_t)resident * (uint64_t)page;
+}
+
+static void note_rss(struct capture *c)
+{
+	const struct snapshot_cost *s = &c->snap;
+	uint64_t rss = target_rss(c), room;
+
+	if (rss > c->snap.rss_peak)
+		c->snap.rss_peak = rss;
+	/* The room it had, from where it was: V8 cannot be stopped mid-snapshot, so this is
+	 * only said, for whoever tunes --snapshot-headroom. */
+	room = s->verdict.room;
+	if (!s->warned && s->judged && room && rss > s->rss_before &&
+	    (double)(rss - s->rss_before) > RSS_NEAR_LIMIT * (double)room) {
+		c->snap.warned = true;
+		log_warn("pid %d: RSS %.0f MiB while the %s is taken: within %.0f%% of the room it had "
+			 "(%.0f MiB): consider a larger --snapshot-headroom", (int)pid_of(c), rss / 1048576.0,
+			 c->ops->type, (1 - RSS_NEAR_LIMIT) * 100, room / 1048576.0);
+	}
+}
+
+static void rss_sample(lws_sorted_usec_list_t *sul)
+{
+	struct capture *c = lws_container_of(sul, struct capture, rss_sul);
+
+	note_rss(c);
+	lws_sul_schedule(c->env->ctx, 0, &c->rss_sul, rss_sample, RSS_SAMPLE_USEC);
+}
+
+/* A number of Runtime.getHeapUsage's result: a non-negative integer of at most 2^53. */
+static int usage_number(const cJSON *result, const char *name, uint64_t *ret)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(result, name);
+
+	if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0) || v->valuedouble > 9007199254740992.0)
+		return -EPROTO;
+	*ret = (uint64_t)v->valuedouble;
+	return 0;
+}
+
+static int parse_usage(struct capture *c)
+{
+	cJSON *result;
+	int r;
+
+	if (c->usage_over || !c->usage_len)
+		return -EPROTO;
+	result = cJSON_ParseWithLength(c->usage, c->usage_len);
+	if (!result)
+		return -EPROTO;
+	r = usage_number(result, "usedSize", &c->snap.room.heap_used);
+	if (r == 0)
+		r = usage_number(result, "totalSize", &c->snap.room.heap_total);
+	cJSON_Delete(result);
+	return r;
+}
+
+static int usage_sink(void *ctx, const char *buf, size_t len)
+{
+	struct capture *c = ctx;
+
+	if (len > sizeof(c->usage) - c->usage_len) {
+		c->usage_over = true;
+		return 0;
+	}
+	memcpy(c->usage + c->usage_len, buf, len);
+	c->usage_len += len;
+	return 0;
+}
+
+static void start_kind(struct capture *c);
+
+/*
+ * Whether the target can afford the snapshot: its used heap (answered), its RSS and the
+ * room below its memory limit (read now). Refused: a heap sampling profile instead, as
+ * long as the capture was asked to run (--capture-seconds when it had no duration).
+ */
+static void judge_headroom(struct capture *c)
+{
+	struct snapshot_cost *s = &c->snap;
+	const struct settings *st = c->env->settings;
+	int r;
+
+	r = headroom_read(&c->env->cgroup_roots, pid_of(c), &s->room);
+	if (r < 0 && st->snapshot_headroom > 0) {
+		/* Not known is not enough. */
+		s->verdict = (struct headroom_verdict){ .allowed = false };
+		snprintf(s->verdict.reason, sizeof(s->verdict.reason), "cannot read the target's memory: %s",
+			 strerror(-r));
+	} else {
+		headroom_judge(&s->room, st->snapshot_headroom, &s->verdict);
+	}
+	s->rss_before = s->room.rss;
+	s->rss_peak = s->room.rss;
+	s->judged = true;
+	if (s->verdict.allowed) {
+		log_info("pid %d: %s: %s", (int)pid_of(c), c->ops->type, s->verdict.reason);
+		start_kind(c);
+		return;
+	}
+	log_warn("pid %d: %s refused, a heap sampling profile instead: %s", (int)pid_of(c), c->ops->type,
+		 s->verdict.reason);
+	c->fell_back = true;
+	c->ops = profile_ops(PROFILE_HEAP);
+	if (!c->duration_usec)
+		c->duration_usec = st->capture_usec;
+	start_kind(c);
+}
+
+/* The kind's outputs and their extensions (c->ops may have changed: a fallback). */
+static void set_outputs(struct capture *c)
+{
+	bool gz = (c->ops->flags & PROFILE_LARGE) && c->env->settings->compress;
+
+	c->nout = 0;
+	while (c->ops->outputs[c->nout] && c->nout < PROFILE_OUTPUTS_MAX) {
+		snprintf(c->ext[c->nout], sizeof(c->ext[c->nout]), "%s%s", c->ops->outputs[c->nout], gz ? ".gz" : "");
+		c->exts[c->nout] = c->ext[c->nout];
+		c->nout++;
+	}
+	c->exts[c->nout] = NULL;
+}
+
+static void start_kind(struct capture *c)
+{
+	int r;
+
+	set_outputs(c);
+	r = c->ops->start(c->session, c->env->settings, c->categories);
+	if (r < 0) {
+		capture_fail(c, "cannot send the start command: %s", strerror(-r));
+		return;
+	}
+	arm(c, state_timeout, (lws_usec_t)c->env->settings->command_timeout_usec);
 }
 
 static void session_ready(void *owner)
@@ -347,9 +561,14 @@ static void session_ready(void *owner)
 
 	snprintf(c->node_version, sizeof(c->node_version), "%s", v ? v : "");
 	set_state(c, CAPTURE_STARTING);
-	r = c->ops->start(c->session, c->env->settings);
+	if (!(c->ops->flags & PROFILE_SNAPSHOT)) {
+		start_kind(c);
+		return;
+	}
+	/* The used heap first: what the snapshot's cost is estimated from. */
+	r = inspector_session__send(c->session, CAPTURE_TAG_HEAP_USAGE, "Runtime.getHeapUsage", NULL);
 	if (r < 0) {
-		capture_fail(c, "cannot send the start command: %s", strerror(-r));
+		capture_fail(c, "cannot ask for the target's heap usage: %s", strerror(-r));
 		return;
 	}
 	arm(c, state_timeout, (lws_usec_t)c->env->settings->command_timeout_usec);
@@ -388,10 +607,101 @@ static void commit_done(void *ctx, int result, const char *const *paths, size_t 
 		lws_sul_schedule(c->env->ctx, 0, &c->done_sul, done_cb, 1);
 }
 
+/* Output i's file in the spool: capped and compressed as its kind says, its framing's head written. */
+static int begin_output(struct capture *c, unsigned i)
+{
+	const struct settings *st = c->env->settings;
+	struct spool_file *f;
+	int r;
+
+	r = spool__begin(c->env->spool, &f);
+	if (r < 0)
+		return r;
+	if (c->ops->flags & PROFILE_LARGE) {
+		r = spool_file__set_max(f, st->max_snapshot_bytes);
+		if (r == 0 && st->compress)
+			r = spool_file__compress(f);
+	}
+	if (r == 0 && i == 0 && c->ops->framing && c->ops->framing->head)
+		r = spool_file__write(f, c->ops->framing->head, strlen(c->ops->framing->head));
+	if (r < 0) {
+		spool_file__abort(f);
+		return r;
+	}
+	c->out[i] = f;
+	return 0;
+}
+
+static double mib(uint64_t bytes)
+{
+	return bytes / 1048576.0;
+}
+
+static bool add_mib(cJSON *o, const char *name, uint64_t bytes)
+{
+	return bytes ? cJSON_AddNumberToObject(o, name, mib(bytes)) != NULL : cJSON_AddNullToObject(o, name) != NULL;
+}
+
+/* What meta.json says of the kind beyond the common fields: a snapshot's cost, a trace's categories. */
+static int add_kind_meta(struct capture *c, cJSON *profile)
+{
+	const struct snapshot_cost *s = &c->snap;
+	const struct headroom *h = &s->room;
+	cJSON *o, *room, *cats;
+
+	if (!profile)
+		return -ENOMEM;
+	if (!cJSON_AddBoolToObject(profile, "compressed", (c->ops->flags & PROFILE_LARGE) && c->env->settings->compress) ||
+	    !cJSON_AddNumberToObject(profile, "bytes_sent", (double)c->streamed))
+		return -ENOMEM;
+	if (c->kind == PROFILE_TRACE) {
+		const char *p = c->categories[0] ? c->categories : c->env->settings->trace_categories;
+
+		if (!(cats = cJSON_AddArrayToObject(profile, "categories")))
+			return -ENOMEM;
+		while (*p) {
+			size_t n = strcspn(p, ",");
+			char name[128];
+
+			if (n && n < sizeof(name)) {
+				memcpy(name, p, n);
+				name[n] = '\0';
+				if (!cJSON_AddItemToArray(cats, cJSON_CreateString(name)))
+					return -ENOMEM;
+			}
+			p += n + (p[n] == ',');
+		}
+	}
+	if (!s->judged)
+		return 0;
+	if (!(room = cJSON_AddObjectToObject(profile, "headroom")) ||
+	    !cJSON_AddBoolToObject(room, "allowed", s->verdict.allowed) ||
+	    !cJSON_AddStringToObject(room, "reason", s->verdict.reason) ||
+	    !cJSON_AddNumberToObject(room, "factor", c->env->settings->snapshot_headroom) ||
+	    !add_mib(room, "heap_used_mib", h->heap_used) || !add_mib(room, "heap_total_mib", h->heap_total) ||
+	    !add_mib(room, "rss_mib", h->rss) || !add_mib(room, "limit_mib", h->limit) ||
+	    !add_mib(room, "usage_mib", h->usage) || !add_mib(room, "host_available_mib", h->host_available) ||
+	    !add_mib(room, "estimate_mib", s->verdict.estimate) || !add_mib(room, "room_mib", s->verdict.room) ||
+	    !cJSON_AddStringToObject(room, "limit_source", h->limit_source))
+		return -ENOMEM;
+	if (c->fell_back)
+		return cJSON_AddStringToObject(profile, "instead_of", profile_kind_name(c->kind)) ? 0 : -ENOMEM;
+	if (!(o = cJSON_AddObjectToObject(profile, "snapshot")) ||
+	    !cJSON_AddNumberToObject(o, "pause_ms", s->pause_end > s->pause_start ? (s->pause_end - s->pause_start) / 1e3 : 0) ||
+	    !cJSON_AddNumberToObject(o, "bytes", (double)c->streamed) ||
+	    !(s->objects.found ? cJSON_AddNumberToObject(o, "objects", (double)s->objects.value)
+			       : cJSON_AddNullToObject(o, "objects")) ||
+	    !add_mib(o, "rss_before_mib", s->rss_before) || !add_mib(o, "rss_peak_mib", s->rss_peak) ||
+	    !add_mib(o, "rss_after_mib", s->rss_after) ||
+	    !cJSON_AddNumberToObject(o, "rss_sampled_every_ms", RSS_SAMPLE_USEC / 1e3))
+		return -ENOMEM;
+	return 0;
+}
+
 /* The profile is whole in its outputs: name them, describe them, and hand all to the spool. */
 static int export_profile(struct capture *c)
 {
-	const char *const *exts = c->ops->outputs;
+	const char *const *exts = c->exts;
 	const struct settings *st = c->env->settings;
 	struct meta_process mp = {
 		.pid = pid_of(c), .comm = c->comm, .argv = c->argv, .argc = c->argc, .exe = c->exe,
@@ -412,7 +722,7 @@ static int export_profile(struct capture *c)
 	};
 	struct meta_profile mprof = {
 		.type = c->ops->type, .started_at = c->started_rt, .ended_at = c->ended_rt,
-		.interval_name = c->ops->interval_name, .interval = c->ops->interval(st),
+		.interval_name = c->ops->interval_name, .interval = c->ops->interval ? c->ops->interval(st) : 0,
 		.stop_reason = c->stop_reason, .requested_duration_usec = c->duration_usec,
 	};
 	struct export_request req;
@@ -420,13 +730,19 @@ static int export_profile(struct capture *c)
 	cJSON *meta, *files = NULL;
 	int r;
 
-	/* An output nothing was streamed into is an empty file: the kind said it writes it. */
+	/* An output nothing was streamed into is an empty file (or its framing alone): the
+	 * kind said it writes it. */
 	for (unsigned i = 0; i < c->nout; i++) {
 		if (!c->out[i]) {
-			r = spool__begin(c->env->spool, &c->out[i]);
+			r = begin_output(c, i);
 			if (r < 0)
 				return r;
 		}
+	}
+	if (c->ops->framing && c->ops->framing->tail) {
+		r = spool_file__write(c->out[0], c->ops->framing->tail, strlen(c->ops->framing->tail));
+		if (r < 0)
+			return r;
 	}
 	r = meta_file_base(c->ops->type, container_display_name(&c->container), pid_of(c), c->started_rt.tv_sec, stamp, sizeof(stamp));
 	if (r < 0)
@@ -435,6 +751,10 @@ static int export_profile(struct capture *c)
 	if (r < 0)
 		return r;
 	meta = meta_build(&mp, &mt, &mprof);
+	if (meta && add_kind_meta(c, cJSON_GetObjectItem(meta, "profile")) < 0) {
+		cJSON_Delete(meta);
+		meta = NULL;
+	}
 	if (meta && c->nout > 1)
 		files = cJSON_AddArrayToObject(cJSON_GetObjectItem(meta, "profile"), "files");
 	for (unsigned i = 0; meta && i < c->nout; i++) {
@@ -461,19 +781,89 @@ static int export_profile(struct capture *c)
 	return 0;
 }
 
+static int write_output(struct capture *c, const char *buf, size_t len)
+{
+	if (!len)
+		return 0;
+	if (c->ops->flags & PROFILE_SNAPSHOT && c->msg_output == 0 && !c->snap.objects.done)
+		profile_count_scan(&c->snap.objects, buf, len);
+	return spool_file__write(c->out[c->msg_output], buf, len);
+}
+
+static bool is_space(char ch)
+{
+	return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r';
+}
+
+/* A watched array's items into output 0: its brackets dropped, a comma after the items kept before. */
+static int write_items(struct capture *c, const char *buf, size_t len)
+{
+	size_t i = 0;
+	int r;
+
+	while (i < len) {
+		switch (c->items) {
+		case ITEMS_BEFORE:
+		case ITEMS_CLOSED:
+			if (!is_space(buf[i])) {
+				if (c->items == ITEMS_CLOSED || buf[i] != '[')
+					return -EPROTO;
+				c->items = ITEMS_OPEN;
+			}
+			i++;
+			break;
+		case ITEMS_OPEN:
+			if (is_space(buf[i])) {
+				i++;
+				break;
+			}
+			if (buf[i] == ']') {
+				c->items = ITEMS_CLOSED;
+				i++;
+				break;
+			}
+			if (c->items_any && (r = write_output(c, ",", 1)) < 0)
+				return r;
+			c->items = ITEMS_IN;
+			break;
+		case ITEMS_IN:
+			/* The value's last byte is its ']': every byte waits for the next one. */
+			if (c->holding && (r = write_output(c, &c->held, 1)) < 0)
+				return r;
+			if ((r = write_output(c, buf + i, len - i - 1)) < 0)
+				return r;
+			c->held = buf[len - 1];
+			c->holding = true;
+			i = len;
+			break;
+		}
+	}
+	return 0;
+}
+
 /* Bytes of the profile as they arrive: straight to the output's file in the spool. */
 static int profile_sink(void *ctx, const char *buf, size_t len)
 {
 	struct capture *c = ctx;
-	struct spool_file **f = &c->out[c->msg_output];
 	int r = 0;
 
 	if (c->sink_error)
 		return c->sink_error;
-	if (!*f)
-		r = spool__begin(c->env->spool, f);
-	if (r == 0)
-		r = spool_file__write(*f, buf, len);
+	if (!c->out[c->msg_output])
+		r = begin_output(c, (unsigned)c->msg_output);
+	if (r == 0) {
+		c->streamed += len;
+		c->msg_bytes += len;
+		if (c->msg_output == 0 && c->ops->framing && c->ops->framing->items)
+			r = write_items(c, buf, len);
+		else
+			r = write_output(c, buf, len);
+	}
+	if (r == -EPROTO) {
+		c->sink_error = r;
+		snprintf(c->error, sizeof(c->error), "the %s's data is not an array", c->ops->type);
+		return r;
+	}
 	if (r < 0) {
 		char stamp[256];
 
@@ -481,7 +871,7 @@ static int profile_sink(void *ctx, const char *buf, size_t len)
 		if (meta_file_base(c->ops->type, container_display_name(&c->container), pid_of(c), c->started_rt.tv_sec, stamp, sizeof(stamp)) < 0)
 			stamp[0] = '\0';
 		log_error("pid %d: writing %s/%s.%s: %s", (int)pid_of(c), spool__dir(c->env->spool), stamp,
-			  c->ops->outputs[c->msg_output], strerror(-r));
+			  c->exts[c->msg_output], strerror(-r));
 		snprintf(c->error, sizeof(c->error), "export failed: %s", strerror(-r));
 		c->export_failed = true;
 	}
@@ -500,16 +890,38 @@ static enum profile_phase phase_of(const struct capture *c)
 	}
 }
 
-/* The message just read streamed into an output: keep it there, or take it out again. */
-static void settle_message(struct capture *c, bool keep)
+/*
+ * The message just read streamed into an output: keep it there, or take it out again.
+ * false when neither can be done (a compressed file cannot take bytes back; a framed
+ * value was not an array): the profile is no longer whole and the capture must fail.
+ */
+static bool settle_message(struct capture *c, bool keep)
 {
 	struct spool_file *f = c->msg_output >= 0 ? c->out[c->msg_output] : NULL;
+	bool items = c->msg_output == 0 && c->ops->framing && c->ops->framing->items;
+	bool ok = true;
+	int r;
 
-	if (f && !keep && spool_file__truncate(f, c->msg_mark) < 0) {
-		spool_file__abort(f);
-		c->out[c->msg_output] = NULL;
+	if (f && keep && items && c->msg_bytes) {
+		if (c->items == ITEMS_IN && c->holding && c->held == ']')
+			c->items_any = true;
+		else if (c->items != ITEMS_CLOSED)
+			ok = false;
 	}
+	if (f && (!keep || !ok) && (r = spool_file__truncate(f, c->msg_mark)) < 0) {
+		if (!c->error[0])
+			snprintf(c->error, sizeof(c->error), "cannot take back what a message that was not the %s's "
+				 "wrote: %s", c->ops->type, strerror(-r));
+		ok = false;
+	}
+	if (!ok && !c->error[0])
+		snprintf(c->error, sizeof(c->error), "the %s's data is not an array", c->ops->type);
+	if (!ok && !c->sink_error)
+		c->sink_error = -EPROTO;
 	c->msg_output = -1;
+	c->items = ITEMS_BEFORE;
+	c->holding = false;
+	return ok;
 }
 
 /* What the target may send now, and which of its values go to which output. */
@@ -517,23 +929,45 @@ static void session_message_begin(void *owner, struct cdp_reader_watch *w, size_
 {
 	struct capture *c = owner;
 	enum profile_phase phase = phase_of(c);
-	int i;
+	int i, r;
 
 	/* A message nobody took (it answered nothing we sent): what it streamed goes. */
 	settle_message(c, false);
 	*budget = profile_budget(c->ops, phase, c->env->settings);
 	if (c->state < CAPTURE_STARTING || c->state > CAPTURE_STOPPING)
 		return;
+	/* A streaming kind's target is alive as long as it sends. */
+	if (c->state == CAPTURE_STOPPING && (c->ops->flags & PROFILE_STREAMS))
+		arm(c, stall_timeout, stop_timeout(c));
+	if (c->state == CAPTURE_STARTING && (c->ops->flags & PROFILE_SNAPSHOT) && !c->snap.usage_known) {
+		/* Runtime.getHeapUsage's result, small, read whole (its answer says whether it is). */
+		c->usage_len = 0;
+		c->usage_over = false;
+		w->path[0] = "result";
+		w->path[1] = NULL;
+		w->mode = CDP_READER_RAW;
+		w->sink = usage_sink;
+		w->ctx = c;
+		return;
+	}
 	i = c->ops->watch(phase, w);
 	if (i < 0 || (unsigned)i >= c->nout) {
 		memset(w, 0, sizeof(*w));
 		return;
 	}
+	/* The file exists before the mark is taken: a framing's head is never taken back. */
+	if (!c->out[i] && !c->sink_error && (r = begin_output(c, (unsigned)i)) < 0)
+		log_debug("pid %d: cannot begin the %s's file yet: %s", (int)pid_of(c), c->ops->type, strerror(-r));
 	c->msg_output = i;
 	c->msg_mark = c->out[i] ? spool_file__size(c->out[i]) : 0;
+	c->msg_bytes = 0;
+	c->items = ITEMS_BEFORE;
+	c->holding = false;
 	w->sink = profile_sink;
 	w->ctx = c;
 }
+
+static void finish_profile(struct capture *c);
 
 static void session_response(void *owner, int tag, const struct cdp_reader_header *h)
 {
@@ -542,8 +976,24 @@ static void session_response(void *owner, int tag, const struct cdp_reader_heade
 	uint64_t us;
 	int r;
 
-	settle_message(c, tag == PROFILE_TAG_STOPPED && !error && c->state == CAPTURE_STOPPING &&
-			       c->ops->result(h) == 0);
+	if (!settle_message(c, tag == PROFILE_TAG_STOPPED && !error && c->state == CAPTURE_STOPPING &&
+				       c->ops->result(h) == 0)) {
+		capture_fail(c, "%s", c->error);
+		return;
+	}
+	if (tag == CAPTURE_TAG_HEAP_USAGE) {
+		if (c->state != CAPTURE_STARTING || c->snap.usage_known)
+			return;
+		disarm(c);
+		if (error || parse_usage(c) < 0) {
+			capture_fail(c, "the inspector did not tell the target's heap usage%s%s: a %s needs it",
+				     error ? ": " : "", error ? error : "", c->ops->type);
+			return;
+		}
+		c->snap.usage_known = true;
+		judge_headroom(c);
+		return;
+	}
 	if (error) {
 		if (tag == PROFILE_TAG_STEP && c->state != CAPTURE_STARTING) {
 			log_warn("pid %d: inspector refused a command: %s, ignoring", (int)pid_of(c), error);
@@ -563,8 +1013,15 @@ static void session_response(void *owner, int tag, const struct cdp_reader_heade
 		c->started_us = lws_now_usecs();
 		c->latency_ms = monotonic_ms_since(c->trigger.ktime_ns);
 		set_state(c, CAPTURE_RUNNING);
-		log_info("pid %d: %s profiling started (%.1f ms after the trigger)", (int)pid_of(c), profile_kind_name(c->kind),
-			 c->latency_ms);
+		log_info("pid %d: %s started (%.1f ms after the trigger)", (int)pid_of(c), c->ops->type, c->latency_ms);
+		if (c->ops->flags & PROFILE_SNAPSHOT)
+			lws_sul_schedule(c->env->ctx, 0, &c->rss_sul, rss_sample, RSS_SAMPLE_USEC);
+		if (c->ops->flags & PROFILE_INSTANT) {
+			if (!c->stop_reason)
+				c->stop_reason = "taken";       /* over once the target sent it */
+			capture_stop(c);
+			return;
+		}
 		if (c->stop_requested) {
 			capture_stop(c);
 			return;
@@ -587,20 +1044,62 @@ static void session_response(void *owner, int tag, const struct cdp_reader_heade
 			capture_fail(c, "stop answered without a whole profile: %s", strerror(-r));
 			return;
 		}
-		r = export_profile(c);
-		if (r < 0) {
-			log_error("pid %d: exporting to %s: %s", (int)pid_of(c), spool__dir(c->env->spool),
-				  strerror(-r));
-			if (!c->error[0])
-				snprintf(c->error, sizeof(c->error), "export failed: %s", strerror(-r));
-			c->export_failed = true;
+		if (c->ops->flags & PROFILE_SNAPSHOT) {
+			lws_sul_schedule(c->env->ctx, 0, &c->rss_sul, NULL, LWS_SET_TIMER_USEC_CANCEL);
+			c->snap.pause_end = lws_now_usecs();
+			note_rss(c);
+			c->snap.rss_after = target_rss(c);
+			log_info("pid %d: %s taken: %.1f s paused, %.0f MiB sent, RSS %.0f MiB before, %.0f MiB at "
+				 "its peak, %.0f MiB after", (int)pid_of(c), c->ops->type,
+				 (c->snap.pause_end - c->snap.pause_start) / 1e6, mib(c->streamed), mib(c->snap.rss_before),
+				 mib(c->snap.rss_peak), mib(c->snap.rss_after));
 		}
-		capture_close(c);
+		if (c->ops->flush) {
+			/* What the target still owes comes before the flush's answer. */
+			r = c->ops->flush(c->session);
+			if (r < 0) {
+				capture_fail(c, "cannot send the flush command: %s", strerror(-r));
+				return;
+			}
+			arm(c, state_timeout, (lws_usec_t)c->env->settings->command_timeout_usec);
+			return;
+		}
+		finish_profile(c);
+		return;
+
+	case PROFILE_TAG_FLUSHED:
+		if (c->state != CAPTURE_STOPPING)
+			return;
+		disarm(c);
+		finish_profile(c);
 		return;
 
 	default:
 		return;
 	}
+}
+
+/* The profile is whole: to the spool, and the inspector closed. */
+static void finish_profile(struct capture *c)
+{
+	int r;
+
+	if (c->sink_error) {
+		capture_fail(c, "%s", c->error[0] ? c->error : strerror(-c->sink_error));
+		return;
+	}
+	if ((c->ops->flags & PROFILE_STREAMS) && !c->streamed) {
+		capture_fail(c, "the %s was answered without any of its data", c->ops->type);
+		return;
+	}
+	r = export_profile(c);
+	if (r < 0) {
+		log_error("pid %d: exporting to %s: %s", (int)pid_of(c), spool__dir(c->env->spool), strerror(-r));
+		if (!c->error[0])
+			snprintf(c->error, sizeof(c->error), "export failed: %s", strerror(-r));
+		c->export_failed = true;
+	}
+	capture_close(c);
 }
 
 static void session_event(void *owner, const struct cdp_reader_header *h)
@@ -609,7 +1108,10 @@ static void session_event(void *owner, const struct cdp_reader_header *h)
 	int r = c->state >= CAPTURE_STARTING && c->state <= CAPTURE_STOPPING ?
 		c->ops->event(phase_of(c), h) : 0;
 
-	settle_message(c, r > 0);
+	if (!settle_message(c, r > 0)) {
+		capture_fail(c, "%s", c->error);
+		return;
+	}
 	if (r < 0)
 		capture_fail(c, "the %s profiler reported %s: %s", profile_kind_name(c->kind), h->method,
 			     strerror(-r));
@@ -692,9 +1194,9 @@ int capture__new(const struct capture_env *env, pid_t pid, int pidfd, const stru
 	c->kind = kind;
 	c->exporter = exporter_by_name(c->settings.exporter) ?: exporter_first();
 	c->ops = profile_ops(kind);
+	snprintf(c->categories, sizeof(c->categories), "%s", rq->categories);
 	c->msg_output = -1;
-	while (c->ops->outputs[c->nout] && c->nout < PROFILE_OUTPUTS_MAX)
-		c->nout++;
+	set_outputs(c);
 	c->target.pid = pid;
 	c->target.pidfd = pidfd;
 	c->done = done;
@@ -704,7 +1206,9 @@ int capture__new(const struct capture_env *env, pid_t pid, int pidfd, const stru
 	if (container)
 		c->container = *container;
 	c->trigger = *t;
-	c->duration_usec = duration_usec;
+	/* A snapshot is over when it is taken; the heap profile that may replace it runs
+	 * --capture-seconds. */
+	c->duration_usec = (c->ops->flags & PROFILE_INSTANT) ? 0 : duration_usec;
 	c->queued_ms = t->ktime_ns ? monotonic_ms_since(t->ktime_ns) : 0;
 	r = read_metadata(c);
 	if (r == 0)
@@ -836,6 +1340,7 @@ void capture__free(struct capture *c)
 	lws_sul_schedule(c->env->ctx, 0, &c->timer, NULL, LWS_SET_TIMER_USEC_CANCEL);
 	lws_sul_schedule(c->env->ctx, 0, &c->max_timer, NULL, LWS_SET_TIMER_USEC_CANCEL);
 	lws_sul_schedule(c->env->ctx, 0, &c->done_sul, NULL, LWS_SET_TIMER_USEC_CANCEL);
+	lws_sul_schedule(c->env->ctx, 0, &c->rss_sul, NULL, LWS_SET_TIMER_USEC_CANCEL);
 	locate__free(c->locate);
 	inspector_close__free(c->close);
 	inspector_session__free(c->session);

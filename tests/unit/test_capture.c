@@ -31,6 +31,7 @@
 
 #include "fake_sul.h"
 #include "capture.h"
+#include "headroom.h"
 #include "inspector_close.h"
 #include "locate.h"
 #include "log.h"
@@ -326,7 +327,29 @@ void __wrap_inspector_close__free(struct inspector_close *ic)
 struct spool_file {
 	char buf[4096];
 	size_t len;
+	uint64_t max;
+	bool compressed;
 };
+
+/* The target's memory as headroom_read() would find it. */
+static struct {
+	int error;
+	struct headroom h;
+	int reads;
+} room;
+
+int __wrap_headroom_read(const struct cgroup_roots *roots, pid_t pid, struct headroom *h);
+
+int __wrap_headroom_read(const struct cgroup_roots *roots, pid_t pid, struct headroom *h)
+{
+	room.reads++;
+	if (room.error)
+		return room.error;
+	room.h.heap_used = h->heap_used;
+	room.h.heap_total = h->heap_total;
+	*h = room.h;
+	return 0;
+}
 
 static struct {
 	int begins, begin_error, writes, write_error, resets, aborts, commits, commit_error, cancels;
@@ -401,6 +424,21 @@ int __wrap_spool_file__truncate(struct spool_file *f, uint64_t size)
 	if (size < f->len)
 		sp.resets++;            /* what a message streamed, taken out again */
 	f->len = size;
+	return 0;
+}
+
+int __wrap_spool_file__set_max(struct spool_file *f, uint64_t max);
+int __wrap_spool_file__compress(struct spool_file *f);
+
+int __wrap_spool_file__set_max(struct spool_file *f, uint64_t max)
+{
+	f->max = max;
+	return 0;
+}
+
+int __wrap_spool_file__compress(struct spool_file *f)
+{
+	f->compressed = true;
 	return 0;
 }
 
