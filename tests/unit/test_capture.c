@@ -43,6 +43,7 @@
 #define ATTACH_USEC     (5 * LWS_US_PER_SEC)
 #define COMMAND_USEC    (3 * LWS_US_PER_SEC)
 #define MAX_USEC        (600 * LWS_US_PER_SEC)
+#define STALL_USEC      (60 * LWS_US_PER_SEC)
 #define SIGNAL_MAX_USEC (120 * LWS_US_PER_SEC)
 #define STOP_USEC       (120 * LWS_US_PER_SEC)  /* capture.c's STOP_TIMEOUT_USEC */
 #define PROFILE_TEXT    "{\"head\":{\"callFrame\":{}},\"samples\":[1,2,3]}"
@@ -421,6 +422,8 @@ int __wrap_spool_file__reset(struct spool_file *f)
 int __wrap_spool_file__truncate(struct spool_file *f, uint64_t size)
 {
 	assert_true(size <= f->len);
+	if (f->compressed && size != f->len)
+		return -EOPNOTSUPP;     /* as the spool: a deflate stream cannot take bytes back */
 	if (size < f->len)
 		sp.resets++;            /* what a message streamed, taken out again */
 	f->len = size;
@@ -558,6 +561,13 @@ static int setup(void **state)
 	st.max_duration_usec = MAX_USEC;
 	st.max_signal_duration_usec = SIGNAL_MAX_USEC;
 	st.exporter = NULL;
+	st.capture_usec = 30 * LWS_US_PER_SEC;
+	st.max_snapshot_bytes = 4ull << 30;
+	st.compress = false;
+	st.trace_categories = "node,v8";
+	st.snapshot_headroom = 16;
+	st.snapshot_stall_usec = STALL_USEC;
+	memset(&room, 0, sizeof(room));
 	source = TRIGGER_SOURCE_API;
 	trigger_ago_ns = 0;
 	sul_reset();
@@ -1678,6 +1688,305 @@ static void test_free_in_each_state(void **state)
 	assert_int_equal(dones, 0);
 }
 
+/* ---- kinds that stream: snapshots, timelines, traces ---- */
+
+/* The used heap asked for first; its result streams whole into the capture. */
+static void heap_usage(const char *result, const char *error)
+{
+	struct cdp_reader_watch w;
+	size_t budget;
+
+	assert_string_equal(ss.sent[ss.nsent - 1], "Runtime.getHeapUsage");
+	assert_int_equal(ss.tags[ss.nsent - 1], PROFILE_TAG_OTHER);
+	message_begin(&w, &budget);
+	assert_string_equal(w.path[0], "result");
+	assert_null(w.path[1]);
+	assert_int_equal(w.mode, CDP_READER_RAW);
+	if (result)
+		assert_int_equal(w.sink(w.ctx, result, strlen(result)), 0);
+	respond(PROFILE_TAG_OTHER, error);
+}
+
+/* A room that fits anything: a host with 64 GiB available, no limit. */
+static void plenty_of_room(void)
+{
+	room.h.rss = 100ull << 20;
+	room.h.host_available = 64ull << 30;
+	snprintf(room.h.limit_source, sizeof(room.h.limit_source), "/proc/meminfo");
+}
+
+static void snapshot_running(enum profile_kind kind)
+{
+	plenty_of_room();
+	connected(kind, kind == PROFILE_HEAP_SNAPSHOT ? 0 : 5 * LWS_US_PER_SEC, false);
+	assert_int_equal(ss.nsent, 1);
+	heap_usage("{\"usedSize\":10485760,\"totalSize\":20971520,\"backingStorageSize\":0}", NULL);
+	assert_int_equal(room.reads, 1);
+	if (kind == PROFILE_ALLOCATION_TIMELINE) {
+		assert_int_equal(ss.nsent, 3);
+		assert_string_equal(ss.sent[1], "HeapProfiler.enable");
+		assert_string_equal(ss.sent[2], "HeapProfiler.startTrackingHeapObjects");
+		respond(PROFILE_TAG_STEP, NULL);
+	} else {
+		assert_int_equal(ss.nsent, 2);
+		assert_string_equal(ss.sent[1], "HeapProfiler.enable");
+	}
+	assert_int_equal(ss.tags[ss.nsent - 1], PROFILE_TAG_STARTED);
+	respond(PROFILE_TAG_STARTED, NULL);
+}
+
+#define SNAPSHOT_HEAD "{\"snapshot\":{\"meta\":{\"node_fields\":[\"type\"]},\"node_count\":"
+#define SNAPSHOT_TAIL "77,\"edge_count\":1},\"nodes\":[1],\"edges\":[],\"strings\":[\"\"]}"
+
+static void test_heap_snapshot(void **state)
+{
+	struct cdp_reader_watch w;
+	size_t budget;
+
+	snapshot_running(PROFILE_HEAP_SNAPSHOT);
+	/* Instant: its stop is the snapshot, sent at once. */
+	assert_string_equal(capture__state_name(cap), "stopping");
+	assert_int_equal(ss.nsent, 4);
+	assert_string_equal(ss.sent[2], "HeapProfiler.takeHeapSnapshot");
+	assert_int_equal(ss.tags[2], PROFILE_TAG_STOPPED);
+	assert_string_equal(ss.sent[3], "HeapProfiler.disable");
+
+	message_begin(&w, &budget);
+	assert_int_equal(budget, PROFILE_BUDGET_CHUNK);
+	assert_string_equal(w.path[0], "params");
+	assert_string_equal(w.path[1], "chunk");
+	assert_int_equal(w.mode, CDP_READER_STRING);
+	ss.ops->event(ss.owner, &(struct cdp_reader_header){ .has_method = true, .method = "HeapProfiler.reportHeapSnapshotProgress" });
+	/* The count split across two chunks. */
+	assert_int_equal(event("HeapProfiler.addHeapSnapshotChunk", SNAPSHOT_HEAD "1"), 0);
+	assert_int_equal(event("HeapProfiler.addHeapSnapshotChunk", SNAPSHOT_TAIL), 0);
+	stop_answer(false);
+	assert_int_equal(sp.commits, 1);
+	assert_string_equal(sp.ext, "heapsnapshot");
+	assert_int_equal(sp.content_len, strlen(SNAPSHOT_HEAD "1" SNAPSHOT_TAIL));
+	assert_memory_equal(sp.content, SNAPSHOT_HEAD "1" SNAPSHOT_TAIL, sp.content_len);
+	assert_string_equal(meta_string("profile", "type"), "heap-snapshot");
+	assert_string_equal(meta_string("profile", "stop_reason"), "taken");
+	assert_true(meta_null("profile", "requested_duration_ms"));
+	assert_null(cJSON_GetObjectItem(cJSON_GetObjectItem(sp.meta, "profile"), "sampling"));
+	{
+		const cJSON *snap = cJSON_GetObjectItem(cJSON_GetObjectItem(sp.meta, "profile"), "snapshot");
+		const cJSON *head = cJSON_GetObjectItem(cJSON_GetObjectItem(sp.meta, "profile"), "headroom");
+
+		assert_int_equal((int)cJSON_GetObjectItem(snap, "objects")->valuedouble, 177);
+		assert_int_equal((int)cJSON_GetObjectItem(snap, "bytes")->valuedouble, (int)sp.content_len);
+		assert_true(cJSON_GetObjectItem(snap, "rss_peak_mib")->valuedouble > 0);
+		assert_true(cJSON_IsTrue(cJSON_GetObjectItem(head, "allowed")));
+		assert_int_equal((int)cJSON_GetObjectItem(head, "heap_used_mib")->valuedouble, 10);
+	}
+	commit_finishes(0);
+	settle();
+	assert_int_equal(dones, 1);
+	assert_int_equal(capture__outcome(cap), CAPTURE_OK);
+}
+
+/* The inspector stops sending: abandoned after --snapshot-stall-timeout of silence, however long it ran. */
+static void test_snapshot_stalls(void **state)
+{
+	snapshot_running(PROFILE_HEAP_SNAPSHOT);
+	for (int i = 0; i < 5; i++) {
+		sul_advance(STALL_USEC - LWS_US_PER_SEC);
+		assert_int_equal(event("HeapProfiler.addHeapSnapshotChunk", "x"), 0);
+	}
+	assert_string_equal(capture__state_name(cap), "stopping");
+	assert_int_equal(cl.starts, 0);
+	sul_advance(STALL_USEC);
+	assert_int_equal(capture__outcome(cap), CAPTURE_FAILED);
+	assert_non_null(strstr(capture__error(cap), "sent nothing"));
+	assert_int_equal(sp.commits, 0);
+	assert_int_equal(sp.aborts, 1);         /* the partial file: never under its name */
+	settle();
+	assert_int_equal(dones, 1);
+}
+
+/* A chunk event without its chunk, an answer without any: the snapshot is not whole. */
+static void test_snapshot_without_chunks(void **state)
+{
+	snapshot_running(PROFILE_HEAP_SNAPSHOT);
+	assert_int_equal(event("HeapProfiler.addHeapSnapshotChunk", NULL), 0);
+	assert_int_equal(capture__outcome(cap), CAPTURE_FAILED);
+	settle();
+	assert_int_equal(dones, 1);
+	capture__free(cap);
+	cap = NULL;
+	setup(NULL);
+
+	snapshot_running(PROFILE_HEAP_SNAPSHOT);
+	stop_answer(false);
+	assert_int_equal(capture__outcome(cap), CAPTURE_FAILED);
+	assert_non_null(strstr(capture__error(cap), "without any of its data"));
+	assert_int_equal(sp.commits, 0);
+	settle();
+}
+
+/* Target gone mid-snapshot: the partial file removed, nothing committed. */
+static void test_target_exits_mid_snapshot(void **state)
+{
+	snapshot_running(PROFILE_HEAP_SNAPSHOT);
+	assert_int_equal(event("HeapProfiler.addHeapSnapshotChunk", SNAPSHOT_HEAD), 0);
+	capture__target_exited(cap);
+	assert_int_equal(sp.commits, 0);
+	assert_int_equal(sp.aborts, 1);
+	assert_int_equal(capture__outcome(cap), CAPTURE_FAILED);
+	settle();
+	assert_int_equal(dones, 1);
+}
+
+/* No heap usage: no snapshot (its cost cannot be judged). */
+static void test_snapshot_usage_unknown(void **state)
+{
+	connected(PROFILE_HEAP_SNAPSHOT, 0, false);
+	heap_usage("{\"usedSize\":-1,\"totalSize\":2}", NULL);
+	assert_int_equal(capture__outcome(cap), CAPTURE_FAILED);
+	assert_int_equal(ss.nsent, 1);
+	settle();
+	capture__free(cap);
+	cap = NULL;
+	setup(NULL);
+	connected(PROFILE_HEAP_SNAPSHOT, 0, false);
+	heap_usage(NULL, "Runtime.getHeapUsage wasn't found");
+	assert_int_equal(capture__outcome(cap), CAPTURE_FAILED);
+	assert_int_equal(ss.nsent, 1);
+	settle();
+}
+
+/* Compressed, and a message streamed that is then not kept: it cannot be taken back. */
+static void test_compressed_cannot_take_back(void **state)
+{
+	st.compress = true;
+	snapshot_running(PROFILE_HEAP_SNAPSHOT);
+	assert_int_equal(event("HeapProfiler.addHeapSnapshotChunk", "abc"), 0);
+	assert_int_equal(event("HeapProfiler.somethingElse", "zzz"), 0);
+	assert_int_equal(capture__outcome(cap), CAPTURE_FAILED);
+	assert_non_null(strstr(capture__error(cap), "take back"));
+	assert_int_equal(sp.commits, 0);
+	settle();
+	assert_int_equal(dones, 1);
+}
+
+static void test_compressed_names(void **state)
+{
+	st.compress = true;
+	snapshot_running(PROFILE_HEAP_SNAPSHOT);
+	assert_int_equal(event("HeapProfiler.addHeapSnapshotChunk", SNAPSHOT_HEAD "1" SNAPSHOT_TAIL), 0);
+	stop_answer(false);
+	assert_int_equal(sp.commits, 1);
+	assert_string_equal(sp.ext, "heapsnapshot.gz");
+	assert_true(cJSON_IsTrue(cJSON_GetObjectItem(cJSON_GetObjectItem(sp.meta, "profile"), "compressed")));
+	commit_finishes(0);
+	settle();
+}
+
+static void test_allocation_timeline(void **state)
+{
+	snapshot_running(PROFILE_ALLOCATION_TIMELINE);
+	assert_string_equal(capture__state_name(cap), "running");
+	/* What V8 sends while it tracks: not the timeline's. */
+	assert_int_equal(event("HeapProfiler.heapStatsUpdate", NULL), 0);
+	assert_int_equal(event("HeapProfiler.lastSeenObjectId", NULL), 0);
+	sul_advance(5 * LWS_US_PER_SEC);
+	assert_string_equal(capture__state_name(cap), "stopping");
+	assert_string_equal(ss.sent[3], "HeapProfiler.stopTrackingHeapObjects");
+	assert_int_equal(ss.tags[3], PROFILE_TAG_STOPPED);
+	assert_string_equal(ss.sent[4], "HeapProfiler.disable");
+	assert_int_equal(event("HeapProfiler.addHeapSnapshotChunk", SNAPSHOT_HEAD "1" SNAPSHOT_TAIL), 0);
+	stop_answer(false);
+	assert_int_equal(sp.commits, 1);
+	assert_string_equal(sp.ext, "heaptimeline");
+	assert_string_equal(meta_string("profile", "type"), "allocation-timeline");
+	assert_string_equal(meta_string("profile", "stop_reason"), "duration");
+	commit_finishes(0);
+	settle();
+}
+
+/* A trace: NodeTracing's batches joined into one {"traceEvents":[...]}, the last ones after the stop's answer. */
+static void test_trace(void **state)
+{
+	struct capture_trigger t = { .source = TRIGGER_SOURCE_API, .ktime_ns = monotonic_ns() };
+	struct capture_request rq = { .kind = PROFILE_TRACE, .duration_usec = 0 };
+	struct cdp_reader_watch w;
+	size_t budget;
+	cJSON *trace;
+
+	snprintf(rq.categories, sizeof(rq.categories), "node.perf,v8");
+	assert_int_equal(capture__new(&env, getpid(), PIDFD, NULL, &rq, &t, on_done, &owner_mem, &cap), 0);
+	located(false);
+	ss.version = "v20.20.2";
+	ss.ops->ready(ss.owner);
+	assert_int_equal(ss.nsent, 1);
+	assert_string_equal(ss.sent[0], "NodeTracing.start");
+	respond(PROFILE_TAG_STARTED, NULL);
+	message_begin(&w, &budget);
+	assert_int_equal(budget, PROFILE_BUDGET_BATCH);
+	assert_string_equal(w.path[1], "value");
+	ss.ops->event(ss.owner, &(struct cdp_reader_header){ .has_method = true, .method = "Fake.nothing" });
+	assert_int_equal(event("NodeTracing.dataCollected", " [ {\"a\":1}, {\"b\":[2]} ]"), 0);
+	assert_int_equal(event("NodeTracing.dataCollected", "[]"), 0);
+	assert_int_equal(event("NodeTracing.other", "[{\"x\":0}]"), 0);        /* not kept */
+	assert_int_equal(event("NodeTracing.dataCollected", "[{\"c\":3}]"), 0);
+	capture__request_stop(cap, "api");
+	assert_string_equal(ss.sent[1], "NodeTracing.stop");
+	stop_answer(false);
+	/* Not yet: what node posted after its answer comes before the flush's. */
+	assert_int_equal(sp.commits, 0);
+	assert_string_equal(ss.sent[2], "NodeTracing.getCategories");
+	assert_int_equal(ss.tags[2], PROFILE_TAG_FLUSHED);
+	ss.ops->event(ss.owner, &(struct cdp_reader_header){ .has_method = true, .method = "NodeTracing.tracingComplete" });
+	assert_int_equal(event("NodeTracing.dataCollected", "[{\"d\":4}]"), 0);
+	respond(PROFILE_TAG_FLUSHED, NULL);
+	assert_int_equal(sp.commits, 1);
+	assert_string_equal(sp.ext, "json");
+	sp.content[sp.content_len] = '\0';
+	assert_string_equal(sp.content, "{\"traceEvents\":[{\"a\":1}, {\"b\":[2]} ,{\"c\":3},{\"d\":4}]}\n");
+	trace = cJSON_Parse(sp.content);
+	assert_int_equal(cJSON_GetArraySize(cJSON_GetObjectItem(trace, "traceEvents")), 4);
+	cJSON_Delete(trace);
+	assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(sp.meta, "profile"), "categories"), 1)->valuestring, "v8");
+	commit_finishes(0);
+	settle();
+	assert_int_equal(dones, 1);
+}
+
+/* No event at all: a trace of none, still a valid file. Without categories: --trace-categories. */
+static void test_trace_empty(void **state)
+{
+	running(PROFILE_TRACE, 0, false);
+	capture__request_stop(cap, "api");
+	stop_answer(false);
+	respond(PROFILE_TAG_FLUSHED, NULL);
+	assert_int_equal(sp.commits, 1);
+	sp.content[sp.content_len] = '\0';
+	assert_string_equal(sp.content, "{\"traceEvents\":[]}\n");
+	assert_string_equal(cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(sp.meta, "profile"), "categories"), 0)->valuestring, "node");
+	commit_finishes(0);
+	settle();
+}
+
+/* A batch that is not an array: the trace would not be one file. */
+static void test_trace_not_an_array(void **state)
+{
+	running(PROFILE_TRACE, 0, false);
+	assert_int_equal(event("NodeTracing.dataCollected", "{\"a\":1}"), -EPROTO);
+	/* The reader stops the message at the sink's error; the session then ends. */
+	ss.ops->closed(ss.owner, "message refused");
+	assert_int_equal(capture__outcome(cap), CAPTURE_FAILED);
+	assert_int_equal(sp.commits, 0);
+	settle();
+	capture__free(cap);
+	cap = NULL;
+	setup(NULL);
+	running(PROFILE_TRACE, 0, false);
+	assert_int_equal(event("NodeTracing.dataCollected", "[1"), 0);         /* cut short: no ']' */
+	assert_int_equal(capture__outcome(cap), CAPTURE_FAILED);
+	assert_non_null(strstr(capture__error(cap), "not an array"));
+	settle();
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1736,6 +2045,17 @@ int main(void)
 		T(test_target_exited_closing),
 		T(test_free_while_committing),
 		T(test_free_in_each_state),
+		T(test_heap_snapshot),
+		T(test_snapshot_stalls),
+		T(test_snapshot_without_chunks),
+		T(test_target_exits_mid_snapshot),
+		T(test_snapshot_usage_unknown),
+		T(test_compressed_cannot_take_back),
+		T(test_compressed_names),
+		T(test_allocation_timeline),
+		T(test_trace),
+		T(test_trace_empty),
+		T(test_trace_not_an_array),
 	};
 
 	log_set_level(LOG_LEVEL_ERROR);
