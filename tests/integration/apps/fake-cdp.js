@@ -7,6 +7,8 @@
 //   flood:N        like node, and N small events a second from the moment the WebSocket opens
 //   error:KB       the start command fails with an error message of KB KiB holding newlines and
 //                  terminal escape codes
+//   stall:N        a heap snapshot that sends N chunks, then nothing more (never answered)
+//   huge-chunk:MB  a heap snapshot whose first chunk is a string of about MB MiB
 // Runtime.evaluate (process._debugEnd()) closes the WebSocket and the port, like node.
 'use strict';
 const crypto = require('node:crypto');
@@ -73,6 +75,21 @@ function onCommand(sock, msg, state) {
     for (const s of sockets) s.destroy();
     server.close();
     server = null;
+    return;
+  }
+  if (method === 'Runtime.getHeapUsage') {
+    send(sock, JSON.stringify({ id, result: { usedSize: 1 << 20, totalSize: 2 << 20 } }));
+    return;
+  }
+  if (method === 'HeapProfiler.takeHeapSnapshot' && (kind === 'stall' || kind === 'huge-chunk')) {
+    if (kind === 'stall') {
+      for (let i = 0; i < size; i++) send(sock, JSON.stringify({ method: 'HeapProfiler.addHeapSnapshotChunk', params: { chunk: `{"snapshot":${i}` } }));
+      console.log(`sent ${size} chunks, stalling`);
+      return;
+    }
+    send(sock, Buffer.concat([Buffer.from('{"method":"HeapProfiler.addHeapSnapshotChunk","params":{"chunk":"'),
+      Buffer.alloc(size * 1048576, 'x'), Buffer.from('"}}')]));
+    console.log('sent a huge chunk');
     return;
   }
   if (method === 'Profiler.stop' || method === 'HeapProfiler.stopSampling') {
