@@ -90,6 +90,8 @@ enum {
 	/* While stopping, the target sends pieces for as long as it needs: what ends the
 	 * wait is --snapshot-stall-timeout without any message, not a fixed time. */
 	PROFILE_STREAMS         = 1 << 3,
+	/* Costly in the target all the while it runs: never longer than --capture-seconds. */
+	PROFILE_COSTLY          = 1 << 4,
 };
 
 /*

@@ -1209,6 +1209,13 @@ int capture__new(const struct capture_env *env, pid_t pid, int pidfd, const stru
 	/* A snapshot is over when it is taken; the heap profile that may replace it runs
 	 * --capture-seconds. */
 	c->duration_usec = (c->ops->flags & PROFILE_INSTANT) ? 0 : duration_usec;
+	if ((c->ops->flags & PROFILE_COSTLY) && (!c->duration_usec || c->duration_usec > c->settings.capture_usec)) {
+		if (c->duration_usec)
+			log_info("pid %d: an %s costs the target all the while it runs: %.0f s, --capture-seconds, "
+				 "instead of the %.0f s asked for", (int)pid, c->ops->type, c->settings.capture_usec / 1e6,
+				 c->duration_usec / 1e6);
+		c->duration_usec = c->settings.capture_usec;
+	}
 	c->queued_ms = t->ktime_ns ? monotonic_ms_since(t->ktime_ns) : 0;
 	r = read_metadata(c);
 	if (r == 0)

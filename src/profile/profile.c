@@ -318,7 +318,7 @@ static const struct profile_ops kinds[_PROFILE_KIND_MAX] = {
 	},
 	[PROFILE_ALLOCATION_TIMELINE] = {
 		.type = "allocation-timeline",
-		.flags = PROFILE_LARGE | PROFILE_SNAPSHOT | PROFILE_STREAMS,
+		.flags = PROFILE_LARGE | PROFILE_SNAPSHOT | PROFILE_STREAMS | PROFILE_COSTLY,
 		.outputs = timeline_outputs,
 		.start = timeline_start,
 		.stop = timeline_stop,

@@ -1715,10 +1715,12 @@ static void plenty_of_room(void)
 	snprintf(room.h.limit_source, sizeof(room.h.limit_source), "/proc/meminfo");
 }
 
+static uint64_t timeline_usec = 5 * LWS_US_PER_SEC;    /* of the next snapshot_running() */
+
 static void snapshot_running(enum profile_kind kind)
 {
 	plenty_of_room();
-	connected(kind, kind == PROFILE_HEAP_SNAPSHOT ? 0 : 5 * LWS_US_PER_SEC, false);
+	connected(kind, kind == PROFILE_HEAP_SNAPSHOT ? 0 : timeline_usec, false);
 	assert_int_equal(ss.nsent, 1);
 	heap_usage("{\"usedSize\":10485760,\"totalSize\":20971520,\"backingStorageSize\":0}", NULL);
 	assert_int_equal(room.reads, 1);
@@ -1904,6 +1906,23 @@ static void test_allocation_timeline(void **state)
 	settle();
 }
 
+/* Costly: never longer than --capture-seconds, asked for or not. */
+static void test_allocation_timeline_bounded(void **state)
+{
+	for (int i = 0; i < 2; i++) {
+		timeline_usec = i ? 3600 * LWS_US_PER_SEC : 0;
+		snapshot_running(PROFILE_ALLOCATION_TIMELINE);
+		sul_advance(st.capture_usec - 1);
+		assert_string_equal(capture__state_name(cap), "running");
+		sul_advance(1);
+		assert_string_equal(capture__state_name(cap), "stopping");
+		capture__free(cap);
+		cap = NULL;
+		setup(NULL);
+	}
+	timeline_usec = 5 * LWS_US_PER_SEC;
+}
+
 /* A trace: NodeTracing's batches joined into one {"traceEvents":[...]}, the last ones after the stop's answer. */
 static void test_trace(void **state)
 {
@@ -2053,6 +2072,7 @@ int main(void)
 		T(test_compressed_cannot_take_back),
 		T(test_compressed_names),
 		T(test_allocation_timeline),
+		T(test_allocation_timeline_bounded),
 		T(test_trace),
 		T(test_trace_empty),
 		T(test_trace_not_an_array),
