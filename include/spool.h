@@ -17,18 +17,19 @@
  * Compression: a file may be gzipped as it is written (spool_file__compress()), for what
  * is large and compresses well (a heap snapshot); its stream ends when it is committed.
  *
- * Limits (struct spool_limits): a cap per file (spool_file__set_max() sets another for one
- * file), and a quota on the bytes of the folder, both counting bytes on disk (a compressed
- * file's, not what was given to it): its files (any regular file but our temporaries, counted at open and
- * counted again by the thread after each commit, so that files removed by an operator
- * are seen), plus our temporaries being written, plus the commits in flight. Without
- * retention, writes past the quota are refused. With it (spool_limits.retain), a write
- * is refused only if it could not fit even with every one of the caller's committed
- * files gone; the thread, before it renames a commit into place, removes the oldest
- * committed commits (each whole: BASE.EXT files and BASE.meta.json, for a BASE retain()
- * accepts; never a temporary, a file of another name, or anything but a regular file)
- * until the folder, with every temporary in it and this commit's meta.json, fits the
- * quota; a commit that cannot fit even then fails with -EDQUOT and nothing is removed.
+ * Limits (struct spool_limits), both on bytes on disk (a compressed file's, not what was
+ * given to it): a cap per file (spool_file__set_max() sets another for one file), and a
+ * quota on the bytes of the folder: its files (any regular file but our temporaries,
+ * counted at open and counted again by the thread after each commit, so that files
+ * removed by an operator are seen), plus our temporaries being written, plus the commits
+ * in flight. Without retention, writes past the quota are refused. With it
+ * (spool_limits.retain), a write is refused only if it could not fit even with every one
+ * of the caller's committed files gone; the thread, before it renames a commit into
+ * place, removes the oldest committed commits (each whole: BASE.EXT and BASE.EXT.gz files
+ * and BASE.meta.json, for a BASE retain() accepts; never a temporary, a file of another
+ * name, or anything but a regular file) until the folder, with every temporary in it and
+ * this commit's meta.json, fits the quota; a commit that cannot fit even then fails with
+ * -EDQUOT and nothing is removed.
  * While profiles stream in, the folder may hold their temporaries beside the old
  * files that their commits will remove: up to the quota again, at most.
  *
@@ -187,7 +188,7 @@ int spool_file__write(struct spool_file *f, const void *buf, size_t len);
  */
 int spool_file__truncate(struct spool_file *f, uint64_t size);
 /* Drop what was written (the file is empty and usable again; compressed, a new stream).
- * 0 or -errno from ftruncate() or lseek(). */
+ * 0; -errno from ftruncate() or lseek(); -EIO: zlib could not start a new stream. */
 int spool_file__reset(struct spool_file *f);
 /* Bytes written so far (for a compressed file, before compression): the mark for
  * spool_file__truncate(). */

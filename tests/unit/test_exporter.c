@@ -104,8 +104,8 @@ static size_t export_one(struct spool *s, const struct exporter_ops *ex, const c
 	assert_int_equal(spool__begin(s, &f), 0);
 	assert_int_equal(spool_file__write(f, text, strlen(text)), 0);
 	snprintf(meta, sizeof(meta),
-		 "{\"pid\":42,\"profile\":{\"type\":\"%s\",\"file\":\"%s.%s\",\"sampling\":{\"sampling_interval_bytes\":"
-		 "32768}}}", type, base, ext);
+		 "{\"pid\":42,\"profile\":{\"type\":\"%s\",\"file\":\"%s.%s\","
+		 "\"sampling\":{\"sampling_interval_bytes\":32768}}}", type, base, ext);
 	req = (struct export_request){ .base = base, .files = &f, .exts = exts, .n = 1, .meta_json = strdup(meta) };
 	assert_int_equal(ex->submit(s, &req, record, o), 0);
 	assert_null(f);
@@ -155,8 +155,8 @@ static void test_pprof_only_what_converts(void **state)
 	assert_false(exists(dir, "s1.pb.gz") || exists(dir, "t1.pb.gz") || exists(dir, "r1.pb.gz") ||
 		     exists(dir, "g1.pb.gz"));
 	meta = slurp(dir, "s1.meta.json");
-	assert_string_equal(meta, "{\"pid\":42,\"profile\":{\"type\":\"heap-snapshot\",\"file\":\"s1.heapsnapshot.gz\","
-				  "\"sampling\":{\"sampling_interval_bytes\":32768}}}");
+	assert_string_equal(meta, "{\"pid\":42,\"profile\":{\"type\":\"heap-snapshot\","
+				  "\"file\":\"s1.heapsnapshot.gz\",\"sampling\":{\"sampling_interval_bytes\":32768}}}");
 	free(meta);
 	meta = slurp(dir, "r1.json");
 	assert_string_equal(meta, "{\"traceEvents\":[]}");
