@@ -89,7 +89,7 @@ UNIT_TESTS := test_jobs test_tenants test_oom_kills test_rss_timeline test_oom_r
 	      test_inspector_session test_capture test_locate test_close test_api_token test_netns test_tracker
 UNIT_TESTS += test_container_names test_names_cache
 UNIT_TESTS += test_sighandler
-UNIT_TESTS += test_pprof
+UNIT_TESTS += test_pprof test_exporter
 UNIT_TESTS += test_outbox
 UNIT_TESTS += test_pyroscope
 UNIT_TESTS += test_s3

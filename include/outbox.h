@@ -8,7 +8,9 @@
  * for each remote exporter, pending, delivered or failed. The state is kept on disk, in
  * the folder's hidden subfolder .outbox/EXPORTER/: an empty-ish file BASE.delivered once
  * the server confirmed every object of the commit, BASE.failed once it was given up
- * (--export-retry-max after it was committed); neither: pending. Each is written synced
+ * (--export-retry-max after it was committed), BASE.unwanted once the exporter's wants()
+ * said the commit is not for it (a heap snapshot for Pyroscope: never delivered, never
+ * failed, never read again for it); none of them: pending. Each is written synced
  * and renamed into place. A restarted agent reads them back (outbox__new()) and goes on
  * with what was pending: nothing delivered is sent again, nothing pending is forgotten.
  * Markers of commits that are gone are removed then.

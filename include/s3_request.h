@@ -103,8 +103,11 @@ struct s3_meta_field {
  */
 int s3_meta_headers(const struct s3_meta_field *f, size_t n, char *buf, size_t size);
 
-/* "application/json" for .json (and meta.json), "application/gzip" for .gz,
- * "application/octet-stream" otherwise. */
+/* "application/json" for .json (meta.json, a trace) and V8's JSON documents
+ * (.heapprofile, .cpuprofile, .heapsnapshot, .heaptimeline); "application/gzip" for .gz
+ * (pprof's .pb.gz, a compressed "heapsnapshot.gz": the object is the gzip file, stored
+ * and served as is, not a Content-Encoding a client would undo); else
+ * "application/octet-stream". */
 const char *s3_content_type(const char *name);
 
 /*

@@ -14,17 +14,22 @@
  * killed agent left are removed by spool__open(). Final names are BASE.EXT and
  * BASE.meta.json, BASE from spool__reserve_base().
  *
- * Limits (struct spool_limits): a cap per file, and a quota on the bytes of the
- * folder: its files (any regular file but our temporaries, counted at open and
- * counted again by the thread after each commit, so that files removed by an operator
- * are seen), plus our temporaries being written, plus the commits in flight. Without
- * retention, writes past the quota are refused. With it (spool_limits.retain), a write
- * is refused only if it could not fit even with every one of the caller's committed
- * files gone; the thread, before it renames a commit into place, removes the oldest
- * committed commits (each whole: BASE.EXT files and BASE.meta.json, for a BASE retain()
- * accepts; never a temporary, a file of another name, or anything but a regular file)
- * until the folder, with every temporary in it and this commit's meta.json, fits the
- * quota; a commit that cannot fit even then fails with -EDQUOT and nothing is removed.
+ * Compression: a file may be gzipped as it is written (spool_file__compress()), for what
+ * is large and compresses well (a heap snapshot); its stream ends when it is committed.
+ *
+ * Limits (struct spool_limits), both on bytes on disk (a compressed file's, not what was
+ * given to it): a cap per file (spool_file__set_max() sets another for one file), and a
+ * quota on the bytes of the folder: its files (any regular file but our temporaries,
+ * counted at open and counted again by the thread after each commit, so that files
+ * removed by an operator are seen), plus our temporaries being written, plus the commits
+ * in flight. Without retention, writes past the quota are refused. With it
+ * (spool_limits.retain), a write is refused only if it could not fit even with every one
+ * of the caller's committed files gone; the thread, before it renames a commit into
+ * place, removes the oldest committed commits (each whole: BASE.EXT and BASE.EXT.gz files
+ * and BASE.meta.json, for a BASE retain() accepts; never a temporary, a file of another
+ * name, or anything but a regular file) until the folder, with every temporary in it and
+ * this commit's meta.json, fits the quota; a commit that cannot fit even then fails with
+ * -EDQUOT and nothing is removed.
  * While profiles stream in, the folder may hold their temporaries beside the old
  * files that their commits will remove: up to the quota again, at most.
  *
@@ -52,9 +57,12 @@
 /* Bytes in an extension (with its NUL), and in a base (with its NUL). */
 #define SPOOL_EXT_SIZE         32
 #define SPOOL_BASE_SIZE        200
+/* What follows the extension of a compressed file ("heapsnapshot.gz"), for the caller's
+ * names: retention counts BASE.EXT.gz a member of BASE's commit, as BASE.EXT. */
+#define SPOOL_GZ_SUFFIX        ".gz"
 
 struct spool_limits {
-	uint64_t file_max;      /* bytes in one spool_file; 0: no cap */
+	uint64_t file_max;      /* bytes in one spool_file (on disk); 0: no cap */
 	uint64_t quota;         /* bytes in the folder, as above; 0: no quota */
 	/* With a quota: whether base names commits of the caller's, which retention may remove
 	 * to make room (oldest first, by their meta.json's mtime). NULL: nothing is removed.
@@ -127,32 +135,68 @@ void spool__uncount(struct spool *s, uint64_t bytes);
 
 /*
  * A new, empty temporary file in the folder, for the caller to write, then commit or
- * abort. Returns 0 and *ret; -ENOMEM; -errno from fs_create_temp_at() (-ENOSPC, -EMFILE,
- * -EEXIST...).
+ * abort; capped at spool_limits.file_max, written as given. Returns 0 and *ret; -ENOMEM;
+ * -errno from fs_create_temp_at() (-ENOSPC, -EMFILE, -EEXIST...).
  */
 int spool__begin(struct spool *s, struct spool_file **ret);
 /*
- * Append len bytes (a page-cache write, on the loop; no sync). All or nothing: on
- * failure the file is as it was before the call (should that undoing itself fail, the
- * file answers -EIO to writes and commits until spool_file__reset()).
- * Returns 0; -EFBIG: the file would pass the per-file cap; -EDQUOT: the folder would pass
- * the quota; -errno from write() (-ENOSPC, -EIO...).
+ * The cap of f alone, in bytes on disk, instead of spool_limits.file_max (a heap snapshot's
+ * --max-snapshot-size beside the profiles' --max-profile-size); 0: no cap. The quota
+ * still applies. Any time; it holds for the writes after it (and, compressed, for the
+ * end of the stream at the commit).
+ * Returns 0; -EFBIG: f holds more than max already (the cap is left as it was).
+ */
+int spool_file__set_max(struct spool_file *f, uint64_t max);
+/*
+ * From now on, gzip what is written to f (deflate at Z_BEST_SPEED, a gzip header and
+ * trailer: `gunzip` and `zcat` read the file; name it BASE.EXT.gz, SPOOL_GZ_SUFFIX). Call
+ * it on a fresh file, before its first write. Holds one z_stream and a 64 KiB output
+ * block (about 330 KiB in all) until the commit or the abort frees them; the file gets
+ * the compressed bytes a 64 KiB block at a time as they are made, so up to that much of
+ * what was written may be in memory, not on disk, until the commit ends the stream.
+ * For a compressed file:
+ * - spool_file__size() counts bytes written (before compression: what the caller marks
+ *   and compares), spool_file__disk_size() bytes in the file; the cap and the quota
+ *   count the latter;
+ * - a write is no longer all or nothing: one that fails (-EFBIG, -EDQUOT, -errno from
+ *   write()) returns why, and leaves the file answering -EIO to writes, truncates and
+ *   commits until spool_file__reset() (the stream lacks what zlib took);
+ * - spool_file__truncate() cannot drop bytes: only to the current size (nothing to drop);
+ * - spool_file__reset() empties the file and starts a new stream (compressed still);
+ * - spool__commit() ends the stream (its last block and trailer written, on the loop,
+ *   under the cap and the quota) before the thread syncs and renames the file; should
+ *   that fail, so does the commit.
+ * Returns 0 (also when f is compressed already); -EBUSY: f was written to; -ENOMEM;
+ * -EINVAL: zlib refused its parameters; f's error (-EIO) after a failed write.
+ */
+int spool_file__compress(struct spool_file *f);
+/*
+ * Append len bytes (a page-cache write, on the loop; no sync). All or nothing (but for a
+ * compressed file: see spool_file__compress()): on failure the file is as it was before
+ * the call (should that undoing itself fail, the file answers -EIO to writes and commits
+ * until spool_file__reset()).
+ * Returns 0; -EFBIG: the file would pass its cap; -EDQUOT: the folder would pass the
+ * quota; -errno from write() (-ENOSPC, -EIO...); -EIO: a write failed before.
  */
 int spool_file__write(struct spool_file *f, const void *buf, size_t len);
 /*
  * Drop what was written after its first size bytes (a message that turned out not to be
  * the one awaited); the file is usable again. 0; -EINVAL: size beyond what was written;
- * -errno from ftruncate() or lseek().
+ * -EOPNOTSUPP: f is compressed and size is less than what was written (a compressed
+ * file can be cut back to its own size only, which does nothing); -EIO: f is compressed
+ * and a write failed; -errno from ftruncate() or lseek().
  */
 int spool_file__truncate(struct spool_file *f, uint64_t size);
-/* Drop what was written (the file is empty and usable again). 0 or -errno from ftruncate() or lseek(). */
+/* Drop what was written (the file is empty and usable again; compressed, a new stream).
+ * 0; -errno from ftruncate() or lseek(); -EIO: zlib could not start a new stream. */
 int spool_file__reset(struct spool_file *f);
-/* Bytes written so far. */
+/* Bytes written so far (for a compressed file, before compression): the mark for
+ * spool_file__truncate(). */
 uint64_t spool_file__size(const struct spool_file *f);
-/* PLACEHOLDER (the gz branch replaces these). */
-int spool_file__set_max(struct spool_file *f, uint64_t max);
-int spool_file__compress(struct spool_file *f);
-/* Remove the temporary and free f. Takes NULL. */
+/* Bytes in the file so far: spool_file__size() for a file written as given; compressed,
+ * what zlib gave out (without the block in memory, nor the stream's end until the commit). */
+uint64_t spool_file__disk_size(const struct spool_file *f);
+/* Remove the temporary and free f (and its z_stream). Takes NULL. */
 void spool_file__abort(struct spool_file *f);
 
 /*
@@ -178,8 +222,11 @@ int spool__reserve_base(struct spool *s, const char *stamp, const char *const *e
  * Returns 0; -EINVAL: n above SPOOL_COMMIT_FILES_MAX, a NULL file or meta_json, a file
  * of another spool or given twice, base or an extension not a plain name (or an
  * extension "meta.json", or given twice); -EEXIST: a commit in flight has one of these
- * names; -EBUSY: SPOOL_COMMITS_MAX commits in flight; -EDQUOT: meta_json would pass the
- * quota; -EIO: a file's failed write could not be undone; -ENOMEM.
+ * names; -EBUSY: SPOOL_COMMITS_MAX commits in flight; -EDQUOT: meta_json, or the end of a
+ * compressed file's stream, would pass the quota; -EFBIG: the end of a compressed file's
+ * stream would pass its cap; -EIO: a file's failed write could not be undone (or, for a
+ * compressed file, a write failed); -errno from write() ending a compressed file's
+ * stream; -ENOMEM.
  */
 int spool__commit(struct spool *s, const char *base, struct spool_file **files, const char *const *exts, size_t n,
 		  char *meta_json, spool_done_fn done, void *ctx);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +142,19 @@ out:
 	return r;
 }
 
+/* Whether ext names a file the spool gzipped ("heapsnapshot.gz"). */
+static bool compressed(const char *ext)
+{
+	size_t n = strlen(ext), k = strlen(SPOOL_GZ_SUFFIX);
+
+	return n > k && strcmp(ext + n - k, SPOOL_GZ_SUFFIX) == 0;
+}
+
+/*
+ * What converts (pprof_kinds[]: the sampling profiles, as V8's JSON) gets its pprof; any
+ * other commit (a heap snapshot, an allocation timeline, a trace; a compressed file) is
+ * the file exporter's commit alone: nothing tried, nothing counted as failed.
+ */
 static int pprof_submit(struct spool *spool, struct export_request *req, export_done_fn done, void *ctx)
 {
 	char name[SPOOL_BASE_SIZE + SPOOL_EXT_SIZE];
@@ -150,7 +164,7 @@ static int pprof_submit(struct spool *spool, struct export_request *req, export_
 	int r;
 
 	snprintf(name, sizeof(name), "%s.%s", req->base, PPROF_EXT);
-	r = req->n ? pprof_prepare(req->meta_json, name, &arg, &meta_with) : -EOPNOTSUPP;
+	r = req->n && !compressed(req->exts[0]) ? pprof_prepare(req->meta_json, name, &arg, &meta_with) : -EOPNOTSUPP;
 	if (r < 0) {
 		if (r != -EOPNOTSUPP)
 			log_warn("%s: no pprof: %s, ignoring", req->base, strerror(-r));

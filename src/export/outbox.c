@@ -23,6 +23,7 @@
 #define RECORD_EXT      "json"
 #define DELIVERED_EXT   "delivered"
 #define FAILED_EXT      "failed"
+#define UNWANTED_EXT    "unwanted"
 #define META_MAX        (1024 * 1024)   /* a meta.json or record the agent wrote is far smaller */
 #define BACKOFF_MAX_MS  (10 * 60 * 1000)
 #define EVENTS_MAX      256
@@ -229,13 +230,14 @@ static int marker_write(int statefd, const char *base, const char *ext, const ch
 
 static void markers_remove(struct outbox *ob, const char *base)
 {
+	static const char *const exts[] = { DELIVERED_EXT, FAILED_EXT, UNWANTED_EXT };
 	char name[FS_NAME_SIZE];
 
 	for (size_t i = 0; i < ob->n_ex; i++) {
-		if (snprintf(name, sizeof(name), "%s.%s", base, DELIVERED_EXT) < (int)sizeof(name))
-			unlinkat(ob->ex[i].statefd, name, 0);
-		if (snprintf(name, sizeof(name), "%s.%s", base, FAILED_EXT) < (int)sizeof(name))
-			unlinkat(ob->ex[i].statefd, name, 0);
+		for (size_t k = 0; k < sizeof(exts) / sizeof(exts[0]); k++) {
+			if (snprintf(name, sizeof(name), "%s.%s", base, exts[k]) < (int)sizeof(name))
+				unlinkat(ob->ex[i].statefd, name, 0);
+		}
 	}
 }
 
@@ -315,7 +317,8 @@ static int scan_exporter(struct outbox *ob, struct exporter *e, DIR *dir)
 			continue;
 		if (fstatat(ob->dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
 			continue;
-		if (marker_exists(e->statefd, base, DELIVERED_EXT) || marker_exists(e->statefd, base, FAILED_EXT))
+		if (marker_exists(e->statefd, base, DELIVERED_EXT) || marker_exists(e->statefd, base, FAILED_EXT) ||
+		    marker_exists(e->statefd, base, UNWANTED_EXT))
 			continue;
 		struct item it = { .committed_at = st.st_mtim.tv_sec };
 
@@ -360,7 +363,8 @@ static void sweep_markers(struct outbox *ob, struct exporter *e)
 		int mfd;
 
 		if (de->d_name[0] == '.' || !dot ||
-		    (strcmp(dot + 1, DELIVERED_EXT) != 0 && strcmp(dot + 1, FAILED_EXT) != 0) ||
+		    (strcmp(dot + 1, DELIVERED_EXT) != 0 && strcmp(dot + 1, FAILED_EXT) != 0 &&
+		     strcmp(dot + 1, UNWANTED_EXT) != 0) ||
 		    (size_t)(dot - de->d_name) >= sizeof(base))
 			continue;
 		memcpy(base, de->d_name, (size_t)(dot - de->d_name));
@@ -592,8 +596,12 @@ static void exporter_attempt(struct exporter *e, struct item *it)
 	}
 	wants = !e->ops->wants || e->ops->wants(&l.d);
 	if (!wants) {
+		/* Not for this exporter (Pyroscope and a heap snapshot): no failure, no retry, and
+		 * marked, so that no start reads it again for it. Should the marker not be written,
+		 * the next start only asks again. */
+		marker_write(e->statefd, it->base, UNWANTED_EXT, "not for this exporter");
 		loaded_free(&l);
-		return;         /* not for this exporter */
+		return;
 	}
 	if (!it->delivered && it->committed_at + (int64_t)(ob->retry_max_ms / 1000) < wall_s()) {
 		r = marker_write(e->statefd, it->base, FAILED_EXT, "given up");

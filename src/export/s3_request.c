@@ -250,8 +250,12 @@ static bool ends_with(const char *s, const char *tail)
 
 const char *s3_content_type(const char *name)
 {
-	if (ends_with(name, ".json"))
-		return "application/json";
+	static const char *const json[] = { ".json", ".heapprofile", ".cpuprofile", ".heapsnapshot", ".heaptimeline" };
+
+	for (size_t i = 0; i < sizeof(json) / sizeof(json[0]); i++) {
+		if (ends_with(name, json[i]))
+			return "application/json";
+	}
 	if (ends_with(name, ".gz"))
 		return "application/gzip";
 	return "application/octet-stream";

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -14,6 +15,7 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "fsutil.h"
 #include "spool.h"
@@ -21,10 +23,24 @@
 #define META_EXT "meta.json"
 #define RECORD_EXT "json"       /* a record: BASE.json alone (spool__commit_record()) */
 
+/*
+ * A compressed file's gzip stream (spool_file__compress()): one z_stream and its output
+ * block, written to the file whenever it is full (and at the finish), so that the file
+ * gets large writes and the memory stays this struct and zlib's state, whatever the size.
+ */
+#define GZ_OUT_SIZE (64 * 1024)
+struct gz {
+	z_stream zs;
+	unsigned char out[GZ_OUT_SIZE];
+};
+
 struct spool_file {
 	struct spool *spool;    /* borrowed */
 	int fd;
-	uint64_t size;
+	uint64_t size;          /* bytes accepted by writes (compressed: before compression) */
+	uint64_t disk;          /* bytes in the file: what the cap and the quota count */
+	uint64_t max;           /* the cap on disk; 0: none */
+	struct gz *gz;          /* NULL: written as given */
 	int error;              /* a failed write could not be undone: the file is unusable */
 	char name[FS_NAME_SIZE];        /* the temporary */
 };
@@ -250,14 +266,23 @@ static int by_age(const void *a, const void *b)
 	return x->first < y->first ? -1 : x->first > y->first;
 }
 
-/* name is BASE.EXT, EXT a plain extension without a dot ("heapprofile"), or BASE.meta.json. */
+/*
+ * name is BASE.EXT, EXT a plain extension without a dot ("heapprofile"), or one with ".gz"
+ * after it (a compressed file, "heapsnapshot.gz"; pprof's "pb.gz"), or BASE.meta.json.
+ * Nothing else with a dot: BASE.x.y may be another base's file.
+ */
 static bool member_of(const char *name, const char *base, size_t base_len)
 {
-	const char *ext = name + base_len + 1;
+	const char *ext = name + base_len + 1, *dot;
 
 	if (strncmp(name, base, base_len) != 0 || name[base_len] != '.')
 		return false;
-	return strcmp(ext, META_EXT) == 0 || (ext[0] && !strchr(ext, '.'));
+	if (strcmp(ext, META_EXT) == 0)
+		return true;
+	dot = strchr(ext, '.');
+	if (!dot)
+		return ext[0] != '\0';
+	return dot > ext && strcmp(dot, SPOOL_GZ_SUFFIX) == 0;
 }
 
 static int add_entry(struct survey *sv, size_t *cap, const char *name, const struct stat *st)
@@ -884,7 +909,141 @@ int spool__begin(struct spool *s, struct spool_file **ret)
 		return r;
 	}
 	f->spool = s;
+	f->max = s->lim.file_max;
 	*ret = f;
+	return 0;
+}
+
+int spool_file__set_max(struct spool_file *f, uint64_t max)
+{
+	if (max && f->disk > max)
+		return -EFBIG;
+	f->max = max;
+	return 0;
+}
+
+/* Whether len more bytes on disk pass the file's cap. */
+static bool past_max(const struct spool_file *f, uint64_t len)
+{
+	return f->max && (f->disk > f->max || len > f->max - f->disk);
+}
+
+static void gz_free(struct spool_file *f)
+{
+	if (!f->gz)
+		return;
+	deflateEnd(&f->gz->zs);
+	free(f->gz);
+	f->gz = NULL;
+}
+
+int spool_file__compress(struct spool_file *f)
+{
+	struct gz *gz;
+	int zr;
+
+	if (f->gz)
+		return 0;
+	if (f->error)
+		return f->error;
+	if (f->size || f->disk)
+		return -EBUSY;
+	gz = calloc(1, sizeof(*gz));
+	if (!gz)
+		return -ENOMEM;
+	/* 15 + 16: a gzip wrapper (header, CRC-32 and length), which gunzip and zcat read.
+	 * Z_BEST_SPEED: it runs on the loop, as fast as a snapshot arrives. */
+	zr = deflateInit2(&gz->zs, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY);
+	if (zr != Z_OK) {
+		free(gz);
+		return zr == Z_MEM_ERROR ? -ENOMEM : -EINVAL;
+	}
+	gz->zs.next_out = gz->out;
+	gz->zs.avail_out = sizeof(gz->out);
+	f->gz = gz;
+	return 0;
+}
+
+/* The output block to the file, under the cap and the quota, and empty again. */
+static int gz_drain(struct spool_file *f)
+{
+	struct spool *s = f->spool;
+	z_stream *zs = &f->gz->zs;
+	size_t n = sizeof(f->gz->out) - zs->avail_out;
+	int r;
+
+	if (n == 0)
+		return 0;
+	if (past_max(f, n))
+		return -EFBIG;
+	if (!quota_fits(s, n))
+		return -EDQUOT;
+	r = fs_write_all(f->fd, f->gz->out, n);
+	if (r < 0)
+		return r;
+	f->disk += n;
+	s->pending += n;
+	zs->next_out = f->gz->out;
+	zs->avail_out = sizeof(f->gz->out);
+	return 0;
+}
+
+/*
+ * Through deflate(): len bytes of buf (flush Z_NO_FLUSH: all of it taken into zlib's
+ * window, what it has compressed so far written out a full block at a time), or the end
+ * of the stream (Z_FINISH, no input: everything, the trailer included, in the block or
+ * the file). 0 or -errno; on failure what deflate() took may not be in the file.
+ */
+static int gz_deflate(struct spool_file *f, const unsigned char *buf, size_t len, int flush)
+{
+	z_stream *zs = &f->gz->zs;
+	int r = 0, zr;
+
+	for (;;) {
+		if (zs->avail_in == 0 && len) {
+			/* avail_in is an unsigned int: a chunk over 4 GiB goes in parts. */
+			zs->next_in = (Bytef *)buf;
+			zs->avail_in = len > UINT_MAX ? UINT_MAX : (uInt)len;
+			buf += zs->avail_in;
+			len -= zs->avail_in;
+		}
+		zr = deflate(zs, flush);
+		if (zr != Z_OK && zr != Z_STREAM_END && zr != Z_BUF_ERROR) {
+			r = -EIO;
+			break;
+		}
+		if (zs->avail_out == 0) {
+			r = gz_drain(f);
+			if (r < 0)
+				break;
+			continue;
+		}
+		/* Room left in the block: deflate() stopped for want of input, or it is done. */
+		if (flush == Z_FINISH ? zr == Z_STREAM_END : zs->avail_in == 0 && len == 0)
+			break;
+		if (zr == Z_BUF_ERROR) {
+			r = -EIO;       /* no progress possible: never, short of a bug */
+			break;
+		}
+	}
+	/* The caller's buffer is not kept, even when a failure left some of it untaken (a
+	 * reset does not forget it). */
+	zs->next_in = NULL;
+	zs->avail_in = 0;
+	return r;
+}
+
+/* The gzip stream ended in the file (its last block and trailer written; the commit's
+ * thread syncs it), and zlib's memory freed. */
+static int gz_finish(struct spool_file *f)
+{
+	int r = gz_deflate(f, NULL, 0, Z_FINISH);
+
+	if (r == 0)
+		r = gz_drain(f);
+	if (r < 0)
+		return r;
+	gz_free(f);
 	return 0;
 }
 
@@ -897,7 +1056,17 @@ int spool_file__write(struct spool_file *f, const void *buf, size_t len)
 		return f->error;
 	if (len == 0)
 		return 0;
-	if (s->lim.file_max && (f->size > s->lim.file_max || len > s->lim.file_max - f->size))
+	if (f->gz) {
+		r = gz_deflate(f, buf, len, Z_NO_FLUSH);
+		if (r < 0) {
+			/* zlib took bytes that are not in the file, nor can be taken back. */
+			f->error = -EIO;
+			return r;
+		}
+		f->size += len;
+		return 0;
+	}
+	if (past_max(f, len))
 		return -EFBIG;
 	if (!quota_fits(s, len))
 		return -EDQUOT;
@@ -909,6 +1078,7 @@ int spool_file__write(struct spool_file *f, const void *buf, size_t len)
 		return r;
 	}
 	f->size += len;
+	f->disk += len;
 	s->pending += len;
 	return 0;
 }
@@ -917,17 +1087,33 @@ int spool_file__truncate(struct spool_file *f, uint64_t size)
 {
 	if (size > f->size)
 		return -EINVAL;
+	if (f->gz) {
+		/* A deflate stream cannot be cut back: only "nothing to drop" is done. */
+		if (f->error)
+			return f->error;
+		return size == f->size ? 0 : -EOPNOTSUPP;
+	}
 	if (ftruncate(f->fd, (off_t)size) < 0 || lseek(f->fd, (off_t)size, SEEK_SET) < 0)
 		return -errno;
-	f->spool->pending -= f->size - size;
-	f->size = size;
+	f->spool->pending -= f->disk - size;
+	f->size = f->disk = size;
 	f->error = 0;
 	return 0;
 }
 
 int spool_file__reset(struct spool_file *f)
 {
-	return spool_file__truncate(f, 0);
+	if (!f->gz)
+		return spool_file__truncate(f, 0);
+	if (ftruncate(f->fd, 0) < 0 || lseek(f->fd, 0, SEEK_SET) < 0)
+		return -errno;
+	f->spool->pending -= f->disk;
+	f->size = f->disk = 0;
+	/* A new stream, its header first; deflateReset() fails only on a corrupt state. */
+	f->error = deflateReset(&f->gz->zs) == Z_OK ? 0 : -EIO;
+	f->gz->zs.next_out = f->gz->out;
+	f->gz->zs.avail_out = sizeof(f->gz->out);
+	return f->error;
 }
 
 uint64_t spool_file__size(const struct spool_file *f)
@@ -935,13 +1121,19 @@ uint64_t spool_file__size(const struct spool_file *f)
 	return f->size;
 }
 
+uint64_t spool_file__disk_size(const struct spool_file *f)
+{
+	return f->disk;
+}
+
 void spool_file__abort(struct spool_file *f)
 {
 	if (!f)
 		return;
+	gz_free(f);
 	close(f->fd);
 	unlinkat(f->spool->dirfd, f->name, 0);
-	f->spool->pending -= f->size;
+	f->spool->pending -= f->disk;
 	free(f);
 }
 
@@ -1090,6 +1282,19 @@ int spool__commit_derived(struct spool *s, const char *base, struct spool_file *
 			goto fail;
 		}
 	}
+	/*
+	 * Compressed files end their streams here, on the loop: what zlib holds is at most its
+	 * last block (tens of KiB at Z_BEST_SPEED), cheap to compress and write; and the cap
+	 * and the quota are the loop's to count. The thread then syncs and renames the files
+	 * as any other.
+	 */
+	for (size_t i = 0; i < n; i++) {
+		if (files[i]->gz) {
+			r = gz_finish(files[i]);
+			if (r < 0)
+				goto fail;
+		}
+	}
 	meta_len = strlen(meta_json);
 	r = commit_new(s, meta_len, &c);
 	if (r < 0)
@@ -1121,7 +1326,7 @@ int spool__commit_derived(struct spool *s, const char *base, struct spool_file *
 	for (size_t i = 0; i < n; i++) {
 		c->fds[i] = files[i]->fd;
 		memcpy(c->temps[i], files[i]->name, sizeof(c->temps[i]));
-		c->bytes += files[i]->size;
+		c->bytes += files[i]->disk;
 		free(files[i]);
 		files[i] = NULL;
 	}
@@ -1224,15 +1429,4 @@ void spool__free(struct spool *s)
 		close(s->dirfd);
 	free(s->dir);
 	free(s);
-}
-
-/* PLACEHOLDER (the gz branch replaces these). */
-int spool_file__set_max(struct spool_file *f, uint64_t max)
-{
-	return 0;
-}
-
-int spool_file__compress(struct spool_file *f)
-{
-	return -EOPNOTSUPP;
 }

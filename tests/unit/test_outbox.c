@@ -5,7 +5,8 @@
  * later delivered, oldest first, once; the state on disk across a restart (delivered not
  * sent again, pending resumed); failures retried with backoff until they succeed, given
  * up after retry_max; unreadable commits left alone; keep_local; the rank retention
- * asks; two exporters, one of which does not want a commit; and the backoff schedule.
+ * asks; two exporters, one of which does not want a commit (marked, never read again for
+ * it: the new kinds' snapshots and traces); and the backoff schedule.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,6 +33,8 @@
 #define BASE_A "heap-profile-4242-20261201T101500Z"
 #define BASE_B "cpu-profile-4243-20261201T101600Z"
 #define BASE_R "oom-kill-4244-20261201T101700Z"
+#define BASE_S "heap-snapshot-4245-20261201T101800Z"
+#define BASE_T "trace-4246-20261201T101900Z"
 
 /* ---- a fake exporter ---- */
 
@@ -46,6 +49,7 @@ struct fake {
 	int n_delivered;
 	size_t files_seen;              /* of the last delivery */
 	char last_ext[16];
+	char first_ext[32];             /* of the last delivery's first file */
 	const char *remove_dir;         /* set: deliver removes the commit's meta.json first, answers -ENOENT */
 };
 
@@ -76,6 +80,7 @@ static int fake_deliver_common(struct fake *f, const struct delivery *d, char *e
 		snprintf(f->delivered[f->n_delivered++], 128, "%s", d->base);
 		f->files_seen = d->n_files;
 		snprintf(f->last_ext, sizeof(f->last_ext), "%s", d->files[d->n_files - 1].ext);
+		snprintf(f->first_ext, sizeof(f->first_ext), "%s", d->files[0].ext);
 	}
 	pthread_mutex_unlock(&f->lock);
 	return r;
@@ -120,6 +125,7 @@ static void fake_reset(struct fake *f)
 	f->n_delivered = 0;
 	f->files_seen = 0;
 	f->last_ext[0] = '\0';
+	f->first_ext[0] = '\0';
 	f->remove_dir = NULL;
 	pthread_mutex_unlock(&f->lock);
 }
@@ -465,6 +471,83 @@ static void test_not_keep_local(void **state)
 	outbox__free(ob);
 }
 
+/* A commit of one file and its meta.json, as the capture writes a snapshot or a trace. */
+static void put_single(const char *dir, const char *base, const char *type, const char *ext, const char *text)
+{
+	char name[256], meta[1024];
+
+	snprintf(name, sizeof(name), "%s.%s", base, ext);
+	put(dir, name, text);
+	snprintf(meta, sizeof(meta), "{\"pid\":4245,\"profile\":{\"type\":\"%s\",\"file\":\"%s.%s\"}}", type, base,
+		 ext);
+	snprintf(name, sizeof(name), "%s.meta.json", base);
+	put(dir, name, meta);
+}
+
+/* The new kinds' commits: a compressed snapshot, a trace whose file is BASE.json (a
+ * member of its commit, not a record). fakeone takes them whole; faketwo (heap profiles
+ * only, as Pyroscope) skips them: nothing failed, nothing retried, marked, and not read
+ * again by the next start. */
+static void test_unwanted(void **state)
+{
+	const char *dir = *state;
+	struct events ev = { 0 };
+	struct outbox_config cfg = config(dir, &ev, 2);
+	struct outbox_status st[2];
+	struct outbox *ob;
+	int calls;
+
+	fake2.heap_only = true;
+	put_single(dir, BASE_S, "heap-snapshot", "heapsnapshot.gz", "\x1f\x8b gzip");
+	put_single(dir, BASE_T, "trace", "json", "{\"traceEvents\":[]}");
+	age(dir, BASE_S ".meta.json", 60);      /* the older: first */
+	assert_int_equal(outbox__new(&cfg, &ob), 0);
+	wait_event(ob, &ev, OUTBOX_DELIVERED, 2);
+	settle(ob, 200);
+	assert_int_equal(fake_count(&fake1, NULL), 2);
+	assert_string_equal(fake1.delivered[0], BASE_S);
+	assert_string_equal(fake1.delivered[1], BASE_T);
+	assert_int_equal(fake1.files_seen, 2);          /* BASE.json, then meta.json */
+	assert_string_equal(fake1.first_ext, "json");
+	assert_string_equal(fake1.last_ext, "meta.json");
+	assert_int_equal(fake_count(&fake2, &calls), 0);
+	assert_int_equal(calls, 0);
+	assert_int_equal(outbox__status(ob, st, 2), 2);
+	assert_int_equal(st[1].pending, 0);
+	assert_int_equal(st[1].delivered, 0);
+	assert_int_equal(st[1].failed, 0);
+	assert_int_equal(st[1].attempts_failed, 0);
+	assert_int_equal(st[1].consecutive_failures, 0);
+	assert_int_equal(st[1].retry_in_ms, 0);
+	assert_int_equal(ev.n[OUTBOX_RETRY] + ev.n[OUTBOX_GAVE_UP] + ev.n[OUTBOX_UNREADABLE], 0);
+	assert_true(exists(dir, ".outbox/faketwo/" BASE_S ".unwanted"));
+	assert_true(exists(dir, ".outbox/faketwo/" BASE_T ".unwanted"));
+	assert_false(exists(dir, ".outbox/faketwo/" BASE_S ".delivered") ||
+		     exists(dir, ".outbox/faketwo/" BASE_S ".failed"));
+	/* Delivered by the one that wants them: elsewhere, for retention. */
+	assert_int_equal(outbox__rank(ob, BASE_S), 0);
+	outbox__free(ob);
+
+	/* Started again: nothing pending for either. */
+	assert_int_equal(outbox__new(&cfg, &ob), 0);
+	assert_int_equal(outbox__status(ob, st, 2), 2);
+	assert_int_equal(st[0].pending, 0);
+	assert_int_equal(st[1].pending, 0);
+	outbox__free(ob);
+	/* Removed from the folder (an operator): its marker goes at the next start. */
+	{
+		char path[4096];
+
+		snprintf(path, sizeof(path), "%s/" BASE_S ".meta.json", dir);
+		assert_int_equal(unlink(path), 0);
+	}
+	cfg = config(dir, &ev, 2);
+	assert_int_equal(outbox__new(&cfg, &ob), 0);
+	assert_false(exists(dir, ".outbox/faketwo/" BASE_S ".unwanted"));
+	assert_true(exists(dir, ".outbox/faketwo/" BASE_T ".unwanted"));
+	outbox__free(ob);
+}
+
 static void test_rank_two_exporters(void **state)
 {
 	const char *dir = *state;
@@ -617,6 +700,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_gave_up, setup, fixture_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_unreadable, setup, fixture_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_not_keep_local, setup, fixture_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_unwanted, setup, fixture_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_rank_two_exporters, setup, fixture_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_backoff_sleeps, setup, fixture_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_marker_fails, setup, fixture_tmpdir_teardown),

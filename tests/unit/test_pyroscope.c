@@ -264,7 +264,12 @@ static void test_wants(void **unused)
 	assert_true(pyroscope_exporter_ops.wants(&d));
 	d.kind = "oom-kill";
 	assert_false(pyroscope_exporter_ops.wants(&d));
+	/* The kinds it cannot read, even with a .pb.gz beside them. */
 	d.kind = "heap-snapshot";
+	assert_false(pyroscope_exporter_ops.wants(&d));
+	d.kind = "allocation-timeline";
+	assert_false(pyroscope_exporter_ops.wants(&d));
+	d.kind = "trace";
 	assert_false(pyroscope_exporter_ops.wants(&d));
 	d.kind = NULL;
 	assert_false(pyroscope_exporter_ops.wants(&d));

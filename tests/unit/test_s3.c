@@ -210,7 +210,15 @@ static void test_content_type(void **state)
 	assert_string_equal(s3_content_type("b.meta.json"), "application/json");
 	assert_string_equal(s3_content_type("b.json"), "application/json");
 	assert_string_equal(s3_content_type("b.pb.gz"), "application/gzip");
-	assert_string_equal(s3_content_type("b.heapprofile"), "application/octet-stream");
+	/* V8's are JSON; compressed, gzip files. */
+	assert_string_equal(s3_content_type("b.heapprofile"), "application/json");
+	assert_string_equal(s3_content_type("b.cpuprofile"), "application/json");
+	assert_string_equal(s3_content_type("b.heapsnapshot"), "application/json");
+	assert_string_equal(s3_content_type("b.heaptimeline"), "application/json");
+	assert_string_equal(s3_content_type("b.heapsnapshot.gz"), "application/gzip");
+	assert_string_equal(s3_content_type("b.heaptimeline.gz"), "application/gzip");
+	assert_string_equal(s3_content_type("b.json.gz"), "application/gzip");
+	assert_string_equal(s3_content_type("b.heapsnapshot.tmp"), "application/octet-stream");
 	assert_string_equal(s3_content_type("json"), "application/octet-stream");
 }
 

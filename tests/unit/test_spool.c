@@ -5,7 +5,9 @@
  * paths, only from spool__dispatch()); unique bases against the folder and the commits
  * in flight; final names never replaced, whatever is planted there; all or nothing;
  * abort, reset, the per-file cap and the quota; retention (the oldest of the caller's
- * commits removed, whole, to make room; nothing else); a killed agent's temporaries; cancel;
+ * commits removed, whole, to make room; nothing else); compressed files (gzip that
+ * inflate() reads back, their cap and the quota on disk bytes, no truncate but to their
+ * size, reset, abort); a killed agent's temporaries; cancel;
  * free with commits in flight; and a real full disk (a 256 KiB tmpfs, in a private
  * mount namespace of a child: root only).
  */
@@ -30,6 +32,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "fixture.h"
 #include "fsutil.h"
@@ -1053,6 +1056,340 @@ static void test_free_in_flight(void **state)
 	}
 }
 
+/* ---- compressed files ---- */
+
+static const char *const snap_ext[] = { "heapsnapshot.gz" };
+
+/* n bytes that look like a heap snapshot's nodes: they compress (about 7 to 1), not to nothing. */
+static char *snapshot_like(size_t n)
+{
+	char *buf = malloc(n + 64);
+	uint32_t x = 2463534242u;
+	size_t at = 0;
+
+	assert_non_null(buf);
+	while (at < n) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		at += (size_t)sprintf(buf + at, "%u,\"item\",%zu,32,1,0,0,\n", x % 4, at);
+	}
+	return buf;
+}
+
+/* n bytes that do not compress. */
+static char *noise(size_t n)
+{
+	unsigned char *buf = malloc(n);
+	uint32_t x = 88172645u;
+
+	assert_non_null(buf);
+	for (size_t i = 0; i < n; i++) {
+		x ^= x << 13;
+		x ^= x >> 17;
+		x ^= x << 5;
+		buf[i] = (unsigned char)(x >> 11);
+	}
+	return (char *)buf;
+}
+
+static uint64_t size_of(const char *dir, const char *name)
+{
+	char path[512];
+	struct stat st;
+
+	assert_int_equal(stat(fixture_path(path, sizeof(path), dir, name), &st), 0);
+	return (uint64_t)st.st_size;
+}
+
+/* The file dir/name is one whole gzip stream (header, CRC and length checked by inflate())
+ * of exactly the len bytes of expect. */
+static void assert_gzip(const char *dir, const char *name, const char *expect, size_t len)
+{
+	uint64_t size = size_of(dir, name);
+	unsigned char *in = malloc(size ? size : 1), *out = malloc(len + 1);
+	char path[512];
+	z_stream zs = { 0 };
+	int fd;
+
+	assert_true(in && out);
+	fd = open(fixture_path(path, sizeof(path), dir, name), O_RDONLY | O_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, in, size), (ssize_t)size);
+	close(fd);
+	assert_true(size >= 18 && in[0] == 0x1f && in[1] == 0x8b);
+	assert_int_equal(inflateInit2(&zs, 15 + 16), Z_OK);
+	zs.next_in = in;
+	zs.avail_in = (uInt)size;
+	zs.next_out = out;
+	zs.avail_out = (uInt)len + 1;
+	assert_int_equal(inflate(&zs, Z_FINISH), Z_STREAM_END);
+	assert_int_equal(zs.avail_in, 0);               /* nothing after the stream */
+	assert_int_equal(zs.total_out, len);
+	assert_memory_equal(out, expect, len);
+	inflateEnd(&zs);
+	free(in);
+	free(out);
+}
+
+static void test_compress(void **state)
+{
+	const size_t len = 3 << 20;
+	char dir[512], *text = snapshot_like(len);
+	struct outcome o = { 0 };
+	struct spool_file *f, *g;
+	struct spool *s = open_spool(out_dir(dir, sizeof(dir), state), 0, 0);
+	uint64_t disk;
+	int temps;
+
+	assert_int_equal(spool__begin(s, &f), 0);
+	assert_int_equal(spool_file__compress(f), 0);
+	assert_int_equal(spool_file__compress(f), 0);  /* again: nothing to do */
+	/* Chunks of every size, as CDP's arrive: one byte, odd sizes, over 64 KiB. */
+	for (size_t at = 0, step = 1; at < len; at += step, step = step * 3 + 7) {
+		if (step > len - at)
+			step = len - at;
+		assert_int_equal(spool_file__write(f, text + at, step), 0);
+	}
+	assert_int_equal(spool_file__write(f, "", 0), 0);
+	/* size: what was written, the caller's mark; on disk: the blocks zlib gave out. */
+	assert_int_equal(spool_file__size(f), len);
+	disk = spool_file__disk_size(f);
+	assert_true(disk > 0 && disk < len / 2 && disk % (64 * 1024) == 0);
+	assert_int_equal(spool__used(s), disk);
+	/* Nothing to drop is fine; anything else is not, and the file is as it was. */
+	assert_int_equal(spool_file__truncate(f, len), 0);
+	assert_int_equal(spool_file__truncate(f, len - 1), -EOPNOTSUPP);
+	assert_int_equal(spool_file__truncate(f, len + 1), -EINVAL);
+	assert_int_equal(spool_file__size(f), len);
+
+	/* Too late for a file written to. */
+	g = file_with(s, "plain");
+	assert_int_equal(spool_file__compress(g), -EBUSY);
+	spool_file__abort(g);
+
+	assert_int_equal(spool__commit(s, "snap", &f, snap_ext, 1, strdup("{}"), record, &o), 0);
+	wait_calls(s, &o.calls, 1);
+	assert_int_equal(o.result, 0);
+	assert_gzip(dir, "snap.heapsnapshot.gz", text, len);
+	/* The end of the stream is counted too: the quota's bytes are the file's. */
+	assert_true(size_of(dir, "snap.heapsnapshot.gz") > disk);
+	assert_int_equal(spool__used(s), size_of(dir, "snap.heapsnapshot.gz") + 2);
+	assert_int_equal(count_names(dir, &temps), 2);
+	assert_int_equal(temps, 0);
+
+	/* Nothing written: an empty stream, still a gzip file. */
+	assert_int_equal(spool__begin(s, &f), 0);
+	assert_int_equal(spool_file__compress(f), 0);
+	assert_int_equal(spool_file__disk_size(f), 0);
+	assert_int_equal(spool__commit(s, "empty", &f, snap_ext, 1, strdup("{}"), record, &o), 0);
+	wait_calls(s, &o.calls, 2);
+	assert_int_equal(o.result, 0);
+	assert_gzip(dir, "empty.heapsnapshot.gz", "", 0);
+
+	/* Compressed beside plain in one commit. */
+	{
+		const char *const exts[] = { "heaptimeline.gz", "heapprofile" };
+		struct spool_file *two[2];
+
+		assert_int_equal(spool__begin(s, &two[0]), 0);
+		assert_int_equal(spool_file__compress(two[0]), 0);
+		assert_int_equal(spool_file__write(two[0], "timeline", 8), 0);
+		assert_int_equal(spool_file__disk_size(two[0]), 0);    /* all of it in zlib's block */
+		two[1] = file_with(s, "plain");
+		assert_int_equal(spool__commit(s, "both", two, exts, 2, strdup("{}"), record, &o), 0);
+		wait_calls(s, &o.calls, 3);
+		assert_int_equal(o.result, 0);
+		assert_gzip(dir, "both.heaptimeline.gz", "timeline", 8);
+		assert_file(dir, "both.heapprofile", "plain", 0600);
+	}
+	spool__free(s);
+	free(text);
+}
+
+/* The cap of a compressed file counts its bytes on disk; its own cap, spool_file__set_max(). */
+static void test_compress_cap(void **state)
+{
+	const size_t len = 2 << 20, cap = 512 * 1024;
+	char dir[512], *text = snapshot_like(len), *rnd = noise(len);
+	struct outcome o = { 0 };
+	struct spool_file *f;
+	struct spool *s = open_spool(out_dir(dir, sizeof(dir), state), 10, 0);
+	int r = 0, temps;
+	size_t at;
+
+	/* The spool's cap, 10: a file of its own may be larger. */
+	f = file_with(s, "0123456789");
+	assert_int_equal(spool_file__write(f, "x", 1), -EFBIG);
+	assert_int_equal(spool_file__set_max(f, 20), 0);
+	assert_int_equal(spool_file__write(f, "0123456789", 10), 0);
+	assert_int_equal(spool_file__write(f, "x", 1), -EFBIG);
+	assert_int_equal(spool_file__set_max(f, 19), -EFBIG);  /* holds 20 already */
+	assert_int_equal(spool_file__set_max(f, 0), 0);        /* no cap */
+	assert_int_equal(spool_file__write(f, text, 1000), 0);
+	spool_file__abort(f);
+
+	/* 2 MiB that compress fit a cap of 512 KiB: only the disk's bytes count. */
+	assert_int_equal(spool__begin(s, &f), 0);
+	assert_int_equal(spool_file__set_max(f, cap), 0);
+	assert_int_equal(spool_file__compress(f), 0);
+	for (at = 0; at < len; at += 32 * 1024)
+		assert_int_equal(spool_file__write(f, text + at, 32 * 1024), 0);
+	assert_int_equal(spool_file__size(f), len);
+	assert_int_equal(spool__commit(s, "fits", &f, snap_ext, 1, strdup("{}"), record, &o), 0);
+	wait_calls(s, &o.calls, 1);
+	assert_int_equal(o.result, 0);
+	assert_true(size_of(dir, "fits.heapsnapshot.gz") <= cap);
+	assert_gzip(dir, "fits.heapsnapshot.gz", text, len);
+
+	/* 2 MiB that do not: -EFBIG once the next block would pass the cap, then -EIO (the
+	 * stream lacks what zlib took); never more than the cap on disk. */
+	assert_int_equal(spool__begin(s, &f), 0);
+	assert_int_equal(spool_file__set_max(f, cap), 0);
+	assert_int_equal(spool_file__compress(f), 0);
+	for (at = 0; at < len && r == 0; at += 16 * 1024)
+		r = spool_file__write(f, rnd + at, 16 * 1024);
+	assert_int_equal(r, -EFBIG);
+	assert_true(spool_file__disk_size(f) <= cap && spool_file__disk_size(f) > cap - 64 * 1024);
+	assert_int_equal(spool__used(s), size_of(dir, "fits.heapsnapshot.gz") + 2 + spool_file__disk_size(f));
+	assert_int_equal(spool_file__write(f, "x", 1), -EIO);
+	assert_int_equal(spool_file__truncate(f, spool_file__size(f)), -EIO);
+	/* Reset: a new stream, usable again. */
+	assert_int_equal(spool_file__reset(f), 0);
+	assert_int_equal(spool_file__size(f), 0);
+	assert_int_equal(spool_file__disk_size(f), 0);
+	assert_int_equal(spool__used(s), size_of(dir, "fits.heapsnapshot.gz") + 2);
+	assert_int_equal(spool_file__write(f, "again", 5), 0);
+	assert_int_equal(spool__commit(s, "again", &f, snap_ext, 1, strdup("{}"), record, &o), 0);
+	wait_calls(s, &o.calls, 2);
+	assert_int_equal(o.result, 0);
+	assert_gzip(dir, "again.heapsnapshot.gz", "again", 5);
+
+	/* A failed write fails the commit, which consumes the file all the same. */
+	assert_int_equal(spool__begin(s, &f), 0);
+	assert_int_equal(spool_file__set_max(f, cap), 0);
+	assert_int_equal(spool_file__compress(f), 0);
+	for (r = 0, at = 0; at < len && r == 0; at += 16 * 1024)
+		r = spool_file__write(f, rnd + at, 16 * 1024);
+	assert_int_equal(r, -EFBIG);
+	assert_int_equal(spool__commit(s, "broken", &f, snap_ext, 1, strdup("{}"), record, &o), -EIO);
+	assert_null(f);
+
+	/* The end of the stream passes the cap: the commit fails, nothing left. Five bytes
+	 * are in zlib's block, none on disk yet; the header and trailer alone are 20. */
+	assert_int_equal(spool__begin(s, &f), 0);
+	assert_int_equal(spool_file__set_max(f, 19), 0);
+	assert_int_equal(spool_file__compress(f), 0);
+	assert_int_equal(spool_file__write(f, "hello", 5), 0);
+	assert_int_equal(spool__commit(s, "over", &f, snap_ext, 1, strdup("{}"), record, &o), -EFBIG);
+	assert_null(f);
+	assert_false(exists(dir, "over.heapsnapshot.gz") || exists(dir, "over.meta.json"));
+	assert_int_equal(count_names(dir, &temps), 4);
+	assert_int_equal(temps, 0);
+	assert_int_equal(spool__used(s),
+			 size_of(dir, "fits.heapsnapshot.gz") + size_of(dir, "again.heapsnapshot.gz") + 2 + 2);
+	spool__dispatch(s);
+	assert_int_equal(o.calls, 2);
+	spool__free(s);
+	free(text);
+	free(rnd);
+}
+
+/* The quota counts a compressed file's bytes on disk; abort and refused commits free its
+ * stream (ASan's leak check sees it). */
+static void test_compress_quota_abort(void **state)
+{
+	const size_t len = 1 << 20, quota = 300 * 1024;
+	char dir[512], *rnd = noise(len);
+	struct outcome o = { 0 };
+	struct spool_file *f;
+	struct spool *s = open_spool(out_dir(dir, sizeof(dir), state), 0, quota);
+	size_t at;
+	int r = 0, temps;
+
+	assert_int_equal(spool__begin(s, &f), 0);
+	assert_int_equal(spool_file__compress(f), 0);
+	for (at = 0; at < len && r == 0; at += 16 * 1024)
+		r = spool_file__write(f, rnd + at, 16 * 1024);
+	assert_int_equal(r, -EDQUOT);
+	assert_true(spool__used(s) <= quota && spool__used(s) == spool_file__disk_size(f));
+	assert_int_equal(spool_file__write(f, "x", 1), -EIO);
+	spool_file__abort(f);
+	assert_int_equal(spool__used(s), 0);
+
+	/* Aborted mid-stream, and with nothing written. */
+	assert_int_equal(spool__begin(s, &f), 0);
+	assert_int_equal(spool_file__compress(f), 0);
+	assert_int_equal(spool_file__write(f, rnd, 100 * 1024), 0);
+	assert_true(spool_file__disk_size(f) > 0);
+	spool_file__abort(f);
+	assert_int_equal(spool__begin(s, &f), 0);
+	assert_int_equal(spool_file__compress(f), 0);
+	spool_file__abort(f);
+	/* Refused before the stream ended (a bad base), and after (meta.json past the quota). */
+	assert_int_equal(spool__begin(s, &f), 0);
+	assert_int_equal(spool_file__compress(f), 0);
+	assert_int_equal(spool_file__write(f, "x", 1), 0);
+	assert_int_equal(spool__commit(s, "../bad", &f, snap_ext, 1, strdup("{}"), record, &o), -EINVAL);
+	assert_int_equal(spool__begin(s, &f), 0);
+	assert_int_equal(spool_file__compress(f), 0);
+	assert_int_equal(spool_file__write(f, rnd, 200 * 1024), 0);
+	{
+		char *meta = malloc(quota);
+
+		assert_non_null(meta);
+		memset(meta, 'm', quota - 1);
+		meta[quota - 1] = '\0';
+		assert_int_equal(spool__commit(s, "big", &f, snap_ext, 1, meta, record, &o), -EDQUOT);
+	}
+	assert_int_equal(count_names(dir, &temps), 0);
+	assert_int_equal(spool__used(s), 0);
+	spool__dispatch(s);
+	assert_int_equal(o.calls, 0);
+	spool__free(s);
+	free(rnd);
+}
+
+/* Retention removes a commit whole, its BASE.EXT.gz files too (a snapshot, a pprof). */
+static void test_retention_gz(void **state)
+{
+	struct spool_limits lim = { .quota = 300, .retain = test_base };
+	const char *const exts[] = { "heapprofile", "pb.gz" };
+	char dir[512], path[512], text[128];
+	struct outcome o = { 0 };
+	struct spool_file *files[2];
+	struct spool *s;
+
+	assert_int_equal(mkdir(out_dir(dir, sizeof(dir), state), 0700), 0);
+	assert_int_equal(spool__open(dir, &lim, &s), 0);
+	text_of(text, 100, 's');
+	files[0] = file_with(s, text);
+	assert_int_equal(spool__commit(s, "c1", files, snap_ext, 1, strdup("0123456789"), record, &o), 0);
+	wait_calls(s, &o.calls, 1);
+	assert_int_equal(o.result, 0);
+	assert_int_equal(utimensat(AT_FDCWD, fixture_path(path, sizeof(path), dir, "c1.meta.json"),
+				   (struct timespec[]){ { 1000, 0 }, { 1000, 0 } }, 0), 0);
+	text_of(text, 50, 'p');
+	files[0] = file_with(s, text);
+	files[1] = file_with(s, text);
+	assert_int_equal(spool__commit(s, "c2", files, exts, 2, strdup("0123456789"), record, &o), 0);
+	wait_calls(s, &o.calls, 2);
+	assert_int_equal(o.result, 0);
+	assert_int_equal(utimensat(AT_FDCWD, fixture_path(path, sizeof(path), dir, "c2.meta.json"),
+				   (struct timespec[]){ { 2000, 0 }, { 2000, 0 } }, 0), 0);
+	assert_int_equal(spool__used(s), 220);
+	/* 220 + 110: c1 goes, its .heapsnapshot.gz with it. */
+	assert_int_equal(commit_aged(s, dir, "c3", 100, 3000, &o), 0);
+	assert_false(exists(dir, "c1.heapsnapshot.gz") || exists(dir, "c1.meta.json"));
+	assert_int_equal(spool__used(s), 220);
+	/* 220 + 110: c2 goes, its .pb.gz with it. */
+	assert_int_equal(commit_aged(s, dir, "c4", 100, 4000, &o), 0);
+	assert_false(exists(dir, "c2.heapprofile") || exists(dir, "c2.pb.gz") || exists(dir, "c2.meta.json"));
+	assert_int_equal(spool__used(s), 220);
+	assert_int_equal(spool__removed(s), 2);
+	spool__free(s);
+}
+
 /* ---- a real full disk, in a child ---- */
 
 /* A check in the child (no cmocka there): the failed condition to stderr, exit status 1. */
@@ -1141,6 +1478,22 @@ static void full_disk_child(const char *mnt)
 	CHILD_CHECK(child_done_result == -ENOSPC);
 	CHILD_CHECK(names_in(dir, &temps) == 0);
 
+	/* Compressed, what does not compress: -ENOSPC, then -EIO (the stream is broken). */
+	{
+		char *rnd = noise(512 * 1024);
+
+		r = 0;
+		CHILD_CHECK(spool__begin(s, &f) == 0);
+		CHILD_CHECK(spool_file__compress(f) == 0);
+		for (size_t at = 0; at < 512 * 1024 && r == 0; at += chunk_len)
+			r = spool_file__write(f, rnd + at, chunk_len);
+		CHILD_CHECK(r == -ENOSPC);
+		CHILD_CHECK(spool_file__write(f, chunk, 1) == -EIO);
+		spool_file__abort(f);
+		CHILD_CHECK(names_in(dir, &temps) == 0);
+		free(rnd);
+	}
+
 	/* The disk is usable again afterwards: a small commit goes through. */
 	CHILD_CHECK(spool__begin(s, &f) == 0);
 	CHILD_CHECK(spool_file__write(f, chunk, chunk_len) == 0);
@@ -1202,6 +1555,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_private, fixture_tmpdir_setup, fixture_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_cancel, fixture_tmpdir_setup, fixture_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_free_in_flight, fixture_tmpdir_setup, fixture_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_compress, fixture_tmpdir_setup, fixture_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_compress_cap, fixture_tmpdir_setup, fixture_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_compress_quota_abort, fixture_tmpdir_setup, fixture_tmpdir_teardown),
+		cmocka_unit_test_setup_teardown(test_retention_gz, fixture_tmpdir_setup, fixture_tmpdir_teardown),
 		cmocka_unit_test_setup_teardown(test_full_disk, fixture_tmpdir_setup, fixture_tmpdir_teardown),
 	};
 
