@@ -210,3 +210,23 @@ test('a disk that fills mid-snapshot: the capture fails, nothing partial left, t
     fs.rmdirSync(mnt);
   }
 });
+
+test('--compress: a snapshot and a trace written .gz as they stream, whole inside', async () => {
+  await withAgent(['--compress'], async (agent, targets) => {
+    const t = await start(targets, 'retain.js');
+    await t.send('things 100000');
+    let job = await capture(agent, t.pid, { kind: 'heap-snapshot' });
+    let done = await agent.waitState(job.id, 'done', { timeoutMs: 60000 });
+    let file = done.files.find((f) => f.endsWith('.heapsnapshot.gz'));
+    assert.ok(file, JSON.stringify(done));
+    const snap = JSON.parse(zlib.gunzipSync(fs.readFileSync(file)));
+    assert.ok(countNodesNamed(snap, 'RetainedThing') >= 100000);
+    const meta = metaOf(agent, path.basename(file)).profile;
+    assert.equal(meta.compressed, true);
+    assert.ok(fs.statSync(file).size * 3 < meta.snapshot.bytes, `${fs.statSync(file).size} of ${meta.snapshot.bytes}`);
+    job = await capture(agent, t.pid, { kind: 'trace', seconds: 1 });
+    done = await agent.waitState(job.id, 'done', { timeoutMs: 30000 });
+    file = done.files.find((f) => f.endsWith('.json.gz'));
+    assert.ok(Array.isArray(JSON.parse(zlib.gunzipSync(fs.readFileSync(file))).traceEvents));
+  });
+});
