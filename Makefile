@@ -70,7 +70,6 @@ PURE_SRCS  += src/capture/sighandler.c
 PURE_SRCS  += src/select.c src/dispatch/selected.c src/config.c
 # Scheduled captures (--every): the rounds as arithmetic.
 PURE_SRCS  += src/dispatch/schedule.c
-PURE_SRCS  += src/capture/headroom_stub.c
 # The remote exporters: Grafana Pyroscope's ingest API; S3's keys, URLs, metadata and XML
 # (pure), the exporter (libcurl, libcrypto) and the AWS credential chain (blocking, on the
 # exporter's thread).
@@ -373,7 +372,7 @@ CAPTURE_WRAPS := inspector_session__new inspector_session__send inspector_sessio
 		 spool__cancel spool__dir lws_sul_schedule lws_now_usecs profile_ops spool__commit_derived \
 		 spool_file__set_max spool_file__compress headroom_read
 $(OUTPUT)/tests/test_capture: $(OUTPUT)/tests/test_capture.o $(addprefix $(OUTPUT)/src/,capture/capture.o \
-		capture/headroom_stub.o profile/profile.o profile/kind.o export/exporter.o export/pprof.o meta.o procfs.o options.o trigger.o container.o log.o)
+		profile/profile.o profile/kind.o export/exporter.o export/pprof.o meta.o procfs.o options.o trigger.o container.o log.o)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $(call wrap,$(CAPTURE_WRAPS)) $^ -lcjson -lz -lm -lcmocka -o $@
 
