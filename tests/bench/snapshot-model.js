@@ -2,7 +2,7 @@
 // inspectd benchmark, part 12 (run by `make bench`): what a V8 heap snapshot costs the
 // process it is taken of (issue 11), to size --snapshot-headroom.
 //
-// For node 20 and node 24, one fresh target a shape: a node process (--inspect on a free
+// For node 20 and node 24 (BENCH_SNAPSHOT_MAJORS=20,22,...), one fresh target a shape: a node process (--inspect on a free
 // port, --expose-gc) builds a heap of that shape until V8's used heap reaches the size asked,
 // collects garbage twice and says it is ready. An outside CDP client (this script, with the
 // global WebSocket) asks Runtime.getHeapUsage, resets the target's peak RSS (5 into
@@ -11,8 +11,15 @@
 // worker thread samples the target's VmRSS every 20 ms. Peak: the larger of VmHWM after and
 // the samples. Also node's own v8.writeHeapSnapshot() in a fresh target of one shape.
 //
-// Figures: peak increase (peak RSS - RSS before) against usedSize ("x used") and per snapshot
-// node ("B/node"); time per node.
+// Figures: peak increase (peak RSS - RSS before) against usedSize ("+peak/used") and per
+// snapshot node ("+peak/node"); time per node. The last line checks every row against the
+// model of include/headroom.h, max(HEADROOM_DEFAULT_FACTOR x usedSize, HEADROOM_FLOOR).
+//
+// What it showed (2026-12-01, node 20-26, README "Cost"): a snapshot costs 610-1460 bytes
+// of RSS per object in it, so the used heap's shape decides: 20-29x usedSize for strings,
+// small objects and Maps, 43-51x (about 53x as it grows) for an array of boxed doubles,
+// under 1x for a few big arrays, +31-54 MiB for node's own heap. Hence 64x, with a 64 MiB
+// floor: the worst measured and the bound of 24-byte objects at 1.46 KB each (61x).
 'use strict';
 const fs = require('node:fs');
 const os = require('node:os');
@@ -29,7 +36,7 @@ const MiB = 1048576;
 // The shapes: name and heap to build (MiB of used heap). The sizes are halved to
 // keep this part near 3 minutes: the ratios do not depend on the size (BENCH_SNAPSHOT_SCALE=2
 // gives 100 and 200 MiB of objects, about 8 minutes). BENCH_SNAPSHOT_SHAPES=name:MiB,...
-// picks others.
+// picks others; BENCH_SNAPSHOT_WRITE=0 leaves v8.writeHeapSnapshot() out.
 const SCALE = Number(process.env.BENCH_SNAPSHOT_SCALE) || 1;
 const WHAT = {
   empty: 'nothing built: node\'s own heap',
