@@ -66,6 +66,8 @@ PURE_SRCS  := src/log.c src/options.c src/settings.c src/procfs.c src/cdp.c src/
 PURE_SRCS  += src/container_names.c src/dispatch/names_cache.c
 # Whose handler SIGUSR1 runs: maps lines, ELF symbol tables (pure), and their caches.
 PURE_SRCS  += src/capture/sighandler.c
+# Whether a heap snapshot fits in what the target's cgroups and the host leave it (issue 11).
+PURE_SRCS  += src/capture/headroom.c
 # Which processes --select and --exclude leave to the agent (issue 12's rules).
 PURE_SRCS  += src/select.c src/dispatch/selected.c src/config.c
 # Scheduled captures (--every): the rounds as arithmetic.
@@ -94,6 +96,7 @@ UNIT_TESTS += test_pyroscope
 UNIT_TESTS += test_s3
 UNIT_TESTS += test_aws_creds
 UNIT_TESTS += test_select test_schedule test_config
+UNIT_TESTS += test_headroom
 HELPERS    := sigio_send hold_memory many_groups signal_loop
 HELPERS    += own_sigusr1
 HELPERS    += pyro_push
@@ -184,7 +187,8 @@ check: deps-test node-majors test-peers
 FUZZ_SRCS := src/log.c src/procfs.c src/cdp.c src/cgroup.c src/container.c src/container_names.c src/netns.c \
 	     src/sockdiag.c src/ledger.c src/fsutil.c src/api_json.c src/api_token.c \
 	     src/profile/cdp_reader.c src/profile/kind.c src/capture/sighandler.c src/export/pprof.c \
-	     src/export/s3_request.c src/export/aws_creds.c src/export/http.c tests/fuzz/fuzz_hostile.c
+	     src/export/s3_request.c src/export/aws_creds.c src/export/http.c src/capture/headroom.c \
+	     tests/fuzz/fuzz_hostile.c
 FUZZ_BIN  := $(OUTPUT)/fuzz/fuzz_hostile
 FUZZ_SECONDS ?= 60
 
@@ -206,6 +210,8 @@ fuzz: deps $(FUZZ_BIN) $(OUTPUT)/tests/elf/seed.so
 	$(Q)printf '\005\001\002\000\000%s' '{"method":"HeapProfiler.addHeapSnapshotChunk","params":{"chunk":"{\"a\":\"\ud83d\ude00\"}\n"}}' > $(OUTPUT)/fuzz/seeds/cdp-chunk
 	$(Q)printf '\005\000\377\000%s' '{"id":3,"error":{"code":-32000,"message":"Not \"started\"\t\u00e9"}}' > $(OUTPUT)/fuzz/seeds/cdp-error
 	$(Q){ printf '\001'; cat tests/fixtures/status-480-groups.txt; } > $(OUTPUT)/fuzz/seeds/status-480-groups
+	$(Q)printf '\001278873 12345 3276 1 0 60000 0\n' > $(OUTPUT)/fuzz/seeds/statm
+	$(Q)printf '\002anon 104857600\nfile 2097152\ninactive_file 1048576\ntotal_inactive_file 1048576\n' > $(OUTPUT)/fuzz/seeds/memory-stat
 	$(Q)printf '\006{"pid":42,"kind":"cpu","seconds":30}' > $(OUTPUT)/fuzz/seeds/api-request
 	$(Q)printf '\007a-long-enough-secret-token\n' > $(OUTPUT)/fuzz/seeds/token
 	$(Q)for f in containerd-config.json crio-config.json docker-config.v2.json docker-dockershim-config.v2.json \
@@ -258,6 +264,8 @@ bench: deps-test test-peers
 	$(Q)$(OUTPUT)/tests/sighandler_cost $$(readlink -f $$(command -v node))
 	$(Q)$(OUTPUT)/tests/pprof_bench /tmp
 	$(Q)node tests/bench/export.js
+	$(Q)$(MAKE) --no-print-directory node-majors NODE_MAJORS=24
+	$(Q)NODE_MAJORS_DIR=$(abspath $(NODE_MAJORS_DIR)) node tests/bench/snapshot-model.js
 
 tests-build: $(UNIT_BINS) $(HELPER_BINS)
 

@@ -83,6 +83,13 @@ bool cgroup_path_is_valid(const char *path);
 int cgroup_memory_limit(const struct cgroup_roots *r, const char *v1_path, const char *v2_path,
 			uint64_t *limit, char *source, size_t source_size);
 
+/*
+ * The text of one limit file: v1 memory.limit_in_bytes (a value >= 2^62 is none) or v2
+ * memory.max ("max" is none); a decimal number, one optional newline. 0 and *ret
+ * (UINT64_MAX: no limit), or -EINVAL.
+ */
+int cgroup_parse_limit(const char *text, bool v1, uint64_t *ret);
+
 /* Upper bound on /proc/PID/cgroup; a longer file is -EFBIG. */
 #define CGROUP_PROC_MAX (64 * 1024)
 

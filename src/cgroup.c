@@ -234,25 +234,31 @@ static int v1_use_hierarchy(int dfd)
 	return -EINVAL;
 }
 
+int cgroup_parse_limit(const char *text, bool v1, uint64_t *ret)
+{
+	uint64_t v;
+
+	if (!v1 && (strcmp(text, "max\n") == 0 || strcmp(text, "max") == 0)) {
+		*ret = UINT64_MAX;
+		return 0;
+	}
+	if (parse_u64_line(text, &v) < 0)
+		return -EINVAL;
+	*ret = v1 && v >= V1_NO_LIMIT ? UINT64_MAX : v;
+	return 0;
+}
+
 /* One limit file: 0 and *ret (UINT64_MAX for none), or -errno. */
 static int read_limit(int dfd, const char *name, bool v1, uint64_t *ret)
 {
 	char buf[LIMIT_FILE_MAX];
 	ssize_t n = read_bounded_at(dfd, name, buf, sizeof(buf));
-	uint64_t v;
 
 	if (n == -EFBIG)
 		return -EINVAL;
 	if (n < 0)
 		return (int)n;          /* -ENODEV: kernfs, the cgroup was removed after open */
-	if (!v1 && (strcmp(buf, "max\n") == 0 || strcmp(buf, "max") == 0)) {
-		*ret = UINT64_MAX;
-		return 0;
-	}
-	if (parse_u64_line(buf, &v) < 0)
-		return -EINVAL;
-	*ret = v1 && v >= V1_NO_LIMIT ? UINT64_MAX : v;
-	return 0;
+	return cgroup_parse_limit(buf, v1, ret);
 }
 
 /*

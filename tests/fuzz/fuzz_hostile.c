@@ -3,8 +3,9 @@
  * libFuzzer target over every parser that reads what a target, a container or an API
  * client controls: the inspector's HTTP answers (/json/version, /json/list) and its
  * WebSocket messages as they arrive in fragments (the streaming CDP reader), /proc text a
- * process shapes (its cmdline, its comm inside /proc/PID/stat, its status, its sockets,
- * its namespace's socket tables read line by line), cgroup paths a container names,
+ * process shapes (its cmdline, its comm inside /proc/PID/stat, its status, its statm, its
+ * sockets, its namespace's socket tables read line by line), cgroup paths a container names
+ * and its cgroup's memory files (limits, memory.stat),
  * netlink replies, the agent's own ledger, the body of POST /v1/captures, the API
  * token file, the container runtimes' state files (container_names.h), and the files a
  * target maps (ELF symbol tables) with its /proc/PID/maps, the V8 profiles --pprof
@@ -37,6 +38,7 @@
 #include "cgroup.h"
 #include "container.h"
 #include "container_names.h"
+#include "headroom.h"
 #include "ledger.h"
 #include "procfs.h"
 #include "sighandler.h"
@@ -257,6 +259,10 @@ static void fuzz_proc(const uint8_t *data, size_t size)
 
 	procfs_parse_stat_starttime(s, &v);
 	procfs_parse_status_mask(s, "SigCgt", &v);
+	/* statm and meminfo: what parses is whole lines. */
+	if (headroom_parse_statm(s, 4096, &v) == 0 && s[strlen(s) - 1] != '\n')
+		abort();
+	headroom_parse_meminfo(s, &v);
 	/* Whole text: a mask is 16 hex digits whatever surrounds it. */
 	if (procfs_status_signal_caught(s, size, &v) == 0 && !memchr(data, '\n', size))
 		abort();
@@ -304,8 +310,15 @@ static void fuzz_cgroup(const uint8_t *data, size_t size)
 	char *s = cstr(data, size), v1[4096], v2[4096];
 	struct container_info c;
 
+	uint64_t v;
+
 	container_from_cgroup(s, &c);
 	cgroup_path_is_valid(s);
+	/* A cgroup's memory files (headroom.h): limits, memory.stat (whole lines only). */
+	cgroup_parse_limit(s, true, &v);
+	cgroup_parse_limit(s, false, &v);
+	if (headroom_parse_memory_stat(s, "inactive_file", &v) == 0 && s[strlen(s) - 1] != '\n')
+		abort();
 	if (cgroup_parse_proc(s, v1, sizeof(v1), v2, sizeof(v2)) == 0)
 		container_from_paths(v1, v2, &c);
 	free(s);
