@@ -380,7 +380,7 @@ CAPTURE_WRAPS := inspector_session__new inspector_session__send inspector_sessio
 		 spool__cancel spool__dir lws_sul_schedule lws_now_usecs profile_ops spool__commit_derived \
 		 spool_file__set_max spool_file__compress headroom_read
 $(OUTPUT)/tests/test_capture: $(OUTPUT)/tests/test_capture.o $(addprefix $(OUTPUT)/src/,capture/capture.o \
-		profile/profile.o profile/kind.o export/exporter.o export/pprof.o meta.o procfs.o options.o trigger.o container.o log.o)
+		capture/headroom.o cgroup.o fsutil.o profile/profile.o profile/kind.o export/exporter.o export/pprof.o meta.o procfs.o options.o trigger.o container.o log.o)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $(call wrap,$(CAPTURE_WRAPS)) $^ -lcjson -lz -lm -lcmocka -o $@
 
