@@ -13,6 +13,7 @@
 #ifndef INSPECTD_PROFILE_H
 #define INSPECTD_PROFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include "cdp_reader.h"
@@ -53,6 +54,9 @@ enum profile_tag {
 const char *profile_kind_name(enum profile_kind kind);
 /* The kind of that name: 0, or -EINVAL. */
 int profile_kind_from_name(const char *name, enum profile_kind *ret);
+/* Taken at once, over when the target has sent it (a heap snapshot): no duration to ask for,
+ * and its signal takes one rather than toggling a capture on and off. */
+bool profile_kind_instantaneous(enum profile_kind kind);
 
 /* Files one capture of a kind may write (meta.json aside). */
 #define PROFILE_OUTPUTS_MAX     4

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* Profile kinds by name: pure, for whoever names or parses a kind (the API, options). */
+/* Profile kinds by name, and what their callers must know of them: pure, for whoever names,
+ * parses or asks for a kind (the API, the settings, the dispatcher, inspectctl). */
 #include <errno.h>
 #include <string.h>
 
@@ -27,4 +28,14 @@ int profile_kind_from_name(const char *name, enum profile_kind *ret)
 		}
 	}
 	return -EINVAL;
+}
+
+/* The kinds without a duration; every other runs until stopped or its time is up. */
+static const bool instantaneous[_PROFILE_KIND_MAX] = {
+	[PROFILE_HEAP_SNAPSHOT] = true,
+};
+
+bool profile_kind_instantaneous(enum profile_kind kind)
+{
+	return kind >= 0 && kind < _PROFILE_KIND_MAX && instantaneous[kind];
 }
