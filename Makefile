@@ -182,7 +182,7 @@ check: deps-test node-majors test-peers
 # Every parser of what a target or a container controls, under libFuzzer with ASan and
 # UBSan; seeds from the fixtures (the first byte picks the parser, see the source).
 FUZZ_SRCS := src/log.c src/procfs.c src/cdp.c src/cgroup.c src/container.c src/container_names.c src/netns.c \
-	     src/sockdiag.c src/ledger.c src/fsutil.c src/api_json.c src/api_token.c \
+	     src/sockdiag.c src/ledger.c src/fsutil.c src/api_json.c src/settings.c src/options.c src/select.c src/api_token.c \
 	     src/profile/cdp_reader.c src/profile/kind.c src/capture/sighandler.c src/export/pprof.c \
 	     src/export/s3_request.c src/export/aws_creds.c src/export/http.c tests/fuzz/fuzz_hostile.c
 FUZZ_BIN  := $(OUTPUT)/fuzz/fuzz_hostile
@@ -207,6 +207,7 @@ fuzz: deps $(FUZZ_BIN) $(OUTPUT)/tests/elf/seed.so
 	$(Q)printf '\005\000\377\000%s' '{"id":3,"error":{"code":-32000,"message":"Not \"started\"\t\u00e9"}}' > $(OUTPUT)/fuzz/seeds/cdp-error
 	$(Q){ printf '\001'; cat tests/fixtures/status-480-groups.txt; } > $(OUTPUT)/fuzz/seeds/status-480-groups
 	$(Q)printf '\006{"pid":42,"kind":"cpu","seconds":30}' > $(OUTPUT)/fuzz/seeds/api-request
+	$(Q)printf '\006{"pid":42,"kind":"trace","categories":"node.perf,v8","seconds":5}' > $(OUTPUT)/fuzz/seeds/api-trace
 	$(Q)printf '\007a-long-enough-secret-token\n' > $(OUTPUT)/fuzz/seeds/token
 	$(Q)for f in containerd-config.json crio-config.json docker-config.v2.json docker-dockershim-config.v2.json \
 		storage-containers.json containerd-hostile-config.json; do \
@@ -304,7 +305,8 @@ $(OUTPUT)/tools/%.o: tools/%.c | $(OUTPUT)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(CTL): $(CTL_OBJS)
+# Profile kinds by name (src/profile/kind.c), as the agent names them.
+$(CTL): $(CTL_OBJS) $(OUTPUT)/src/profile/kind.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ -lcurl -lcjson -o $@
 

@@ -58,19 +58,6 @@ int api_parse_job_id(const char *s, unsigned *id)
 	return 0;
 }
 
-/* "\"heap\", \"cpu\", ... or \"trace\"": every kind's name, for a message. */
-static const char *kind_names(char *buf, size_t size)
-{
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (int k = 0; k < _PROFILE_KIND_MAX && n < size; k++)
-		n += (size_t)snprintf(buf + n, size - n, "%s\"%s\"",
-				      k == 0 ? "" : k + 1 < _PROFILE_KIND_MAX ? ", " : " or ",
-				      profile_kind_name((enum profile_kind)k));
-	return buf;
-}
-
 int api_parse_capture_request(const char *body, size_t len, struct api_capture_request *req, char *err,
 			      size_t err_size)
 {
@@ -118,7 +105,7 @@ int api_parse_capture_request(const char *body, size_t len, struct api_capture_r
 			have_pid = true;
 		} else if (strcmp(key, "kind") == 0) {
 			if (!cJSON_IsString(item) || profile_kind_from_name(item->valuestring, &req->kind) < 0) {
-				snprintf(err, err_size, "\"kind\" must be %s", kind_names(names, sizeof(names)));
+				snprintf(err, err_size, "\"kind\" must be %s", profile_kind_list(names, sizeof(names), "\""));
 				goto out;
 			}
 		} else if (strcmp(key, "seconds") == 0) {

@@ -29,18 +29,6 @@ static int invalid(char *why, size_t size, const char *fmt, ...)
 
 #define SETTER(name) static int set_##name(struct settings *st, const char *v, char *why, size_t size)
 
-/* "heap, cpu, ... or trace": every kind's name, for a why. */
-static const char *kind_names(char *buf, size_t size)
-{
-	size_t n = 0;
-
-	buf[0] = '\0';
-	for (int k = 0; k < _PROFILE_KIND_MAX && n < size; k++)
-		n += (size_t)snprintf(buf + n, size - n, "%s%s", k == 0 ? "" : k + 1 < _PROFILE_KIND_MAX ? ", " : " or ",
-				      profile_kind_name((enum profile_kind)k));
-	return buf;
-}
-
 static int trigger_signal(const char *v, int *ret, char *why, size_t size)
 {
 	int sig;
@@ -510,7 +498,8 @@ SETTER(threshold_action)
 	char names[128];
 
 	if (profile_kind_from_name(v, &kind) < 0)
-		return invalid(why, size, "invalid --threshold-action '%s' (%s)", v, kind_names(names, sizeof(names)));
+		return invalid(why, size, "invalid --threshold-action '%s' (%s)", v,
+			       profile_kind_list(names, sizeof(names), ""));
 	st->threshold_action = (int)kind;
 	return 0;
 }

@@ -912,6 +912,22 @@ static void test_kinds_instantaneous(void **state)
 	assert_false(profile_kind_instantaneous((enum profile_kind)-1));
 }
 
+/* Every kind's name, for the messages that say what a kind may be. */
+static void test_kind_list(void **state)
+{
+	char buf[128], small[8] = "xxxxxxx";
+
+	assert_string_equal(profile_kind_list(buf, sizeof(buf), ""),
+			    "heap, cpu, heap-snapshot, allocation-timeline or trace");
+	assert_string_equal(profile_kind_list(buf, sizeof(buf), "'"),
+			    "'heap', 'cpu', 'heap-snapshot', 'allocation-timeline' or 'trace'");
+	/* Cut short, never past its buffer; nothing written into none. */
+	assert_string_equal(profile_kind_list(small, sizeof(small), ""), "heap, c");
+	small[0] = 'x';
+	profile_kind_list(small, 0, "");
+	assert_int_equal(small[0], 'x');
+}
+
 static void test_job_starting(void **state)
 {
 	struct job_view *j = new_job(8, 4321, PROFILE_CPU, JOB_ACTIVE, TRIGGER_SOURCE_SIGNAL);
@@ -2020,6 +2036,7 @@ int main(void)
 		cmocka_unit_test(test_job_queued),
 		cmocka_unit_test(test_job_trace),
 		cmocka_unit_test(test_kinds_instantaneous),
+		cmocka_unit_test(test_kind_list),
 		cmocka_unit_test(test_job_starting),
 		cmocka_unit_test(test_job_done),
 		cmocka_unit_test(test_job_failed),
