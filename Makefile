@@ -185,7 +185,7 @@ check: deps-test node-majors test-peers
 # Every parser of what a target or a container controls, under libFuzzer with ASan and
 # UBSan; seeds from the fixtures (the first byte picks the parser, see the source).
 FUZZ_SRCS := src/log.c src/procfs.c src/cdp.c src/cgroup.c src/container.c src/container_names.c src/netns.c \
-	     src/sockdiag.c src/ledger.c src/fsutil.c src/api_json.c src/api_token.c \
+	     src/sockdiag.c src/ledger.c src/fsutil.c src/api_json.c src/settings.c src/options.c src/select.c src/api_token.c \
 	     src/profile/cdp_reader.c src/profile/kind.c src/capture/sighandler.c src/export/pprof.c \
 	     src/export/s3_request.c src/export/aws_creds.c src/export/http.c src/capture/headroom.c \
 	     tests/fuzz/fuzz_hostile.c
@@ -213,6 +213,7 @@ fuzz: deps $(FUZZ_BIN) $(OUTPUT)/tests/elf/seed.so
 	$(Q)printf '\001278873 12345 3276 1 0 60000 0\n' > $(OUTPUT)/fuzz/seeds/statm
 	$(Q)printf '\002anon 104857600\nfile 2097152\ninactive_file 1048576\ntotal_inactive_file 1048576\n' > $(OUTPUT)/fuzz/seeds/memory-stat
 	$(Q)printf '\006{"pid":42,"kind":"cpu","seconds":30}' > $(OUTPUT)/fuzz/seeds/api-request
+	$(Q)printf '\006{"pid":42,"kind":"trace","categories":"node.perf,v8","seconds":5}' > $(OUTPUT)/fuzz/seeds/api-trace
 	$(Q)printf '\007a-long-enough-secret-token\n' > $(OUTPUT)/fuzz/seeds/token
 	$(Q)for f in containerd-config.json crio-config.json docker-config.v2.json docker-dockershim-config.v2.json \
 		storage-containers.json containerd-hostile-config.json; do \
@@ -312,7 +313,8 @@ $(OUTPUT)/tools/%.o: tools/%.c | $(OUTPUT)/tools
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-$(CTL): $(CTL_OBJS)
+# Profile kinds by name (src/profile/kind.c), as the agent names them.
+$(CTL): $(CTL_OBJS) $(OUTPUT)/src/profile/kind.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ -lcurl -lcjson -o $@
 

@@ -40,10 +40,14 @@ enum api_route api_route(enum api_method method, const char *path, unsigned *id)
 struct api_capture_request {
 	int pid;
 	enum profile_kind kind;
-	uint64_t seconds;       /* 0: not given */
+	uint64_t seconds;                               /* 0: not given */
+	char categories[CAPTURE_CATEGORIES_MAX];        /* a trace's; "": not given (--trace-categories) */
 };
 
-/* {"pid":N,"kind":"heap|cpu","seconds":N}: 0, or -EINVAL with a message for the client. */
+/* {"pid":N,"kind":KIND,"seconds":N,"categories":"a,b"}: kind a profile kind's name (heap when
+ * not given); seconds not with an instantaneous kind (a heap snapshot); categories with
+ * kind "trace" only, as settings_check_categories() wants them. 0, or -EINVAL with a message
+ * for the client. */
 int api_parse_capture_request(const char *body, size_t len, struct api_capture_request *req, char *err,
 			      size_t err_size);
 

@@ -25,15 +25,18 @@ struct dispatcher *dispatcher__new(const struct capture_env *env);
 void dispatcher__set_tracker(struct dispatcher *d, struct tracker *t);
 /* The tracker's callback: one kernel event. */
 void dispatcher__handle_event(void *ctx, const struct inspectd_event *e);
-/* Request a capture. 0 and *ret_id (may be NULL), or -ESRCH (not a tracked process), -EPERM
- * (--exclude excludes it; or an automatic trigger, and --select does not select it:
- * dispatcher__verdict() says which rule), -EBUSY
- * (one already queued or running), -EDQUOT (its container asked for
+/* Request a capture of what rq asks for (copied; a trace that names no categories records
+ * --trace-categories as they are now, which its job shows). 0 and *ret_id (may be NULL), or
+ * -EINVAL (a duration for a kind that has none, profile_kind_instantaneous(); categories for
+ * a kind other than a trace, or not as settings_check_categories() wants them), -ESRCH (not a
+ * tracked process), -EPERM (--exclude excludes it; or an automatic trigger, and --select does
+ * not select it: dispatcher__verdict() says which rule), -EBUSY (one already queued or
+ * running: *ret_id is its job's), -EDQUOT (its container asked for
  * --max-captures-per-container-per-hour within the last hour: refused, counted in the
  * metrics' refused), -ESHUTDOWN, -ENOMEM. A queued job expires after --queue-timeout, unless a
  * stop reached it while it waited. */
-int dispatcher__submit(struct dispatcher *d, pid_t pid, enum profile_kind kind, const struct capture_trigger *t,
-		       uint64_t duration_usec, unsigned *ret_id);
+int dispatcher__submit(struct dispatcher *d, pid_t pid, const struct capture_request *rq,
+		       const struct capture_trigger *t, unsigned *ret_id);
 /* The settings changed in place (a reload): --select/--exclude and the schedule taken
  * again; every process placed anew in the schedule. Thresholds read the settings as they
  * are; captures running keep theirs. */
@@ -43,7 +46,9 @@ void dispatcher__reload(struct dispatcher *d);
 int dispatcher__verdict(const struct dispatcher *d, pid_t pid, enum select_verdict *ret, const char **rule);
 /* Stop a queued or running capture: a running one exports what it took; a queued one is kept,
  * and runs for the time from its trigger to now once its turn comes (jobs__stop_queued()); a
- * stop of one already stopped changes nothing. 0, -ENOENT (no such job), -EALREADY (over). */
+ * stop of one already stopped changes nothing. A heap snapshot (an instantaneous kind) has no
+ * time to shorten: queued, it ends unrun (CAPTURE_STOPPED_QUEUED); started, its capture is
+ * asked to stop. 0, -ENOENT (no such job), -EALREADY (over). */
 int dispatcher__stop_job(struct dispatcher *d, unsigned id);
 /* A job as the API shows it, the running capture's state and files included: 0, or -ENOENT. */
 int dispatcher__job(const struct dispatcher *d, unsigned id, struct job_view *ret);

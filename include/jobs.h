@@ -78,7 +78,8 @@ struct job_request {
 	pid_t pid;
 	enum profile_kind kind;
 	struct capture_trigger trigger; /* its ktime_ns (CLOCK_MONOTONIC) is when it was asked for */
-	uint64_t duration_usec;         /* 0: until stopped */
+	uint64_t duration_usec;         /* 0: until stopped (or, for an instantaneous kind, none) */
+	char categories[CAPTURE_CATEGORIES_MAX];        /* a trace's; "" for any other kind */
 	uint64_t netns;                 /* its network namespace's inode; 0 (unknown) is a lane of its own */
 	char tenant[JOB_TENANT_MAX];    /* whose captures it counts as (a container's); "": not capped */
 	uint64_t expires_usec;          /* queued past this (caller's clock): expired; 0 never */
@@ -105,6 +106,7 @@ struct job_view {
 	const char *capture_state;
 	struct capture_trigger trigger;
 	uint64_t duration_usec;                 /* as asked for: 0, until stopped */
+	char categories[CAPTURE_CATEGORIES_MAX];        /* a trace's, as asked for; "" for any other kind */
 	/* How long it runs once started: duration_usec, or, for a job a stop reached while it was
 	 * queued, the time from its trigger to that stop (within duration_usec); 0: until stopped. */
 	uint64_t requested_usec;

@@ -18,6 +18,8 @@ int options_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret);
 int options_parse_size(const char *s, uint64_t *ret);
 /* "30", "30s", "10m", "1h", "250ms": microseconds; a bare number is seconds. */
 int options_parse_duration(const char *s, uint64_t *ret_usec);
+/* "16", "2.5": a plain decimal within [min, max] (digits and a dot: no sign, no exponent). */
+int options_parse_decimal(const char *s, double min, double max, double *ret);
 /* "90", "90%", "12.5": a percentage in (0, max]. */
 int options_parse_percent(const char *s, double max, double *ret);
 /* "300M" or "300M/10m": a size, and a window (0 when none given). */

@@ -59,6 +59,12 @@ enum profile_tag {
 const char *profile_kind_name(enum profile_kind kind);
 /* The kind of that name: 0, or -EINVAL. */
 int profile_kind_from_name(const char *name, enum profile_kind *ret);
+/* "heap, cpu, ... or trace" into buf (truncated to size), each name between quote and quote
+ * ("" for none), for a message that says what a kind may be. Returns buf. */
+const char *profile_kind_list(char *buf, size_t size, const char *quote);
+/* Taken at once, over when the target has sent it (a heap snapshot): no duration to ask for,
+ * and its signal takes one rather than toggling a capture on and off. */
+bool profile_kind_instantaneous(enum profile_kind kind);
 
 /* Files one capture of a kind may write (meta.json aside). */
 #define PROFILE_OUTPUTS_MAX     4

@@ -87,6 +87,34 @@ struct setting_def {
 	bool flag;                              /* takes no value: set() gets NULL */
 };
 
+/*
+ * The trigger signals: each a setting naming the signal that starts a kind of capture (and,
+ * for a kind that runs until stopped, stops it). 0: no signal. A kind with a signal of its
+ * own is a new row in settings.c.
+ */
+struct signal_setting {
+	const char *key;                        /* "heap-signal", as the long option */
+	size_t offset;                          /* of its int in struct settings */
+	int kind;                               /* enum profile_kind: what it captures */
+};
+
+const struct signal_setting *settings_signals(size_t *n);
+/* Setting s's signal in st; 0 when it has none. */
+int settings_signal(const struct settings *st, const struct signal_setting *s);
+/* The kind a signal starts in st: 0 and *ret (an enum profile_kind), or -ENOENT when no setting
+ * names sig (settings_check() saw that none names it twice). */
+int settings_signal_kind(const struct settings *st, int sig, int *ret);
+/* Bit N set for each signal N a setting names: the kernel side's filter (tracker.h). */
+uint64_t settings_trigger_sigmask(const struct settings *st);
+
+/* --trace-categories and an API request's "categories": "cat,cat,...", each 1 to
+ * SETTINGS_CATEGORY_MAX of [A-Za-z0-9._-], at most SETTINGS_CATEGORIES_COUNT_MAX of them, the
+ * whole shorter than CAPTURE_CATEGORIES_MAX (capture.h). 0, or -EINVAL and why (one line,
+ * without the value: the caller names it as its user wrote it). */
+#define SETTINGS_CATEGORY_MAX           64
+#define SETTINGS_CATEGORIES_COUNT_MAX   32
+int settings_check_categories(const char *v, char *why, size_t size);
+
 /* The table of keys, for a front end (getopt, a configuration file). */
 const struct setting_def *settings_defs(size_t *n);
 void settings_defaults(struct settings *st);

@@ -169,13 +169,27 @@ static int serve_captures(struct lws *wsi, struct api_conn *c)
 	return respond_json(wsi, c, 200, root);
 }
 
+/* 409: which capture holds pid, as the client can look it up. */
+static int respond_busy(struct lws *wsi, struct api_conn *c, int pid, unsigned id)
+{
+	struct job_view v;
+	char name[32];
+
+	if (dispatcher__job(the_api->dispatcher, id, &v) < 0)
+		return respond_error(wsi, c, 409, "pid %d is already being captured", pid);
+	api_job_id(id, name, sizeof(name));
+	return respond_error(wsi, c, 409, "pid %d is already being captured: a %s capture, %s, is %s", pid,
+			     profile_kind_name(v.kind), name, v.state == JOB_QUEUED ? "queued" : "in progress");
+}
+
 static int serve_create(struct lws *wsi, struct api_conn *c)
 {
 	struct api_capture_request req;
 	struct capture_trigger t = { .source = TRIGGER_SOURCE_API };
+	struct capture_request rq = { 0 };
 	struct timespec now;
-	unsigned id;
-	char err[160];
+	unsigned id = 0;
+	char err[256];
 	int r;
 
 	if (c->body_too_large)
@@ -184,8 +198,12 @@ static int serve_create(struct lws *wsi, struct api_conn *c)
 		return respond_error(wsi, c, 400, "%s", err);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	t.ktime_ns = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
-	r = dispatcher__submit(the_api->dispatcher, req.pid, req.kind, &t,
-			       req.seconds ? req.seconds * 1000000 : the_api->settings->capture_usec, &id);
+	rq.kind = req.kind;
+	/* Its seconds, else --capture-seconds; a heap snapshot has none (the parser saw to it). */
+	if (!profile_kind_instantaneous(req.kind))
+		rq.duration_usec = req.seconds ? req.seconds * 1000000 : the_api->settings->capture_usec;
+	memcpy(rq.categories, req.categories, sizeof(rq.categories));
+	r = dispatcher__submit(the_api->dispatcher, req.pid, &rq, &t, &id);
 	switch (r) {
 	case 0:
 		log_info("pid %d: %s capture requested through the API", req.pid, profile_kind_name(req.kind));
@@ -201,13 +219,16 @@ static int serve_create(struct lws *wsi, struct api_conn *c)
 		return respond_error(wsi, c, 403, "pid %d is excluded by --exclude '%s'", req.pid, rule ?: "?");
 	}
 	case -EBUSY:
-		return respond_error(wsi, c, 409, "pid %d is already being captured", req.pid);
+		return respond_busy(wsi, c, req.pid, id);
 	case -EDQUOT:
 		return respond_error(wsi, c, 429, "pid %d: its container had %u captures within the hour "
 				     "(--max-captures-per-container-per-hour)", req.pid,
 				     the_api->settings->max_per_container_hour);
 	case -ESHUTDOWN:
 		return respond_error(wsi, c, 503, "the agent is shutting down");
+	case -EINVAL:
+		/* Not expected: the parser checks what the dispatcher does. */
+		return respond_error(wsi, c, 400, "a %s capture cannot be asked for so", profile_kind_name(req.kind));
 	default:
 		return respond_error(wsi, c, 500, "%s", strerror(-r));
 	}

@@ -7,8 +7,9 @@
 #include <string.h>
 
 #include "api_json.h"
-#include "select.h"
 #include "meta.h"
+#include "select.h"
+#include "settings.h"
 
 enum api_route api_route(enum api_method method, const char *path, unsigned *id)
 {
@@ -64,12 +65,14 @@ int api_parse_capture_request(const char *body, size_t len, struct api_capture_r
 	const cJSON *item;
 	const char *end = NULL;
 	bool have_pid = false;
+	char names[128], why[128];
 	int r = -EINVAL;
 
 	memset(req, 0, sizeof(*req));
 	req->kind = PROFILE_HEAP;
 	if (len == 0) {
-		snprintf(err, err_size, "a JSON body is required: {\"pid\":N,\"kind\":\"heap|cpu\",\"seconds\":N}");
+		snprintf(err, err_size, "a JSON body is required: {\"pid\":N,\"kind\":KIND,\"seconds\":N}, and "
+			 "\"categories\":\"a,b\" for a trace");
 		return -EINVAL;
 	}
 	/* cJSON turns \u0000 into a NUL that would end a key or value early: refuse it. */
@@ -102,7 +105,7 @@ int api_parse_capture_request(const char *body, size_t len, struct api_capture_r
 			have_pid = true;
 		} else if (strcmp(key, "kind") == 0) {
 			if (!cJSON_IsString(item) || profile_kind_from_name(item->valuestring, &req->kind) < 0) {
-				snprintf(err, err_size, "\"kind\" must be \"heap\" or \"cpu\"");
+				snprintf(err, err_size, "\"kind\" must be %s", profile_kind_list(names, sizeof(names), "\""));
 				goto out;
 			}
 		} else if (strcmp(key, "seconds") == 0) {
@@ -112,6 +115,16 @@ int api_parse_capture_request(const char *body, size_t len, struct api_capture_r
 				goto out;
 			}
 			req->seconds = (uint64_t)item->valueint;
+		} else if (strcmp(key, "categories") == 0) {
+			if (!cJSON_IsString(item)) {
+				snprintf(err, err_size, "\"categories\" must be a string such as \"node,v8\"");
+				goto out;
+			}
+			if (settings_check_categories(item->valuestring, why, sizeof(why)) < 0) {
+				snprintf(err, err_size, "\"categories\": %s", why);
+				goto out;
+			}
+			snprintf(req->categories, sizeof(req->categories), "%s", item->valuestring);
 		} else {
 			/* A typo must not silently become a default. */
 			snprintf(err, err_size, "unknown field \"%.64s\"", key);
@@ -120,6 +133,17 @@ int api_parse_capture_request(const char *body, size_t len, struct api_capture_r
 	}
 	if (!have_pid) {
 		snprintf(err, err_size, "\"pid\" is required");
+		goto out;
+	}
+	/* Known only now: the last "kind" wins, wherever it is. */
+	if (req->seconds && profile_kind_instantaneous(req->kind)) {
+		snprintf(err, err_size, "\"seconds\" with kind \"%s\": a heap snapshot has no duration",
+			 profile_kind_name(req->kind));
+		goto out;
+	}
+	if (req->categories[0] && req->kind != PROFILE_TRACE) {
+		snprintf(err, err_size, "\"categories\" with kind \"%s\": only a trace has categories",
+			 profile_kind_name(req->kind));
 		goto out;
 	}
 	r = 0;
@@ -178,6 +202,9 @@ cJSON *api_job_json(const struct job_view *j)
 	     add_time(o, "created_at", j->created_at) &&
 	     add_time(o, "started_at", j->started_at) && add_time(o, "ended_at", j->ended_at);
 	if (!ok)
+		goto fail;
+	/* What a trace records; no other kind has categories. */
+	if (j->kind == PROFILE_TRACE && !cJSON_AddStringToObject(o, "categories", j->categories))
 		goto fail;
 	if (j->trigger.has_threshold) {
 		ok = cJSON_AddNumberToObject(t, "threshold", j->trigger.threshold) &&

@@ -51,12 +51,28 @@ static const char usage[] =
 "Usage: inspectd [OPTION]...\n"
 "Profile any node process on this host, without changing it: a signal sent to\n"
 "the process starts a heap or CPU profile, the same signal again stops it and\n"
-"writes the profile to the output folder. Runs as root; needs BPF and BTF.\n"
+"writes the profile to the output folder; signals of your choice also take heap\n"
+"snapshots, allocation timelines and traces. Runs as root; needs BPF and BTF.\n"
 "\n"
 "Options:\n"
 "  --heap-signal SIG             toggles heap sampling (default WINCH)\n"
 "  --cpu-signal SIG              toggles CPU profiling (default URG)\n"
-"                                SIG: a name with or without SIG, or a number\n"
+"  --snapshot-signal SIG         takes a heap snapshot (default none). Costly:\n"
+"                                the target pauses for seconds per 100 MB of\n"
+"                                small objects, and its RSS can grow to many\n"
+"                                times its used heap; refused, and a heap\n"
+"                                sampling profile taken instead, when\n"
+"                                --snapshot-headroom is short\n"
+"  --allocation-timeline-signal SIG\n"
+"                                toggles an allocation timeline (default none):\n"
+"                                every allocation with its stack, costly in the\n"
+"                                target while it runs\n"
+"  --trace-signal SIG            toggles trace events of --trace-categories\n"
+"                                (default none)\n"
+"                                SIG: a name with or without SIG, or a number;\n"
+"                                none or off: no signal (the last three only).\n"
+"                                Any but WINCH, URG, CONT or CHLD ends or stops a\n"
+"                                process that does not catch it\n"
 "  --heap-sampling-interval BYTES\n"
 "                                average bytes between heap samples (default 131072)\n"
 "  --cpu-sampling-interval USEC  microseconds between CPU samples (default 10000;\n"
@@ -66,6 +82,20 @@ static const char usage[] =
 "  --attach-timeout MS           wait for the inspector to open (default 3000)\n"
 "  --output-dir DIR              where profiles go (default /var/lib/inspectd)\n"
 "  --max-profile-size SIZE       the largest profile a target may send (default 512M)\n"
+"  --max-snapshot-size SIZE      the largest heap snapshot, allocation timeline\n"
+"                                or trace file a capture may write (default 4G)\n"
+"  --compress                    write heap snapshots, allocation timelines and\n"
+"                                traces gzip-compressed as they stream in (.gz)\n"
+"  --trace-categories LIST       what a trace records when its request names\n"
+"                                nothing else (default node,node.perf,v8)\n"
+"  --snapshot-headroom FACTOR    the memory a heap snapshot may take, as a\n"
+"                                multiple of the target's used JS heap (default\n"
+"                                16): without that much room below its limit the\n"
+"                                snapshot is refused; 0: no check, and the\n"
+"                                snapshot may then get the target OOM-killed\n"
+"  --snapshot-stall-timeout DURATION\n"
+"                                a heap snapshot the target sends nothing of for\n"
+"                                this long is abandoned (default 60s; 1s to 1h)\n"
 "  --spool-max-bytes SIZE        bytes the output folder may hold (default 1G): the\n"
 "                                oldest delivered profiles (with their meta.json) are\n"
 "                                removed to make room, then the oldest undelivered;\n"
@@ -82,7 +112,10 @@ static const char usage[] =
 "  --every DURATION              also capture each selected process once every\n"
 "                                DURATION, for --capture-seconds, spread over the\n"
 "                                interval with jitter (continuous profiling; off)\n"
-"  --schedule-kinds LIST         what the rounds capture, in turn (default cpu,heap)\n"
+"  --schedule-kinds LIST         what the rounds capture, in turn (default\n"
+"                                cpu,heap): heap, cpu, trace; never heap-snapshot\n"
+"                                nor allocation-timeline, a schedule never pauses\n"
+"                                or slows a service\n"
 "  --select RULE                 automatic captures (thresholds, the schedule) only\n"
 "                                of processes a rule selects (repeatable: any); a\n"
 "                                signal or the API is served for any not excluded\n"
@@ -101,7 +134,11 @@ static const char usage[] =
 "  --cpu-threshold PERCENT       ... whose CPU use over --cpu-window reaches PERCENT\n"
 "                                of one core\n"
 "  --cpu-window DURATION         the CPU window (default 15s)\n"
-"  --threshold-action heap|cpu   what a threshold captures (default heap)\n"
+"  --threshold-action KIND       what a threshold captures (default heap): heap,\n"
+"                                cpu or trace; heap-snapshot (refused when\n"
+"                                --snapshot-headroom is short);\n"
+"                                allocation-timeline (costly in the target for\n"
+"                                all of --capture-seconds)\n"
 "  --capture-seconds N           how long a threshold capture runs (default 30)\n"
 "  --cooldown DURATION           a process is not captured again by a threshold\n"
 "                                sooner than this (default 10m)\n"
@@ -175,7 +212,8 @@ static const char usage[] =
 "  inspectd --rss-threshold 1G --select 'namespace=checkout' --exclude 'container=batch-*'\n"
 "  inspectd --every 1m --capture-seconds 10 --select 'namespace=checkout'\n"
 "  inspectd --cpu-threshold 90 --cpu-window 15s --threshold-action cpu\n"
-"  inspectctl capture 4242 --kind heap --seconds 30\n";
+"  inspectctl capture 4242 --kind heap --seconds 30\n"
+"  inspectctl capture 4242 --kind heap-snapshot  # pauses 4242 while it is taken\n";
 
 static struct dispatcher *dispatcher;
 static struct tracker *tracker;
@@ -315,10 +353,14 @@ static bool same_str(const char *a, const char *b)
  */
 static const char *restart_needed(const struct settings *cur, const struct settings *next)
 {
-	if (cur->heap_signal != next->heap_signal)
-		return "heap-signal";
-	if (cur->cpu_signal != next->cpu_signal)
-		return "cpu-signal";
+	const struct signal_setting *sigs;
+	size_t nsigs;
+
+	/* The kernel's filter is set at load (settings_trigger_sigmask()). */
+	sigs = settings_signals(&nsigs);
+	for (size_t i = 0; i < nsigs; i++)
+		if (settings_signal(cur, &sigs[i]) != settings_signal(next, &sigs[i]))
+			return sigs[i].key;
 	if (!same_str(cur->output_dir, next->output_dir))
 		return "output-dir";
 	if (!same_str(cur->state_dir, next->state_dir))
@@ -543,6 +585,44 @@ static void raise_fd_limit(void)
 	}
 }
 
+/* "heap signal SIGWINCH, cpu signal SIGURG[, KIND signal SIG]...": the signals configured. */
+static const char *describe_signals(char *buf, size_t size)
+{
+	const struct signal_setting *sigs;
+	size_t nsigs, n = 0;
+
+	buf[0] = '\0';
+	sigs = settings_signals(&nsigs);
+	for (size_t i = 0; i < nsigs && n < size; i++) {
+		int sig = settings_signal(&env, &sigs[i]);
+		char name[32];
+
+		if (sig)
+			n += (size_t)snprintf(buf + n, size - n, "%s%s signal %s", n ? ", " : "",
+					      profile_kind_name((enum profile_kind)sigs[i].kind),
+					      options_signal_name(sig, name, sizeof(name)));
+	}
+	return buf;
+}
+
+/* A trigger signal that terminates by default kills a process that does not catch it. */
+static void warn_terminating_signals(void)
+{
+	const struct signal_setting *sigs;
+	size_t nsigs;
+
+	sigs = settings_signals(&nsigs);
+	for (size_t i = 0; i < nsigs; i++) {
+		int sig = settings_signal(&env, &sigs[i]);
+		char name[32];
+
+		if (sig && !options_signal_default_ignored(sig))
+			log_warn("--%s %s: a trigger signal whose default action terminates will kill processes "
+				 "that do not catch it: the agent does not send it, but whoever triggers does",
+				 sigs[i].key, options_signal_name(sig, name, sizeof(name)));
+	}
+}
+
 static int read_sigusr1_handler(void *ctx, int pidfd, pid_t pid, uint64_t *handler)
 {
 	return tracker__sigusr1_handler(ctx, pidfd, (uint32_t)pid, handler);
@@ -570,9 +650,7 @@ int main(int argc, char **argv)
 	lock = take_host_lock();
 	if (lock < 0)
 		return 1;
-	if (!options_signal_default_ignored(env.heap_signal) || !options_signal_default_ignored(env.cpu_signal))
-		log_warn("a trigger signal whose default action terminates will kill processes that do not "
-			 "catch it: the agent does not send it, but whoever triggers does");
+	warn_terminating_signals();
 
 	signal(SIGPIPE, SIG_IGN);
 	/* Before any thread: the exporters' transfers run on threads of their own. */
@@ -664,7 +742,7 @@ int main(int argc, char **argv)
 
 	tc.match = env.match;
 	tc.nmatch = env.nmatch;
-	tc.trigger_sigmask = (1ull << env.heap_signal) | (1ull << env.cpu_signal);
+	tc.trigger_sigmask = settings_trigger_sigmask(&env);
 	tracker = tracker__new(&tc, dispatcher__handle_event, dispatcher);
 	if (!tracker)
 		goto out;
@@ -688,12 +766,10 @@ int main(int argc, char **argv)
 		goto out;
 	n = tracker__scan_proc(tracker);
 	{
-		char heap[32], cpu[32];
+		char signals[256];
 
-		log_info("inspectd %s ready: %d node processes running, heap signal %s, cpu signal %s, output %s",
-			 INSPECTD_VERSION, n < 0 ? 0 : n,
-			 options_signal_name(env.heap_signal, heap, sizeof(heap)),
-			 options_signal_name(env.cpu_signal, cpu, sizeof(cpu)), env.output_dir);
+		log_info("inspectd %s ready: %d node processes running, %s, output %s", INSPECTD_VERSION,
+			 n < 0 ? 0 : n, describe_signals(signals, sizeof(signals)), env.output_dir);
 	}
 
 	while (exiting < 2) {

@@ -199,6 +199,25 @@ int options_check_match_name(const char *s)
 	return 0;
 }
 
+int options_parse_decimal(const char *s, double min, double max, double *ret)
+{
+	const char *end;
+	double v;
+	int r;
+
+	if (!s)
+		return -EINVAL;
+	r = parse_decimal(s, &v, &end);
+	if (r < 0)
+		return r;
+	if (*end)
+		return -EINVAL;
+	if (v < min || v > max)
+		return -ERANGE;
+	*ret = v;
+	return 0;
+}
+
 int options_parse_percent(const char *s, double max, double *ret)
 {
 	const char *end;

@@ -8,7 +8,9 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
+#include "capture.h"
 #include "log.h"
 #include "options.h"
 #include "profile.h"
@@ -29,15 +31,132 @@ static int invalid(char *why, size_t size, const char *fmt, ...)
 
 static int trigger_signal(const char *v, int *ret, char *why, size_t size)
 {
-	if (options_parse_signal(v, ret) < 0)
+	int sig;
+
+	if (options_parse_signal(v, &sig) < 0)
 		return invalid(why, size, "invalid signal '%s'", v);
-	if (*ret == SIGKILL || *ret == SIGSTOP || *ret == SIGUSR1)
+	if (sig == SIGKILL || sig == SIGSTOP || sig == SIGUSR1)
 		return invalid(why, size, "signal '%s' cannot be a trigger (KILL, STOP and USR1 are reserved)", v);
+	/* The kernel side's filter is a 64-bit mask of signals 1 to 63 (tracker.h). */
+	if (sig >= 64)
+		return invalid(why, size, "signal '%s' cannot be a trigger (signals 1 to 63 only)", v);
+	*ret = sig;
 	return 0;
+}
+
+/* The kinds that have no signal unless one is given: "none" or "off" turns one off again. */
+static int optional_signal(const char *v, int *ret, char *why, size_t size)
+{
+	if (strcasecmp(v, "none") == 0 || strcasecmp(v, "off") == 0) {
+		*ret = 0;
+		return 0;
+	}
+	return trigger_signal(v, ret, why, size);
 }
 
 SETTER(heap_signal) { return trigger_signal(v, &st->heap_signal, why, size); }
 SETTER(cpu_signal) { return trigger_signal(v, &st->cpu_signal, why, size); }
+SETTER(snapshot_signal) { return optional_signal(v, &st->snapshot_signal, why, size); }
+SETTER(timeline_signal) { return optional_signal(v, &st->timeline_signal, why, size); }
+SETTER(trace_signal) { return optional_signal(v, &st->trace_signal, why, size); }
+
+/* What each signal setting captures; a kind with a signal of its own is a new row. */
+static const struct signal_setting signals[] = {
+	{ "heap-signal", offsetof(struct settings, heap_signal), PROFILE_HEAP },
+	{ "cpu-signal", offsetof(struct settings, cpu_signal), PROFILE_CPU },
+	{ "snapshot-signal", offsetof(struct settings, snapshot_signal), PROFILE_HEAP_SNAPSHOT },
+	{ "allocation-timeline-signal", offsetof(struct settings, timeline_signal), PROFILE_ALLOCATION_TIMELINE },
+	{ "trace-signal", offsetof(struct settings, trace_signal), PROFILE_TRACE },
+};
+
+#define N_SIGNALS (sizeof(signals) / sizeof(signals[0]))
+
+const struct signal_setting *settings_signals(size_t *n)
+{
+	*n = N_SIGNALS;
+	return signals;
+}
+
+int settings_signal(const struct settings *st, const struct signal_setting *s)
+{
+	int sig;
+
+	memcpy(&sig, (const char *)st + s->offset, sizeof(sig));
+	return sig;
+}
+
+int settings_signal_kind(const struct settings *st, int sig, int *ret)
+{
+	if (sig <= 0)
+		return -ENOENT;
+	for (size_t i = 0; i < N_SIGNALS; i++) {
+		if (settings_signal(st, &signals[i]) == sig) {
+			*ret = signals[i].kind;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+uint64_t settings_trigger_sigmask(const struct settings *st)
+{
+	uint64_t mask = 0;
+
+	for (size_t i = 0; i < N_SIGNALS; i++) {
+		int sig = settings_signal(st, &signals[i]);
+
+		if (sig > 0 && sig < 64)
+			mask |= 1ull << sig;
+	}
+	return mask;
+}
+
+static bool category_char(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
+	       c == '-';
+}
+
+int settings_check_categories(const char *v, char *why, size_t size)
+{
+	unsigned n = 0;
+
+	if (strlen(v) >= CAPTURE_CATEGORIES_MAX)
+		return invalid(why, size, "longer than %d characters", CAPTURE_CATEGORIES_MAX - 1);
+	for (const char *p = v;; p++) {
+		size_t len = strcspn(p, ",");
+
+		if (!len)
+			return invalid(why, size, "an empty category");
+		if (len > SETTINGS_CATEGORY_MAX)
+			return invalid(why, size, "a category longer than %d characters", SETTINGS_CATEGORY_MAX);
+		for (size_t i = 0; i < len; i++) {
+			unsigned char c = (unsigned char)p[i];
+
+			if (category_char((char)c))
+				continue;
+			if (c >= ' ' && c < 0x7f)
+				return invalid(why, size, "'%c' in a category (letters, digits, '.', '_' and '-' only)", c);
+			return invalid(why, size, "byte 0x%02x in a category (letters, digits, '.', '_' and '-' only)", c);
+		}
+		if (++n > SETTINGS_CATEGORIES_COUNT_MAX)
+			return invalid(why, size, "more than %d categories", SETTINGS_CATEGORIES_COUNT_MAX);
+		p += len;
+		if (!*p)
+			return 0;
+	}
+}
+
+SETTER(trace_categories)
+{
+	char sub[128];
+
+	if (settings_check_categories(v, sub, sizeof(sub)) < 0)
+		return invalid(why, size, "invalid --trace-categories '%s': %s (a list such as node,node.perf,v8)", v,
+			       sub);
+	st->trace_categories = v;
+	return 0;
+}
 
 SETTER(heap_interval)
 {
@@ -97,16 +216,58 @@ SETTER(host_root) { return absolute_path("host-root", v, &st->host_root, why, si
 
 SETTER(max_profile_size)
 {
-	if (options_parse_size(v, &st->max_profile_bytes) < 0 || st->max_profile_bytes < 4096 ||
-	    st->max_profile_bytes > (4ull << 30))
+	uint64_t bytes;
+
+	if (options_parse_size(v, &bytes) < 0 || bytes < 4096 || bytes > (4ull << 30))
 		return invalid(why, size, "invalid --max-profile-size '%s' (4K to 4G)", v);
+	st->max_profile_bytes = bytes;
+	return 0;
+}
+
+SETTER(max_snapshot_size)
+{
+	uint64_t bytes;
+
+	if (options_parse_size(v, &bytes) < 0 || bytes < (1ull << 20) || bytes > (64ull << 30))
+		return invalid(why, size, "invalid --max-snapshot-size '%s' (1M to 64G)", v);
+	st->max_snapshot_bytes = bytes;
+	return 0;
+}
+
+SETTER(compress)
+{
+	if (v)
+		return invalid(why, size, "--compress takes no value");
+	st->compress = true;
+	return 0;
+}
+
+/* A factor of the used JS heap: a decimal, 0 for no check at all. */
+SETTER(snapshot_headroom)
+{
+	if (options_parse_decimal(v, 0, 1000, &st->snapshot_headroom) < 0)
+		return invalid(why, size, "invalid --snapshot-headroom '%s' (a factor from 0 to 1000, such as 16; "
+			       "0: no check)", v);
+	return 0;
+}
+
+SETTER(snapshot_stall_timeout)
+{
+	uint64_t us;
+
+	if (options_parse_duration(v, &us) < 0 || us < 1000000 || us > 3600ull * 1000000)
+		return invalid(why, size, "invalid --snapshot-stall-timeout '%s' (a duration such as 60s, 1s to 1h)", v);
+	st->snapshot_stall_usec = us;
 	return 0;
 }
 
 SETTER(output_quota)
 {
-	if (options_parse_size(v, &st->output_quota_bytes) < 0 || st->output_quota_bytes < (1ull << 20))
+	uint64_t bytes;
+
+	if (options_parse_size(v, &bytes) < 0 || bytes < (1ull << 20))
 		return invalid(why, size, "invalid --spool-max-bytes '%s' (1M or more)", v);
+	st->output_quota_bytes = bytes;
 	return 0;
 }
 
@@ -187,13 +348,19 @@ SETTER(exclude) { return add_rule(st, true, v, why, size); }
 
 SETTER(every)
 {
-	if (options_parse_duration(v, &st->every_usec) < 0 || st->every_usec < 2000000 ||
-	    st->every_usec > 24ull * 3600 * 1000000)
+	uint64_t us;
+
+	if (options_parse_duration(v, &us) < 0 || us < 2000000 || us > 24ull * 3600 * 1000000)
 		return invalid(why, size, "invalid --every '%s' (a duration from 2s to 24h, such as 1m)", v);
+	st->every_usec = us;
 	return 0;
 }
 
-/* "cpu,heap": profile kinds by name, each once. */
+/*
+ * "cpu,heap": profile kinds by name, each once. A round comes whatever the service is doing:
+ * never one that pauses it (a heap snapshot) or slows it for the whole capture (an
+ * allocation timeline); those are asked for by a person, or a threshold that says why.
+ */
 SETTER(schedule_kinds)
 {
 	char copy[64], *save = NULL;
@@ -206,7 +373,13 @@ SETTER(schedule_kinds)
 		enum profile_kind kind;
 
 		if (profile_kind_from_name(k, &kind) < 0 || (mask & (1u << kind)))
-			return invalid(why, size, "invalid --schedule-kinds '%s' (heap and cpu, each once)", v);
+			return invalid(why, size, "invalid --schedule-kinds '%s' (heap, cpu and trace, each once)", v);
+		if (kind == PROFILE_HEAP_SNAPSHOT)
+			return invalid(why, size, "invalid --schedule-kinds '%s': a heap snapshot pauses its target, "
+				       "and a schedule never pauses a service", v);
+		if (kind == PROFILE_ALLOCATION_TIMELINE)
+			return invalid(why, size, "invalid --schedule-kinds '%s': an allocation timeline slows its "
+				       "target for the whole capture, and a schedule never burdens a service so", v);
 		mask |= 1u << kind;
 	}
 	if (!mask)
@@ -226,9 +399,11 @@ SETTER(s3_path_style)
 SETTER(s3_part_size)
 {
 	/* S3's bounds: every part but the last 5 MiB to 5 GiB. */
-	if (options_parse_size(v, &st->s3_part_size) < 0 || st->s3_part_size < (5ull << 20) ||
-	    st->s3_part_size > (5ull << 30))
+	uint64_t bytes;
+
+	if (options_parse_size(v, &bytes) < 0 || bytes < (5ull << 20) || bytes > (5ull << 30))
 		return invalid(why, size, "invalid --s3-part-size '%s' (5M to 5G)", v);
+	st->s3_part_size = bytes;
 	return 0;
 }
 
@@ -261,8 +436,12 @@ SETTER(rss_threshold)
 
 SETTER(rss_growth)
 {
-	if (options_parse_growth(v, &st->triggers.rss_growth, &st->triggers.growth_window_usec) < 0)
+	uint64_t bytes, window_usec;
+
+	if (options_parse_growth(v, &bytes, &window_usec) < 0)
 		return invalid(why, size, "invalid --rss-growth '%s' (SIZE or SIZE/WINDOW, such as 300M/10m)", v);
+	st->triggers.rss_growth = bytes;
+	st->triggers.growth_window_usec = window_usec;
 	return 0;
 }
 
@@ -316,8 +495,11 @@ SETTER(threshold_action)
 {
 	enum profile_kind kind;
 
+	char names[128];
+
 	if (profile_kind_from_name(v, &kind) < 0)
-		return invalid(why, size, "invalid --threshold-action '%s' (heap or cpu)", v);
+		return invalid(why, size, "invalid --threshold-action '%s' (%s)", v,
+			       profile_kind_list(names, sizeof(names), ""));
 	st->threshold_action = (int)kind;
 	return 0;
 }
@@ -418,6 +600,14 @@ SETTER(api_token_file)
 static const struct setting_def defs[] = {
 	{ "heap-signal", set_heap_signal, false },
 	{ "cpu-signal", set_cpu_signal, false },
+	{ "snapshot-signal", set_snapshot_signal, false },
+	{ "allocation-timeline-signal", set_timeline_signal, false },
+	{ "trace-signal", set_trace_signal, false },
+	{ "trace-categories", set_trace_categories, false },
+	{ "snapshot-headroom", set_snapshot_headroom, false },
+	{ "snapshot-stall-timeout", set_snapshot_stall_timeout, false },
+	{ "max-snapshot-size", set_max_snapshot_size, false },
+	{ "compress", set_compress, true },
 	{ "heap-sampling-interval", set_heap_interval, false },
 	{ "cpu-sampling-interval", set_cpu_interval, false },
 	{ "max-duration", set_max_duration, false },
@@ -530,8 +720,14 @@ int settings_set(struct settings *st, const char *key, const char *value, char *
 
 int settings_check(const struct settings *st, char *why, size_t size)
 {
-	if (st->heap_signal == st->cpu_signal)
-		return invalid(why, size, "--heap-signal and --cpu-signal must differ");
+	/* One signal, one kind: the dispatcher would only ever see the first. */
+	for (size_t i = 0; i < N_SIGNALS; i++) {
+		int sig = settings_signal(st, &signals[i]);
+
+		for (size_t j = i + 1; sig && j < N_SIGNALS; j++)
+			if (settings_signal(st, &signals[j]) == sig)
+				return invalid(why, size, "--%s and --%s must differ", signals[i].key, signals[j].key);
+	}
 	if (st->api_listen && !st->api_token_file)
 		return invalid(why, size, "--api-listen needs --api-token-file");
 	if (st->every_usec && st->every_usec <= st->capture_usec)

@@ -19,6 +19,7 @@
 #include <cjson/cJSON.h>
 
 #include "inspectctl_format.h"
+#include "profile.h"
 
 #define INSPECTCTL_VERSION "0.1.0"
 #define EXIT_USAGE 2
@@ -35,23 +36,24 @@
 static struct env {
 	const char *socket;
 	bool json;
-	const char *kind;
+	enum profile_kind kind;
 	uint64_t seconds; /* 0: not given */
+	const char *categories; /* a trace's; NULL: the agent's --trace-categories */
 	bool wait;
 	const char *capture_option; /* the first capture-only option given, to refuse it elsewhere */
 } env = {
-	.kind = "heap",
+	.kind = PROFILE_HEAP,
 };
 
 static const char usage[] =
 "Usage: inspectctl [OPTION]... COMMAND [ARG]...\n"
 "Ask the inspectd agent on this host for the node processes it tracks, and start,\n"
-"follow and stop their heap and CPU profiles.\n"
+"follow and stop their profiles, heap snapshots and traces.\n"
 "\n"
 "Commands:\n"
 "  ps                            list tracked node processes: memory, CPU, armed\n"
 "                                triggers and the capture in progress\n"
-"  capture PID [--kind heap|cpu] [--seconds N] [--wait]\n"
+"  capture PID [--kind KIND] [--seconds N] [--categories LIST] [--wait]\n"
 "                                start a profile of PID; without --seconds it runs\n"
 "                                until 'stop' or inspectd's --max-duration\n"
 "  status [ID]                   list captures and each exporter's pending, delivered\n"
@@ -62,8 +64,19 @@ static const char usage[] =
 "  --socket PATH                 inspectd's API socket (default $INSPECTD_SOCKET,\n"
 "                                else " DEFAULT_SOCKET ")\n"
 "  --json                        print the API's JSON instead of tables\n"
-"  --kind heap|cpu               capture: what to profile (default heap)\n"
-"  --seconds N                   capture: stop after N seconds (1 to 86400)\n"
+"  --kind KIND                   capture: what to take (default heap): heap or\n"
+"                                cpu, a sampling profile; heap-snapshot, the\n"
+"                                whole heap at once, which pauses the target\n"
+"                                while it is taken (seconds per 100 MB of small\n"
+"                                objects) and can grow its RSS many times;\n"
+"                                allocation-timeline, every allocation with its\n"
+"                                stack, costly in the target while it runs;\n"
+"                                trace, trace events\n"
+"  --seconds N                   capture: stop after N seconds (1 to 86400); not\n"
+"                                with heap-snapshot, which has no duration\n"
+"  --categories LIST             capture: with --kind trace, the trace categories\n"
+"                                to record, comma-separated (default: inspectd's\n"
+"                                --trace-categories)\n"
 "  --wait                        capture: wait until the profile is written, then\n"
 "                                print its files, one per line; Ctrl-C stops the\n"
 "                                waiting, not the capture\n"
@@ -77,6 +90,8 @@ static const char usage[] =
 "  inspectctl ps\n"
 "  inspectctl capture 4242 --seconds 30 --wait  # 30 s heap profile; prints its files\n"
 "  inspectctl capture 4242 --kind cpu           # CPU profile until stopped\n"
+"  inspectctl capture 4242 --kind heap-snapshot --wait  # pauses 4242 meanwhile\n"
+"  inspectctl capture 4242 --kind trace --categories node.perf,v8 --seconds 10\n"
 "  inspectctl status                            # every capture, newest state\n"
 "  inspectctl status c-000001\n"
 "  inspectctl stop c-000001\n"
@@ -460,8 +475,9 @@ static int cmd_capture(struct api *api, uint64_t pid)
 
 	request = cJSON_CreateObject();
 	if (!request || !cJSON_AddNumberToObject(request, "pid", (double)pid) ||
-	    !cJSON_AddStringToObject(request, "kind", env.kind) ||
+	    !cJSON_AddStringToObject(request, "kind", profile_kind_name(env.kind)) ||
 	    (env.seconds && !cJSON_AddNumberToObject(request, "seconds", (double)env.seconds)) ||
+	    (env.categories && !cJSON_AddStringToObject(request, "categories", env.categories)) ||
 	    !(body = cJSON_PrintUnformatted(request))) {
 		print_error("out of memory");
 		goto out;
@@ -611,6 +627,7 @@ enum {
 	OPT_JSON,
 	OPT_KIND,
 	OPT_SECONDS,
+	OPT_CATEGORIES,
 	OPT_WAIT,
 	OPT_VERSION,
 	OPT_HELP = 'h',
@@ -621,6 +638,7 @@ static const struct option long_options[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "kind", required_argument, NULL, OPT_KIND },
 	{ "seconds", required_argument, NULL, OPT_SECONDS },
+	{ "categories", required_argument, NULL, OPT_CATEGORIES },
 	{ "wait", no_argument, NULL, OPT_WAIT },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "help", no_argument, NULL, OPT_HELP },
@@ -650,15 +668,24 @@ static int parse_args(int argc, char **argv, const char *args[MAX_ARGS])
 			env.json = true;
 			break;
 		case OPT_KIND:
-			if (strcmp(optarg, "heap") != 0 && strcmp(optarg, "cpu") != 0)
-				usage_error("invalid --kind '%s' (heap or cpu)", optarg);
-			env.kind = optarg;
+			if (profile_kind_from_name(optarg, &env.kind) < 0) {
+				char names[128];
+
+				usage_error("invalid --kind '%s' (%s)", optarg, profile_kind_list(names, sizeof(names), ""));
+			}
 			env.capture_option = env.capture_option ? env.capture_option : "--kind";
 			break;
 		case OPT_SECONDS:
 			if (format_parse_u64(optarg, 1, SECONDS_MAX, &env.seconds) < 0)
 				usage_error("invalid --seconds '%s' (1 to %d)", optarg, SECONDS_MAX);
 			env.capture_option = env.capture_option ? env.capture_option : "--seconds";
+			break;
+		case OPT_CATEGORIES:
+			/* What they may be is the agent's to say (its 400 names the fault). */
+			if (!*optarg)
+				usage_error("--categories must not be empty");
+			env.categories = optarg;
+			env.capture_option = env.capture_option ? env.capture_option : "--categories";
 			break;
 		case OPT_WAIT:
 			env.wait = true;
@@ -738,6 +765,13 @@ int main(int argc, char **argv)
 			usage_error("unexpected argument '%s'", args[2]);
 		if (format_parse_u64(args[1], 1, PID_MAX, &pid) < 0)
 			usage_error("invalid PID '%s'", args[1]);
+		/* Said here, as the agent would (its 400), whatever order the options came in. */
+		if (env.seconds && profile_kind_instantaneous(env.kind))
+			usage_error("--seconds with --kind %s: a heap snapshot has no duration",
+				    profile_kind_name(env.kind));
+		if (env.categories && env.kind != PROFILE_TRACE)
+			usage_error("--categories with --kind %s: only a trace has categories",
+				    profile_kind_name(env.kind));
 	} else if (strcmp(command, "status") == 0) {
 		if (nargs > 2)
 			usage_error("unexpected argument '%s'", args[2]);

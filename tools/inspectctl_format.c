@@ -12,6 +12,7 @@
 
 #define CAPTURE_SECONDS_MAX 86400
 #define ERROR_MAX_CHARS 200
+#define CATEGORIES_MAX_CHARS 512
 #define TRIGGER_MAX_CHARS 200
 /* Raw text gathered before sanitizing: enough for any cell shown cut short. */
 #define JOIN_SIZE 1024
@@ -757,6 +758,11 @@ int capture__print_details(const cJSON *capture, FILE *f)
 	else
 		snprintf(cell, sizeof(cell), "-");
 	print_detail(f, "seconds", cell);
+	/* A trace's, whole (the agent takes at most 511 characters); no other kind has them. */
+	if (json_string(capture, "categories")) {
+		cell_string(json_string(capture, "categories"), CATEGORIES_MAX_CHARS, cell, sizeof(cell));
+		print_detail(f, "categories", cell);
+	}
 	cell_string(json_string(capture, "queued_reason"), ERROR_MAX_CHARS, cell, sizeof(cell));
 	print_detail(f, "queued_reason", cell);
 	for (size_t i = 0; i < sizeof(times) / sizeof(times[0]); i++) {

@@ -216,7 +216,10 @@ static void run_job(struct dispatcher *d, unsigned id)
 	}
 	run->d = d;
 	run->job = id;
-	rq = (struct capture_request){ .kind = v.kind, .duration_usec = v.requested_usec };
+	rq = (struct capture_request){
+		.kind = v.kind, .duration_usec = profile_kind_instantaneous(v.kind) ? 0 : v.requested_usec,
+	};
+	snprintf(rq.categories, sizeof(rq.categories), "%s", v.categories);
 	r = capture__new(d->env, v.pid, process__pidfd(p), process__container(p), &rq, &v.trigger, capture_done,
 			 run, &run->capture);
 	if (r < 0) {
@@ -270,10 +273,28 @@ static void describe_wait(const struct job_wait_info *w, unsigned max_per_contai
 	}
 }
 
-int dispatcher__submit(struct dispatcher *d, pid_t pid, enum profile_kind kind, const struct capture_trigger *t,
-		       uint64_t duration_usec, unsigned *ret_id)
+/* What rq may ask for: a duration only of a kind that has one, categories only of a trace. */
+static bool request_valid(const struct capture_request *rq)
 {
-	struct job_request req = { .pid = pid, .kind = kind, .trigger = *t, .duration_usec = duration_usec };
+	char why[128];
+
+	if ((unsigned)rq->kind >= _PROFILE_KIND_MAX)
+		return false;
+	if (profile_kind_instantaneous(rq->kind) && rq->duration_usec)
+		return false;
+	if (!rq->categories[0])
+		return true;
+	return rq->kind == PROFILE_TRACE && strnlen(rq->categories, sizeof(rq->categories)) < sizeof(rq->categories) &&
+	       settings_check_categories(rq->categories, why, sizeof(why)) == 0;
+}
+
+int dispatcher__submit(struct dispatcher *d, pid_t pid, const struct capture_request *rq,
+		       const struct capture_trigger *t, unsigned *ret_id)
+{
+	struct job_request req = {
+		.pid = pid, .kind = rq->kind, .trigger = *t, .duration_usec = rq->duration_usec,
+	};
+	enum profile_kind kind = rq->kind;
 	uint64_t now = now_usec();
 	char why[JOB_REASON_MAX];
 	struct job_wait_info w;
@@ -281,6 +302,8 @@ int dispatcher__submit(struct dispatcher *d, pid_t pid, enum profile_kind kind, 
 	unsigned id;
 	int r;
 
+	if (!request_valid(rq))
+		return -EINVAL;
 	if (d->shutting_down)
 		return -ESHUTDOWN;
 	p = processes__find(d->processes, pid);
@@ -300,8 +323,11 @@ int dispatcher__submit(struct dispatcher *d, pid_t pid, enum profile_kind kind, 
 	default:
 		break;
 	}
-	if (process__job(p))
+	if (process__job(p)) {
+		if (ret_id)
+			*ret_id = process__job(p);
 		return -EBUSY;
+	}
 	/* Counted when asked for, queued or not: a container cannot queue more than its hour's
 	 * worth. The schedule's rounds are the agent's own pace, not a container's asking. */
 	r = t->source == TRIGGER_SOURCE_SCHEDULE ? 0 : tenants__take(d->tenants, process__tenant(p), now);
@@ -310,6 +336,10 @@ int dispatcher__submit(struct dispatcher *d, pid_t pid, enum profile_kind kind, 
 	if (r < 0)
 		return r;
 	clock_gettime(CLOCK_REALTIME, &req.created_at);
+	/* A trace that names none records the settings' as they are now: the job shows them. */
+	if (kind == PROFILE_TRACE)
+		snprintf(req.categories, sizeof(req.categories), "%s",
+			 rq->categories[0] ? rq->categories : d->env->settings->trace_categories);
 	if (netns_inode(pid, &req.netns) < 0)
 		req.netns = 0;
 	snprintf(req.tenant, sizeof(req.tenant), "%s", process__tenant(p));
@@ -344,6 +374,20 @@ static int stop_job_at(struct dispatcher *d, unsigned id, uint64_t stop_ns)
 	uint64_t us = 0;
 	int r;
 
+	/* A heap snapshot has no time to shorten: before its turn it is called off; once
+	 * started, ending it is its capture's (the target may be paused mid-snapshot). */
+	if (jobs__view(d->jobs, id, &v) == 0 && profile_kind_instantaneous(v.kind)) {
+		if (v.state != JOB_QUEUED && v.state != JOB_ACTIVE)
+			return -EALREADY;
+		if (v.state == JOB_QUEUED) {
+			log_info("pid %d: %s capture stopped while queued: it will not be taken", (int)v.pid,
+				 profile_kind_name(v.kind));
+			end_job_with(d, id, CAPTURE_STOPPED_QUEUED, 0);
+		} else if (run) {
+			capture__request_stop(run->capture, "request");
+		}
+		return 0;
+	}
 	r = jobs__stop(d->jobs, id, stop_ns, &us);
 	if (r == -ENOENT || r == -EALREADY)
 		return r;
@@ -564,20 +608,19 @@ static void handle_signal(struct dispatcher *d, const struct inspectd_event *e)
 	const struct settings *st = d->env->settings;
 	char signame[32], sender[INSPECTD_COMM_LEN];
 	struct capture_trigger t = { .source = TRIGGER_SOURCE_SIGNAL };
+	struct capture_request rq = { 0 };
 	enum profile_kind kind;
 	struct job_view job;
 	struct process *p;
-	int r;
+	int k, r;
 
 	memcpy(sender, e->sender_comm, sizeof(sender));
 	sender[sizeof(sender) - 1] = '\0';
 	options_signal_name((int)e->sig, signame, sizeof(signame));
-	if ((int)e->sig == st->heap_signal)
-		kind = PROFILE_HEAP;
-	else if ((int)e->sig == st->cpu_signal)
-		kind = PROFILE_CPU;
-	else
+	/* The settings' table says which kind each signal takes (settings_signals()). */
+	if (settings_signal_kind(st, (int)e->sig, &k) < 0)
 		return;
+	kind = (enum profile_kind)k;
 
 	log_info("pid %u: trigger %s from pid %u (%s)", e->pid, signame, e->sender_pid, sender);
 	if (d->shutting_down) {
@@ -593,6 +636,12 @@ static void handle_signal(struct dispatcher *d, const struct inspectd_event *e)
 	}
 
 	if (process__job(p) && jobs__view(d->jobs, process__job(p), &job) == 0) {
+		/* A snapshot is not toggled: it ends when the target has sent it. */
+		if (job.kind == kind && profile_kind_instantaneous(kind)) {
+			log_info("pid %u: a %s of pid %u is already being taken; %s ignored", e->pid,
+				 profile_kind_name(kind), e->pid, signame);
+			return;
+		}
 		if (job.kind == kind) {
 			stop_job_at(d, job.id, e->ktime_ns ? e->ktime_ns : now_usec() * 1000);
 			return;
@@ -607,7 +656,9 @@ static void handle_signal(struct dispatcher *d, const struct inspectd_event *e)
 	t.sender_ns_pid = e->sender_ns_pid;
 	memcpy(t.sender_comm, sender, sizeof(t.sender_comm));
 	t.ktime_ns = e->ktime_ns;
-	r = dispatcher__submit(d, process__pid(p), kind, &t, 0, NULL);
+	/* Until the same signal again (within --max-signal-duration); a snapshot has no duration. */
+	rq.kind = kind;
+	r = dispatcher__submit(d, process__pid(p), &rq, &t, NULL);
 	if (r == -EPERM) {
 		const char *rule = NULL;
 
@@ -651,7 +702,8 @@ static void act_on(struct dispatcher *d, struct process *p, const struct thresho
 		.source = dec->source, .ktime_ns = ktime_ns, .has_threshold = true, .unit = dec->unit,
 		.threshold = dec->threshold, .observed = dec->observed, .detected_by = dec->detected_by,
 	};
-	char thr[32], obs[32], why[96];
+	struct capture_request rq = { .kind = (enum profile_kind)st->threshold_action };
+	char thr[32], obs[32], why[96], length[48] = "";
 	int pid = (int)process__pid(p), r;
 
 	format_value(dec->kind, dec->threshold, thr, sizeof(thr));
@@ -670,9 +722,14 @@ static void act_on(struct dispatcher *d, struct process *p, const struct thresho
 			 why);
 		return;
 	}
-	log_info("pid %d: %s crossed (%s >= %s): %s capture for %llu s", pid, trigger_kind_name(dec->kind), obs,
-		 thr, profile_kind_name(st->threshold_action), (unsigned long long)(st->capture_usec / 1000000));
-	r = dispatcher__submit(d, pid, st->threshold_action, &t, st->capture_usec, NULL);
+	/* --capture-seconds, unless the kind has no duration (a heap snapshot). */
+	if (!profile_kind_instantaneous(rq.kind)) {
+		rq.duration_usec = st->capture_usec;
+		snprintf(length, sizeof(length), " for %llu s", (unsigned long long)(st->capture_usec / 1000000));
+	}
+	log_info("pid %d: %s crossed (%s >= %s): %s capture%s", pid, trigger_kind_name(dec->kind), obs, thr,
+		 profile_kind_name(rq.kind), length);
+	r = dispatcher__submit(d, pid, &rq, &t, NULL);
 	if (r < 0) {
 		log_error("pid %d: cannot start a capture: %s", pid, strerror(-r));
 		return;
@@ -750,6 +807,7 @@ static void schedule_tick(struct dispatcher *d, struct process *p, uint64_t now)
 	const struct settings *st = d->env->settings;
 	struct schedule_state *s = process__schedule(p);
 	struct capture_trigger t = { .source = TRIGGER_SOURCE_SCHEDULE };
+	struct capture_request rq = { 0 };
 	int pid = (int)process__pid(p), kind, r;
 
 	if (!d->schedule.every_usec || d->shutting_down)
@@ -773,7 +831,10 @@ static void schedule_tick(struct dispatcher *d, struct process *p, uint64_t now)
 		return;
 	}
 	t.ktime_ns = now * 1000;
-	r = dispatcher__submit(d, pid, (enum profile_kind)kind, &t, st->capture_usec, NULL);
+	rq.kind = (enum profile_kind)kind;
+	/* --schedule-kinds takes no kind without a duration; should one come, it gets none. */
+	rq.duration_usec = profile_kind_instantaneous(rq.kind) ? 0 : st->capture_usec;
+	r = dispatcher__submit(d, pid, &rq, &t, NULL);
 	if (r < 0)
 		log_warn("pid %d: scheduled %s capture not started: %s", pid, profile_kind_name((enum profile_kind)kind),
 			 strerror(-r));

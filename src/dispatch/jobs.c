@@ -165,6 +165,7 @@ int jobs__add(struct jobs *js, const struct job_request *req, unsigned *ret_id)
 	j->v.trigger = req->trigger;
 	j->v.duration_usec = req->duration_usec;
 	j->v.requested_usec = req->duration_usec;
+	snprintf(j->v.categories, sizeof(j->v.categories), "%s", req->categories);
 	j->v.created_at = req->created_at;
 	j->netns = req->netns;
 	snprintf(j->tenant, sizeof(j->tenant), "%s", req->tenant);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-/* Profile kinds by name: pure, for whoever names or parses a kind (the API, options). */
+/* Profile kinds by name, and what their callers must know of them: pure, for whoever names,
+ * parses or asks for a kind (the API, the settings, the dispatcher, inspectctl). */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "profile.h"
@@ -27,4 +29,27 @@ int profile_kind_from_name(const char *name, enum profile_kind *ret)
 		}
 	}
 	return -EINVAL;
+}
+
+const char *profile_kind_list(char *buf, size_t size, const char *quote)
+{
+	size_t n = 0;
+
+	if (!size)
+		return buf;
+	buf[0] = '\0';
+	for (int k = 0; k < _PROFILE_KIND_MAX && n < size; k++)
+		n += (size_t)snprintf(buf + n, size - n, "%s%s%s%s", k == 0 ? "" : k + 1 < _PROFILE_KIND_MAX ? ", " : " or ",
+				      quote, names[k], quote);
+	return buf;
+}
+
+/* The kinds without a duration; every other runs until stopped or its time is up. */
+static const bool instantaneous[_PROFILE_KIND_MAX] = {
+	[PROFILE_HEAP_SNAPSHOT] = true,
+};
+
+bool profile_kind_instantaneous(enum profile_kind kind)
+{
+	return kind >= 0 && kind < _PROFILE_KIND_MAX && instantaneous[kind];
 }

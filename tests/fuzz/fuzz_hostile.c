@@ -15,7 +15,9 @@
  *
  * src/api_json.c is linked for api_parse_capture_request() alone: the build drops its
  * unused functions (--gc-sections, and -z start-stop-gc so that the coverage tables do
- * not keep them), and with them their references to the dispatcher.
+ * not keep them), and with them their references to the dispatcher. It checks a trace's
+ * categories with src/settings.c's settings_check_categories(), whose table of setters is
+ * kept (the sanitizers register it): src/options.c and src/select.c answer for those.
  */
 #define _GNU_SOURCE             /* memmem */
 #include <errno.h>
@@ -41,6 +43,7 @@
 #include "headroom.h"
 #include "ledger.h"
 #include "procfs.h"
+#include "settings.h"
 #include "sighandler.h"
 #include "sockdiag.h"
 
@@ -367,8 +370,17 @@ static void fuzz_api_request(const uint8_t *data, size_t size)
 	memcpy(body, data, size);
 	memset(err, 'x', sizeof(err));
 	if (api_parse_capture_request(body, size, &req, err, sizeof(err)) == 0) {
-		if (req.pid < 1 || req.pid > 4194304 || req.seconds > 86400 ||
-		    (req.kind != PROFILE_HEAP && req.kind != PROFILE_CPU))
+		char why[128];
+
+		if (req.pid < 1 || req.pid > 4194304 || req.seconds > 86400 || (unsigned)req.kind >= _PROFILE_KIND_MAX)
+			abort();
+		/* What the dispatcher refuses (dispatcher__submit()'s -EINVAL) never gets through. */
+		if (req.seconds && profile_kind_instantaneous(req.kind))
+			abort();
+		if (!memchr(req.categories, '\0', sizeof(req.categories)))
+			abort();
+		if (req.categories[0] && (req.kind != PROFILE_TRACE ||
+					  settings_check_categories(req.categories, why, sizeof(why)) < 0))
 			abort();
 	} else if (!memchr(err, '\0', sizeof(err))) {
 		abort();        /* the message for the client is a string */

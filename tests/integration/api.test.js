@@ -102,7 +102,11 @@ test('bad requests get the right 4xx with a JSON error', async () => {
       ['POST', '/v1/captures', '', 400, /JSON body is required/],
       ['POST', '/v1/captures', { kind: 'heap' }, 400, /"pid" is required/],
       ['POST', '/v1/captures', { pid: 'x' }, 400, /"pid" must be a positive integer/],
-      ['POST', '/v1/captures', { pid: t.pid, kind: 'memory' }, 400, /"kind" must be "heap" or "cpu"/],
+      ['POST', '/v1/captures', { pid: t.pid, kind: 'memory' }, 400,
+        /"kind" must be "heap", "cpu", "heap-snapshot", "allocation-timeline" or "trace"/],
+      ['POST', '/v1/captures', { pid: t.pid, kind: 'heap-snapshot', seconds: 5 }, 400, /a heap snapshot has no duration/],
+      ['POST', '/v1/captures', { pid: t.pid, categories: 'v8' }, 400, /only a trace has categories/],
+      ['POST', '/v1/captures', { pid: t.pid, kind: 'trace', categories: 'v8,,node' }, 400, /"categories": an empty category/],
       ['POST', '/v1/captures', { pid: t.pid, seconds: 0 }, 400, /"seconds" must be an integer/],
       ['POST', '/v1/captures', { pid: t.pid, kidn: 'heap' }, 400, /unknown field "kidn"/],
       ['POST', '/v1/captures', { pid: 999999 }, 404, /pid 999999 is not a tracked node process/],
@@ -130,7 +134,17 @@ test('bad requests get the right 4xx with a JSON error', async () => {
     const second = await agent.request('POST', '/v1/captures', { pid: t.pid, kind: 'cpu' });
     assert.equal(second.status, 409);
     assert.match(second.json.error, /already being captured/);
+    // ... naming the capture that holds it, as GET /v1/captures/ID shows it.
+    assert.match(second.json.error, new RegExp(`: a heap capture, ${first.json.id}, is (queued|in progress)$`));
     await agent.request('DELETE', `/v1/captures/${first.json.id}`);
+    await agent.waitState(first.json.id, 'done', { timeoutMs: 10000 });
+    // A trace's job shows its categories: the request's, else --trace-categories as they were.
+    const trace = await agent.request('POST', '/v1/captures', { pid: t.pid, kind: 'trace', categories: 'node.perf' });
+    assert.equal(trace.status, 202, trace.body);
+    assert.equal(trace.json.kind, 'trace');
+    assert.equal(trace.json.categories, 'node.perf');
+    assert.equal((await agent.request('GET', `/v1/captures/${trace.json.id}`)).json.categories, 'node.perf');
+    await agent.request('DELETE', `/v1/captures/${trace.json.id}`);
   });
 });
 

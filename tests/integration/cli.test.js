@@ -18,7 +18,9 @@ test('--help documents every flag, with examples, and exits 0', () => {
     '--max-signal-duration', '--max-concurrent-per-container', '--max-captures-per-container-per-hour',
     '--queue-timeout', '--pprof', '--host-root', '--s3-bucket', '--s3-region', '--s3-endpoint', '--s3-path-style',
     '--s3-prefix', '--s3-part-size', '--pyroscope-url', '--pyroscope-app', '--pyroscope-user', '--pyroscope-token-file',
-    '--pyroscope-tenant', '--export-retry-max', '--export-retry-initial', '--keep-local', '--select', '--exclude', '--every', '--schedule-kinds']) {
+    '--pyroscope-tenant', '--export-retry-max', '--export-retry-initial', '--keep-local', '--select', '--exclude', '--every', '--schedule-kinds',
+    '--snapshot-signal', '--allocation-timeline-signal', '--trace-signal', '--trace-categories', '--snapshot-headroom',
+    '--snapshot-stall-timeout', '--max-snapshot-size', '--compress']) {
     assert.match(r.stdout, new RegExp(`^\\s+${flag}\\b`, 'm'), flag);
   }
   assert.match(r.stdout, /^Examples:$/m);
@@ -48,7 +50,12 @@ test('unknown flags and bad values: one line on stderr, exit 2', () => {
     [['--match', 'averyveryverylongname'], /invalid --match/],
     [['--log-level', 'loud'], /invalid --log-level/],
     [['--rss-watch', 'sometimes'], /invalid --rss-watch 'sometimes' \(near or always\)/],
-    [['--threshold-action', 'Heap'], /invalid --threshold-action 'Heap' \(heap or cpu\)/],
+    [['--threshold-action', 'Heap'], /invalid --threshold-action 'Heap' \(heap, cpu, heap-snapshot, allocation-timeline or trace\)/],
+    [['--snapshot-signal', 'URG'], /--cpu-signal and --snapshot-signal must differ/],
+    [['--trace-signal', 'PWR', '--allocation-timeline-signal', 'PWR'], /--allocation-timeline-signal and --trace-signal must differ/],
+    [['--trace-categories', 'node,,v8'], /invalid --trace-categories 'node,,v8': an empty category/],
+    [['--schedule-kinds', 'cpu,heap-snapshot'], /a schedule never pauses a service/],
+    [['--snapshot-headroom', '-1'], /invalid --snapshot-headroom/],
     [['--max-duration'], /needs a value/],
     [['extra'], /unexpected argument 'extra'/],
   ];

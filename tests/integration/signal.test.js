@@ -194,6 +194,36 @@ test('a second trigger of the other kind during a capture is refused with a log 
   });
 });
 
+// Issue 11's signals, through the settings' table to the dispatcher: the kernel's filter has
+// them, and each takes its kind. What the capture of each does is its own test's.
+test('--snapshot-signal and --trace-signal take a heap snapshot and a trace of their categories', async () => {
+  await withAgent(['--snapshot-signal', 'CONT', '--trace-signal', 'CHLD', '--trace-categories', 'node.perf'],
+    async (agent, targets) => {
+      const t = new Target('idle.js');
+      targets.push(t);
+      await t.start();
+      await agent.waitTracked(t.pid);
+      assert.match(agent.log, /heap signal SIGWINCH, cpu signal SIGURG, heap-snapshot signal SIGCONT, trace signal SIGCHLD/);
+      t.signal('SIGCONT');
+      const snapshot = await waitFor('a heap-snapshot capture', async () => (await agent.captures(t.pid))
+        .find((j) => j.kind === 'heap-snapshot'));
+      assert.equal(snapshot.trigger.kind, 'signal');
+      assert.equal(snapshot.seconds, null);
+      assert.equal(snapshot.categories, undefined);
+      await waitFor('the snapshot over', async () => ['done', 'failed'].includes((await agent.capture(snapshot.id)).state),
+        60000);
+      t.signal('SIGCHLD');
+      const trace = await waitFor('a trace capture', async () => (await agent.captures(t.pid))
+        .find((j) => j.kind === 'trace'));
+      assert.equal(trace.trigger.kind, 'signal');
+      assert.equal(trace.categories, 'node.perf');
+      // The same signal again stops it (or, if it could not start, starts another): toggled.
+      t.signal('SIGCHLD');
+      await waitFor('the trace over', async () => ['done', 'failed'].includes((await agent.capture(trace.id)).state),
+        30000);
+    });
+});
+
 test('--max-duration stops and exports a capture nobody stopped', async () => {
   await withAgent(['--max-duration', '1'], async (agent, targets) => {
     const t = new Target('idle.js');

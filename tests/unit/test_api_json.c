@@ -400,11 +400,14 @@ static void assert_rejected(const char *body, const char *want_err)
 	assert_rejected_len(body, strlen(body), want_err);
 }
 
-#define ERR_REQUIRED    "a JSON body is required: {\"pid\":N,\"kind\":\"heap|cpu\",\"seconds\":N}"
+#define ERR_REQUIRED    "a JSON body is required: {\"pid\":N,\"kind\":KIND,\"seconds\":N}, and " \
+			"\"categories\":\"a,b\" for a trace"
 #define ERR_NOT_OBJECT  "the body is not a JSON object"
 #define ERR_NO_PID      "\"pid\" is required"
 #define ERR_PID         "\"pid\" must be a positive integer"
-#define ERR_KIND        "\"kind\" must be \"heap\" or \"cpu\""
+#define ERR_KIND        "\"kind\" must be \"heap\", \"cpu\", \"heap-snapshot\", \"allocation-timeline\" or " \
+			"\"trace\""
+#define ERR_SNAPSHOT_SECONDS "\"seconds\" with kind \"heap-snapshot\": a heap snapshot has no duration"
 #define ERR_SECONDS     "\"seconds\" must be an integer from 1 to 86400"
 
 static void test_request_valid(void **state)
@@ -428,6 +431,84 @@ static void test_request_valid(void **state)
 	assert_request("\xef\xbb\xbf{\"pid\":42}", 42, PROFILE_HEAP, 0);
 	/* Whitespace around and inside, as curl -d @file sends it. */
 	assert_request("  {\n\t\"pid\" : 42 ,\r\n \"kind\" : \"cpu\" }\n", 42, PROFILE_CPU, 0);
+}
+
+/* Issue 11's kinds by name; a trace's categories; what a heap snapshot cannot have. */
+static void test_request_new_kinds(void **state)
+{
+	struct parsed p;
+
+	assert_request("{\"pid\":42,\"kind\":\"heap-snapshot\"}", 42, PROFILE_HEAP_SNAPSHOT, 0);
+	assert_request("{\"pid\":42,\"kind\":\"allocation-timeline\",\"seconds\":20}", 42,
+		       PROFILE_ALLOCATION_TIMELINE, 20);
+	assert_request("{\"pid\":42,\"kind\":\"trace\"}", 42, PROFILE_TRACE, 0);
+	p = parse("{\"pid\":42,\"kind\":\"trace\"}");
+	assert_string_equal(p.req.categories, "");
+	p = parse("{\"pid\":42,\"kind\":\"trace\",\"categories\":\"node.perf,v8\",\"seconds\":5}");
+	assert_int_equal(p.r, 0);
+	assert_int_equal(p.req.kind, PROFILE_TRACE);
+	assert_int_equal(p.req.seconds, 5);
+	assert_string_equal(p.req.categories, "node.perf,v8");
+	/* Checked once the kind is known, wherever it comes. */
+	p = parse("{\"categories\":\"v8\",\"pid\":42,\"kind\":\"trace\"}");
+	assert_int_equal(p.r, 0);
+	assert_string_equal(p.req.categories, "v8");
+
+	/* A heap snapshot has no duration, whatever order the body gives. */
+	assert_rejected("{\"pid\":42,\"kind\":\"heap-snapshot\",\"seconds\":30}", ERR_SNAPSHOT_SECONDS);
+	assert_rejected("{\"seconds\":1,\"pid\":42,\"kind\":\"heap-snapshot\"}", ERR_SNAPSHOT_SECONDS);
+	assert_rejected("{\"pid\":42,\"kind\":\"heap\",\"seconds\":1,\"kind\":\"heap-snapshot\"}",
+			ERR_SNAPSHOT_SECONDS);
+
+	/* Categories: a trace's only (the default kind is heap), and as --trace-categories takes them. */
+	assert_rejected("{\"pid\":42,\"categories\":\"v8\"}",
+			"\"categories\" with kind \"heap\": only a trace has categories");
+	assert_rejected("{\"pid\":42,\"kind\":\"heap-snapshot\",\"categories\":\"v8\"}",
+			"\"categories\" with kind \"heap-snapshot\": only a trace has categories");
+	assert_rejected("{\"pid\":42,\"kind\":\"trace\",\"categories\":\"\"}", "\"categories\": an empty category");
+	assert_rejected("{\"pid\":42,\"kind\":\"trace\",\"categories\":\"v8,,node\"}",
+			"\"categories\": an empty category");
+	assert_rejected("{\"pid\":42,\"kind\":\"trace\",\"categories\":\"v8 node\"}",
+			"\"categories\": ' ' in a category (letters, digits, '.', '_' and '-' only)");
+	assert_rejected("{\"pid\":42,\"kind\":\"trace\",\"categories\":\"v8\\nnode\"}",
+			"\"categories\": byte 0x0a in a category (letters, digits, '.', '_' and '-' only)");
+	assert_rejected("{\"pid\":42,\"kind\":\"trace\",\"categories\":\"n\\u00e9\"}",
+			"\"categories\": byte 0xc3 in a category (letters, digits, '.', '_' and '-' only)");
+	assert_rejected("{\"pid\":42,\"kind\":\"trace\",\"categories\":[\"v8\"]}",
+			"\"categories\" must be a string such as \"node,v8\"");
+	assert_rejected("{\"pid\":42,\"kind\":\"trace\",\"categories\":null}",
+			"\"categories\" must be a string such as \"node,v8\"");
+}
+
+/* Categories longer than a capture_request holds are refused, never cut short. */
+static void test_request_long_categories(void **state)
+{
+	char body[4096];
+	size_t n;
+
+	n = (size_t)snprintf(body, sizeof(body), "{\"pid\":42,\"kind\":\"trace\",\"categories\":\"");
+	for (int i = 0; i < 8; i++) {
+		if (i)
+			body[n++] = ',';
+		memset(body + n, 'a' + i, 63);
+		n += 63;
+	}
+	snprintf(body + n, sizeof(body) - n, "\"}");
+	/* 511 characters: the most there is room for. */
+	{
+		struct parsed p = parse(body);
+
+		assert_int_equal(p.r, 0);
+		assert_int_equal(strlen(p.req.categories), CAPTURE_CATEGORIES_MAX - 1);
+	}
+	snprintf(body + n, sizeof(body) - n, "z\"}");
+	assert_rejected(body, "\"categories\": longer than 511 characters");
+	/* 33 of them. */
+	n = (size_t)snprintf(body, sizeof(body), "{\"pid\":42,\"kind\":\"trace\",\"categories\":\"");
+	for (int i = 0; i < 33; i++)
+		n += (size_t)snprintf(body + n, sizeof(body) - n, "%sc%d", i ? "," : "", i);
+	snprintf(body + n, sizeof(body) - n, "\"}");
+	assert_rejected(body, "\"categories\": more than 32 categories");
 }
 
 static void test_request_empty(void **state)
@@ -790,6 +871,61 @@ static void test_job_queued(void **state)
 	assert_string_member(o, "queued_reason", "pid 99 is being captured in the same network namespace");
 	cJSON_Delete(o);
 	free(j);
+}
+
+/* A trace's job shows what it records; no other kind has the member. */
+static void test_job_trace(void **state)
+{
+	struct job_view *j = new_job(9, 4321, PROFILE_TRACE, JOB_QUEUED, TRIGGER_SOURCE_API);
+	cJSON *o;
+
+	snprintf(j->categories, sizeof(j->categories), "node,node.perf,v8");
+	j->duration_usec = 10 * UINT64_C(1000000);
+	j->requested_usec = j->duration_usec;
+	o = as_client(api_job_json(j), NULL);
+	ASSERT_KEYS(o, JOB_KEYS, "categories");
+	assert_string_member(o, "kind", "trace");
+	assert_string_member(o, "categories", "node,node.perf,v8");
+	assert_number_member(o, "seconds", 10);
+	cJSON_Delete(o);
+
+	/* A heap snapshot: no duration, no categories. */
+	j->kind = PROFILE_HEAP_SNAPSHOT;
+	j->duration_usec = j->requested_usec = 0;
+	o = as_client(api_job_json(j), NULL);
+	ASSERT_KEYS(o, JOB_KEYS);
+	assert_string_member(o, "kind", "heap-snapshot");
+	assert_null_member(o, "seconds");
+	cJSON_Delete(o);
+	free(j);
+}
+
+/* Which kinds have no duration: what the API, the dispatcher and inspectctl refuse a duration of. */
+static void test_kinds_instantaneous(void **state)
+{
+	assert_true(profile_kind_instantaneous(PROFILE_HEAP_SNAPSHOT));
+	assert_false(profile_kind_instantaneous(PROFILE_HEAP));
+	assert_false(profile_kind_instantaneous(PROFILE_CPU));
+	assert_false(profile_kind_instantaneous(PROFILE_ALLOCATION_TIMELINE));
+	assert_false(profile_kind_instantaneous(PROFILE_TRACE));
+	assert_false(profile_kind_instantaneous(_PROFILE_KIND_MAX));
+	assert_false(profile_kind_instantaneous((enum profile_kind)-1));
+}
+
+/* Every kind's name, for the messages that say what a kind may be. */
+static void test_kind_list(void **state)
+{
+	char buf[128], small[8] = "xxxxxxx";
+
+	assert_string_equal(profile_kind_list(buf, sizeof(buf), ""),
+			    "heap, cpu, heap-snapshot, allocation-timeline or trace");
+	assert_string_equal(profile_kind_list(buf, sizeof(buf), "'"),
+			    "'heap', 'cpu', 'heap-snapshot', 'allocation-timeline' or 'trace'");
+	/* Cut short, never past its buffer; nothing written into none. */
+	assert_string_equal(profile_kind_list(small, sizeof(small), ""), "heap, c");
+	small[0] = 'x';
+	profile_kind_list(small, 0, "");
+	assert_int_equal(small[0], 'x');
 }
 
 static void test_job_starting(void **state)
@@ -1883,6 +2019,8 @@ int main(void)
 		cmocka_unit_test(test_job_id_roundtrip),
 		cmocka_unit_test(test_parse_job_id),
 		cmocka_unit_test(test_request_valid),
+		cmocka_unit_test(test_request_new_kinds),
+		cmocka_unit_test(test_request_long_categories),
 		cmocka_unit_test(test_request_empty),
 		cmocka_unit_test(test_request_not_an_object),
 		cmocka_unit_test(test_request_pid),
@@ -1896,6 +2034,9 @@ int main(void)
 		cmocka_unit_test(test_request_embedded_nul),
 		cmocka_unit_test(test_request_error_buffer),
 		cmocka_unit_test(test_job_queued),
+		cmocka_unit_test(test_job_trace),
+		cmocka_unit_test(test_kinds_instantaneous),
+		cmocka_unit_test(test_kind_list),
 		cmocka_unit_test(test_job_starting),
 		cmocka_unit_test(test_job_done),
 		cmocka_unit_test(test_job_failed),

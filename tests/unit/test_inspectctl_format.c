@@ -792,6 +792,16 @@ static void test_capture_details(void **state)
 	free(text);
 	cJSON_Delete(json);
 
+	/* A trace's categories, shown only when the capture has them. */
+	json = parse("{\"id\":\"c-000002\",\"pid\":7,\"kind\":\"trace\",\"state\":\"running\",\"seconds\":10,"
+		     "\"categories\":\"node.perf,v8\"}");
+	output_open(&o);
+	assert_int_equal(capture__print_details(json, o.f), 0);
+	text = output_close(&o);
+	assert_non_null(strstr(text, "\nseconds:       10\ncategories:    node.perf,v8\nqueued_reason: -\n"));
+	free(text);
+	cJSON_Delete(json);
+
 	json = parse("{\"trigger\":{}}");
 	output_open(&o);
 	assert_int_equal(capture__print_details(json, o.f), 0);

@@ -270,6 +270,7 @@ static void test_states_and_outcomes(void **state)
 	assert_true(v.trigger.has_threshold);
 	assert_string_equal(v.trigger.detected_by, "tick");
 	assert_int_equal(v.duration_usec, 30000000);
+	assert_string_equal(v.categories, "");
 	assert_int_equal(v.created_at.tv_sec, 1700000000);
 	assert_string_equal(v.queued_reason, "");
 	assert_string_equal(v.error, "");
@@ -363,6 +364,29 @@ static void collect(void *ctx, const struct job_view *v, void *data)
 
 	assert_true(s->n < 512);
 	s->ids[s->n++] = v->id;
+}
+
+/* A trace's categories go with its job, as asked for, for the API to show and the capture to use. */
+static void test_categories(void **state)
+{
+	struct jobs *js = new_jobs(4, 0);
+	struct job_request req = {
+		.pid = 42, .kind = PROFILE_TRACE, .duration_usec = 10000000, .netns = 5,
+		.trigger = { .source = TRIGGER_SOURCE_API }, .categories = "node.perf,v8",
+	};
+	struct job_view v;
+	unsigned id;
+
+	assert_int_equal(jobs__add(js, &req, &id), 0);
+	memset(&req, 'x', sizeof(req));
+	assert_int_equal(jobs__view(js, id, &v), 0);
+	assert_int_equal(v.kind, PROFILE_TRACE);
+	assert_string_equal(v.categories, "node.perf,v8");
+	assert_int_equal(jobs__start(js, id, NULL), 0);
+	finish(js, id, CAPTURE_OK, NULL);
+	assert_int_equal(jobs__view(js, id, &v), 0);
+	assert_string_equal(v.categories, "node.perf,v8");
+	jobs__free(js);
 }
 
 static void test_kept(void **state)
@@ -600,6 +624,7 @@ int main(void)
 		cmocka_unit_test(test_per_container),
 		cmocka_unit_test(test_hold),
 		cmocka_unit_test(test_states_and_outcomes),
+		cmocka_unit_test(test_categories),
 		cmocka_unit_test(test_kept),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_stop_queued),

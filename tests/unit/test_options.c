@@ -309,6 +309,31 @@ static void test_check_match_name(void **state)
 	assert_int_equal(options_check_match_name("node/"), -EINVAL);
 }
 
+static void test_parse_decimal(void **state)
+{
+	static const char *const bad[] = {
+		"", "-1", "+1", "1e3", "0x10", "inf", "nan", ".5", "1.5x", " 1", "1 ", "1.2.3",
+	};
+	double v = -1;
+
+	assert_int_equal(options_parse_decimal("16", 0, 1000, &v), 0);
+	assert_true(v == 16);
+	assert_int_equal(options_parse_decimal("2.5", 0, 1000, &v), 0);
+	assert_true(v == 2.5);
+	assert_int_equal(options_parse_decimal("0", 0, 1000, &v), 0);
+	assert_true(v == 0);
+	assert_int_equal(options_parse_decimal("1000", 0, 1000, &v), 0);
+	assert_true(v == 1000);
+	assert_int_equal(options_parse_decimal("1000.01", 0, 1000, &v), -ERANGE);
+	assert_int_equal(options_parse_decimal("0.5", 1, 1000, &v), -ERANGE);
+	assert_int_equal(options_parse_decimal(NULL, 0, 1000, &v), -EINVAL);
+	v = -1;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (options_parse_decimal(bad[i], 0, 1000, &v) == 0)
+			fail_msg("'%s' parsed as %g", bad[i], v);
+	assert_true(v == -1);
+}
+
 static void test_parse_choice(void **state)
 {
 	static const char *const kinds[] = { "heap", "cpu", NULL };
@@ -346,6 +371,7 @@ int main(void)
 		cmocka_unit_test(test_parse_duration),
 		cmocka_unit_test(test_parse_duration_invalid),
 		cmocka_unit_test(test_check_match_name),
+		cmocka_unit_test(test_parse_decimal),
 		cmocka_unit_test(test_parse_choice),
 	};
 
