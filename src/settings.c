@@ -14,6 +14,7 @@
 #include "log.h"
 #include "options.h"
 #include "profile.h"
+#include "headroom.h"
 #include "settings.h"
 
 static int invalid(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -246,7 +247,7 @@ SETTER(compress)
 SETTER(snapshot_headroom)
 {
 	if (options_parse_decimal(v, 0, 1000, &st->snapshot_headroom) < 0)
-		return invalid(why, size, "invalid --snapshot-headroom '%s' (a factor from 0 to 1000, such as 16; "
+		return invalid(why, size, "invalid --snapshot-headroom '%s' (a factor from 0 to 1000, such as 64; "
 			       "0: no check)", v);
 	return 0;
 }
@@ -682,7 +683,7 @@ void settings_defaults(struct settings *st)
 		.max_profile_bytes = 512ull << 20,
 		.max_snapshot_bytes = 4ull << 30,
 		.trace_categories = "node,node.perf,v8",
-		.snapshot_headroom = 16,
+		.snapshot_headroom = HEADROOM_DEFAULT_FACTOR,
 		.snapshot_stall_usec = 60ull * 1000000,
 		.output_quota_bytes = 1ull << 30,
 		.export_retry_max_usec = 24ull * 3600 * 1000000,

@@ -41,7 +41,7 @@ static void test_defaults(void **state)
 	assert_int_equal(st.timeline_signal, 0);
 	assert_int_equal(st.trace_signal, 0);
 	assert_string_equal(st.trace_categories, "node,node.perf,v8");
-	assert_true(st.snapshot_headroom == 16);
+	assert_true(st.snapshot_headroom == 64);
 	assert_int_equal(st.snapshot_stall_usec, 60000000);
 	assert_int_equal(st.max_snapshot_bytes, 4ull << 30);
 	assert_false(st.compress);
@@ -385,7 +385,7 @@ static void test_snapshot_settings(void **state)
 	assert_int_equal(settings_set(&st, "snapshot-headroom", "1000", why, sizeof(why)), 0);
 	assert_true(st.snapshot_headroom == 1000);
 	assert_int_equal(settings_set(&st, "snapshot-headroom", "1001", why, sizeof(why)), -EINVAL);
-	assert_string_equal(why, "invalid --snapshot-headroom '1001' (a factor from 0 to 1000, such as 16; 0: no check)");
+	assert_string_equal(why, "invalid --snapshot-headroom '1001' (a factor from 0 to 1000, such as 64; 0: no check)");
 	assert_true(st.snapshot_headroom == 1000);
 	assert_int_equal(settings_set(&st, "compress", NULL, why, sizeof(why)), 0);
 	assert_true(st.compress);
