@@ -1,7 +1,8 @@
 // Retains what it is told to, one line on stdin at a time, each answered "ok":
 //   things N       keep N more instances of the class RetainedThing (small objects)
 //   doubles MB     keep MB more of heap as arrays of doubles (bytes, few objects)
-//   mark           a performance mark and measure (trace events of node.perf)
+//   mark           a performance mark and measure, and a synchronous file read (trace
+//                  events of node.fs.sync)
 // It allocates a little all the time, as a service does.
 'use strict';
 class RetainedThing {
@@ -19,7 +20,10 @@ process.stdin.on('data', (d) => {
     buf = buf.slice(nl + 1);
     if (cmd === 'things') for (let i = 0, n = Number(arg); i < n; i++) things.push(new RetainedThing(things.length));
     if (cmd === 'doubles') for (let i = 0; i < Number(arg); i++) doubles.push(new Array(131072).fill(1.5));
-    if (cmd === 'mark') { performance.mark('a'); performance.mark('b'); performance.measure('a-b', 'a', 'b'); }
+    if (cmd === 'mark') {
+      performance.mark('a'); performance.mark('b'); performance.measure('a-b', 'a', 'b');
+      require('node:fs').readFileSync(__filename);
+    }
     const u = process.memoryUsage();
     console.log(`ok ${cmd} heapUsed=${u.heapUsed} rss=${u.rss}`);
   }
