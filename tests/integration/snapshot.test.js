@@ -6,7 +6,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const zlib = require('node:zlib');
-const { withAgent, start, sleep, waitFor, readJSON, listeningPorts } = require('./lib');
+const { withAgent, start, sleep, waitFor, readJSON, listeningPorts, makeCgroup } = require('./lib');
 
 const OWN_NETNS = ['unshare', '--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"'];
 
@@ -230,4 +230,47 @@ test('--compress: a snapshot and a trace written .gz as they stream, whole insid
     file = done.files.find((f) => f.endsWith('.json.gz'));
     assert.ok(Array.isArray(JSON.parse(zlib.gunzipSync(fs.readFileSync(file))).traceEvents));
   });
+});
+
+// The headroom check, and that it is not vacuous: the same process in the same cgroup is
+// refused a snapshot (a heap sampling profile instead) and survives; with the check off
+// (--snapshot-headroom 0) the snapshot gets it OOM-killed.
+test('a snapshot refused for lack of headroom in a tight memory cgroup: a heap profile instead, the target survives; without the check it is OOM-killed', async () => {
+  const MiB = 1 << 20;
+  const cg = makeCgroup(`inspectd-headroom-${process.pid}`, 400 * MiB);
+  const inCgroup = ['sh', '-c', `echo $$ > ${cg.dir}/cgroup.procs && exec "$0" "$@"`];
+  try {
+    await withAgent([], async (agent, targets) => {
+      const t = await start(targets, 'retain.js', { wrap: inCgroup });
+      await t.send('things 300000');
+      const job = await capture(agent, t.pid, { kind: 'heap-snapshot' });
+      const done = await agent.waitState(job.id, 'done', { timeoutMs: 60000 });
+      const file = done.files.find((f) => f.endsWith('.heapprofile'));
+      assert.ok(file, `a heap profile instead: ${JSON.stringify(done)}`);
+      assert.ok(!done.files.some((f) => /heapsnapshot/.test(f)));
+      const meta = metaOf(agent, path.basename(file)).profile;
+      assert.equal(meta.type, 'heap-profile');
+      assert.equal(meta.instead_of, 'heap-snapshot');
+      assert.equal(meta.headroom.allowed, false);
+      assert.equal(meta.headroom.limit_mib, 400);
+      assert.ok(meta.headroom.estimate_mib > meta.headroom.room_mib, JSON.stringify(meta.headroom));
+      assert.match(meta.headroom.reason, /exceeds/);
+      assert.ok(readJSON(file).head, 'a heap sampling profile');
+      assert.ok(t.alive());
+      await waitFor('the inspector closed', () => listeningPorts(t.pid).length === 0);
+
+      // The same process, the check off: V8's snapshot takes it past its limit.
+      await agent.stop();
+      await withAgent(['--snapshot-headroom', '0'], async (unchecked) => {
+        const j = await capture(unchecked, t.pid, { kind: 'heap-snapshot' });
+        await unchecked.waitState(j.id, 'failed', { timeoutMs: 60000 });
+        await waitFor('the target OOM-killed', () => t.exited, 10000);
+        assert.equal(t.exited.signal, 'SIGKILL');
+        assert.deepEqual(unchecked.files(/heapsnapshot/), []);
+      });
+    });
+  } finally {
+    await waitFor('the cgroup empty', () => fs.readFileSync(path.join(cg.dir, 'cgroup.procs'), 'utf8').trim() === '', 10000).catch(() => {});
+    fs.rmdirSync(cg.dir);
+  }
 });
