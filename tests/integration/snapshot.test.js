@@ -274,3 +274,21 @@ test('a snapshot refused for lack of headroom in a tight memory cgroup: a heap p
     fs.rmdirSync(cg.dir);
   }
 });
+
+test('--threshold-action heap-snapshot: a process crossing --rss-threshold is snapshotted once', async () => {
+  await withAgent(['--select', 'cmdline~retain\\.js', '--rss-threshold', '180M', '--threshold-action', 'heap-snapshot',
+    '--cooldown', '1h'], async (agent, targets) => {
+    const t = await start(targets, 'retain.js');
+    await agent.waitTracked(t.pid);
+    await t.send('doubles 200');
+    const job = await waitFor('a threshold capture', async () => (await agent.captures(t.pid))[0], 15000);
+    assert.equal(job.kind, 'heap-snapshot');
+    assert.equal(job.trigger.kind, 'rss-threshold');
+    const done = await agent.waitState(job.id, 'done', { timeoutMs: 60000 });
+    const file = done.files.find((f) => f.endsWith('.heapsnapshot'));
+    assert.ok(file, JSON.stringify(done));
+    assert.equal(metaOf(agent, path.basename(file)).trigger.kind, 'rss-threshold');
+    await sleep(1000);
+    assert.equal((await agent.captures(t.pid)).length, 1);
+  });
+});
