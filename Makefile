@@ -58,7 +58,7 @@ BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -fdebug-compilation-dir
 # kernel event -> ring buffer -> dispatcher -> inspector session -> profile -> exporter
 PURE_SRCS  := src/log.c src/options.c src/settings.c src/procfs.c src/cdp.c src/meta.c src/inspector.c src/capture_outcome.c \
 	      src/trigger.c src/cgroup.c src/netns.c src/sockdiag.c src/container.c src/ledger.c src/oom_record.c \
-	      src/fsutil.c src/export/spool.c src/export/pprof.c src/export/exporter.c src/export/http.c src/export/outbox.c src/profile/cdp_reader.c src/profile/kind.c src/api_token.c \
+	      src/fsutil.c src/export/spool.c src/export/pprof.c src/export/exporter.c src/export/http.c src/export/outbox.c src/profile/cdp_reader.c src/profile/kind.c src/profile/node_count.c src/api_token.c \
 	      src/dispatch/jobs.c \
 	      src/dispatch/processes.c src/dispatch/thresholds.c src/dispatch/metrics.c src/dispatch/tenants.c \
 	      src/dispatch/rss_timeline.c src/dispatch/oom_kills.c
@@ -186,7 +186,7 @@ check: deps-test node-majors test-peers
 # UBSan; seeds from the fixtures (the first byte picks the parser, see the source).
 FUZZ_SRCS := src/log.c src/procfs.c src/cdp.c src/cgroup.c src/container.c src/container_names.c src/netns.c \
 	     src/sockdiag.c src/ledger.c src/fsutil.c src/api_json.c src/settings.c src/options.c src/select.c src/api_token.c \
-	     src/profile/cdp_reader.c src/profile/kind.c src/capture/sighandler.c src/export/pprof.c \
+	     src/profile/cdp_reader.c src/profile/kind.c src/profile/node_count.c src/capture/sighandler.c src/export/pprof.c \
 	     src/export/s3_request.c src/export/aws_creds.c src/export/http.c src/capture/headroom.c \
 	     tests/fuzz/fuzz_hostile.c
 FUZZ_BIN  := $(OUTPUT)/fuzz/fuzz_hostile
@@ -211,6 +211,7 @@ fuzz: deps $(FUZZ_BIN) $(OUTPUT)/tests/elf/seed.so
 	$(Q)printf '\005\000\377\000%s' '{"id":3,"error":{"code":-32000,"message":"Not \"started\"\t\u00e9"}}' > $(OUTPUT)/fuzz/seeds/cdp-error
 	$(Q){ printf '\001'; cat tests/fixtures/status-480-groups.txt; } > $(OUTPUT)/fuzz/seeds/status-480-groups
 	$(Q)printf '\001278873 12345 3276 1 0 60000 0\n' > $(OUTPUT)/fuzz/seeds/statm
+	$(Q)printf '\014\003%s' '{"snapshot":{"meta":{"node_fields":["type"]},"node_count":236260,"edge_count":5}}' > $(OUTPUT)/fuzz/seeds/node-count
 	$(Q)printf '\002anon 104857600\nfile 2097152\ninactive_file 1048576\ntotal_inactive_file 1048576\n' > $(OUTPUT)/fuzz/seeds/memory-stat
 	$(Q)printf '\006{"pid":42,"kind":"cpu","seconds":30}' > $(OUTPUT)/fuzz/seeds/api-request
 	$(Q)printf '\006{"pid":42,"kind":"trace","categories":"node.perf,v8","seconds":5}' > $(OUTPUT)/fuzz/seeds/api-trace
@@ -382,7 +383,7 @@ CAPTURE_WRAPS := inspector_session__new inspector_session__send inspector_sessio
 		 spool__cancel spool__dir lws_sul_schedule lws_now_usecs profile_ops spool__commit_derived \
 		 spool_file__set_max spool_file__compress headroom_read
 $(OUTPUT)/tests/test_capture: $(OUTPUT)/tests/test_capture.o $(addprefix $(OUTPUT)/src/,capture/capture.o \
-		capture/headroom.o cgroup.o fsutil.o profile/profile.o profile/kind.o export/exporter.o export/pprof.o meta.o procfs.o options.o trigger.o container.o log.o)
+		capture/headroom.o cgroup.o fsutil.o profile/profile.o profile/kind.o profile/node_count.o export/exporter.o export/pprof.o meta.o procfs.o options.o trigger.o container.o log.o)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $(call wrap,$(CAPTURE_WRAPS)) $^ -lcjson -lz -lm -lcmocka -o $@
 

@@ -170,36 +170,6 @@ static int snapshot_result(const struct cdp_reader_header *h)
 	return 0;
 }
 
-void profile_count_scan(struct profile_count_scan *cs, const char *buf, size_t len)
-{
-	static const char key[] = "\"node_count\":";
-
-	for (size_t i = 0; i < len && !cs->done; i++, cs->seen++) {
-		char ch = buf[i];
-
-		if (cs->seen >= PROFILE_COUNT_WINDOW) {
-			cs->done = true;
-			break;
-		}
-		if (cs->in_digits) {
-			if (ch >= '0' && ch <= '9' && cs->value <= (UINT64_MAX - 9) / 10) {
-				cs->value = cs->value * 10 + (uint64_t)(ch - '0');
-				cs->found = true;
-				continue;
-			}
-			cs->done = true;
-			cs->found = cs->found && !(ch >= '0' && ch <= '9');
-			break;
-		}
-		if (ch == key[cs->matched]) {
-			if (++cs->matched == sizeof(key) - 1)
-				cs->in_digits = true;
-		} else {
-			cs->matched = ch == key[0];
-		}
-	}
-}
-
 /* ---- trace events: NodeTracing, batches of events as NodeTracing.dataCollected ---- */
 
 /* "a,b,c" as the array includedCategories; NULL when out of memory. */

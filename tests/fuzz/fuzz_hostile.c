@@ -37,6 +37,7 @@
 #include "cdp.h"
 #include "pprof.h"
 #include "cdp_reader.h"
+#include "profile.h"
 #include "cgroup.h"
 #include "container.h"
 #include "container_names.h"
@@ -570,11 +571,40 @@ static void fuzz_exporters(const uint8_t *data, size_t size)
 	}
 }
 
+/* A snapshot's object count, scanned in pieces cut anywhere: the same as scanned whole, and there. */
+static void fuzz_node_count(const uint8_t *data, size_t size)
+{
+	struct profile_count_scan whole = { 0 }, pieces = { 0 };
+	size_t step, off = 0;
+	char text[64];
+
+	if (size < 1)
+		return;
+	step = data[0] % 16 + 1;
+	profile_count_scan(&whole, (const char *)data + 1, size - 1);
+	while (off < size - 1) {
+		size_t n = size - 1 - off < step ? size - 1 - off : step;
+
+		profile_count_scan(&pieces, (const char *)data + 1 + off, n);
+		off += n;
+	}
+	if (whole.found != pieces.found || (whole.found && whole.value != pieces.value))
+		abort();
+	if (whole.found) {
+		snprintf(text, sizeof(text), "\"node_count\":%llu", (unsigned long long)whole.value);
+		if (!memmem(data + 1, size - 1, text, strlen(text)))
+			abort();
+	}
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size < 1)
 		return 0;
-	switch (data[0] % 12) {
+	switch (data[0] % 13) {
+	case 12:
+		fuzz_node_count(data + 1, size - 1);
+		break;
 	case 0:
 		fuzz_cdp(data + 1, size - 1);
 		break;
