@@ -16,16 +16,20 @@ void profile_count_scan(struct profile_count_scan *cs, const char *buf, size_t l
 
 		if (cs->seen >= PROFILE_COUNT_WINDOW) {
 			cs->done = true;
+			cs->found = false;      /* a number cut short is no count */
 			break;
 		}
 		if (cs->in_digits) {
-			if (ch >= '0' && ch <= '9' && cs->value <= (UINT64_MAX - 9) / 10) {
+			bool digit = ch >= '0' && ch <= '9';
+
+			/* JSON's integers: no leading zero, and none past 64 bits. */
+			if (digit && !(cs->found && cs->value == 0) && cs->value <= (UINT64_MAX - 9) / 10) {
 				cs->value = cs->value * 10 + (uint64_t)(ch - '0');
 				cs->found = true;
 				continue;
 			}
 			cs->done = true;
-			cs->found = cs->found && !(ch >= '0' && ch <= '9');
+			cs->found = cs->found && !digit;
 			break;
 		}
 		if (ch == key[cs->matched]) {
