@@ -356,3 +356,35 @@ test('Pyroscope: heap and CPU profiles pushed as pprof to /ingest, with labels, 
     await py.close();
   }
 });
+
+test('a heap snapshot goes to S3 as a multipart upload streamed from disk; Pyroscope, which cannot take it, is not sent it', async () => {
+  const s3 = await startS3({ region: REGION, ...KEY, buckets: ['profiles'] });
+  const py = await startPyroscope({});
+  try {
+    await withAgent(s3Args(s3, ['--s3-part-size', '5M', '--keep-local', '--pyroscope-url', py.url]), {
+      env: s3Env({ AWS_ACCESS_KEY_ID: KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: KEY.secretAccessKey }) }, async (agent, targets) => {
+      const t = await start(targets, 'retain.js');
+      await t.send('things 150000');
+      const r = await agent.request('POST', '/v1/captures', { pid: t.pid, kind: 'heap-snapshot' });
+      assert.equal(r.status, 202, r.body);
+      const done = await agent.waitState(r.json.id, 'done', { timeoutMs: 60000 });
+      const file = done.files.find((f) => f.endsWith('.heapsnapshot'));
+      assert.ok(fs.statSync(file).size > 10 << 20, `${fs.statSync(file).size} bytes: too small for parts`);
+      await waitDelivered(agent, 's3', 1, 30000);
+      const key = `${HOST}/host/host/heap-snapshot/${path.basename(file)}`;
+      assert.equal(sha(await s3.getObject('profiles', key)), sha(fs.readFileSync(file)));
+      assert.ok(s3.requests.filter((q) => q.method === 'PUT' && /partNumber=/.test(q.query || q.path)).length >= 3);
+      assert.deepEqual(s3.violations, []);
+      // Not Pyroscope's: nothing sent, nothing failed, nothing pending.
+      const row = await exporter(agent, 'pyroscope');
+      assert.equal(row.pending, 0, JSON.stringify(row));
+      assert.equal(row.failed, 0, JSON.stringify(row));
+      assert.equal(py.profiles.length, 0);
+      const base = path.basename(file).replace(/\.heapsnapshot$/, '');
+      assert.ok(fs.existsSync(path.join(agent.outputDir, '.outbox', 'pyroscope', `${base}.unwanted`)));
+    });
+  } finally {
+    await s3.close();
+    await py.close();
+  }
+});
