@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "headroom.h"
+#include "fsutil.h"
 #include "procfs.h"
 
 #define MiB(b)           ((b) >> 20)
@@ -19,59 +20,6 @@
 #define NUMBER_FILE_MAX  32
 /* /proc/PID/statm: seven numbers of up to 20 digits. */
 #define STATM_MAX        160
-
-/*
- * The whole of name in dfd into buf (NUL-terminated), if it is a regular file: opened
- * O_NOFOLLOW|O_NONBLOCK, so that neither a symlink nor a FIFO planted in a delegated
- * cgroup is followed or waited on. Its length, -EFBIG when it does not fit, -EINVAL when
- * it is not a regular file, or -errno.
- */
-static ssize_t read_file_at(int dfd, const char *name, char *buf, size_t size)
-{
-	struct stat st;
-	size_t got = 0;
-	ssize_t ret;
-	int fd;
-
-	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ret = -EINVAL;
-		goto out;
-	}
-	for (;;) {
-		char extra;
-		ssize_t n;
-
-		if (got < size - 1)
-			n = read(fd, buf + got, size - 1 - got);
-		else
-			n = read(fd, &extra, 1);    /* full: is there more? */
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			ret = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if (got == size - 1) {
-			ret = -EFBIG;
-			goto out;
-		}
-		got += (size_t)n;
-	}
-	buf[got] = '\0';
-	ret = (ssize_t)got;
-out:
-	close(fd);
-	return ret;
-}
 
 /* Decimal digits at s (at least one, at most what fits in 64 bits): 0, *ret, *end past them. */
 static int parse_decimal(const char *s, const char **end, uint64_t *ret)
@@ -203,7 +151,7 @@ struct tightest {
 /* A small file of the cgroup open at dfd; -ENODEV (kernfs: removed after open) is -ENOENT. */
 static ssize_t read_cgroup_file(int dfd, const char *name, char *buf, size_t size)
 {
-	ssize_t n = read_file_at(dfd, name, buf, size);
+	ssize_t n = fs_read_small_at(dfd, name, buf, size);
 
 	if (n == -ENODEV)
 		return -ENOENT;
@@ -395,7 +343,7 @@ int headroom_read(const struct cgroup_roots *roots, pid_t pid, struct headroom *
 	if (pid <= 0)
 		return -ESRCH;
 	snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
-	n = read_file_at(AT_FDCWD, path, statm, sizeof(statm));
+	n = fs_read_small_at(AT_FDCWD, path, statm, sizeof(statm));
 	if (n == -ENOENT || n == -ESRCH)
 		return -ESRCH;
 	if (n == -EFBIG)
