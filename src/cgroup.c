@@ -167,18 +167,14 @@ static int parse_u64_line(const char *s, uint64_t *ret)
 	return 0;
 }
 
-/*
- * v1: does the cgroup open at dfd account its children's memory? Only "0"
- * says no; a missing file means a kernel where it always does.
- */
-static int v1_use_hierarchy(int dfd)
+int cgroup_v1_use_hierarchy(int dfd)
 {
 	char buf[LIMIT_FILE_MAX];
 	ssize_t n = fs_read_small_at(dfd, "memory.use_hierarchy", buf, sizeof(buf));
 
 	if (n == -ENOENT)
 		return 1;
-	if (n == -EFBIG)
+	if (n == -EFBIG || n == -ELOOP)
 		return -EINVAL;
 	if (n == -ENODEV)
 		return -ENOENT;
@@ -249,7 +245,7 @@ static int walk_limits(const char *root, const char *cgpath, const char *file, b
 			return -errno;  /* -ENOENT: vanished */
 		if (v1 && !leaf) {
 			/* This parent does not charge its child's usage to itself: stop here. */
-			r = v1_use_hierarchy(dfd);
+			r = cgroup_v1_use_hierarchy(dfd);
 			if (r <= 0) {
 				close(dfd);
 				if (r < 0)

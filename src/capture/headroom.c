@@ -161,23 +161,6 @@ static ssize_t read_cgroup_file(int dfd, const char *name, char *buf, size_t siz
 	return n;
 }
 
-/* v1: does the cgroup at dfd charge its children's usage to itself? 1, 0 or -errno. */
-static int v1_use_hierarchy(int dfd)
-{
-	char buf[NUMBER_FILE_MAX];
-	ssize_t n = read_cgroup_file(dfd, "memory.use_hierarchy", buf, sizeof(buf));
-
-	if (n == -ENOENT)
-		return 1;       /* 5.11+: always */
-	if (n < 0)
-		return (int)n;
-	if (strcmp(buf, "0\n") == 0 || strcmp(buf, "0") == 0)
-		return 0;
-	if (strcmp(buf, "1\n") == 0 || strcmp(buf, "1") == 0)
-		return 1;
-	return -EINVAL;
-}
-
 /*
  * One cgroup, open at dfd, named root + prefix: if it sets a limit, its working set and
  * the room left; kept in *t when tighter. stat: a scratch buffer of HEADROOM_STAT_MAX.
@@ -252,7 +235,7 @@ static int walk_hierarchy(const struct hierarchy *hy, const char *cgpath, char *
 		if (hy->v1 && !leaf) {
 			/* A parent that does not charge its children: it and all above it do
 			 * not bind this cgroup (only before Linux 5.11). */
-			r = v1_use_hierarchy(dfd);
+			r = cgroup_v1_use_hierarchy(dfd);
 			if (r < 0)
 				break;
 			if (r == 0) {
