@@ -254,7 +254,10 @@ $(TIMELINE_BASELINE_AGENT):
 	$(Q)$(MAKE) --no-print-directory -C $(OUTPUT)/baseline-timeline OUTPUT=.output all >/dev/null
 
 bench: export TEST_PEERS_DIR := $(abspath $(TEST_PEERS_DIR))
-bench: deps-test test-peers
+bench: export INSPECTD := $(abspath $(AGENT))
+bench: export HELPERS := $(abspath $(OUTPUT)/tests)
+bench: export NODE_MAJORS_DIR := $(abspath $(NODE_MAJORS_DIR))
+bench: deps-test test-peers node-majors
 	$(Q)$(MAKE) --no-print-directory all tests-build $(BENCH_BINS) $(BASELINE_AGENT) $(TIMELINE_BASELINE_AGENT)
 	$(Q)node tests/bench/bench.js
 	$(Q)node tests/bench/triggers.js
@@ -269,6 +272,7 @@ bench: deps-test test-peers
 	$(Q)node tests/bench/export.js
 	$(Q)$(MAKE) --no-print-directory node-majors NODE_MAJORS=24
 	$(Q)NODE_MAJORS_DIR=$(abspath $(NODE_MAJORS_DIR)) node tests/bench/snapshot-model.js
+	$(Q)NODE_MAJORS_DIR=$(abspath $(NODE_MAJORS_DIR)) node tests/bench/snapshot.js
 
 tests-build: $(UNIT_BINS) $(HELPER_BINS)
 
