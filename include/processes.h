@@ -53,6 +53,9 @@ struct process_view {
 	unsigned armed;                 /* TRIGGER_MASK()s of the triggers armed for it */
 	unsigned job;                   /* its queued or active job; 0: none */
 	int selection;                  /* enum select_verdict: SELECT_SELECTED until the dispatcher judges it */
+	/* Its next scheduled round (--every), as the dispatcher judges it: tv_sec 0 when none. */
+	struct timespec next_capture_at;        /* wall clock */
+	int next_capture_kind;                  /* enum profile_kind; -1: none */
 };
 
 /*

@@ -1249,6 +1249,20 @@ struct process_walk {
 	void *ctx;
 };
 
+/* Its next round, for a process the schedule will capture: one it selects, while the agent runs. */
+static void schedule_view(const struct dispatcher *d, struct process *p, struct process_view *pv)
+{
+	struct timespec wall;
+	uint64_t at;
+
+	clock_gettime(CLOCK_REALTIME, &wall);
+	if (pv->selection != SELECT_SELECTED || d->shutting_down ||
+	    schedule_next(&d->schedule, process__schedule(p), now_usec(),
+			  (uint64_t)wall.tv_sec * 1000000 + (uint64_t)wall.tv_nsec / 1000, &at, &pv->next_capture_kind) < 0)
+		return;
+	pv->next_capture_at = (struct timespec){ .tv_sec = (time_t)(at / 1000000), .tv_nsec = (long)(at % 1000000) * 1000 };
+}
+
 static void walk_process(void *ctx, struct process *p)
 {
 	struct process_walk *w = ctx;
@@ -1257,6 +1271,7 @@ static void walk_process(void *ctx, struct process *p)
 
 	processes__view(w->d->processes, p, &pv);
 	pv.selection = process_verdict(w->d->selection, p, NULL);
+	schedule_view(w->d, p, &pv);
 	w->fn(w->ctx, &pv, pv.job && dispatcher__job(w->d, pv.job, &jv) == 0 ? &jv : NULL);
 }
 
