@@ -175,19 +175,29 @@ static void capture_done(void *owner, struct capture *c)
 	start_queued(d);
 }
 
-/* The target of job id is gone (exit, or exec of another program). */
-static void end_job_target_gone(struct dispatcher *d, unsigned id)
+/* The target of job id is gone (exit, or exec of another program). True when that abandoned
+ * its capture under way: what then names it ("cpu capture (trigger schedule)") for the
+ * caller's one line. */
+static bool end_job_target_gone(struct dispatcher *d, unsigned id, char *what, size_t size)
 {
 	struct run *run = jobs__data(d->jobs, id);
 	struct job_result r = { 0 };
+	struct job_view v;
+	bool lost = false;
 
 	if (run) {
-		capture__target_exited(run->capture);
+		lost = capture__target_exited(run->capture);
 		result_of(run->capture, &r);
 	}
+	if (lost && jobs__view(d->jobs, id, &v) == 0)
+		snprintf(what, size, "%s capture (trigger %s)", profile_kind_name(v.kind),
+			 trigger_source_name(v.trigger.source));
+	else if (lost)
+		snprintf(what, size, "capture");
 	if (r.outcome != CAPTURE_EXPORT_FAILED)
 		r.outcome = CAPTURE_TARGET_EXITED;
 	end_job(d, id, &r);
+	return lost;
 }
 
 /* Job id was started in the queue: its capture now. */
@@ -536,21 +546,25 @@ static struct process *track(struct dispatcher *d, pid_t pid, const char *comm, 
 }
 
 /* The program is gone (exit): so are its job and any inspector a kept record stands for. */
-static void process_gone(struct dispatcher *d, pid_t pid)
+/* pid is gone: its record, and its job. True when that abandoned a capture under way,
+ * which what names (end_job_target_gone()). */
+static bool process_gone(struct dispatcher *d, pid_t pid, char *what, size_t size)
 {
 	unsigned job = 0;
+	bool lost = false;
 	int pidfd;
 
 	if (processes__remove(d->processes, pid, &job, &pidfd) < 0)
-		return;
+		return false;
 	sighandlers__forget(d->env->sighandlers, pid);
 	if (job)
-		end_job_target_gone(d, job);
+		lost = end_job_target_gone(d, job, what, size);
 	close(pidfd);           /* its capture, which borrowed it, is over */
 	if (d->env->ledger)
 		ledger__forget(d->env->ledger, pid);
 	if (job)
 		start_queued(d);
+	return lost;
 }
 
 /*
@@ -1055,10 +1069,11 @@ static void record_oom(struct dispatcher *d, struct process *p, const struct ins
 void dispatcher__handle_event(void *ctx, const struct inspectd_event *e)
 {
 	struct dispatcher *d = ctx;
-	char comm[INSPECTD_COMM_LEN];
+	char comm[INSPECTD_COMM_LEN], what[96];
 	struct process *p;
 	unsigned job = 0;
 	uint64_t before;
+	enum log_level level;
 
 	memcpy(comm, e->comm, sizeof(comm));
 	comm[sizeof(comm) - 1] = '\0';
@@ -1077,8 +1092,8 @@ void dispatcher__handle_event(void *ctx, const struct inspectd_event *e)
 		/* Known already (forked, or exec'd again): a new program, the same cgroup (a move
 		 * would have come as a CGROUP event). The old program's job and records go. */
 		if (processes__exec(d->processes, (pid_t)e->pid, comm, now_usec(), &p, &job) == 0) {
-			if (job)
-				end_job_target_gone(d, job);
+			if (job && end_job_target_gone(d, job, what, sizeof(what)))
+				log_warn("pid %u: exec'd %s during its %s: abandoned", e->pid, comm, what);
 			if (d->env->ledger)
 				ledger__forget(d->env->ledger, (pid_t)e->pid);
 			sighandlers__forget(d->env->sighandlers, (pid_t)e->pid);     /* a new program */
@@ -1103,10 +1118,14 @@ void dispatcher__handle_event(void *ctx, const struct inspectd_event *e)
 		if (p && (e->value & INSPECTD_EXIT_OOM_VICTIM))
 			record_oom(d, p, e, OOM_BY_EXIT);
 		if (p) {
-			/* A fork that exec'd another program leaves quietly. */
-			log_emit(process__announced(p) ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG, "pid %u: %s exited", e->pid,
-				 process__comm(p));
-			process_gone(d, (pid_t)e->pid);
+			/* One line: a capture under way goes with it. A fork that exec'd another
+			 * program leaves quietly. */
+			snprintf(comm, sizeof(comm), "%s", process__comm(p));
+			level = process__announced(p) ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG;
+			if (process_gone(d, (pid_t)e->pid, what, sizeof(what)))
+				log_warn("pid %u: %s exited during its %s: abandoned", e->pid, comm, what);
+			else
+				log_emit(level, "pid %u: %s exited", e->pid, comm);
 		}
 		break;
 	case INSPECTD_EVENT_SIGNAL:
