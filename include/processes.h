@@ -58,6 +58,9 @@ struct process_view {
 	/* The rule of the configuration file's section whose settings it has (sections.h), "" for
 	 * none (the agent's settings): "" until the dispatcher judges it. */
 	char section[SELECT_RULE_MAX];
+	/* Its next scheduled round (--every), as the dispatcher judges it: tv_sec 0 when none. */
+	struct timespec next_capture_at;        /* wall clock */
+	int next_capture_kind;                  /* enum profile_kind; -1: none */
 };
 
 /*

@@ -45,6 +45,12 @@ void schedule_advance(const struct schedule_config *c, struct schedule_state *s,
 /* The kind of round n: the kinds of c->kinds in the order of enum profile_kind, in
  * turn. -1 when c->kinds is empty. */
 int schedule_kind(const struct schedule_config *c, unsigned n);
+/* The next round of a process, as a client sees it: 0, its start on the wall clock
+ * (*ret_wall: wall_now plus the time left until s->due_usec, none when it is due already;
+ * now and wall_now read together) and its kind (*ret_kind, enum profile_kind); -ENOENT
+ * when there is none: no schedule, not placed yet (its first tick places it), no kinds. */
+int schedule_next(const struct schedule_config *c, const struct schedule_state *s, uint64_t now,
+		  uint64_t wall_now, uint64_t *ret_wall, int *ret_kind);
 /* A key from a process's pid and this agent's seed (splitmix64). */
 uint64_t schedule_key(uint64_t pid, uint64_t seed);
 

@@ -187,19 +187,29 @@ static void capture_done(void *owner, struct capture *c)
 	start_queued(d);
 }
 
-/* The target of job id is gone (exit, or exec of another program). */
-static void end_job_target_gone(struct dispatcher *d, unsigned id)
+/* The target of job id is gone (exit, or exec of another program). True when that abandoned
+ * its capture under way: what then names it ("cpu capture (trigger schedule)") for the
+ * caller's one line. */
+static bool end_job_target_gone(struct dispatcher *d, unsigned id, char *what, size_t size)
 {
 	struct run *run = jobs__data(d->jobs, id);
 	struct job_result r = { 0 };
+	struct job_view v;
+	bool lost = false;
 
 	if (run) {
-		capture__target_exited(run->capture);
+		lost = capture__target_exited(run->capture);
 		result_of(run->capture, &r);
 	}
+	if (lost && jobs__view(d->jobs, id, &v) == 0)
+		snprintf(what, size, "%s capture (trigger %s)", profile_kind_name(v.kind),
+			 trigger_source_name(v.trigger.source));
+	else if (lost)
+		snprintf(what, size, "capture");
 	if (r.outcome != CAPTURE_EXPORT_FAILED)
 		r.outcome = CAPTURE_TARGET_EXITED;
 	end_job(d, id, &r);
+	return lost;
 }
 
 /* Job id was started in the queue: its capture now. */
@@ -551,21 +561,25 @@ static struct process *track(struct dispatcher *d, pid_t pid, const char *comm, 
 }
 
 /* The program is gone (exit): so are its job and any inspector a kept record stands for. */
-static void process_gone(struct dispatcher *d, pid_t pid)
+/* pid is gone: its record, and its job. True when that abandoned a capture under way,
+ * which what names (end_job_target_gone()). */
+static bool process_gone(struct dispatcher *d, pid_t pid, char *what, size_t size)
 {
 	unsigned job = 0;
+	bool lost = false;
 	int pidfd;
 
 	if (processes__remove(d->processes, pid, &job, &pidfd) < 0)
-		return;
+		return false;
 	sighandlers__forget(d->env->sighandlers, pid);
 	if (job)
-		end_job_target_gone(d, job);
+		lost = end_job_target_gone(d, job, what, size);
 	close(pidfd);           /* its capture, which borrowed it, is over */
 	if (d->env->ledger)
 		ledger__forget(d->env->ledger, pid);
 	if (job)
 		start_queued(d);
+	return lost;
 }
 
 /*
@@ -1073,10 +1087,11 @@ static void record_oom(struct dispatcher *d, struct process *p, const struct ins
 void dispatcher__handle_event(void *ctx, const struct inspectd_event *e)
 {
 	struct dispatcher *d = ctx;
-	char comm[INSPECTD_COMM_LEN];
+	char comm[INSPECTD_COMM_LEN], what[96];
 	struct process *p;
 	unsigned job = 0;
 	uint64_t before;
+	enum log_level level;
 
 	memcpy(comm, e->comm, sizeof(comm));
 	comm[sizeof(comm) - 1] = '\0';
@@ -1095,8 +1110,8 @@ void dispatcher__handle_event(void *ctx, const struct inspectd_event *e)
 		/* Known already (forked, or exec'd again): a new program, the same cgroup (a move
 		 * would have come as a CGROUP event). The old program's job and records go. */
 		if (processes__exec(d->processes, (pid_t)e->pid, comm, now_usec(), &p, &job) == 0) {
-			if (job)
-				end_job_target_gone(d, job);
+			if (job && end_job_target_gone(d, job, what, sizeof(what)))
+				log_warn("pid %u: exec'd %s during its %s: abandoned", e->pid, comm, what);
 			if (d->env->ledger)
 				ledger__forget(d->env->ledger, (pid_t)e->pid);
 			sighandlers__forget(d->env->sighandlers, (pid_t)e->pid);     /* a new program */
@@ -1121,10 +1136,14 @@ void dispatcher__handle_event(void *ctx, const struct inspectd_event *e)
 		if (p && (e->value & INSPECTD_EXIT_OOM_VICTIM))
 			record_oom(d, p, e, OOM_BY_EXIT);
 		if (p) {
-			/* A fork that exec'd another program leaves quietly. */
-			log_emit(process__announced(p) ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG, "pid %u: %s exited", e->pid,
-				 process__comm(p));
-			process_gone(d, (pid_t)e->pid);
+			/* One line: a capture under way goes with it. A fork that exec'd another
+			 * program leaves quietly. */
+			snprintf(comm, sizeof(comm), "%s", process__comm(p));
+			level = process__announced(p) ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG;
+			if (process_gone(d, (pid_t)e->pid, what, sizeof(what)))
+				log_warn("pid %u: %s exited during its %s: abandoned", e->pid, comm, what);
+			else
+				log_emit(level, "pid %u: %s exited", e->pid, comm);
 		}
 		break;
 	case INSPECTD_EVENT_SIGNAL:
@@ -1280,6 +1299,22 @@ struct process_walk {
 	void *ctx;
 };
 
+/* Its next round, for a process the schedule will capture: one it selects, while the agent runs. */
+static void schedule_view(const struct dispatcher *d, struct process *p, const struct settings *st,
+			  struct process_view *pv)
+{
+	const struct schedule_config sc = { .every_usec = st->every_usec, .kinds = st->schedule_kinds };
+	struct timespec wall;
+	uint64_t at;
+
+	clock_gettime(CLOCK_REALTIME, &wall);
+	if (pv->selection != SELECT_SELECTED || d->shutting_down ||
+	    schedule_next(&sc, process__schedule(p), now_usec(),
+			  (uint64_t)wall.tv_sec * 1000000 + (uint64_t)wall.tv_nsec / 1000, &at, &pv->next_capture_kind) < 0)
+		return;
+	pv->next_capture_at = (struct timespec){ .tv_sec = (time_t)(at / 1000000), .tv_nsec = (long)(at % 1000000) * 1000 };
+}
+
 static void walk_process(void *ctx, struct process *p)
 {
 	struct process_walk *w = ctx;
@@ -1293,6 +1328,7 @@ static void walk_process(void *ctx, struct process *p)
 	pv.armed = trigger_armed(&st->triggers, process__triggers(p));
 	if (section >= 0 && (unsigned)section < sections__count(w->d->sections))
 		snprintf(pv.section, sizeof(pv.section), "%s", sections__rule(w->d->sections, (unsigned)section));
+	schedule_view(w->d, p, st, &pv);
 	w->fn(w->ctx, &pv, pv.job && dispatcher__job(w->d, pv.job, &jv) == 0 ? &jv : NULL);
 }
 

@@ -334,6 +334,7 @@ void processes__view(const struct processes *ps, const struct process *p, struct
 	ret->container = p->container;
 	ret->armed = trigger_armed(ps->cfg, &p->triggers);
 	ret->job = p->job;
+	ret->next_capture_kind = -1;            /* until the dispatcher judges it */
 }
 
 int process__read_cgroup(struct process *p, const struct cgroup_roots *roots)

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <errno.h>
 #include "schedule.h"
 
 static uint64_t jitter_of(const struct schedule_config *c, double jitter01)
@@ -51,6 +52,18 @@ int schedule_kind(const struct schedule_config *c, unsigned n)
 			return k;
 	}
 	return -1;
+}
+
+int schedule_next(const struct schedule_config *c, const struct schedule_state *s, uint64_t now,
+		  uint64_t wall_now, uint64_t *ret_wall, int *ret_kind)
+{
+	int kind;
+
+	if (!c->every_usec || !s->due_usec || (kind = schedule_kind(c, s->round)) < 0)
+		return -ENOENT;
+	*ret_wall = wall_now + (s->due_usec > now ? s->due_usec - now : 0);
+	*ret_kind = kind;
+	return 0;
 }
 
 uint64_t schedule_key(uint64_t pid, uint64_t seed)
