@@ -85,6 +85,8 @@ class Agent {
     // What runs the agent: its binary (the packaged one, say), after a wrapper's argv if any.
     this.command = opts.command || [AGENT];
     this.args = ['--output-dir', this.outputDir, '--api-socket', this.socket, '--state-dir', this.stateDir, ...args];
+    // Measuring what the running agent calls: every call, none refused.
+    if (process.env.INSPECTD_STRACE) this.args.push('--no-syscall-filter');
     this.log = '';
     this.exited = null;
   }
@@ -98,7 +100,20 @@ class Agent {
       if (this.exited) throw new Error(`agent exited early: ${JSON.stringify(this.exited)}\n${this.log}`);
       return /ready:/.test(this.log);
     });
+    if (process.env.INSPECTD_STRACE) await this.strace(process.env.INSPECTD_STRACE);
     return this;
+  }
+
+  // INSPECTD_STRACE=DIR: strace follows the started agent (every thread, the ones to come
+  // too) into DIR/trace.PID, to measure the system calls the running agent makes (the
+  // seccomp allow-list, src/syscall_filter.c). Start-up is not in it: the filter comes after.
+  async strace(dir) {
+    fs.mkdirSync(dir, { recursive: true });
+    const pid = this.proc.pid;
+    const tracer = spawn('strace', ['-f', '-qq', '-o', path.join(dir, `trace.${pid}`), '-p', String(pid)], { stdio: 'ignore' });
+    tracer.on('error', () => {});
+    await waitFor('strace to attach', () => fs.readdirSync(`/proc/${pid}/task`).every((t) =>
+      /^TracerPid:\s+[1-9]/m.test(fs.readFileSync(`/proc/${pid}/task/${t}/status`, 'utf8'))));
   }
 
   // For the few facts the log alone carries (start-up, the log's own form): everything

@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * The agent's system call filter: an allow-list, refusals trapped and counted. See
+ * syscall_filter.h; README "Hardening" says how the list was measured.
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <ucontext.h>
+#include <unistd.h>
+#include <linux/bpf.h>
+
+#include "syscall_filter.h"
+
+/*
+ * What the running agent calls (strace -f of the agent through the integration suites:
+ * captures of every kind, in the host's and in other network namespaces, the exporters'
+ * threads and libcurl's resolvers, SIGHUP reloads, the API, shutdown, glibc's own thread
+ * starts and exits). A call listed here with argument rules (below) is allowed only as they say.
+ */
+static const char *const allowed[] = {
+	/* files, folders and descriptors */
+	"read", "write", "pread64", "pwrite64", "readv", "writev", "lseek", "close", "dup", "dup3",
+	"openat", "open", "newfstatat", "fstat", "stat", "lstat", "statx", "fstatfs", "statfs",
+	"getdents64", "readlink", "readlinkat", "fcntl", "ftruncate", "fallocate", "fsync", "fdatasync",
+	"renameat2", "renameat", "rename", "linkat", "unlinkat", "unlink", "mkdirat", "mkdir", "fchmod",
+	"fchmodat", "utimensat", "faccessat", "faccessat2", "access", "flock", "getcwd", "umask",
+	"copy_file_range", "sendfile", "close_range",
+	/* waiting: the loop, the threads */
+	"poll", "ppoll", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "select", "pselect6",
+	"eventfd2", "pipe2", "futex", "nanosleep", "clock_nanosleep", "sched_yield", "restart_syscall",
+	"clock_gettime", "gettimeofday", "time", "timerfd_create", "timerfd_settime",
+	/* sockets: the inspectors, the API, the exporters, sock_diag */
+	"socket", "connect", "accept", "accept4", "bind", "listen", "getsockname", "getpeername",
+	"getsockopt", "setsockopt", "sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg",
+	"shutdown", "socketpair", "ioctl",
+	/* memory */
+	"mmap", "munmap", "mremap", "mprotect", "madvise", "brk",
+	/* the process and its threads (clone only for a thread: see the rules) */
+	"clone", "set_robust_list", "rseq", "exit", "exit_group", "gettid", "getpid", "getppid",
+	"getuid", "geteuid", "getgid", "getegid", "getrandom", "uname", "sysinfo", "getrlimit",
+	"prlimit64", "getrusage", "sched_getaffinity", "rt_sigaction", "rt_sigprocmask", "rt_sigreturn",
+	"sigaltstack", "tgkill", "prctl", "capget",
+	/* the targets: pidfds, their signals, their network namespace */
+	"pidfd_open", "pidfd_send_signal", "kill", "setns", "process_vm_readv",
+	/* the maps, the rss_stat program attached on demand, the SIGUSR1 handler's iterator */
+	"bpf",
+	/* the signal file descriptor: SIGTERM, SIGINT, SIGHUP */
+	"signalfd4",
+};
+
+/* socket(): the families the agent speaks (and the unit's RestrictAddressFamilies=). */
+static const int families[] = { AF_UNIX, AF_INET, AF_INET6, AF_NETLINK };
+
+/* bpf(): the running agent's commands; never BPF_PROG_LOAD, BPF_MAP_CREATE or BPF_BTF_LOAD. */
+static const int bpf_commands[] = {
+	BPF_MAP_LOOKUP_ELEM, BPF_MAP_UPDATE_ELEM, BPF_MAP_DELETE_ELEM, BPF_MAP_GET_NEXT_KEY,
+	BPF_RAW_TRACEPOINT_OPEN, BPF_LINK_CREATE, BPF_ITER_CREATE, BPF_OBJ_GET_INFO_BY_FD,
+};
+
+/* A seccomp trap's si_code (the kernel's SYS_SECCOMP; glibc 2.36 does not name it). */
+#define SECCOMP_TRAP_CODE 1
+
+/* One slot per system call number; numbers beyond share the last. */
+#define SLOTS 1024
+
+static atomic_uint_fast64_t refused[SLOTS];
+static atomic_int notify_fd = -1;
+static atomic_bool installed;
+
+struct syscall_filter {
+	bool counting;
+	int efd;                                /* the handler's wake-up; -1 when not counting */
+	uint64_t reported[SLOTS];               /* refused[] at the last report */
+};
+
+/* The trap: the call returns -EPERM, counted. A SIGSYS that is no trap (kill -SYS) is ignored. */
+static void on_sigsys(int sig, siginfo_t *si, void *context)
+{
+	ucontext_t *uc = context;
+	int saved = errno, fd;
+	uint64_t one = 1;
+	unsigned nr;
+
+	if (si->si_code != SECCOMP_TRAP_CODE)
+		return;
+	nr = (unsigned)si->si_syscall;
+	atomic_fetch_add_explicit(&refused[nr < SLOTS ? nr : SLOTS - 1], 1, memory_order_relaxed);
+#if defined(__x86_64__)
+	uc->uc_mcontext.gregs[REG_RAX] = -EPERM;
+#elif defined(__aarch64__)
+	uc->uc_mcontext.regs[0] = (unsigned long long)-EPERM;
+#endif
+	fd = atomic_load_explicit(&notify_fd, memory_order_relaxed);
+	if (fd >= 0 && write(fd, &one, sizeof(one)) < 0) {
+		/* EAGAIN: already awake */
+	}
+	errno = saved;
+}
+
+/* Whether any thread of this process blocks SIGSYS (SigBlk in its status): 0, 1 or -errno. */
+static int sigsys_blocked_anywhere(void)
+{
+	struct dirent *de;
+	DIR *d = opendir("/proc/self/task");
+	int r = 0;
+
+	if (!d)
+		return -errno;
+	while (r == 0 && (de = readdir(d))) {
+		char path[300], buf[4096], *line;
+		unsigned long long blocked;
+		ssize_t n;
+		int fd;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/status", de->d_name);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			continue;       /* the thread ended */
+		n = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (n <= 0)
+			continue;
+		buf[n] = '\0';
+		line = strstr(buf, "\nSigBlk:");
+		if (!line || sscanf(line + 8, "%llx", &blocked) != 1)
+			r = -EIO;
+		else if (blocked & (1ull << (SIGSYS - 1)))
+			r = 1;
+	}
+	closedir(d);
+	return r;
+}
+
+/* Whether the handler can set a trapped call's return value here. */
+static bool can_trap(void)
+{
+#if defined(__x86_64__) || defined(__aarch64__)
+	return sigsys_blocked_anywhere() == 0;
+#else
+	return false;
+#endif
+}
+
+static int add_rules(scmp_filter_ctx ctx)
+{
+	int r, nr;
+
+	for (size_t i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++) {
+		nr = seccomp_syscall_resolve_name(allowed[i]);
+		if (nr == __NR_SCMP_ERROR)
+			continue;       /* not on this architecture (open, stat, ... on aarch64) */
+		if (strcmp(allowed[i], "socket") == 0) {
+			for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
+				r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[f]));
+				if (r < 0)
+					return r;
+			}
+		} else if (strcmp(allowed[i], "bpf") == 0) {
+			for (size_t c = 0; c < sizeof(bpf_commands) / sizeof(bpf_commands[0]); c++) {
+				r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+						     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)bpf_commands[c]));
+				if (r < 0)
+					return r;
+			}
+		} else if (strcmp(allowed[i], "setns") == 0) {
+			/* A target's network namespace, and back: no other kind. */
+			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A1(SCMP_CMP_EQ, CLONE_NEWNET));
+		} else if (strcmp(allowed[i], "clone") == 0) {
+			/* Threads only: no fork(), no new process. */
+			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+					     SCMP_A0(SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+		} else {
+			r = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
+		}
+		if (r < 0)
+			return r;
+	}
+	/* clone3()'s flags are out of the filter's reach (a pointer): ENOSYS sends glibc back
+	 * to clone(), whose flags it can check. */
+	nr = seccomp_syscall_resolve_name("clone3");
+	if (nr != __NR_SCMP_ERROR) {
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), nr, 0);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+int syscall_filter__install(struct syscall_filter **ret)
+{
+	struct sigaction sa = { .sa_sigaction = on_sigsys, .sa_flags = SA_SIGINFO | SA_RESTART };
+	struct syscall_filter *f;
+	scmp_filter_ctx ctx;
+	int r;
+
+	if (atomic_exchange(&installed, true))
+		return -EALREADY;
+	f = calloc(1, sizeof(*f));
+	if (!f) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	f->efd = -1;
+	f->counting = can_trap();
+	if (f->counting) {
+		f->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (f->efd < 0 || sigaction(SIGSYS, &sa, NULL) < 0) {
+			r = -errno;
+			goto fail;
+		}
+		atomic_store(&notify_fd, f->efd);
+	}
+	ctx = seccomp_init(f->counting ? SCMP_ACT_TRAP : SCMP_ACT_ERRNO(EPERM));
+	if (!ctx) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+	if (r == 0)
+		r = seccomp_attr_set(ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+	if (r == 0)
+		r = add_rules(ctx);
+	if (r == 0)
+		r = seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (r < 0)
+		goto fail;
+	*ret = f;
+	return 0;
+fail:
+	if (f && f->counting)
+		atomic_store(&notify_fd, -1);
+	if (f && f->efd >= 0)
+		close(f->efd);
+	free(f);
+	atomic_store(&installed, false);
+	return r;
+}
+
+bool syscall_filter__counting(const struct syscall_filter *f)
+{
+	return f->counting;
+}
+
+int syscall_filter__fd(const struct syscall_filter *f)
+{
+	return f->efd;
+}
+
+void syscall_filter__each_refused(struct syscall_filter *f,
+				  void (*fn)(void *ctx, const char *name, int nr, uint64_t total), void *ctx)
+{
+	uint64_t n;
+
+	if (f->efd >= 0 && read(f->efd, &n, sizeof(n)) < 0) {
+		/* EAGAIN: nothing new */
+	}
+	for (int nr = 0; nr < SLOTS; nr++) {
+		uint64_t total = atomic_load_explicit(&refused[nr], memory_order_relaxed);
+		char *name;
+
+		if (total == f->reported[nr])
+			continue;
+		f->reported[nr] = total;
+		name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
+		fn(ctx, name ? name : "?", nr, total);
+		free(name);
+	}
+}
+
+uint64_t syscall_filter__refused_total(const struct syscall_filter *f)
+{
+	uint64_t sum = 0;
+
+	for (int nr = 0; nr < SLOTS; nr++)
+		sum += atomic_load_explicit(&refused[nr], memory_order_relaxed);
+	return sum;
+}
+
+void syscall_filter__free(struct syscall_filter *f)
+{
+	if (!f)
+		return;
+	/* The handler stays (the filter does): it counts on, waking nobody. The eventfd stays
+	 * open too: a handler running now must not write into whatever reuses its number. */
+	atomic_store(&notify_fd, -1);
+	free(f);
+}
