@@ -856,6 +856,7 @@ int main(int argc, char **argv)
 			log_error("cannot add the system call filter's counter to the event loop");
 			goto out;
 		}
+		api__set_syscall_filter(api, filter);
 		if (!syscall_filter__counting(filter))
 			log_warn("a thread blocks SIGSYS: the system call filter refuses with EPERM uncounted, ignoring");
 	}
