@@ -102,7 +102,7 @@ UNIT_TESTS += test_s3
 UNIT_TESTS += test_aws_creds
 UNIT_TESTS += test_select test_schedule test_config
 UNIT_TESTS += test_headroom
-UNIT_TESTS += test_privileges
+UNIT_TESTS += test_privileges test_syscall_filter
 HELPERS    := sigio_send hold_memory many_groups signal_loop
 HELPERS    += own_sigusr1
 HELPERS    += pyro_push
@@ -343,6 +343,11 @@ $(OUTPUT)/tests/test_tracker: $(OUTPUT)/tests/test_tracker.o $(PURE_OBJS) $(OUTP
 
 # Its temporaries' random letters are forced by some tests.
 $(OUTPUT)/tests/test_fsutil: ALL_LDFLAGS += -Wl,--wrap=getrandom
+
+# The system call filter for real, in child processes: its object and libseccomp.
+$(OUTPUT)/tests/test_syscall_filter: $(OUTPUT)/tests/test_syscall_filter.o $(OUTPUT)/src/syscall_filter.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ -lseccomp -lpthread -lcmocka -o $@
 
 # A regexec() that fails (out of memory) is forced by one test.
 $(OUTPUT)/tests/test_select: ALL_LDFLAGS += -Wl,--wrap=regexec
