@@ -676,9 +676,9 @@ static int drop_capabilities(void)
 	}
 	log_info("capabilities kept: %s; no_new_privs set", privileges_names(now.effective, names, sizeof(names)));
 	if (now.bounding & ~now.effective)
-		log_warn("the capability bounding set keeps %s: lowering it needs CAP_SETPCAP, which the agent was "
-			 "started without, ignoring (no_new_privs and the system call filter's refusal of execve() "
-			 "keep them out of reach)", privileges_names(now.bounding & ~now.effective, extra, sizeof(extra)));
+		log_info("the capability bounding set keeps %s: lowering it needs CAP_SETPCAP, which the agent was "
+			 "started without (no_new_privs and the system call filter's refusal of execve() keep them "
+			 "out of reach)", privileges_names(now.bounding & ~now.effective, extra, sizeof(extra)));
 	if (keep & ~now.effective)
 		log_warn("started without %s, which the agent uses: captures needing it will fail, ignoring",
 			 privileges_names(keep & ~now.effective, extra, sizeof(extra)));
