@@ -85,8 +85,10 @@ class Agent {
     // What runs the agent: its binary (the packaged one, say), after a wrapper's argv if any.
     this.command = opts.command || [AGENT];
     this.args = ['--output-dir', this.outputDir, '--api-socket', this.socket, '--state-dir', this.stateDir, ...args];
-    // Measuring what the running agent calls: every call, none refused.
-    if (process.env.INSPECTD_STRACE) this.args.push('--no-syscall-filter');
+    // INSPECTD_EXTRA_ARGS='["--select","cmdline~/path/of/this/tree/"]' (a JSON array): added to
+    // every agent's, e.g. so that a threshold suite on a shared machine captures only the
+    // test's own processes (not for select.test.js, whose rules it would widen).
+    if (process.env.INSPECTD_EXTRA_ARGS) this.args.push(...JSON.parse(process.env.INSPECTD_EXTRA_ARGS));
     this.log = '';
     this.exited = null;
   }
@@ -107,6 +109,8 @@ class Agent {
   // INSPECTD_STRACE=DIR: strace follows the started agent (every thread, the ones to come
   // too) into DIR/trace.PID, to measure the system calls the running agent makes (the
   // seccomp allow-list, src/syscall_filter.c). Start-up is not in it: the filter comes after.
+  // A call the filter refuses is in the record too (= -1 EPERM); with --no-syscall-filter
+  // in INSPECTD_EXTRA_ARGS, none is refused.
   async strace(dir) {
     fs.mkdirSync(dir, { recursive: true });
     const pid = this.proc.pid;
