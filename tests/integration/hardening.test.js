@@ -57,8 +57,10 @@ function assertHardened(pid) {
 
 test('once started, every thread of the agent holds only CAP_DAC_READ_SEARCH, CAP_KILL, CAP_NET_ADMIN, CAP_SYS_PTRACE and CAP_SYS_ADMIN, with no_new_privs and the seccomp filter; under them it takes heap and CPU profiles of its own user\'s process and of another user\'s in its own network namespace, delivers them to S3, reloads, and stops, no system call refused', async () => {
   const s3 = await startS3({ region: REGION, ...KEY, buckets: ['profiles'] });
-  const config = path.join(tmpdir('inspectd-hardening-'), 'inspectd.conf');
-  fs.writeFileSync(config, 'heap-sampling-interval = 65536\n');
+  // A configuration file must be in folders of root's alone: not /tmp (1777).
+  const configDir = fs.mkdtempSync('/run/inspectd-test-hardening-');
+  const config = path.join(configDir, 'inspectd.conf');
+  fs.writeFileSync(config, 'heap-sampling-interval = 65536\n', { mode: 0o600 });
   const env = { PATH: process.env.PATH, HOME: tmpdir(), AWS_EC2_METADATA_DISABLED: 'true',
     AWS_ACCESS_KEY_ID: KEY.accessKeyId, AWS_SECRET_ACCESS_KEY: KEY.secretAccessKey };
   try {
@@ -99,7 +101,7 @@ test('once started, every thread of the agent holds only CAP_DAC_READ_SEARCH, CA
       assert.deepEqual(s3.violations, []);
 
       // SIGHUP: the file read again, under the filter.
-      fs.writeFileSync(config, 'heap-sampling-interval = 32768\n');
+      fs.writeFileSync(config, 'heap-sampling-interval = 32768\n', { mode: 0o600 });
       agent.proc.kill('SIGHUP');
       await agent.waitLog(/configuration reloaded/);
       assert.equal((await agent.request('GET', '/v1/processes')).status, 200);
@@ -111,6 +113,7 @@ test('once started, every thread of the agent holds only CAP_DAC_READ_SEARCH, CA
     // withAgent's stop: SIGTERM, exit 0, no inspector left open, all under the filter.
   } finally {
     await s3.close();
+    fs.rmSync(configDir, { recursive: true, force: true });
   }
 });
 
