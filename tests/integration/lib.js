@@ -251,9 +251,25 @@ class Agent {
     return fs.readdirSync(this.outputDir).filter((f) => re.test(f)).sort();
   }
 
+  // The seccomp filter's refusals so far (/metrics), or null when the agent cannot say
+  // (no filter, or not answering).
+  async refusedSyscalls() {
+    try {
+      const r = await this.request('GET', '/metrics');
+      const m = /^inspectd_syscalls_refused_total (\d+)$/m.exec(r.body);
+      return m ? Number(m[1]) : null;
+    } catch {
+      return null;
+    }
+  }
+
   async stop() {
     if (!this.proc) return this.exited;
+    let refused = null;
     if (!this.exited) {
+      // Every suite runs under the filter: a system call it refused is a failure of the test
+      // that made the agent make it (README "Hardening").
+      refused = await this.refusedSyscalls();
       this.proc.kill('SIGTERM');
       await waitFor('the agent to exit', () => this.exited, 20000);
     }
@@ -263,6 +279,7 @@ class Agent {
         (this.exited.code !== 0 && this.exited.signal !== 'SIGKILL')) {
       throw new Error(`the agent ended with ${JSON.stringify(this.exited)}\n--- agent log ---\n${this.log}`);
     }
+    if (refused) throw new Error(`the system call filter refused ${refused} call(s)\n--- agent log ---\n${this.log}`);
     // An agent that ended on its own terms left no inspector of its opening behind.
     const opened = path.join(this.stateDir, 'opened');
     const left = fs.existsSync(opened) ? fs.readdirSync(opened) : [];
