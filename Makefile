@@ -70,8 +70,9 @@ PURE_SRCS  += src/container_names.c src/dispatch/names_cache.c
 PURE_SRCS  += src/capture/sighandler.c
 # Whether a heap snapshot fits in what the target's cgroups and the host leave it (issue 11).
 PURE_SRCS  += src/capture/headroom.c
-# Which processes --select and --exclude leave to the agent (issue 12's rules).
-PURE_SRCS  += src/select.c src/dispatch/selected.c src/config.c
+# Which processes --select and --exclude leave to the agent, and the configuration file with
+# its [select RULE] sections, the settings of the processes a rule matches (issue 12).
+PURE_SRCS  += src/select.c src/dispatch/selected.c src/config.c src/sections.c
 # Scheduled captures (--every): the rounds as arithmetic.
 PURE_SRCS  += src/dispatch/schedule.c
 # The remote exporters: Grafana Pyroscope's ingest API; S3's keys, URLs, metadata and XML

@@ -88,6 +88,13 @@ int cgroup_memory_limit(const struct cgroup_roots *r, const char *v1_path, const
  * memory.max ("max" is none); a decimal number, one optional newline. 0 and *ret
  * (UINT64_MAX: no limit), or -EINVAL.
  */
+/*
+ * v1: does the cgroup open at dfd charge its children's memory to itself? 1, 0, or
+ * -errno (-ENOENT: the cgroup was removed; -EINVAL: not the kernel's text). Only "0"
+ * says no; a missing file means a kernel (5.11+) where it always does.
+ */
+int cgroup_v1_use_hierarchy(int dfd);
+
 int cgroup_parse_limit(const char *text, bool v1, uint64_t *ret);
 
 /* Upper bound on /proc/PID/cgroup; a longer file is -EFBIG. */

@@ -85,4 +85,13 @@ int fs_check_private_dir(int dirfd);
  */
 int fs_mkdir_parents(const char *path, mode_t parents, mode_t mode);
 
+/*
+ * The whole of name in dfd into buf (NUL-terminated), if it is a regular file of fewer
+ * than size bytes: opened O_NOFOLLOW|O_NONBLOCK, so that neither a symlink nor a FIFO
+ * planted in a directory a tenant writes (a delegated cgroup) is followed or waited on.
+ * Its length; -EFBIG when it does not fit, -EINVAL when it is not a regular file (or size
+ * is 0), -errno.
+ */
+ssize_t fs_read_small_at(int dfd, const char *name, char *buf, size_t size);
+
 #endif

@@ -28,12 +28,17 @@ struct schedule_state {
 	uint64_t base_usec;             /* its next round's time without jitter (the caller's monotonic clock) */
 	uint64_t due_usec;              /* ... with it: when the round starts; 0: not placed yet */
 	unsigned round;                 /* rounds taken or skipped */
+	uint64_t every_usec;            /* the interval it was placed in */
 };
 
 /* Place a process first seen at now: its first round at now + (key's phase within the
  * interval), plus jitter01 x a tenth of the interval. */
 void schedule_place(const struct schedule_config *c, struct schedule_state *s, uint64_t key, uint64_t now,
 		    double jitter01);
+/* Whether s was placed in c's interval: not when it never was, nor when the interval that
+ * applies to it changed since (a reload, another section of the configuration file): it is
+ * then placed anew. */
+bool schedule_placed(const struct schedule_config *c, const struct schedule_state *s);
 /* After the round due (taken or skipped): the next one, the first of base + whole
  * intervals (the same phase) that is after now, plus a jitter drawn anew; round + 1. */
 void schedule_advance(const struct schedule_config *c, struct schedule_state *s, uint64_t now, double jitter01);

@@ -242,6 +242,7 @@ cJSON *api_process_json(const struct process_view *p, const struct job_view *job
 	     cJSON_AddStringToObject(o, "cgroup", p->cgroup) &&
 	     container_add_identity_json(o, &p->container) &&
 	     cJSON_AddStringToObject(o, "selection", select_verdict_name((enum select_verdict)p->selection)) &&
+	     (p->section[0] ? cJSON_AddStringToObject(o, "section", p->section) : cJSON_AddNullToObject(o, "section")) &&
 	     (armed = cJSON_AddArrayToObject(o, "armed"));
 	if (!ok)
 		goto fail;

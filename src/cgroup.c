@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
+#include "fsutil.h"
 
 #define CGROUP_FS_ROOT    "/sys/fs/cgroup"
 /* v1 shows "no limit" as LLONG_MAX rounded down to a page; anything this large is none. */
@@ -150,50 +151,6 @@ int cgroup_parse_proc(const char *text, char *v1_path, size_t v1_size, char *v2_
 	return r;
 }
 
-/*
- * The whole of a small file into buf (NUL-terminated). Returns its length,
- * -EFBIG when it does not fit, or -errno.
- */
-static ssize_t read_bounded_at(int dfd, const char *name, char *buf, size_t size)
-{
-	size_t got = 0;
-	ssize_t ret;
-	int fd;
-
-	if (size == 0)
-		return -EINVAL;
-	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	if (fd < 0)
-		return -errno;
-	for (;;) {
-		char extra;
-		ssize_t n;
-
-		if (got < size - 1)
-			n = read(fd, buf + got, size - 1 - got);
-		else
-			n = read(fd, &extra, 1);    /* full: is there more? */
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			ret = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if (got == size - 1) {
-			ret = -EFBIG;
-			goto out;
-		}
-		got += (size_t)n;
-	}
-	buf[got] = '\0';
-	ret = (ssize_t)got;
-out:
-	close(fd);
-	return ret;
-}
-
 /* "123\n" or "123": decimal only, one optional newline. */
 static int parse_u64_line(const char *s, uint64_t *ret)
 {
@@ -210,18 +167,14 @@ static int parse_u64_line(const char *s, uint64_t *ret)
 	return 0;
 }
 
-/*
- * v1: does the cgroup open at dfd account its children's memory? Only "0"
- * says no; a missing file means a kernel where it always does.
- */
-static int v1_use_hierarchy(int dfd)
+int cgroup_v1_use_hierarchy(int dfd)
 {
 	char buf[LIMIT_FILE_MAX];
-	ssize_t n = read_bounded_at(dfd, "memory.use_hierarchy", buf, sizeof(buf));
+	ssize_t n = fs_read_small_at(dfd, "memory.use_hierarchy", buf, sizeof(buf));
 
 	if (n == -ENOENT)
 		return 1;
-	if (n == -EFBIG)
+	if (n == -EFBIG || n == -ELOOP)
 		return -EINVAL;
 	if (n == -ENODEV)
 		return -ENOENT;
@@ -252,7 +205,7 @@ int cgroup_parse_limit(const char *text, bool v1, uint64_t *ret)
 static int read_limit(int dfd, const char *name, bool v1, uint64_t *ret)
 {
 	char buf[LIMIT_FILE_MAX];
-	ssize_t n = read_bounded_at(dfd, name, buf, sizeof(buf));
+	ssize_t n = fs_read_small_at(dfd, name, buf, sizeof(buf));
 
 	if (n == -EFBIG)
 		return -EINVAL;
@@ -292,7 +245,7 @@ static int walk_limits(const char *root, const char *cgpath, const char *file, b
 			return -errno;  /* -ENOENT: vanished */
 		if (v1 && !leaf) {
 			/* This parent does not charge its child's usage to itself: stop here. */
-			r = v1_use_hierarchy(dfd);
+			r = cgroup_v1_use_hierarchy(dfd);
 			if (r <= 0) {
 				close(dfd);
 				if (r < 0)
@@ -384,7 +337,7 @@ int cgroup_memory_limit_of(const struct cgroup_roots *r, pid_t pid, uint64_t *li
 	if (!text)
 		return -ENOMEM;
 	snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
-	n = read_bounded_at(AT_FDCWD, path, text, CGROUP_PROC_MAX + 1);
+	n = fs_read_small_at(AT_FDCWD, path, text, CGROUP_PROC_MAX + 1);
 	if (n < 0) {
 		free(text);
 		return (int)n;

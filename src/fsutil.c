@@ -199,3 +199,58 @@ int fs_mkdir_parents(const char *path, mode_t parents, mode_t mode)
 		r = -errno;
 	return r;
 }
+
+/*
+ * The whole of name in dfd into buf (NUL-terminated), if it is a regular file: opened
+ * O_NOFOLLOW|O_NONBLOCK, so that neither a symlink nor a FIFO planted in a delegated
+ * cgroup is followed or waited on. Its length, -EFBIG when it does not fit, -EINVAL when
+ * it is not a regular file, or -errno.
+ */
+ssize_t fs_read_small_at(int dfd, const char *name, char *buf, size_t size)
+{
+	struct stat st;
+	size_t got = 0;
+	ssize_t ret;
+	int fd;
+
+	if (size == 0)
+		return -EINVAL;
+	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) < 0) {
+		ret = -errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		ret = -EINVAL;
+		goto out;
+	}
+	for (;;) {
+		char extra;
+		ssize_t n;
+
+		if (got < size - 1)
+			n = read(fd, buf + got, size - 1 - got);
+		else
+			n = read(fd, &extra, 1);    /* full: is there more? */
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			ret = -errno;
+			goto out;
+		}
+		if (n == 0)
+			break;
+		if (got == size - 1) {
+			ret = -EFBIG;
+			goto out;
+		}
+		got += (size_t)n;
+	}
+	buf[got] = '\0';
+	ret = (ssize_t)got;
+out:
+	close(fd);
+	return ret;
+}

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "headroom.h"
+#include "fsutil.h"
 #include "procfs.h"
 
 #define MiB(b)           ((b) >> 20)
@@ -19,59 +20,6 @@
 #define NUMBER_FILE_MAX  32
 /* /proc/PID/statm: seven numbers of up to 20 digits. */
 #define STATM_MAX        160
-
-/*
- * The whole of name in dfd into buf (NUL-terminated), if it is a regular file: opened
- * O_NOFOLLOW|O_NONBLOCK, so that neither a symlink nor a FIFO planted in a delegated
- * cgroup is followed or waited on. Its length, -EFBIG when it does not fit, -EINVAL when
- * it is not a regular file, or -errno.
- */
-static ssize_t read_file_at(int dfd, const char *name, char *buf, size_t size)
-{
-	struct stat st;
-	size_t got = 0;
-	ssize_t ret;
-	int fd;
-
-	fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
-	if (fd < 0)
-		return -errno;
-	if (fstat(fd, &st) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		ret = -EINVAL;
-		goto out;
-	}
-	for (;;) {
-		char extra;
-		ssize_t n;
-
-		if (got < size - 1)
-			n = read(fd, buf + got, size - 1 - got);
-		else
-			n = read(fd, &extra, 1);    /* full: is there more? */
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			ret = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		if (got == size - 1) {
-			ret = -EFBIG;
-			goto out;
-		}
-		got += (size_t)n;
-	}
-	buf[got] = '\0';
-	ret = (ssize_t)got;
-out:
-	close(fd);
-	return ret;
-}
 
 /* Decimal digits at s (at least one, at most what fits in 64 bits): 0, *ret, *end past them. */
 static int parse_decimal(const char *s, const char **end, uint64_t *ret)
@@ -203,7 +151,7 @@ struct tightest {
 /* A small file of the cgroup open at dfd; -ENODEV (kernfs: removed after open) is -ENOENT. */
 static ssize_t read_cgroup_file(int dfd, const char *name, char *buf, size_t size)
 {
-	ssize_t n = read_file_at(dfd, name, buf, size);
+	ssize_t n = fs_read_small_at(dfd, name, buf, size);
 
 	if (n == -ENODEV)
 		return -ENOENT;
@@ -211,23 +159,6 @@ static ssize_t read_cgroup_file(int dfd, const char *name, char *buf, size_t siz
 	if (n == -EFBIG || n == -ELOOP)
 		return -EINVAL;
 	return n;
-}
-
-/* v1: does the cgroup at dfd charge its children's usage to itself? 1, 0 or -errno. */
-static int v1_use_hierarchy(int dfd)
-{
-	char buf[NUMBER_FILE_MAX];
-	ssize_t n = read_cgroup_file(dfd, "memory.use_hierarchy", buf, sizeof(buf));
-
-	if (n == -ENOENT)
-		return 1;       /* 5.11+: always */
-	if (n < 0)
-		return (int)n;
-	if (strcmp(buf, "0\n") == 0 || strcmp(buf, "0") == 0)
-		return 0;
-	if (strcmp(buf, "1\n") == 0 || strcmp(buf, "1") == 0)
-		return 1;
-	return -EINVAL;
 }
 
 /*
@@ -304,7 +235,7 @@ static int walk_hierarchy(const struct hierarchy *hy, const char *cgpath, char *
 		if (hy->v1 && !leaf) {
 			/* A parent that does not charge its children: it and all above it do
 			 * not bind this cgroup (only before Linux 5.11). */
-			r = v1_use_hierarchy(dfd);
+			r = cgroup_v1_use_hierarchy(dfd);
 			if (r < 0)
 				break;
 			if (r == 0) {
@@ -395,7 +326,7 @@ int headroom_read(const struct cgroup_roots *roots, pid_t pid, struct headroom *
 	if (pid <= 0)
 		return -ESRCH;
 	snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
-	n = read_file_at(AT_FDCWD, path, statm, sizeof(statm));
+	n = fs_read_small_at(AT_FDCWD, path, statm, sizeof(statm));
 	if (n == -ENOENT || n == -ESRCH)
 		return -ESRCH;
 	if (n == -EFBIG)

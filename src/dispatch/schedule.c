@@ -16,6 +16,12 @@ void schedule_place(const struct schedule_config *c, struct schedule_state *s, u
 	s->base_usec = now + key % c->every_usec;
 	s->due_usec = s->base_usec + jitter_of(c, jitter01);
 	s->round = 0;
+	s->every_usec = c->every_usec;
+}
+
+bool schedule_placed(const struct schedule_config *c, const struct schedule_state *s)
+{
+	return s->due_usec && s->every_usec == c->every_usec;
 }
 
 void schedule_advance(const struct schedule_config *c, struct schedule_state *s, uint64_t now, double jitter01)

@@ -1115,7 +1115,7 @@ static void test_job_times(void **state)
 /* ---- process JSON ---- */
 
 #define PROCESS_KEYS "pid", "comm", "rss_bytes", "cpu_percent", "memory_limit_bytes", "cgroup", "container", \
-		     "kubernetes", "selection", "armed", "capture"
+		     "kubernetes", "selection", "section", "armed", "capture"
 
 static struct process_view *new_process(pid_t pid, const char *comm, uint64_t rss)
 {
@@ -1170,6 +1170,8 @@ static void test_process_plain(void **state)
 	assert_string_member(o, "cgroup", "/system.slice/app.service");
 	assert_null_member(o, "container");
 	assert_string_member(o, "selection", "selected");
+	/* No section of the configuration file's: the agent's settings. */
+	assert_null_member(o, "section");
 	assert_armed(o, "");
 	assert_null_member(o, "capture");
 	assert_non_null(strstr(text, "\"rss_bytes\":123456789"));
@@ -1184,6 +1186,12 @@ static void test_process_plain(void **state)
 	p->selection = SELECT_NOT_SELECTED;
 	o = as_client(api_process_json(p, NULL), &text);
 	assert_string_member(o, "selection", "not-selected");
+	free(text);
+	cJSON_Delete(o);
+	/* The section whose settings it has: its rule, as written. */
+	snprintf(p->section, sizeof(p->section), "cmdline~server\\.js --port=\"80\"");
+	o = as_client(api_process_json(p, NULL), &text);
+	assert_string_member(o, "section", "cmdline~server\\.js --port=\"80\"");
 	free(text);
 	cJSON_Delete(o);
 	free(p);

@@ -45,6 +45,25 @@ static void test_place_and_advance(void **state)
 	assert_int_equal(s.due_usec, 0);
 }
 
+/* Placed in an interval, and placed anew when the one that applies to it changes. */
+static void test_placed(void **state)
+{
+	struct schedule_config c = { .every_usec = 60 * S, .kinds = 1u << 0 };
+	struct schedule_state s = { 0 };
+
+	assert_false(schedule_placed(&c, &s));
+	schedule_place(&c, &s, 7, 1000 * S, 0);
+	assert_true(schedule_placed(&c, &s));
+	schedule_advance(&c, &s, s.due_usec, 0);
+	assert_true(schedule_placed(&c, &s));
+	c.every_usec = 300 * S;         /* a reload, or another section */
+	assert_false(schedule_placed(&c, &s));
+	schedule_place(&c, &s, 7, 2000 * S, 0);
+	assert_true(schedule_placed(&c, &s));
+	assert_int_equal(s.base_usec, 2000 * S + 7);
+	assert_int_equal(s.round, 0);
+}
+
 static void test_kinds_in_turn(void **state)
 {
 	struct schedule_config c = { .every_usec = S, .kinds = 1u << 0 | 1u << 1 };
@@ -82,6 +101,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_place_and_advance),
+		cmocka_unit_test(test_placed),
 		cmocka_unit_test(test_kinds_in_turn),
 		cmocka_unit_test(test_keys_spread),
 	};
