@@ -27,7 +27,8 @@ const run = (cmd, args, opts = {}) => {
   return r;
 };
 
-// Every document of every manifest, in file order: [{ file, doc }].
+// Every document of every manifest, in the order kubectl applies them (file names, then
+// documents): [{ file, doc }].
 function manifests() {
   const yaml = need('js-yaml');
   const files = fs.readdirSync(DIR).filter((f) => /\.ya?ml$/.test(f)).sort();
@@ -181,6 +182,8 @@ test('the DaemonSet: the host\'s pid namespace, not privileged, the unit\'s capa
   assert.equal(only(docs, 'ServiceAccount').automountServiceAccountToken, false);
   const ns = only(docs, 'Namespace');
   assert.equal(ns.metadata.name, ds.metadata.namespace);
+  // `kubectl apply -f deploy/kubernetes/` applies the files in name order: the namespace first.
+  assert.equal(docs[0].doc.kind, 'Namespace');
   assert.equal(ns.metadata.labels['pod-security.kubernetes.io/enforce'], 'privileged');
   assert.ok(!docs.some((d) => /Role/.test(d.doc.kind)), 'no RBAC');
 
