@@ -269,9 +269,8 @@ test('the DaemonSet: each folder a flag names is mounted there, as the agent use
   const sources = [...cSource('src/container_names.c').matchAll(/"((?:run|var)\/[^"]+)"/g)].map((m) => m[1]);
   assert.ok(sources.length >= 4, `the runtimes' state paths in src/container_names.c: ${sources}`);
   for (const s of sources) {
-    const fixed = s.split('/').filter((part) => !part.includes('%')).join('/');
+    // The folder above the first part a container's id or namespace fills in (or the file).
     const prefix = s.slice(0, s.indexOf('%') < 0 ? s.length : s.indexOf('%')).replace(/\/[^/]*$/, '');
-    assert.ok(fixed.startsWith(prefix));
     const m = mountOf(mounts, `${root}/${prefix}`, false);
     assert.ok(ro(m), `${m.mountPath} read-only`);
     assert.equal(m.mountPropagation, 'HostToContainer', m.mountPath);
