@@ -68,8 +68,9 @@ PURE_SRCS  += src/container_names.c src/dispatch/names_cache.c
 PURE_SRCS  += src/capture/sighandler.c
 # Whether a heap snapshot fits in what the target's cgroups and the host leave it (issue 11).
 PURE_SRCS  += src/capture/headroom.c
-# Which processes --select and --exclude leave to the agent (issue 12's rules).
-PURE_SRCS  += src/select.c src/dispatch/selected.c src/config.c
+# Which processes --select and --exclude leave to the agent, and the configuration file with
+# its [select RULE] sections, the settings of the processes a rule matches (issue 12).
+PURE_SRCS  += src/select.c src/dispatch/selected.c src/config.c src/sections.c
 # Scheduled captures (--every): the rounds as arithmetic.
 PURE_SRCS  += src/dispatch/schedule.c
 # The remote exporters: Grafana Pyroscope's ingest API; S3's keys, URLs, metadata and XML
@@ -253,7 +254,10 @@ $(TIMELINE_BASELINE_AGENT):
 	$(Q)$(MAKE) --no-print-directory -C $(OUTPUT)/baseline-timeline OUTPUT=.output all >/dev/null
 
 bench: export TEST_PEERS_DIR := $(abspath $(TEST_PEERS_DIR))
-bench: deps-test test-peers
+bench: export INSPECTD := $(abspath $(AGENT))
+bench: export HELPERS := $(abspath $(OUTPUT)/tests)
+bench: export NODE_MAJORS_DIR := $(abspath $(NODE_MAJORS_DIR))
+bench: deps-test test-peers node-majors
 	$(Q)$(MAKE) --no-print-directory all tests-build $(BENCH_BINS) $(BASELINE_AGENT) $(TIMELINE_BASELINE_AGENT)
 	$(Q)node tests/bench/bench.js
 	$(Q)node tests/bench/triggers.js
@@ -268,6 +272,7 @@ bench: deps-test test-peers
 	$(Q)node tests/bench/export.js
 	$(Q)$(MAKE) --no-print-directory node-majors NODE_MAJORS=24
 	$(Q)NODE_MAJORS_DIR=$(abspath $(NODE_MAJORS_DIR)) node tests/bench/snapshot-model.js
+	$(Q)NODE_MAJORS_DIR=$(abspath $(NODE_MAJORS_DIR)) node tests/bench/snapshot.js
 
 tests-build: $(UNIT_BINS) $(HELPER_BINS)
 

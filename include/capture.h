@@ -109,8 +109,10 @@ void capture__request_stop(struct capture *c, const char *reason);
  * asked for. 0, or -EALREADY (a stop was asked for already, or it is past running).
  */
 int capture__set_duration(struct capture *c, uint64_t usec);
-/* The target is gone: abandon without touching it. */
-void capture__target_exited(struct capture *c);
+/* The target is gone: abandon without touching it. True when that lost work under way (the
+ * capture's error then says so: "target exited while running"), false when it was over or
+ * failing already. Not logged: the caller says it once, with the exit. */
+bool capture__target_exited(struct capture *c);
 enum profile_kind capture__kind(const struct capture *c);
 pid_t capture__pid(const struct capture *c);
 /* NULL on success, else why it failed. */

@@ -17,11 +17,14 @@
 #include "select.h"
 #include "metrics.h"
 #include "processes.h"
+#include "sections.h"
 
 struct dispatcher;
 struct tracker;
 
-struct dispatcher *dispatcher__new(const struct capture_env *env);
+/* sections: the configuration file's (sections.h), the dispatcher's from now on, freed with it
+ * (or at once when it cannot be made); NULL: none. NULL only when out of memory. */
+struct dispatcher *dispatcher__new(const struct capture_env *env, struct sections *sections);
 void dispatcher__set_tracker(struct dispatcher *d, struct tracker *t);
 /* The tracker's callback: one kernel event. */
 void dispatcher__handle_event(void *ctx, const struct inspectd_event *e);
@@ -37,10 +40,14 @@ void dispatcher__handle_event(void *ctx, const struct inspectd_event *e);
  * stop reached it while it waited. */
 int dispatcher__submit(struct dispatcher *d, pid_t pid, const struct capture_request *rq,
 		       const struct capture_trigger *t, unsigned *ret_id);
-/* The settings changed in place (a reload): --select/--exclude and the schedule taken
- * again; every process placed anew in the schedule. Thresholds read the settings as they
- * are; captures running keep theirs. */
-void dispatcher__reload(struct dispatcher *d);
+/*
+ * The settings changed in place (a reload), and sections come with them (the dispatcher's
+ * from now on, the old ones freed; NULL: none): --select/--exclude taken again, and each
+ * process's settings (its section's, or the agent's) judged again when next used. Thresholds
+ * read the settings as they are; a process whose --every changed is placed anew in the
+ * schedule; captures running keep their settings.
+ */
+void dispatcher__reload(struct dispatcher *d, struct sections *sections);
 /* What --select and --exclude say of pid now (select.h), and the rule that decided
  * (borrowed, may be NULL): -ESRCH when it is not tracked. */
 int dispatcher__verdict(const struct dispatcher *d, pid_t pid, enum select_verdict *ret, const char **rule);

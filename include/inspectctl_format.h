@@ -88,14 +88,16 @@ struct process_row {
 	char state[FORMAT_CELL_SIZE];
 	char armed[FORMAT_CELL_SIZE];
 	char selected[FORMAT_CELL_SIZE];        /* "yes", "no", "excluded" (--select, --exclude) */
+	char next[FORMAT_CELL_SIZE];            /* the next scheduled capture: "in 42s cpu", "now heap" */
 	char cmdline[FORMAT_CELL_SIZE];
 };
 
-#define PROCESS_ROW_COLUMNS 11
+#define PROCESS_ROW_COLUMNS 12
 extern const struct table_column process_row_columns[PROCESS_ROW_COLUMNS];
 
-/* Fills every field, with "-" for what is missing. -EINVAL when proc is not an object. */
-int process_row__from_json(struct process_row *row, const cJSON *proc);
+/* Fills every field, with "-" for what is missing. now_ms: the wall clock (ms since the
+ * epoch) that NEXT counts from. -EINVAL when proc is not an object. */
+int process_row__from_json(struct process_row *row, const cJSON *proc, int64_t now_ms);
 /* The row's cells in process_row_columns order, for table__add_row(). */
 void process_row__cells(const struct process_row *row, const char *cells[PROCESS_ROW_COLUMNS]);
 
@@ -132,6 +134,10 @@ extern const struct table_column exporter_row_columns[EXPORTER_ROW_COLUMNS];
 
 int exporter_row__from_json(struct exporter_row *row, const cJSON *exporter);
 void exporter_row__cells(const struct exporter_row *row, const char *cells[EXPORTER_ROW_COLUMNS]);
+/* "2026-01-01T00:00:42.123Z" (UTC, as the agent writes times; 1 to 9 digits of fraction, or
+ * none) -> ms since the epoch. 0, or -EINVAL for anything else (another zone, a field out of
+ * range, a day the month does not have). */
+int format_parse_rfc3339(const char *s, int64_t *ret_ms);
 /* "3h05m", "4m10s", "12s": an age in seconds as a person reads it. 0 or -ENOBUFS. */
 int format_age(uint64_t seconds, char *buf, size_t len);
 

@@ -18,6 +18,7 @@
 #include "container.h"
 #include "inspectd.h"
 #include "schedule.h"
+#include "select.h"
 #include "trigger.h"
 
 #define PROCESS_CGROUP_MAX 1024
@@ -50,9 +51,16 @@ struct process_view {
 	uint64_t memory_limit;          /* its cgroup's, bytes; 0: none */
 	char cgroup[PROCESS_CGROUP_MAX];        /* the v1 memory cgroup when there is one, else v2 */
 	struct container_info container;        /* id "" when none */
-	unsigned armed;                 /* TRIGGER_MASK()s of the triggers armed for it */
+	unsigned armed;                 /* TRIGGER_MASK()s of the triggers armed for it: with the table's
+					 * settings until the dispatcher judges it with its own */
 	unsigned job;                   /* its queued or active job; 0: none */
 	int selection;                  /* enum select_verdict: SELECT_SELECTED until the dispatcher judges it */
+	/* The rule of the configuration file's section whose settings it has (sections.h), "" for
+	 * none (the agent's settings): "" until the dispatcher judges it. */
+	char section[SELECT_RULE_MAX];
+	/* Its next scheduled round (--every), as the dispatcher judges it: tv_sec 0 when none. */
+	struct timespec next_capture_at;        /* wall clock */
+	int next_capture_kind;                  /* enum profile_kind; -1: none */
 };
 
 /*
@@ -145,6 +153,18 @@ uint64_t process__memory_limit(const struct process *p);
 struct trigger_state *process__triggers(struct process *p);
 /* Its place in the schedule (--every): zeroed when tracked, the dispatcher's to keep. */
 struct schedule_state *process__schedule(struct process *p);
+/*
+ * Its section of the configuration file (sections.h) as the dispatcher last judged it: an
+ * index, SECTION_NONE, or PROCESS_SECTION_UNJUDGED: not judged since it was tracked, or
+ * since what a rule matches changed: its program (exec), its comm, its command line, its
+ * cgroup or its container's names. Its uid and executable are read when it is judged: a
+ * change of uid alone is seen at the next of those, or at a reload.
+ */
+#define PROCESS_SECTION_UNJUDGED (-2)
+int process__section(const struct process *p);
+void process__set_section(struct process *p, int section);
+/* Every process to be judged again (a reload: other sections, or other rules). */
+void processes__forget_sections(struct processes *ps);
 /* Its queued or active job; 0: none. */
 unsigned process__job(const struct process *p);
 void process__set_job(struct process *p, unsigned id);

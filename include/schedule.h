@@ -28,18 +28,29 @@ struct schedule_state {
 	uint64_t base_usec;             /* its next round's time without jitter (the caller's monotonic clock) */
 	uint64_t due_usec;              /* ... with it: when the round starts; 0: not placed yet */
 	unsigned round;                 /* rounds taken or skipped */
+	uint64_t every_usec;            /* the interval it was placed in */
 };
 
 /* Place a process first seen at now: its first round at now + (key's phase within the
  * interval), plus jitter01 x a tenth of the interval. */
 void schedule_place(const struct schedule_config *c, struct schedule_state *s, uint64_t key, uint64_t now,
 		    double jitter01);
+/* Whether s was placed in c's interval: not when it never was, nor when the interval that
+ * applies to it changed since (a reload, another section of the configuration file): it is
+ * then placed anew. */
+bool schedule_placed(const struct schedule_config *c, const struct schedule_state *s);
 /* After the round due (taken or skipped): the next one, the first of base + whole
  * intervals (the same phase) that is after now, plus a jitter drawn anew; round + 1. */
 void schedule_advance(const struct schedule_config *c, struct schedule_state *s, uint64_t now, double jitter01);
 /* The kind of round n: the kinds of c->kinds in the order of enum profile_kind, in
  * turn. -1 when c->kinds is empty. */
 int schedule_kind(const struct schedule_config *c, unsigned n);
+/* The next round of a process, as a client sees it: 0, its start on the wall clock
+ * (*ret_wall: wall_now plus the time left until s->due_usec, none when it is due already;
+ * now and wall_now read together) and its kind (*ret_kind, enum profile_kind); -ENOENT
+ * when there is none: no schedule, not placed yet (its first tick places it), no kinds. */
+int schedule_next(const struct schedule_config *c, const struct schedule_state *s, uint64_t now,
+		  uint64_t wall_now, uint64_t *ret_wall, int *ret_kind);
 /* A key from a process's pid and this agent's seed (splitmix64). */
 uint64_t schedule_key(uint64_t pid, uint64_t seed);
 

@@ -39,6 +39,9 @@
 #define SELECT_RULES_MAX        64      /* of each of --select and --exclude */
 #define SELECT_PATTERN_MAX      256     /* bytes after the = or ~ */
 #define SELECT_CMDLINE_MAX      4096    /* bytes of the joined argv that are matched */
+/* A rule's whole text, its field and `=` or `~` with it, and a NUL: what a rule that is not
+ * refused fits in (the longest field, "namespace", and SELECT_PATTERN_MAX bytes). */
+#define SELECT_RULE_MAX         (SELECT_PATTERN_MAX + 16)
 
 enum select_field {
 	SELECT_NAMESPACE,

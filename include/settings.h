@@ -80,11 +80,21 @@ struct settings {
 	int log_level;                          /* enum log_level */
 };
 
+/* Whom a setting is for. */
+enum setting_scope {
+	SETTING_AGENT,          /* the whole agent */
+	/* Each process, as the dispatcher applies it (a threshold trigger, what a threshold
+	 * captures and for how long, the schedule): a configuration file's section may set it
+	 * for the processes it selects (sections.h). */
+	SETTING_PROCESS,
+};
+
 struct setting_def {
 	const char *key;                        /* "max-duration", as --max-duration */
 	/* Parse value into st: 0, or -EINVAL with why (one line). */
 	int (*set)(struct settings *st, const char *value, char *why, size_t size);
 	bool flag;                              /* takes no value: set() gets NULL */
+	enum setting_scope scope;
 };
 
 /*

@@ -53,6 +53,7 @@ enum threshold_busy {
 
 /* A process as the policy sees it. */
 struct threshold_subject {
+	const struct trigger_config *cfg;       /* its triggers' settings: the agent's, or its section's (borrowed) */
 	struct trigger_state *triggers; /* judged and updated (borrowed) */
 	uint64_t rss;                   /* bytes */
 	uint64_t cpu_ns;                /* cumulative */
@@ -71,7 +72,8 @@ struct threshold_decision {
 	uint64_t cooldown_left_usec;    /* THRESHOLD_SKIP_COOLDOWN */
 };
 
-/* st: borrowed for its life. NULL only when out of memory. */
+/* st: borrowed for its life, for what is the whole host's (the hourly cap, --rss-watch); each
+ * process's triggers come with it (threshold_subject). NULL only when out of memory. */
 struct thresholds *thresholds__new(const struct settings *st);
 void thresholds__free(struct thresholds *th);
 /* From now on every crossing is skipped: THRESHOLD_SKIP_SHUTDOWN. */
@@ -96,7 +98,11 @@ void threshold_skip_describe(const struct threshold_decision *d, const struct se
 /* The RSS marks for the kernel side; true when RSS is near enough the high one to attach rss_stat. */
 bool thresholds_marks(const struct trigger_config *cfg, const struct trigger_state *ts, uint64_t rss,
 		      uint64_t *high, uint64_t *low);
-/* Whether rss_stat should be attached now, given whether some process is near a mark now. */
-bool thresholds__rss_watch(struct thresholds *th, bool near, uint64_t now_usec);
+/* Whether cfg has an RSS trigger (rss-threshold, rss-growth, limit-percent). */
+bool thresholds_rss_configured(const struct trigger_config *cfg);
+/* Whether rss_stat should be attached now, given whether some process may have an RSS trigger
+ * (the agent's settings or a section's: thresholds_rss_configured()) and whether some process is
+ * near a mark now. */
+bool thresholds__rss_watch(struct thresholds *th, bool rss_triggers, bool near, uint64_t now_usec);
 
 #endif

@@ -88,6 +88,10 @@ bool trigger_source_profiles(enum trigger_source s);
 bool trigger_source_automatic(enum trigger_source s);
 bool trigger_configured(const struct trigger_config *cfg, enum trigger_kind k);
 void trigger_state_init(struct trigger_state *st, const struct trigger_config *cfg, uint64_t now, uint64_t rss);
+/* The settings that apply to the process changed (a reload, another section of the
+ * configuration file): what st derives from them (the CPU samples' spacing) follows; what
+ * it saw (samples, crossings, its last capture) is kept. */
+void trigger_state_configure(struct trigger_state *st, const struct trigger_config *cfg);
 /* The threshold of an RSS trigger for this process now, in bytes; 0 when it does not apply. */
 uint64_t trigger_threshold(const struct trigger_config *cfg, const struct trigger_state *st, enum trigger_kind k);
 /* Triggers that apply and are armed. */

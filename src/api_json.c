@@ -227,7 +227,7 @@ fail:
 
 cJSON *api_process_json(const struct process_view *p, const struct job_view *job)
 {
-	cJSON *o = cJSON_CreateObject(), *armed, *cap;
+	cJSON *o = cJSON_CreateObject(), *armed, *cap, *next;
 	char id[32];
 	bool ok;
 
@@ -242,6 +242,7 @@ cJSON *api_process_json(const struct process_view *p, const struct job_view *job
 	     cJSON_AddStringToObject(o, "cgroup", p->cgroup) &&
 	     container_add_identity_json(o, &p->container) &&
 	     cJSON_AddStringToObject(o, "selection", select_verdict_name((enum select_verdict)p->selection)) &&
+	     (p->section[0] ? cJSON_AddStringToObject(o, "section", p->section) : cJSON_AddNullToObject(o, "section")) &&
 	     (armed = cJSON_AddArrayToObject(o, "armed"));
 	if (!ok)
 		goto fail;
@@ -249,6 +250,14 @@ cJSON *api_process_json(const struct process_view *p, const struct job_view *job
 		if ((p->armed & TRIGGER_MASK(k)) &&
 		    !cJSON_AddItemToArray(armed, cJSON_CreateString(trigger_kind_name(k))))
 			goto fail;
+	/* The schedule's next round of it (--every): null when none will come. */
+	if (!p->next_capture_at.tv_sec || p->next_capture_kind < 0) {
+		if (!cJSON_AddNullToObject(o, "next_capture"))
+			goto fail;
+	} else if (!(next = cJSON_AddObjectToObject(o, "next_capture")) || !add_time(next, "at", p->next_capture_at) ||
+		   !cJSON_AddStringToObject(next, "kind", profile_kind_name((enum profile_kind)p->next_capture_kind))) {
+		goto fail;
+	}
 	if (!job) {
 		if (!cJSON_AddNullToObject(o, "capture"))
 			goto fail;

@@ -80,11 +80,44 @@ static const struct setting_def *find_def(const char *key, size_t len)
 	return NULL;
 }
 
+/*
+ * A section's header, k to k_end trimmed, "[select RULE]" (spaces allowed inside the
+ * brackets): a new section of sections. 0, or -errno with why (without the line).
+ */
+static int section_header(const char *k, const char *k_end, unsigned line, struct config_pool *pool,
+			  struct sections *sections, char *why, size_t size)
+{
+	const char *in, *in_end, *rule, *rule_end;
+
+	if (k_end - k < 2 || k_end[-1] != ']') {
+		snprintf(why, size, "a section's header is '[select RULE]', on a line of its own");
+		return -EINVAL;
+	}
+	in = trim(k + 1, k_end - 1, &in_end);
+	if (in_end - in < 6 || memcmp(in, "select", 6) != 0 || (in_end - in > 6 && in[6] != ' ' && in[6] != '\t')) {
+		snprintf(why, size, "a section's header is '[select RULE]': select sections only");
+		return -EINVAL;
+	}
+	rule = trim(in + 6, in_end, &rule_end);
+	if (rule == rule_end) {
+		snprintf(why, size, "[select RULE] needs a rule, as --select takes (namespace=checkout)");
+		return -EINVAL;
+	}
+	rule = intern(pool, rule, (size_t)(rule_end - rule));
+	if (!rule) {
+		snprintf(why, size, "out of memory");
+		return -ENOMEM;
+	}
+	return sections__add(sections, rule, line, why, size);
+}
+
 int config_apply(const char *name, const char *text, size_t len, struct config_pool *pool, struct settings *st,
-		 char *why, size_t size)
+		 struct sections *sections, char *why, size_t size)
 {
 	const char *p = text, *end = text + len;
+	bool in_section = false;
 	unsigned line = 0;
+	int r;
 
 	for (; p < end; line++) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p)), *eol = nl ? nl : end;
@@ -105,9 +138,13 @@ int config_apply(const char *name, const char *text, size_t len, struct config_p
 		if (k == k_end || *k == '#')
 			continue;
 		if (*k == '[') {
-			snprintf(why, size, "%s:%u: sections ([select RULE]) are not read yet: write the setting for "
-				 "every process, or run agents with their own files", name, line + 1);
-			return -EINVAL;
+			r = section_header(k, k_end, line + 1, pool, sections, sub, sizeof(sub));
+			if (r < 0) {
+				snprintf(why, size, "%s:%u: %s", name, line + 1, sub);
+				return r == -ENOMEM ? r : -EINVAL;
+			}
+			in_section = true;
+			continue;
 		}
 		eq = memchr(k, '=', (size_t)(k_end - k));
 		if (eq) {
@@ -118,6 +155,12 @@ int config_apply(const char *name, const char *text, size_t len, struct config_p
 		if (!def) {
 			snprintf(why, size, "%s:%u: unknown setting '%.*s' (the long options of inspectd --help, "
 				 "without their dashes)", name, line + 1, (int)(k_end - k > 64 ? 64 : k_end - k), k);
+			return -EINVAL;
+		}
+		/* In a section, a key of the whole agent's, a flag or not: sections__set() refuses it, saying why. */
+		if (in_section && def->scope != SETTING_PROCESS) {
+			sections__set(sections, def, NULL, sub, sizeof(sub));
+			snprintf(why, size, "%s:%u: %s", name, line + 1, sub);
 			return -EINVAL;
 		}
 		if (def->flag) {
@@ -140,7 +183,8 @@ int config_apply(const char *name, const char *text, size_t len, struct config_p
 				return -ENOMEM;
 			}
 		}
-		if (def->set(st, v, sub, sizeof(sub)) < 0) {
+		r = in_section ? sections__set(sections, def, v, sub, sizeof(sub)) : def->set(st, v, sub, sizeof(sub));
+		if (r < 0) {
 			snprintf(why, size, "%s:%u: %s", name, line + 1, sub);
 			return -EINVAL;
 		}
@@ -191,7 +235,8 @@ static int check_path(const char *path, char *resolved, char *why, size_t size)
 	}
 }
 
-int config_load(const char *path, struct config_pool *pool, struct settings *st, char *why, size_t size)
+int config_load(const char *path, struct config_pool *pool, struct settings *st, struct sections *sections,
+		char *why, size_t size)
 {
 	char resolved[PATH_MAX];
 	struct stat fst;
@@ -234,7 +279,7 @@ int config_load(const char *path, struct config_pool *pool, struct settings *st,
 		snprintf(why, size, "%s: %s", path, strerror(-r));
 		return r;
 	}
-	r = config_apply(path, text, (size_t)n, pool, st, why, size);
+	r = config_apply(path, text, (size_t)n, pool, st, sections, why, size);
 	free(text);
 	return r;
 }

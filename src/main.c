@@ -130,7 +130,8 @@ static const char usage[] =
 "  --match NAME                  also track executables named NAME (repeatable;\n"
 "                                node and nodejs are always tracked)\n"
 "\n"
-"Threshold triggers (judged in the kernel on rss_stat; CPU once a second):\n"
+"Threshold triggers (judged in the kernel on rss_stat; CPU once a second; off turns\n"
+"one off, as it does --every):\n"
 "  --rss-threshold SIZE          capture a process whose RSS reaches SIZE (512M, 1.5G)\n"
 "  --rss-growth SIZE[/WINDOW]    ... whose RSS grew by SIZE since first seen or last\n"
 "                                captured, or within WINDOW (300M/10m)\n"
@@ -193,7 +194,10 @@ static const char usage[] =
 "  --log-level LEVEL             error, warn, info (default) or debug\n"
 "  --config FILE                 settings from FILE (name = value, one a line, the\n"
 "                                long options without their dashes), then the command\n"
-"                                line's; SIGHUP reads it again\n"
+"                                line's; a section [select RULE] sets the thresholds,\n"
+"                                threshold-action, capture-seconds and the schedule\n"
+"                                of the processes RULE matches (the first section\n"
+"                                that matches a process wins); SIGHUP reads it again\n"
 "  --check-config                with --config: check the file and exit (0, or 2)\n"
 "  --version                     print the version and exit\n"
 "  --help                        print this help and exit\n"
@@ -260,14 +264,14 @@ static const char *config_path;         /* --config FILE, or NULL */
 static struct config_pool *config_pool; /* the file's values, for the agent's life */
 
 /* Defaults, then the file, then the command line; checked. 0 or -errno with why. */
-static int build_settings(struct settings *st, char *why, size_t size)
+static int build_globals(struct settings *st, struct sections *secs, char *why, size_t size)
 {
 	char sub[512];
 	int r;
 
 	settings_defaults(st);
 	if (config_path) {
-		r = config_load(config_path, config_pool, st, why, size);
+		r = config_load(config_path, config_pool, st, secs, why, size);
 		if (r < 0)
 			return r;
 	}
@@ -287,9 +291,60 @@ static int build_settings(struct settings *st, char *why, size_t size)
 	return 0;
 }
 
-/* The command line: each setting's key is its long option. */
-static void parse_args(int argc, char **argv)
+/*
+ * The settings (build_globals()) and the file's sections, each the settings with its own
+ * keys over them (sections.h): 0 and *ret (the caller's), or -errno with why.
+ */
+static int build_settings(struct settings *st, struct sections **ret, char *why, size_t size)
 {
+	struct sections *secs;
+	int r;
+
+	r = sections__new(&secs);
+	if (r < 0) {
+		snprintf(why, size, "out of memory");
+		return r;
+	}
+	r = build_globals(st, secs, why, size);
+	if (r == 0)
+		r = sections__resolve(secs, st, config_path, why, size);
+	if (r < 0) {
+		sections__free(secs);
+		return r;
+	}
+	*ret = secs;
+	return 0;
+}
+
+#define SECTIONS_FIRST_MATCH "the first whose rule matches a process gives it its settings"
+
+/* Section i in one line: "FILE:LINE: [select RULE] KEY = VALUE, ...". */
+static const char *describe_section(const struct sections *secs, unsigned i, char *buf, size_t size)
+{
+	char keys[512];
+
+	sections__describe(secs, i, keys, sizeof(keys));
+	snprintf(buf, size, "%s:%u: [select %s] %s", config_path, sections__line(secs, i), sections__rule(secs, i),
+		 keys);
+	return buf;
+}
+
+/* The sections in the log, one line each (none: no line). */
+static void log_sections(const struct sections *secs)
+{
+	unsigned n = sections__count(secs);
+	char line[1024];
+
+	if (n)
+		log_info("%u section%s in %s, %s:", n, n == 1 ? "" : "s", config_path, SECTIONS_FIRST_MATCH);
+	for (unsigned i = 0; i < n; i++)
+		log_info("  %s", describe_section(secs, i, line, sizeof(line)));
+}
+
+/* The command line: each setting's key is its long option. Returns the file's sections. */
+static struct sections *parse_args(int argc, char **argv)
+{
+	struct sections *secs = NULL;
 	struct option opts[96 + 5];
 	const struct setting_def *defs;
 	bool check_only = false;
@@ -339,13 +394,23 @@ static void parse_args(int argc, char **argv)
 		usage_error("unexpected argument '%s'", argv[optind]);
 	if (check_only && !config_path)
 		usage_error("--check-config needs --config FILE");
-	if (build_settings(&env, why, sizeof(why)) < 0)
+	if (build_settings(&env, &secs, why, sizeof(why)) < 0)
 		usage_error("%s", why);
 	if (check_only) {
-		printf("%s: ok\n", config_path);
+		unsigned n_secs = sections__count(secs);
+
+		if (!n_secs)
+			printf("%s: ok\n", config_path);
+		else
+			printf("%s: ok, %u section%s, %s:\n", config_path, n_secs, n_secs == 1 ? "" : "s",
+			       SECTIONS_FIRST_MATCH);
+		for (unsigned i = 0; i < n_secs; i++)
+			printf("  %s\n", describe_section(secs, i, why, sizeof(why)));
+		sections__free(secs);
 		exit(0);
 	}
 	log_set_level((enum log_level)env.log_level);
+	return secs;
 }
 
 static bool same_str(const char *a, const char *b)
@@ -414,17 +479,19 @@ static bool reload_pending;
  * restart must; else one line, and the running configuration stays. */
 static void reload(lws_sorted_usec_list_t *sul)
 {
+	struct sections *secs;
 	struct settings next;
 	const char *key;
 	char why[1024];
 
 	reload_pending = false;
-	if (build_settings(&next, why, sizeof(why)) < 0) {
+	if (build_settings(&next, &secs, why, sizeof(why)) < 0) {
 		log_error("reload refused: %s; the running configuration stays", why);
 		return;
 	}
 	key = restart_needed(&env, &next);
 	if (key) {
+		sections__free(secs);
 		log_error("reload refused: %s: %s cannot change without a restart; the running configuration stays",
 			  config_path, key);
 		return;
@@ -432,8 +499,9 @@ static void reload(lws_sorted_usec_list_t *sul)
 	/* Captures running keep the settings they started with (a copy); what follows reads these. */
 	env = next;
 	log_set_level((enum log_level)env.log_level);
-	dispatcher__reload(dispatcher);
 	log_info("configuration reloaded from %s", config_path);
+	log_sections(secs);
+	dispatcher__reload(dispatcher, secs);
 }
 
 /* ---- file descriptors adopted into the lws loop ---- */
@@ -651,13 +719,15 @@ int main(int argc, char **argv)
 	struct cleanup *cleanup;
 	struct lws_vhost *vh;
 	sigset_t mask;
+	struct sections *secs;
 	int err = 1, n, lock, r;
 
-	parse_args(argc, argv);
+	secs = parse_args(argc, argv);
 	r = tracker_kernel_btf();
 	if (r < 0) {
 		log_error("cannot read this kernel's BTF, %s: %s: inspectd's BPF programs need a kernel built "
 			  "with CONFIG_DEBUG_INFO_BTF=y; exiting", TRACKER_KERNEL_BTF, strerror(-r));
+		sections__free(secs);
 		return EXIT_NO_BTF;
 	}
 	/* Before any thread exists (setns() moves the calling thread only). */
@@ -668,8 +738,10 @@ int main(int argc, char **argv)
 		log_warn("cannot join the cgroup namespace of pid 1: %s: the cgroups (containers, memory limits) "
 			 "of processes outside the agent's own are unknown, ignoring", strerror(-r));
 	lock = take_host_lock();
-	if (lock < 0)
+	if (lock < 0) {
+		sections__free(secs);
 		return 1;
+	}
 	warn_terminating_signals();
 
 	signal(SIGPIPE, SIG_IGN);
@@ -756,7 +828,9 @@ int main(int argc, char **argv)
 			break;
 	cleanup__free(cleanup);
 
-	dispatcher = dispatcher__new(&cenv);
+	log_sections(secs);
+	dispatcher = dispatcher__new(&cenv, secs);
+	secs = NULL;            /* the dispatcher's */
 	if (!dispatcher)
 		goto out;
 
@@ -804,6 +878,7 @@ int main(int argc, char **argv)
 out:
 	api__free(api);
 	dispatcher__free(dispatcher);
+	sections__free(secs);   /* not handed to a dispatcher */
 	tracker__free(tracker);
 	sighandlers__free(cenv.sighandlers);
 	if (ctx) {

@@ -347,12 +347,25 @@ static int add_rule(struct settings *st, bool exclude, const char *v, char *why,
 SETTER(select) { return add_rule(st, false, v, why, size); }
 SETTER(exclude) { return add_rule(st, true, v, why, size); }
 
+/*
+ * "off" (or "none"): a threshold trigger or the schedule not set, as when the key is
+ * absent; what the command line or a configuration file's section turns off again.
+ */
+static bool off(const char *v)
+{
+	return strcasecmp(v, "off") == 0 || strcasecmp(v, "none") == 0;
+}
+
 SETTER(every)
 {
 	uint64_t us;
 
+	if (off(v)) {
+		st->every_usec = 0;
+		return 0;
+	}
 	if (options_parse_duration(v, &us) < 0 || us < 2000000 || us > 24ull * 3600 * 1000000)
-		return invalid(why, size, "invalid --every '%s' (a duration from 2s to 24h, such as 1m)", v);
+		return invalid(why, size, "invalid --every '%s' (a duration from 2s to 24h, such as 1m; off)", v);
 	st->every_usec = us;
 	return 0;
 }
@@ -430,8 +443,12 @@ SETTER(log_level)
 
 SETTER(rss_threshold)
 {
+	if (off(v)) {
+		st->triggers.rss_threshold = 0;
+		return 0;
+	}
 	if (options_parse_size(v, &st->triggers.rss_threshold) < 0)
-		return invalid(why, size, "invalid --rss-threshold '%s' (a size such as 512M or 1.5G)", v);
+		return invalid(why, size, "invalid --rss-threshold '%s' (a size such as 512M or 1.5G; off)", v);
 	return 0;
 }
 
@@ -439,8 +456,13 @@ SETTER(rss_growth)
 {
 	uint64_t bytes, window_usec;
 
+	if (off(v)) {
+		st->triggers.rss_growth = 0;
+		st->triggers.growth_window_usec = 0;
+		return 0;
+	}
 	if (options_parse_growth(v, &bytes, &window_usec) < 0)
-		return invalid(why, size, "invalid --rss-growth '%s' (SIZE or SIZE/WINDOW, such as 300M/10m)", v);
+		return invalid(why, size, "invalid --rss-growth '%s' (SIZE or SIZE/WINDOW, such as 300M/10m; off)", v);
 	st->triggers.rss_growth = bytes;
 	st->triggers.growth_window_usec = window_usec;
 	return 0;
@@ -450,16 +472,24 @@ SETTER(limit_percent)
 {
 	double pct;
 
+	if (off(v)) {
+		st->triggers.limit_percent = 0;
+		return 0;
+	}
 	if (options_parse_percent(v, 100, &pct) < 0 || pct != (unsigned)pct)
-		return invalid(why, size, "invalid --limit-percent '%s' (a whole percentage, 1 to 100)", v);
+		return invalid(why, size, "invalid --limit-percent '%s' (a whole percentage, 1 to 100; off)", v);
 	st->triggers.limit_percent = (unsigned)pct;
 	return 0;
 }
 
 SETTER(cpu_threshold)
 {
+	if (off(v)) {
+		st->triggers.cpu_threshold = 0;
+		return 0;
+	}
 	if (options_parse_percent(v, 100.0 * 1024, &st->triggers.cpu_threshold) < 0)
-		return invalid(why, size, "invalid --cpu-threshold '%s' (percent of one core, such as 90)", v);
+		return invalid(why, size, "invalid --cpu-threshold '%s' (percent of one core, such as 90; off)", v);
 	return 0;
 }
 
@@ -599,66 +629,66 @@ SETTER(api_token_file)
 }
 
 static const struct setting_def defs[] = {
-	{ "heap-signal", set_heap_signal, false },
-	{ "cpu-signal", set_cpu_signal, false },
-	{ "snapshot-signal", set_snapshot_signal, false },
-	{ "allocation-timeline-signal", set_timeline_signal, false },
-	{ "trace-signal", set_trace_signal, false },
-	{ "trace-categories", set_trace_categories, false },
-	{ "snapshot-headroom", set_snapshot_headroom, false },
-	{ "snapshot-stall-timeout", set_snapshot_stall_timeout, false },
-	{ "max-snapshot-size", set_max_snapshot_size, false },
-	{ "compress", set_compress, true },
-	{ "heap-sampling-interval", set_heap_interval, false },
-	{ "cpu-sampling-interval", set_cpu_interval, false },
-	{ "max-duration", set_max_duration, false },
-	{ "max-signal-duration", set_max_signal_duration, false },
-	{ "attach-timeout", set_attach_timeout, false },
-	{ "output-dir", set_output_dir, false },
-	{ "max-profile-size", set_max_profile_size, false },
-	{ "spool-max-bytes", set_output_quota, false },
-	{ "output-quota", set_output_quota, false },        /* its name before the remote exporters */
-	{ "keep-local", set_keep_local, true },
-	{ "export-retry-max", set_export_retry_max, false },
-	{ "export-retry-initial", set_export_retry_initial, false },
-	{ "s3-bucket", set_s3_bucket, false },
-	{ "s3-region", set_s3_region, false },
-	{ "s3-endpoint", set_s3_endpoint, false },
-	{ "s3-path-style", set_s3_path_style, true },
-	{ "s3-prefix", set_s3_prefix, false },
-	{ "s3-part-size", set_s3_part_size, false },
-	{ "pyroscope-url", set_pyroscope_url, false },
-	{ "pyroscope-app", set_pyroscope_app, false },
-	{ "pyroscope-user", set_pyroscope_user, false },
-	{ "pyroscope-password-file", set_pyroscope_password_file, false },
-	{ "pyroscope-token-file", set_pyroscope_token_file, false },
-	{ "pyroscope-tenant", set_pyroscope_tenant, false },
-	{ "state-dir", set_state_dir, false },
-	{ "host-root", set_host_root, false },
-	{ "match", set_match, false },
-	{ "log-level", set_log_level, false },
-	{ "rss-threshold", set_rss_threshold, false },
-	{ "rss-growth", set_rss_growth, false },
-	{ "limit-percent", set_limit_percent, false },
-	{ "cpu-threshold", set_cpu_threshold, false },
-	{ "cpu-window", set_cpu_window, false },
-	{ "threshold-action", set_threshold_action, false },
-	{ "capture-seconds", set_capture_seconds, false },
-	{ "cooldown", set_cooldown, false },
-	{ "max-captures-per-hour", set_max_per_hour, false },
-	{ "max-concurrent", set_max_concurrent, false },
-	{ "max-concurrent-per-container", set_max_per_container, false },
-	{ "max-captures-per-container-per-hour", set_max_per_container_hour, false },
-	{ "queue-timeout", set_queue_timeout, false },
-	{ "rss-watch", set_rss_watch, false },
-	{ "pprof", set_pprof, true },
-	{ "every", set_every, false },
-	{ "schedule-kinds", set_schedule_kinds, false },
-	{ "select", set_select, false },
-	{ "exclude", set_exclude, false },
-	{ "api-socket", set_api_socket, false },
-	{ "api-listen", set_api_listen, false },
-	{ "api-token-file", set_api_token_file, false },
+	{ "heap-signal", set_heap_signal, false, SETTING_AGENT },
+	{ "cpu-signal", set_cpu_signal, false, SETTING_AGENT },
+	{ "snapshot-signal", set_snapshot_signal, false, SETTING_AGENT },
+	{ "allocation-timeline-signal", set_timeline_signal, false, SETTING_AGENT },
+	{ "trace-signal", set_trace_signal, false, SETTING_AGENT },
+	{ "trace-categories", set_trace_categories, false, SETTING_AGENT },
+	{ "snapshot-headroom", set_snapshot_headroom, false, SETTING_AGENT },
+	{ "snapshot-stall-timeout", set_snapshot_stall_timeout, false, SETTING_AGENT },
+	{ "max-snapshot-size", set_max_snapshot_size, false, SETTING_AGENT },
+	{ "compress", set_compress, true, SETTING_AGENT },
+	{ "heap-sampling-interval", set_heap_interval, false, SETTING_AGENT },
+	{ "cpu-sampling-interval", set_cpu_interval, false, SETTING_AGENT },
+	{ "max-duration", set_max_duration, false, SETTING_AGENT },
+	{ "max-signal-duration", set_max_signal_duration, false, SETTING_AGENT },
+	{ "attach-timeout", set_attach_timeout, false, SETTING_AGENT },
+	{ "output-dir", set_output_dir, false, SETTING_AGENT },
+	{ "max-profile-size", set_max_profile_size, false, SETTING_AGENT },
+	{ "spool-max-bytes", set_output_quota, false, SETTING_AGENT },
+	{ "output-quota", set_output_quota, false, SETTING_AGENT },        /* its name before the remote exporters */
+	{ "keep-local", set_keep_local, true, SETTING_AGENT },
+	{ "export-retry-max", set_export_retry_max, false, SETTING_AGENT },
+	{ "export-retry-initial", set_export_retry_initial, false, SETTING_AGENT },
+	{ "s3-bucket", set_s3_bucket, false, SETTING_AGENT },
+	{ "s3-region", set_s3_region, false, SETTING_AGENT },
+	{ "s3-endpoint", set_s3_endpoint, false, SETTING_AGENT },
+	{ "s3-path-style", set_s3_path_style, true, SETTING_AGENT },
+	{ "s3-prefix", set_s3_prefix, false, SETTING_AGENT },
+	{ "s3-part-size", set_s3_part_size, false, SETTING_AGENT },
+	{ "pyroscope-url", set_pyroscope_url, false, SETTING_AGENT },
+	{ "pyroscope-app", set_pyroscope_app, false, SETTING_AGENT },
+	{ "pyroscope-user", set_pyroscope_user, false, SETTING_AGENT },
+	{ "pyroscope-password-file", set_pyroscope_password_file, false, SETTING_AGENT },
+	{ "pyroscope-token-file", set_pyroscope_token_file, false, SETTING_AGENT },
+	{ "pyroscope-tenant", set_pyroscope_tenant, false, SETTING_AGENT },
+	{ "state-dir", set_state_dir, false, SETTING_AGENT },
+	{ "host-root", set_host_root, false, SETTING_AGENT },
+	{ "match", set_match, false, SETTING_AGENT },
+	{ "log-level", set_log_level, false, SETTING_AGENT },
+	{ "rss-threshold", set_rss_threshold, false, SETTING_PROCESS },
+	{ "rss-growth", set_rss_growth, false, SETTING_PROCESS },
+	{ "limit-percent", set_limit_percent, false, SETTING_PROCESS },
+	{ "cpu-threshold", set_cpu_threshold, false, SETTING_PROCESS },
+	{ "cpu-window", set_cpu_window, false, SETTING_PROCESS },
+	{ "threshold-action", set_threshold_action, false, SETTING_PROCESS },
+	{ "capture-seconds", set_capture_seconds, false, SETTING_PROCESS },
+	{ "cooldown", set_cooldown, false, SETTING_PROCESS },
+	{ "max-captures-per-hour", set_max_per_hour, false, SETTING_AGENT },
+	{ "max-concurrent", set_max_concurrent, false, SETTING_AGENT },
+	{ "max-concurrent-per-container", set_max_per_container, false, SETTING_AGENT },
+	{ "max-captures-per-container-per-hour", set_max_per_container_hour, false, SETTING_AGENT },
+	{ "queue-timeout", set_queue_timeout, false, SETTING_AGENT },
+	{ "rss-watch", set_rss_watch, false, SETTING_AGENT },
+	{ "pprof", set_pprof, true, SETTING_AGENT },
+	{ "every", set_every, false, SETTING_PROCESS },
+	{ "schedule-kinds", set_schedule_kinds, false, SETTING_PROCESS },
+	{ "select", set_select, false, SETTING_AGENT },
+	{ "exclude", set_exclude, false, SETTING_AGENT },
+	{ "api-socket", set_api_socket, false, SETTING_AGENT },
+	{ "api-listen", set_api_listen, false, SETTING_AGENT },
+	{ "api-token-file", set_api_token_file, false, SETTING_AGENT },
 };
 
 const struct setting_def *settings_defs(size_t *n)

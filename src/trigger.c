@@ -141,9 +141,14 @@ void trigger_state_init(struct trigger_state *st, const struct trigger_config *c
 	memset(st, 0, sizeof(*st));
 	st->baseline = rss;
 	st->cpu_percent = -1;
-	st->cpu_every_usec = cfg->cpu_window_usec / (TRIGGER_CPU_SAMPLES / 2);
+	trigger_state_configure(st, cfg);
 	if (cfg->growth_window_usec && rss)
 		window_add(cfg, st, rss, now);
+}
+
+void trigger_state_configure(struct trigger_state *st, const struct trigger_config *cfg)
+{
+	st->cpu_every_usec = cfg->cpu_window_usec / (TRIGGER_CPU_SAMPLES / 2);
 }
 
 uint64_t trigger_threshold(const struct trigger_config *cfg, const struct trigger_state *st, enum trigger_kind k)

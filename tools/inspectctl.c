@@ -52,7 +52,8 @@ static const char usage[] =
 "\n"
 "Commands:\n"
 "  ps                            list tracked node processes: memory, CPU, armed\n"
-"                                triggers and the capture in progress\n"
+"                                triggers, the capture in progress and the next\n"
+"                                scheduled one (NEXT, with inspectd --every)\n"
 "  capture PID [--kind KIND] [--seconds N] [--categories LIST] [--wait]\n"
 "                                start a profile of PID; without --seconds it runs\n"
 "                                until 'stop' or inspectd's --max-duration\n"
@@ -347,8 +348,10 @@ typedef bool (*row_fn)(const cJSON *item, const char **cells);
 static bool process_cells(const cJSON *item, const char **cells)
 {
 	static struct process_row row;  /* the cells point into it until the next row */
+	struct timespec now;
 
-	if (process_row__from_json(&row, item) < 0)
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (process_row__from_json(&row, item, (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000) < 0)
 		return false;
 	process_row__cells(&row, cells);
 	return true;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "inspectctl_format.h"
 
@@ -408,10 +409,87 @@ static size_t join_strings(const cJSON *array, const char *sep, char *buf, size_
 const struct table_column process_row_columns[PROCESS_ROW_COLUMNS] = {
 	{ "PID", TABLE_RIGHT },	  { "CONTAINER", TABLE_LEFT }, { "POD", TABLE_LEFT },	 { "COMM", TABLE_LEFT },
 	{ "RSS", TABLE_RIGHT },	  { "CPU%", TABLE_RIGHT },     { "LIMIT", TABLE_RIGHT }, { "STATE", TABLE_LEFT },
-	{ "ARMED", TABLE_LEFT },  { "SELECTED", TABLE_LEFT }, { "CMDLINE", TABLE_LEFT },
+	{ "ARMED", TABLE_LEFT },  { "SELECTED", TABLE_LEFT }, { "NEXT", TABLE_LEFT },	 { "CMDLINE", TABLE_LEFT },
 };
 
-int process_row__from_json(struct process_row *row, const cJSON *proc)
+/* Digits only, n of them, as a number within [min, max]. */
+static bool digits(const char *s, size_t n, int min, int max, int *ret)
+{
+	int v = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
+	}
+	*ret = v;
+	return v >= min && v <= max;
+}
+
+int format_parse_rfc3339(const char *s, int64_t *ret_ms)
+{
+	static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	struct tm tm = { 0 };
+	int year, mon, day, hour, min, sec, ms = 0, scale = 100;
+	const char *p;
+	time_t t;
+
+	if (!s || strnlen(s, 20) < 20 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' ||
+	    s[16] != ':' || !digits(s, 4, 1970, 9999, &year) || !digits(s + 5, 2, 1, 12, &mon) ||
+	    !digits(s + 8, 2, 1, 31, &day) || !digits(s + 11, 2, 0, 23, &hour) || !digits(s + 14, 2, 0, 59, &min) ||
+	    !digits(s + 17, 2, 0, 60, &sec) || day > mdays[mon - 1])
+		return -EINVAL;
+	p = s + 19;
+	if (*p == '.') {
+		if (!(p[1] >= '0' && p[1] <= '9'))
+			return -EINVAL;
+		for (p++; *p >= '0' && *p <= '9'; p++) {
+			if (p - (s + 20) >= 9)
+				return -EINVAL;
+			ms += (*p - '0') * scale;
+			scale /= 10;
+		}
+	}
+	if (strcmp(p, "Z") != 0)
+		return -EINVAL;
+	tm.tm_year = year - 1900;
+	tm.tm_mon = mon - 1;
+	tm.tm_mday = day;
+	tm.tm_hour = hour;
+	tm.tm_min = min;
+	tm.tm_sec = sec;
+	t = timegm(&tm);
+	/* 29 February of a year that has none comes back as 1 March. */
+	if (t == (time_t)-1 || tm.tm_mday != day)
+		return -EINVAL;
+	*ret_ms = (int64_t)t * 1000 + ms;
+	return 0;
+}
+
+/* The schedule's next round (--every): "in 42s cpu"; "now cpu" once due (the agent starts
+ * it within a second); "-" when none comes, or what the agent sent is not a round. */
+static void cell_next(const cJSON *next, int64_t now_ms, char *buf, size_t len)
+{
+	const char *kind = json_string(next, "kind");
+	char when[32], text[JOIN_SIZE];
+	int64_t at;
+
+	if (!kind || !*kind || format_parse_rfc3339(json_string(next, "at"), &at) < 0) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	if (at <= now_ms)
+		snprintf(when, sizeof(when), "now");
+	else if (format_age((uint64_t)(at - now_ms + 999) / 1000, when + 3, sizeof(when) - 3) == 0)
+		memcpy(when, "in ", 3);
+	else
+		snprintf(when, sizeof(when), "-");
+	snprintf(text, sizeof(text), "%s %.64s", when, kind);
+	cell_string(text, FORMAT_CELL_MAX_CHARS, buf, len);
+}
+
+
+int process_row__from_json(struct process_row *row, const cJSON *proc, int64_t now_ms)
 {
 	const cJSON *item;
 	char joined[JOIN_SIZE];
@@ -469,6 +547,7 @@ int process_row__from_json(struct process_row *row, const cJSON *proc)
 		cell_string(!sel ? NULL : strcmp(sel, "selected") == 0 ? "yes" : strcmp(sel, "not-selected") == 0 ? "no"
 			    : sel, FORMAT_CELL_MAX_CHARS, row->selected, sizeof(row->selected));
 	}
+	cell_next(json_member(proc, "next_capture"), now_ms, row->next, sizeof(row->next));
 	join_strings(json_member(proc, "cmdline"), " ", joined, sizeof(joined));
 	cell_string(joined, FORMAT_CELL_MAX_CHARS, row->cmdline, sizeof(row->cmdline));
 	return 0;
@@ -486,7 +565,8 @@ void process_row__cells(const struct process_row *row, const char *cells[PROCESS
 	cells[7] = row->state;
 	cells[8] = row->armed;
 	cells[9] = row->selected;
-	cells[10] = row->cmdline;
+	cells[10] = row->next;
+	cells[11] = row->cmdline;
 }
 
 /* ---- captures ---- */

@@ -1260,18 +1260,21 @@ int capture__set_duration(struct capture *c, uint64_t usec)
 	return 0;
 }
 
-void capture__target_exited(struct capture *c)
+bool capture__target_exited(struct capture *c)
 {
+	bool lost = false;
+
 	c->target_exited = true;
 	if (c->state == CAPTURE_DONE)
-		return;
+		return false;
 	if (c->state < CAPTURE_CLOSING && !c->error[0]) {
 		snprintf(c->error, sizeof(c->error), "target exited while %s", state_names[c->state]);
-		log_warn("pid %d: %s capture abandoned: %s", (int)pid_of(c), profile_kind_name(c->kind), c->error);
+		lost = true;
 	}
 	inspector_close__free(c->close);
 	c->close = NULL;
 	capture_finish(c);
+	return lost;
 }
 
 enum profile_kind capture__kind(const struct capture *c)

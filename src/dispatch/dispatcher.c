@@ -20,6 +20,11 @@
  * requested (tenants.c; the rest refused), whatever the trigger; a queued job expires
  * after --queue-timeout.
  *
+ * Each process has its own settings for what the dispatcher decides of it (its thresholds,
+ * what a threshold captures and for how long, its schedule, what its capture keeps): those of
+ * the configuration file's first section whose rule matches it, else the agent's
+ * (settings_of(): process_settings() in selected.h, sections.h), judged once and kept in it.
+ *
  * A job (jobs.c) is run as a capture: the job's data is a struct run, the
  * capture's owner. When the capture is over, its outcome, error and files are
  * copied into a job_result by value and the capture freed, then the job finished.
@@ -70,7 +75,8 @@ struct dispatcher {
 	struct names_cache *names;      /* container names, by container id */
 	struct oom_kills *oom_kills;    /* OOM-kill records; NULL without a spool */
 	struct selection *selection;    /* --select, --exclude */
-	struct schedule_config schedule;        /* --every, --schedule-kinds */
+	struct sections *sections;      /* the configuration file's: each process's settings (sections.h) */
+	bool rss_triggers;              /* an RSS trigger in the settings or a section's: rss_stat may be wanted */
 	uint64_t schedule_seed;         /* this agent's: its hosts' rounds fall elsewhere than another's */
 	struct dispatcher_metrics metrics;
 	lws_sorted_usec_list_t tick;
@@ -87,6 +93,12 @@ static uint64_t now_usec(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* The settings that apply to p: its section's of the configuration file, or the agent's. */
+static const struct settings *settings_of(const struct dispatcher *d, struct process *p)
+{
+	return process_settings(d->sections, d->env->settings, p);
 }
 
 /* ---- jobs and their captures ---- */
@@ -175,24 +187,35 @@ static void capture_done(void *owner, struct capture *c)
 	start_queued(d);
 }
 
-/* The target of job id is gone (exit, or exec of another program). */
-static void end_job_target_gone(struct dispatcher *d, unsigned id)
+/* The target of job id is gone (exit, or exec of another program). True when that abandoned
+ * its capture under way: what then names it ("cpu capture (trigger schedule)") for the
+ * caller's one line. */
+static bool end_job_target_gone(struct dispatcher *d, unsigned id, char *what, size_t size)
 {
 	struct run *run = jobs__data(d->jobs, id);
 	struct job_result r = { 0 };
+	struct job_view v;
+	bool lost = false;
 
 	if (run) {
-		capture__target_exited(run->capture);
+		lost = capture__target_exited(run->capture);
 		result_of(run->capture, &r);
 	}
+	if (lost && jobs__view(d->jobs, id, &v) == 0)
+		snprintf(what, size, "%s capture (trigger %s)", profile_kind_name(v.kind),
+			 trigger_source_name(v.trigger.source));
+	else if (lost)
+		snprintf(what, size, "capture");
 	if (r.outcome != CAPTURE_EXPORT_FAILED)
 		r.outcome = CAPTURE_TARGET_EXITED;
 	end_job(d, id, &r);
+	return lost;
 }
 
 /* Job id was started in the queue: its capture now. */
 static void run_job(struct dispatcher *d, unsigned id)
 {
+	struct capture_env env = *d->env;
 	struct capture_request rq;
 	struct job_view v;
 	struct process *p;
@@ -220,7 +243,9 @@ static void run_job(struct dispatcher *d, unsigned id)
 		.kind = v.kind, .duration_usec = profile_kind_instantaneous(v.kind) ? 0 : v.requested_usec,
 	};
 	snprintf(rq.categories, sizeof(rq.categories), "%s", v.categories);
-	r = capture__new(d->env, v.pid, process__pidfd(p), process__container(p), &rq, &v.trigger, capture_done,
+	/* Its capture keeps p's settings, its section's (--capture-seconds caps a costly kind). */
+	env.settings = settings_of(d, p);
+	r = capture__new(&env, v.pid, process__pidfd(p), process__container(p), &rq, &v.trigger, capture_done,
 			 run, &run->capture);
 	if (r < 0) {
 		log_error("pid %d: cannot start a %s capture: %s", (int)v.pid, profile_kind_name(v.kind), strerror(-r));
@@ -481,7 +506,7 @@ static void read_cgroup(struct dispatcher *d, struct process *p)
 	processes__refresh_names(d->processes, p);
 
 	if (r == -ENOENT) {
-		if (d->env->settings->triggers.limit_percent)
+		if (settings_of(d, p)->triggers.limit_percent)
 			log_debug("pid %d: no memory limit in its cgroup: --limit-percent not armed",
 				  (int)process__pid(p));
 	} else if (r < 0) {
@@ -536,21 +561,25 @@ static struct process *track(struct dispatcher *d, pid_t pid, const char *comm, 
 }
 
 /* The program is gone (exit): so are its job and any inspector a kept record stands for. */
-static void process_gone(struct dispatcher *d, pid_t pid)
+/* pid is gone: its record, and its job. True when that abandoned a capture under way,
+ * which what names (end_job_target_gone()). */
+static bool process_gone(struct dispatcher *d, pid_t pid, char *what, size_t size)
 {
 	unsigned job = 0;
+	bool lost = false;
 	int pidfd;
 
 	if (processes__remove(d->processes, pid, &job, &pidfd) < 0)
-		return;
+		return false;
 	sighandlers__forget(d->env->sighandlers, pid);
 	if (job)
-		end_job_target_gone(d, job);
+		lost = end_job_target_gone(d, job, what, size);
 	close(pidfd);           /* its capture, which borrowed it, is over */
 	if (d->env->ledger)
 		ledger__forget(d->env->ledger, pid);
 	if (job)
 		start_queued(d);
+	return lost;
 }
 
 /*
@@ -564,7 +593,7 @@ static void rss_watch_update(struct dispatcher *d, bool near, uint64_t now)
 
 	if (!d->tracker)
 		return;
-	want = thresholds__rss_watch(d->thresholds, near, now);
+	want = thresholds__rss_watch(d->thresholds, d->rss_triggers, near, now);
 	if (want == tracker__rss_watched(d->tracker))
 		return;
 	r = tracker__watch_rss(d->tracker, want);
@@ -589,7 +618,7 @@ static void update_marks(struct dispatcher *d, struct process *p)
 
 	if (!d->tracker)
 		return;
-	near = thresholds_marks(&d->env->settings->triggers, process__triggers(p), process__rss(p), &high, &low);
+	near = thresholds_marks(&settings_of(d, p)->triggers, process__triggers(p), process__rss(p), &high, &low);
 	process__marks(p, &old_high, &old_low);
 	if (high == old_high && low == old_low)
 		return;
@@ -683,7 +712,8 @@ static void format_value(enum trigger_kind k, double v, char *buf, size_t size)
 static struct threshold_subject subject_of(struct dispatcher *d, struct process *p)
 {
 	struct threshold_subject s = {
-		.triggers = process__triggers(p), .rss = process__rss(p), .cpu_ns = process__cpu_ns(p),
+		.cfg = &settings_of(d, p)->triggers, .triggers = process__triggers(p), .rss = process__rss(p),
+		.cpu_ns = process__cpu_ns(p),
 	};
 	enum job_state state;
 
@@ -697,7 +727,7 @@ static struct threshold_subject subject_of(struct dispatcher *d, struct process 
 static void act_on(struct dispatcher *d, struct process *p, const struct threshold_subject *s,
 		   const struct threshold_decision *dec, uint64_t ktime_ns, uint64_t now)
 {
-	const struct settings *st = d->env->settings;
+	const struct settings *st = settings_of(d, p);
 	struct capture_trigger t = {
 		.source = dec->source, .ktime_ns = ktime_ns, .has_threshold = true, .unit = dec->unit,
 		.threshold = dec->threshold, .observed = dec->observed, .detected_by = dec->detected_by,
@@ -804,22 +834,24 @@ static double random01(void)
 /* --every: p's round, when it is due. A round a capture already holds is skipped, and said. */
 static void schedule_tick(struct dispatcher *d, struct process *p, uint64_t now)
 {
-	const struct settings *st = d->env->settings;
+	const struct settings *st = settings_of(d, p);
+	const struct schedule_config sc = { .every_usec = st->every_usec, .kinds = st->schedule_kinds };
 	struct schedule_state *s = process__schedule(p);
 	struct capture_trigger t = { .source = TRIGGER_SOURCE_SCHEDULE };
 	struct capture_request rq = { 0 };
 	int pid = (int)process__pid(p), kind, r;
 
-	if (!d->schedule.every_usec || d->shutting_down)
+	if (!sc.every_usec || d->shutting_down)
 		return;
-	if (!s->due_usec) {
-		schedule_place(&d->schedule, s, schedule_key((uint64_t)pid, d->schedule_seed), now, random01());
+	/* Placed anew when its interval changed (a reload, another section). */
+	if (!schedule_placed(&sc, s)) {
+		schedule_place(&sc, s, schedule_key((uint64_t)pid, d->schedule_seed), now, random01());
 		return;
 	}
 	if (now < s->due_usec)
 		return;
-	kind = schedule_kind(&d->schedule, s->round);
-	schedule_advance(&d->schedule, s, now, random01());
+	kind = schedule_kind(&sc, s->round);
+	schedule_advance(&sc, s, now, random01());
 	if (kind < 0)
 		return;
 	if (process_verdict(d->selection, p, NULL) != SELECT_SELECTED)
@@ -1055,10 +1087,11 @@ static void record_oom(struct dispatcher *d, struct process *p, const struct ins
 void dispatcher__handle_event(void *ctx, const struct inspectd_event *e)
 {
 	struct dispatcher *d = ctx;
-	char comm[INSPECTD_COMM_LEN];
+	char comm[INSPECTD_COMM_LEN], what[96];
 	struct process *p;
 	unsigned job = 0;
 	uint64_t before;
+	enum log_level level;
 
 	memcpy(comm, e->comm, sizeof(comm));
 	comm[sizeof(comm) - 1] = '\0';
@@ -1077,8 +1110,8 @@ void dispatcher__handle_event(void *ctx, const struct inspectd_event *e)
 		/* Known already (forked, or exec'd again): a new program, the same cgroup (a move
 		 * would have come as a CGROUP event). The old program's job and records go. */
 		if (processes__exec(d->processes, (pid_t)e->pid, comm, now_usec(), &p, &job) == 0) {
-			if (job)
-				end_job_target_gone(d, job);
+			if (job && end_job_target_gone(d, job, what, sizeof(what)))
+				log_warn("pid %u: exec'd %s during its %s: abandoned", e->pid, comm, what);
 			if (d->env->ledger)
 				ledger__forget(d->env->ledger, (pid_t)e->pid);
 			sighandlers__forget(d->env->sighandlers, (pid_t)e->pid);     /* a new program */
@@ -1103,10 +1136,14 @@ void dispatcher__handle_event(void *ctx, const struct inspectd_event *e)
 		if (p && (e->value & INSPECTD_EXIT_OOM_VICTIM))
 			record_oom(d, p, e, OOM_BY_EXIT);
 		if (p) {
-			/* A fork that exec'd another program leaves quietly. */
-			log_emit(process__announced(p) ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG, "pid %u: %s exited", e->pid,
-				 process__comm(p));
-			process_gone(d, (pid_t)e->pid);
+			/* One line: a capture under way goes with it. A fork that exec'd another
+			 * program leaves quietly. */
+			snprintf(comm, sizeof(comm), "%s", process__comm(p));
+			level = process__announced(p) ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG;
+			if (process_gone(d, (pid_t)e->pid, what, sizeof(what)))
+				log_warn("pid %u: %s exited during its %s: abandoned", e->pid, comm, what);
+			else
+				log_emit(level, "pid %u: %s exited", e->pid, comm);
 		}
 		break;
 	case INSPECTD_EVENT_SIGNAL:
@@ -1176,15 +1213,28 @@ static struct selection *selection_of(const struct settings *st)
 	return sel;
 }
 
-static void unplace(void *ctx, struct process *p)
+/* Whether the settings or a section's have an RSS trigger: whether rss_stat may be wanted. */
+static bool rss_triggers(const struct settings *st, const struct sections *secs)
 {
-	*process__schedule(p) = (struct schedule_state){ 0 };
+	bool any = thresholds_rss_configured(&st->triggers);
+
+	for (unsigned i = 0; i < sections__count(secs) && !any; i++)
+		any = thresholds_rss_configured(&sections__settings(secs, (int)i, st)->triggers);
+	return any;
 }
 
-void dispatcher__reload(struct dispatcher *d)
+/* Each process's settings are judged again, on first use, from secs (now d's). */
+static void set_sections(struct dispatcher *d, struct sections *secs)
 {
-	const struct settings *st = d->env->settings;
-	struct selection *sel = selection_of(st);
+	sections__free(d->sections);
+	d->sections = secs;
+	processes__forget_sections(d->processes);
+	d->rss_triggers = rss_triggers(d->env->settings, secs);
+}
+
+void dispatcher__reload(struct dispatcher *d, struct sections *sections)
+{
+	struct selection *sel = selection_of(d->env->settings);
 
 	if (sel) {
 		selection__free(d->selection);
@@ -1192,27 +1242,25 @@ void dispatcher__reload(struct dispatcher *d)
 	} else {
 		log_warn("reload: out of memory for --select and --exclude: the old rules stay");
 	}
-	if (d->schedule.every_usec != st->every_usec || d->schedule.kinds != st->schedule_kinds) {
-		d->schedule = (struct schedule_config){ .every_usec = st->every_usec, .kinds = st->schedule_kinds };
-		processes__foreach(d->processes, unplace, NULL);
-	}
+	set_sections(d, sections);
 }
 
-struct dispatcher *dispatcher__new(const struct capture_env *env)
+struct dispatcher *dispatcher__new(const struct capture_env *env, struct sections *sections)
 {
 	const struct settings *st = env->settings;
 	struct jobs_limits limits = { .max_concurrent = st->max_concurrent, .max_per_container = st->max_per_container };
 	struct dispatcher *d = calloc(1, sizeof(*d));
 
-	if (!d)
+	if (!d) {
+		sections__free(sections);
 		return NULL;
+	}
 	d->env = env;
 	d->processes = processes__new(&st->triggers);
 	d->jobs = jobs__new(&limits, held_by_sweep, d);
 	d->thresholds = thresholds__new(st);
 	d->tenants = tenants__new(st->max_per_container_hour);
 	d->names = names_cache__new(open_host_root(st->host_root), names_looked_up, d);
-	d->schedule = (struct schedule_config){ .every_usec = st->every_usec, .kinds = st->schedule_kinds };
 	if (getrandom(&d->schedule_seed, sizeof(d->schedule_seed), GRND_NONBLOCK) != sizeof(d->schedule_seed))
 		d->schedule_seed = now_usec();
 	d->selection = selection_of(st);
@@ -1227,9 +1275,11 @@ struct dispatcher *dispatcher__new(const struct capture_env *env)
 		tenants__free(d->tenants);
 		names_cache__free(d->names);
 		oom_kills__free(d->oom_kills);
+		sections__free(sections);
 		free(d);
 		return NULL;
 	}
+	set_sections(d, sections);
 	processes__set_names(d->processes, d->names);
 	if (cgroup_detect_roots(&d->cgroup_roots) < 0)
 		log_warn("no cgroup memory controller found: --limit-percent cannot be armed");
@@ -1249,14 +1299,36 @@ struct process_walk {
 	void *ctx;
 };
 
+/* Its next round, for a process the schedule will capture: one it selects, while the agent runs. */
+static void schedule_view(const struct dispatcher *d, struct process *p, const struct settings *st,
+			  struct process_view *pv)
+{
+	const struct schedule_config sc = { .every_usec = st->every_usec, .kinds = st->schedule_kinds };
+	struct timespec wall;
+	uint64_t at;
+
+	clock_gettime(CLOCK_REALTIME, &wall);
+	if (pv->selection != SELECT_SELECTED || d->shutting_down ||
+	    schedule_next(&sc, process__schedule(p), now_usec(),
+			  (uint64_t)wall.tv_sec * 1000000 + (uint64_t)wall.tv_nsec / 1000, &at, &pv->next_capture_kind) < 0)
+		return;
+	pv->next_capture_at = (struct timespec){ .tv_sec = (time_t)(at / 1000000), .tv_nsec = (long)(at % 1000000) * 1000 };
+}
+
 static void walk_process(void *ctx, struct process *p)
 {
 	struct process_walk *w = ctx;
+	const struct settings *st = settings_of(w->d, p);
+	int section = process__section(p);      /* as settings_of() judged it */
 	struct process_view pv;
 	struct job_view jv;
 
 	processes__view(w->d->processes, p, &pv);
 	pv.selection = process_verdict(w->d->selection, p, NULL);
+	pv.armed = trigger_armed(&st->triggers, process__triggers(p));
+	if (section >= 0 && (unsigned)section < sections__count(w->d->sections))
+		snprintf(pv.section, sizeof(pv.section), "%s", sections__rule(w->d->sections, (unsigned)section));
+	schedule_view(w->d, p, st, &pv);
 	w->fn(w->ctx, &pv, pv.job && dispatcher__job(w->d, pv.job, &jv) == 0 ? &jv : NULL);
 }
 
@@ -1338,6 +1410,7 @@ void dispatcher__free(struct dispatcher *d)
 	tenants__free(d->tenants);
 	oom_kills__free(d->oom_kills);          /* OOM-kill records in flight: no callback */
 	selection__free(d->selection);
+	sections__free(d->sections);
 	free(d);
 }
 

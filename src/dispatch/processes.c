@@ -23,6 +23,7 @@ struct process {
 	unsigned job;
 	struct trigger_state triggers;
 	struct schedule_state schedule;         /* --every: its next round */
+	int section;                    /* process__section() */
 	bool baseline_set;
 	uint64_t rss;                   /* bytes, from the kernel side */
 	uint64_t cpu_ns, cpu_accum;     /* cumulative CPU time, from the task iterator */
@@ -97,6 +98,7 @@ static void set_comm(struct process *p, const char *comm)
 
 	memcpy(p->comm, comm, n);
 	p->comm[n] = '\0';
+	p->section = PROCESS_SECTION_UNJUDGED;          /* comm= rules */
 }
 
 static void capture_clear(struct process_capture *c)
@@ -136,7 +138,7 @@ static void start_program(const struct processes *ps, struct process *p, const c
 
 	forget_history(p);
 
-	set_comm(p, comm);
+	set_comm(p, comm);              /* and its section judged again */
 	p->announced = false;
 	p->seen_usec = now;
 	p->job = 0;
@@ -270,6 +272,7 @@ void processes__refresh_names(struct processes *ps, struct process *p)
 
 	if (!ps->names)
 		return;
+	p->section = PROCESS_SECTION_UNJUDGED;          /* namespace=, pod=, container=, image= rules */
 	inner = id[0] && nested(p);
 	/* The entry of the container it was in, if it is in another now (or none). */
 	if (p->names_id[0] && (strcmp(p->names_id, id) != 0 || inner)) {
@@ -331,6 +334,7 @@ void processes__view(const struct processes *ps, const struct process *p, struct
 	ret->container = p->container;
 	ret->armed = trigger_armed(ps->cfg, &p->triggers);
 	ret->job = p->job;
+	ret->next_capture_kind = -1;            /* until the dispatcher judges it */
 }
 
 int process__read_cgroup(struct process *p, const struct cgroup_roots *roots)
@@ -345,6 +349,7 @@ int process__read_cgroup(struct process *p, const struct cgroup_roots *roots)
 	/* A limit of 0 bytes (memory.max = 0) cannot be a percentage trigger either. */
 	p->triggers.limit = r < 0 ? 0 : limit;
 	container_from_paths(p->cgroup_v1, p->cgroup_v2, &p->container);
+	p->section = PROCESS_SECTION_UNJUDGED;
 	processes_tenant_key(p->cgroup_v1, p->cgroup_v2, p->tenant, sizeof(p->tenant));
 	return r < 0 ? r : 0;
 }
@@ -416,6 +421,26 @@ struct schedule_state *process__schedule(struct process *p)
 	return &p->schedule;
 }
 
+int process__section(const struct process *p)
+{
+	return p->section;
+}
+
+void process__set_section(struct process *p, int section)
+{
+	p->section = section;
+}
+
+static void forget_section(void *ctx, struct process *p)
+{
+	p->section = PROCESS_SECTION_UNJUDGED;
+}
+
+void processes__forget_sections(struct processes *ps)
+{
+	processes__foreach(ps, forget_section, NULL);
+}
+
 unsigned process__job(const struct process *p)
 {
 	return p->job;
@@ -462,6 +487,7 @@ int process__set_cmdline(struct process *p, const char *cmdline, size_t len)
 	free(p->cmdline);
 	p->cmdline = copy;
 	p->cmdline_len = len;
+	p->section = PROCESS_SECTION_UNJUDGED;
 	return 0;
 }
 

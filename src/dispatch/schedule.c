@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <errno.h>
 #include "schedule.h"
 
 static uint64_t jitter_of(const struct schedule_config *c, double jitter01)
@@ -16,6 +17,12 @@ void schedule_place(const struct schedule_config *c, struct schedule_state *s, u
 	s->base_usec = now + key % c->every_usec;
 	s->due_usec = s->base_usec + jitter_of(c, jitter01);
 	s->round = 0;
+	s->every_usec = c->every_usec;
+}
+
+bool schedule_placed(const struct schedule_config *c, const struct schedule_state *s)
+{
+	return s->due_usec && s->every_usec == c->every_usec;
 }
 
 void schedule_advance(const struct schedule_config *c, struct schedule_state *s, uint64_t now, double jitter01)
@@ -45,6 +52,18 @@ int schedule_kind(const struct schedule_config *c, unsigned n)
 			return k;
 	}
 	return -1;
+}
+
+int schedule_next(const struct schedule_config *c, const struct schedule_state *s, uint64_t now,
+		  uint64_t wall_now, uint64_t *ret_wall, int *ret_kind)
+{
+	int kind;
+
+	if (!c->every_usec || !s->due_usec || (kind = schedule_kind(c, s->round)) < 0)
+		return -ENOENT;
+	*ret_wall = wall_now + (s->due_usec > now ? s->due_usec - now : 0);
+	*ret_kind = kind;
+	return 0;
 }
 
 uint64_t schedule_key(uint64_t pid, uint64_t seed)

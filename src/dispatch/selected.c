@@ -9,49 +9,82 @@
 
 #define ARGV_MAX 256    /* of the kept command line (PROCESS_CMDLINE_MAX bytes at most) */
 
-enum select_verdict process_verdict(const struct selection *sel, const struct process *p, const char **rule)
+/* A process as a rule sees it, and what its strings are kept in. */
+struct subject {
+	struct select_subject s;
+	const char *argv[ARGV_MAX];
+	char exe[PATH_MAX];
+};
+
+static void subject_of(const struct process *p, struct subject *b)
 {
 	const struct container_info *c = process__container(p);
-	const char *argv[ARGV_MAX], *cmdline;
-	char path[64], exe[PATH_MAX] = "";
-	struct select_subject subj = { 0 };
-	enum select_verdict v;
+	const char *cmdline;
+	char path[64];
 	struct stat st;
 	size_t len = 0, argc = 0;
 	ssize_t n;
+
+	b->s = (struct select_subject){ 0 };
+	if (c) {
+		b->s.namespace = c->names.kube_namespace;
+		b->s.pod = c->names.kube_pod;
+		b->s.container = c->names.name[0] ? c->names.name : c->id;
+		b->s.image = c->names.image;
+	}
+	b->s.comm = process__comm(p);
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)process__pid(p));
+	n = readlink(path, b->exe, sizeof(b->exe) - 1);
+	if (n > 0) {
+		b->exe[n] = '\0';
+		b->s.exe = b->exe;
+	}
+	snprintf(path, sizeof(path), "/proc/%d", (int)process__pid(p));
+	if (stat(path, &st) == 0) {
+		b->s.has_uid = true;
+		b->s.uid = (uint32_t)st.st_uid;
+	}
+	/* NUL-separated, as read from /proc/PID/cmdline at discovery. */
+	cmdline = process__cmdline(p, &len);
+	for (size_t i = 0; cmdline && i < len && argc < ARGV_MAX; argc++) {
+		b->argv[argc] = cmdline + i;
+		i += strnlen(cmdline + i, len - i) + 1;
+	}
+	b->s.argv = argc ? b->argv : NULL;
+	b->s.argc = argc;
+}
+
+enum select_verdict process_verdict(const struct selection *sel, const struct process *p, const char **rule)
+{
+	struct subject b;
+	enum select_verdict v;
 
 	if (rule)
 		*rule = NULL;
 	if (!sel || (!selection__count(sel, true) && !selection__count(sel, false)))
 		return SELECT_SELECTED;
-	if (c) {
-		subj.namespace = c->names.kube_namespace;
-		subj.pod = c->names.kube_pod;
-		subj.container = c->names.name[0] ? c->names.name : c->id;
-		subj.image = c->names.image;
-	}
-	subj.comm = process__comm(p);
-	snprintf(path, sizeof(path), "/proc/%d/exe", (int)process__pid(p));
-	n = readlink(path, exe, sizeof(exe) - 1);
-	if (n > 0) {
-		exe[n] = '\0';
-		subj.exe = exe;
-	}
-	snprintf(path, sizeof(path), "/proc/%d", (int)process__pid(p));
-	if (stat(path, &st) == 0) {
-		subj.has_uid = true;
-		subj.uid = (uint32_t)st.st_uid;
-	}
-	/* NUL-separated, as read from /proc/PID/cmdline at discovery. */
-	cmdline = process__cmdline(p, &len);
-	for (size_t i = 0; cmdline && i < len && argc < ARGV_MAX; argc++) {
-		argv[argc] = cmdline + i;
-		i += strnlen(cmdline + i, len - i) + 1;
-	}
-	subj.argv = argc ? argv : NULL;
-	subj.argc = argc;
-	v = selection_judge(sel, &subj);
+	subject_of(p, &b);
+	v = selection_judge(sel, &b.s);
 	if (rule)
-		*rule = selection_why(sel, &subj, v);
+		*rule = selection_why(sel, &b.s, v);
 	return v;
+}
+
+const struct settings *process_settings(const struct sections *secs, const struct settings *st, struct process *p)
+{
+	const struct settings *own;
+	int i = process__section(p);
+	struct subject b;
+
+	if (i != PROCESS_SECTION_UNJUDGED)
+		return sections__settings(secs, i, st);
+	i = SECTION_NONE;
+	if (sections__count(secs)) {
+		subject_of(p, &b);
+		i = sections__match(secs, &b.s);
+	}
+	process__set_section(p, i);
+	own = sections__settings(secs, i, st);
+	trigger_state_configure(process__triggers(p), &own->triggers);
+	return own;
 }

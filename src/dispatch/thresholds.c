@@ -56,7 +56,7 @@ void thresholds__shutdown(struct thresholds *th)
 static int judge(struct thresholds *th, const struct threshold_subject *s, unsigned crossed,
 		 enum threshold_detector by, uint64_t now, struct threshold_decision *ret)
 {
-	const struct trigger_config *cfg = &th->st->triggers;
+	const struct trigger_config *cfg = s->cfg;
 	enum trigger_kind k;
 
 	for (k = 0; k < _TRIGGER_MAX; k++)
@@ -98,7 +98,7 @@ static int judge(struct thresholds *th, const struct threshold_subject *s, unsig
 int thresholds__rss(struct thresholds *th, const struct threshold_subject *s, enum threshold_detector by,
 		    uint64_t now_usec, struct threshold_decision *ret)
 {
-	unsigned crossed = trigger_eval_rss(&th->st->triggers, s->triggers, s->rss, now_usec);
+	unsigned crossed = trigger_eval_rss(s->cfg, s->triggers, s->rss, now_usec);
 
 	return judge(th, s, crossed, by, now_usec, ret);
 }
@@ -106,7 +106,7 @@ int thresholds__rss(struct thresholds *th, const struct threshold_subject *s, en
 int thresholds__tick(struct thresholds *th, const struct threshold_subject *s, uint64_t now_usec,
 		     struct threshold_decision *ret)
 {
-	const struct trigger_config *cfg = &th->st->triggers;
+	const struct trigger_config *cfg = s->cfg;
 	unsigned crossed;
 
 	crossed = trigger_eval_rss(cfg, s->triggers, s->rss, now_usec);
@@ -153,7 +153,7 @@ bool thresholds_marks(const struct trigger_config *cfg, const struct trigger_sta
 	return trigger_rss_near(rss, *high);
 }
 
-static bool rss_triggers_configured(const struct trigger_config *cfg)
+bool thresholds_rss_configured(const struct trigger_config *cfg)
 {
 	return trigger_configured(cfg, TRIGGER_RSS_THRESHOLD) || trigger_configured(cfg, TRIGGER_RSS_GROWTH) ||
 	       trigger_configured(cfg, TRIGGER_LIMIT_PERCENT);
@@ -165,8 +165,7 @@ static bool rss_triggers_configured(const struct trigger_config *cfg)
  * process is near one of its marks (and a while after), or always with --rss-watch
  * always. Otherwise the tick's task iterator keeps RSS.
  */
-bool thresholds__rss_watch(struct thresholds *th, bool near, uint64_t now_usec)
+bool thresholds__rss_watch(struct thresholds *th, bool rss_triggers, bool near, uint64_t now_usec)
 {
-	return trigger_rss_watch(rss_triggers_configured(&th->st->triggers), th->st->rss_watch_always, near,
-				 now_usec, &th->rss_watch_until);
+	return trigger_rss_watch(rss_triggers, th->st->rss_watch_always, near, now_usec, &th->rss_watch_until);
 }

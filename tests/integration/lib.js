@@ -257,6 +257,7 @@ class Target {
     this.cmd = opts.cmd || NODE;
     this.args = opts.args || [...(opts.nodeArgs || []), path.join(APPS, app)];
     this.wrap = opts.wrap || null;  // e.g. ['unshare', '--net', '--']
+    this.readyTimeoutMs = opts.readyTimeoutMs || 10000;  // a target that builds a large heap first
     this.out = '';
     this.exited = null;
   }
@@ -271,7 +272,7 @@ class Target {
     await waitFor('the target to be ready', () => {
       if (this.exited) throw new Error(`target exited early: ${JSON.stringify(this.exited)}\n${this.out}`);
       return /ready/.test(this.out);
-    });
+    }, this.readyTimeoutMs);
     this.pid = this.proc.pid;
     if (this.wrap) {
       // A wrapper may exec the target (unshare --net) or fork it (unshare --fork).

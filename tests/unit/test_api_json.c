@@ -1115,7 +1115,7 @@ static void test_job_times(void **state)
 /* ---- process JSON ---- */
 
 #define PROCESS_KEYS "pid", "comm", "rss_bytes", "cpu_percent", "memory_limit_bytes", "cgroup", "container", \
-		     "kubernetes", "selection", "armed", "capture"
+		     "kubernetes", "selection", "section", "armed", "next_capture", "capture"
 
 static struct process_view *new_process(pid_t pid, const char *comm, uint64_t rss)
 {
@@ -1127,6 +1127,7 @@ static struct process_view *new_process(pid_t pid, const char *comm, uint64_t rs
 	p->rss = rss;
 	p->cpu_percent = -1;
 	p->selection = SELECT_SELECTED;
+	p->next_capture_kind = -1;
 	snprintf(p->cgroup, sizeof(p->cgroup), "/system.slice/app.service");
 	return p;
 }
@@ -1170,7 +1171,10 @@ static void test_process_plain(void **state)
 	assert_string_member(o, "cgroup", "/system.slice/app.service");
 	assert_null_member(o, "container");
 	assert_string_member(o, "selection", "selected");
+	/* No section of the configuration file's: the agent's settings. */
+	assert_null_member(o, "section");
 	assert_armed(o, "");
+	assert_null_member(o, "next_capture");
 	assert_null_member(o, "capture");
 	assert_non_null(strstr(text, "\"rss_bytes\":123456789"));
 	free(text);
@@ -1184,6 +1188,12 @@ static void test_process_plain(void **state)
 	p->selection = SELECT_NOT_SELECTED;
 	o = as_client(api_process_json(p, NULL), &text);
 	assert_string_member(o, "selection", "not-selected");
+	free(text);
+	cJSON_Delete(o);
+	/* The section whose settings it has: its rule, as written. */
+	snprintf(p->section, sizeof(p->section), "cmdline~server\\.js --port=\"80\"");
+	o = as_client(api_process_json(p, NULL), &text);
+	assert_string_member(o, "section", "cmdline~server\\.js --port=\"80\"");
 	free(text);
 	cJSON_Delete(o);
 	free(p);
@@ -1309,6 +1319,39 @@ static void test_process_armed(void **state)
 	p->armed = ~0u << _TRIGGER_MAX;
 	o = process_json(p, NULL);
 	assert_armed(o, "");
+	cJSON_Delete(o);
+	free(p);
+}
+
+/* --every: the next round's time (UTC, to the millisecond) and kind; null when none comes. */
+static void test_process_next_capture(void **state)
+{
+	struct process_view *p = new_process(10, "node", 1 << 20);
+	const cJSON *n;
+	cJSON *o;
+
+	p->next_capture_at = (struct timespec){ .tv_sec = 1767225642, .tv_nsec = 123456789 };
+	p->next_capture_kind = PROFILE_CPU;
+	o = process_json(p, NULL);
+	ASSERT_KEYS(o, PROCESS_KEYS);
+	n = member(o, "next_capture");
+	ASSERT_KEYS(n, "at", "kind");
+	assert_time_member(n, "at", "2026-01-01T00:00:42.123Z");
+	assert_string_member(n, "kind", "cpu");
+	cJSON_Delete(o);
+	p->next_capture_kind = PROFILE_HEAP;
+	o = process_json(p, NULL);
+	assert_string_member(member(o, "next_capture"), "kind", "heap");
+	cJSON_Delete(o);
+	/* A time without a kind, or a kind without a time, is none. */
+	p->next_capture_kind = -1;
+	o = process_json(p, NULL);
+	assert_null_member(o, "next_capture");
+	cJSON_Delete(o);
+	p->next_capture_kind = PROFILE_CPU;
+	p->next_capture_at.tv_sec = 0;
+	o = process_json(p, NULL);
+	assert_null_member(o, "next_capture");
 	cJSON_Delete(o);
 	free(p);
 }
@@ -2046,6 +2089,7 @@ int main(void)
 		cmocka_unit_test(test_process_container),
 		cmocka_unit_test(test_process_limit_and_cpu),
 		cmocka_unit_test(test_process_armed),
+		cmocka_unit_test(test_process_next_capture),
 		cmocka_unit_test(test_process_capture),
 		cmocka_unit_test(test_process_comm_escaped),
 		cmocka_unit_test(test_error_json),

@@ -1565,7 +1565,7 @@ static void test_new_fails(void **state)
 /* Whatever state it was in: abandoned, nothing sent, nothing closed, the record settled. */
 static void expect_abandoned(const char *error, int sent_before)
 {
-	capture__target_exited(cap);
+	assert_true(capture__target_exited(cap));       /* work lost: the caller says so */
 	if (error)
 		assert_string_equal(capture__error(cap), error);
 	assert_int_equal(ss.nsent, sent_before);
@@ -1577,7 +1577,7 @@ static void expect_abandoned(const char *error, int sent_before)
 	assert_string_equal(capture__state_name(cap), "stopping");     /* done or failed: the job says */
 	settle();
 	assert_int_equal(dones, 1);
-	capture__target_exited(cap);            /* told again: nothing more */
+	assert_false(capture__target_exited(cap));      /* told again: nothing more */
 	settle();
 	assert_int_equal(dones, 1);
 }
@@ -1634,7 +1634,7 @@ static void test_target_exited_closing(void **state)
 	assert_int_equal(stream(PROFILE_TEXT), 0);
 	stop_answer(true);
 	assert_true(cl.live);
-	capture__target_exited(cap);
+	assert_false(capture__target_exited(cap));      /* nothing lost: the profile was taken */
 	assert_int_equal(cl.frees, 1);
 	assert_true(loc.settle_exited);
 	assert_null(capture__error(cap));       /* the profile was taken */

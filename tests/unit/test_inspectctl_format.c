@@ -16,6 +16,9 @@
 
 /* ---- helpers ---- */
 
+/* The wall clock ps counts NEXT from: 2026-01-01T00:00:00Z. */
+#define NOW_MS 1767225600000LL
+
 static cJSON *parse(const char *text)
 {
 	cJSON *json = cJSON_Parse(text);
@@ -371,7 +374,7 @@ static struct table *process_table(const char *json_text)
 
 	assert_non_null(t);
 	cJSON_ArrayForEach(proc, cJSON_GetObjectItem(json, "processes")) {
-		if (process_row__from_json(&row, proc) < 0)
+		if (process_row__from_json(&row, proc, NOW_MS) < 0)
 			continue;
 		process_row__cells(&row, cells);
 		assert_int_equal(table__add_row(t, cells), 0);
@@ -388,7 +391,7 @@ static void test_process_row(void **state)
 			    "\"capture\":{\"id\":\"c-000001\",\"kind\":\"heap\",\"state\":\"running\"}}");
 	struct process_row row;
 
-	assert_int_equal(process_row__from_json(&row, json), 0);
+	assert_int_equal(process_row__from_json(&row, json, NOW_MS), 0);
 	assert_string_equal(row.pid, "4242");
 	assert_string_equal(row.container, "-");
 	assert_string_equal(row.comm, "node");
@@ -408,21 +411,21 @@ static void test_process_row_container(void **state)
 	struct process_row row;
 
 	/* Twelve characters, as docker ps shows ids. */
-	assert_int_equal(process_row__from_json(&row, json), 0);
+	assert_int_equal(process_row__from_json(&row, json, NOW_MS), 0);
 	assert_string_equal(row.container, "4f1c2b7a9e0d");
 	cJSON_Delete(json);
 
 	/* A short LXC name stays whole; an id that is not a string, or hostile text, does not pass. */
 	json = parse("{\"pid\":9,\"container\":{\"runtime\":\"lxc\",\"id\":\"web-1\",\"pod_uid\":null}}");
-	assert_int_equal(process_row__from_json(&row, json), 0);
+	assert_int_equal(process_row__from_json(&row, json, NOW_MS), 0);
 	assert_string_equal(row.container, "web-1");
 	cJSON_Delete(json);
 	json = parse("{\"pid\":9,\"container\":{\"id\":7}}");
-	assert_int_equal(process_row__from_json(&row, json), 0);
+	assert_int_equal(process_row__from_json(&row, json, NOW_MS), 0);
 	assert_string_equal(row.container, "-");
 	cJSON_Delete(json);
 	json = parse("{\"pid\":9,\"container\":{\"id\":\"\\u001b[2Jab\"}}");
-	assert_int_equal(process_row__from_json(&row, json), 0);
+	assert_int_equal(process_row__from_json(&row, json, NOW_MS), 0);
 	assert_null(strchr(row.container, '\x1b'));
 	cJSON_Delete(json);
 }
@@ -433,7 +436,7 @@ static void test_process_row_nulls(void **state)
 			    "\"cpu_percent\":null,\"memory_limit_bytes\":null,\"armed\":[],\"capture\":null}");
 	struct process_row row;
 
-	assert_int_equal(process_row__from_json(&row, json), 0);
+	assert_int_equal(process_row__from_json(&row, json, NOW_MS), 0);
 	assert_string_equal(row.pid, "1");
 	assert_string_equal(row.rss, "0B");
 	assert_string_equal(row.cpu, "-");
@@ -467,7 +470,7 @@ static void test_process_row_cpu(void **state)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		cJSON *json = parse(cases[i].json);
 
-		assert_int_equal(process_row__from_json(&row, json), 0);
+		assert_int_equal(process_row__from_json(&row, json, NOW_MS), 0);
 		assert_string_equal(row.cpu, cases[i].want);
 		cJSON_Delete(json);
 	}
@@ -481,7 +484,7 @@ static void test_process_row_hostile(void **state)
 			    "\"capture\":\"yes\"}");
 	struct process_row row;
 
-	assert_int_equal(process_row__from_json(&row, json), 0);
+	assert_int_equal(process_row__from_json(&row, json, NOW_MS), 0);
 	assert_string_equal(row.pid, "-");
 	assert_string_equal(row.comm, "-");
 	assert_string_equal(row.rss, "-");
@@ -493,7 +496,7 @@ static void test_process_row_hostile(void **state)
 	cJSON_Delete(json);
 
 	json = parse("{}");
-	assert_int_equal(process_row__from_json(&row, json), 0);
+	assert_int_equal(process_row__from_json(&row, json, NOW_MS), 0);
 	assert_string_equal(row.pid, "-");
 	/* A capture that is missing is unknown, not idle. */
 	assert_string_equal(row.state, "-");
@@ -501,7 +504,7 @@ static void test_process_row_hostile(void **state)
 
 	json = parse("{\"pid\":1.5,\"capture\":{\"state\":7},\"armed\":[1,\"a\",null,\"b\"],"
 		     "\"cmdline\":[\"node\",{},\"-e\",\"x\\u001b[2Jy\\n\"]}");
-	assert_int_equal(process_row__from_json(&row, json), 0);
+	assert_int_equal(process_row__from_json(&row, json, NOW_MS), 0);
 	assert_string_equal(row.pid, "-");
 	assert_string_equal(row.state, "-");
 	assert_string_equal(row.armed, "a,b");
@@ -509,22 +512,22 @@ static void test_process_row_hostile(void **state)
 	cJSON_Delete(json);
 
 	json = parse("{\"pid\":0}");
-	assert_int_equal(process_row__from_json(&row, json), 0);
+	assert_int_equal(process_row__from_json(&row, json, NOW_MS), 0);
 	assert_string_equal(row.pid, "-");
 	cJSON_Delete(json);
 	json = parse("{\"pid\":2147483648}");
-	assert_int_equal(process_row__from_json(&row, json), 0);
+	assert_int_equal(process_row__from_json(&row, json, NOW_MS), 0);
 	assert_string_equal(row.pid, "-");
 	cJSON_Delete(json);
 	json = parse("{\"pid\":2147483647}");
-	assert_int_equal(process_row__from_json(&row, json), 0);
+	assert_int_equal(process_row__from_json(&row, json, NOW_MS), 0);
 	assert_string_equal(row.pid, "2147483647");
 	cJSON_Delete(json);
 
 	json = parse("[1]");
-	assert_int_equal(process_row__from_json(&row, json), -EINVAL);
+	assert_int_equal(process_row__from_json(&row, json, NOW_MS), -EINVAL);
 	cJSON_Delete(json);
-	assert_int_equal(process_row__from_json(&row, NULL), -EINVAL);
+	assert_int_equal(process_row__from_json(&row, NULL, NOW_MS), -EINVAL);
 }
 
 static void test_process_row_cmdline_truncated(void **state)
@@ -535,7 +538,7 @@ static void test_process_row_cmdline_truncated(void **state)
 	char *long_cmdline;
 	cJSON *args;
 
-	assert_int_equal(process_row__from_json(&row, json), 0);
+	assert_int_equal(process_row__from_json(&row, json, NOW_MS), 0);
 	/* "node --max-old-space-size=4096 /srv/app/server.js --port 8080 --workers 16" is 74. */
 	assert_string_equal(row.cmdline, "node --max-old-space-size=4096 /srv/app/server.js --port ...");
 	assert_int_equal(strlen(row.cmdline), 60);
@@ -550,12 +553,74 @@ static void test_process_row_cmdline_truncated(void **state)
 	args = cJSON_AddArrayToObject(json, "cmdline");
 	cJSON_AddItemToArray(args, cJSON_CreateString("node"));
 	cJSON_AddItemToArray(args, cJSON_CreateString(long_cmdline));
-	assert_int_equal(process_row__from_json(&row, json), 0);
+	assert_int_equal(process_row__from_json(&row, json, NOW_MS), 0);
 	assert_int_equal(strlen(row.cmdline), 60);
 	assert_memory_equal(row.cmdline, "node xxxx", 9);
 	assert_string_equal(row.cmdline + 57, "...");
 	cJSON_Delete(json);
 	free(long_cmdline);
+}
+
+/* The agent's times: UTC, to the millisecond or finer; nothing else. */
+static void test_parse_rfc3339(void **state)
+{
+	static const char *const bad[] = {
+		NULL, "", "2026-01-01T00:00:42", "2026-01-01T00:00:42.Z", "2026-01-01T00:00:42.123+01:00",
+		"2026-01-01 00:00:42Z", "2026-13-01T00:00:42Z", "2026-02-29T00:00:00Z", "2026-04-31T00:00:00Z",
+		"2026-01-01T24:00:00Z", "2026-01-01T00:60:00Z", "1969-12-31T23:59:59Z", "2026-01-01T00:00:42.1234567890Z",
+		"2026-01-01T00:00:42.123Zjunk", "+026-01-01T00:00:42Z", "2026-1-01T00:00:42Z",
+	};
+	int64_t ms;
+
+	assert_int_equal(format_parse_rfc3339("2026-01-01T00:00:42.123Z", &ms), 0);
+	assert_true(ms == NOW_MS + 42123);
+	assert_int_equal(format_parse_rfc3339("2026-01-01T00:00:42Z", &ms), 0);
+	assert_true(ms == NOW_MS + 42000);
+	assert_int_equal(format_parse_rfc3339("2026-01-01T00:00:42.5Z", &ms), 0);
+	assert_true(ms == NOW_MS + 42500);
+	assert_int_equal(format_parse_rfc3339("2026-01-01T00:00:42.123456789Z", &ms), 0);
+	assert_true(ms == NOW_MS + 42123);
+	assert_int_equal(format_parse_rfc3339("2028-02-29T00:00:00Z", &ms), 0);
+	assert_int_equal(format_parse_rfc3339("1970-01-01T00:00:00.000Z", &ms), 0);
+	assert_true(ms == 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (format_parse_rfc3339(bad[i], &ms) != -EINVAL)
+			fail_msg("accepted %s", bad[i] ? bad[i] : "NULL");
+}
+
+/* NEXT: the schedule's next round counted from now, its kind; "-" without one. */
+static void test_process_row_next(void **state)
+{
+	static const struct {
+		const char *json;
+		const char *want;
+	} cases[] = {
+		{ "{\"next_capture\":{\"at\":\"2026-01-01T00:00:42.000Z\",\"kind\":\"cpu\"}}", "in 42s cpu" },
+		/* Seconds left rounded up: a round 0.3 s away is not "now" yet. */
+		{ "{\"next_capture\":{\"at\":\"2026-01-01T00:00:00.300Z\",\"kind\":\"heap\"}}", "in 1s heap" },
+		{ "{\"next_capture\":{\"at\":\"2026-01-01T01:00:00.000Z\",\"kind\":\"heap\"}}", "in 1h00m heap" },
+		{ "{\"next_capture\":{\"at\":\"2026-01-01T00:00:00.000Z\",\"kind\":\"cpu\"}}", "now cpu" },
+		{ "{\"next_capture\":{\"at\":\"2025-12-31T23:59:59.000Z\",\"kind\":\"trace\"}}", "now trace" },
+		{ "{\"next_capture\":null}", "-" },
+		{ "{}", "-" },
+		{ "{\"next_capture\":{\"at\":\"2026-01-01T00:00:42.000Z\"}}", "-" },
+		{ "{\"next_capture\":{\"at\":\"2026-01-01T00:00:42.000Z\",\"kind\":\"\"}}", "-" },
+		{ "{\"next_capture\":{\"at\":\"soon\",\"kind\":\"cpu\"}}", "-" },
+		{ "{\"next_capture\":{\"at\":42,\"kind\":\"cpu\"}}", "-" },
+		{ "{\"next_capture\":\"in 42s\"}", "-" },
+		{ "{\"next_capture\":{\"at\":\"2026-01-01T00:00:42Z\",\"kind\":\"\\u001b[2Jx\"}}", "in 42s ?[2Jx" },
+		{ "{\"next_capture\":{\"at\":\"9999-12-31T23:59:59Z\",\"kind\":\"cpu\"}}", "in 2912442d23h cpu" },
+	};
+	struct process_row row;
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		cJSON *json = parse(cases[i].json);
+
+		assert_int_equal(process_row__from_json(&row, json, NOW_MS), 0);
+		if (strcmp(row.next, cases[i].want) != 0)
+			fail_msg("%s: \"%s\", not \"%s\"", cases[i].json, row.next, cases[i].want);
+		cJSON_Delete(json);
+	}
 }
 
 static void test_process_table(void **state)
@@ -565,6 +630,7 @@ static void test_process_table(void **state)
 		"{\"pid\":4242,\"comm\":\"node\",\"cmdline\":[\"node\",\"app.js\"],\"rss_bytes\":536870912,"
 		"\"container\":{\"runtime\":\"docker\",\"id\":\"4f1c2b7a9e0d3c5b6a7f8e9d0c1b2a3f4e5d6c7b8a9f0e1d2c3b4a5f6e7d8c9b\"},"
 		"\"cpu_percent\":12.5,\"memory_limit_bytes\":1073741824,\"armed\":[\"rss-threshold\"],\"selection\":\"selected\","
+		"\"next_capture\":{\"at\":\"2026-01-01T00:04:10.000Z\",\"kind\":\"cpu\"},"
 		"\"capture\":{\"id\":\"c-000001\",\"kind\":\"heap\",\"state\":\"running\"}},"
 		"{\"pid\":77,\"comm\":\"nodejs\",\"cmdline\":[\"nodejs\",\"w.js\"],\"rss_bytes\":1048575,"
 		"\"cpu_percent\":null,\"memory_limit_bytes\":null,\"armed\":[],\"capture\":null,\"selection\":\"excluded\"},"
@@ -580,11 +646,11 @@ static void test_process_table(void **state)
 	char *text = print_table(t);
 
 	assert_string_equal(text,
-			    " PID  CONTAINER     POD                       COMM       RSS  CPU%  LIMIT  STATE    ARMED          SELECTED  CMDLINE\n"
-			    "4242  4f1c2b7a9e0d  -                         node    512.0M  12.5   1.0G  running  rss-threshold  yes       node app.js\n"
-			    "  77  -             -                         nodejs    1.0M     -      -  idle     -              excluded  nodejs w.js\n"
-			    "   9  app           shop/web-7d9f8c6b5-x2x9q  node      1.0K   0.0      -  idle     -              no        node\n"
-			    "  10  a?[2Jb        p                         node      1.0K   0.0      -  idle     -              -         node\n");
+			    " PID  CONTAINER     POD                       COMM       RSS  CPU%  LIMIT  STATE    ARMED          SELECTED  NEXT          CMDLINE\n"
+			    "4242  4f1c2b7a9e0d  -                         node    512.0M  12.5   1.0G  running  rss-threshold  yes       in 4m10s cpu  node app.js\n"
+			    "  77  -             -                         nodejs    1.0M     -      -  idle     -              excluded  -             nodejs w.js\n"
+			    "   9  app           shop/web-7d9f8c6b5-x2x9q  node      1.0K   0.0      -  idle     -              no        -             node\n"
+			    "  10  a?[2Jb        p                         node      1.0K   0.0      -  idle     -              -         -             node\n");
 	free(text);
 	table__free(t);
 }
@@ -924,6 +990,8 @@ int main(void)
 		cmocka_unit_test(test_process_row_cpu),
 		cmocka_unit_test(test_process_row_hostile),
 		cmocka_unit_test(test_process_row_cmdline_truncated),
+		cmocka_unit_test(test_parse_rfc3339),
+		cmocka_unit_test(test_process_row_next),
 		cmocka_unit_test(test_process_table),
 		cmocka_unit_test(test_capture_row),
 		cmocka_unit_test(test_capture_row_hostile),

@@ -464,6 +464,53 @@ static void test_view_and_foreach(void **state)
 	reap(b);
 }
 
+/*
+ * Its section of the configuration file, as the dispatcher judged it: kept until what a rule
+ * matches changes (comm, command line, program, cgroup), or every process's at a reload.
+ */
+static void test_section_judged(void **state)
+{
+	struct cgroup_roots roots = { .v2 = "/sys/fs/cgroup" };
+	struct processes *ps = processes__new(&cfg);
+	pid_t a = spawn(), b = spawn();
+	struct process *p, *q, *same;
+	unsigned job;
+
+	assert_non_null(ps);
+	assert_int_equal(processes__add(ps, a, "node", NULL, 1, &p), 0);
+	assert_int_equal(processes__add(ps, b, "node", NULL, 1, &q), 0);
+	assert_int_equal(process__section(p), PROCESS_SECTION_UNJUDGED);
+	process__set_section(p, 3);
+	process__set_section(q, -1);
+	assert_int_equal(process__section(p), 3);
+	assert_int_equal(process__section(q), -1);
+	/* Its command line, read after discovery. */
+	assert_int_equal(process__set_cmdline(p, "node\0server.js", 15), 0);
+	assert_int_equal(process__section(p), PROCESS_SECTION_UNJUDGED);
+	assert_int_equal(process__section(q), -1);
+	/* Its comm, again. */
+	process__set_section(p, 3);
+	assert_int_equal(processes__add(ps, a, "node", NULL, 2, &same), 0);
+	assert_int_equal(process__section(p), PROCESS_SECTION_UNJUDGED);
+	/* A new program. */
+	process__set_section(p, 3);
+	assert_int_equal(processes__exec(ps, a, "node", 3, &same, &job), 0);
+	assert_int_equal(process__section(p), PROCESS_SECTION_UNJUDGED);
+	/* Another cgroup, another container. */
+	process__set_section(p, 3);
+	will_read_cgroup(a, "", DOCKER_CGROUP, 0, -ENOENT);
+	assert_int_equal(process__read_cgroup(p, &roots), -ENOENT);
+	assert_int_equal(process__section(p), PROCESS_SECTION_UNJUDGED);
+	/* A reload: every one. */
+	process__set_section(p, 0);
+	processes__forget_sections(ps);
+	assert_int_equal(process__section(p), PROCESS_SECTION_UNJUDGED);
+	assert_int_equal(process__section(q), PROCESS_SECTION_UNJUDGED);
+	processes__free(ps);
+	reap(a);
+	reap(b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -475,6 +522,7 @@ int main(void)
 		cmocka_unit_test(test_oom_history),
 		cmocka_unit_test(test_sample_and_cpu),
 		cmocka_unit_test(test_view_and_foreach),
+		cmocka_unit_test(test_section_judged),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -2,8 +2,10 @@
 /*
  * The schedule as arithmetic: a process's phase from its key, the jitter within a tenth
  * of the interval, rounds that keep their phase, missed rounds skipped not made up, the
- * kinds in turn, and keys that spread a host's processes over the interval.
+ * kinds in turn, keys that spread a host's processes over the interval, and the next round
+ * as the API shows it.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -45,6 +47,25 @@ static void test_place_and_advance(void **state)
 	assert_int_equal(s.due_usec, 0);
 }
 
+/* Placed in an interval, and placed anew when the one that applies to it changes. */
+static void test_placed(void **state)
+{
+	struct schedule_config c = { .every_usec = 60 * S, .kinds = 1u << 0 };
+	struct schedule_state s = { 0 };
+
+	assert_false(schedule_placed(&c, &s));
+	schedule_place(&c, &s, 7, 1000 * S, 0);
+	assert_true(schedule_placed(&c, &s));
+	schedule_advance(&c, &s, s.due_usec, 0);
+	assert_true(schedule_placed(&c, &s));
+	c.every_usec = 300 * S;         /* a reload, or another section */
+	assert_false(schedule_placed(&c, &s));
+	schedule_place(&c, &s, 7, 2000 * S, 0);
+	assert_true(schedule_placed(&c, &s));
+	assert_int_equal(s.base_usec, 2000 * S + 7);
+	assert_int_equal(s.round, 0);
+}
+
 static void test_kinds_in_turn(void **state)
 {
 	struct schedule_config c = { .every_usec = S, .kinds = 1u << 0 | 1u << 1 };
@@ -78,12 +99,47 @@ static void test_keys_spread(void **state)
 	assert_true(schedule_key(4242, 1) % (60 * S) != schedule_key(4242, 2) % (60 * S));
 }
 
+/* The next round on the wall clock, with its kind: what ps shows. */
+static void test_next(void **state)
+{
+	struct schedule_config c = { .every_usec = 60 * S, .kinds = 1u << 0 | 1u << 1 };
+	struct schedule_state s = { 0 };
+	uint64_t wall = 0;
+	int kind = -1;
+
+	/* Not placed yet: none, until its first tick. */
+	assert_int_equal(schedule_next(&c, &s, 1000 * S, 1700000000 * S, &wall, &kind), -ENOENT);
+	schedule_place(&c, &s, 125 * S, 1000 * S, 0);          /* due at 1005 s */
+	assert_int_equal(schedule_next(&c, &s, 1000 * S, 1700000000 * S, &wall, &kind), 0);
+	assert_int_equal(wall, 1700000005 * S);
+	assert_int_equal(kind, 0);
+	/* Due already (its tick has not come): now, not a time past. */
+	assert_int_equal(schedule_next(&c, &s, 1007 * S, 1700000007 * S, &wall, &kind), 0);
+	assert_int_equal(wall, 1700000007 * S);
+	/* The round after takes the next kind, the one after that the first again. */
+	schedule_advance(&c, &s, 1005 * S, 0);
+	assert_int_equal(schedule_next(&c, &s, 1005 * S, 1700000005 * S, &wall, &kind), 0);
+	assert_int_equal(wall, 1700000065 * S);
+	assert_int_equal(kind, 1);
+	schedule_advance(&c, &s, 1065 * S, 0);
+	assert_int_equal(schedule_next(&c, &s, 1065 * S, 1700000065 * S, &wall, &kind), 0);
+	assert_int_equal(kind, 0);
+	/* No kinds, or no schedule: none. */
+	c.kinds = 0;
+	assert_int_equal(schedule_next(&c, &s, 1065 * S, 1700000065 * S, &wall, &kind), -ENOENT);
+	c.kinds = 1;
+	c.every_usec = 0;
+	assert_int_equal(schedule_next(&c, &s, 1065 * S, 1700000065 * S, &wall, &kind), -ENOENT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_place_and_advance),
+		cmocka_unit_test(test_placed),
 		cmocka_unit_test(test_kinds_in_turn),
 		cmocka_unit_test(test_keys_spread),
+		cmocka_unit_test(test_next),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

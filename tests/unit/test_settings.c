@@ -113,6 +113,57 @@ static void test_keys_are_the_long_options(void **state)
 	}
 }
 
+/*
+ * What a configuration file's section may set: what the dispatcher applies per process, and
+ * nothing of the whole agent's (no flag among them); each of those can be turned off again
+ * where it is a trigger or the schedule.
+ */
+static void test_per_process_keys(void **state)
+{
+	static const char *const process_keys[] = {
+		"rss-threshold", "rss-growth", "limit-percent", "cpu-threshold", "cpu-window", "threshold-action",
+		"capture-seconds", "cooldown", "every", "schedule-kinds",
+	};
+	const struct setting_def *defs;
+	struct settings st;
+	char why[256];
+	size_t n, found = 0;
+
+	defs = settings_defs(&n);
+	for (size_t i = 0; i < n; i++) {
+		bool listed = false;
+
+		for (size_t k = 0; k < sizeof(process_keys) / sizeof(process_keys[0]); k++)
+			listed |= strcmp(defs[i].key, process_keys[k]) == 0;
+		if (listed != (defs[i].scope == SETTING_PROCESS))
+			fail_msg("%s: scope %d", defs[i].key, defs[i].scope);
+		if (defs[i].scope == SETTING_PROCESS) {
+			assert_false(defs[i].flag);
+			found++;
+		}
+	}
+	assert_int_equal(found, sizeof(process_keys) / sizeof(process_keys[0]));
+
+	settings_defaults(&st);
+	assert_int_equal(settings_set(&st, "rss-threshold", "1G", why, sizeof(why)), 0);
+	assert_int_equal(settings_set(&st, "rss-growth", "300M/10m", why, sizeof(why)), 0);
+	assert_int_equal(settings_set(&st, "limit-percent", "80", why, sizeof(why)), 0);
+	assert_int_equal(settings_set(&st, "cpu-threshold", "90", why, sizeof(why)), 0);
+	assert_int_equal(settings_set(&st, "every", "1m", why, sizeof(why)), 0);
+	assert_int_equal(settings_set(&st, "rss-threshold", "off", why, sizeof(why)), 0);
+	assert_int_equal(settings_set(&st, "rss-growth", "OFF", why, sizeof(why)), 0);
+	assert_int_equal(settings_set(&st, "limit-percent", "none", why, sizeof(why)), 0);
+	assert_int_equal(settings_set(&st, "cpu-threshold", "off", why, sizeof(why)), 0);
+	assert_int_equal(settings_set(&st, "every", "off", why, sizeof(why)), 0);
+	assert_int_equal(st.triggers.rss_threshold, 0);
+	assert_int_equal(st.triggers.rss_growth, 0);
+	assert_int_equal(st.triggers.growth_window_usec, 0);
+	assert_int_equal(st.triggers.limit_percent, 0);
+	assert_true(st.triggers.cpu_threshold == 0);
+	assert_int_equal(st.every_usec, 0);
+	assert_int_equal(settings_set(&st, "capture-seconds", "off", why, sizeof(why)), -EINVAL);
+}
+
 static void test_bad_values_say_why(void **state)
 {
 	static const char *const bad[][2] = {
@@ -463,6 +514,7 @@ int main(void)
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_every_key_sets_its_field),
 		cmocka_unit_test(test_keys_are_the_long_options),
+		cmocka_unit_test(test_per_process_keys),
 		cmocka_unit_test(test_bad_values_say_why),
 		cmocka_unit_test(test_threshold_action_by_kind_name),
 		cmocka_unit_test(test_threshold_action_every_kind),

@@ -48,7 +48,7 @@ static int setup(void **state)
 	if (!f.th)
 		return -1;
 	trigger_state_init(&f.ts, &f.st.triggers, 1000 * SEC, 0);
-	f.s = (struct threshold_subject){ .triggers = &f.ts };
+	f.s = (struct threshold_subject){ .cfg = &f.st.triggers, .triggers = &f.ts };
 	*state = &f;
 	return 0;
 }
@@ -194,7 +194,7 @@ static void test_hourly_cap(void **state)
 	char why[96];
 
 	for (int i = 0; i < 4; i++) {
-		struct threshold_subject s = { .triggers = &other[i], .rss = 600 * MiB };
+		struct threshold_subject s = { .cfg = &f->st.triggers, .triggers = &other[i], .rss = 600 * MiB };
 
 		trigger_state_init(&other[i], &f->st.triggers, 0, 0);
 		if (i == 2)
@@ -220,7 +220,9 @@ static void test_container_cap(void **state)
 	char why[96];
 
 	for (int i = 0; i < 3; i++) {
-		struct threshold_subject s = { .triggers = &other[i], .rss = 600 * MiB, .container_full = i == 0 };
+		struct threshold_subject s = {
+			.cfg = &f->st.triggers, .triggers = &other[i], .rss = 600 * MiB, .container_full = i == 0,
+		};
 
 		trigger_state_init(&other[i], &f->st.triggers, 0, 0);
 		assert_int_equal(thresholds__rss(f->th, &s, THRESHOLD_BY_TICK, 1000 * SEC + (uint64_t)i, &d), 1);
@@ -245,23 +247,57 @@ static void test_rss_stat_attach(void **state)
 	assert_true(thresholds_marks(&f->st.triggers, &f->ts, 300 * MiB, &high, &low));
 	assert_true(thresholds_marks(&f->st.triggers, &f->ts, 700 * MiB, &high, &low));
 
-	assert_false(thresholds__rss_watch(f->th, false, now));
-	assert_true(thresholds__rss_watch(f->th, true, now));
-	assert_true(thresholds__rss_watch(f->th, false, now + TRIGGER_WATCH_LINGER_USEC - 1));
-	assert_false(thresholds__rss_watch(f->th, false, now + TRIGGER_WATCH_LINGER_USEC));
+	assert_true(thresholds_rss_configured(&f->st.triggers));
+	assert_false(thresholds__rss_watch(f->th, true, false, now));
+	assert_true(thresholds__rss_watch(f->th, true, true, now));
+	assert_true(thresholds__rss_watch(f->th, true, false, now + TRIGGER_WATCH_LINGER_USEC - 1));
+	assert_false(thresholds__rss_watch(f->th, true, false, now + TRIGGER_WATCH_LINGER_USEC));
 
 	/* --rss-watch always: attached from the start. */
 	f->st.rss_watch_always = true;
-	assert_true(thresholds__rss_watch(f->th, false, now));
+	assert_true(thresholds__rss_watch(f->th, true, false, now));
 
-	/* No RSS trigger: never, even always. */
+	/* No RSS trigger, in the settings or a section's: never, even always. */
 	cpu_only.triggers.rss_threshold = 0;
 	cpu_only.rss_watch_always = true;
+	assert_false(thresholds_rss_configured(&cpu_only.triggers));
 	th = thresholds__new(&cpu_only);
 	assert_non_null(th);
-	assert_false(thresholds__rss_watch(th, true, now));
+	assert_false(thresholds__rss_watch(th, false, true, now));
+	/* One in a section's settings alone: attached (always), as the dispatcher tells it. */
+	assert_true(thresholds__rss_watch(th, true, false, now));
 	thresholds__free(th);
 	thresholds__free(NULL);
+}
+
+/*
+ * Each process with its own triggers (a section of the configuration file's): the same RSS
+ * crosses one process's threshold and not another's, and each cooldown is its own.
+ */
+static void test_own_triggers(void **state)
+{
+	struct fixture *f = *state;
+	struct trigger_config low = f->st.triggers;
+	struct trigger_state ts;
+	struct threshold_subject s = { .cfg = &low, .triggers = &ts, .rss = 200 * MiB };
+	struct threshold_decision d;
+	uint64_t now = 1001 * SEC;
+
+	low.rss_threshold = 100 * MiB;
+	low.cooldown_usec = 10 * SEC;
+	trigger_state_init(&ts, &low, 1000 * SEC, 0);
+	f->s.rss = 200 * MiB;
+	assert_int_equal(thresholds__rss(f->th, &f->s, THRESHOLD_BY_TICK, now, &d), 0);
+	assert_int_equal(thresholds__rss(f->th, &s, THRESHOLD_BY_TICK, now, &d), 1);
+	assert_int_equal(d.skip, THRESHOLD_CAPTURE);
+	assert_true(d.threshold == (double)(100 * MiB));
+	thresholds_captured(&s, now);
+	/* Down and up again after its own cooldown (10 s, not the settings' 600 s). */
+	s.rss = 50 * MiB;
+	assert_int_equal(thresholds__tick(f->th, &s, now + 11 * SEC, &d), 0);
+	s.rss = 200 * MiB;
+	assert_int_equal(thresholds__tick(f->th, &s, now + 12 * SEC, &d), 1);
+	assert_int_equal(d.skip, THRESHOLD_CAPTURE);
 }
 
 int main(void)
@@ -269,6 +305,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_names),
 		cmocka_unit_test_setup_teardown(test_crossing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_own_triggers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cpu_by_tick, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cooldown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_busy_and_shutdown, setup, teardown),

@@ -622,6 +622,38 @@ static void test_cpu_fires_after_window(void **state)
 	assert_int_equal(trigger_armed(cfg, &st), 0);
 }
 
+/*
+ * Other settings for a process (a reload, a section of the configuration file): a window of
+ * 10 minutes where its state was made for 15 s. Unless the state follows (its samples spaced
+ * for 10 minutes), its 64 samples of one a second never cover the window.
+ */
+static void test_cpu_configure(void **state)
+{
+	struct trigger_config wide = cpu_cfg;
+	struct trigger_state kept, st;
+	uint64_t t0 = 1000 * SEC, k;
+	unsigned fired = 0;
+
+	wide.cpu_window_usec = 600 * SEC;
+	trigger_state_init(&kept, &cpu_cfg, t0, 0);
+	trigger_state_init(&st, &cpu_cfg, t0, 0);
+	trigger_state_configure(&st, &wide);
+	for (k = 0; k <= 700; k++) {
+		assert_int_equal(trigger_eval_cpu(&wide, &kept, k * CPU95, t0 + k * SEC), 0);
+		if (trigger_eval_cpu(&wide, &st, k * CPU95, t0 + k * SEC)) {
+			assert_true(k >= 600);
+			fired++;
+		}
+	}
+	assert_true(kept.cpu_percent < 0);
+	assert_int_equal(fired, 1);
+	assert_near(st.cpu_percent, 95.0, 0.5);
+	/* The other way: what it saw is kept. */
+	trigger_state_configure(&st, &cpu_cfg);
+	assert_int_equal(st.cpu_every_usec, cpu_cfg.cpu_window_usec / (TRIGGER_CPU_SAMPLES / 2));
+	assert_true(st.fired[TRIGGER_CPU_THRESHOLD]);
+}
+
 static void test_cpu_idle_never_fires(void **state)
 {
 	const struct trigger_config *cfg = &cpu_cfg;
@@ -790,6 +822,7 @@ int main(void)
 		cmocka_unit_test(test_eval_rss_several),
 		cmocka_unit_test(test_armed_mask),
 		cmocka_unit_test(test_cpu_fires_after_window),
+		cmocka_unit_test(test_cpu_configure),
 		cmocka_unit_test(test_cpu_idle_never_fires),
 		cmocka_unit_test(test_cpu_hysteresis),
 		cmocka_unit_test(test_cpu_no_rearm_while_high),
