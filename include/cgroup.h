@@ -26,6 +26,21 @@ struct cgroup_roots {
 };
 
 /*
+ * Join the cgroup namespace of process pid, so that /proc/PID/cgroup names every process's
+ * cgroup from the root the roots above are mounts of. For an agent in a container that has
+ * the host's pid namespace (a Kubernetes pod with hostPID) but a cgroup namespace of its own
+ * (containerd gives every unprivileged container one on cgroup v2), pid 1 is the host's
+ * init: without this, processes outside the agent's own cgroup would read as "/../..".
+ * Nothing is touched when the caller already is in the kernel's initial cgroup namespace,
+ * or in pid's. setns() moves the calling thread only, and threads made later inherit its
+ * namespace: call it before any thread exists.
+ * 1: joined; 0: nothing to do; -errno (-ENOENT: a kernel without cgroup namespaces, or pid
+ * is gone; -EACCES, -EPERM: not allowed to look at pid, or to join, which needs
+ * CAP_SYS_ADMIN and a seccomp or LSM profile that lets setns() through).
+ */
+int cgroup_join_namespace_of(pid_t pid);
+
+/*
  * The roots on this machine. v2: /sys/fs/cgroup if it holds cgroup.controllers,
  * else /sys/fs/cgroup/unified if that is a cgroup2 mount. v1: /sys/fs/cgroup/memory
  * if it holds memory.limit_in_bytes. The strings are static: nothing to free.

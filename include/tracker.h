@@ -33,6 +33,14 @@ struct tracker_drops {
 	uint64_t track_failures;                /* node processes not tracked: the map was full */
 };
 
+/* Where the running kernel's BTF is: the kernel exposes it there when built with
+ * CONFIG_DEBUG_INFO_BTF=y, and the tp_btf programs cannot load without it. */
+#define TRACKER_KERNEL_BTF "/sys/kernel/btf/vmlinux"
+/*
+ * Whether this kernel has BTF, before anything is loaded: 0, or -errno of reading
+ * TRACKER_KERNEL_BTF (-ENOENT: a kernel without BTF). Does not log.
+ */
+int tracker_kernel_btf(void);
 struct tracker *tracker__new(const struct tracker_config *cfg, tracker_event_fn fn, void *ctx);
 /* Readable when events wait in any of the ring buffers: put it in the event loop. */
 int tracker__fd(const struct tracker *t);

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#define _GNU_SOURCE
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/magic.h>
 #include <stdio.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/vfs.h>
 #include <unistd.h>
 
@@ -18,6 +21,33 @@
 #define V1_NO_LIMIT       (UINT64_C(1) << 62)
 /* "18446744073709551615\n" and "max\n" fit; a limit file is never longer. */
 #define LIMIT_FILE_MAX    32
+
+/* The inode number of the kernel's initial cgroup namespace (PROC_CGROUP_INIT_INO). */
+#define CGROUP_INIT_NS_INO 0xEFFFFFFBU
+
+int cgroup_join_namespace_of(pid_t pid)
+{
+	struct stat ours, theirs;
+	char path[64];
+	int fd, r = 1;
+
+	if (stat("/proc/self/ns/cgroup", &ours) < 0)
+		return -errno;
+	if (ours.st_ino == CGROUP_INIT_NS_INO)
+		return 0;
+	snprintf(path, sizeof(path), "/proc/%d/ns/cgroup", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &theirs) < 0)
+		r = -errno;
+	else if (theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino)
+		r = 0;
+	else if (setns(fd, CLONE_NEWCGROUP) < 0)
+		r = -errno;
+	close(fd);
+	return r;
+}
 
 int cgroup_detect_roots(struct cgroup_roots *r)
 {

@@ -45,6 +45,9 @@
 
 #include "version.h"
 #define EXIT_USAGE 2
+/* A kernel without BTF: nothing the agent could do there (a DaemonSet pod on such a node
+ * says so once per restart, backed off by its kubelet). */
+#define EXIT_NO_BTF 3
 #define SHUTDOWN_GRACE_USEC (15 * LWS_US_PER_SEC)
 
 static struct settings env;
@@ -788,6 +791,20 @@ int main(int argc, char **argv)
 	int err = 1, n, lock, r;
 
 	secs = parse_args(argc, argv);
+	r = tracker_kernel_btf();
+	if (r < 0) {
+		log_error("cannot read this kernel's BTF, %s: %s: inspectd's BPF programs need a kernel built "
+			  "with CONFIG_DEBUG_INFO_BTF=y; exiting", TRACKER_KERNEL_BTF, strerror(-r));
+		sections__free(secs);
+		return EXIT_NO_BTF;
+	}
+	/* Before any thread exists (setns() moves the calling thread only). */
+	r = cgroup_join_namespace_of(1);
+	if (r > 0)
+		log_info("joined the cgroup namespace of pid 1: cgroups are named as the host names them");
+	else if (r < 0)
+		log_warn("cannot join the cgroup namespace of pid 1: %s: the cgroups (containers, memory limits) "
+			 "of processes outside the agent's own are unknown, ignoring", strerror(-r));
 	lock = take_host_lock();
 	if (lock < 0) {
 		sections__free(secs);

@@ -111,6 +111,11 @@ static bool mark_victim_has_task(void)
 	return ok;
 }
 
+int tracker_kernel_btf(void)
+{
+	return access(TRACKER_KERNEL_BTF, R_OK) < 0 ? -errno : 0;
+}
+
 struct tracker *tracker__new(const struct tracker_config *cfg, tracker_event_fn fn, void *ctx)
 {
 	struct tracker *t;

@@ -60,6 +60,8 @@ static const char usage[] =
 "  status [ID]                   list captures and each exporter's pending, delivered\n"
 "                                and failed profiles, or show capture ID in full\n"
 "  stop ID                       stop capture ID and write its profile\n"
+"  health                        ask whether the agent answers (its /healthz): exit\n"
+"                                0 if it does, 1 if not; for liveness probes\n"
 "\n"
 "Options:\n"
 "  --socket PATH                 inspectd's API socket (default $INSPECTD_SOCKET,\n"
@@ -96,6 +98,7 @@ static const char usage[] =
 "  inspectctl status                            # every capture, newest state\n"
 "  inspectctl status c-000001\n"
 "  inspectctl stop c-000001\n"
+"  inspectctl health                            # exit 0 while the agent answers\n"
 "  inspectctl --json ps | jq '.processes[].pid'\n"
 "  inspectctl --socket /tmp/inspectd.sock ps\n";
 
@@ -623,6 +626,26 @@ static int cmd_stop(struct api *api, const char *id)
 	return ret;
 }
 
+/* GET /healthz: "ok" (or its JSON) and 0, or the reason and 1. */
+static int cmd_health(struct api *api)
+{
+	const cJSON *status;
+	cJSON *answer;
+	int ret = 1;
+
+	if (api__call(api, "GET", "/healthz", NULL, &answer) < 0) {
+		print_error("%s", api->error);
+		return 1;
+	}
+	status = cJSON_GetObjectItemCaseSensitive(answer, "status");
+	if (!cJSON_IsString(status) || strcmp(status->valuestring, "ok") != 0)
+		print_error("unexpected answer from inspectd's /healthz");
+	else
+		ret = env.json ? print_json(answer) : puts("ok") < 0;
+	cJSON_Delete(answer);
+	return ret;
+}
+
 /* ---- arguments ---- */
 
 enum {
@@ -753,12 +776,12 @@ int main(int argc, char **argv)
 
 	nargs = parse_args(argc, argv, args);
 	if (nargs == 0)
-		usage_error("missing command (ps, capture, status or stop)");
+		usage_error("missing command (ps, capture, status, stop or health)");
 	command = args[0];
 
 	if (strcmp(command, "capture") != 0 && env.capture_option)
 		usage_error("%s applies to capture only", env.capture_option);
-	if (strcmp(command, "ps") == 0) {
+	if (strcmp(command, "ps") == 0 || strcmp(command, "health") == 0) {
 		if (nargs > 1)
 			usage_error("unexpected argument '%s'", args[1]);
 	} else if (strcmp(command, "capture") == 0) {
@@ -787,7 +810,7 @@ int main(int argc, char **argv)
 			usage_error("unexpected argument '%s'", args[2]);
 		capture_id_arg(args[1]);
 	} else {
-		usage_error("unknown command '%s' (ps, capture, status or stop)", command);
+		usage_error("unknown command '%s' (ps, capture, status, stop or health)", command);
 	}
 
 	socket = socket_path();
@@ -801,6 +824,8 @@ int main(int argc, char **argv)
 		ret = cmd_capture(&api, pid);
 	else if (strcmp(command, "status") == 0)
 		ret = cmd_status(&api, nargs == 2 ? args[1] : NULL);
+	else if (strcmp(command, "health") == 0)
+		ret = cmd_health(&api);
 	else
 		ret = cmd_stop(&api, args[1]);
 	api__cleanup(&api);

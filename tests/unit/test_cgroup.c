@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <sched.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -26,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -695,6 +697,74 @@ static void test_real_system(void **state)
 	assert_true(limit_of == limit);
 }
 
+/* ---- cgroup_join_namespace_of() ---- */
+
+static ino_t cgroup_ns_ino(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/cgroup", &st) == 0 ? st.st_ino : 0;
+}
+
+/* The text of /proc/self/cgroup, as this process's cgroup namespace names it. */
+static void read_self_cgroup(char *buf, size_t size)
+{
+	ssize_t n;
+	int fd = open("/proc/self/cgroup", O_RDONLY | O_CLOEXEC);
+
+	assert_true(fd >= 0);
+	n = read(fd, buf, size - 1);
+	close(fd);
+	assert_true(n > 0);
+	buf[n] = '\0';
+}
+
+static void test_join_namespace(void **state)
+{
+	char host[CGROUP_PROC_MAX + 1], joined[CGROUP_PROC_MAX + 1];
+	int status;
+	pid_t child, parent = getpid();
+
+	if (cgroup_ns_ino() != 0xEFFFFFFBU) {
+		print_message("skipped: this test runs in a cgroup namespace of its own, not the kernel's initial one\n");
+		skip();
+	}
+	/* In the initial namespace: nothing to do, pid 1 not even looked at (it may be unreadable). */
+	assert_int_equal(cgroup_join_namespace_of(1), 0);
+	assert_int_equal(cgroup_join_namespace_of(INT_MAX), 0);
+	read_self_cgroup(host, sizeof(host));
+
+	/* A child in a namespace of its own (as a container's), its root the child's own
+	 * cgroups, joins its parent's: it then names cgroups as the parent does. Exit codes:
+	 * 0 joined, 77 cannot unshare (not root), 1-9 the step that failed. */
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		if (unshare(CLONE_NEWCGROUP) < 0)
+			_exit(77);
+		if (cgroup_ns_ino() == 0xEFFFFFFBU)
+			_exit(1);
+		/* Already in its own: nothing to do when asked for itself. */
+		if (cgroup_join_namespace_of(getpid()) != 0)
+			_exit(2);
+		if (cgroup_join_namespace_of(INT_MAX) != -ENOENT)
+			_exit(3);
+		if (cgroup_join_namespace_of(parent) != 1)
+			_exit(4);
+		if (cgroup_ns_ino() != 0xEFFFFFFBU)
+			_exit(5);
+		read_self_cgroup(joined, sizeof(joined));
+		_exit(strcmp(joined, host) == 0 ? 0 : 6);
+	}
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) == 77) {
+		print_message("skipped: unshare(CLONE_NEWCGROUP): not allowed here (root's CAP_SYS_ADMIN is needed)\n");
+		skip();
+	}
+	assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -703,6 +773,7 @@ int main(void)
 		cmocka_unit_test(test_parse_proc_malformed),
 		cmocka_unit_test(test_parse_proc_hostile_paths),
 		cmocka_unit_test(test_path_is_valid),
+		cmocka_unit_test(test_join_namespace),
 		cmocka_unit_test_setup_teardown(test_v1_leaf_limit, tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_v1_unlimited_leaf_limited_parent, tree_setup, tree_teardown),
 		cmocka_unit_test_setup_teardown(test_v1_no_limit, tree_setup, tree_teardown),
