@@ -1,0 +1,606 @@
+#!/usr/bin/env node
+// inspectd benchmark, part 13 (run by `make bench`): proof under load (issue 13).
+//
+// 1. Idle footprint: a fresh agent with 20 idle node processes tracked, then a fresh one
+//    with 200: VmRSS and CPU (utime+stime, and the threads' schedstat) over IDLE seconds.
+// 2. Load: with the 200 tracked, 50 of them triggered within one second, 20 ms apart: 20
+//    by `kill -s WINCH` (the default heap signal) and 5 by SIGURG (CPU), each sent again
+//    1 s later to stop it, and 25 by `POST /v1/captures` (15 heap for 1 s, 10 CPU for 2 s).
+//    Every one must end captured (the job done, its meta.json and a profile that parses) or
+//    refused with a reason (the job failed with an error, the API's status and error, or a
+//    refused signal counted in /metrics): a trigger that is none of these is LOST. No target
+//    harmed: all 200 alive at the end, none listening (its /proc/PID/net/tcp against its
+//    socket fds), no record left in the agent's --state-dir/opened/, before and after the
+//    agent stops. The agent's VmRSS, fds (/proc/PID/fd), threads (/proc/PID/status) and CPU
+//    before, at peak (sampled every 100 ms) and after, and the trigger-to-start latency of
+//    every capture from its meta.json (trigger.latency_ms; queued_ms, the wait for its turn).
+// 3. Soak (only with BENCH_SOAK_MINUTES): the same agent and targets, a capture every
+//    SOAK_PERIOD seconds (WINCH and URG pairs, API heap and CPU in turn, round-robin over the
+//    200) for that many minutes, VmRSS and fds sampled each second: first, last, max, and the
+//    least-squares trend of each minute's median after the first.
+//
+// Every target runs in its own network namespace (`unshare --net`, as a pod would): one
+// inspector port per namespace, so captures run side by side up to --max-concurrent (4, the
+// default). In one shared namespace the 50 would take turns on 127.0.0.1:9229, one after the
+// other (BENCH_LOAD_NETNS=shared runs that: about 50 x the capture, and --queue-timeout is
+// raised to 300 s so that none expires). The 200 share one cgroup, so one "container" to the
+// fairness limits: --max-concurrent-per-container 4 and --max-captures-per-container-per-hour
+// 1024 stand in for 50 pods' own limits (BENCH_LOAD_HOURLY_CAP lowers the cap to see
+// refusals accounted for). The host's other node processes are tracked too (node always
+// is); --select 'cmdline~TAG' keeps the agent's own captures (none are armed) to ours, and
+// nothing but our targets is signalled or asked for.
+//
+// Needs root (the agent loads BPF). Environment (optional): BENCH_LOAD_TARGETS (200),
+// BENCH_LOAD_TRIGGERED (50), BENCH_LOAD_SMALL (20), BENCH_LOAD_IDLE_SECONDS (30),
+// BENCH_LOAD_NETNS (own | shared), BENCH_LOAD_HOURLY_CAP (1024), BENCH_SOAK_MINUTES (off),
+// BENCH_SOAK_PERIOD (3 s). Exits 1 when a trigger was lost or a target harmed.
+'use strict';
+const fs = require('node:fs');
+const http = require('node:http');
+const os = require('node:os');
+const path = require('node:path');
+const { sleep, children, waitFor, run, median } = require('./common');
+
+const ROOT = path.resolve(__dirname, '../..');
+const AGENT = process.env.INSPECTD || path.join(ROOT, '.output/inspectd');
+const IDLE_APP = path.join(ROOT, 'tests/integration/apps/idle.js');
+const TARGETS = Number(process.env.BENCH_LOAD_TARGETS) || 200;
+const TRIGGERED = Math.min(TARGETS, Number(process.env.BENCH_LOAD_TRIGGERED) || 50);
+const SMALL = Math.min(TARGETS, Number(process.env.BENCH_LOAD_SMALL) || 20);
+const IDLE_SECONDS = Number(process.env.BENCH_LOAD_IDLE_SECONDS) || 30;
+const SETTLE_SECONDS = 5;
+const SHARED_NETNS = process.env.BENCH_LOAD_NETNS === 'shared';
+const HOURLY_CAP = Number(process.env.BENCH_LOAD_HOURLY_CAP) || 1024;
+const SOAK_MINUTES = Number(process.env.BENCH_SOAK_MINUTES) || 0;
+const SOAK_PERIOD = Number(process.env.BENCH_SOAK_PERIOD) || 3;
+const SPREAD_MS = 1000;         // the 50 triggers within one second
+const STOP_AFTER_MS = 1000;     // a signal's second one, after its first
+const TAG = `inspectd-load-${process.pid}`;
+const CLK_TCK = 100;
+const TARGET_RSS_KB = 10 * 1024;
+const TARGET_CPU_PCT = 0.1;
+// What the triggers are, in a pattern of ten repeated: 4 WINCH, 1 URG, 3 API heap, 2 API CPU.
+const PATTERN = [
+  { via: 'signal', sig: 'SIGWINCH', kind: 'heap' }, { via: 'api', kind: 'heap', seconds: 1 },
+  { via: 'signal', sig: 'SIGWINCH', kind: 'heap' }, { via: 'api', kind: 'cpu', seconds: 2 },
+  { via: 'signal', sig: 'SIGURG', kind: 'cpu' }, { via: 'api', kind: 'heap', seconds: 1 },
+  { via: 'signal', sig: 'SIGWINCH', kind: 'heap' }, { via: 'api', kind: 'cpu', seconds: 2 },
+  { via: 'signal', sig: 'SIGWINCH', kind: 'heap' }, { via: 'api', kind: 'heap', seconds: 1 },
+];
+
+const failures = [];
+const fail = (what) => { failures.push(what); console.log(`   MISSED: ${what}`); };
+const progress = (s) => process.stderr.write(`  ${s}\n`);
+const fmt = (x, d = 1) => (x === null || x === undefined || Number.isNaN(x) ? '-' : x.toFixed(d));
+const mib = (kb) => fmt(kb / 1024, 2);
+
+// ---- the API, over its Unix socket ----
+
+function request(sock, method, urlPath, body) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ socketPath: sock, method, path: urlPath, timeout: 10000 }, (res) => {
+      let data = '';
+      res.on('data', (d) => { data += d; });
+      res.on('end', () => {
+        let json = null;
+        try { json = JSON.parse(data); } catch { /* not JSON */ }
+        resolve({ status: res.statusCode, body: data, json });
+      });
+    });
+    req.on('timeout', () => req.destroy(new Error(`API ${method} ${urlPath} timed out`)));
+    req.on('error', reject);
+    if (body !== undefined) {
+      const text = JSON.stringify(body);
+      req.setHeader('Content-Type', 'application/json');
+      req.setHeader('Content-Length', Buffer.byteLength(text));
+      req.write(text);
+    }
+    req.end();
+  });
+}
+
+async function captures(sock) {
+  const r = await request(sock, 'GET', '/v1/captures');
+  if (r.status !== 200) throw new Error(`GET /v1/captures: ${r.status} ${r.body}`);
+  return r.json.captures;
+}
+
+const jobNumber = (id) => Number(/^c-(\d+)$/.exec(id)[1]);
+// Over, as the API shows it: a finished job always has its ended_at.
+const over = (j) => ['done', 'failed'].includes(j.state) && j.ended_at !== null;
+
+// The /metrics samples as { 'name{labels}': value }.
+async function metrics(sock) {
+  const r = await request(sock, 'GET', '/metrics');
+  const m = {};
+  for (const line of r.body.split('\n')) {
+    const x = /^([a-z_]+(?:\{[^}]*\})?) (\S+)$/.exec(line);
+    if (x) m[x[1]] = Number(x[2]);
+  }
+  return m;
+}
+const sum = (m, re) => Object.entries(m).filter(([k]) => re.test(k)).reduce((a, [, v]) => a + v, 0);
+
+// ---- the agent, from /proc ----
+
+function procStatus(pid) {
+  const s = {};
+  for (const line of fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n')) {
+    const m = /^(\w+):\s+(\d+)/.exec(line);
+    if (m) s[m[1]] = Number(m[2]);
+  }
+  return s;
+}
+// utime+stime in ticks, the threads that ended included.
+function cpuTicks(pid) {
+  const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return Number(f[11]) + Number(f[12]);
+}
+// On-CPU ns of the threads alive now (finer than ticks, for the idle windows).
+function schedNs(pid) {
+  let ns = 0;
+  for (const tid of fs.readdirSync(`/proc/${pid}/task`)) {
+    try { ns += Number(fs.readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]); } catch { /* gone */ }
+  }
+  return ns;
+}
+const fdCount = (pid) => fs.readdirSync(`/proc/${pid}/fd`).length;
+
+function sample(pid) {
+  const st = procStatus(pid);
+  return { t: Date.now(), rss: st.VmRSS, anon: st.RssAnon, file: st.RssFile, hwm: st.VmHWM, threads: st.Threads, fds: fdCount(pid), cpu: cpuTicks(pid) };
+}
+
+// Samples every stepMs until stopped: { samples, stop() }.
+function sampler(pid, stepMs) {
+  const s = { samples: [], running: true };
+  s.done = (async () => {
+    while (s.running) {
+      try { s.samples.push(sample(pid)); } catch { break; }
+      await sleep(stepMs);
+    }
+  })();
+  s.stop = async () => { s.running = false; await s.done; return s.samples; };
+  return s;
+}
+
+// CPU over a quiet window: ticks (with ended threads) and schedstat (finer), as % of a core.
+async function idleWindow(pid, seconds) {
+  const t0 = Date.now(); const k0 = cpuTicks(pid); const n0 = schedNs(pid);
+  await sleep(seconds * 1000);
+  const wall = (Date.now() - t0) / 1000;
+  const ticks = cpuTicks(pid) - k0;
+  return { ...sample(pid), wall, ticks, cpuPct: ticks / CLK_TCK / wall * 100, schedPct: (schedNs(pid) - n0) / 1e9 / wall * 100 };
+}
+
+// ---- the targets ----
+
+// The TCP ports pid listens on, in its own network namespace (its sockets' inodes against
+// /proc/PID/net/tcp*, as tests/integration/lib.js does).
+function listeningPorts(pid) {
+  const inodes = new Set();
+  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (m) inodes.add(m[1]);
+    } catch { /* closed meanwhile */ }
+  }
+  const ports = [];
+  for (const table of ['tcp', 'tcp6']) {
+    let text;
+    try { text = fs.readFileSync(`/proc/${pid}/net/${table}`, 'utf8'); } catch { continue; }
+    for (const line of text.split('\n').slice(1)) {
+      const f = line.trim().split(/\s+/);
+      if (f.length >= 10 && f[3] === '0A' && inodes.has(f[9])) ports.push(parseInt(f[1].split(':')[1], 16));
+    }
+  }
+  return ports;
+}
+
+const startTicks = (pid) => fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[19];
+
+// n idle node processes, each in its own network namespace (unshare and sh exec: the
+// child's pid is its node's), a few at a time.
+async function startTargets(n, first) {
+  const wrap = SHARED_NETNS ? [] : ['unshare', '--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"'];
+  const out = [];
+  for (let i = 0; i < n; i += 8) {
+    const batch = [];
+    for (let k = i; k < Math.min(n, i + 8); k++) batch.push(run([...wrap, process.execPath, IDLE_APP, TAG, String(first + k)], /ready/));
+    out.push(...await Promise.all(batch));
+  }
+  for (const p of out) p.start = startTicks(p.pid);
+  return out;
+}
+
+// Each target alive, the same process (its start time), and listening on nothing.
+function harmed(targets) {
+  const bad = [];
+  for (const p of targets) {
+    let st = null;
+    try { st = startTicks(p.pid); } catch { /* gone */ }
+    if (p.exitCode !== null || p.signalCode !== null || st !== p.start) {
+      bad.push(`${p.pid} gone (${p.exitCode ?? p.signalCode})`);
+      continue;
+    }
+    const ports = listeningPorts(p.pid);
+    if (ports.length) bad.push(`${p.pid} listening on ${ports.join(',')}`);
+  }
+  return bad;
+}
+
+const records = (dir) => { try { return fs.readdirSync(path.join(dir, 'opened')); } catch { return []; } };
+
+// ---- the agent ----
+
+async function startAgent(dir, extra = []) {
+  fs.mkdirSync(dir);
+  const sock = path.join(dir, 'api.sock');
+  const args = [AGENT, '--output-dir', path.join(dir, 'out'), '--api-socket', sock, '--state-dir', path.join(dir, 'state'),
+    '--select', `cmdline~${TAG}`, '--max-concurrent-per-container', '4',
+    '--max-captures-per-container-per-hour', String(HOURLY_CAP), ...extra];
+  const agent = await run(args, /ready:/);
+  agent.sock = sock;
+  agent.dir = dir;
+  agent.stateDir = path.join(dir, 'state');
+  return agent;
+}
+
+async function stopAgent(agent) {
+  agent.kill('SIGTERM');
+  await waitFor('the agent to exit', () => agent.exitCode !== null || agent.signalCode !== null, 30000);
+  return agent.exitCode;
+}
+
+async function trackedAll(agent, targets) {
+  const want = new Set(targets.map((p) => p.pid));
+  return waitFor(`the agent to track all ${targets.length} targets`, async () => {
+    const r = await request(agent.sock, 'GET', '/v1/processes');
+    const rows = r.json.processes;
+    return rows.filter((x) => want.has(x.pid)).length === want.size && rows.length;
+  }, 30000, 200);
+}
+
+// ---- percentiles ----
+
+function pct(xs, p) {
+  if (!xs.length) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.ceil(p / 100 * s.length) - 1)];
+}
+const pcts = (xs, d = 1) => `p50 ${fmt(pct(xs, 50), d)}, p90 ${fmt(pct(xs, 90), d)}, p99 ${fmt(pct(xs, 99), d)}, max ${fmt(Math.max(...xs), d)}`;
+
+// Least squares: the slope of ys against xs.
+function slope(xs, ys) {
+  const n = xs.length;
+  const mx = xs.reduce((a, b) => a + b, 0) / n; const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0; let den = 0;
+  for (let i = 0; i < n; i++) { num += (xs[i] - mx) * (ys[i] - my); den += (xs[i] - mx) ** 2; }
+  return den ? num / den : 0;
+}
+
+// ---- a capture's outcome ----
+
+// A done job's meta.json and profile: { latency, queued } or throws.
+function checkDone(job) {
+  const metaPath = job.files.find((f) => f.endsWith('.meta.json'));
+  const prof = job.files.find((f) => /\.(heapprofile|cpuprofile)$/.test(f));
+  if (!metaPath || !prof) throw new Error(`${job.id}: files ${JSON.stringify(job.files)}`);
+  const meta = JSON.parse(fs.readFileSync(metaPath, 'utf8'));
+  const p = JSON.parse(fs.readFileSync(prof, 'utf8'));
+  if (job.kind === 'heap' ? !p.head : !Array.isArray(p.nodes)) throw new Error(`${job.id}: ${prof} is not a ${job.kind} profile`);
+  if (meta.pid !== job.pid) throw new Error(`${job.id}: meta.json names pid ${meta.pid}`);
+  return { latency: meta.trigger.latency_ms, queued: meta.trigger.queued_ms || 0, kind: meta.trigger.kind,
+    ran: Date.parse(meta.profile.ended_at) - Date.parse(meta.profile.started_at) };
+}
+
+// ---- 1. idle footprint ----
+
+async function footprint(agent, label) {
+  const rows = await trackedAll(agent, agent.targets);
+  await sleep(SETTLE_SECONDS * 1000);
+  const w = await idleWindow(agent.pid, IDLE_SECONDS);
+  const m = await metrics(agent.sock);
+  w.tracked = m.inspectd_tracked_processes ?? rows;
+  progress(`${label}: tracked ${w.tracked}, VmRSS ${w.rss} kB, fds ${w.fds}, threads ${w.threads}, CPU ${fmt(w.cpuPct, 3)}% (${w.ticks} ticks; schedstat ${fmt(w.schedPct, 4)}%)`);
+  return w;
+}
+
+// ---- 2. the load ----
+
+async function load(agent, targets) {
+  const chosen = [];
+  const step = targets.length / TRIGGERED;
+  for (let i = 0; i < TRIGGERED; i++) chosen.push({ target: targets[Math.floor(i * step)], ...PATTERN[i % PATTERN.length] });
+  const m0 = await metrics(agent.sock);
+  const maxId = Math.max(0, ...(await captures(agent.sock)).map((j) => jobNumber(j.id)));
+
+  // /healthz every 100 ms throughout: the loop's answer time under load.
+  const health = { running: true, ms: [] };
+  health.done = (async () => {
+    while (health.running) {
+      const t = process.hrtime.bigint();
+      try { await request(agent.sock, 'GET', '/healthz'); health.ms.push(Number(process.hrtime.bigint() - t) / 1e6); } catch { health.ms.push(Infinity); }
+      await sleep(100);
+    }
+  })();
+  const smp = sampler(agent.pid, 100);
+  await sleep(1000);
+
+  const t0 = Date.now();
+  const ticks0 = cpuTicks(agent.pid);
+  const api = [];
+  const stops = [];
+  for (let i = 0; i < chosen.length; i++) {
+    const c = chosen[i];
+    const due = t0 + i * (SPREAD_MS / chosen.length);
+    if (Date.now() < due) await sleep(due - Date.now());
+    c.at = Date.now() - t0;
+    if (c.via === 'signal') {
+      process.kill(c.target.pid, c.sig);
+      stops.push(sleep(STOP_AFTER_MS).then(() => { process.kill(c.target.pid, c.sig); }));
+    } else {
+      api.push(request(agent.sock, 'POST', '/v1/captures', { pid: c.target.pid, kind: c.kind, seconds: c.seconds })
+        .then((r) => { c.response = r; }, (e) => { c.response = { status: 0, body: String(e) }; }));
+    }
+  }
+  const spread = chosen[chosen.length - 1].at;
+  await Promise.all([...api, ...stops]);
+
+  // Every trigger accounted for: a job over, or an API answer other than 202, or (signals
+  // with no job) a refusal counted in /metrics.
+  const pids = new Set(chosen.map((c) => c.target.pid));
+  const refusedSignals = (m) => sum(m, /^inspectd_captures_refused_total\{trigger="signal"/) + (m.inspectd_signals_rate_limited_total || 0);
+  let jobs = [];
+  let m1 = m0;
+  const deadline = SHARED_NETNS ? 600000 : 180000;
+  await waitFor('every trigger to be accounted for', async () => {
+    jobs = (await captures(agent.sock)).filter((j) => jobNumber(j.id) > maxId && pids.has(j.pid));
+    m1 = await metrics(agent.sock);
+    const apiRefused = chosen.filter((c) => c.via === 'api' && c.response.status !== 202).length;
+    const accounted = jobs.filter(over).length + apiRefused + (refusedSignals(m1) - refusedSignals(m0));
+    return accounted >= chosen.length && jobs.every(over);
+  }, deadline, 250).catch((e) => fail(`${e.message}: ${jobs.filter(over).length} jobs over of ${jobs.length}`));
+  const tEnd = Date.now();
+  const ticksLoad = cpuTicks(agent.pid) - ticks0;
+  await sleep(1000);
+  const samples = await smp.stop();
+  health.running = false;
+  await health.done;
+
+  // Outcomes.
+  const byPid = new Map();
+  for (const j of jobs) byPid.set(j.pid, [...(byPid.get(j.pid) || []), j]);
+  const outcome = { done: 0, failed: [], apiRefused: [], signalRefused: 0, lost: [] };
+  const lat = { all: [], queued: [], attach: [], signal: [], api: [], ran: [] };
+  let lastEnded = 0;
+  for (const c of chosen) {
+    const js = byPid.get(c.target.pid) || [];
+    if (c.via === 'api' && c.response.status !== 202) {
+      outcome.apiRefused.push(`${c.response.status} ${(c.response.json && c.response.json.error) || c.response.body}`);
+      continue;
+    }
+    if (js.length === 0) { outcome.lost.push(c); continue; }
+    if (js.length > 1) fail(`pid ${c.target.pid}: ${js.length} jobs for one trigger: ${js.map((j) => j.id).join(' ')}`);
+    const j = js[0];
+    lastEnded = Math.max(lastEnded, Date.parse(j.ended_at));
+    if (j.state === 'failed') {
+      if (!j.error) fail(`${j.id} failed with no error`);
+      outcome.failed.push(`${j.id} ${c.via} ${j.kind}: ${j.error}`);
+      continue;
+    }
+    try {
+      const d = checkDone(j);
+      outcome.done++;
+      lat.all.push(d.latency); lat.queued.push(d.queued); lat.attach.push(d.latency - d.queued);
+      lat[c.via].push(d.latency); lat.ran.push(d.ran);
+    } catch (e) { fail(`${j.id} done but ${e.message}`); }
+  }
+  // A signal with no job is accounted for only by a refusal counted in /metrics.
+  const signalRefusals = refusedSignals(m1) - refusedSignals(m0);
+  const noJobSignals = outcome.lost.filter((c) => c.via === 'signal');
+  outcome.signalRefused = Math.min(signalRefusals, noJobSignals.length);
+  outcome.lost = outcome.lost.slice(outcome.signalRefused);
+  if (outcome.lost.length) fail(`${outcome.lost.length} triggers LOST (no job, no refusal): pids ${outcome.lost.map((c) => c.target.pid).join(' ')}`);
+  const expired = sum(m1, /^inspectd_captures_expired_total/) - sum(m0, /^inspectd_captures_expired_total/);
+  const lostEvents = sum(m1, /^inspectd_events_lost_total/) - sum(m0, /^inspectd_events_lost_total/);
+
+  const inLoad = samples.filter((s) => s.t >= t0 && s.t <= tEnd + 1000);
+  const peak = {
+    rss: Math.max(...inLoad.map((s) => s.rss)), hwm: Math.max(...samples.map((s) => s.hwm)),
+    fds: Math.max(...inLoad.map((s) => s.fds)), threads: Math.max(...inLoad.map((s) => s.threads)),
+  };
+  // The busiest second: ticks over each 1 s of samples.
+  let cpuPeak = 0;
+  for (let i = 0, k = 0; i < inLoad.length; i++) {
+    while (inLoad[i].t - inLoad[k].t > 1000) k++;
+    if (inLoad[i].t - inLoad[k].t >= 900) cpuPeak = Math.max(cpuPeak, (inLoad[i].cpu - inLoad[k].cpu) / CLK_TCK / ((inLoad[i].t - inLoad[k].t) / 1000) * 100);
+  }
+  return {
+    chosen, spread, outcome, lat, peak, expired, lostEvents, signalRefusals,
+    completion: (lastEnded || tEnd) - t0, wall: (tEnd - t0) / 1000,
+    cpuLoadPct: ticksLoad / CLK_TCK / ((tEnd - t0) / 1000) * 100, cpuPeak,
+    health: health.ms,
+    counts: chosen.reduce((a, c) => { const k = c.via === 'signal' ? c.sig.replace('SIG', '') : `API ${c.kind}`; a[k] = (a[k] || 0) + 1; return a; }, {}),
+  };
+}
+
+// ---- 3. soak ----
+
+async function soak(agent, targets, minutes) {
+  const smp = sampler(agent.pid, 1000);
+  const kinds = [
+    { via: 'signal', sig: 'SIGWINCH', kind: 'heap' }, { via: 'api', kind: 'heap', seconds: 1 },
+    { via: 'signal', sig: 'SIGURG', kind: 'cpu' }, { via: 'api', kind: 'cpu', seconds: 1 },
+  ];
+  const t0 = Date.now();
+  const ticks0 = cpuTicks(agent.pid);
+  const end = t0 + minutes * 60000;
+  const res = { asked: 0, done: 0, failed: [], lost: [], latency: [] };
+  const pending = [];
+  let maxId = Math.max(0, ...(await captures(agent.sock)).map((j) => jobNumber(j.id)));
+  let n = 0;
+  // One capture: its job found (by id for the API, by pid past the last id for a signal),
+  // waited for, and checked.
+  const one = async (c, target) => {
+    let id = null;
+    const before = maxId;
+    if (c.via === 'signal') {
+      process.kill(target.pid, c.sig);
+      await sleep(1000);
+      process.kill(target.pid, c.sig);
+    } else {
+      const r = await request(agent.sock, 'POST', '/v1/captures', { pid: target.pid, kind: c.kind, seconds: c.seconds });
+      if (r.status !== 202) { res.failed.push(`API ${r.status} ${r.body}`); return; }
+      id = r.json.id;
+    }
+    let job = null;
+    try {
+      job = await waitFor('a soak capture to be over', async () => {
+        const js = (await captures(agent.sock)).filter((j) => (id ? j.id === id : j.pid === target.pid && jobNumber(j.id) > before));
+        return js.length && over(js[0]) ? js[0] : null;
+      }, 60000, 250);
+    } catch { res.lost.push(`${c.via} ${c.kind} pid ${target.pid}`); return; }
+    if (job.state !== 'done') { res.failed.push(`${job.id}: ${job.error}`); return; }
+    try { res.latency.push(checkDone(job).latency); res.done++; } catch (e) { res.failed.push(e.message); }
+  };
+  while (Date.now() < end) {
+    const c = kinds[n % kinds.length];
+    const target = targets[(n * 7) % targets.length];
+    n++;
+    res.asked++;
+    maxId = Math.max(maxId, ...(await captures(agent.sock)).map((j) => jobNumber(j.id)));
+    pending.push(one(c, target));
+    await sleep(SOAK_PERIOD * 1000);
+  }
+  await Promise.all(pending);
+  await sleep(2000);
+  const wall = (Date.now() - t0) / 1000;
+  const cpuPct = (cpuTicks(agent.pid) - ticks0) / CLK_TCK / wall * 100;
+  const samples = await smp.stop();
+  // Each minute's median, the first minute left out (warm-up), and the trend between them.
+  const minutesOf = [];
+  for (let k = 0; k * 60000 < samples[samples.length - 1].t - samples[0].t; k++) {
+    const ss = samples.filter((s) => s.t - samples[0].t >= k * 60000 && s.t - samples[0].t < (k + 1) * 60000);
+    if (ss.length >= 30) minutesOf.push({ k, rss: median(ss.map((s) => s.rss)), fds: median(ss.map((s) => s.fds)) });
+  }
+  const late = minutesOf.slice(1);
+  const trend = late.length >= 2 ? { rss: slope(late.map((x) => x.k), late.map((x) => x.rss)), fds: slope(late.map((x) => x.k), late.map((x) => x.fds)) } : null;
+  return { res, samples, minutesOf, trend, cpuPct, wall };
+}
+
+// ---- main ----
+
+async function main() {
+  if (!fs.existsSync(AGENT)) throw new Error(`no agent at ${AGENT} (INSPECTD)`);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'inspectd-bench-load-'));
+  const targets = [];
+  const T0 = Date.now();
+  let agent = null;
+  try {
+    progress(`starting ${SMALL} idle node processes${SHARED_NETNS ? '' : ', each in its own network namespace'}`);
+    targets.push(...await startTargets(SMALL, 0));
+    agent = await startAgent(path.join(tmp, 'small'));
+    agent.targets = targets;
+    const small = await footprint(agent, `idle, ${SMALL} targets`);
+    await stopAgent(agent);
+
+    progress(`starting ${TARGETS - SMALL} more (${((Date.now() - T0) / 1000).toFixed(0)} s in)`);
+    targets.push(...await startTargets(TARGETS - SMALL, SMALL));
+    agent = await startAgent(path.join(tmp, 'load'), SHARED_NETNS ? ['--queue-timeout', '300s'] : []);
+    agent.targets = targets;
+    const before = await footprint(agent, `idle, ${TARGETS} targets`);
+
+    progress(`${TRIGGERED} triggers within ${SPREAD_MS} ms (${((Date.now() - T0) / 1000).toFixed(0)} s in)`);
+    const L = await load(agent, targets);
+    progress(`load over in ${fmt(L.wall, 1)} s; idle again for ${IDLE_SECONDS} s`);
+    const after = await idleWindow(agent.pid, IDLE_SECONDS);
+    after.tracked = (await metrics(agent.sock)).inspectd_tracked_processes;
+    const harmAfterLoad = harmed(targets);
+    const recAfterLoad = records(agent.stateDir);
+
+    let S = null;
+    let afterSoak = null;
+    if (SOAK_MINUTES > 0) {
+      progress(`soak: a capture every ${SOAK_PERIOD} s for ${SOAK_MINUTES} min`);
+      S = await soak(agent, targets, SOAK_MINUTES);
+      await sleep(5000);
+      afterSoak = { ...sample(agent.pid), tracked: (await metrics(agent.sock)).inspectd_tracked_processes };
+    }
+    const harmBeforeStop = harmed(targets);
+    const rc = await stopAgent(agent);
+    const agentLog = agent.out;
+    agent = null;
+    await sleep(500);
+    const harmAfterStop = harmed(targets);
+    const recAfterStop = records(path.join(tmp, 'load', 'state'));
+
+    // ---- report ----
+    const o = L.outcome;
+    const total = (Date.now() - T0) / 1000;
+    console.log([
+      '',
+      `13. Proof under load: ${TARGETS} idle node processes (idle.js), ${SHARED_NETNS ? 'all in the host\'s network namespace' : 'each in its own network namespace (unshare --net)'};`,
+      `    agent defaults but --max-concurrent-per-container 4 --max-captures-per-container-per-hour ${HOURLY_CAP}${SHARED_NETNS ? ' --queue-timeout 300s' : ''} (the targets share one cgroup);`,
+      `    ${os.cpus().length} CPUs, ${new Date().toISOString()}, ${total.toFixed(0)} s in all`,
+      `   Idle footprint (a fresh agent, ${SETTLE_SECONDS} s after every target is tracked, CPU over ${IDLE_SECONDS} s; the host's other node processes are tracked too):`,
+      `     ${SMALL} targets: tracked ${small.tracked}, VmRSS ${mib(small.rss)} MiB (RssAnon ${mib(small.anon)}, RssFile ${mib(small.file)}), fds ${small.fds}, threads ${small.threads}, CPU ${fmt(small.cpuPct, 3)}% of a core (${small.ticks} ticks; schedstat ${fmt(small.schedPct, 4)}%)`,
+      `     ${TARGETS} targets: tracked ${before.tracked}, VmRSS ${mib(before.rss)} MiB (RssAnon ${mib(before.anon)}, RssFile ${mib(before.file)}), fds ${before.fds}, threads ${before.threads}, CPU ${fmt(before.cpuPct, 3)}% of a core (${before.ticks} ticks; schedstat ${fmt(before.schedPct, 4)}%)`,
+      `     target <= 10 MiB and <= ${TARGET_CPU_PCT}% (ticks): ${[small, before].every((w) => w.rss <= TARGET_RSS_KB && w.cpuPct <= TARGET_CPU_PCT) ? 'ok' : 'MISSED'}`,
+      `   Load: ${TRIGGERED} triggered within ${L.spread} ms (${Object.entries(L.counts).map(([k, v]) => `${v} ${k}`).join(', ')}; signals stopped by a second one ${STOP_AFTER_MS} ms later,`,
+      '     API heap 1 s, API CPU 2 s)',
+      `     outcomes: ${o.done} done (meta.json and a profile that parses), ${o.failed.length} failed with an error, ${o.apiRefused.length} refused by the API,` +
+        ` ${o.signalRefused} signals refused (counted in /metrics), ${o.lost.length} LOST; ${L.expired} expired in the queue, ${L.lostEvents} kernel events lost`,
+      ...o.failed.map((x) => `       failed: ${x}`), ...o.apiRefused.map((x) => `       API refused: ${x}`),
+      `     completion: the last capture ended ${(L.completion / 1000).toFixed(2)} s after the first trigger; profiles ran ${Math.min(...L.lat.ran)}..${Math.max(...L.lat.ran)} ms`,
+      `     trigger -> profiler started (meta.json trigger.latency_ms), ms: ${pcts(L.lat.all)}`,
+      `       of it, waiting for a turn (queued_ms):           ${pcts(L.lat.queued)}; ${L.lat.queued.filter((x) => x >= 1).length} of ${L.lat.queued.length} waited 1 ms or more`,
+      `       the rest, the attach itself:                      ${pcts(L.lat.attach)}`,
+      `       signals: ${pcts(L.lat.signal)}; API: ${pcts(L.lat.api)}`,
+      `     /healthz every 100 ms during the load: ${pcts(L.health)} ms`,
+      '   Agent                      VmRSS MiB   fds   threads   CPU % of a core',
+      `     before (idle, ${String(before.tracked).padStart(3)} tracked) ${mib(before.rss).padStart(8)} ${String(before.fds).padStart(6)} ${String(before.threads).padStart(7)}    ${fmt(before.cpuPct, 3)}`,
+      `     peak (sampled each 100 ms) ${mib(L.peak.rss).padStart(8)} ${String(L.peak.fds).padStart(6)} ${String(L.peak.threads).padStart(7)}    ${fmt(L.cpuPeak, 1)} busiest second, ${fmt(L.cpuLoadPct, 1)} over the ${fmt(L.wall, 1)} s of load`,
+      `     after (idle, ${String(after.tracked).padStart(3)} tracked)  ${mib(after.rss).padStart(8)} ${String(after.fds).padStart(6)} ${String(after.threads).padStart(7)}    ${fmt(after.cpuPct, 3)}`,
+      `     VmHWM ${mib(L.peak.hwm)} MiB; fds after - before ${after.fds - before.fds} (tracked ${after.tracked - before.tracked}): ` +
+        `${after.fds - after.tracked === before.fds - before.tracked ? 'back to baseline' : 'NOT back to baseline'}`,
+      `   Targets: ${TARGETS - harmAfterLoad.length} of ${TARGETS} alive and listening on nothing after the load, ${TARGETS - harmAfterStop.length} after the agent stopped` +
+        ` (exit ${rc}); records in --state-dir/opened/: ${recAfterLoad.length} after the load, ${recAfterStop.length} after the stop`,
+    ].join('\n'));
+    if (after.fds - after.tracked !== before.fds - before.tracked) fail(`fds ${before.fds} -> ${after.fds} (tracked ${before.tracked} -> ${after.tracked})`);
+    for (const [when, bad] of [['after the load', harmAfterLoad], ['before the stop', harmBeforeStop], ['after the stop', harmAfterStop]]) {
+      if (bad.length) fail(`targets harmed ${when}: ${bad.slice(0, 10).join('; ')}`);
+    }
+    if (recAfterLoad.length || recAfterStop.length) fail(`records left: ${[...recAfterLoad, ...recAfterStop].join(' ')}`);
+    if (rc !== 0) fail(`agent exit ${rc}:\n${agentLog.slice(-4000)}`);
+
+    if (S) {
+      const rs = S.samples.map((s) => s.rss); const fs_ = S.samples.map((s) => s.fds);
+      const r = S.res;
+      console.log([
+        `   Soak: ${SOAK_MINUTES} min, a capture every ${SOAK_PERIOD} s (WINCH pair, API heap 1 s, URG pair, API CPU 1 s, in turn; round-robin over the ${TARGETS})`,
+        `     ${r.asked} asked: ${r.done} done, ${r.failed.length} failed, ${r.lost.length} LOST; trigger -> start ms ${pcts(r.latency)}; agent CPU ${fmt(S.cpuPct, 2)}% of a core over ${fmt(S.wall, 0)} s`,
+        ...r.failed.slice(0, 10).map((x) => `       failed: ${x}`),
+        `     VmRSS MiB: first ${mib(rs[0])}, last ${mib(rs[rs.length - 1])}, max ${mib(Math.max(...rs))}; fds: first ${fs_[0]}, last ${fs_[fs_.length - 1]}, max ${Math.max(...fs_)}; ` +
+          `threads max ${Math.max(...S.samples.map((s) => s.threads))}; VmHWM ${mib(S.samples[S.samples.length - 1].hwm)} MiB`,
+        `     per-minute medians (VmRSS MiB / fds): ${S.minutesOf.map((x) => `${mib(x.rss)}/${x.fds}`).join(' ')}`,
+        S.trend ? `     trend after the first minute: VmRSS ${fmt(S.trend.rss, 1)} kB a minute, fds ${fmt(S.trend.fds, 2)} a minute` : '     trend: too short (needs 3 minutes)',
+        `     5 s after the soak: VmRSS ${mib(afterSoak.rss)} MiB, fds ${afterSoak.fds} (tracked ${afterSoak.tracked}): ` +
+          `${afterSoak.fds - afterSoak.tracked === before.fds - before.tracked ? 'back to baseline' : 'NOT back to baseline'}`,
+      ].join('\n'));
+      if (r.lost.length) fail(`soak: ${r.lost.length} captures LOST: ${r.lost.slice(0, 5).join('; ')}`);
+      if (afterSoak.fds - afterSoak.tracked !== before.fds - before.tracked) fail(`soak: fds ${before.fds} -> ${afterSoak.fds}`);
+    }
+    if (failures.length) throw new Error(`${failures.length} checks MISSED`);
+  } finally {
+    if (agent) await stopAgent(agent).catch(() => {});
+    for (const p of targets) p.kill('SIGKILL');
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+main().then(() => process.exit(0), (e) => {
+  console.error(`\nbench load: FAILED: ${e.stack || e}`);
+  for (const c of children) { try { c.kill('SIGKILL'); } catch { /* gone */ } }
+  process.exit(1);
+});
