@@ -5,7 +5,7 @@
 #   make run      install packages, build, run the agent in the foreground
 #   make check    install packages, build, run every test
 #   make bench    install packages, build, run the benchmarks (BENCH_SOAK_MINUTES=N adds
-#                 tests/bench/load.js's soak: a capture every 3 s for N minutes)
+#                 tests/bench/load.js's soak: a capture every 2 s for N minutes)
 #   make vmlinux  regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF
 #   make install  install under $(DESTDIR)$(PREFIX) (PREFIX=/usr/local); make uninstall
 #   make deb      build $(OUTPUT)/inspectd_VERSION_ARCH.deb (packaging/, README "Packaging")

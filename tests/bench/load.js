@@ -33,7 +33,7 @@
 // Needs root (the agent loads BPF). Environment (optional): BENCH_LOAD_TARGETS (200),
 // BENCH_LOAD_TRIGGERED (50), BENCH_LOAD_SMALL (20), BENCH_LOAD_IDLE_SECONDS (30),
 // BENCH_LOAD_NETNS (own | shared), BENCH_LOAD_HOURLY_CAP (1024), BENCH_SOAK_MINUTES (off),
-// BENCH_SOAK_PERIOD (3 s). Exits 1 when a trigger was lost or a target harmed.
+// BENCH_SOAK_PERIOD (2 s). Exits 1 when a trigger was lost or a target harmed.
 'use strict';
 const fs = require('node:fs');
 const http = require('node:http');
@@ -52,7 +52,7 @@ const SETTLE_SECONDS = 5;
 const SHARED_NETNS = process.env.BENCH_LOAD_NETNS === 'shared';
 const HOURLY_CAP = Number(process.env.BENCH_LOAD_HOURLY_CAP) || 1024;
 const SOAK_MINUTES = Number(process.env.BENCH_SOAK_MINUTES) || 0;
-const SOAK_PERIOD = Number(process.env.BENCH_SOAK_PERIOD) || 3;
+const SOAK_PERIOD = Number(process.env.BENCH_SOAK_PERIOD) || 2;
 const SPREAD_MS = 1000;         // the 50 triggers within one second
 const STOP_AFTER_MS = 1000;     // a signal's second one, after its first
 const TAG = `inspectd-load-${process.pid}`;
@@ -146,17 +146,78 @@ function schedNs(pid) {
 }
 const fdCount = (pid) => fs.readdirSync(`/proc/${pid}/fd`).length;
 
-function sample(pid) {
+// RSS by mapped file (smaps), the largest first: [[name, kB]].
+function rssByFile(pid) {
+  const by = {};
+  let name = null;
+  for (const line of fs.readFileSync(`/proc/${pid}/smaps`, 'utf8').split('\n')) {
+    const h = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \d+\s*(.*)$/.exec(line);
+    if (h) { name = h[1] || '[anon]'; continue; }
+    const r = /^Rss:\s+(\d+) kB/.exec(line);
+    if (r && name) by[name] = (by[name] || 0) + Number(r[1]);
+  }
+  return Object.entries(by).sort((a, b) => b[1] - a[1]);
+}
+
+// Threads on the host (the task iterator walks them all each second): /proc/loadavg's total.
+const hostThreads = () => Number(fs.readFileSync('/proc/loadavg', 'utf8').split(' ')[3].split('/')[1]);
+
+// Cgroups of the agent's own, as the unit gives it: memory (what MemoryMax= bounds: anon,
+// kernel memory such as BPF maps and sockets, page cache) and pids (TasksMax=: every
+// thread, counted as it is made, pids.peak). cgroup v1 here (PLATFORM.md); elsewhere none,
+// with the reason. { procs: [cgroup.procs files], read(), peak(), remove() } or { why }.
+function agentCgroups(name) {
+  const lines = fs.readFileSync('/proc/self/cgroup', 'utf8').split('\n');
+  const v1 = (ctrl) => {
+    const l = lines.find((x) => new RegExp(`^\\d+:([^:]*,)?${ctrl}(,[^:]*)?:`).test(x));
+    return l ? path.join('/sys/fs/cgroup', ctrl, l.split(':')[2], name) : null;
+  };
+  const mem = v1('memory');
+  const pids = v1('pids');
+  if (!mem || !pids) return { why: 'no cgroup v1 memory and pids hierarchies (the figures need memory.max_usage_in_bytes and pids.peak)' };
+  try {
+    fs.mkdirSync(mem);
+    fs.mkdirSync(pids);
+  } catch (e) { return { why: `cannot make the agent's cgroups: ${e.message}` }; }
+  const num = (dir, f) => Number(fs.readFileSync(path.join(dir, f), 'utf8'));
+  const stat = () => {
+    const o = {};
+    for (const l of fs.readFileSync(path.join(mem, 'memory.stat'), 'utf8').split('\n')) {
+      const [k, v] = l.split(' ');
+      if (k) o[k] = Number(v);
+    }
+    return o;
+  };
+  return {
+    procs: [path.join(mem, 'cgroup.procs'), path.join(pids, 'cgroup.procs')],
+    // Now: all it is charged for, its page cache, and the rest (anon and kernel memory:
+    // what reclaim cannot take back), in kB; its tasks.
+    read() {
+      const usage = num(mem, 'memory.usage_in_bytes');
+      const st = stat();
+      return { memKb: usage / 1024, cacheKb: st.cache / 1024, restKb: (usage - st.cache) / 1024, rssKb: st.rss / 1024,
+        kmemKb: num(mem, 'memory.kmem.usage_in_bytes') / 1024, tasks: num(pids, 'pids.current') };
+    },
+    peak: () => ({ memKb: num(mem, 'memory.max_usage_in_bytes') / 1024, kmemKb: num(mem, 'memory.kmem.max_usage_in_bytes') / 1024,
+      tasks: num(pids, 'pids.peak') }),
+    // memory's peaks start again from now (pids.peak cannot).
+    resetPeak() { for (const f of ['memory.max_usage_in_bytes', 'memory.kmem.max_usage_in_bytes']) fs.writeFileSync(path.join(mem, f), '0'); },
+    remove() { for (const d of [mem, pids]) { try { fs.rmdirSync(d); } catch { /* busy or gone */ } } },
+  };
+}
+
+function sample(pid, cg) {
   const st = procStatus(pid);
-  return { t: Date.now(), rss: st.VmRSS, anon: st.RssAnon, file: st.RssFile, hwm: st.VmHWM, threads: st.Threads, fds: fdCount(pid), cpu: cpuTicks(pid) };
+  return { t: Date.now(), rss: st.VmRSS, anon: st.RssAnon, file: st.RssFile, hwm: st.VmHWM, threads: st.Threads, fds: fdCount(pid),
+    cpu: cpuTicks(pid), cg: cg && cg.read ? cg.read() : null };
 }
 
 // Samples every stepMs until stopped: { samples, stop() }.
-function sampler(pid, stepMs) {
+function sampler(pid, stepMs, cg) {
   const s = { samples: [], running: true };
   s.done = (async () => {
     while (s.running) {
-      try { s.samples.push(sample(pid)); } catch { break; }
+      try { s.samples.push(sample(pid, cg)); } catch { break; }
       await sleep(stepMs);
     }
   })();
@@ -165,12 +226,13 @@ function sampler(pid, stepMs) {
 }
 
 // CPU over a quiet window: ticks (with ended threads) and schedstat (finer), as % of a core.
-async function idleWindow(pid, seconds) {
+async function idleWindow(pid, seconds, cg) {
   const t0 = Date.now(); const k0 = cpuTicks(pid); const n0 = schedNs(pid);
   await sleep(seconds * 1000);
   const wall = (Date.now() - t0) / 1000;
   const ticks = cpuTicks(pid) - k0;
-  return { ...sample(pid), wall, ticks, cpuPct: ticks / CLK_TCK / wall * 100, schedPct: (schedNs(pid) - n0) / 1e9 / wall * 100 };
+  return { ...sample(pid, cg), wall, ticks, cpuPct: ticks / CLK_TCK / wall * 100, schedPct: (schedNs(pid) - n0) / 1e9 / wall * 100,
+    hostThreads: hostThreads() };
 }
 
 // ---- the targets ----
@@ -239,7 +301,12 @@ async function startAgent(dir, extra = []) {
   const args = [AGENT, '--output-dir', path.join(dir, 'out'), '--api-socket', sock, '--state-dir', path.join(dir, 'state'),
     '--select', `cmdline~${TAG}`, '--max-concurrent-per-container', '4',
     '--max-captures-per-container-per-hour', String(HOURLY_CAP), ...extra];
-  const agent = await run(args, /ready:/);
+  // Into its cgroups before exec, so that what it loads (BPF maps) is charged there.
+  const cg = agentCgroups(`inspectd-load-${process.pid}-${path.basename(dir)}`);
+  const agent = await run(cg.procs
+    ? ['sh', '-c', 'for f in "$0" "$1"; do echo $$ > "$f" || exit 1; done; shift; exec "$@"', ...cg.procs, ...args]
+    : args, /ready:/);
+  agent.cg = cg;
   agent.sock = sock;
   agent.dir = dir;
   agent.stateDir = path.join(dir, 'state');
@@ -249,6 +316,7 @@ async function startAgent(dir, extra = []) {
 async function stopAgent(agent) {
   agent.kill('SIGTERM');
   await waitFor('the agent to exit', () => agent.exitCode !== null || agent.signalCode !== null, 30000);
+  if (agent.cg.remove) agent.cg.remove();
   return agent.exitCode;
 }
 
@@ -299,7 +367,8 @@ function checkDone(job) {
 async function footprint(agent, label) {
   const rows = await trackedAll(agent, agent.targets);
   await sleep(SETTLE_SECONDS * 1000);
-  const w = await idleWindow(agent.pid, IDLE_SECONDS);
+  const w = await idleWindow(agent.pid, IDLE_SECONDS, agent.cg);
+  w.files = rssByFile(agent.pid);
   const m = await metrics(agent.sock);
   w.tracked = m.inspectd_tracked_processes ?? rows;
   progress(`${label}: tracked ${w.tracked}, VmRSS ${w.rss} kB, fds ${w.fds}, threads ${w.threads}, CPU ${fmt(w.cpuPct, 3)}% (${w.ticks} ticks; schedstat ${fmt(w.schedPct, 4)}%)`);
@@ -313,6 +382,8 @@ async function load(agent, targets) {
   const step = targets.length / TRIGGERED;
   for (let i = 0; i < TRIGGERED; i++) chosen.push({ target: targets[Math.floor(i * step)], ...PATTERN[i % PATTERN.length] });
   const m0 = await metrics(agent.sock);
+  const cgBefore = agent.cg.peak ? agent.cg.peak() : null;     // since its start: loading the BPF programs
+  if (agent.cg.resetPeak) agent.cg.resetPeak();
   const maxId = Math.max(0, ...(await captures(agent.sock)).map((j) => jobNumber(j.id)));
 
   // /healthz every 100 ms throughout: the loop's answer time under load.
@@ -324,7 +395,7 @@ async function load(agent, targets) {
       await sleep(100);
     }
   })();
-  const smp = sampler(agent.pid, 100);
+  const smp = sampler(agent.pid, 100, agent.cg);
   await sleep(1000);
 
   const t0 = Date.now();
@@ -365,6 +436,7 @@ async function load(agent, targets) {
   const ticksLoad = cpuTicks(agent.pid) - ticks0;
   await sleep(1000);
   const samples = await smp.stop();
+  const cgPeak = agent.cg.peak ? agent.cg.peak() : null;
   health.running = false;
   await health.done;
 
@@ -409,6 +481,8 @@ async function load(agent, targets) {
   const peak = {
     rss: Math.max(...inLoad.map((s) => s.rss)), hwm: Math.max(...samples.map((s) => s.hwm)),
     fds: Math.max(...inLoad.map((s) => s.fds)), threads: Math.max(...inLoad.map((s) => s.threads)),
+    cgRestKb: inLoad[0].cg ? Math.max(...inLoad.map((s) => s.cg.restKb)) : null,
+    cgKmemKb: inLoad[0].cg ? Math.max(...inLoad.map((s) => s.cg.kmemKb)) : null,
   };
   // The busiest second: ticks over each 1 s of samples.
   let cpuPeak = 0;
@@ -417,7 +491,7 @@ async function load(agent, targets) {
     if (inLoad[i].t - inLoad[k].t >= 900) cpuPeak = Math.max(cpuPeak, (inLoad[i].cpu - inLoad[k].cpu) / CLK_TCK / ((inLoad[i].t - inLoad[k].t) / 1000) * 100);
   }
   return {
-    chosen, spread, outcome, lat, peak, expired, lostEvents, signalRefusals,
+    chosen, spread, outcome, lat, peak, expired, lostEvents, signalRefusals, cgBefore, cgPeak,
     completion: (lastEnded || tEnd) - t0, wall: (tEnd - t0) / 1000,
     cpuLoadPct: ticksLoad / CLK_TCK / ((tEnd - t0) / 1000) * 100, cpuPeak,
     health: health.ms,
@@ -428,7 +502,7 @@ async function load(agent, targets) {
 // ---- 3. soak ----
 
 async function soak(agent, targets, minutes) {
-  const smp = sampler(agent.pid, 1000);
+  const smp = sampler(agent.pid, 1000, agent.cg);
   const kinds = [
     { via: 'signal', sig: 'SIGWINCH', kind: 'heap' }, { via: 'api', kind: 'heap', seconds: 1 },
     { via: 'signal', sig: 'SIGURG', kind: 'cpu' }, { via: 'api', kind: 'cpu', seconds: 1 },
@@ -456,11 +530,18 @@ async function soak(agent, targets, minutes) {
     }
     let job = null;
     try {
+      // A signal's job: the first of its pid past the last id seen before it.
+      if (!id) {
+        id = await waitFor('a soak signal\'s job', async () => {
+          const js = (await captures(agent.sock)).filter((j) => j.pid === target.pid && jobNumber(j.id) > before);
+          return js.length ? js[js.length - 1].id : null;
+        }, 30000, 500);
+      }
       job = await waitFor('a soak capture to be over', async () => {
-        const js = (await captures(agent.sock)).filter((j) => (id ? j.id === id : j.pid === target.pid && jobNumber(j.id) > before));
-        return js.length && over(js[0]) ? js[0] : null;
-      }, 60000, 250);
-    } catch { res.lost.push(`${c.via} ${c.kind} pid ${target.pid}`); return; }
+        const r = await request(agent.sock, 'GET', `/v1/captures/${id}`);
+        return r.status === 200 && over(r.json) ? r.json : null;
+      }, 60000, 500);
+    } catch { res.lost.push(`${c.via} ${c.kind} pid ${target.pid}${id ? ` (${id})` : ''}`); return; }
     if (job.state !== 'done') { res.failed.push(`${job.id}: ${job.error}`); return; }
     try { res.latency.push(checkDone(job).latency); res.done++; } catch (e) { res.failed.push(e.message); }
   };
@@ -482,11 +563,17 @@ async function soak(agent, targets, minutes) {
   const minutesOf = [];
   for (let k = 0; k * 60000 < samples[samples.length - 1].t - samples[0].t; k++) {
     const ss = samples.filter((s) => s.t - samples[0].t >= k * 60000 && s.t - samples[0].t < (k + 1) * 60000);
-    if (ss.length >= 30) minutesOf.push({ k, rss: median(ss.map((s) => s.rss)), fds: median(ss.map((s) => s.fds)) });
+    if (ss.length >= 30) {
+      minutesOf.push({ k, rss: median(ss.map((s) => s.rss)), fds: median(ss.map((s) => s.fds)), cg: ss[0].cg ? median(ss.map((s) => s.cg.restKb)) : null });
+    }
   }
-  const late = minutesOf.slice(1);
-  const trend = late.length >= 2 ? { rss: slope(late.map((x) => x.k), late.map((x) => x.rss)), fds: slope(late.map((x) => x.k), late.map((x) => x.fds)) } : null;
-  return { res, samples, minutesOf, trend, cpuPct, wall };
+  // The trend over the second half: by then the API's history of finished jobs (JOBS_KEPT,
+  // 256) is full at a capture every 2 s, and what it holds no longer grows.
+  const late = minutesOf.slice(Math.floor(minutesOf.length / 2));
+  const ks = late.map((x) => x.k);
+  const trend = late.length >= 2 ? { rss: slope(ks, late.map((x) => x.rss)), fds: slope(ks, late.map((x) => x.fds)),
+    cg: late[0].cg !== null ? slope(ks, late.map((x) => x.cg)) : null } : null;
+  return { res, samples, minutesOf, late, trend, cpuPct, wall };
 }
 
 // ---- main ----
@@ -514,7 +601,7 @@ async function main() {
     progress(`${TRIGGERED} triggers within ${SPREAD_MS} ms (${((Date.now() - T0) / 1000).toFixed(0)} s in)`);
     const L = await load(agent, targets);
     progress(`load over in ${fmt(L.wall, 1)} s; idle again for ${IDLE_SECONDS} s`);
-    const after = await idleWindow(agent.pid, IDLE_SECONDS);
+    const after = await idleWindow(agent.pid, IDLE_SECONDS, agent.cg);
     after.tracked = (await metrics(agent.sock)).inspectd_tracked_processes;
     const harmAfterLoad = harmed(targets);
     const recAfterLoad = records(agent.stateDir);
@@ -525,9 +612,11 @@ async function main() {
       progress(`soak: a capture every ${SOAK_PERIOD} s for ${SOAK_MINUTES} min`);
       S = await soak(agent, targets, SOAK_MINUTES);
       await sleep(5000);
-      afterSoak = { ...sample(agent.pid), tracked: (await metrics(agent.sock)).inspectd_tracked_processes };
+      afterSoak = { ...sample(agent.pid, agent.cg), tracked: (await metrics(agent.sock)).inspectd_tracked_processes };
     }
     const harmBeforeStop = harmed(targets);
+    const soakPeak = S && agent.cg.peak ? agent.cg.peak() : null;
+    const agentCgWhy = agent.cg.why;
     const rc = await stopAgent(agent);
     const agentLog = agent.out;
     agent = null;
@@ -546,6 +635,8 @@ async function main() {
       `   Idle footprint (a fresh agent, ${SETTLE_SECONDS} s after every target is tracked, CPU over ${IDLE_SECONDS} s; the host's other node processes are tracked too):`,
       `     ${SMALL} targets: tracked ${small.tracked}, VmRSS ${mib(small.rss)} MiB (RssAnon ${mib(small.anon)}, RssFile ${mib(small.file)}), fds ${small.fds}, threads ${small.threads}, CPU ${fmt(small.cpuPct, 3)}% of a core (${small.ticks} ticks; schedstat ${fmt(small.schedPct, 4)}%)`,
       `     ${TARGETS} targets: tracked ${before.tracked}, VmRSS ${mib(before.rss)} MiB (RssAnon ${mib(before.anon)}, RssFile ${mib(before.file)}), fds ${before.fds}, threads ${before.threads}, CPU ${fmt(before.cpuPct, 3)}% of a core (${before.ticks} ticks; schedstat ${fmt(before.schedPct, 4)}%)`,
+      `     host threads (the agent's task iterator walks every one each second): ${small.hostThreads} / ${before.hostThreads}; ` +
+        `RSS by mapping (${TARGETS} targets, kB): ${before.files.slice(0, 6).map(([f, kb]) => `${path.basename(f)} ${kb}`).join(', ')}`,
       `     target <= 10 MiB and <= ${TARGET_CPU_PCT}% (ticks): ${[small, before].every((w) => w.rss <= TARGET_RSS_KB && w.cpuPct <= TARGET_CPU_PCT) ? 'ok' : 'MISSED'}`,
       `   Load: ${TRIGGERED} triggered within ${L.spread} ms (${Object.entries(L.counts).map(([k, v]) => `${v} ${k}`).join(', ')}; signals stopped by a second one ${STOP_AFTER_MS} ms later,`,
       '     API heap 1 s, API CPU 2 s)',
@@ -564,6 +655,14 @@ async function main() {
       `     after (idle, ${String(after.tracked).padStart(3)} tracked)  ${mib(after.rss).padStart(8)} ${String(after.fds).padStart(6)} ${String(after.threads).padStart(7)}    ${fmt(after.cpuPct, 3)}`,
       `     VmHWM ${mib(L.peak.hwm)} MiB; fds after - before ${after.fds - before.fds} (tracked ${after.tracked - before.tracked}): ` +
         `${after.fds - after.tracked === before.fds - before.tracked ? 'back to baseline' : 'NOT back to baseline'}`,
+      ...(L.cgPeak ? [
+        '   The agent in cgroups of its own (v1 memory and pids, as the unit would give it; memory counts page cache too, which reclaim takes back):',
+        `     from its start to the load (BPF loaded, ${before.tracked} tracked): memory peak ${mib(L.cgBefore.memKb)} MiB (kernel ${mib(L.cgBefore.kmemKb)});` +
+          ` before the load ${mib(before.cg.memKb)} MiB: page cache ${mib(before.cg.cacheKb)}, the rest ${mib(before.cg.restKb)} (anon ${mib(before.cg.rssKb)}, kernel ${mib(before.cg.kmemKb)})`,
+        `     during the load: memory peak ${mib(L.cgPeak.memKb)} MiB (max_usage_in_bytes, reset before it), kernel peak ${mib(L.cgPeak.kmemKb)};` +
+          ` anon+kernel sampled peak ${mib(L.peak.cgRestKb)} MiB; after ${mib(after.cg.memKb)} MiB (page cache ${mib(after.cg.cacheKb)})`,
+        `     tasks: peak ${L.cgPeak.tasks} (pids.peak since its start, every thread counted as it is made)`,
+      ] : [`   (no cgroup figures: ${agentCgWhy})`]),
       `   Targets: ${TARGETS - harmAfterLoad.length} of ${TARGETS} alive and listening on nothing after the load, ${TARGETS - harmAfterStop.length} after the agent stopped` +
         ` (exit ${rc}); records in --state-dir/opened/: ${recAfterLoad.length} after the load, ${recAfterStop.length} after the stop`,
     ].join('\n'));
@@ -583,8 +682,11 @@ async function main() {
         ...r.failed.slice(0, 10).map((x) => `       failed: ${x}`),
         `     VmRSS MiB: first ${mib(rs[0])}, last ${mib(rs[rs.length - 1])}, max ${mib(Math.max(...rs))}; fds: first ${fs_[0]}, last ${fs_[fs_.length - 1]}, max ${Math.max(...fs_)}; ` +
           `threads max ${Math.max(...S.samples.map((s) => s.threads))}; VmHWM ${mib(S.samples[S.samples.length - 1].hwm)} MiB`,
-        `     per-minute medians (VmRSS MiB / fds): ${S.minutesOf.map((x) => `${mib(x.rss)}/${x.fds}`).join(' ')}`,
-        S.trend ? `     trend after the first minute: VmRSS ${fmt(S.trend.rss, 1)} kB a minute, fds ${fmt(S.trend.fds, 2)} a minute` : '     trend: too short (needs 3 minutes)',
+        `     per-minute medians (VmRSS MiB / fds${S.minutesOf[0] && S.minutesOf[0].cg ? ' / cgroup anon+kernel MiB' : ''}): ` +
+          `${S.minutesOf.map((x) => `${mib(x.rss)}/${x.fds}${x.cg ? `/${mib(x.cg)}` : ''}`).join(' ')}`,
+        ...(soakPeak ? [`     cgroups since the load: memory peak ${mib(soakPeak.memKb)} MiB (page cache included), kernel peak ${mib(soakPeak.kmemKb)} MiB; tasks peak ${soakPeak.tasks}`] : []),
+        S.trend ? `     trend over the second half (minutes ${S.late[0].k + 1}..${S.late[S.late.length - 1].k + 1}): VmRSS ${fmt(S.trend.rss, 1)} kB a minute, fds ${fmt(S.trend.fds, 2)} a minute` +
+          `${S.trend.cg !== null ? `, cgroup anon+kernel ${fmt(S.trend.cg, 1)} kB a minute` : ''}` : '     trend: too short (needs 4 minutes)',
         `     5 s after the soak: VmRSS ${mib(afterSoak.rss)} MiB, fds ${afterSoak.fds} (tracked ${afterSoak.tracked}): ` +
           `${afterSoak.fds - afterSoak.tracked === before.fds - before.tracked ? 'back to baseline' : 'NOT back to baseline'}`,
       ].join('\n'));
