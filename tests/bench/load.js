@@ -33,8 +33,10 @@
 // Needs root (the agent loads BPF). Environment (optional): BENCH_LOAD_TARGETS (200),
 // BENCH_LOAD_TRIGGERED (50), BENCH_LOAD_SMALL (20), BENCH_LOAD_IDLE_SECONDS (30),
 // BENCH_LOAD_NETNS (own | shared), BENCH_LOAD_HOURLY_CAP (1024), BENCH_SOAK_MINUTES (off),
-// BENCH_SOAK_PERIOD (2 s). Exits 1 when a trigger was lost or a target harmed.
+// BENCH_SOAK_PERIOD (2 s), BENCH_LOAD_PERF (a file: perf record of the agent's idle window with
+// every target). Exits 1 when a trigger was lost or a target harmed.
 'use strict';
+const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const http = require('node:http');
 const os = require('node:os');
@@ -53,12 +55,17 @@ const SHARED_NETNS = process.env.BENCH_LOAD_NETNS === 'shared';
 const HOURLY_CAP = Number(process.env.BENCH_LOAD_HOURLY_CAP) || 1024;
 const SOAK_MINUTES = Number(process.env.BENCH_SOAK_MINUTES) || 0;
 const SOAK_PERIOD = Number(process.env.BENCH_SOAK_PERIOD) || 2;
+// The exporters' round needs the test peers (make test-peers; make bench sets TEST_PEERS_DIR).
+const EXPORT = process.env.BENCH_LOAD_EXPORT !== '0' && !!process.env.TEST_PEERS_DIR;
+const REGION = 'us-east-1';
+const KEY = { accessKeyId: 'AKIAINSPECTDBENCH013', secretAccessKey: 'bench/secret+0123456789abcdefghijklmno' };
 const SPREAD_MS = 1000;         // the 50 triggers within one second
 const STOP_AFTER_MS = 1000;     // a signal's second one, after its first
 const TAG = `inspectd-load-${process.pid}`;
 const CLK_TCK = 100;
 const TARGET_RSS_KB = 10 * 1024;
 const TARGET_CPU_PCT = 0.1;
+const JOBS_KEPT = 256;          // include/jobs.h
 // What the triggers are, in a pattern of ten repeated: 4 WINCH, 1 URG, 3 API heap, 2 API CPU.
 const PATTERN = [
   { via: 'signal', sig: 'SIGWINCH', kind: 'heap' }, { via: 'api', kind: 'heap', seconds: 1 },
@@ -136,6 +143,7 @@ function cpuTicks(pid) {
   const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
   return Number(f[11]) + Number(f[12]);
 }
+const sysTicks = (pid) => Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[12]);
 // On-CPU ns of the threads alive now (finer than ticks, for the idle windows).
 function schedNs(pid) {
   let ns = 0;
@@ -157,6 +165,16 @@ function rssByFile(pid) {
     if (r && name) by[name] = (by[name] || 0) + Number(r[1]);
   }
   return Object.entries(by).sort((a, b) => b[1] - a[1]);
+}
+
+// Proportional set size (smaps_rollup), kB: the shared libraries' pages split among their users.
+function pss(pid) {
+  const o = {};
+  for (const line of fs.readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8').split('\n')) {
+    const m = /^(Pss\w*):\s+(\d+) kB/.exec(line);
+    if (m) o[m[1]] = Number(m[2]);
+  }
+  return o;
 }
 
 // Threads on the host (the task iterator walks them all each second): /proc/loadavg's total.
@@ -227,11 +245,11 @@ function sampler(pid, stepMs, cg) {
 
 // CPU over a quiet window: ticks (with ended threads) and schedstat (finer), as % of a core.
 async function idleWindow(pid, seconds, cg) {
-  const t0 = Date.now(); const k0 = cpuTicks(pid); const n0 = schedNs(pid);
+  const t0 = Date.now(); const k0 = cpuTicks(pid); const n0 = schedNs(pid); const s0 = sysTicks(pid);
   await sleep(seconds * 1000);
   const wall = (Date.now() - t0) / 1000;
   const ticks = cpuTicks(pid) - k0;
-  return { ...sample(pid, cg), wall, ticks, cpuPct: ticks / CLK_TCK / wall * 100, schedPct: (schedNs(pid) - n0) / 1e9 / wall * 100,
+  return { ...sample(pid, cg), wall, ticks, sys: sysTicks(pid) - s0, cpuPct: ticks / CLK_TCK / wall * 100, schedPct: (schedNs(pid) - n0) / 1e9 / wall * 100,
     hostThreads: hostThreads() };
 }
 
@@ -295,10 +313,10 @@ const records = (dir) => { try { return fs.readdirSync(path.join(dir, 'opened'))
 
 // ---- the agent ----
 
-async function startAgent(dir, extra = []) {
+async function startAgent(dir, extra = [], env = []) {
   fs.mkdirSync(dir);
   const sock = path.join(dir, 'api.sock');
-  const args = [AGENT, '--output-dir', path.join(dir, 'out'), '--api-socket', sock, '--state-dir', path.join(dir, 'state'),
+  const args = [...(env.length ? ['env', ...env] : []), AGENT, '--output-dir', path.join(dir, 'out'), '--api-socket', sock, '--state-dir', path.join(dir, 'state'),
     '--select', `cmdline~${TAG}`, '--max-concurrent-per-container', '4',
     '--max-captures-per-container-per-hour', String(HOURLY_CAP), ...extra];
   // Into its cgroups before exec, so that what it loads (BPF maps) is charged there.
@@ -364,11 +382,16 @@ function checkDone(job) {
 
 // ---- 1. idle footprint ----
 
-async function footprint(agent, label) {
+// BENCH_LOAD_PERF=FILE (a diagnosis, not a figure: perf's own cost is in the window):
+// `perf record -g` of the agent through the idle window of 200 targets, into FILE.
+async function footprint(agent, label, perfFile) {
   const rows = await trackedAll(agent, agent.targets);
   await sleep(SETTLE_SECONDS * 1000);
+  const perf = perfFile ? spawn('perf', ['record', '-q', '-F', '999', '-g', '-p', String(agent.pid), '-o', perfFile, '--', 'sleep', String(IDLE_SECONDS)], { stdio: 'ignore' }) : null;
   const w = await idleWindow(agent.pid, IDLE_SECONDS, agent.cg);
+  if (perf) await waitFor('perf to end', () => perf.exitCode !== null || perf.signalCode !== null, 30000);
   w.files = rssByFile(agent.pid);
+  w.pss = pss(agent.pid);
   const m = await metrics(agent.sock);
   w.tracked = m.inspectd_tracked_processes ?? rows;
   progress(`${label}: tracked ${w.tracked}, VmRSS ${w.rss} kB, fds ${w.fds}, threads ${w.threads}, CPU ${fmt(w.cpuPct, 3)}% (${w.ticks} ticks; schedstat ${fmt(w.schedPct, 4)}%)`);
@@ -377,10 +400,11 @@ async function footprint(agent, label) {
 
 // ---- 2. the load ----
 
-async function load(agent, targets) {
+// TRIGGERED of the targets, spread over them from offset (a fraction of the step).
+async function load(agent, targets, offset = 0) {
   const chosen = [];
   const step = targets.length / TRIGGERED;
-  for (let i = 0; i < TRIGGERED; i++) chosen.push({ target: targets[Math.floor(i * step)], ...PATTERN[i % PATTERN.length] });
+  for (let i = 0; i < TRIGGERED; i++) chosen.push({ target: targets[Math.floor((i + offset) * step)], ...PATTERN[i % PATTERN.length] });
   const m0 = await metrics(agent.sock);
   const cgBefore = agent.cg.peak ? agent.cg.peak() : null;     // since its start: loading the BPF programs
   if (agent.cg.resetPeak) agent.cg.resetPeak();
@@ -514,6 +538,7 @@ async function soak(agent, targets, minutes) {
   const pending = [];
   let maxId = Math.max(0, ...(await captures(agent.sock)).map((j) => jobNumber(j.id)));
   let n = 0;
+  let historyFullAt = null;
   // One capture: its job found (by id for the API, by pid past the last id for a signal),
   // waited for, and checked.
   const one = async (c, target) => {
@@ -550,7 +575,11 @@ async function soak(agent, targets, minutes) {
     const target = targets[(n * 7) % targets.length];
     n++;
     res.asked++;
-    maxId = Math.max(maxId, ...(await captures(agent.sock)).map((j) => jobNumber(j.id)));
+    const js = await captures(agent.sock);
+    maxId = Math.max(maxId, ...js.map((j) => jobNumber(j.id)));
+    // The API keeps the newest JOBS_KEPT finished jobs (include/jobs.h): what they hold
+    // grows until then, and no further.
+    if (historyFullAt === null && js.length >= JOBS_KEPT) historyFullAt = Date.now();
     pending.push(one(c, target));
     await sleep(SOAK_PERIOD * 1000);
   }
@@ -567,13 +596,70 @@ async function soak(agent, targets, minutes) {
       minutesOf.push({ k, rss: median(ss.map((s) => s.rss)), fds: median(ss.map((s) => s.fds)), cg: ss[0].cg ? median(ss.map((s) => s.cg.restKb)) : null });
     }
   }
-  // The trend over the second half: by then the API's history of finished jobs (JOBS_KEPT,
-  // 256) is full at a capture every 2 s, and what it holds no longer grows.
-  const late = minutesOf.slice(Math.floor(minutesOf.length / 2));
+  // The trend over the minutes after the API's history of finished jobs was full (each job
+  // holds its files' paths, about 15 kB: 256 of them grow RSS by a few MiB, then no more);
+  // over the second half when it never filled.
+  const fullK = historyFullAt === null ? null : Math.ceil((historyFullAt - samples[0].t) / 60000);
+  const late = fullK !== null && minutesOf.length - fullK >= 2 ? minutesOf.filter((x) => x.k >= fullK)
+    : minutesOf.slice(Math.floor(minutesOf.length / 2));
   const ks = late.map((x) => x.k);
   const trend = late.length >= 2 ? { rss: slope(ks, late.map((x) => x.rss)), fds: slope(ks, late.map((x) => x.fds)),
     cg: late[0].cg !== null ? slope(ks, late.map((x) => x.cg)) : null } : null;
-  return { res, samples, minutesOf, late, trend, cpuPct, wall };
+  const historyFull = historyFullAt === null ? null : (historyFullAt - samples[0].t) / 60000;
+  return { res, samples, minutesOf, late, trend, cpuPct, wall, historyFull };
+}
+
+// ---- 2b. the load again, every capture exported ----
+
+// A fresh agent with both remote exporters (S3 and Pyroscope, the tests' peers on loopback:
+// threads of their own, libcurl and its resolver, a pprof made of each profile) and the
+// other 50 targets: every capture must also be delivered to both. Its peaks are the unit's
+// (MemoryMax=, TasksMax=) as a fleet would run it.
+async function exportRound(tmp, targets) {
+  const { startS3 } = require('../peers/s3');
+  const { startPyroscope } = require('../peers/pyroscope');
+  const s3 = await startS3({ region: REGION, ...KEY, buckets: ['profiles'] });
+  const pyro = await startPyroscope({});
+  let agent = null;
+  try {
+    agent = await startAgent(path.join(tmp, 'export'), ['--s3-endpoint', s3.endpoint, '--s3-path-style', '--s3-bucket', 'profiles',
+      '--s3-region', REGION, '--pyroscope-url', pyro.url],
+    [`AWS_ACCESS_KEY_ID=${KEY.accessKeyId}`, `AWS_SECRET_ACCESS_KEY=${KEY.secretAccessKey}`, 'AWS_EC2_METADATA_DISABLED=true', `HOME=${tmp}`]);
+    await trackedAll(agent, targets);
+    await sleep(SETTLE_SECONDS * 1000);
+    const before = { ...sample(agent.pid, agent.cg), tracked: (await metrics(agent.sock)).inspectd_tracked_processes };
+    const m0 = await metrics(agent.sock);
+    const L = await load(agent, targets, 0.5);
+    const exporters = ['s3', 'pyroscope'];
+    const settled = (m, e) => (m[`inspectd_deliveries_total{exporter="${e}",outcome="delivered"}`] || 0) +
+      (m[`inspectd_deliveries_total{exporter="${e}",outcome="given_up"}`] || 0);
+    let m1 = m0;
+    const t0 = Date.now();
+    await waitFor('every capture delivered to both exporters', async () => {
+      m1 = await metrics(agent.sock);
+      return exporters.every((e) => settled(m1, e) - settled(m0, e) >= L.outcome.done && !m1[`inspectd_deliveries_pending{exporter="${e}"}`]);
+    }, 120000, 250).catch((e) => fail(`${e.message}: ${JSON.stringify(exporters.map((x) => [x, settled(m1, x) - settled(m0, x)]))}`));
+    const drained = (Date.now() - t0) / 1000;
+    await sleep(5000);
+    const after = { ...sample(agent.pid, agent.cg), tracked: (await metrics(agent.sock)).inspectd_tracked_processes };
+    const peak = agent.cg.peak ? agent.cg.peak() : null;
+    const delivered = Object.fromEntries(exporters.map((e) => [e, {
+      delivered: (m1[`inspectd_deliveries_total{exporter="${e}",outcome="delivered"}`] || 0) - (m0[`inspectd_deliveries_total{exporter="${e}",outcome="delivered"}`] || 0),
+      givenUp: (m1[`inspectd_deliveries_total{exporter="${e}",outcome="given_up"}`] || 0) - (m0[`inspectd_deliveries_total{exporter="${e}",outcome="given_up"}`] || 0),
+      retried: (m1[`inspectd_delivery_attempts_failed_total{exporter="${e}"}`] || 0) - (m0[`inspectd_delivery_attempts_failed_total{exporter="${e}"}`] || 0),
+    }]));
+    const objects = (await s3.objects('profiles')).length;
+    const violations = [...s3.violations, ...pyro.violations];
+    const harm = harmed(targets);
+    const rec = records(agent.stateDir);
+    const rc = await stopAgent(agent);
+    agent = null;
+    return { L, before, after, peak, delivered, drained, objects, ingested: pyro.profiles.length, violations, harm, rec, rc };
+  } finally {
+    if (agent) await stopAgent(agent).catch(() => {});
+    await s3.close();
+    await pyro.close();
+  }
 }
 
 // ---- main ----
@@ -596,7 +682,7 @@ async function main() {
     targets.push(...await startTargets(TARGETS - SMALL, SMALL));
     agent = await startAgent(path.join(tmp, 'load'), SHARED_NETNS ? ['--queue-timeout', '300s'] : []);
     agent.targets = targets;
-    const before = await footprint(agent, `idle, ${TARGETS} targets`);
+    const before = await footprint(agent, `idle, ${TARGETS} targets`, process.env.BENCH_LOAD_PERF);
 
     progress(`${TRIGGERED} triggers within ${SPREAD_MS} ms (${((Date.now() - T0) / 1000).toFixed(0)} s in)`);
     const L = await load(agent, targets);
@@ -633,10 +719,11 @@ async function main() {
       `    agent defaults but --max-concurrent-per-container 4 --max-captures-per-container-per-hour ${HOURLY_CAP}${SHARED_NETNS ? ' --queue-timeout 300s' : ''} (the targets share one cgroup);`,
       `    ${os.cpus().length} CPUs, ${new Date().toISOString()}, ${total.toFixed(0)} s in all`,
       `   Idle footprint (a fresh agent, ${SETTLE_SECONDS} s after every target is tracked, CPU over ${IDLE_SECONDS} s; the host's other node processes are tracked too):`,
-      `     ${SMALL} targets: tracked ${small.tracked}, VmRSS ${mib(small.rss)} MiB (RssAnon ${mib(small.anon)}, RssFile ${mib(small.file)}), fds ${small.fds}, threads ${small.threads}, CPU ${fmt(small.cpuPct, 3)}% of a core (${small.ticks} ticks; schedstat ${fmt(small.schedPct, 4)}%)`,
-      `     ${TARGETS} targets: tracked ${before.tracked}, VmRSS ${mib(before.rss)} MiB (RssAnon ${mib(before.anon)}, RssFile ${mib(before.file)}), fds ${before.fds}, threads ${before.threads}, CPU ${fmt(before.cpuPct, 3)}% of a core (${before.ticks} ticks; schedstat ${fmt(before.schedPct, 4)}%)`,
+      `     ${SMALL} targets: tracked ${small.tracked}, VmRSS ${mib(small.rss)} MiB (RssAnon ${mib(small.anon)}, RssFile ${mib(small.file)}), fds ${small.fds}, threads ${small.threads}, CPU ${fmt(small.cpuPct, 3)}% of a core (${small.ticks} ticks, ${small.sys} in the kernel; schedstat ${fmt(small.schedPct, 4)}%)`,
+      `     ${TARGETS} targets: tracked ${before.tracked}, VmRSS ${mib(before.rss)} MiB (RssAnon ${mib(before.anon)}, RssFile ${mib(before.file)}), fds ${before.fds}, threads ${before.threads}, CPU ${fmt(before.cpuPct, 3)}% of a core (${before.ticks} ticks, ${before.sys} in the kernel; schedstat ${fmt(before.schedPct, 4)}%)`,
       `     host threads (the agent's task iterator walks every one each second): ${small.hostThreads} / ${before.hostThreads}; ` +
-        `RSS by mapping (${TARGETS} targets, kB): ${before.files.slice(0, 6).map(([f, kb]) => `${path.basename(f)} ${kb}`).join(', ')}`,
+        `RSS by mapping (${TARGETS} targets, kB): ${before.files.slice(0, 6).map(([f, kb]) => `${path.basename(f)} ${kb}`).join(', ')}; ` +
+        `Pss ${mib(before.pss.Pss)} MiB (file ${mib(before.pss.Pss_File)}; ${SMALL} targets: ${mib(small.pss.Pss)})`,
       `     target <= 10 MiB and <= ${TARGET_CPU_PCT}% (ticks): ${[small, before].every((w) => w.rss <= TARGET_RSS_KB && w.cpuPct <= TARGET_CPU_PCT) ? 'ok' : 'MISSED'}`,
       `   Load: ${TRIGGERED} triggered within ${L.spread} ms (${Object.entries(L.counts).map(([k, v]) => `${v} ${k}`).join(', ')}; signals stopped by a second one ${STOP_AFTER_MS} ms later,`,
       '     API heap 1 s, API CPU 2 s)',
@@ -685,13 +772,39 @@ async function main() {
         `     per-minute medians (VmRSS MiB / fds${S.minutesOf[0] && S.minutesOf[0].cg ? ' / cgroup anon+kernel MiB' : ''}): ` +
           `${S.minutesOf.map((x) => `${mib(x.rss)}/${x.fds}${x.cg ? `/${mib(x.cg)}` : ''}`).join(' ')}`,
         ...(soakPeak ? [`     cgroups since the load: memory peak ${mib(soakPeak.memKb)} MiB (page cache included), kernel peak ${mib(soakPeak.kmemKb)} MiB; tasks peak ${soakPeak.tasks}`] : []),
-        S.trend ? `     trend over the second half (minutes ${S.late[0].k + 1}..${S.late[S.late.length - 1].k + 1}): VmRSS ${fmt(S.trend.rss, 1)} kB a minute, fds ${fmt(S.trend.fds, 2)} a minute` +
+        `     the API's history of finished jobs (${JOBS_KEPT}) ${S.historyFull === null ? 'never filled' : `full ${fmt(S.historyFull, 1)} min into the soak`}`,
+        S.trend ? `     trend over ${S.historyFull !== null && S.late[0].k >= Math.ceil(S.historyFull) ? 'the minutes after it filled' : 'the second half'} (minutes ${S.late[0].k + 1}..${S.late[S.late.length - 1].k + 1}): VmRSS ${fmt(S.trend.rss, 1)} kB a minute, fds ${fmt(S.trend.fds, 2)} a minute` +
           `${S.trend.cg !== null ? `, cgroup anon+kernel ${fmt(S.trend.cg, 1)} kB a minute` : ''}` : '     trend: too short (needs 4 minutes)',
         `     5 s after the soak: VmRSS ${mib(afterSoak.rss)} MiB, fds ${afterSoak.fds} (tracked ${afterSoak.tracked}): ` +
           `${afterSoak.fds - afterSoak.tracked === before.fds - before.tracked ? 'back to baseline' : 'NOT back to baseline'}`,
       ].join('\n'));
       if (r.lost.length) fail(`soak: ${r.lost.length} captures LOST: ${r.lost.slice(0, 5).join('; ')}`);
       if (afterSoak.fds - afterSoak.tracked !== before.fds - before.tracked) fail(`soak: fds ${before.fds} -> ${afterSoak.fds}`);
+    }
+    if (EXPORT) {
+      progress(`the load again, a fresh agent exporting to S3 and Pyroscope (${((Date.now() - T0) / 1000).toFixed(0)} s in)`);
+      const X = await exportRound(tmp, targets);
+      const xo = X.L.outcome;
+      console.log([
+        `   The load again, other ${TRIGGERED} targets, a fresh agent exporting every capture to S3 and Pyroscope (--pprof) on loopback (tests/peers/):`,
+        `     outcomes: ${xo.done} done, ${xo.failed.length} failed, ${xo.apiRefused.length} refused by the API, ${xo.signalRefused} signals refused, ${xo.lost.length} LOST;` +
+          ` completion ${(X.L.completion / 1000).toFixed(2)} s; trigger -> start ms ${pcts(X.L.lat.all)} (attach ${pcts(X.L.lat.attach)})`,
+        ...xo.failed.map((x) => `       failed: ${x}`),
+        `     delivered: ${Object.entries(X.delivered).map(([e, d]) => `${e} ${d.delivered} (given up ${d.givenUp}, attempts retried ${d.retried})`).join(', ')};` +
+          ` all ${fmt(X.drained, 1)} s after the last capture ended; ${X.objects} objects in the bucket, ${X.ingested} profiles ingested; ${X.violations.length} protocol violations`,
+        `     agent VmRSS MiB / fds / threads: before ${mib(X.before.rss)} / ${X.before.fds} / ${X.before.threads}, peak ${mib(X.L.peak.rss)} / ${X.L.peak.fds} / ${X.L.peak.threads},` +
+          ` after ${mib(X.after.rss)} / ${X.after.fds} / ${X.after.threads}; VmHWM ${mib(X.after.hwm)}; CPU ${fmt(X.L.cpuLoadPct, 1)}% over the load, ${fmt(X.L.cpuPeak, 1)}% busiest second`,
+        ...(X.peak ? [`     cgroups: memory peak ${mib(X.peak.memKb)} MiB during the load and the deliveries (page cache included; kernel ${mib(X.peak.kmemKb)}), ` +
+          `anon+kernel sampled peak ${mib(X.L.peak.cgRestKb)} MiB; tasks peak ${X.peak.tasks} (pids.peak since its start)`] : []),
+        `     targets: ${TARGETS - X.harm.length} of ${TARGETS} alive and listening on nothing; records left ${X.rec.length}; agent exit ${X.rc}`,
+      ].join('\n'));
+      if (X.violations.length) fail(`exporters: ${X.violations.slice(0, 5).join('; ')}`);
+      for (const [e, d] of Object.entries(X.delivered)) if (d.delivered !== xo.done) fail(`${e}: ${d.delivered} delivered of ${xo.done} captures`);
+      if (X.harm.length) fail(`targets harmed in the exporters' round: ${X.harm.slice(0, 10).join('; ')}`);
+      if (X.rec.length) fail(`records left in the exporters' round: ${X.rec.join(' ')}`);
+      if (X.rc !== 0) fail(`exporters' agent exit ${X.rc}`);
+    } else {
+      console.log('   (the exporters\' round skipped: TEST_PEERS_DIR unset, or BENCH_LOAD_EXPORT=0)');
     }
     if (failures.length) throw new Error(`${failures.length} checks MISSED`);
   } finally {
