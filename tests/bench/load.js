@@ -612,8 +612,9 @@ async function soak(agent, targets, minutes) {
 // ---- 2b. the load again, every capture exported ----
 
 // A fresh agent with both remote exporters (S3 and Pyroscope, the tests' peers on loopback:
-// threads of their own, libcurl and its resolver, a pprof made of each profile) and the
-// other 50 targets: every capture must also be delivered to both. Its peaks are the unit's
+// threads of their own, libcurl, a pprof made of each profile) and the other 50 targets:
+// every capture must also be delivered to both (--keep-local: the delivered files stay, to
+// be checked as the first round's). Its peaks are the unit's
 // (MemoryMax=, TasksMax=) as a fleet would run it.
 async function exportRound(tmp, targets) {
   const { startS3 } = require('../peers/s3');
@@ -623,7 +624,7 @@ async function exportRound(tmp, targets) {
   let agent = null;
   try {
     agent = await startAgent(path.join(tmp, 'export'), ['--s3-endpoint', s3.endpoint, '--s3-path-style', '--s3-bucket', 'profiles',
-      '--s3-region', REGION, '--pyroscope-url', pyro.url],
+      '--s3-region', REGION, '--pyroscope-url', pyro.url, '--keep-local'],
     [`AWS_ACCESS_KEY_ID=${KEY.accessKeyId}`, `AWS_SECRET_ACCESS_KEY=${KEY.secretAccessKey}`, 'AWS_EC2_METADATA_DISABLED=true', `HOME=${tmp}`]);
     await trackedAll(agent, targets);
     await sleep(SETTLE_SECONDS * 1000);
