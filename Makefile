@@ -4,7 +4,8 @@
 #
 #   make run      install packages, build, run the agent in the foreground
 #   make check    install packages, build, run every test
-#   make bench    install packages, build, run the benchmarks
+#   make bench    install packages, build, run the benchmarks (BENCH_SOAK_MINUTES=N adds
+#                 tests/bench/load.js's soak: a capture every 2 s for N minutes)
 #   make vmlinux  regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF
 #   make install  install under $(DESTDIR)$(PREFIX) (PREFIX=/usr/local); make uninstall
 #   make deb      build $(OUTPUT)/inspectd_VERSION_ARCH.deb (packaging/, README "Packaging")
@@ -279,6 +280,7 @@ bench: deps-test test-peers node-majors
 	$(Q)$(MAKE) --no-print-directory node-majors NODE_MAJORS=24
 	$(Q)NODE_MAJORS_DIR=$(abspath $(NODE_MAJORS_DIR)) node tests/bench/snapshot-model.js
 	$(Q)NODE_MAJORS_DIR=$(abspath $(NODE_MAJORS_DIR)) node tests/bench/snapshot.js
+	$(Q)INSPECTD=$(abspath $(AGENT)) node tests/bench/load.js
 
 tests-build: $(UNIT_BINS) $(HELPER_BINS)
 
