@@ -2,7 +2,8 @@
 // inspectd benchmark, part 13 (run by `make bench`): proof under load (issue 13).
 //
 // 1. Idle footprint: a fresh agent with 20 idle node processes tracked, then a fresh one
-//    with 200: VmRSS and CPU (utime+stime, and the threads' schedstat) over IDLE seconds.
+//    with 200: VmRSS (and what it is made of) and CPU (utime+stime, and the threads'
+//    schedstat) over IDLE seconds.
 // 2. Load: with the 200 tracked, 50 of them triggered within one second, 20 ms apart: 20
 //    by `kill -s WINCH` (the default heap signal) and 5 by SIGURG (CPU), each sent again
 //    1 s later to stop it, and 25 by `POST /v1/captures` (15 heap for 1 s, 10 CPU for 2 s).
@@ -16,8 +17,14 @@
 //    every capture from its meta.json (trigger.latency_ms; queued_ms, the wait for its turn).
 // 3. Soak (only with BENCH_SOAK_MINUTES): the same agent and targets, a capture every
 //    SOAK_PERIOD seconds (WINCH and URG pairs, API heap and CPU in turn, round-robin over the
-//    200) for that many minutes, VmRSS and fds sampled each second: first, last, max, and the
-//    least-squares trend of each minute's median after the first.
+//    200) for that many minutes, VmRSS and fds sampled each second: first, last, max, each
+//    minute's median, and their least-squares trend once the API's history of finished jobs
+//    (JOBS_KEPT) is full.
+// 4. The load again on the other 50, a fresh agent delivering every capture to S3 and
+//    Pyroscope (the tests' peers, tests/peers/; needs TEST_PEERS_DIR, which make bench sets):
+//    every capture delivered to both, and the agent's peaks with its exporters' threads.
+// Each agent runs in memory and pids cgroups of its own (cgroup v1, as here): their peaks
+// (memory.max_usage_in_bytes, pids.peak) are what the unit's MemoryMax= and TasksMax= bound.
 //
 // Every target runs in its own network namespace (`unshare --net`, as a pod would): one
 // inspector port per namespace, so captures run side by side up to --max-concurrent (4, the
@@ -32,9 +39,10 @@
 //
 // Needs root (the agent loads BPF). Environment (optional): BENCH_LOAD_TARGETS (200),
 // BENCH_LOAD_TRIGGERED (50), BENCH_LOAD_SMALL (20), BENCH_LOAD_IDLE_SECONDS (30),
-// BENCH_LOAD_NETNS (own | shared), BENCH_LOAD_HOURLY_CAP (1024), BENCH_SOAK_MINUTES (off),
-// BENCH_SOAK_PERIOD (2 s), BENCH_LOAD_PERF (a file: perf record of the agent's idle window with
-// every target). Exits 1 when a trigger was lost or a target harmed.
+// BENCH_LOAD_NETNS (own | shared), BENCH_LOAD_HOURLY_CAP (1024), BENCH_LOAD_EXPORT (0: no
+// exporters' round), BENCH_SOAK_MINUTES (off), BENCH_SOAK_PERIOD (2 s), BENCH_LOAD_PERF (a
+// file: perf record of the agent's idle window with every target). Exits 1 when a trigger
+// was lost, a target harmed or the fds not back to their baseline.
 'use strict';
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
