@@ -4,7 +4,8 @@
 #
 #   make run      install packages, build, run the agent in the foreground
 #   make check    install packages, build, run every test
-#   make bench    install packages, build, run the benchmarks
+#   make bench    install packages, build, run the benchmarks (BENCH_SOAK_MINUTES=N adds
+#                 tests/bench/load.js's soak: a capture every 2 s for N minutes)
 #   make vmlinux  regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF
 #   make install  install under $(DESTDIR)$(PREFIX) (PREFIX=/usr/local); make uninstall
 #   make deb      build $(OUTPUT)/inspectd_VERSION_ARCH.deb (packaging/, README "Packaging")
@@ -30,6 +31,8 @@ CC        ?= cc
 # Runtime and build dependencies, all from Debian 12.
 DEB_BUILD := clang llvm make pkg-config bpftool libbpf-dev libelf-dev zlib1g-dev \
 	     libwebsockets-dev libcjson-dev libcurl4-openssl-dev libssl-dev
+# libseccomp-dev: the agent's own system call filter once started (README "Hardening").
+DEB_BUILD += libseccomp-dev
 # make deb: dpkg-shlibdeps computes the package's Depends.
 DEB_BUILD += dpkg-dev
 # golang-go: `go tool pprof` reads what --pprof writes (tests only).
@@ -37,7 +40,7 @@ DEB_TEST  := libcmocka-dev nodejs wrk procps iproute2 util-linux golang-go
 # The package's test: systemd-analyze verify on its unit, the agent's system calls (strace)
 # against the unit's filter; man --warnings on its pages; lintian on the package.
 DEB_TEST  += systemd strace lintian man-db
-PKGS      := libbpf libwebsockets libcjson libcurl libcrypto
+PKGS      := libbpf libwebsockets libcjson libcurl libcrypto libseccomp
 
 CFLAGS    ?= -O2 -g
 WARNINGS  := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 -Wvla
@@ -81,7 +84,10 @@ PURE_SRCS  += src/export/s3_request.c
 PURE_SRCS  += src/export/aws_creds.c
 S3_SRCS    := src/export/s3.c
 PURE_SRCS  += $(S3_SRCS) src/export/exports.c
-AGENT_SRCS := $(PURE_SRCS) src/tracker.c src/dispatch/dispatcher.c src/api_json.c \
+# Once started: the capabilities it keeps (pure but for the drop itself) and its system
+# call filter (libseccomp).
+PURE_SRCS  += src/privileges.c
+AGENT_SRCS := $(PURE_SRCS) src/syscall_filter.c src/tracker.c src/dispatch/dispatcher.c src/api_json.c \
 	      src/capture/inspector_session.c src/capture/fdscan.c src/capture/locate.c \
 	      src/capture/close.c src/capture/capture.c src/capture/cleanup.c src/profile/profile.c \
 	      src/api.c src/main.c
@@ -98,6 +104,7 @@ UNIT_TESTS += test_s3
 UNIT_TESTS += test_aws_creds
 UNIT_TESTS += test_select test_schedule test_config
 UNIT_TESTS += test_headroom
+UNIT_TESTS += test_privileges test_syscall_filter
 HELPERS    := sigio_send hold_memory many_groups signal_loop
 HELPERS    += own_sigusr1
 HELPERS    += pyro_push
@@ -273,6 +280,7 @@ bench: deps-test test-peers node-majors
 	$(Q)$(MAKE) --no-print-directory node-majors NODE_MAJORS=24
 	$(Q)NODE_MAJORS_DIR=$(abspath $(NODE_MAJORS_DIR)) node tests/bench/snapshot-model.js
 	$(Q)NODE_MAJORS_DIR=$(abspath $(NODE_MAJORS_DIR)) node tests/bench/snapshot.js
+	$(Q)INSPECTD=$(abspath $(AGENT)) node tests/bench/load.js
 
 tests-build: $(UNIT_BINS) $(HELPER_BINS)
 
@@ -342,6 +350,11 @@ $(OUTPUT)/tests/test_tracker: $(OUTPUT)/tests/test_tracker.o $(PURE_OBJS) $(OUTP
 
 # Its temporaries' random letters are forced by some tests.
 $(OUTPUT)/tests/test_fsutil: ALL_LDFLAGS += -Wl,--wrap=getrandom
+
+# The system call filter for real, in child processes: its object and libseccomp.
+$(OUTPUT)/tests/test_syscall_filter: $(OUTPUT)/tests/test_syscall_filter.o $(OUTPUT)/src/syscall_filter.o
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ -lseccomp -lpthread -lcmocka -o $@
 
 # A regexec() that fails (out of memory) is forced by one test.
 $(OUTPUT)/tests/test_select: ALL_LDFLAGS += -Wl,--wrap=regexec

@@ -8,6 +8,7 @@
 #include "settings.h"
 #include "exports.h"
 #include "spool.h"
+#include "syscall_filter.h"
 
 struct api;
 
@@ -18,6 +19,8 @@ extern const struct lws_protocols api_protocol, api_listen_protocol;
  * exports: every exporter's state, for /v1/exporters and /metrics (both borrowed; may be NULL). */
 struct api *api__new(struct lws_context *ctx, struct lws_vhost *vh, struct dispatcher *d, const struct settings *st,
 		     const struct spool *spool, struct exports *exports);
+/* The system call filter's refusals, counted in /metrics from now on (borrowed; NULL: none). */
+void api__set_syscall_filter(struct api *api, const struct syscall_filter *f);
 void api__free(struct api *api);
 
 #endif

@@ -76,9 +76,10 @@ cJSON *api_exporters_json(const struct api_exports_view *v);
 
 /* Prometheus text exposition format 0.0.4; output_removed: spool__removed(); derived,
  * n_derived: spool__derive_counts() (files exporters made from profiles, as pprof);
- * exports: may be NULL. Caller frees. */
+ * exports: may be NULL; syscalls_refused: syscall_filter__refused_total(), or -1 when no
+ * filter counts (then no such family). Caller frees. */
 char *api_metrics_text(const struct dispatcher_metrics *m, unsigned tracked, unsigned running, unsigned queued,
 		       unsigned long output_removed, const struct spool_derive_count *derived, size_t n_derived,
-		       const struct api_exports_view *exports);
+		       const struct api_exports_view *exports, long long syscalls_refused);
 
 #endif

@@ -78,6 +78,10 @@ struct settings {
 	const char *match[INSPECTD_MAX_MATCH];
 	int nmatch;
 	int log_level;                          /* enum log_level */
+
+	/* Hardening once started (README "Hardening"), each with a switch for debugging. */
+	bool keep_capabilities;                 /* drop no capability (privileges.h) */
+	bool no_syscall_filter;                 /* install no seccomp filter (syscall_filter.h) */
 };
 
 /* Whom a setting is for. */

@@ -34,6 +34,7 @@ struct api {
 	const struct settings *settings;
 	const struct spool *spool;      /* borrowed: its counters */
 	struct exports *exports;        /* borrowed: every exporter's state */
+	const struct syscall_filter *filter;    /* borrowed: its refusals; NULL: none */
 	struct lws_vhost *unix_vhost, *tcp_vhost;
 	int listen_fd;
 	struct api_token token;
@@ -278,7 +279,9 @@ static int serve(struct lws *wsi, struct api_conn *c)
 					      dispatcher__running(the_api->dispatcher),
 					      dispatcher__queued(the_api->dispatcher),
 					      the_api->spool ? spool__removed(the_api->spool) : 0, derived, n_derived,
-					      exports_view(&v, rows, EXPORTS_ROWS_MAX));
+					      exports_view(&v, rows, EXPORTS_ROWS_MAX),
+					      the_api->filter && syscall_filter__counting(the_api->filter)
+					      ? (long long)syscall_filter__refused_total(the_api->filter) : -1);
 
 		if (!text)
 			return respond_error(wsi, c, 500, "out of memory");
@@ -592,6 +595,11 @@ struct api *api__new(struct lws_context *ctx, struct lws_vhost *vh, struct dispa
 fail:
 	api__free(api);
 	return NULL;
+}
+
+void api__set_syscall_filter(struct api *api, const struct syscall_filter *f)
+{
+	api->filter = f;
 }
 
 void api__free(struct api *api)

@@ -335,7 +335,7 @@ cJSON *api_exporters_json(const struct api_exports_view *v)
 
 char *api_metrics_text(const struct dispatcher_metrics *m, unsigned tracked, unsigned running, unsigned queued,
 		       unsigned long output_removed, const struct spool_derive_count *derived, size_t n_derived,
-		       const struct api_exports_view *exports)
+		       const struct api_exports_view *exports, long long syscalls_refused)
 {
 	char *buf = NULL;
 	size_t size = 0;
@@ -392,6 +392,10 @@ char *api_metrics_text(const struct dispatcher_metrics *m, unsigned tracked, uns
 	scalar(f, "inspectd_output_removed_total", "counter",
 	       "Old profiles (each with its meta.json) removed to fit --spool-max-bytes.",
 	       output_removed);
+	if (syscalls_refused >= 0)
+		scalar(f, "inspectd_syscalls_refused_total", "counter",
+		       "System calls the agent's seccomp filter refused with EPERM (README \"Hardening\").",
+		       (unsigned long)syscalls_refused);
 	/* Once an exporter made one (a family has samples). */
 	if (n_derived)
 		family(f, "inspectd_exports_total", "counter",

@@ -36,9 +36,11 @@
 #include "ledger.h"
 #include "log.h"
 #include "options.h"
+#include "privileges.h"
 #include "procfs.h"
 #include "profile.h"
 #include "settings.h"
+#include "syscall_filter.h"
 #include "tracker.h"
 
 #include "version.h"
@@ -192,6 +194,13 @@ static const char usage[] =
 "  --api-listen ADDR:PORT        also listen on TCP; requires --api-token-file\n"
 "  --api-token-file FILE         bearer token TCP clients must send\n"
 "  --log-level LEVEL             error, warn, info (default) or debug\n"
+"  --keep-capabilities           keep every capability the agent started with\n"
+"                                (debugging): else, once its BPF programs are\n"
+"                                loaded, it keeps only those it needs running\n"
+"                                and sets no_new_privs\n"
+"  --no-syscall-filter           install no seccomp filter (debugging): else, once\n"
+"                                started, a system call outside the agent's\n"
+"                                allow-list fails with EPERM, counted and logged\n"
 "  --config FILE                 settings from FILE (name = value, one a line, the\n"
 "                                long options without their dashes), then the command\n"
 "                                line's; a section [select RULE] sets the thresholds,\n"
@@ -469,6 +478,10 @@ static const char *restart_needed(const struct settings *cur, const struct setti
 	    !same_str(cur->pyroscope_token_file, next->pyroscope_token_file) ||
 	    !same_str(cur->pyroscope_tenant, next->pyroscope_tenant))
 		return "an exporter's settings (s3-*, pyroscope-*, keep-local, export-retry-*)";
+	if (cur->keep_capabilities != next->keep_capabilities)
+		return "keep-capabilities";
+	if (cur->no_syscall_filter != next->no_syscall_filter)
+		return "no-syscall-filter";
 	return NULL;
 }
 
@@ -703,6 +716,59 @@ static int read_sigusr1_handler(void *ctx, int pidfd, pid_t pid, uint64_t *handl
 	return tracker__sigusr1_handler(ctx, pidfd, (uint32_t)pid, handler);
 }
 
+/* The kernel's events go to the dispatcher, made after the BPF programs are loaded. */
+static void tracker_event(void *ctx, const struct inspectd_event *e)
+{
+	if (dispatcher)
+		dispatcher__handle_event(dispatcher, e);
+}
+
+/*
+ * Every capability the running agent does not need, gone (privileges.h): on this thread,
+ * before any other exists, so that every thread has only what it leaves. The start-up steps
+ * after it (folders, closing inspectors a killed agent left open, the API socket) run with
+ * the running set too. 0, or -1 after saying why.
+ */
+static int drop_capabilities(void)
+{
+	struct privileges_state now;
+	uint64_t keep = privileges_needed(env.api_listen);
+	char names[512], extra[512];
+	int r;
+
+	if (env.keep_capabilities) {
+		log_info("--keep-capabilities: every capability kept");
+		return 0;
+	}
+	r = privileges_drop(keep, &now);
+	if (r < 0) {
+		log_error("cannot drop capabilities: %s", r == -EBUSY ? "a thread is already running" : strerror(-r));
+		return -1;
+	}
+	log_info("capabilities kept: %s; no_new_privs set", privileges_names(now.effective, names, sizeof(names)));
+	if (now.bounding & ~now.effective)
+		log_info("the capability bounding set keeps %s: lowering it needs CAP_SETPCAP, which the agent was "
+			 "started without (no_new_privs and the system call filter's refusal of execve() keep them "
+			 "out of reach)", privileges_names(now.bounding & ~now.effective, extra, sizeof(extra)));
+	if (keep & ~now.effective)
+		log_warn("started without %s, which the agent uses: captures needing it will fail, ignoring",
+			 privileges_names(keep & ~now.effective, extra, sizeof(extra)));
+	return 0;
+}
+
+/* A refused system call, logged at its 1st, 2nd, 4th, 8th... refusal. */
+static void log_refused(void *ctx, const char *name, int nr, uint64_t total)
+{
+	if ((total & (total - 1)) == 0)
+		log_warn("the system call filter refused %s (%d) with EPERM, %llu time%s so far: please report it, "
+			 "ignoring", name, nr, (unsigned long long)total, total == 1 ? "" : "s");
+}
+
+static void syscall_filter_readable(struct fd_handler *h)
+{
+	syscall_filter__each_refused(h->ctx, log_refused, NULL);
+}
+
 int main(int argc, char **argv)
 {
 	struct lws_context_creation_info info = { 0 };
@@ -712,6 +778,8 @@ int main(int argc, char **argv)
 	struct fd_handler sig_handler = { .readable = signalfd_readable };
 	struct fd_handler spool_handler = { .readable = spool_readable };
 	struct fd_handler exports_handler = { .readable = exports_readable };
+	struct fd_handler filter_handler = { .readable = syscall_filter_readable };
+	struct syscall_filter *filter = NULL;
 	struct exports *exports = NULL;
 	char why[512];
 	struct lws_context *ctx = NULL;
@@ -762,6 +830,17 @@ int main(int argc, char **argv)
 	}
 	raise_fd_limit();
 
+	/* BPF first: loading needs more than running does, and no thread may exist yet when
+	 * the capabilities go. Events wait in the ring buffers until the loop reads them. */
+	tc.match = env.match;
+	tc.nmatch = env.nmatch;
+	tc.trigger_sigmask = settings_trigger_sigmask(&env);
+	tracker = tracker__new(&tc, tracker_event, NULL);
+	if (!tracker)
+		goto out;
+	if (drop_capabilities() < 0)
+		goto out;
+
 	cenv.settings = &env;
 	if (cgroup_detect_roots(&cenv.cgroup_roots) < 0)
 		log_warn("no cgroup hierarchy found: a snapshot's headroom is judged against the host's memory only");
@@ -794,6 +873,9 @@ int main(int argc, char **argv)
 	lws_set_log_level(getenv("INSPECTD_LWS_DEBUG") ? LLL_ERR | LLL_WARN | LLL_NOTICE | LLL_INFO | LLL_DEBUG
 			  : log_get_level() >= LOG_LEVEL_DEBUG ? LLL_ERR | LLL_WARN : LLL_ERR, lws_log);
 	info.port = CONTEXT_PORT_NO_LISTEN;
+	/* lws reads a socket into this buffer: at its default (4096) a 450 MiB heap snapshot
+	 * took 115 000 reads and a quarter of the agent's CPU in the kernel (tests/bench/snapshot.js). */
+	info.pt_serv_buf_size = 65536;
 	protocols[0] = api_protocol;
 	protocols[1] = api_listen_protocol;
 	protocols[2] = (struct lws_protocols){ .name = "inspectd-fd", .callback = callback_fd };
@@ -833,13 +915,6 @@ int main(int argc, char **argv)
 	secs = NULL;            /* the dispatcher's */
 	if (!dispatcher)
 		goto out;
-
-	tc.match = env.match;
-	tc.nmatch = env.nmatch;
-	tc.trigger_sigmask = settings_trigger_sigmask(&env);
-	tracker = tracker__new(&tc, dispatcher__handle_event, dispatcher);
-	if (!tracker)
-		goto out;
 	dispatcher__set_tracker(dispatcher, tracker);
 	/* Before any capture copies the env: whose handler SIGUSR1 runs, from the kernel. */
 	if (sighandlers__new(read_sigusr1_handler, tracker, &cenv.sighandlers) < 0)
@@ -859,6 +934,25 @@ int main(int argc, char **argv)
 	if (!api)
 		goto out;
 	n = tracker__scan_proc(tracker);
+	/* Started: from here on, only the system calls the running agent makes, on every thread. */
+	if (env.no_syscall_filter) {
+		log_info("--no-syscall-filter: no system call filter");
+	} else {
+		r = syscall_filter__install(&filter);
+		if (r < 0) {
+			log_error("cannot install the system call filter: %s", strerror(-r));
+			goto out;
+		}
+		filter_handler.fd = syscall_filter__fd(filter);
+		filter_handler.ctx = filter;
+		if (filter_handler.fd >= 0 && adopt_fd(vh, &filter_handler) < 0) {
+			log_error("cannot add the system call filter's counter to the event loop");
+			goto out;
+		}
+		api__set_syscall_filter(api, filter);
+		if (!syscall_filter__counting(filter))
+			log_warn("a thread blocks SIGSYS: the system call filter refuses with EPERM uncounted, ignoring");
+	}
 	{
 		char signals[256];
 
@@ -893,5 +987,6 @@ out:
 	curl_global_cleanup();
 	config_pool__free(config_pool);
 	free(arg_settings);
+	syscall_filter__free(filter);
 	return err;
 }

@@ -628,6 +628,22 @@ SETTER(api_token_file)
 	return 0;
 }
 
+SETTER(keep_capabilities)
+{
+	if (v)
+		return invalid(why, size, "--keep-capabilities takes no value");
+	st->keep_capabilities = true;
+	return 0;
+}
+
+SETTER(no_syscall_filter)
+{
+	if (v)
+		return invalid(why, size, "--no-syscall-filter takes no value");
+	st->no_syscall_filter = true;
+	return 0;
+}
+
 static const struct setting_def defs[] = {
 	{ "heap-signal", set_heap_signal, false, SETTING_AGENT },
 	{ "cpu-signal", set_cpu_signal, false, SETTING_AGENT },
@@ -689,6 +705,8 @@ static const struct setting_def defs[] = {
 	{ "api-socket", set_api_socket, false, SETTING_AGENT },
 	{ "api-listen", set_api_listen, false, SETTING_AGENT },
 	{ "api-token-file", set_api_token_file, false, SETTING_AGENT },
+	{ "keep-capabilities", set_keep_capabilities, true, SETTING_AGENT },
+	{ "no-syscall-filter", set_no_syscall_filter, true, SETTING_AGENT },
 };
 
 const struct setting_def *settings_defs(size_t *n)

@@ -580,6 +580,8 @@ int sighandlers__new(sighandlers_read_fn read, void *ctx, struct sighandlers **r
 	pthread_cond_init(&s->wake, NULL);
 	/* The thread takes no signal of the agent's (signalfd). */
 	sigfillset(&all);
+	/* But SIGSYS: the system call filter's refusals come as it (syscall_filter.h). */
+	sigdelset(&all, SIGSYS);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	r = pthread_create(&s->thread, NULL, reader_main, s);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -740,6 +740,8 @@ int spool__open(const char *dir, const struct spool_limits *lim, struct spool **
 	s->have_lock = true;
 	/* Signals are the loop's: the thread starts with all of them blocked. */
 	sigfillset(&all);
+	/* But SIGSYS: the system call filter's refusals come as it (syscall_filter.h). */
+	sigdelset(&all, SIGSYS);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	r = -pthread_create(&s->thread, NULL, spool_thread, s);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);

@@ -85,6 +85,10 @@ class Agent {
     // What runs the agent: its binary (the packaged one, say), after a wrapper's argv if any.
     this.command = opts.command || [AGENT];
     this.args = ['--output-dir', this.outputDir, '--api-socket', this.socket, '--state-dir', this.stateDir, ...args];
+    // INSPECTD_EXTRA_ARGS='["--select","cmdline~/path/of/this/tree/"]' (a JSON array): added to
+    // every agent's, e.g. so that a threshold suite on a shared machine captures only the
+    // test's own processes (not for select.test.js, whose rules it would widen).
+    if (process.env.INSPECTD_EXTRA_ARGS) this.args.push(...JSON.parse(process.env.INSPECTD_EXTRA_ARGS));
     this.log = '';
     this.exited = null;
   }
@@ -98,7 +102,22 @@ class Agent {
       if (this.exited) throw new Error(`agent exited early: ${JSON.stringify(this.exited)}\n${this.log}`);
       return /ready:/.test(this.log);
     });
+    if (process.env.INSPECTD_STRACE) await this.strace(process.env.INSPECTD_STRACE);
     return this;
+  }
+
+  // INSPECTD_STRACE=DIR: strace follows the started agent (every thread, the ones to come
+  // too) into DIR/trace.PID, to measure the system calls the running agent makes (the
+  // seccomp allow-list, src/syscall_filter.c). Start-up is not in it: the filter comes after.
+  // A call the filter refuses is in the record too (= -1 EPERM); with --no-syscall-filter
+  // in INSPECTD_EXTRA_ARGS, none is refused.
+  async strace(dir) {
+    fs.mkdirSync(dir, { recursive: true });
+    const pid = this.proc.pid;
+    const tracer = spawn('strace', ['-f', '-qq', '-o', path.join(dir, `trace.${pid}`), '-p', String(pid)], { stdio: 'ignore' });
+    tracer.on('error', () => {});
+    await waitFor('strace to attach', () => fs.readdirSync(`/proc/${pid}/task`).every((t) =>
+      /^TracerPid:\s+[1-9]/m.test(fs.readFileSync(`/proc/${pid}/task/${t}/status`, 'utf8'))));
   }
 
   // For the few facts the log alone carries (start-up, the log's own form): everything
@@ -232,9 +251,25 @@ class Agent {
     return fs.readdirSync(this.outputDir).filter((f) => re.test(f)).sort();
   }
 
+  // The seccomp filter's refusals so far (/metrics), or null when the agent cannot say
+  // (no filter, or not answering).
+  async refusedSyscalls() {
+    try {
+      const r = await this.request('GET', '/metrics');
+      const m = /^inspectd_syscalls_refused_total (\d+)$/m.exec(r.body);
+      return m ? Number(m[1]) : null;
+    } catch {
+      return null;
+    }
+  }
+
   async stop() {
     if (!this.proc) return this.exited;
+    let refused = null;
     if (!this.exited) {
+      // Every suite runs under the filter: a system call it refused is a failure of the test
+      // that made the agent make it (README "Hardening").
+      refused = await this.refusedSyscalls();
       this.proc.kill('SIGTERM');
       await waitFor('the agent to exit', () => this.exited, 20000);
     }
@@ -244,6 +279,7 @@ class Agent {
         (this.exited.code !== 0 && this.exited.signal !== 'SIGKILL')) {
       throw new Error(`the agent ended with ${JSON.stringify(this.exited)}\n--- agent log ---\n${this.log}`);
     }
+    if (refused) throw new Error(`the system call filter refused ${refused} call(s)\n--- agent log ---\n${this.log}`);
     // An agent that ended on its own terms left no inspector of its opening behind.
     const opened = path.join(this.stateDir, 'opened');
     const left = fs.existsSync(opened) ? fs.readdirSync(opened) : [];

@@ -70,7 +70,7 @@ test('the package lists its files with their modes, all root\'s', { skip }, () =
   const conffiles = run('dpkg-deb', ['-I', PACKAGE, 'conffiles']).stdout.trim().split('\n');
   assert.deepEqual(conffiles, ['/etc/default/inspectd', '/etc/inspectd/inspectd.conf']);
   const control = run('dpkg-deb', ['-f', PACKAGE, 'Depends']).stdout;
-  for (const lib of ['libbpf1', 'libwebsockets17', 'libcjson1', 'libcurl4', 'libssl3', 'zlib1g']) {
+  for (const lib of ['libbpf1', 'libwebsockets17', 'libcjson1', 'libcurl4', 'libssl3', 'libseccomp2', 'zlib1g']) {
     assert.match(control, new RegExp(`\\b${lib}\\b`));
   }
 });
@@ -131,24 +131,65 @@ test('the unit passes systemd-analyze verify, ExecStart pointed at the packaged 
   assert.match(env, /^INSPECTD_ARGS=$/m);
 });
 
-// The unit's capabilities and system call filter, applied as far as this machine can
-// without systemd as PID 1: setpriv bounds the packaged agent to the unit's
+// The unit's MemoryMax= and TasksMax= as systemd applies them to the service's cgroup,
+// here in cgroups of the test's own (cgroup v1, as on this machine: memory.limit_in_bytes,
+// pids.max): { wrap (argv to exec inside them), figures(), remove() }, or { why }. An agent
+// built with AddressSanitizer (make check SANITIZE=1) holds freed memory in quarantine,
+// 256 MiB by default, and shadow memory: MemoryMax= is then not applied, TasksMax= still is.
+function unitLimits(s, agentBinary) {
+  const mem = /^(\d+)([KMG]?)$/.exec((s.MemoryMax || [''])[0]);
+  const tasks = /^(\d+)$/.exec((s.TasksMax || [''])[0]);
+  assert.ok(mem, `MemoryMax= ${s.MemoryMax}: a size`);
+  assert.ok(tasks, `TasksMax= ${s.TasksMax}: a count`);
+  const bytes = Number(mem[1]) * 1024 ** ' KMG'.indexOf(mem[2] || ' ');
+  const lines = fs.readFileSync('/proc/self/cgroup', 'utf8').split('\n');
+  const dirOf = (ctrl) => {
+    const l = lines.find((x) => new RegExp(`^\\d+:([^:]*,)?${ctrl}(,[^:]*)?:`).test(x));
+    return l && path.join('/sys/fs/cgroup', ctrl, l.split(':')[2], `inspectd-unit-${process.pid}`);
+  };
+  const memDir = dirOf('memory');
+  const pidsDir = dirOf('pids');
+  if (!memDir || !pidsDir) return { why: 'no cgroup v1 memory and pids hierarchies to apply MemoryMax= and TasksMax= in' };
+  fs.mkdirSync(memDir);
+  fs.mkdirSync(pidsDir);
+  const sanitized = /libasan/.test(run('ldd', [agentBinary]).stdout);
+  if (!sanitized) fs.writeFileSync(path.join(memDir, 'memory.limit_in_bytes'), String(bytes));
+  fs.writeFileSync(path.join(pidsDir, 'pids.max'), tasks[1]);
+  const read = (d, f) => fs.readFileSync(path.join(d, f), 'utf8').trim();
+  return {
+    wrap: ['sh', '-c', 'echo $$ > "$0" && echo $$ > "$1" && shift && exec "$@"',
+      path.join(memDir, 'cgroup.procs'), path.join(pidsDir, 'cgroup.procs')],
+    sanitized,
+    figures: () => ({ memPeak: Number(read(memDir, 'memory.max_usage_in_bytes')), memFailcnt: Number(read(memDir, 'memory.failcnt')),
+      oomKills: Number((/^oom_kill (\d+)$/m.exec(read(memDir, 'memory.oom_control')) || [0, 0])[1]),
+      tasksPeak: Number(read(pidsDir, 'pids.peak')), tasksRefused: Number(/max (\d+)/.exec(read(pidsDir, 'pids.events'))[1]), bytes, tasks: Number(tasks[1]) }),
+    remove() { for (const d of [memDir, pidsDir]) { try { fs.rmdirSync(d); } catch { /* busy or gone */ } } },
+  };
+}
+
+// The unit's capabilities, system call filter and resource limits, applied as far as this
+// machine can without systemd as PID 1: setpriv bounds the packaged agent to the unit's
 // CapabilityBoundingSet (and no_new_privs), strace records its system calls, and every one
-// must be in what the unit's SystemCallFilter= allows (systemd-analyze syscall-filter).
-test('the packaged agent, bounded to the unit\'s capabilities, takes a heap and a CPU profile through the API, making only system calls the unit allows', { skip }, async () => {
+// must be in what the unit's SystemCallFilter= allows (systemd-analyze syscall-filter);
+// MemoryMax= and TasksMax= bound its cgroups, and it must never reach them.
+test('the packaged agent, bounded to the unit\'s capabilities and limits, takes a heap and a CPU profile through the API, making only system calls the unit allows', { skip }, async (t) => {
   const dir = unpacked();
   const s = unitSettings(fs.readFileSync(path.join(dir, 'usr/lib/systemd/system/inspectd.service'), 'utf8'));
   const caps = s.CapabilityBoundingSet[0].split(/\s+/).map((c) => `+${c.replace(/^CAP_/, '').toLowerCase()}`);
   const trace = path.join(tmpdir('inspectd-strace-'), 'trace');
+  const limits = unitLimits(s, path.join(dir, 'usr/sbin/inspectd'));
+  if (limits.why) t.diagnostic(`MemoryMax= and TasksMax= not applied: ${limits.why}`);
+  if (limits.sanitized) t.diagnostic('MemoryMax= not applied: the agent is built with AddressSanitizer');
   const agent = new Agent([], {
     // LeakSanitizer cannot run under ptrace: a SANITIZE=1 build's leak check is off here
     // (the suite's other tests keep it).
     env: { ...process.env, ASAN_OPTIONS: `${process.env.ASAN_OPTIONS || ''}:detect_leaks=0` },
-    command: ['setpriv', '--no-new-privs', '--inh-caps=-all', '--ambient-caps=-all', `--bounding-set=-all,${caps.join(',')}`, '--',
+    command: [...(limits.wrap || []), 'setpriv', '--no-new-privs', '--inh-caps=-all', '--ambient-caps=-all', `--bounding-set=-all,${caps.join(',')}`, '--',
       'strace', '-f', '-qq', '-o', trace, '--', path.join(dir, 'usr/sbin/inspectd')],
   });
   const targets = [];
   let agentPid = null;
+  let limited = null;
   try {
     await agent.start();
     // strace's child is the agent; it is the one stopped, strace then ends with it.
@@ -156,31 +197,47 @@ test('the packaged agent, bounded to the unit\'s capabilities, takes a heap and 
     const status = fs.readFileSync(`/proc/${agentPid}/status`, 'utf8');
     assert.equal(fs.readlinkSync(`/proc/${agentPid}/exe`), path.join(dir, 'usr/sbin/inspectd'));
     assert.match(status, /^NoNewPrivs:\s+1$/m);
+    assert.match(status, /^Seccomp:\s+2$/m);
+    // Started within the unit's set, the agent kept the five it needs running, bounding set too
+    // (hardening.test.js holds each thread to which five).
     const bnd = BigInt(`0x${status.match(/^CapBnd:\s+([0-9a-f]+)$/m)[1]}`);
     const eff = BigInt(`0x${status.match(/^CapEff:\s+([0-9a-f]+)$/m)[1]}`);
     assert.equal(eff, bnd);
-    assert.equal(bnd.toString(2).replace(/0/g, '').length, caps.length);
+    assert.equal(bnd.toString(2).replace(/0/g, '').length, 5);
+    assert.ok(caps.length > 5);
 
     for (const [name, wrap] of [
       ['own user', undefined],
       ['another user in its own network namespace', ['unshare', '--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"',
         'setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', '--']],
     ]) {
-      const t = await start(targets, 'idle.js', wrap ? { wrap } : {});
-      await agent.waitTracked(t.pid);
+      const target = await start(targets, 'idle.js', wrap ? { wrap } : {});
+      await agent.waitTracked(target.pid);
       for (const kind of ['heap', 'cpu']) {
-        const r = await agent.request('POST', '/v1/captures', { pid: t.pid, kind, seconds: 1 });
+        const r = await agent.request('POST', '/v1/captures', { pid: target.pid, kind, seconds: 1 });
         assert.equal(r.status, 202, `${name} ${kind}: ${r.body}`);
         const job = await agent.waitState(r.json.id, 'done', { timeoutMs: 20000 });
         const meta = job.files.find((f) => f.endsWith('.meta.json'));
         assert.ok(meta, JSON.stringify(job));
-        assert.equal(readJSON(path.join(agent.outputDir, path.basename(meta))).pid, t.pid);
+        assert.equal(readJSON(path.join(agent.outputDir, path.basename(meta))).pid, target.pid);
       }
     }
   } finally {
-    for (const t of targets) await t.stop();
+    for (const target of targets) await target.stop();
     if (agentPid && !agent.exited) process.kill(agentPid, 'SIGTERM');
     await agent.stop();
+    if (limits.figures) {
+      limited = limits.figures();
+      limits.remove();
+    }
+  }
+  if (limited) {
+    // strace runs in them too: its tasks and memory count against the limits as well.
+    const f = limited;
+    t.diagnostic(`under MemoryMax=${s.MemoryMax} TasksMax=${s.TasksMax}: memory peak ${(f.memPeak / 1048576).toFixed(1)} MiB ` +
+      `(page cache included; limit reached ${f.memFailcnt} times), tasks peak ${f.tasksPeak}`);
+    assert.equal(f.oomKills, 0, `MemoryMax= ${s.MemoryMax}: OOM-killed (peak ${f.memPeak} bytes)`);
+    assert.equal(f.tasksRefused, 0, `TasksMax= ${s.TasksMax} was reached (peak ${f.tasksPeak})`);
   }
   const used = new Set();
   for (const line of fs.readFileSync(trace, 'utf8').split('\n')) {

@@ -1895,12 +1895,14 @@ static void test_metrics_text(void **state)
 	char *text;
 
 	fill_metrics(&m);
-	text = api_metrics_text(&m, 12, 2, 5, 3, derived, 1, NULL);
+	text = api_metrics_text(&m, 12, 2, 5, 3, derived, 1, NULL, 7);
 	assert_non_null(text);
 	assert_valid_metrics(text);
 
 	assert_has_line(text, "# TYPE inspectd_tracked_processes gauge");
 	assert_has_line(text, "inspectd_tracked_processes 12");
+	assert_has_line(text, "# TYPE inspectd_syscalls_refused_total counter");
+	assert_has_line(text, "inspectd_syscalls_refused_total 7");
 	assert_has_line(text, "# TYPE inspectd_captures_running gauge");
 	assert_has_line(text, "inspectd_captures_running 2");
 	assert_has_line(text, "# TYPE inspectd_captures_queued gauge");
@@ -2007,9 +2009,9 @@ static void test_metrics_text(void **state)
 	assert_has_line(text, "inspectd_sigusr1_refused_total{handler=\"other\"} 0");
 	assert_has_line(text, "inspectd_sigusr1_refused_total{handler=\"none\"} 0");
 	assert_null(strstr(text, "handler=\"node\""));
-	/* Twenty-one families, each with one HELP and one TYPE (the validator checked which). */
-	assert_int_equal(count_prefix_lines(text, "# HELP "), 21);
-	assert_int_equal(count_prefix_lines(text, "# TYPE "), 21);
+	/* Twenty-two families, each with one HELP and one TYPE (the validator checked which). */
+	assert_int_equal(count_prefix_lines(text, "# HELP "), 22);
+	assert_int_equal(count_prefix_lines(text, "# TYPE "), 22);
 	free(text);
 }
 
@@ -2020,7 +2022,7 @@ static void test_metrics_zero_and_max(void **state)
 
 	/* A fresh agent. */
 	memset(&m, 0, sizeof(m));
-	text = api_metrics_text(&m, 0, 0, 0, 0, NULL, 0, NULL);
+	text = api_metrics_text(&m, 0, 0, 0, 0, NULL, 0, NULL, -1);
 	assert_non_null(text);
 	assert_valid_metrics(text);
 	assert_has_line(text, "inspectd_tracked_processes 0");
@@ -2029,6 +2031,8 @@ static void test_metrics_zero_and_max(void **state)
 	assert_has_line(text, "inspectd_trigger_to_start_seconds_bucket{le=\"+Inf\"} 0");
 	assert_has_line(text, "inspectd_trigger_to_start_seconds_sum 0.000000");
 	assert_has_line(text, "inspectd_trigger_to_start_seconds_count 0");
+	/* No filter counting: no family, rather than a 0 that would read as none refused. */
+	assert_null(strstr(text, "inspectd_syscalls_refused_total"));
 	free(text);
 
 	/* Counters at their limit print whole. */
@@ -2040,7 +2044,7 @@ static void test_metrics_zero_and_max(void **state)
 		m.latency_buckets[b] = ULONG_MAX;
 	m.latency_count = ULONG_MAX;
 	m.latency_sum = 1e12;
-	text = api_metrics_text(&m, UINT_MAX, UINT_MAX, UINT_MAX, ULONG_MAX, NULL, 0, NULL);
+	text = api_metrics_text(&m, UINT_MAX, UINT_MAX, UINT_MAX, ULONG_MAX, NULL, 0, NULL, 0);
 	assert_non_null(text);
 	assert_valid_metrics(text);
 	assert_has_line(text, "inspectd_tracked_processes 4294967295");
