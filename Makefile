@@ -253,6 +253,7 @@ $(TIMELINE_BASELINE_AGENT):
 	$(Q)$(MAKE) --no-print-directory -C $(OUTPUT)/baseline-timeline OUTPUT=.output all >/dev/null
 
 bench: export TEST_PEERS_DIR := $(abspath $(TEST_PEERS_DIR))
+bench: export INSPECTD := $(abspath $(AGENT))
 bench: deps-test test-peers
 	$(Q)$(MAKE) --no-print-directory all tests-build $(BENCH_BINS) $(BASELINE_AGENT) $(TIMELINE_BASELINE_AGENT)
 	$(Q)node tests/bench/bench.js
@@ -260,6 +261,7 @@ bench: deps-test test-peers
 	$(Q)node tests/bench/profile.js
 	$(Q)BASELINE_INSPECTD=$(abspath $(BASELINE_AGENT)) node tests/bench/latency-ab.js
 	$(Q)node tests/bench/sampling.js
+	$(Q)node tests/bench/schedule.js
 	$(Q)$(OUTPUT)/tests/names_bench $(abspath tests/fixtures)
 	$(Q)BASELINE_INSPECTD=$(abspath $(TIMELINE_BASELINE_AGENT)) node tests/bench/timelines.js
 	$(Q)node tests/bench/queue.js
