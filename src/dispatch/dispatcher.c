@@ -847,7 +847,7 @@ static void schedule_tick(struct dispatcher *d, struct process *p, uint64_t now)
 	t.ktime_ns = now * 1000;
 	rq.kind = (enum profile_kind)kind;
 	/* --schedule-kinds takes no kind without a duration; should one come, it gets none. */
-	rq.duration_usec = profile_kind_instantaneous(rq.kind) ? 0 : st->capture_usec;
+	rq.duration_usec = profile_kind_instantaneous(rq.kind) ? 0 : settings_round_usec(st);
 	r = dispatcher__submit(d, pid, &rq, &t, NULL);
 	if (r < 0)
 		log_warn("pid %d: scheduled %s capture not started: %s", pid, profile_kind_name((enum profile_kind)kind),
