@@ -152,6 +152,9 @@ class Agent {
   }
 
   async reload(c) {
+    if (this.proc.exitCode !== null || this.proc.signalCode !== null) {
+      throw new Error(`the agent exited (${this.proc.exitCode ?? this.proc.signalCode}):\n${this.proc.out.slice(-2000)}`);
+    }
     this.configure(c);
     const mark = this.proc.out.length;
     process.kill(this.proc.pid, 'SIGHUP');
