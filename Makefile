@@ -271,6 +271,7 @@ bench: deps-test test-peers node-majors
 	$(Q)node tests/bench/profile.js
 	$(Q)BASELINE_INSPECTD=$(abspath $(BASELINE_AGENT)) node tests/bench/latency-ab.js
 	$(Q)node tests/bench/sampling.js
+	$(Q)node tests/bench/schedule.js
 	$(Q)$(OUTPUT)/tests/names_bench $(abspath tests/fixtures)
 	$(Q)BASELINE_INSPECTD=$(abspath $(TIMELINE_BASELINE_AGENT)) node tests/bench/timelines.js
 	$(Q)node tests/bench/queue.js

@@ -43,6 +43,7 @@ struct settings {
 	struct trigger_config triggers;
 	int threshold_action;                   /* enum profile_kind */
 	uint64_t capture_usec;                  /* --capture-seconds */
+	bool capture_given;                     /* ... set: a scheduled round's length too */
 	unsigned max_captures_per_hour;         /* threshold captures, whole host */
 	unsigned max_concurrent;                /* captures at once; the rest wait */
 	unsigned max_per_container;             /* captures at once of one container (processes_tenant_key()) */
@@ -118,6 +119,11 @@ int settings_signal(const struct settings *st, const struct signal_setting *s);
 /* The kind a signal starts in st: 0 and *ret (an enum profile_kind), or -ENOENT when no setting
  * names sig (settings_check() saw that none names it twice). */
 int settings_signal_kind(const struct settings *st, int sig, int *ret);
+/* A scheduled round's length without --capture-seconds: 10 s of every interval, a sixth of the
+ * --every 1m the README recommends; measured in README *Scheduled captures*. */
+#define SETTINGS_ROUND_USEC_DEFAULT (10ull * 1000000)
+/* How long a scheduled round runs: --capture-seconds when given, else SETTINGS_ROUND_USEC_DEFAULT. */
+uint64_t settings_round_usec(const struct settings *st);
 /* Bit N set for each signal N a setting names: the kernel side's filter (tracker.h). */
 uint64_t settings_trigger_sigmask(const struct settings *st);
 

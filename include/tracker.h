@@ -81,6 +81,12 @@ bool tracker__rss_watched(const struct tracker *t);
 bool tracker__oom_events(const struct tracker *t);
 /* The RSS the kernel side last saw for pid, in bytes; -ERANGE for a value no process can have. */
 int tracker__rss(struct tracker *t, uint32_t pid, uint64_t *rss);
+/* The same for every process the kernel side tracks, in one pass over its table (a few
+ * system calls, not one a process): fn once per process, values no process can have left
+ * out. Returns the processes read, or -errno (a kernel without batched lookups: -EINVAL,
+ * -ENOTSUPP; then tracker__rss() a process). */
+typedef void (*tracker_rss_fn)(void *ctx, uint32_t pid, uint64_t rss);
+int tracker__read_rss(struct tracker *t, tracker_rss_fn fn, void *ctx);
 /* Node processes the kernel side could not track (its map full) since the last call. */
 uint64_t tracker__new_track_failures(struct tracker *t);
 /* One pass of the task iterator: fn once per thread of each tracked process. Returns records or -errno. */

@@ -542,6 +542,7 @@ SETTER(capture_seconds)
 	if (options_parse_u64(v, 1, 86400, &s) < 0)
 		return invalid(why, size, "invalid --capture-seconds '%s' (1 to 86400)", v);
 	st->capture_usec = s * 1000000;
+	st->capture_given = true;
 	return 0;
 }
 
@@ -715,6 +716,11 @@ const struct setting_def *settings_defs(size_t *n)
 	return defs;
 }
 
+uint64_t settings_round_usec(const struct settings *st)
+{
+	return st->capture_given ? st->capture_usec : SETTINGS_ROUND_USEC_DEFAULT;
+}
+
 void settings_defaults(struct settings *st)
 {
 	*st = (struct settings){
@@ -779,9 +785,9 @@ int settings_check(const struct settings *st, char *why, size_t size)
 	}
 	if (st->api_listen && !st->api_token_file)
 		return invalid(why, size, "--api-listen needs --api-token-file");
-	if (st->every_usec && st->every_usec <= st->capture_usec)
-		return invalid(why, size, "--every must be longer than --capture-seconds (a capture a round, "
-			       "with time between them)");
+	if (st->every_usec && st->every_usec <= settings_round_usec(st))
+		return invalid(why, size, "--every must be longer than %s: a capture a round, with time between them",
+			       st->capture_given ? "--capture-seconds" : "a round (10 s without --capture-seconds)");
 	if (!st->s3_bucket && (st->s3_region || st->s3_endpoint || st->s3_prefix || st->s3_path_style))
 		return invalid(why, size, "--s3-region, --s3-endpoint, --s3-prefix and --s3-path-style need --s3-bucket");
 	if (!st->pyroscope_url && (st->pyroscope_app || st->pyroscope_user || st->pyroscope_password_file ||

@@ -564,6 +564,33 @@ int tracker__rss(struct tracker *t, uint32_t pid, uint64_t *rss)
 	return 0;
 }
 
+/* Slices of the tracked map a batch reads at once: a bucket of a hash map must fit in one. */
+#define RSS_BATCH 256
+
+int tracker__read_rss(struct tracker *t, tracker_rss_fn fn, void *ctx)
+{
+	DECLARE_LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	int fd = bpf_map__fd(t->skel->maps.tracked), n = 0, r;
+	struct inspectd_tracked values[RSS_BATCH];
+	uint32_t keys[RSS_BATCH], token = 0;
+	bool first = true, last = false;
+
+	while (!last) {
+		__u32 count = RSS_BATCH;
+
+		r = bpf_map_lookup_batch(fd, first ? NULL : &token, &token, keys, values, &count, &opts);
+		if (r < 0 && r != -ENOENT)
+			return r;
+		last = r == -ENOENT;    /* the map's end, with this slice's entries */
+		first = false;
+		for (__u32 i = 0; i < count; i++)
+			if (!t->ram_bytes || values[i].rss_bytes <= t->ram_bytes)
+				fn(ctx, keys[i], values[i].rss_bytes);
+		n += (int)count;
+	}
+	return n;
+}
+
 uint64_t tracker__new_track_failures(struct tracker *t)
 {
 	uint64_t now = __atomic_load_n(&t->skel->bss->track_failures, __ATOMIC_RELAXED);

@@ -7,7 +7,7 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { withAgent, start, sleep, waitFor, APPS, INSPECTCTL } = require('./lib');
+const { withAgent, start, waitFor, APPS, AGENT, INSPECTCTL } = require('./lib');
 
 const TOKEN = `sched-${process.pid}`;
 const idle = (tag) => ({ args: [path.join(APPS, 'idle.js'), `${TOKEN}-${tag}`] });
@@ -68,4 +68,24 @@ test('--every: a process that exits during its round costs one log line; the oth
       assert.equal(lines.length, 1, `one line for the exit:\n${lines.join('\n')}`);
       assert.ok(stays.alive());
     });
+});
+
+test('a bare --every: rounds of 10 s (the measured default), whatever --capture-seconds\' default for the rest', async () => {
+  const r = spawnSync(AGENT, ['--every', '10s'], { encoding: 'utf8' });
+  assert.equal(r.status, 2);
+  assert.match(r.stderr, /--every must be longer than a round \(10 s without --capture-seconds\)/);
+  await withAgent(['--every', '11s', '--schedule-kinds', 'heap', '--select', `cmdline~${TOKEN}-bare`], async (agent, targets) => {
+    const t = await start(targets, 'idle.js', idle('bare'));
+    const round = await agent.waitState(t.pid, 'running', { timeoutMs: 15000 });
+    assert.equal(round.trigger.kind, 'schedule');
+    assert.equal(round.seconds, 10);
+    // A person's capture still runs --capture-seconds' 30 s by default.
+    assert.equal((await agent.request('DELETE', `/v1/captures/${round.id}`)).status, 202);
+    await agent.waitState(round.id, 'done');
+    const api = await agent.request('POST', '/v1/captures', { pid: t.pid, kind: 'cpu' });
+    assert.equal(api.status, 202, api.body);
+    assert.equal(api.json.seconds, 30);
+    assert.equal((await agent.request('DELETE', `/v1/captures/${api.json.id}`)).status, 202);
+    await agent.settled(t.pid);
+  });
 });

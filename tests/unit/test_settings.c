@@ -248,6 +248,38 @@ static void test_schedule_kinds(void **state)
 	assert_int_equal(st.schedule_kinds, 1u << PROFILE_CPU | 1u << PROFILE_TRACE);
 }
 
+/* A bare --every: rounds of 10 s of cpu, heap in turn (the measured choice); --capture-seconds,
+ * when given, is a round's length too; --every must be longer than a round, and says which. */
+static void test_schedule_defaults(void **state)
+{
+	struct settings st;
+	char why[256];
+
+	settings_defaults(&st);
+	assert_int_equal(st.every_usec, 0);
+	assert_int_equal(st.schedule_kinds, 1u << PROFILE_CPU | 1u << PROFILE_HEAP);
+	assert_int_equal(st.capture_usec, 30000000);    /* a threshold's or the API's */
+	assert_int_equal(settings_round_usec(&st), 10000000);
+	assert_int_equal(settings_set(&st, "every", "1m", why, sizeof(why)), 0);
+	assert_int_equal(settings_check(&st, why, sizeof(why)), 0);
+	assert_int_equal(settings_set(&st, "every", "10s", why, sizeof(why)), 0);
+	assert_int_equal(settings_check(&st, why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "--every must be longer than a round (10 s without --capture-seconds): a capture a "
+			    "round, with time between them");
+	assert_int_equal(settings_set(&st, "capture-seconds", "5", why, sizeof(why)), 0);
+	assert_int_equal(settings_round_usec(&st), 5000000);
+	assert_int_equal(settings_check(&st, why, sizeof(why)), 0);
+	assert_int_equal(settings_set(&st, "capture-seconds", "30", why, sizeof(why)), 0);
+	assert_int_equal(settings_set(&st, "every", "30s", why, sizeof(why)), 0);
+	assert_int_equal(settings_check(&st, why, sizeof(why)), -EINVAL);
+	assert_string_equal(why, "--every must be longer than --capture-seconds: a capture a round, with time between "
+			    "them");
+	/* Given as the default's value, it is still given. */
+	assert_int_equal(settings_set(&st, "every", "1m", why, sizeof(why)), 0);
+	assert_int_equal(settings_check(&st, why, sizeof(why)), 0);
+	assert_int_equal(settings_round_usec(&st), 30000000);
+}
+
 /* --snapshot-signal and the others: off by default, given like --heap-signal, off again by name. */
 static void test_optional_signals(void **state)
 {
@@ -519,6 +551,7 @@ int main(void)
 		cmocka_unit_test(test_threshold_action_by_kind_name),
 		cmocka_unit_test(test_threshold_action_every_kind),
 		cmocka_unit_test(test_schedule_kinds),
+		cmocka_unit_test(test_schedule_defaults),
 		cmocka_unit_test(test_optional_signals),
 		cmocka_unit_test(test_signal_table),
 		cmocka_unit_test(test_signals_differ),

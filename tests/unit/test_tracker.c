@@ -191,6 +191,75 @@ static void test_signal_rate_limited(void **state)
 	assert_null(tracker_stream_name(INSPECTD_STREAM_COUNT));
 }
 
+static void ignore_cpu(void *ctx, uint32_t tgid, uint64_t runtime_ns)
+{
+}
+
+#define NULL_CPU_FN ignore_cpu
+
+struct rss_seen {
+	uint32_t pids[512];
+	uint64_t rss[512];
+	unsigned n;
+};
+
+static void on_rss(void *ctx, uint32_t pid, uint64_t rss)
+{
+	struct rss_seen *s = ctx;
+
+	if (s->n < 512) {
+		s->pids[s->n] = pid;
+		s->rss[s->n++] = rss;
+	}
+}
+
+/* The tick's RSS in one pass over the kernel's table: each tracked process once, with what a
+ * lookup of it says; more processes than one batch's slice all come. */
+static void test_read_rss(void **state)
+{
+	struct fixture *f = *state;
+	static struct rss_seen seen;
+	pid_t targets[300];
+	unsigned found = 0;
+	int status, n;
+
+	NEED_TRACKER(f);
+	for (int i = 0; i < 300; i++)
+		targets[i] = start_target(f);
+	/* Tracked at exec, in the kernel (more events than the fixture keeps: the map says). */
+	for (int i = 0, tries = 0; i < 300 && tries < 400; tries++) {
+		uint64_t rss;
+
+		tracker__consume(f->tracker);
+		while (i < 300 && tracker__rss(f->tracker, (uint32_t)targets[i], &rss) == 0)
+			i++;
+		if (i < 300)
+			usleep(5000);
+	}
+	assert_true(tracker__read_cpu(f->tracker, NULL_CPU_FN, NULL) >= 0);    /* RSS read by the iterator */
+	memset(&seen, 0, sizeof(seen));
+	n = tracker__read_rss(f->tracker, on_rss, &seen);
+	assert_int_equal(n, (int)seen.n);
+	for (int i = 0; i < 300; i++) {
+		for (unsigned j = 0; j < seen.n; j++) {
+			uint64_t one = 0;
+
+			if (seen.pids[j] != (uint32_t)targets[i])
+				continue;
+			found++;
+			assert_int_equal(tracker__rss(f->tracker, seen.pids[j], &one), 0);
+			assert_true(seen.rss[j] > 0);
+			/* Read twice, a moment apart: a sleeping process's RSS moves by a page at most. */
+			assert_true(one + 4096 >= seen.rss[j] && seen.rss[j] + 4096 >= one);
+		}
+	}
+	assert_int_equal(found, 300);
+	for (int i = 0; i < 300; i++)
+		kill(targets[i], SIGKILL);
+	for (int i = 0; i < 300; i++)
+		waitpid(targets[i], &status, 0);
+}
+
 /* The caller lost a tracked process: the second reconcile (not the first) gives it back. */
 static void test_reconcile_caller_lacks(void **state)
 {
@@ -365,6 +434,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_signal_rate_limited, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_read_rss, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconcile_caller_lacks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconcile_map_lacks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_reconcile_exit_missed, setup, teardown),

@@ -2,7 +2,8 @@
 // 10 calls among 500 distinct functions, as a request through a framework's layers does,
 // so that a sampling profiler walks deep stacks and grows a large tree. Prints, every
 // 250 ms, how many units it did (the event loop stays free between slices). Its rate is
-// what a profiler's cost takes away.
+// what a profiler's cost takes away. With --stamp each line ends with the wall clock (ms):
+// "units N T", for a bench that reads the rate window by window (tests/bench/schedule.js).
 'use strict';
 const N = 500;
 const DEPTH = 10;
@@ -25,6 +26,7 @@ function slice() {
   }
   setImmediate(slice);
 }
-setInterval(() => { process.stdout.write(`units ${units}\n`); units = 0; }, 250);
+const stamp = process.argv.includes('--stamp');
+setInterval(() => { process.stdout.write(`units ${units}${stamp ? ` ${Date.now()}` : ''}\n`); units = 0; }, 250);
 slice();
 console.log('ready');
