@@ -57,6 +57,7 @@ struct threshold_subject {
 	struct trigger_state *triggers; /* judged and updated (borrowed) */
 	uint64_t rss;                   /* bytes */
 	uint64_t cpu_ns;                /* cumulative */
+	bool cpu_fresh;                 /* cpu_ns read at this tick (else not judged) */
 	enum threshold_busy busy;       /* its capture, if it has one */
 	bool container_full;            /* its container's hourly cap is reached (tenants.h) */
 };

@@ -56,6 +56,8 @@
 #define TICK_USEC       (1 * LWS_US_PER_SEC)
 #define SWEEP_TICKS     5       /* kept ledger records looked at every this many ticks */
 #define RECONCILE_TICKS 5       /* the kernel's table compared with ours every this many ticks */
+/* CPU times read every this many ticks while no CPU threshold is configured (below, tick()) */
+#define CPU_IDLE_TICKS  10
 
 /* A job being run. Owned by the dispatcher, named by the job's data; owns its capture. */
 struct run {
@@ -77,6 +79,9 @@ struct dispatcher {
 	struct selection *selection;    /* --select, --exclude */
 	struct sections *sections;      /* the configuration file's: each process's settings (sections.h) */
 	bool rss_triggers;              /* an RSS trigger in the settings or a section's: rss_stat may be wanted */
+	bool cpu_triggers;              /* a CPU threshold in the settings or a section's: CPU read each tick */
+	unsigned cpu_ticks;
+	bool cpu_fresh;                 /* this tick read the CPU times */
 	uint64_t schedule_seed;         /* this agent's: its hosts' rounds fall elsewhere than another's */
 	struct dispatcher_metrics metrics;
 	lws_sorted_usec_list_t tick;
@@ -713,7 +718,7 @@ static struct threshold_subject subject_of(struct dispatcher *d, struct process 
 {
 	struct threshold_subject s = {
 		.cfg = &settings_of(d, p)->triggers, .triggers = process__triggers(p), .rss = process__rss(p),
-		.cpu_ns = process__cpu_ns(p),
+		.cpu_ns = process__cpu_ns(p), .cpu_fresh = d->cpu_fresh,
 	};
 	enum job_state state;
 
@@ -1025,10 +1030,19 @@ static void tick(lws_sorted_usec_list_t *sul)
 	if (untracked)
 		log_warn("%llu new node processes could not be tracked: the kernel side's map is full "
 			 "(%u tracked)", (unsigned long long)untracked, processes__count(d->processes));
-	r = tracker__read_cpu(d->tracker, add_cpu, d);
-	if (r < 0)
-		log_warn("reading CPU times: %s, ignoring", strerror(-r));
-	w.cpu_read = r >= 0;
+	/*
+	 * The task iterator walks every thread of the host: with 200 idle node processes it was
+	 * more than half of the idle agent's time (README, *Under load*). Each tick while a CPU
+	 * threshold wants it; else every CPU_IDLE_TICKS, for /v1/processes' CPU column.
+	 */
+	d->cpu_fresh = false;
+	if (d->cpu_triggers || d->cpu_ticks++ % CPU_IDLE_TICKS == 0) {
+		r = tracker__read_cpu(d->tracker, add_cpu, d);
+		if (r < 0)
+			log_warn("reading CPU times: %s, ignoring", strerror(-r));
+		d->cpu_fresh = r >= 0;
+	}
+	w.cpu_read = d->cpu_fresh;
 	/* The kernel's table in one pass: a lookup a process cost 200 system calls a second. */
 	w.rss_read = tracker__read_rss(d->tracker, set_rss, d) >= 0;
 	processes__foreach(d->processes, tick_process, &w);
@@ -1226,14 +1240,20 @@ static struct selection *selection_of(const struct settings *st)
 	return sel;
 }
 
-/* Whether the settings or a section's have an RSS trigger: whether rss_stat may be wanted. */
-static bool rss_triggers(const struct settings *st, const struct sections *secs)
+/* Whether the settings or a section's have a trigger that configured() says is there. */
+static bool any_configured(const struct settings *st, const struct sections *secs,
+			   bool (*configured)(const struct trigger_config *cfg))
 {
-	bool any = thresholds_rss_configured(&st->triggers);
+	bool any = configured(&st->triggers);
 
 	for (unsigned i = 0; i < sections__count(secs) && !any; i++)
-		any = thresholds_rss_configured(&sections__settings(secs, (int)i, st)->triggers);
+		any = configured(&sections__settings(secs, (int)i, st)->triggers);
 	return any;
+}
+
+static bool cpu_configured(const struct trigger_config *cfg)
+{
+	return trigger_configured(cfg, TRIGGER_CPU_THRESHOLD);
 }
 
 /* Each process's settings are judged again, on first use, from secs (now d's). */
@@ -1242,7 +1262,8 @@ static void set_sections(struct dispatcher *d, struct sections *secs)
 	sections__free(d->sections);
 	d->sections = secs;
 	processes__forget_sections(d->processes);
-	d->rss_triggers = rss_triggers(d->env->settings, secs);
+	d->rss_triggers = any_configured(d->env->settings, secs, thresholds_rss_configured);
+	d->cpu_triggers = any_configured(d->env->settings, secs, cpu_configured);
 }
 
 void dispatcher__reload(struct dispatcher *d, struct sections *sections)

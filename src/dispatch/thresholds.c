@@ -110,7 +110,8 @@ int thresholds__tick(struct thresholds *th, const struct threshold_subject *s, u
 	unsigned crossed;
 
 	crossed = trigger_eval_rss(cfg, s->triggers, s->rss, now_usec);
-	crossed |= trigger_eval_cpu(cfg, s->triggers, s->cpu_ns, now_usec);
+	if (s->cpu_fresh)
+		crossed |= trigger_eval_cpu(cfg, s->triggers, s->cpu_ns, now_usec);
 	return judge(th, s, crossed, THRESHOLD_BY_TICK, now_usec, ret);
 }
 

@@ -107,6 +107,7 @@ static void test_cpu_by_tick(void **state)
 	int fired = 0;
 
 	/* 95% of a core, sampled once a second: fires once the window is covered. */
+	f->s.cpu_fresh = true;
 	for (uint64_t k = 0; k <= 12; k++) {
 		f->s.cpu_ns = k * 950000000ull;
 		if (thresholds__tick(f->th, &f->s, t0 + k * SEC, &d) == 1) {
@@ -121,6 +122,30 @@ static void test_cpu_by_tick(void **state)
 		}
 	}
 	assert_int_equal(fired, 1);
+}
+
+/*
+ * Without a CPU threshold the agent reads CPU times every 10 ticks: a tick between reads
+ * (cpu_fresh false, cpu_ns as last read) is not a sample, or the share would be wrong.
+ */
+static void test_cpu_read_seldom(void **state)
+{
+	struct fixture *f = *state;
+	struct threshold_decision d;
+	uint64_t t0 = 1000 * SEC;
+
+	/* a window that is not a multiple of the reads, as the default 15 s */
+	f->st.triggers.cpu_window_usec = 15 * SEC;
+	trigger_state_init(&f->ts, &f->st.triggers, t0, 0);
+	for (uint64_t k = 0; k <= 60; k++) {
+		f->s.cpu_fresh = k % 10 == 0;
+		if (f->s.cpu_fresh)
+			f->s.cpu_ns = k * 500000000ull;         /* half a core */
+		thresholds__tick(f->th, &f->s, t0 + k * SEC, &d);
+		if (k >= 20 && f->s.cpu_fresh)
+			assert_true(f->s.triggers->cpu_percent > 49.9 && f->s.triggers->cpu_percent < 50.1);
+	}
+	assert_true(f->s.triggers->cpu_percent > 49.9 && f->s.triggers->cpu_percent < 50.1);
 }
 
 /* Re-armed below 90%, then crossed again within the cooldown: skipped, with the time left. */
@@ -307,6 +332,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_crossing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_own_triggers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cpu_by_tick, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cpu_read_seldom, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cooldown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_busy_and_shutdown, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hourly_cap, setup, teardown),
