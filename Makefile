@@ -41,6 +41,9 @@ DEB_TEST  := libcmocka-dev nodejs wrk procps iproute2 util-linux golang-go
 # against the unit's filter; man --warnings on its pages; lintian on the package.
 DEB_TEST  += systemd strace lintian man-db
 PKGS      := libbpf libwebsockets libcjson libcurl libcrypto libseccomp
+# libcurl is not linked into the agent: loaded when a remote exporter needs it
+# (include/curl_lib.h); its headers are used, and inspectctl and the tests link it.
+AGENT_PKGS := $(filter-out libcurl,$(PKGS))
 
 CFLAGS    ?= -O2 -g
 WARNINGS  := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wformat=2 -Wvla
@@ -51,6 +54,7 @@ ALL_CFLAGS = -std=gnu11 $(CFLAGS) $(WARNINGS) $(HARDENING) -MMD -MP -ffile-prefi
 LDFLAGS   ?=
 ALL_LDFLAGS = $(LDFLAGS) -pie -Wl,-z,relro,-z,now
 LDLIBS    := $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lelf -lz -lm -lpthread
+AGENT_LDLIBS := $(shell pkg-config --libs $(AGENT_PKGS) 2>/dev/null) -lelf -lz -lm -lpthread
 
 # -fdebug-compilation-dir: the BTF the agent embeds names its source relative to the tree, not
 # the folder it was built in.
@@ -79,7 +83,7 @@ PURE_SRCS  += src/dispatch/schedule.c
 # The remote exporters: Grafana Pyroscope's ingest API; S3's keys, URLs, metadata and XML
 # (pure), the exporter (libcurl, libcrypto) and the AWS credential chain (blocking, on the
 # exporter's thread).
-PURE_SRCS  += src/export/pyroscope.c
+PURE_SRCS  += src/export/curl_lib.c src/export/pyroscope.c
 PURE_SRCS  += src/export/s3_request.c
 PURE_SRCS  += src/export/aws_creds.c
 S3_SRCS    := src/export/s3.c
@@ -195,7 +199,7 @@ check: deps-test node-majors test-peers
 FUZZ_SRCS := src/log.c src/procfs.c src/cdp.c src/cgroup.c src/container.c src/container_names.c src/netns.c \
 	     src/sockdiag.c src/ledger.c src/fsutil.c src/api_json.c src/settings.c src/options.c src/select.c src/api_token.c \
 	     src/profile/cdp_reader.c src/profile/kind.c src/profile/node_count.c src/capture/sighandler.c src/export/pprof.c \
-	     src/export/s3_request.c src/export/aws_creds.c src/export/http.c src/capture/headroom.c \
+	     src/export/s3_request.c src/export/aws_creds.c src/export/http.c src/export/curl_lib.c src/capture/headroom.c \
 	     tests/fuzz/fuzz_hostile.c
 FUZZ_BIN  := $(OUTPUT)/fuzz/fuzz_hostile
 FUZZ_SECONDS ?= 60
@@ -322,7 +326,7 @@ $(OUTPUT)/src/%.o: src/%.c | $(OUTPUT)/src
 
 $(AGENT): $(AGENT_OBJS)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(ALL_LDFLAGS) $^ $(AGENT_LDLIBS) -o $@
 
 $(OUTPUT)/tools/%.o: tools/%.c | $(OUTPUT)/tools
 	$(call msg,CC,$@)
@@ -375,7 +379,7 @@ $(OUTPUT)/tests/test_names_cache: $(OUTPUT)/tests/test_names_cache.o $(PURE_OBJS
 
 # The credential chain against HTTP servers of the test's own, on loopback: its object,
 # the common libcurl options, libcurl and cJSON, nothing else of the agent.
-$(OUTPUT)/tests/test_aws_creds: $(OUTPUT)/tests/test_aws_creds.o $(addprefix $(OUTPUT)/src/,export/aws_creds.o export/http.o)
+$(OUTPUT)/tests/test_aws_creds: $(OUTPUT)/tests/test_aws_creds.o $(addprefix $(OUTPUT)/src/,export/aws_creds.o export/http.o export/curl_lib.o)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ -lcurl -lcjson -lpthread -lcmocka -o $@
 
@@ -422,7 +426,7 @@ $(OUTPUT)/tests/test_close: $(OUTPUT)/tests/test_close.o $(addprefix $(OUTPUT)/s
 	$(Q)$(CC) $(ALL_LDFLAGS) $(call wrap,$(CLOSE_WRAPS)) $^ -lcjson -lcmocka -o $@
 
 # The S3 exporter's pure part alone.
-$(OUTPUT)/tests/test_s3: $(OUTPUT)/tests/test_s3.o $(addprefix $(OUTPUT)/src/,export/s3_request.o export/http.o)
+$(OUTPUT)/tests/test_s3: $(OUTPUT)/tests/test_s3.o $(addprefix $(OUTPUT)/src/,export/s3_request.o export/http.o export/curl_lib.o)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ -lcurl -lcmocka -o $@
 
@@ -430,7 +434,7 @@ $(OUTPUT)/tests/test_s3: $(OUTPUT)/tests/test_s3.o $(addprefix $(OUTPUT)/src/,ex
 # the credentials chain, or its test double (the environment only) until it lands.
 S3_CREDS_OBJ := $(if $(wildcard src/export/aws_creds.c),$(OUTPUT)/src/export/aws_creds.o,$(OUTPUT)/tests/aws_creds_env.o)
 $(OUTPUT)/tests/s3_put: tests/helpers/s3_put.c $(patsubst src/%.c,$(OUTPUT)/src/%.o,$(S3_SRCS)) \
-		$(addprefix $(OUTPUT)/src/,export/s3_request.o export/http.o) $(S3_CREDS_OBJ) | $(OUTPUT)/tests
+		$(addprefix $(OUTPUT)/src/,export/s3_request.o export/http.o export/curl_lib.o) $(S3_CREDS_OBJ) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $(filter %.c %.o,$^) -lcurl -lcjson -lcrypto -o $@
 
@@ -480,12 +484,12 @@ $(OUTPUT)/tests/%: tests/helpers/%.c | $(OUTPUT)/tests
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $< -o $@
 
 # The Pyroscope exporter alone: its pure parts and wants(); deliver() through pyro_push.
-$(OUTPUT)/tests/test_pyroscope: $(OUTPUT)/tests/test_pyroscope.o $(OUTPUT)/src/export/pyroscope.o $(OUTPUT)/src/export/http.o
+$(OUTPUT)/tests/test_pyroscope: $(OUTPUT)/tests/test_pyroscope.o $(OUTPUT)/src/export/pyroscope.o $(OUTPUT)/src/export/http.o $(OUTPUT)/src/export/curl_lib.o
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(ALL_LDFLAGS) $^ -lcjson -lcurl -lcmocka -o $@
 
 # One commit pushed to a Pyroscope (a fake one in the tests): pyro_push URL DIR BASE.
-$(OUTPUT)/tests/pyro_push: tests/helpers/pyro_push.c $(OUTPUT)/src/export/pyroscope.o $(OUTPUT)/src/export/http.o \
+$(OUTPUT)/tests/pyro_push: tests/helpers/pyro_push.c $(OUTPUT)/src/export/pyroscope.o $(OUTPUT)/src/export/http.o $(OUTPUT)/src/export/curl_lib.o \
 		| $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) $^ -lcjson -lcurl -o $@

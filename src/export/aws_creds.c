@@ -3,7 +3,6 @@
 #define _GNU_SOURCE             /* explicit_bzero(), timegm() */
 #include <arpa/inet.h>
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -18,6 +17,7 @@
 #include <unistd.h>
 
 #include "aws_creds.h"
+#include "curl_lib.h"
 #include "http.h"
 
 #define SHARED_FILE_MAX  (64 * 1024)
@@ -445,14 +445,16 @@ static bool host_allowed(const char *host)
 static int url_scheme_host(const char *url, bool *https, bool *allowed)
 {
 	char *scheme = NULL, *host = NULL;
-	CURLU *u = curl_url();
-	int r = 0;
+	CURLU *u;
+	int r = curl_lib_load();
 
-	if (!u)
+	if (r < 0)
+		return r;
+	if (!(u = libcurl.url()))
 		return -ENOMEM;
-	if (strlen(url) > URI_MAX || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+	if (strlen(url) > URI_MAX || libcurl.url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    libcurl.url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    libcurl.url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
 		r = -EINVAL;
 	else if (strcasecmp(scheme, "https") == 0)
 		*https = true;
@@ -462,9 +464,9 @@ static int url_scheme_host(const char *url, bool *https, bool *allowed)
 		r = -EINVAL;
 	if (r == 0)
 		*allowed = host_allowed(host);
-	curl_free(scheme);
-	curl_free(host);
-	curl_url_cleanup(u);
+	libcurl.free(scheme);
+	libcurl.free(host);
+	libcurl.url_cleanup(u);
 	return r;
 }
 
@@ -540,7 +542,7 @@ void aws_creds__free(struct aws_creds *c)
 	free(c->imds_mode);
 	free(c->imds_disabled);
 	if (c->curl)
-		curl_easy_cleanup(c->curl);
+		libcurl.easy_cleanup(c->curl);
 	if (c->body) {
 		explicit_bzero(c->body, sizeof(*c->body));
 		free(c->body);
@@ -572,6 +574,7 @@ int aws_creds__new(const char *const *envp, struct aws_creds **ret)
 #undef V
 	};
 	struct aws_creds *c = calloc(1, sizeof(*c));
+	int r = -ENOMEM;
 
 	if (!c)
 		return -ENOMEM;
@@ -582,15 +585,18 @@ int aws_creds__new(const char *const *envp, struct aws_creds **ret)
 		if (v && !(*slot = strdup(v)))
 			goto fail;
 	}
+	if ((r = curl_lib_load()) < 0)
+		goto fail;
+	r = -ENOMEM;
 	c->body = malloc(sizeof(*c->body));
-	c->curl = curl_easy_init();
+	c->curl = libcurl.easy_init();
 	if (!c->body || !c->curl)
 		goto fail;
 	*ret = c;
 	return 0;
 fail:
 	aws_creds__free(c);
-	return -ENOMEM;
+	return r;
 }
 
 static int64_t mono_ms(void)
@@ -799,7 +805,7 @@ static int fetch(struct aws_creds *c, const char *url, bool put, struct curl_sli
 		snprintf(why, size, "libcurl refused the URL");
 		return -EINVAL;
 	}
-#define SET(opt, val) (rc = rc ? rc : curl_easy_setopt(c->curl, opt, val))
+#define SET(opt, val) (rc = rc ? rc : libcurl.easy_setopt(c->curl, opt, val))
 	SET(CURLOPT_NOPROXY, "*");      /* credentials never go through a proxy */
 	if (put) {
 		SET(CURLOPT_CUSTOMREQUEST, "PUT");
@@ -810,14 +816,14 @@ static int fetch(struct aws_creds *c, const char *url, bool put, struct curl_sli
 		SET(CURLOPT_HTTPHEADER, headers);
 #undef SET
 	if (rc != CURLE_OK) {
-		snprintf(why, size, "libcurl: %s", curl_easy_strerror(rc));
+		snprintf(why, size, "libcurl: %s", libcurl.easy_strerror(rc));
 		return -EINVAL;
 	}
-	rc = curl_easy_perform(c->curl);
-	if (curl_easy_getinfo(c->curl, CURLINFO_CONNECT_TIME_T, &connect_us) == CURLE_OK && connect_us > 0)
+	rc = libcurl.easy_perform(c->curl);
+	if (libcurl.easy_getinfo(c->curl, CURLINFO_CONNECT_TIME_T, &connect_us) == CURLE_OK && connect_us > 0)
 		*connected = true;
 	r = http_result(c->curl, rc, c->body, status, why, size);
-	curl_easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
+	libcurl.easy_setopt(c->curl, CURLOPT_HTTPHEADER, NULL);
 	return r;
 }
 
@@ -849,7 +855,7 @@ static int header_add(struct curl_slist **list, const char *name, const char *va
 	if (!h)
 		return -ENOMEM;
 	snprintf(h, n, "%s: %.*s", name, (int)len, value);
-	l = curl_slist_append(*list, h);
+	l = libcurl.slist_append(*list, h);
 	explicit_bzero(h, n);
 	free(h);
 	if (!l)
@@ -862,7 +868,7 @@ static void headers_free(struct curl_slist *list)
 {
 	for (struct curl_slist *l = list; l; l = l->next)
 		explicit_bzero(l->data, strlen(l->data));
-	curl_slist_free_all(list);
+	libcurl.slist_free_all(list);
 }
 
 static int from_container(struct aws_creds *c, const atomic_bool *stop, struct aws_credentials *out, char *err,
@@ -1012,7 +1018,7 @@ static int from_imds(struct aws_creds *c, const atomic_bool *stop, struct aws_cr
 	if ((r = header_add(&headers, "X-aws-ec2-metadata-token-ttl-seconds", "21600", 5)) < 0)
 		return r;
 	/* No Content-Type for the empty PUT (libcurl would say form data). */
-	if (!(l = curl_slist_append(headers, "Content-Type:"))) {
+	if (!(l = libcurl.slist_append(headers, "Content-Type:"))) {
 		headers_free(headers);
 		return -ENOMEM;
 	}

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "curl_lib.h"
 #include "http.h"
 #include "version.h"
 
@@ -31,12 +32,12 @@ int http_prepare(CURL *h, const char *url, const struct http_limits *lim, struct
 	struct http_limits l = lim ? *lim : (struct http_limits){ 0 };
 	CURLcode rc = CURLE_OK;
 
-	curl_easy_reset(h);
+	libcurl.easy_reset(h);
 	body->len = 0;
 	body->dropped = 0;
 	body->data[0] = '\0';
 	body->error[0] = '\0';
-#define SET(opt, val) (rc = rc ? rc : curl_easy_setopt(h, opt, val))
+#define SET(opt, val) (rc = rc ? rc : libcurl.easy_setopt(h, opt, val))
 	SET(CURLOPT_URL, url);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
 	SET(CURLOPT_FOLLOWLOCATION, 0L);        /* never followed: a redirect is an answer */
@@ -59,12 +60,12 @@ int http_prepare(CURL *h, const char *url, const struct http_limits *lim, struct
 
 int http_result(CURL *h, CURLcode rc, const struct http_body *body, long *status, char *why, size_t size)
 {
-	const char *words = body->error[0] ? body->error : curl_easy_strerror(rc);
+	const char *words = body->error[0] ? body->error : libcurl.easy_strerror(rc);
 	int r;
 
 	if (rc == CURLE_OK) {
 		*status = 0;
-		curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
+		libcurl.easy_getinfo(h, CURLINFO_RESPONSE_CODE, status);
 		snprintf(why, size, "HTTP %ld", *status);
 		return 0;
 	}

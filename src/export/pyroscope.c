@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 
+#include "curl_lib.h"
 #include "http.h"
 #include "pyroscope.h"
 
@@ -419,8 +419,9 @@ static void pyro_free(void *state)
 	if (!s)
 		return;
 	if (s->h)
-		curl_easy_cleanup(s->h);
-	curl_slist_free_all(s->headers);
+		libcurl.easy_cleanup(s->h);
+	if (s->headers)
+		libcurl.slist_free_all(s->headers);
 	free(s->body);
 	free(s->basic_user);
 	secret_wipe(&s->password);
@@ -487,7 +488,11 @@ int pyroscope_exporter__new(const struct pyroscope_config *cfg, void **ret_state
 
 	if (!s)
 		return -ENOMEM;
-	if (!(s->body = malloc(sizeof(*s->body))) || !(s->h = curl_easy_init()))
+	r = curl_lib_load();
+	if (r < 0)
+		goto fail;
+	r = -ENOMEM;
+	if (!(s->body = malloc(sizeof(*s->body))) || !(s->h = libcurl.easy_init()))
 		goto fail;
 	r = -EINVAL;
 	if (url_check(cfg->url, s->url, sizeof(s->url)) < 0)
@@ -523,12 +528,12 @@ int pyroscope_exporter__new(const struct pyroscope_config *cfg, void **ret_state
 		goto fail;
 	r = -ENOMEM;
 	/* An empty Expect: no wait for a "100 Continue" a proxy may never send. */
-	if (!(l = curl_slist_append(NULL, "Expect:")))
+	if (!(l = libcurl.slist_append(NULL, "Expect:")))
 		goto fail;
 	s->headers = l;
 	if (cfg->tenant) {
 		snprintf(tenant, sizeof(tenant), "X-Scope-OrgID: %s", cfg->tenant);
-		if (!(l = curl_slist_append(s->headers, tenant)))
+		if (!(l = libcurl.slist_append(s->headers, tenant)))
 			goto fail;
 		s->headers = l;
 	}
@@ -682,30 +687,30 @@ static int pyro_deliver(void *state, const struct delivery *d, char *err, size_t
 	}
 	snprintf(why, sizeof(why), "%s", strerror(ENOMEM));
 	r = -ENOMEM;
-	if (!(mime = curl_mime_init(s->h)) || !(part = curl_mime_addpart(mime)))
+	if (!(mime = libcurl.mime_init(s->h)) || !(part = libcurl.mime_addpart(mime)))
 		goto fail_why;
-	rc = curl_mime_name(part, "profile");
-	rc = rc ? rc : curl_mime_filename(part, "profile");
-	rc = rc ? rc : curl_mime_type(part, "application/octet-stream");
-	rc = rc ? rc : curl_mime_data_cb(part, (curl_off_t)st.st_size, file_read, file_seek, NULL, &fd);
-	rc = rc ? rc : curl_easy_setopt(s->h, CURLOPT_MIMEPOST, mime);
-	rc = rc ? rc : curl_easy_setopt(s->h, CURLOPT_HTTPHEADER, s->headers);
+	rc = libcurl.mime_name(part, "profile");
+	rc = rc ? rc : libcurl.mime_filename(part, "profile");
+	rc = rc ? rc : libcurl.mime_type(part, "application/octet-stream");
+	rc = rc ? rc : libcurl.mime_data_cb(part, (curl_off_t)st.st_size, file_read, file_seek, NULL, &fd);
+	rc = rc ? rc : libcurl.easy_setopt(s->h, CURLOPT_MIMEPOST, mime);
+	rc = rc ? rc : libcurl.easy_setopt(s->h, CURLOPT_HTTPHEADER, s->headers);
 	if (rc == CURLE_OK && s->basic_user) {
-		rc = curl_easy_setopt(s->h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-		rc = rc ? rc : curl_easy_setopt(s->h, CURLOPT_USERNAME, s->basic_user);
-		rc = rc ? rc : curl_easy_setopt(s->h, CURLOPT_PASSWORD, s->password.value);
+		rc = libcurl.easy_setopt(s->h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+		rc = rc ? rc : libcurl.easy_setopt(s->h, CURLOPT_USERNAME, s->basic_user);
+		rc = rc ? rc : libcurl.easy_setopt(s->h, CURLOPT_PASSWORD, s->password.value);
 	} else if (rc == CURLE_OK && s->token.value) {
 		/* "Authorization: Bearer <token>", sent with the first request */
-		rc = curl_easy_setopt(s->h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
-		rc = rc ? rc : curl_easy_setopt(s->h, CURLOPT_XOAUTH2_BEARER, s->token.value);
+		rc = libcurl.easy_setopt(s->h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BEARER);
+		rc = rc ? rc : libcurl.easy_setopt(s->h, CURLOPT_XOAUTH2_BEARER, s->token.value);
 	}
 	if (rc != CURLE_OK) {
 		r = rc == CURLE_OUT_OF_MEMORY ? -ENOMEM : -EINVAL;
-		snprintf(why, sizeof(why), "libcurl: %s", curl_easy_strerror(rc));
+		snprintf(why, sizeof(why), "libcurl: %s", libcurl.easy_strerror(rc));
 		goto fail_why;
 	}
 
-	rc = curl_easy_perform(s->h);
+	rc = libcurl.easy_perform(s->h);
 	r = http_result(s->h, rc, s->body, &status, why, sizeof(why));
 	if (r < 0)
 		goto fail_why;
@@ -722,8 +727,8 @@ fail_why:
 	snprintf(err, errsize, "POST %s/ingest app=%s: %s", s->url, app, why);
 out:
 	/* nothing of this commit's stays on the handle: no dangling mime, file or secret */
-	curl_easy_reset(s->h);
-	curl_mime_free(mime);
+	libcurl.easy_reset(s->h);
+	libcurl.mime_free(mime);
 	if (fd >= 0)
 		close(fd);
 	free(url);

@@ -10,10 +10,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cjson/cJSON.h>
-#include <curl/curl.h>
 #include <openssl/evp.h>
 
 #include "aws_creds.h"
+#include "curl_lib.h"
 #include "http.h"
 #include "s3.h"
 #include "s3_request.h"
@@ -185,7 +185,7 @@ static int status_errno(long status, const char *code)
 
 static int header_add(struct curl_slist **list, const char *line)
 {
-	struct curl_slist *l = curl_slist_append(*list, line);
+	struct curl_slist *l = libcurl.slist_append(*list, line);
 
 	if (!l)
 		return -ENOMEM;
@@ -243,12 +243,12 @@ static int perform(struct s3 *s, const struct request *q, char *err, size_t errs
 		o += (int)strlen(s->meta + o) + 1;
 	}
 	if (r < 0) {
-		curl_slist_free_all(headers);
+		libcurl.slist_free_all(headers);
 		snprintf(err, errsize, "%s s3://%s/%s: out of memory", q->op, s->ep.bucket, s->key);
 		return r;
 	}
 
-#define SET(opt, val) (rc = rc ? rc : curl_easy_setopt(s->h, opt, val))
+#define SET(opt, val) (rc = rc ? rc : libcurl.easy_setopt(s->h, opt, val))
 	SET(CURLOPT_HTTPHEADER, headers);
 	SET(CURLOPT_AWS_SIGV4, s->sigv4);
 	SET(CURLOPT_USERNAME, s->cred.access_key_id);
@@ -271,12 +271,12 @@ static int perform(struct s3 *s, const struct request *q, char *err, size_t errs
 	}
 #undef SET
 	if (rc == CURLE_OK)
-		rc = curl_easy_perform(s->h);
+		rc = libcurl.easy_perform(s->h);
 	else
-		snprintf(s->body.error, sizeof(s->body.error), "libcurl refused an option: %s", curl_easy_strerror(rc));
+		snprintf(s->body.error, sizeof(s->body.error), "libcurl refused an option: %s", libcurl.easy_strerror(rc));
 	/* the handle keeps pointers to the list and to the credentials' copies until reset */
-	curl_easy_setopt(s->h, CURLOPT_HTTPHEADER, NULL);
-	curl_slist_free_all(headers);
+	libcurl.easy_setopt(s->h, CURLOPT_HTTPHEADER, NULL);
+	libcurl.slist_free_all(headers);
 
 	r = http_result(s->h, rc, &s->body, &status, why, sizeof(why));
 	if (q->up && q->up->err) {
@@ -520,7 +520,7 @@ static void s3_free(void *state)
 	if (!s)
 		return;
 	if (s->h)
-		curl_easy_cleanup(s->h);
+		libcurl.easy_cleanup(s->h);
 	aws_creds__free(s->creds);
 	free(s->buf);
 	explicit_bzero(&s->cred, sizeof(s->cred));
@@ -552,8 +552,11 @@ int s3_exporter__new(const struct s3_config *cfg, struct aws_creds *creds, void 
 	}
 	strcpy(s->prefix, pre);
 	snprintf(s->sigv4, sizeof(s->sigv4), "aws:amz:%s:s3", cfg->region);
+	r = curl_lib_load();
+	if (r < 0)
+		goto fail;
 	r = -ENOMEM;
-	if (!(s->buf = malloc(READ_SIZE)) || !(s->h = curl_easy_init()))
+	if (!(s->buf = malloc(READ_SIZE)) || !(s->h = libcurl.easy_init()))
 		goto fail;
 	*ret_state = s;
 	return 0;

@@ -244,6 +244,15 @@ test('inspectctl: ps, capture --wait, status, stop', async () => {
     r = ctl(agent, 'capture', '1');
     assert.equal(r.status, 1);
     assert.match(r.stderr, /not a tracked node process/);
+
+    // Another user than root: one line saying why and what to do, nothing else (issue 13).
+    for (const args of [['ps'], ['capture', String(t.pid), '--kind', 'heap']]) {
+      r = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--', INSPECTCTL, '--socket', agent.socket, ...args],
+        { encoding: 'utf8', timeout: 20000 });
+      assert.equal(r.status, 1, r.stderr);
+      assert.equal(r.stdout, '');
+      assert.equal(r.stderr, `inspectctl: cannot connect to inspectd at ${agent.socket}: Permission denied (the socket is root's: try with sudo)\n`);
+    }
     r = ctl(agent, 'capture', 'abc');
     assert.equal(r.status, 2);
   });

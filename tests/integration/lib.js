@@ -10,6 +10,9 @@ const AGENT = process.env.INSPECTD || path.resolve(__dirname, '../../.output/ins
 const INSPECTCTL = process.env.INSPECTCTL || path.resolve(__dirname, '../../.output/inspectctl');
 const HELPERS = process.env.HELPERS || path.resolve(__dirname, '../../.output/tests');
 const APPS = path.join(__dirname, 'apps');
+// The agent built with AddressSanitizer (make check SANITIZE=1): its runtime is in the binary.
+// ASan makes the agent's own work two to three times slower; a bound on its latency scales.
+const SANITIZED = fs.existsSync(AGENT) && fs.readFileSync(AGENT).includes('__asan_init');
 const NODE = process.execPath;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -445,6 +448,6 @@ function helper(name, args) {
 }
 
 module.exports = {
-  AGENT, INSPECTCTL, APPS, NODE, HELPERS, Agent, Target, withAgent, start, sleep, waitFor, tmpdir, listeningPorts, readJSON,
+  AGENT, INSPECTCTL, APPS, NODE, HELPERS, SANITIZED, Agent, Target, withAgent, start, sleep, waitFor, tmpdir, listeningPorts, readJSON,
   heapSelfByFunction, cpuHitsByFunction, helper, makeCgroup, parsePrometheus,
 };
