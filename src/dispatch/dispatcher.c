@@ -56,8 +56,8 @@
 #define TICK_USEC       (1 * LWS_US_PER_SEC)
 #define SWEEP_TICKS     5       /* kept ledger records looked at every this many ticks */
 #define RECONCILE_TICKS 5       /* the kernel's table compared with ours every this many ticks */
-/* CPU times read every this many ticks while no CPU threshold is configured (below, tick()) */
-#define CPU_IDLE_TICKS  10
+/* The task walk, every this many ticks while no threshold is configured (below, tick()) */
+#define WALK_IDLE_TICKS 10
 
 /* A job being run. Owned by the dispatcher, named by the job's data; owns its capture. */
 struct run {
@@ -79,9 +79,9 @@ struct dispatcher {
 	struct selection *selection;    /* --select, --exclude */
 	struct sections *sections;      /* the configuration file's: each process's settings (sections.h) */
 	bool rss_triggers;              /* an RSS trigger in the settings or a section's: rss_stat may be wanted */
-	bool cpu_triggers;              /* a CPU threshold in the settings or a section's: CPU read each tick */
-	unsigned cpu_ticks;
-	bool cpu_fresh;                 /* this tick read the CPU times */
+	bool cpu_triggers;              /* a CPU threshold in the settings or a section's */
+	unsigned walk_ticks;
+	bool walked;                    /* this tick walked the host's tasks: CPU times and RSS are fresh */
 	uint64_t schedule_seed;         /* this agent's: its hosts' rounds fall elsewhere than another's */
 	struct dispatcher_metrics metrics;
 	lws_sorted_usec_list_t tick;
@@ -718,7 +718,7 @@ static struct threshold_subject subject_of(struct dispatcher *d, struct process 
 {
 	struct threshold_subject s = {
 		.cfg = &settings_of(d, p)->triggers, .triggers = process__triggers(p), .rss = process__rss(p),
-		.cpu_ns = process__cpu_ns(p), .cpu_fresh = d->cpu_fresh,
+		.cpu_ns = process__cpu_ns(p), .cpu_fresh = d->walked,
 	};
 	enum job_state state;
 
@@ -824,6 +824,7 @@ struct tick_walk {
 	struct dispatcher *d;
 	uint64_t now;
 	bool cpu_read;
+	bool rss_fresh;                 /* the kernel side's RSS is new this tick (the walk, rss_stat) */
 	bool rss_read;                  /* every process's RSS read already (tracker__read_rss()) */
 	bool near;
 };
@@ -886,10 +887,10 @@ static void tick_process(void *ctx, struct process *p)
 	struct threshold_subject s;
 	uint64_t rss = process__rss(p), high, low;
 
-	if (!w->rss_read)
+	if (w->rss_fresh && !w->rss_read)
 		tracker__rss(d->tracker, (uint32_t)process__pid(p), &rss);
 	process__sample(p, rss, w->cpu_read, w->now);
-	if (process__rss(p))
+	if (w->rss_fresh && process__rss(p))
 		process__push_rss(p, w->now / 1000000, process__rss(p));    /* else a gap */
 	s = subject_of(d, p);
 	if (thresholds__tick(d->thresholds, &s, w->now, &dec) == 1)
@@ -1031,20 +1032,23 @@ static void tick(lws_sorted_usec_list_t *sul)
 		log_warn("%llu new node processes could not be tracked: the kernel side's map is full "
 			 "(%u tracked)", (unsigned long long)untracked, processes__count(d->processes));
 	/*
-	 * The task iterator walks every thread of the host: with 200 idle node processes it was
-	 * more than half of the idle agent's time (README, *Under load*). Each tick while a CPU
-	 * threshold wants it; else every CPU_IDLE_TICKS, for /v1/processes' CPU column.
+	 * The task iterator walks every thread of the host, and is what refreshes the tracked
+	 * processes' CPU times and, rss_stat aside, their RSS: with 200 idle node processes it
+	 * was more than half of the idle agent's time (README, *Cost*). Each tick while a
+	 * threshold judges them; else every WALK_IDLE_TICKS, for /v1/processes and the RSS
+	 * timelines (a point a walk).
 	 */
-	d->cpu_fresh = false;
-	if (d->cpu_triggers || d->cpu_ticks++ % CPU_IDLE_TICKS == 0) {
+	d->walked = false;
+	if (d->cpu_triggers || d->rss_triggers || d->walk_ticks++ % WALK_IDLE_TICKS == 0) {
 		r = tracker__read_cpu(d->tracker, add_cpu, d);
 		if (r < 0)
 			log_warn("reading CPU times: %s, ignoring", strerror(-r));
-		d->cpu_fresh = r >= 0;
+		d->walked = r >= 0;
 	}
-	w.cpu_read = d->cpu_fresh;
+	w.cpu_read = d->walked;
+	w.rss_fresh = d->walked || tracker__rss_watched(d->tracker);
 	/* The kernel's table in one pass: a lookup a process cost 200 system calls a second. */
-	w.rss_read = tracker__read_rss(d->tracker, set_rss, d) >= 0;
+	w.rss_read = w.rss_fresh && tracker__read_rss(d->tracker, set_rss, d) >= 0;
 	processes__foreach(d->processes, tick_process, &w);
 	rss_watch_update(d, w.near, w.now);
 }

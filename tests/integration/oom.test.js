@@ -19,7 +19,9 @@ function recordsOf(agent, pid) {
 test('a leaking process OOM-killed in its cgroup leaves a record: rising timeline, limit, its capture', async () => {
   const cg = makeCgroup(`inspectd-oom-${process.pid}`, 160 * MiB);
   try {
-    await withAgent([], async (agent, targets) => {
+    // A threshold configured (out of reach): the agent walks the host's tasks each second,
+    // so a point a second; without one, a point every 10 s (README, *OOM kills*).
+    await withAgent(['--rss-threshold', '100G'], async (agent, targets) => {
       const t = await start(targets, 'grow.js');
       const bystander = await start(targets, 'grow.js');
       cg.add(t.pid);
