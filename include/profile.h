@@ -65,6 +65,8 @@ const char *profile_kind_list(char *buf, size_t size, const char *quote);
 /* Taken at once, over when the target has sent it (a heap snapshot): no duration to ask for,
  * and its signal takes one rather than toggling a capture on and off. */
 bool profile_kind_instantaneous(enum profile_kind kind);
+/* What kind costs the target, in one sentence, for the costly ones; else NULL. */
+const char *profile_kind_cost(enum profile_kind kind);
 
 /* Files one capture of a kind may write (meta.json aside). */
 #define PROFILE_OUTPUTS_MAX     4

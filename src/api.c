@@ -158,6 +158,23 @@ static int respond_job(struct lws *wsi, struct api_conn *c, unsigned status, uns
 	return respond_json(wsi, c, status, api_job_json(&v));
 }
 
+/* 202 for a capture just asked for: the job, and what its kind costs the target if costly. */
+static int respond_created(struct lws *wsi, struct api_conn *c, unsigned id, enum profile_kind kind)
+{
+	const char *cost = profile_kind_cost(kind);
+	struct job_view v;
+	cJSON *o;
+
+	if (dispatcher__job(the_api->dispatcher, id, &v) < 0)
+		return respond_error(wsi, c, 500, "capture %u is gone", id);
+	o = api_job_json(&v);
+	if (o && cost && !cJSON_AddStringToObject(o, "warning", cost)) {
+		cJSON_Delete(o);
+		o = NULL;
+	}
+	return respond_json(wsi, c, 202, o);
+}
+
 static int serve_captures(struct lws *wsi, struct api_conn *c)
 {
 	cJSON *root = cJSON_CreateObject(), *list;
@@ -208,7 +225,7 @@ static int serve_create(struct lws *wsi, struct api_conn *c)
 	switch (r) {
 	case 0:
 		log_info("pid %d: %s capture requested through the API", req.pid, profile_kind_name(req.kind));
-		return respond_job(wsi, c, 202, id, NULL);
+		return respond_created(wsi, c, id, req.kind);
 	case -ESRCH:
 		return respond_error(wsi, c, 404, "pid %d is not a tracked node process", req.pid);
 	case -EPERM: {

@@ -471,6 +471,17 @@ static int wait_for_capture(struct api *api, const char *id, cJSON **capture)
 	return 0;
 }
 
+/* What the agent says the capture costs the target (a costly kind), on stderr. */
+static void print_warning(const cJSON *capture)
+{
+	const cJSON *w = cJSON_GetObjectItemCaseSensitive(capture, "warning");
+	char text[FORMAT_CELL_SIZE * 4];
+
+	if (!env.json && cJSON_IsString(w) && format_cell(w->valuestring, 200, text, sizeof(text)) == 0 &&
+	    strcmp(text, "-") != 0)
+		fprintf(stderr, "inspectctl: warning: %s\n", text);
+}
+
 static int cmd_capture(struct api *api, uint64_t pid)
 {
 	char summary[FORMAT_CELL_SIZE * 6];
@@ -492,6 +503,7 @@ static int cmd_capture(struct api *api, uint64_t pid)
 		print_error("%s", api->error);
 		goto out;
 	}
+	print_warning(capture);
 	if (!env.wait) {
 		if (env.json) {
 			ret = print_json(capture);

@@ -53,3 +53,16 @@ bool profile_kind_instantaneous(enum profile_kind kind)
 {
 	return kind >= 0 && kind < _PROFILE_KIND_MAX && instantaneous[kind];
 }
+
+/* What a kind costs the target, said wherever it is asked for (the API's 202, inspectctl). */
+static const char *const costs[_PROFILE_KIND_MAX] = {
+	[PROFILE_HEAP_SNAPSHOT] = "a heap snapshot pauses the target for all of it (seconds per 100 MB of "
+				  "small objects) and raises its RSS to many times its used heap meanwhile",
+	[PROFILE_ALLOCATION_TIMELINE] = "an allocation timeline records every allocation's stack: the "
+					"target runs slower for the whole capture (at most --capture-seconds)",
+};
+
+const char *profile_kind_cost(enum profile_kind kind)
+{
+	return kind >= 0 && kind < _PROFILE_KIND_MAX ? costs[kind] : NULL;
+}

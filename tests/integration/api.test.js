@@ -73,6 +73,7 @@ test('POST /v1/captures runs a capture; GET shows it; DELETE stops one early', a
     assert.equal(r.status, 202, r.body);
     assert.match(r.json.id, /^c-\d{6}$/);
     assert.equal(r.json.pid, t.pid);
+    assert.equal(r.json.warning, undefined, 'heap sampling is not a costly kind');
     assert.equal(r.json.trigger.kind, 'api');
     const id = r.json.id;
     const done = await agent.waitState(id, 'done');

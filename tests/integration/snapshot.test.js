@@ -6,7 +6,8 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const zlib = require('node:zlib');
-const { withAgent, start, sleep, waitFor, readJSON, listeningPorts, makeCgroup } = require('./lib');
+const { spawnSync } = require('node:child_process');
+const { INSPECTCTL, withAgent, start, sleep, waitFor, readJSON, listeningPorts, makeCgroup } = require('./lib');
 
 const OWN_NETNS = ['unshare', '--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"'];
 
@@ -46,6 +47,7 @@ test('a heap snapshot on demand: 100 000 objects of a named class counted in it,
     const t = await start(targets, 'retain.js');
     await t.send('things 100000');
     const job = await capture(agent, t.pid, { kind: 'heap-snapshot' });
+    assert.match(job.warning, /^a heap snapshot pauses the target for all of it/);
     const done = await agent.waitState(job.id, 'done', { timeoutMs: 60000 });
     const file = done.files.find((f) => f.endsWith('.heapsnapshot'));
     assert.ok(file, JSON.stringify(done));
@@ -87,7 +89,12 @@ test('a snapshot of several hundred MB of heap: the agent stays under 64 MB', as
 test('an allocation timeline holds the allocations\' stacks (trace_function_infos)', async () => {
   await withAgent([], async (agent, targets) => {
     const t = await start(targets, 'retain.js');
-    const job = await capture(agent, t.pid, { kind: 'allocation-timeline', seconds: 2 });
+    // Asked through inspectctl, which says what it costs (the API's 202 "warning"), as the README does.
+    const r = spawnSync(INSPECTCTL, ['--socket', agent.socket, 'capture', String(t.pid), '--kind', 'allocation-timeline', '--seconds', '2'],
+      { encoding: 'utf8', timeout: 20000 });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stderr, /^inspectctl: warning: an allocation timeline records every allocation's stack: the target runs slower for the whole capture \(at most --capture-seconds\)\n$/);
+    const job = { id: /capture (c-\d+)/.exec(r.stdout)[1] };
     await sleep(500);
     await t.send('things 20000');
     const done = await agent.waitState(job.id, 'done', { timeoutMs: 60000 });
