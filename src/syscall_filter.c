@@ -73,10 +73,11 @@ static const char *const allowed[] = {
 static const int families[] = { AF_UNIX, AF_INET, AF_INET6, AF_NETLINK };
 
 /* bpf(): the running agent's commands (measured: lookups, updates, walks, a link created,
- * an iterator read; deleting an entry and the older raw tracepoint attach kept); never
- * BPF_PROG_LOAD, BPF_MAP_CREATE or BPF_BTF_LOAD. */
+ * an iterator read, the tick's batched read of every tracked process's RSS; deleting an
+ * entry and the older raw tracepoint attach kept); never BPF_PROG_LOAD, BPF_MAP_CREATE or
+ * BPF_BTF_LOAD. */
 static const int bpf_commands[] = {
-	BPF_MAP_LOOKUP_ELEM, BPF_MAP_UPDATE_ELEM, BPF_MAP_DELETE_ELEM, BPF_MAP_GET_NEXT_KEY,
+	BPF_MAP_LOOKUP_ELEM, BPF_MAP_LOOKUP_BATCH, BPF_MAP_UPDATE_ELEM, BPF_MAP_DELETE_ELEM, BPF_MAP_GET_NEXT_KEY,
 	BPF_LINK_CREATE, BPF_RAW_TRACEPOINT_OPEN, BPF_ITER_CREATE,
 };
 
