@@ -448,7 +448,8 @@ test('installed with apt into a clean Debian root: its Depends from Debian, its 
     for (const p of ['var/lib/inspectd', 'run/inspectd', 'etc/default/inspectd', 'etc/inspectd/inspectd.conf']) {
       assert.ok(!fs.existsSync(root.path(p)), `purge left ${p}`);
     }
-    assert.equal(fs.readFileSync(root.path('run/inspectd.lock'), 'utf8'), '4242\n', 'purge removed the host lock');
+    assert.ok(fs.existsSync(root.path('run/inspectd.lock')), 'purge removed the host lock');
+    assert.equal(fs.readFileSync(root.path('run/inspectd.lock'), 'utf8'), '4242\n');
   } finally {
     for (const t of targets) await t.stop();
     if (agent) { try { await agent.stop(); } catch { if (!agent.exited) agent.proc.kill('SIGKILL'); } }
