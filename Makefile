@@ -41,8 +41,9 @@ DEB_TEST  := libcmocka-dev nodejs wrk procps iproute2 util-linux golang-go
 # The package's test: systemd-analyze verify on its unit, the agent's system calls (strace)
 # against the unit's filter; man --warnings on its pages; lintian on the package.
 DEB_TEST  += systemd strace lintian man-db
-# Its clean root to install the package into with apt (make clean-root).
-DEB_TEST  += debootstrap
+# Its clean root to install the package into with apt (make clean-root), and systemd-nspawn
+# to boot systemd in a copy of it, the unit started by a real manager.
+DEB_TEST  += debootstrap systemd-container
 PKGS      := libbpf libwebsockets libcjson libcurl libcrypto libseccomp
 
 CFLAGS    ?= -O2 -g

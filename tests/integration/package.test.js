@@ -5,7 +5,7 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { spawnSync } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const { Agent, tmpdir, start, readJSON } = require('./lib');
 
 const PACKAGE = process.env.PACKAGE;
@@ -320,13 +320,13 @@ class Root {
   }
 
   // apt-get install of a .deb copied into the root: its Depends from the root's sources.
-  install(deb, { update = true } = {}) {
+  install(deb, { update = true, also = [] } = {}) {
     if (update) {
       const r = this.run(['apt-get', 'update', '-q']);
       assert.equal(r.status, 0, `apt-get update in the root: ${r.stdout}${r.stderr}`);
     }
     fs.copyFileSync(deb, this.path(path.join('tmp', path.basename(deb))));
-    const r = this.run(['apt-get', 'install', '-y', '-q', path.join('/tmp', path.basename(deb))]);
+    const r = this.run(['apt-get', 'install', '-y', '-q', ...also, path.join('/tmp', path.basename(deb))]);
     assert.equal(r.status, 0, `apt-get install ${path.basename(deb)} in the root: ${r.stdout}${r.stderr}`);
     return r.stdout;
   }
@@ -559,6 +559,102 @@ test('an upgrade over a running agent: the scripts ask for a restart, not a stop
       }
     }
     await py.close();
+    root.remove();
+  }
+});
+
+// systemd as PID 1 in the root (systemd-nspawn -b, from Debian's systemd-container): the
+// real unit, sandboxing and all, started by a real manager, and an upgrade under it. The
+// container has its own PID namespace, so the agent there sees none of the host's node
+// processes: this checks the start, the sandbox the manager applied, and the restart on
+// upgrade; the tests above check the captures. nspawn's defaults withhold what the unit
+// needs (it keeps no CAP_BPF, CAP_PERFMON or CAP_NET_ADMIN and refuses bpf()), so they are
+// granted; its /run is its own, so the host's lock is bound in.
+const NSPAWN = ['/usr/bin/systemd-nspawn', '/bin/systemd-nspawn'].find((p) => fs.existsSync(p));
+test('under systemd as PID 1 (systemd-nspawn): the unit starts the installed agent with its sandbox, and apt-get install of a newer package restarts it', { skip: upgradeSkip }, async () => {
+  assert.ok(NSPAWN, 'no systemd-nspawn: apt-get install systemd-container (make deps-test)');
+  const root = new Root();
+  let nspawn = null;
+  let pid1 = null;
+  let log = '';
+  try {
+    root.install(PACKAGE, { also: ['systemd', 'systemd-sysv', 'dbus'] });
+    fs.copyFileSync(PACKAGE_UPGRADE, root.path(path.join('var/tmp', path.basename(PACKAGE_UPGRADE))));
+    nspawn = spawn(NSPAWN, ['-D', root.dir, '-b', '--register=no', '--keep-unit', '--console=pipe',
+      '--capability=CAP_BPF,CAP_PERFMON,CAP_NET_ADMIN', '--system-call-filter=bpf perf_event_open',
+      '--bind=/run/inspectd.lock'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    nspawn.stdout.on('data', (d) => { log += d; });
+    nspawn.stderr.on('data', (d) => { log += d; });
+    nspawn.on('exit', (code, signal) => { nspawn.exited = { code, signal }; });
+    pid1 = await waitFor('the container\'s PID 1', () => {
+      if (nspawn.exited) throw new Error(`systemd-nspawn exited ${JSON.stringify(nspawn.exited)}: ${log}`);
+      try { return Number(fs.readFileSync(`/proc/${nspawn.pid}/task/${nspawn.pid}/children`, 'utf8').trim().split(/\s+/)[0]) || null; } catch { return null; }
+    });
+    const inside = (cmd, env = {}) => run('nsenter', ['-t', String(pid1), '-m', '-p', '-u', '-i', '-r', '-w', 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...cmd], { timeout: 120000 });
+    await waitFor('systemd to have booted', () => /^(running|degraded)$/m.test(inside(['systemctl', 'is-system-running']).stdout), 60000)
+      .catch((e) => { e.message += `\n${inside(['systemctl', '--failed', '--no-pager']).stdout}\n${log}`; throw e; });
+    let r = inside(['systemctl', 'start', 'inspectd']);
+    assert.equal(r.status, 0, r.stderr);
+    const journal = () => inside(['journalctl', '--no-pager', '-u', 'inspectd']).stdout;
+    const mainPid = () => Number(inside(['systemctl', 'show', '-p', 'MainPID', '--value', 'inspectd']).stdout.trim());
+    // The agent's host pid, from its pid in the container.
+    const hostPid = (pid) => Number(fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).find((d) => {
+      try {
+        return fs.readlinkSync(`/proc/${d}/ns/pid`) === fs.readlinkSync(`/proc/${pid1}/ns/pid`) &&
+          new RegExp(`^NSpid:.*\\s${pid}$`, 'm').test(fs.readFileSync(`/proc/${d}/status`, 'utf8'));
+      } catch { return false; }
+    }));
+    // Ready: its API answers on the container's /run/inspectd/api.sock.
+    const api = (pid) => new Promise((resolve) => {
+      const req = require('node:http').request({ socketPath: `/proc/${pid}/root/run/inspectd/api.sock`, path: '/v1/processes', timeout: 2000 },
+        (res) => { res.resume(); res.on('end', () => resolve(res.statusCode)); });
+      req.on('error', () => resolve(null));
+      req.on('timeout', () => req.destroy());
+      req.end();
+    });
+    const ready = async () => {
+      const pid = await waitFor('the unit\'s main pid', () => (inside(['systemctl', 'is-active', 'inspectd']).stdout.trim() === 'active' && mainPid()) || null, 20000)
+        .catch((e) => { e.message += `\n${journal()}`; throw e; });
+      const host = hostPid(pid);
+      assert.ok(host, `no host pid for ${pid}`);
+      await waitFor('the API', async () => (await api(host)) === 200, 20000).catch((e) => { e.message += `\n${journal()}`; throw e; });
+      return { pid, host };
+    };
+    const first = await ready();
+    // The sandbox the manager applied: the unit's filter and the agent's own (two), no new
+    // privileges, the five capabilities kept; / read-only (ProtectSystem=strict), its two
+    // folders and the lock writable.
+    const status = fs.readFileSync(`/proc/${first.host}/status`, 'utf8');
+    assert.match(status, /^NoNewPrivs:\s+1$/m);
+    assert.match(status, /^Seccomp:\s+2$/m);
+    assert.ok(Number(/^Seccomp_filters:\s+(\d+)$/m.exec(status)[1]) >= 2, status);
+    assert.equal(BigInt(`0x${/^CapBnd:\s+([0-9a-f]+)$/m.exec(status)[1]}`).toString(2).replace(/0/g, '').length, 5);
+    const mounts = {};
+    for (const line of fs.readFileSync(`/proc/${first.host}/mountinfo`, 'utf8').split('\n')) {
+      const f = line.split(' ');
+      if (f.length > 5) mounts[f[4]] = f[5].split(',');
+    }
+    assert.ok(mounts['/'].includes('ro'), `/ ${mounts['/']}`);
+    for (const m of ['/var/lib/inspectd', '/run/inspectd.lock']) assert.ok(mounts[m] && mounts[m].includes('rw'), `${m} ${mounts[m]}`);
+    assert.ok(mounts['/home'] || mounts['/root'], 'ProtectHome=');
+
+    // The upgrade, under the manager: postinst restarts the unit; a new agent serves.
+    r = inside(['apt-get', 'install', '-y', '-q', path.join('/var/tmp', path.basename(PACKAGE_UPGRADE))], { DEBIAN_FRONTEND: 'noninteractive' });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const version = run('dpkg-deb', ['-f', PACKAGE_UPGRADE, 'Version']).stdout.trim();
+    assert.match(inside(['dpkg-query', '-W', '-f', '${Version}', 'inspectd']).stdout, new RegExp(`^${version.replace(/[+.]/g, '\\$&')}$`));
+    const second = await ready();
+    assert.notEqual(second.pid, first.pid, `not restarted:\n${journal()}`);
+    assert.match(journal(), /signal 15 received/);
+  } finally {
+    if (nspawn && !nspawn.exited) {
+      if (pid1) run('nsenter', ['-t', String(pid1), '-m', '-p', '-u', '-i', '-r', '-w', 'systemctl', 'poweroff']);
+      await waitFor('the container to stop', () => nspawn.exited, 30000).catch(() => {
+        // Killing the container's PID 1 ends every process of its PID namespace.
+        if (pid1) try { process.kill(pid1, 'SIGKILL'); } catch { /* gone */ }
+        return waitFor('the container to be killed', () => nspawn.exited, 10000);
+      });
+    }
     root.remove();
   }
 });
