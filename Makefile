@@ -634,8 +634,8 @@ DEB_UPGRADE := $(OUTPUT)/inspectd_$(DEB_UPGRADE_VERSION)_$(DEB_ARCH).deb
 deb-upgrade: $(DEB)
 	$(Q)$(MAKE) --no-print-directory deb DEB_VERSION=$(DEB_UPGRADE_VERSION)
 
-# The package test's clean root: a minimal Debian 12 (debootstrap --variant=minbase, about
-# 90 s and 210 MB), with the archive's bookworm, -updates and -security sources as a user's
+# The package test's clean root: a minimal Debian 12 (debootstrap --variant=minbase, 47-80 s
+# here, 210 MB), with the archive's bookworm, -updates and -security sources as a user's
 # machine has them. The test copies it and installs the .deb into the copy with apt, so the
 # package's Depends come from Debian and its maintainer scripts run. Made once, kept
 # (shared by every OUTPUT, as the node majors are), never committed; a root is complete

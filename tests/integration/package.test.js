@@ -296,7 +296,7 @@ class Root {
   constructor() {
     // Set by make check, the root must be there: a missing one fails, saying how to make it.
     assert.ok(fs.existsSync(path.join(CLEAN_ROOT, '.inspectd-clean-root')),
-      `no clean root at ${CLEAN_ROOT}: make clean-root (debootstrap, about 90 s; make check makes it)`);
+      `no clean root at ${CLEAN_ROOT}: make clean-root (debootstrap, about a minute; make check makes it)`);
     this.dir = path.join(tmpdir('inspectd-root-'), 'root');
     const r = run('cp', ['-a', CLEAN_ROOT, this.dir], { timeout: 120000 });
     assert.equal(r.status, 0, r.stderr);
