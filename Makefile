@@ -9,6 +9,7 @@
 #   make vmlinux  regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF
 #   make install  install under $(DESTDIR)$(PREFIX) (PREFIX=/usr/local); make uninstall
 #   make deb      build $(OUTPUT)/inspectd_VERSION_ARCH.deb (packaging/, README "Packaging")
+#   make clean-root  a minimal Debian (debootstrap) the package test installs the .deb into
 #   V=1           print full commands
 #   SANITIZE=1    build (into .output-sanitize) and test with AddressSanitizer and UBSan
 
@@ -40,6 +41,9 @@ DEB_TEST  := libcmocka-dev nodejs wrk procps iproute2 util-linux golang-go
 # The package's test: systemd-analyze verify on its unit, the agent's system calls (strace)
 # against the unit's filter; man --warnings on its pages; lintian on the package.
 DEB_TEST  += systemd strace lintian man-db
+# Its clean root to install the package into with apt (make clean-root), and systemd-nspawn
+# to boot systemd in a copy of it, the unit started by a real manager.
+DEB_TEST  += debootstrap systemd-container
 PKGS      := libbpf libwebsockets libcjson libcurl libcrypto libseccomp
 # libcurl is not linked into the agent: loaded when a remote exporter needs it
 # (include/curl_lib.h); its headers are used, and inspectctl and the tests link it.
@@ -139,7 +143,7 @@ endif
 
 .DELETE_ON_ERROR:
 .PHONY: all deps deps-test node-majors test-peers run check tests-build unit integration bench fuzz vmlinux clean \
-	man install uninstall deb lintian
+	man install uninstall deb deb-upgrade clean-root lintian
 
 all: $(AGENT) $(CTL)
 
@@ -191,7 +195,7 @@ run: deps
 	$(AGENT) $(RUN_ARGS)
 
 check: deps-test node-majors test-peers
-	$(Q)$(MAKE) --no-print-directory all tests-build deb
+	$(Q)$(MAKE) --no-print-directory all tests-build deb deb-upgrade clean-root
 	$(Q)$(MAKE) --no-print-directory unit integration lintian
 
 # Every parser of what a target or a container controls, under libFuzzer with ASan and
@@ -295,7 +299,7 @@ unit: $(UNIT_BINS)
 integration: $(AGENT) $(CTL) $(HELPER_BINS)
 	$(Q)INSPECTD=$(abspath $(AGENT)) INSPECTCTL=$(abspath $(CTL)) HELPERS=$(abspath $(OUTPUT)/tests) \
 		NODE_MAJORS_DIR=$(abspath $(NODE_MAJORS_DIR)) TEST_PEERS_DIR=$(abspath $(TEST_PEERS_DIR)) \
-		PACKAGE=$(abspath $(DEB)) \
+		PACKAGE=$(abspath $(DEB)) PACKAGE_UPGRADE=$(abspath $(DEB_UPGRADE)) CLEAN_ROOT=$(abspath $(CLEAN_ROOT)) \
 		node --test --test-concurrency=1 tests/integration/
 
 vmlinux:
@@ -591,14 +595,16 @@ uninstall:
 DEB_VERSION := $(VERSION)-1
 DEB_ARCH    := $(shell dpkg --print-architecture 2>/dev/null)
 DEB         := $(OUTPUT)/inspectd_$(DEB_VERSION)_$(DEB_ARCH).deb
-DEB_ROOT    := $(OUTPUT)/deb/root
+# Staged per version: the package and its upgrade (deb-upgrade) may be built side by side.
+DEB_DIR     := $(OUTPUT)/deb/$(DEB_VERSION)
+DEB_ROOT    := $(DEB_DIR)/root
 MAINTAINER  ?= inspectd developers <inspectd@users.noreply.github.com>
 DEB_FILES   := $(wildcard packaging/* packaging/debian/*) tools/help2man.awk
 
 deb: $(DEB)
 
 $(DEB): $(AGENT) $(CTL) $(DEB_FILES) include/version.h Makefile
-	$(Q)rm -rf $(OUTPUT)/deb && mkdir -p $(DEB_ROOT)/DEBIAN $(OUTPUT)/deb/debian
+	$(Q)rm -rf $(DEB_DIR) && mkdir -p $(DEB_ROOT)/DEBIAN $(DEB_DIR)/debian
 	$(Q)$(MAKE) --no-print-directory install DESTDIR=$(abspath $(DEB_ROOT)) PREFIX=/usr
 	$(call msg,DEB,$@)
 	$(Q)strip --strip-unneeded --remove-section=.comment --remove-section=.note \
@@ -612,17 +618,52 @@ $(DEB): $(AGENT) $(CTL) $(DEB_FILES) include/version.h Makefile
 	$(Q)chmod 0644 $(DEB_ROOT)/usr/share/doc/inspectd/changelog.Debian.gz
 	$(Q)$(INSTALL) -m 0755 packaging/debian/postinst packaging/debian/prerm packaging/debian/postrm $(DEB_ROOT)/DEBIAN/
 	$(Q)printf '/etc/default/inspectd\n/etc/inspectd/inspectd.conf\n' > $(DEB_ROOT)/DEBIAN/conffiles
-	$(Q)printf 'Source: inspectd\n\nPackage: inspectd\nArchitecture: any\n' > $(OUTPUT)/deb/debian/control
-	$(Q)cd $(OUTPUT)/deb && dpkg-shlibdeps -O -e root/usr/sbin/inspectd -e root/usr/bin/inspectctl \
+	$(Q)printf 'Source: inspectd\n\nPackage: inspectd\nArchitecture: any\n' > $(DEB_DIR)/debian/control
+	$(Q)cd $(DEB_DIR) && dpkg-shlibdeps -O -e root/usr/sbin/inspectd -e root/usr/bin/inspectctl \
 		2>/dev/null | sed -n 's/^shlibs:Depends=//p' > depends
-	$(Q)test -s $(OUTPUT)/deb/depends
+	$(Q)test -s $(DEB_DIR)/depends
 	$(Q)sed -e 's/@DEB_VERSION@/$(DEB_VERSION)/' -e 's/@DEB_ARCH@/$(DEB_ARCH)/' \
 		-e 's/@MAINTAINER@/$(MAINTAINER)/' \
 		-e "s/@INSTALLED_SIZE@/$$(du -sk --exclude=DEBIAN $(DEB_ROOT) | cut -f1)/" \
-		-e "s/@DEPENDS@/$$(cat $(OUTPUT)/deb/depends)/" packaging/debian/control.in > $(DEB_ROOT)/DEBIAN/control
+		-e "s/@DEPENDS@/$$(cat $(DEB_DIR)/depends)/" packaging/debian/control.in > $(DEB_ROOT)/DEBIAN/control
 	$(Q)cd $(DEB_ROOT) && find . -path ./DEBIAN -prune -o -type f -printf '%P\0' | sort -z | \
 		xargs -0 md5sum > DEBIAN/md5sums && chmod 0644 DEBIAN/md5sums DEBIAN/control DEBIAN/conffiles
 	$(Q)dpkg-deb --build --root-owner-group -Zxz $(DEB_ROOT) $@ >/dev/null
+
+# The same package under a higher version, for the package test's upgrade over a running
+# agent (tests/integration/package.test.js): built after $(DEB), never published.
+DEB_UPGRADE_VERSION := $(DEB_VERSION)+upgrade1
+DEB_UPGRADE := $(OUTPUT)/inspectd_$(DEB_UPGRADE_VERSION)_$(DEB_ARCH).deb
+
+deb-upgrade: $(DEB)
+	$(Q)$(MAKE) --no-print-directory deb DEB_VERSION=$(DEB_UPGRADE_VERSION)
+
+# The package test's clean root: a minimal Debian 12 (debootstrap --variant=minbase, 47-80 s
+# here, 210 MB), with the archive's bookworm, -updates and -security sources as a user's
+# machine has them. The test copies it and installs the .deb into the copy with apt, so the
+# package's Depends come from Debian and its maintainer scripts run. Made once, kept
+# (shared by every OUTPUT, as the node majors are), never committed; a root is complete
+# once it is renamed into place, its stamp written last. rm never crosses into a mount.
+DEBIAN_SUITE    ?= bookworm
+DEBIAN_MIRROR   ?= http://deb.debian.org/debian
+DEBIAN_SECURITY ?= http://deb.debian.org/debian-security
+CLEAN_ROOT      ?= .output/clean-root
+CLEAN_ROOT_STAMP := $(CLEAN_ROOT)/.inspectd-clean-root
+
+clean-root: $(CLEAN_ROOT_STAMP)
+
+$(CLEAN_ROOT_STAMP):
+	$(call msg,ROOT,$(CLEAN_ROOT) ($(DEBIAN_SUITE) from $(DEBIAN_MIRROR)))
+	$(Q)for d in $(abspath $(CLEAN_ROOT)) $(abspath $(CLEAN_ROOT)).tmp; do \
+		if findmnt -rn -o TARGET | grep -q "^$$d/"; then echo "$$d: something is mounted in it" >&2; exit 1; fi; \
+		rm -rf --one-file-system $$d || exit 1; done
+	$(Q)mkdir -p $(dir $(CLEAN_ROOT))
+	$(Q)debootstrap --variant=minbase $(DEBIAN_SUITE) $(CLEAN_ROOT).tmp $(DEBIAN_MIRROR) > $(CLEAN_ROOT).log 2>&1 || \
+		{ tail -20 $(CLEAN_ROOT).log >&2; exit 1; }
+	$(Q)printf 'deb %s %s main\ndeb %s %s-updates main\ndeb %s %s-security main\n' $(DEBIAN_MIRROR) $(DEBIAN_SUITE) \
+		$(DEBIAN_MIRROR) $(DEBIAN_SUITE) $(DEBIAN_SECURITY) $(DEBIAN_SUITE) > $(CLEAN_ROOT).tmp/etc/apt/sources.list
+	$(Q)echo "debootstrap --variant=minbase $(DEBIAN_SUITE) $(DEBIAN_MIRROR)" > $(CLEAN_ROOT).tmp/$(notdir $(CLEAN_ROOT_STAMP))
+	$(Q)mv $(CLEAN_ROOT).tmp $(CLEAN_ROOT)
 
 # No error from lintian (its warnings printed).
 lintian: $(DEB)

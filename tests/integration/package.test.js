@@ -5,7 +5,7 @@ const { test } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const { spawnSync } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const { Agent, tmpdir, start, readJSON } = require('./lib');
 
 const PACKAGE = process.env.PACKAGE;
@@ -271,3 +271,390 @@ function expandFilter(text, filter) {
   ['@default', ...filter].forEach(add);
   return out;
 }
+
+// ---- The package installed with apt into a clean Debian root (make clean-root) ----
+//
+// Each test copies the clean root (debootstrap --variant=minbase) and installs the .deb
+// into the copy with apt-get, so that its Depends are resolved from Debian as on a
+// user's machine and its maintainer scripts run; then it runs the INSTALLED agent,
+// chrooted into the copy, against a node process of the host (the agent sees it through
+// the root's /proc). Every command in the root runs in a mount namespace of its own
+// (unshare --mount, private propagation), where /proc, /sys (BTF, cgroups) and /dev are
+// bound into the root: the mounts end with the command, whatever happens to the test, and
+// none ever shows on the host. The host's /run/inspectd.lock is bound over the root's, so
+// that the chrooted agent holds the same host-wide lock as any other agent here.
+const { startPyroscope } = (() => { try { return require('../peers/pyroscope'); } catch { return {}; } })();
+const { listeningPorts, waitFor } = require('./lib');
+
+const CLEAN_ROOT = process.env.CLEAN_ROOT;
+const PACKAGE_UPGRADE = process.env.PACKAGE_UPGRADE;
+const rootSkip = skip || (!CLEAN_ROOT ? 'CLEAN_ROOT is not set (make check makes the clean root and sets it)' : false);
+const upgradeSkip = rootSkip || (!PACKAGE_UPGRADE ? 'PACKAGE_UPGRADE is not set (make check builds it: make deb-upgrade)' : false);
+const ROOT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+class Root {
+  constructor() {
+    // Set by make check, the root must be there: a missing one fails, saying how to make it.
+    assert.ok(fs.existsSync(path.join(CLEAN_ROOT, '.inspectd-clean-root')),
+      `no clean root at ${CLEAN_ROOT}: make clean-root (debootstrap, about a minute; make check makes it)`);
+    this.dir = path.join(tmpdir('inspectd-root-'), 'root');
+    const r = run('cp', ['-a', CLEAN_ROOT, this.dir], { timeout: 120000 });
+    assert.equal(r.status, 0, r.stderr);
+    if (!fs.existsSync('/run/inspectd.lock')) fs.closeSync(fs.openSync('/run/inspectd.lock', 'a', 0o600));
+  }
+
+  path(p) { return path.join(this.dir, p); }
+
+  // argv running cmd chrooted into the root, in a mount namespace of its own; hostLock:
+  // the host's /run/inspectd.lock bound over the root's (else the root's own file).
+  argv(cmd, { hostLock = true } = {}) {
+    return ['unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c',
+      'mount --bind /proc "$0/proc" && mount --rbind /sys "$0/sys" && mount --rbind /dev "$0/dev" && ' +
+      (hostLock ? ': >> "$0/run/inspectd.lock" && mount --bind /run/inspectd.lock "$0/run/inspectd.lock" && ' : '') +
+      'exec chroot "$0" "$@"', this.dir, ...cmd];
+  }
+
+  run(cmd, opts = {}) {
+    const [c, ...args] = this.argv(cmd, opts);
+    return run(c, args, { timeout: 300000, ...opts, env: { PATH: ROOT_PATH, LANG: 'C.UTF-8', DEBIAN_FRONTEND: 'noninteractive', ...opts.env } });
+  }
+
+  // apt-get install of a .deb copied into the root: its Depends from the root's sources.
+  install(deb, { update = true, also = [] } = {}) {
+    if (update) {
+      const r = this.run(['apt-get', 'update', '-q']);
+      assert.equal(r.status, 0, `apt-get update in the root: ${r.stdout}${r.stderr}`);
+    }
+    fs.copyFileSync(deb, this.path(path.join('tmp', path.basename(deb))));
+    const r = this.run(['apt-get', 'install', '-y', '-q', ...also, path.join('/tmp', path.basename(deb))]);
+    assert.equal(r.status, 0, `apt-get install ${path.basename(deb)} in the root: ${r.stdout}${r.stderr}`);
+    return r.stdout;
+  }
+
+  // "Status Version" of a package, as dpkg in the root knows it.
+  dpkg(pkg) {
+    return this.run(['dpkg-query', '-W', '-f', '${Status} ${Version}', pkg]).stdout;
+  }
+
+  // The installed unit's ExecStart= as systemd would run it: $INSPECTD_ARGS from its
+  // EnvironmentFile= (optional: "-"), split at white space, no shell.
+  execStart() {
+    const s = unitSettings(fs.readFileSync(this.path('usr/lib/systemd/system/inspectd.service'), 'utf8'));
+    const env = {};
+    const file = this.path(s.EnvironmentFile[0].replace(/^-/, ''));
+    if (fs.existsSync(file)) {
+      for (const line of fs.readFileSync(file, 'utf8').split('\n')) {
+        const m = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/.exec(line);
+        if (m) env[m[1]] = m[2];
+      }
+    }
+    assert.equal(s.ExecStart.length, 1);
+    return s.ExecStart[0].split(/\s+/).flatMap((w) => (/^\$[A-Za-z_]+$/.test(w) ? (env[w.slice(1)] || '').split(/\s+/).filter(Boolean) : [w]));
+  }
+
+  // The installed agent, started as the unit's ExecStart= starts it, with the unit's own
+  // folders (the defaults): its API socket, output and state folders in the root.
+  agent(opts = {}) {
+    const agent = new Agent([], {
+      command: this.argv(this.execStart()),
+      env: { PATH: ROOT_PATH, LANG: 'C.UTF-8', ASAN_OPTIONS: process.env.ASAN_OPTIONS || '', UBSAN_OPTIONS: process.env.UBSAN_OPTIONS || '' },
+      ...opts,
+    });
+    agent.args = [];
+    agent.socket = this.path('run/inspectd/api.sock');
+    agent.outputDir = this.path('var/lib/inspectd');
+    agent.stateDir = this.path('run/inspectd');
+    return agent;
+  }
+
+  records() {
+    const dir = this.path('run/inspectd/opened');
+    return fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
+  }
+
+  remove() {
+    run('rm', ['-rf', '--one-file-system', path.dirname(this.dir)], { timeout: 120000 });
+  }
+}
+
+// mode and owner of a path, as "0700 0:0".
+function modeOwner(p) {
+  const st = fs.lstatSync(p);
+  return `${(st.mode & 0o7777).toString(8).padStart(4, '0')} ${st.uid}:${st.gid}`;
+}
+
+async function exporterRow(agent, name) {
+  const r = await agent.request('GET', '/v1/exporters');
+  assert.equal(r.status, 200, r.body);
+  return r.json.exporters.find((e) => e.name === name);
+}
+
+test('installed with apt into a clean Debian root: its Depends from Debian, its folders made, the installed agent takes a heap profile; removed, then purged', { skip: rootSkip }, async () => {
+  const root = new Root();
+  const targets = [];
+  let agent = null;
+  try {
+    // Not there before: apt brings every library the package depends on, from Debian.
+    assert.doesNotMatch(root.dpkg('libbpf1'), /install ok installed/);
+    const out = root.install(PACKAGE);
+    const version = run('dpkg-deb', ['-f', PACKAGE, 'Version']).stdout.trim();
+    assert.equal(root.dpkg('inspectd'), `install ok installed ${version}`, out);
+    for (const lib of ['libbpf1', 'libwebsockets17', 'libcjson1', 'libcurl4', 'libseccomp2']) {
+      assert.match(root.dpkg(lib), /^install ok installed /, lib);
+    }
+    const ldd = root.run(['ldd', '/usr/sbin/inspectd']);
+    assert.equal(ldd.status, 0, ldd.stderr);
+    assert.doesNotMatch(ldd.stdout, /not found/);
+    // postinst: the output folder, root's alone; the unit enabled (deb-systemd-helper), not
+    // started (no systemd runs in the root: /run/systemd/system is absent).
+    assert.equal(modeOwner(root.path('var/lib/inspectd')), '0700 0:0');
+    assert.equal(fs.readlinkSync(root.path('etc/systemd/system/multi-user.target.wants/inspectd.service')),
+      '/lib/systemd/system/inspectd.service');
+    assert.ok(!fs.existsSync(root.path('run/inspectd')));
+
+    const target = await start(targets, 'idle.js');
+    agent = await root.agent().start();
+    // The agent is the installed one, chrooted: not the build tree's.
+    assert.equal(fs.readlinkSync(`/proc/${agent.proc.pid}/root`), root.dir);
+    assert.equal(fs.readlinkSync(`/proc/${agent.proc.pid}/exe`), root.path('usr/sbin/inspectd'));
+    // The state folder it made (the unit's RuntimeDirectory= under systemd), root's alone.
+    assert.equal(modeOwner(root.path('run/inspectd')), '0700 0:0');
+    assert.equal(modeOwner(root.path('run/inspectd/opened')), '0700 0:0');
+    await agent.waitTracked(target.pid);
+    const r = await agent.request('POST', '/v1/captures', { pid: target.pid, kind: 'heap', seconds: 1 });
+    assert.equal(r.status, 202, r.body);
+    const job = await agent.waitState(r.json.id, 'done', { timeoutMs: 20000 });
+    const meta = job.files.find((f) => f.endsWith('.meta.json'));
+    assert.ok(meta, JSON.stringify(job));
+    assert.equal(readJSON(root.path(path.join('var/lib/inspectd', path.basename(meta)))).pid, target.pid);
+    const heap = job.files.find((f) => f.endsWith('.heapprofile'));
+    assert.ok(heap && readJSON(root.path(path.join('var/lib/inspectd', path.basename(heap)))).head, JSON.stringify(job));
+    await agent.stop();
+    agent = null;
+
+    // Removed, then purged (the root's own /run/inspectd.lock here, standing for one an
+    // agent holds): remove keeps the profiles, the state folder and the configuration;
+    // purge removes them, never the host lock.
+    const env = { hostLock: false };
+    fs.writeFileSync(root.path('run/inspectd.lock'), '4242\n', { mode: 0o600 });
+    let rm = root.run(['apt-get', 'remove', '-y', '-q', 'inspectd'], env);
+    assert.equal(rm.status, 0, rm.stdout + rm.stderr);
+    assert.ok(!fs.existsSync(root.path('usr/sbin/inspectd')));
+    for (const p of ['var/lib/inspectd', path.join('var/lib/inspectd', path.basename(meta)), 'run/inspectd/opened', 'etc/default/inspectd', 'etc/inspectd/inspectd.conf']) {
+      assert.ok(fs.existsSync(root.path(p)), `remove took ${p}`);
+    }
+    rm = root.run(['apt-get', 'purge', '-y', '-q', 'inspectd'], env);
+    assert.equal(rm.status, 0, rm.stdout + rm.stderr);
+    for (const p of ['var/lib/inspectd', 'run/inspectd', 'etc/default/inspectd', 'etc/inspectd/inspectd.conf']) {
+      assert.ok(!fs.existsSync(root.path(p)), `purge left ${p}`);
+    }
+    assert.ok(fs.existsSync(root.path('run/inspectd.lock')), 'purge removed the host lock');
+    assert.equal(fs.readFileSync(root.path('run/inspectd.lock'), 'utf8'), '4242\n');
+  } finally {
+    for (const t of targets) await t.stop();
+    if (agent) { try { await agent.stop(); } catch { if (!agent.exited) agent.proc.kill('SIGKILL'); } }
+    root.remove();
+  }
+});
+
+// No systemd runs in the root, so systemctl is this stand-in (the root has none; in
+// /usr/bin, as apt runs the maintainer scripts with DPkg::Path, without /usr/local): it
+// records each call in /run/systemctl.calls and answers as for an enabled, active unit;
+// with /run/systemd/system present, the maintainer scripts take their systemd branches,
+// and what they asked of the manager is checked. Acting on "restart" is the test's part.
+const SYSTEMCTL_STANDIN = `#!/bin/sh
+# A stand-in for systemctl (package.test.js): records the call, answers enabled and active.
+echo "$*" >> /run/systemctl.calls
+case " $* " in *" is-enabled "*) echo enabled;; esac
+exit 0
+`;
+
+// issue 13: "a package installed over a running agent (the upgrade restarts it without
+// losing the spool or the record of opened inspectors)".
+test('an upgrade over a running agent: the scripts ask for a restart, not a stop, and keep the spool and the record of opened inspectors; the next agent closes what the killed one left open and delivers the spool', { skip: upgradeSkip }, async () => {
+  assert.ok(fs.existsSync(PACKAGE_UPGRADE), `no package at ${PACKAGE_UPGRADE}: make deb-upgrade`);
+  assert.ok(startPyroscope, 'tests/peers/pyroscope.js did not load: make test-peers');
+  const root = new Root();
+  fs.mkdirSync(root.path('run/systemd/system'), { recursive: true });
+  fs.writeFileSync(root.path('usr/bin/systemctl'), SYSTEMCTL_STANDIN, { mode: 0o755 });
+  const calls = () => (fs.existsSync(root.path('run/systemctl.calls')) ? fs.readFileSync(root.path('run/systemctl.calls'), 'utf8') : '');
+  const targets = [];
+  const agents = [];
+  // A Pyroscope that is down until the upgrade is over: the heap profile stays in the spool.
+  const py = await startPyroscope();
+  await py.down();
+  try {
+    root.install(PACKAGE);
+    // A first install starts the unit.
+    assert.match(calls(), /^--quiet --system start inspectd\.service$/m);
+    // An edited /etc/default/inspectd (a conffile): the options the unit starts the agent with.
+    fs.writeFileSync(root.path('etc/default/inspectd'), `INSPECTD_ARGS=--pyroscope-url ${py.url} --pyroscope-app upgrade --export-retry-initial 200ms\n`);
+
+    // The manager's start: the unit's ExecStart=.
+    const t = await start(targets, 'idle.js');
+    const a = root.agent({ keepsRecords: true });
+    agents.push(a);
+    await a.start();
+    await a.waitTracked(t.pid);
+    let r = await a.request('POST', '/v1/captures', { pid: t.pid, kind: 'heap', seconds: 1 });
+    assert.equal(r.status, 202, r.body);
+    const heap = await a.waitState(r.json.id, 'done', { timeoutMs: 20000 });
+    const spooled = heap.files.map((f) => path.basename(f));
+    await waitFor('a failed delivery', async () => {
+      const row = await exporterRow(a, 'pyroscope');
+      return row.pending === 1 && row.attempts_failed >= 1;
+    });
+    // A capture in progress: its inspector open, recorded in opened/.
+    r = await a.request('POST', '/v1/captures', { pid: t.pid, kind: 'cpu', seconds: 300 });
+    assert.equal(r.status, 202, r.body);
+    await a.waitState(r.json.id, 'running');
+    assert.deepEqual(root.records(), [String(t.pid)]);
+    assert.deepEqual(listeningPorts(t.pid), [9229]);
+
+    // The upgrade, while the agent runs.
+    const before = calls();
+    root.install(PACKAGE_UPGRADE, { update: false });
+    const version = run('dpkg-deb', ['-f', PACKAGE_UPGRADE, 'Version']).stdout.trim();
+    assert.equal(root.dpkg('inspectd'), `install ok installed ${version}`);
+    const upgrade = calls().slice(before.length);
+    // prerm upgrade does not stop the unit; postinst restarts it (--restart-after-upgrade).
+    assert.doesNotMatch(upgrade, /\bstop\b/, upgrade);
+    assert.match(upgrade, /^--quiet --system restart inspectd\.service$/m, upgrade);
+    assert.match(upgrade, /^--system daemon-reload$/m, upgrade);
+    // Nothing of the agent's was touched: the spool, its outbox, the record, the edited conffile.
+    assert.ok(!a.exited, 'the scripts stopped the agent themselves');
+    for (const f of spooled) assert.ok(fs.existsSync(root.path(path.join('var/lib/inspectd', f))), `${f} was removed`);
+    assert.ok(fs.existsSync(root.path('var/lib/inspectd/.outbox')));
+    assert.equal(modeOwner(root.path('var/lib/inspectd')), '0700 0:0');
+    assert.deepEqual(root.records(), [String(t.pid)]);
+    assert.match(fs.readFileSync(root.path('etc/default/inspectd'), 'utf8'), /--pyroscope-app upgrade/);
+
+    // The manager's restart, the worst way: the old agent killed (as systemd kills one
+    // that outlasts TimeoutStopSec=), its inspector left open. The restart itself is the
+    // test's (no systemd runs here): the new agent started as the unit's ExecStart= does.
+    a.proc.kill('SIGKILL');
+    await waitFor('the old agent to die', () => a.exited);
+    assert.deepEqual(listeningPorts(t.pid), [9229], 'what a killed agent leaves behind');
+    await py.up();
+    const b = root.agent();
+    agents.push(b);
+    await b.start();
+    // Before it serves: the inspector the killed one opened is closed, its record dropped.
+    assert.deepEqual(listeningPorts(t.pid), []);
+    assert.deepEqual(root.records(), []);
+    assert.ok(t.alive());
+    // The spool the old agent could not deliver is delivered by the new one.
+    await waitFor('the spooled heap profile delivered', async () => (await exporterRow(b, 'pyroscope')).delivered === 1, 20000)
+      .catch((e) => { e.message += `\n--- agent log ---\n${b.log}`; throw e; });
+    assert.equal(py.profiles.length, 1);
+    assert.equal(py.profiles[0].labels.pid, String(t.pid));
+    assert.deepEqual(py.violations, []);
+    await b.stop();
+  } finally {
+    for (const t of targets) await t.stop();
+    for (const x of agents) {
+      if (x.proc && !x.exited) {
+        x.proc.kill('SIGKILL');
+        await waitFor('the agent to exit', () => x.exited).catch(() => {});
+      }
+    }
+    await py.close();
+    root.remove();
+  }
+});
+
+// systemd as PID 1 in the root (systemd-nspawn -b, from Debian's systemd-container): the
+// real unit, sandboxing and all, started by a real manager, and an upgrade under it. The
+// container has its own PID namespace, so the agent there sees none of the host's node
+// processes: this checks the start, the sandbox the manager applied, and the restart on
+// upgrade; the tests above check the captures. nspawn's defaults withhold what the unit
+// needs (it keeps no CAP_BPF, CAP_PERFMON or CAP_NET_ADMIN and refuses bpf()), so they are
+// granted; its /run is its own, so the host's lock is bound in.
+const NSPAWN = ['/usr/bin/systemd-nspawn', '/bin/systemd-nspawn'].find((p) => fs.existsSync(p));
+test('under systemd as PID 1 (systemd-nspawn): the unit starts the installed agent with its sandbox, and apt-get install of a newer package restarts it', { skip: upgradeSkip }, async () => {
+  assert.ok(NSPAWN, 'no systemd-nspawn: apt-get install systemd-container (make deps-test)');
+  const root = new Root();
+  let nspawn = null;
+  let pid1 = null;
+  let log = '';
+  try {
+    root.install(PACKAGE, { also: ['systemd', 'systemd-sysv', 'dbus'] });
+    fs.copyFileSync(PACKAGE_UPGRADE, root.path(path.join('var/tmp', path.basename(PACKAGE_UPGRADE))));
+    nspawn = spawn(NSPAWN, ['-D', root.dir, '-b', '--register=no', '--keep-unit', '--console=pipe',
+      '--capability=CAP_BPF,CAP_PERFMON,CAP_NET_ADMIN', '--system-call-filter=bpf perf_event_open',
+      '--bind=/run/inspectd.lock'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    nspawn.stdout.on('data', (d) => { log += d; });
+    nspawn.stderr.on('data', (d) => { log += d; });
+    nspawn.on('exit', (code, signal) => { nspawn.exited = { code, signal }; });
+    pid1 = await waitFor('the container\'s PID 1', () => {
+      if (nspawn.exited) throw new Error(`systemd-nspawn exited ${JSON.stringify(nspawn.exited)}: ${log}`);
+      try { return Number(fs.readFileSync(`/proc/${nspawn.pid}/task/${nspawn.pid}/children`, 'utf8').trim().split(/\s+/)[0]) || null; } catch { return null; }
+    });
+    const inside = (cmd, env = {}) => run('nsenter', ['-t', String(pid1), '-m', '-p', '-u', '-i', '-r', '-w', 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...cmd], { timeout: 120000 });
+    await waitFor('systemd to have booted', () => /^(running|degraded)$/m.test(inside(['systemctl', 'is-system-running']).stdout), 60000)
+      .catch((e) => { e.message += `\n${inside(['systemctl', '--failed', '--no-pager']).stdout}\n${log}`; throw e; });
+    let r = inside(['systemctl', 'start', 'inspectd']);
+    assert.equal(r.status, 0, r.stderr);
+    const journal = () => inside(['journalctl', '--no-pager', '-u', 'inspectd']).stdout;
+    const mainPid = () => Number(inside(['systemctl', 'show', '-p', 'MainPID', '--value', 'inspectd']).stdout.trim());
+    // The agent's host pid, from its pid in the container.
+    const hostPid = (pid) => Number(fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d)).find((d) => {
+      try {
+        return fs.readlinkSync(`/proc/${d}/ns/pid`) === fs.readlinkSync(`/proc/${pid1}/ns/pid`) &&
+          new RegExp(`^NSpid:.*\\s${pid}$`, 'm').test(fs.readFileSync(`/proc/${d}/status`, 'utf8'));
+      } catch { return false; }
+    }));
+    // Ready: its API answers on the container's /run/inspectd/api.sock.
+    const api = (pid) => new Promise((resolve) => {
+      const req = require('node:http').request({ socketPath: `/proc/${pid}/root/run/inspectd/api.sock`, path: '/v1/processes', timeout: 2000 },
+        (res) => { res.resume(); res.on('end', () => resolve(res.statusCode)); });
+      req.on('error', () => resolve(null));
+      req.on('timeout', () => req.destroy());
+      req.end();
+    });
+    const ready = async () => {
+      const pid = await waitFor('the unit\'s main pid', () => (inside(['systemctl', 'is-active', 'inspectd']).stdout.trim() === 'active' && mainPid()) || null, 20000)
+        .catch((e) => { e.message += `\n${journal()}`; throw e; });
+      const host = hostPid(pid);
+      assert.ok(host, `no host pid for ${pid}`);
+      await waitFor('the API', async () => (await api(host)) === 200, 20000).catch((e) => { e.message += `\n${journal()}`; throw e; });
+      return { pid, host };
+    };
+    const first = await ready();
+    // The sandbox the manager applied: the unit's filter and the agent's own (two), no new
+    // privileges, the five capabilities kept; / read-only (ProtectSystem=strict), its two
+    // folders and the lock writable.
+    const status = fs.readFileSync(`/proc/${first.host}/status`, 'utf8');
+    assert.match(status, /^NoNewPrivs:\s+1$/m);
+    assert.match(status, /^Seccomp:\s+2$/m);
+    assert.ok(Number(/^Seccomp_filters:\s+(\d+)$/m.exec(status)[1]) >= 2, status);
+    assert.equal(BigInt(`0x${/^CapBnd:\s+([0-9a-f]+)$/m.exec(status)[1]}`).toString(2).replace(/0/g, '').length, 5);
+    const mounts = {};
+    for (const line of fs.readFileSync(`/proc/${first.host}/mountinfo`, 'utf8').split('\n')) {
+      const f = line.split(' ');
+      if (f.length > 5) mounts[f[4]] = f[5].split(',');
+    }
+    assert.ok(mounts['/'].includes('ro'), `/ ${mounts['/']}`);
+    for (const m of ['/var/lib/inspectd', '/run/inspectd.lock']) assert.ok(mounts[m] && mounts[m].includes('rw'), `${m} ${mounts[m]}`);
+    assert.ok(mounts['/home'] || mounts['/root'], 'ProtectHome=');
+
+    // The upgrade, under the manager: postinst restarts the unit; a new agent serves.
+    r = inside(['apt-get', 'install', '-y', '-q', path.join('/var/tmp', path.basename(PACKAGE_UPGRADE))], { DEBIAN_FRONTEND: 'noninteractive' });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const version = run('dpkg-deb', ['-f', PACKAGE_UPGRADE, 'Version']).stdout.trim();
+    assert.match(inside(['dpkg-query', '-W', '-f', '${Version}', 'inspectd']).stdout, new RegExp(`^${version.replace(/[+.]/g, '\\$&')}$`));
+    const second = await ready();
+    assert.notEqual(second.pid, first.pid, `not restarted:\n${journal()}`);
+    assert.match(journal(), /signal 15 received/);
+  } finally {
+    if (nspawn && !nspawn.exited) {
+      if (pid1) run('nsenter', ['-t', String(pid1), '-m', '-p', '-u', '-i', '-r', '-w', 'systemctl', 'poweroff']);
+      await waitFor('the container to stop', () => nspawn.exited, 30000).catch(() => {
+        // Killing the container's PID 1 ends every process of its PID namespace.
+        if (pid1) try { process.kill(pid1, 'SIGKILL'); } catch { /* gone */ }
+        return waitFor('the container to be killed', () => nspawn.exited, 10000);
+      });
+    }
+    root.remove();
+  }
+});
