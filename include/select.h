@@ -110,5 +110,15 @@ enum select_verdict selection_judge(const struct selection *s, const struct sele
  * for a NULL s. Borrowed from s: valid until selection__free().
  */
 const char *selection_why(const struct selection *s, const struct select_subject *subj, enum select_verdict v);
+/*
+ * A rule that matches none of the processes running (a glob that matches nothing, a
+ * namespace misspelt) is worth a warning, not an error: selection_note() records which
+ * rules subj matches (a regexec(3) that fails counts as no match), and
+ * selection_foreach_unmatched() calls fn(ctx, exclude, rule text) for every rule no subject
+ * noted so far matched. Takes NULL.
+ */
+void selection_note(struct selection *s, const struct select_subject *subj);
+void selection_foreach_unmatched(const struct selection *s, void (*fn)(void *ctx, bool exclude, const char *text),
+				 void *ctx);
 
 #endif

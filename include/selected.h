@@ -17,6 +17,8 @@
 /* The verdict of sel (NULL: selected) on p; *rule (may be NULL) the rule that decided,
  * as selection_why() says, for a log line. */
 enum select_verdict process_verdict(const struct selection *sel, const struct process *p, const char **rule);
+/* selection_note() of p. */
+void process_note(struct selection *sel, const struct process *p);
 
 /*
  * The settings that apply to p: those of the first section of secs (may be NULL: none) whose

@@ -51,6 +51,7 @@ struct select_rule {
 	uint32_t uid;
 	bool compiled;                  /* cmdline~: re holds the regex */
 	regex_t re;
+	bool matched;                   /* by a subject given to selection_note() */
 };
 
 enum { LIST_SELECT, LIST_EXCLUDE, _LIST_MAX };
@@ -417,4 +418,28 @@ const char *selection_why(const struct selection *s, const struct select_subject
 	else if (v == SELECT_SELECTED)
 		r = first_match(s, LIST_SELECT, subj, &cl);
 	return r ? r->text : NULL;
+}
+
+void selection_note(struct selection *s, const struct select_subject *subj)
+{
+	struct cmdline cl;
+
+	if (!s)
+		return;
+	cl.built = false;
+	for (int l = 0; l < _LIST_MAX; l++)
+		for (size_t i = 0; i < s->count[l]; i++)
+			if (!s->rules[l][i].matched)
+				s->rules[l][i].matched = rule_matches(&s->rules[l][i], false, subj, &cl);
+}
+
+void selection_foreach_unmatched(const struct selection *s, void (*fn)(void *ctx, bool exclude, const char *text),
+				 void *ctx)
+{
+	if (!s)
+		return;
+	for (int l = 0; l < _LIST_MAX; l++)
+		for (size_t i = 0; i < s->count[l]; i++)
+			if (!s->rules[l][i].matched)
+				fn(ctx, l == LIST_EXCLUDE, s->rules[l][i].text);
 }

@@ -58,6 +58,9 @@
 #define RECONCILE_TICKS 5       /* the kernel's table compared with ours every this many ticks */
 /* The task walk, every this many ticks while no threshold is configured (below, tick()) */
 #define WALK_IDLE_TICKS 10
+/* --select and --exclude rules that match no process running, said this many ticks after the
+ * start or a reload (the container names looked up by then) */
+#define UNMATCHED_TICKS 5
 
 /* A job being run. Owned by the dispatcher, named by the job's data; owns its capture. */
 struct run {
@@ -81,6 +84,7 @@ struct dispatcher {
 	bool rss_triggers;              /* an RSS trigger in the settings or a section's: rss_stat may be wanted */
 	bool cpu_triggers;              /* a CPU threshold in the settings or a section's */
 	unsigned walk_ticks;
+	unsigned unmatched_ticks;       /* to the look at the rules that match nothing; 0: none due */
 	bool walked;                    /* this tick walked the host's tasks: CPU times and RSS are fresh */
 	uint64_t schedule_seed;         /* this agent's: its hosts' rounds fall elsewhere than another's */
 	struct dispatcher_metrics metrics;
@@ -994,6 +998,32 @@ static bool update_drops(struct dispatcher *d)
 	return lost > 0;
 }
 
+/* ---- rules that match nothing ---- */
+
+static void note_process(void *ctx, struct process *p)
+{
+	struct dispatcher *d = ctx;
+
+	process_note(d->selection, p);
+}
+
+static void warn_unmatched(void *ctx, bool exclude, const char *text)
+{
+	struct dispatcher *d = ctx;
+
+	log_warn("%s '%s' matches none of the %u node processes running (it holds for those that start later)",
+		 exclude ? "--exclude" : "--select", text, processes__count(d->processes));
+}
+
+/* A glob that matches nothing is a warning, not an error: the process it means may start later. */
+static void check_unmatched(struct dispatcher *d)
+{
+	if (!d->unmatched_ticks || --d->unmatched_ticks)
+		return;
+	processes__foreach(d->processes, note_process, d);
+	selection_foreach_unmatched(d->selection, warn_unmatched, d);
+}
+
 static void set_rss(void *ctx, uint32_t pid, uint64_t rss)
 {
 	struct dispatcher *d = ctx;
@@ -1019,6 +1049,7 @@ static void tick(lws_sorted_usec_list_t *sul)
 	if (d->oom_kills)
 		oom_kills__expire(d->oom_kills, w.now);
 	sweep(d);
+	check_unmatched(d);
 	if (!processes__count(d->processes) || !d->tracker) {
 		rss_watch_update(d, false, w.now);
 		return;
@@ -1277,6 +1308,7 @@ void dispatcher__reload(struct dispatcher *d, struct sections *sections)
 	if (sel) {
 		selection__free(d->selection);
 		d->selection = sel;
+		d->unmatched_ticks = UNMATCHED_TICKS;
 	} else {
 		log_warn("reload: out of memory for --select and --exclude: the old rules stay");
 	}
@@ -1302,6 +1334,7 @@ struct dispatcher *dispatcher__new(const struct capture_env *env, struct section
 	if (getrandom(&d->schedule_seed, sizeof(d->schedule_seed), GRND_NONBLOCK) != sizeof(d->schedule_seed))
 		d->schedule_seed = now_usec();
 	d->selection = selection_of(st);
+	d->unmatched_ticks = UNMATCHED_TICKS;
 	if (env->spool)
 		d->oom_kills = oom_kills__new(env->spool, env->hostname, &d->cgroup_roots, oom_written, d);
 	if (!d->processes || !d->jobs || !d->thresholds || !d->tenants || !d->names || !d->selection ||

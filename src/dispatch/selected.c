@@ -70,6 +70,16 @@ enum select_verdict process_verdict(const struct selection *sel, const struct pr
 	return v;
 }
 
+void process_note(struct selection *sel, const struct process *p)
+{
+	struct subject b;
+
+	if (!sel || (!selection__count(sel, true) && !selection__count(sel, false)))
+		return;
+	subject_of(p, &b);
+	selection_note(sel, &b.s);
+}
+
 const struct settings *process_settings(const struct sections *secs, const struct settings *st, struct process *p)
 {
 	const struct settings *own;

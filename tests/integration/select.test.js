@@ -5,6 +5,7 @@
 'use strict';
 const { test } = require('node:test');
 const assert = require('node:assert/strict');
+const fs = require('node:fs');
 const path = require('node:path');
 const { withAgent, start, sleep, APPS, AGENT, INSPECTCTL, parsePrometheus } = require('./lib');
 const { spawnSync } = require('node:child_process');
@@ -77,6 +78,30 @@ test('--select and --exclude refuse a rule that does not parse, naming it', () =
     const r = spawnSync(AGENT, [flag, rule], { encoding: 'utf8' });
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, why);
+  }
+});
+
+test('a rule that matches none of the processes running is a warning, not an error: said once, after the start and after a reload', async () => {
+  // A configuration file, for SIGHUP to reload: in a folder of root's alone (not /tmp).
+  const dir = fs.mkdtempSync('/run/inspectd-test-unmatched-');
+  const config = path.join(dir, 'inspectd.conf');
+  fs.writeFileSync(config, 'heap-sampling-interval = 65536\n', { mode: 0o600 });
+  try {
+    await withAgent(['--config', config, '--select', 'cmdline~burn', '--select', 'namespace=chekout', '--exclude', 'comm=nothing-*'],
+      async (agent, targets) => {
+        await start(targets, 'burn.js');
+        await agent.waitLog(/--exclude 'comm=nothing-\*' matches none/, 10000);
+        assert.match(agent.log, /warn  --select 'namespace=chekout' matches none of the \d+ node processes running \(it holds for those that start later\)/);
+        assert.doesNotMatch(agent.log, /'cmdline~burn' matches none/);
+        // Said again when a reload brings the rules anew (here the same ones).
+        agent.proc.kill('SIGHUP');
+        await agent.waitLog(/configuration reloaded/);
+        await sleep(6500);
+        assert.equal(agent.log.match(/'namespace=chekout' matches none/g).length, 2, agent.log);
+        assert.equal(agent.log.match(/'cmdline~burn' matches none/g), null);
+      });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -483,6 +483,49 @@ static void test_exclude_beats_select(void **state)
 	selection__free(s);
 }
 
+/* Rules that match none of the processes noted: each said once, in order, selects first. */
+struct unmatched {
+	char seen[8][SELECT_RULE_MAX + 2];
+	int n;
+};
+
+static void collect_unmatched(void *ctx, bool exclude, const char *text)
+{
+	struct unmatched *u = ctx;
+
+	assert_true(u->n < 8);
+	snprintf(u->seen[u->n++], sizeof(u->seen[0]), "%c%s", exclude ? '-' : '+', text);
+}
+
+static void test_unmatched(void **state)
+{
+	struct selection *s = new_selection();
+	struct unmatched u = { .n = 0 };
+
+	add_ok(s, false, "namespace=checkout");
+	add_ok(s, false, "namespace=chekout");          /* misspelt */
+	add_ok(s, false, "cmdline~no-such-script");
+	add_ok(s, true, "container=batch-*");
+	add_ok(s, true, "comm=[");                      /* a glob that can match nothing */
+	/* Nothing noted yet: every rule. */
+	selection_foreach_unmatched(s, collect_unmatched, &u);
+	assert_int_equal(u.n, 5);
+	u.n = 0;
+	/* Noted: the web server (checkout), the batch job (batch-1); the rest stay unmatched. */
+	selection_note(s, &subjects[0]);
+	selection_note(s, &subjects[1]);
+	selection_foreach_unmatched(s, collect_unmatched, &u);
+	assert_int_equal(u.n, 3);
+	assert_string_equal(u.seen[0], "+namespace=chekout");
+	assert_string_equal(u.seen[1], "+cmdline~no-such-script");
+	assert_string_equal(u.seen[2], "-comm=[");
+	/* A NULL selection: nothing to say. */
+	selection_note(NULL, &subjects[0]);
+	selection_foreach_unmatched(NULL, collect_unmatched, &u);
+	assert_int_equal(u.n, 3);
+	selection__free(s);
+}
+
 static void test_no_rules(void **state)
 {
 	struct selection *s = new_selection();
@@ -543,6 +586,7 @@ int main(void)
 		cmocka_unit_test(test_match_table),
 		cmocka_unit_test(test_long_cmdline),
 		cmocka_unit_test(test_exclude_beats_select),
+		cmocka_unit_test(test_unmatched),
 		cmocka_unit_test(test_no_rules),
 		cmocka_unit_test(test_null_selection),
 		cmocka_unit_test(test_regexec_fails),
