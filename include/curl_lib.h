@@ -28,7 +28,7 @@
 	X(CURLU *, url, (void))                                                                 \
 	X(void, url_cleanup, (CURLU *u))                                                        \
 	X(CURLUcode, url_set, (CURLU *u, CURLUPart what, const char *part, unsigned flags))     \
-	X(CURLUcode, url_get, (const CURLU *u, CURLUPart what, char **part, unsigned flags))    \
+	X(CURLUcode, url_get, (CURLU *u, CURLUPart what, char **part, unsigned flags))    \
 	X(void, free, (void *p))                                                                \
 	X(curl_mime *, mime_init, (CURL *h))                                                    \
 	X(void, mime_free, (curl_mime *m))                                                      \

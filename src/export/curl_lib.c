@@ -12,6 +12,14 @@
 
 struct curl_lib libcurl;
 
+/* The table's prototypes are libcurl's own, checked against its headers (no symbol is
+ * referenced: the agent does not link libcurl). */
+#define CURL_LIB_CHECK(ret, name, params)                                                     \
+	_Static_assert(__builtin_types_compatible_p(__typeof__(&curl_##name), __typeof__(libcurl.name)), \
+		       "curl_lib.h: curl_" #name "'s prototype");
+CURL_LIB_FUNCTIONS(CURL_LIB_CHECK)
+#undef CURL_LIB_CHECK
+
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int load_result;
 static char load_error[256];
