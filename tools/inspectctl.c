@@ -477,7 +477,7 @@ static void print_warning(const cJSON *capture)
 	const cJSON *w = cJSON_GetObjectItemCaseSensitive(capture, "warning");
 	char text[FORMAT_CELL_SIZE * 4];
 
-	if (!env.json && cJSON_IsString(w) && format_cell(w->valuestring, 200, text, sizeof(text)) == 0 &&
+	if (!env.json && cJSON_IsString(w) && format_cell(w->valuestring, 200, text, sizeof(text)) >= 0 &&
 	    strcmp(text, "-") != 0)
 		fprintf(stderr, "inspectctl: warning: %s\n", text);
 }
