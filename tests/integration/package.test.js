@@ -172,7 +172,13 @@ function unitLimits(s, agentBinary) {
 // CapabilityBoundingSet (and no_new_privs), strace records its system calls, and every one
 // must be in what the unit's SystemCallFilter= allows (systemd-analyze syscall-filter);
 // MemoryMax= and TasksMax= bound its cgroups, and it must never reach them.
-test('the packaged agent, bounded to the unit\'s capabilities and limits, takes a heap and a CPU profile through the API, making only system calls the unit allows', { skip }, async (t) => {
+test('the packaged agent, bounded to the unit\'s capabilities and limits, takes a heap and a CPU profile through the API, making only system calls the unit allows', { skip, timeout: 180000 }, async (t) => {
+  // Under SANITIZE=1 the test runner once found its event loop empty in the middle of this
+  // test and cancelled the file (not found why: it went away with any change of timing); a
+  // timer held for the test's length keeps it waiting for what it awaits, and the timeout
+  // above makes a wait that never ends a failure rather than a hang.
+  const keepAlive = setInterval(() => {}, 1000);
+  t.after(() => clearInterval(keepAlive));
   const dir = unpacked();
   const s = unitSettings(fs.readFileSync(path.join(dir, 'usr/lib/systemd/system/inspectd.service'), 'utf8'));
   const caps = s.CapabilityBoundingSet[0].split(/\s+/).map((c) => `+${c.replace(/^CAP_/, '').toLowerCase()}`);
@@ -571,7 +577,14 @@ test('an upgrade over a running agent: the scripts ask for a restart, not a stop
 // needs (it keeps no CAP_BPF, CAP_PERFMON or CAP_NET_ADMIN and refuses bpf()), so they are
 // granted; its /run is its own, so the host's lock is bound in.
 const NSPAWN = ['/usr/bin/systemd-nspawn', '/bin/systemd-nspawn'].find((p) => fs.existsSync(p));
-test('under systemd as PID 1 (systemd-nspawn): the unit starts the installed agent with its sandbox, and apt-get install of a newer package restarts it', { skip: upgradeSkip }, async () => {
+// Not with an AddressSanitizer build: the unit's MemoryMax= (256M) and
+// MemoryDenyWriteExecute= are for the agent, not for ASan's shadow memory and runtime (the
+// test above leaves MemoryMax= out for it too; the unit then did not start it in time).
+// make check's first half runs it with the plain build.
+const PACKAGE_SANITIZED = PACKAGE && fs.existsSync(PACKAGE) && /libasan/.test(run('dpkg-deb', ['-I', PACKAGE]).stdout);
+const nspawnSkip = upgradeSkip || (PACKAGE_SANITIZED ? 'the package is built with AddressSanitizer (make check SANITIZE=1): the unit\'s memory settings are not for it' : false);
+
+test('under systemd as PID 1 (systemd-nspawn): the unit starts the installed agent with its sandbox, and apt-get install of a newer package restarts it', { skip: nspawnSkip }, async () => {
   assert.ok(NSPAWN, 'no systemd-nspawn: apt-get install systemd-container (make deps-test)');
   const root = new Root();
   let nspawn = null;
