@@ -144,6 +144,11 @@ class Agent {
           try { json = JSON.parse(data); } catch { /* not JSON */ }
           resolve({ status: res.statusCode, body: data, json, headers: res.headers });
         });
+        // A response cut short (the agent ended in the middle of it) emits neither 'end' nor,
+        // with no listener, 'error': only 'close'. Unheeded, the promise would never settle,
+        // with nothing left in the event loop (it once hung a test until its timeout).
+        res.on('error', () => {});
+        res.on('close', () => { if (!res.complete) reject(new Error(`API ${method} ${urlPath}: the response was cut short`)); });
       });
       req.on('timeout', () => req.destroy(new Error(`API ${method} ${urlPath} timed out`)));
       req.on('error', reject);
