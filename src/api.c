@@ -147,32 +147,25 @@ static void add_job(void *ctx, const struct job_view *j)
 		cJSON_Delete(o);
 }
 
-/* The job as it is now; when there is none, 404 naming it as the client did (name), or 500. */
-static int respond_job(struct lws *wsi, struct api_conn *c, unsigned status, unsigned id, const char *name)
+/*
+ * The job as it is now, with a "warning" when one is given; when there is none, 404 naming
+ * it as the client did (name), or 500.
+ */
+static int respond_job(struct lws *wsi, struct api_conn *c, unsigned status, unsigned id, const char *name,
+		       const char *warning)
 {
-	struct job_view v;
-
-	if (dispatcher__job(the_api->dispatcher, id, &v) < 0)
-		return name ? respond_error(wsi, c, 404, "no capture %s", name)
-			    : respond_error(wsi, c, 500, "capture %u is gone", id);
-	return respond_json(wsi, c, status, api_job_json(&v));
-}
-
-/* 202 for a capture just asked for: the job, and what its kind costs the target if costly. */
-static int respond_created(struct lws *wsi, struct api_conn *c, unsigned id, enum profile_kind kind)
-{
-	const char *cost = profile_kind_cost(kind);
 	struct job_view v;
 	cJSON *o;
 
 	if (dispatcher__job(the_api->dispatcher, id, &v) < 0)
-		return respond_error(wsi, c, 500, "capture %u is gone", id);
+		return name ? respond_error(wsi, c, 404, "no capture %s", name)
+			    : respond_error(wsi, c, 500, "capture %u is gone", id);
 	o = api_job_json(&v);
-	if (o && cost && !cJSON_AddStringToObject(o, "warning", cost)) {
+	if (o && warning && !cJSON_AddStringToObject(o, "warning", warning)) {
 		cJSON_Delete(o);
 		o = NULL;
 	}
-	return respond_json(wsi, c, 202, o);
+	return respond_json(wsi, c, status, o);
 }
 
 static int serve_captures(struct lws *wsi, struct api_conn *c)
@@ -225,7 +218,8 @@ static int serve_create(struct lws *wsi, struct api_conn *c)
 	switch (r) {
 	case 0:
 		log_info("pid %d: %s capture requested through the API", req.pid, profile_kind_name(req.kind));
-		return respond_created(wsi, c, id, req.kind);
+		/* 202: the job, and what its kind costs the target if costly. */
+		return respond_job(wsi, c, 202, id, NULL, profile_kind_cost(req.kind));
 	case -ESRCH:
 		return respond_error(wsi, c, 404, "pid %d is not a tracked node process", req.pid);
 	case -EPERM: {
@@ -285,7 +279,7 @@ static int serve(struct lws *wsi, struct api_conn *c)
 			return respond_error(wsi, c, 409, "capture %s is already over",
 					     c->path + strlen("/v1/captures/"));
 		return respond_job(wsi, c, route == API_CAPTURE_DELETE ? 202 : 200, id,
-				   c->path + strlen("/v1/captures/"));
+				   c->path + strlen("/v1/captures/"), NULL);
 	case API_METRICS: {
 		struct outbox_status rows[EXPORTS_ROWS_MAX];
 		struct api_exports_view v;
