@@ -3,7 +3,8 @@
  * The agent's HTTP API, served by the same lws event loop: a Unix socket
  * (mode 0600 in a 0700 folder: root on the host only), and optionally TCP
  * with a bearer token. One callback, one switch; per-connection state in the
- * lws user area. Responses are built whole, then written in chunks.
+ * lws user area, the api in each vhost's protocol storage. Responses are built
+ * whole, then written in chunks.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -53,7 +54,31 @@ struct api_conn {
 	bool answered;          /* the response is on its way: later body callbacks are ignored */
 };
 
-static struct api *the_api;     /* lws protocols carry no per-vhost pointer of ours */
+/*
+ * The api serving vh's protocol named name, kept in lws's per-vhost protocol storage (freed
+ * with the vhost) for its callbacks to find; api NULL clears it. 0, -ENOENT when vh has no
+ * such protocol, or -ENOMEM.
+ */
+static int vhost_set_api(struct lws_vhost *vh, const char *name, struct api *api)
+{
+	const struct lws_protocols *prot = vh ? lws_vhost_name_to_protocol(vh, name) : NULL;
+	struct api **slot = prot ? lws_protocol_vh_priv_get(vh, prot) : NULL;
+
+	if (!slot && api)
+		slot = prot ? lws_protocol_vh_priv_zalloc(vh, prot, sizeof(*slot)) : NULL;
+	if (!slot)
+		return !api ? 0 : prot ? -ENOMEM : -ENOENT;
+	*slot = api;
+	return 0;
+}
+
+/* The api serving wsi's vhost and protocol (api__new()), or NULL once it is freed. */
+static struct api *api_of(struct lws *wsi)
+{
+	struct api **slot = lws_protocol_vh_priv_get(lws_get_vhost(wsi), lws_get_protocol(wsi));
+
+	return slot ? *slot : NULL;
+}
 
 static void conn_reset(struct api_conn *c)
 {
@@ -127,7 +152,7 @@ static void add_process(void *ctx, const struct process_view *p, const struct jo
 		cJSON_Delete(o);
 }
 
-static int serve_processes(struct lws *wsi, struct api_conn *c)
+static int serve_processes(struct api *api, struct lws *wsi, struct api_conn *c)
 {
 	cJSON *root = cJSON_CreateObject(), *list;
 
@@ -135,7 +160,7 @@ static int serve_processes(struct lws *wsi, struct api_conn *c)
 		cJSON_Delete(root);
 		return respond_error(wsi, c, 500, "out of memory");
 	}
-	dispatcher__foreach_process(the_api->dispatcher, add_process, list);
+	dispatcher__foreach_process(api->dispatcher, add_process, list);
 	return respond_json(wsi, c, 200, root);
 }
 
@@ -151,13 +176,13 @@ static void add_job(void *ctx, const struct job_view *j)
  * The job as it is now, with a "warning" when one is given; when there is none, 404 naming
  * it as the client did (name), or 500.
  */
-static int respond_job(struct lws *wsi, struct api_conn *c, unsigned status, unsigned id, const char *name,
-		       const char *warning)
+static int respond_job(struct api *api, struct lws *wsi, struct api_conn *c, unsigned status, unsigned id,
+		       const char *name, const char *warning)
 {
 	struct job_view v;
 	cJSON *o;
 
-	if (dispatcher__job(the_api->dispatcher, id, &v) < 0)
+	if (dispatcher__job(api->dispatcher, id, &v) < 0)
 		return name ? respond_error(wsi, c, 404, "no capture %s", name)
 			    : respond_error(wsi, c, 500, "capture %u is gone", id);
 	o = api_job_json(&v);
@@ -168,7 +193,7 @@ static int respond_job(struct lws *wsi, struct api_conn *c, unsigned status, uns
 	return respond_json(wsi, c, status, o);
 }
 
-static int serve_captures(struct lws *wsi, struct api_conn *c)
+static int serve_captures(struct api *api, struct lws *wsi, struct api_conn *c)
 {
 	cJSON *root = cJSON_CreateObject(), *list;
 
@@ -176,24 +201,24 @@ static int serve_captures(struct lws *wsi, struct api_conn *c)
 		cJSON_Delete(root);
 		return respond_error(wsi, c, 500, "out of memory");
 	}
-	dispatcher__foreach_job(the_api->dispatcher, add_job, list);
+	dispatcher__foreach_job(api->dispatcher, add_job, list);
 	return respond_json(wsi, c, 200, root);
 }
 
 /* 409: which capture holds pid, as the client can look it up. */
-static int respond_busy(struct lws *wsi, struct api_conn *c, int pid, unsigned id)
+static int respond_busy(struct api *api, struct lws *wsi, struct api_conn *c, int pid, unsigned id)
 {
 	struct job_view v;
 	char name[32];
 
-	if (dispatcher__job(the_api->dispatcher, id, &v) < 0)
+	if (dispatcher__job(api->dispatcher, id, &v) < 0)
 		return respond_error(wsi, c, 409, "pid %d is already being captured", pid);
 	api_job_id(id, name, sizeof(name));
 	return respond_error(wsi, c, 409, "pid %d is already being captured: a %s capture, %s, is %s", pid,
 			     profile_kind_name(v.kind), name, v.state == JOB_QUEUED ? "queued" : "in progress");
 }
 
-static int serve_create(struct lws *wsi, struct api_conn *c)
+static int serve_create(struct api *api, struct lws *wsi, struct api_conn *c)
 {
 	struct api_capture_request req;
 	struct capture_trigger t = { .source = TRIGGER_SOURCE_API };
@@ -212,30 +237,30 @@ static int serve_create(struct lws *wsi, struct api_conn *c)
 	rq.kind = req.kind;
 	/* Its seconds, else --capture-seconds; a heap snapshot has none (the parser saw to it). */
 	if (!profile_kind_instantaneous(req.kind))
-		rq.duration_usec = req.seconds ? req.seconds * 1000000 : the_api->settings->capture_usec;
+		rq.duration_usec = req.seconds ? req.seconds * 1000000 : api->settings->capture_usec;
 	memcpy(rq.categories, req.categories, sizeof(rq.categories));
-	r = dispatcher__submit(the_api->dispatcher, req.pid, &rq, &t, &id);
+	r = dispatcher__submit(api->dispatcher, req.pid, &rq, &t, &id);
 	switch (r) {
 	case 0:
 		log_info("pid %d: %s capture requested through the API", req.pid, profile_kind_name(req.kind));
 		/* 202: the job, and what its kind costs the target if costly. */
-		return respond_job(wsi, c, 202, id, NULL, profile_kind_cost(req.kind));
+		return respond_job(api, wsi, c, 202, id, NULL, profile_kind_cost(req.kind));
 	case -ESRCH:
 		return respond_error(wsi, c, 404, "pid %d is not a tracked node process", req.pid);
 	case -EPERM: {
 		enum select_verdict v;
 		const char *rule = NULL;
 
-		dispatcher__verdict(the_api->dispatcher, req.pid, &v, &rule);
+		dispatcher__verdict(api->dispatcher, req.pid, &v, &rule);
 		log_info("pid %d: excluded by --exclude '%s': API capture refused", req.pid, rule ?: "?");
 		return respond_error(wsi, c, 403, "pid %d is excluded by --exclude '%s'", req.pid, rule ?: "?");
 	}
 	case -EBUSY:
-		return respond_busy(wsi, c, req.pid, id);
+		return respond_busy(api, wsi, c, req.pid, id);
 	case -EDQUOT:
 		return respond_error(wsi, c, 429, "pid %d: its container had %u captures within the hour "
 				     "(--max-captures-per-container-per-hour)", req.pid,
-				     the_api->settings->max_per_container_hour);
+				     api->settings->max_per_container_hour);
 	case -ESHUTDOWN:
 		return respond_error(wsi, c, 503, "the agent is shutting down");
 	case -EINVAL:
@@ -247,17 +272,18 @@ static int serve_create(struct lws *wsi, struct api_conn *c)
 }
 
 /* The exporters' rows, for /v1/exporters and /metrics. */
-static const struct api_exports_view *exports_view(struct api_exports_view *v, struct outbox_status *rows, size_t max)
+static const struct api_exports_view *exports_view(struct api *api, struct api_exports_view *v,
+						   struct outbox_status *rows, size_t max)
 {
-	size_t first_remote, n = exports__status(the_api->exports, rows, max, &first_remote);
+	size_t first_remote, n = exports__status(api->exports, rows, max, &first_remote);
 
 	*v = (struct api_exports_view){ .rows = rows, .n = n, .first_remote = first_remote,
 					.now = (int64_t)time(NULL),
-					.spool_bytes = the_api->spool ? spool__used(the_api->spool) : 0 };
+					.spool_bytes = api->spool ? spool__used(api->spool) : 0 };
 	return v;
 }
 
-static int serve(struct lws *wsi, struct api_conn *c)
+static int serve(struct api *api, struct lws *wsi, struct api_conn *c)
 {
 	enum api_route route;
 	unsigned id = 0;
@@ -266,33 +292,33 @@ static int serve(struct lws *wsi, struct api_conn *c)
 	route = api_route(c->method, c->path, &id);
 	switch (route) {
 	case API_PROCESSES:
-		return serve_processes(wsi, c);
+		return serve_processes(api, wsi, c);
 	case API_CAPTURES_LIST:
-		return serve_captures(wsi, c);
+		return serve_captures(api, wsi, c);
 	case API_CAPTURES_CREATE:
-		return serve_create(wsi, c);
+		return serve_create(api, wsi, c);
 	case API_CAPTURE_GET:
 	case API_CAPTURE_DELETE:
 		/* -ENOENT: answered 404 below. */
-		r = route == API_CAPTURE_DELETE ? dispatcher__stop_job(the_api->dispatcher, id) : 0;
+		r = route == API_CAPTURE_DELETE ? dispatcher__stop_job(api->dispatcher, id) : 0;
 		if (r == -EALREADY)
 			return respond_error(wsi, c, 409, "capture %s is already over",
 					     c->path + strlen("/v1/captures/"));
-		return respond_job(wsi, c, route == API_CAPTURE_DELETE ? 202 : 200, id,
+		return respond_job(api, wsi, c, route == API_CAPTURE_DELETE ? 202 : 200, id,
 				   c->path + strlen("/v1/captures/"), NULL);
 	case API_METRICS: {
 		struct outbox_status rows[EXPORTS_ROWS_MAX];
 		struct api_exports_view v;
 		const struct spool_derive_count *derived = NULL;
-		size_t n_derived = the_api->spool ? spool__derive_counts(the_api->spool, &derived) : 0;
-		char *text = api_metrics_text(dispatcher__metrics(the_api->dispatcher),
-					      dispatcher__tracked(the_api->dispatcher),
-					      dispatcher__running(the_api->dispatcher),
-					      dispatcher__queued(the_api->dispatcher),
-					      the_api->spool ? spool__removed(the_api->spool) : 0, derived, n_derived,
-					      exports_view(&v, rows, EXPORTS_ROWS_MAX),
-					      the_api->filter && syscall_filter__counting(the_api->filter)
-					      ? (long long)syscall_filter__refused_total(the_api->filter) : -1);
+		size_t n_derived = api->spool ? spool__derive_counts(api->spool, &derived) : 0;
+		char *text = api_metrics_text(dispatcher__metrics(api->dispatcher),
+					      dispatcher__tracked(api->dispatcher),
+					      dispatcher__running(api->dispatcher),
+					      dispatcher__queued(api->dispatcher),
+					      api->spool ? spool__removed(api->spool) : 0, derived, n_derived,
+					      exports_view(api, &v, rows, EXPORTS_ROWS_MAX),
+					      api->filter && syscall_filter__counting(api->filter)
+					      ? (long long)syscall_filter__refused_total(api->filter) : -1);
 
 		if (!text)
 			return respond_error(wsi, c, 500, "out of memory");
@@ -304,7 +330,7 @@ static int serve(struct lws *wsi, struct api_conn *c)
 		cJSON *arr;
 		char *text;
 
-		exports_view(&v, rows, EXPORTS_ROWS_MAX);
+		exports_view(api, &v, rows, EXPORTS_ROWS_MAX);
 		arr = api_exporters_json(&v);
 		{
 			cJSON *answer = arr ? cJSON_CreateObject() : NULL;
@@ -331,28 +357,32 @@ static int serve(struct lws *wsi, struct api_conn *c)
 	}
 }
 
-static bool authorized(struct lws *wsi)
+static bool authorized(struct api *api, struct lws *wsi)
 {
 	char auth[API_TOKEN_MAX + 16];
 	int len;
 
-	if (lws_get_vhost(wsi) != the_api->tcp_vhost)
+	if (lws_get_vhost(wsi) != api->tcp_vhost)
 		return true;    /* the Unix socket: its mode is the check */
 	len = lws_hdr_copy(wsi, auth, sizeof(auth), WSI_TOKEN_HTTP_AUTHORIZATION);
 	if (len <= 7 || strncmp(auth, "Bearer ", 7) != 0)
 		return false;
-	return api_token_equal(&the_api->token, auth + 7, (size_t)len - 7);
+	return api_token_equal(&api->token, auth + 7, (size_t)len - 7);
 }
 
 static int callback_api(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
 	struct api_conn *c = user;
+	struct api *api;
 	char clen[32];
 	char *uri;
 	int ulen, m;
 
 	switch (reason) {
 	case LWS_CALLBACK_HTTP:
+		api = api_of(wsi);
+		if (!api)
+			return -1;      /* the agent is going: its api is freed */
 		conn_reset(c);
 		m = lws_http_get_uri_and_method(wsi, &uri, &ulen);
 		c->method = m == LWSHUMETH_GET ? API_GET : m == LWSHUMETH_POST ? API_POST
@@ -360,7 +390,7 @@ static int callback_api(struct lws *wsi, enum lws_callback_reasons reason, void 
 		snprintf(c->path, sizeof(c->path), "%s", (const char *)in);
 		/* Answered here, a request that has a body leaves it unread: close after answering. */
 		c->close_after = c->method != API_GET;
-		if (!authorized(wsi))
+		if (!authorized(api, wsi))
 			return respond_error(wsi, c, 401, "a valid bearer token is required") ? -1 : 0;
 		if (c->method == API_POST) {
 			/* Refuse an announced oversized body before reading it. */
@@ -373,7 +403,7 @@ static int callback_api(struct lws *wsi, enum lws_callback_reasons reason, void 
 			c->close_after = false;
 			return 0;
 		}
-		return serve(wsi, c) ? -1 : 0;
+		return serve(api, wsi, c) ? -1 : 0;
 
 	case LWS_CALLBACK_HTTP_BODY:
 		if (c->answered)
@@ -398,8 +428,11 @@ static int callback_api(struct lws *wsi, enum lws_callback_reasons reason, void 
 	case LWS_CALLBACK_HTTP_BODY_COMPLETION:
 		if (c->answered)
 			return 0;
+		api = api_of(wsi);
+		if (!api)
+			return -1;      /* the agent is going: its api is freed */
 		c->close_after = c->body_too_large;
-		return serve(wsi, c) ? -1 : 0;
+		return serve(api, wsi, c) ? -1 : 0;
 
 	case LWS_CALLBACK_HTTP_WRITEABLE: {
 		size_t n;
@@ -449,13 +482,14 @@ static int callback_api(struct lws *wsi, enum lws_callback_reasons reason, void 
 static int callback_listener(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
 	lws_sock_file_fd_type u;
+	struct api *api;
 	int fd;
 
-	if (reason != LWS_CALLBACK_RAW_RX_FILE || !the_api)
+	if (reason != LWS_CALLBACK_RAW_RX_FILE || !(api = api_of(wsi)))
 		return 0;
-	while ((fd = accept4(the_api->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
+	while ((fd = accept4(api->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) >= 0) {
 		u.sockfd = fd;
-		if (!lws_adopt_descriptor_vhost(the_api->unix_vhost, LWS_ADOPT_HTTP | LWS_ADOPT_SOCKET, u,
+		if (!lws_adopt_descriptor_vhost(api->unix_vhost, LWS_ADOPT_HTTP | LWS_ADOPT_SOCKET, u,
 						"inspectd-api", NULL))
 			log_warn("API: cannot adopt a connection, ignoring");      /* lws closed it */
 	}
@@ -542,7 +576,6 @@ struct api *api__new(struct lws_context *ctx, struct lws_vhost *vh, struct dispa
 	api->settings = st;
 	api->spool = spool;
 	api->exports = exports;
-	the_api = api;
 	snprintf(api->socket_path, sizeof(api->socket_path), "%s", st->api_socket);
 
 	r = prepare_socket_path(st->api_socket);
@@ -554,6 +587,14 @@ struct api *api__new(struct lws_context *ctx, struct lws_vhost *vh, struct dispa
 	/* lws serves an adopted HTTP connection on the first vhost, whatever its Host
 	 * header: the agent's one vhost, whose first protocol is the API's. */
 	api->unix_vhost = vh;
+	/* The connections' callbacks and the listener's find the api through their vhost. */
+	r = vhost_set_api(vh, api_protocol.name, api);
+	if (r == 0)
+		r = vhost_set_api(vh, api_listen_protocol.name, api);
+	if (r < 0) {
+		log_error("cannot set up the API on the agent's vhost: %s", strerror(-r));
+		goto fail;
+	}
 	api->listen_fd = listen_unix(st->api_socket);
 	if (api->listen_fd < 0) {
 		log_error("cannot listen on %s: %s", st->api_socket, strerror(-api->listen_fd));
@@ -599,6 +640,11 @@ struct api *api__new(struct lws_context *ctx, struct lws_vhost *vh, struct dispa
 			log_error("cannot listen on %s", st->api_listen);
 			goto fail;
 		}
+		r = vhost_set_api(api->tcp_vhost, api_tcp_protocols[0].name, api);
+		if (r < 0) {
+			log_error("cannot set up the API on %s: %s", st->api_listen, strerror(-r));
+			goto fail;
+		}
 	}
 	log_info("API listening on %s%s%s", st->api_socket, st->api_listen ? " and " : "",
 		 st->api_listen ? st->api_listen : "");
@@ -620,8 +666,10 @@ void api__free(struct api *api)
 	/* The vhosts, and the adopted listening fd, go with the context. */
 	if (api->listen_fd >= 0)
 		unlink(api->socket_path);
-	if (the_api == api)
-		the_api = NULL;
+	/* What the context's destruction calls back finds no api. */
+	vhost_set_api(api->unix_vhost, api_protocol.name, NULL);
+	vhost_set_api(api->unix_vhost, api_listen_protocol.name, NULL);
+	vhost_set_api(api->tcp_vhost, api_tcp_protocols[0].name, NULL);
 	explicit_bzero(&api->token, sizeof(api->token));
 	free(api);
 }
