@@ -50,8 +50,6 @@
 #define EXIT_NO_BTF 3
 #define SHUTDOWN_GRACE_USEC (15 * LWS_US_PER_SEC)
 
-static struct settings env;
-
 static const char usage[] =
 "Usage: inspectd [OPTION]...\n"
 "Profile any node process on this host, without changing it: a signal sent to\n"
@@ -238,12 +236,6 @@ static const char usage[] =
 "  inspectctl capture 4242 --kind heap --seconds 30\n"
 "  inspectctl capture 4242 --kind heap-snapshot  # pauses 4242 while it is taken\n";
 
-static struct dispatcher *dispatcher;
-static struct tracker *tracker;
-static struct lws_context *loop_ctx;    /* for the reload's timer */
-static volatile sig_atomic_t exiting;
-static lws_usec_t shutdown_deadline;
-
 enum {
 	OPT_VERSION = 1,
 	OPT_HELP,
@@ -270,25 +262,41 @@ struct arg_setting {
 	const char *value;              /* argv's */
 };
 
-static struct arg_setting *arg_settings;
-static size_t n_arg_settings;
-static const char *config_path;         /* --config FILE, or NULL */
-static struct config_pool *config_pool; /* the file's values, for the agent's life */
+/*
+ * The running agent, main()'s: its callbacks reach it through their contexts (an adopted fd's
+ * handler, the tracker's callback, the reload's sul).
+ */
+struct agent {
+	struct settings settings;       /* the running configuration: a reload replaces it */
+	struct arg_setting *arg_settings;
+	size_t n_arg_settings;
+	const char *config_path;        /* --config FILE, or NULL */
+	struct config_pool *config_pool; /* the file's values, for the agent's life */
+	struct dispatcher *dispatcher;
+	struct tracker *tracker;
+	struct lws_context *loop_ctx;   /* for the reload's timer */
+	int exiting;                    /* 1: a signal came, captures are stopping; 2: another, exit now */
+	lws_usec_t shutdown_deadline;
+	lws_sorted_usec_list_t reload_sul;
+	bool reload_pending;
+};
 
 /* Defaults, then the file, then the command line; checked. 0 or -errno with why. */
-static int build_globals(struct settings *st, struct sections *secs, char *why, size_t size)
+static int build_globals(const struct agent *agent, struct settings *st, struct sections *secs, char *why,
+			 size_t size)
 {
+	const char *config_path = agent->config_path;
 	char sub[512];
 	int r;
 
 	settings_defaults(st);
 	if (config_path) {
-		r = config_load(config_path, config_pool, st, secs, why, size);
+		r = config_load(config_path, agent->config_pool, st, secs, why, size);
 		if (r < 0)
 			return r;
 	}
-	for (size_t i = 0; i < n_arg_settings; i++) {
-		if (arg_settings[i].def->set(st, arg_settings[i].value, sub, sizeof(sub)) < 0) {
+	for (size_t i = 0; i < agent->n_arg_settings; i++) {
+		if (agent->arg_settings[i].def->set(st, agent->arg_settings[i].value, sub, sizeof(sub)) < 0) {
 			snprintf(why, size, "%s", sub);
 			return -EINVAL;
 		}
@@ -307,7 +315,8 @@ static int build_globals(struct settings *st, struct sections *secs, char *why, 
  * The settings (build_globals()) and the file's sections, each the settings with its own
  * keys over them (sections.h): 0 and *ret (the caller's), or -errno with why.
  */
-static int build_settings(struct settings *st, struct sections **ret, char *why, size_t size)
+static int build_settings(const struct agent *agent, struct settings *st, struct sections **ret, char *why,
+			  size_t size)
 {
 	struct sections *secs;
 	int r;
@@ -317,9 +326,9 @@ static int build_settings(struct settings *st, struct sections **ret, char *why,
 		snprintf(why, size, "out of memory");
 		return r;
 	}
-	r = build_globals(st, secs, why, size);
+	r = build_globals(agent, st, secs, why, size);
 	if (r == 0)
-		r = sections__resolve(secs, st, config_path, why, size);
+		r = sections__resolve(secs, st, agent->config_path, why, size);
 	if (r < 0) {
 		sections__free(secs);
 		return r;
@@ -330,8 +339,9 @@ static int build_settings(struct settings *st, struct sections **ret, char *why,
 
 #define SECTIONS_FIRST_MATCH "the first whose rule matches a process gives it its settings"
 
-/* Section i in one line: "FILE:LINE: [select RULE] KEY = VALUE, ...". */
-static const char *describe_section(const struct sections *secs, unsigned i, char *buf, size_t size)
+/* Section i of config_path's in one line: "FILE:LINE: [select RULE] KEY = VALUE, ...". */
+static const char *describe_section(const char *config_path, const struct sections *secs, unsigned i, char *buf,
+				    size_t size)
 {
 	char keys[512];
 
@@ -341,8 +351,8 @@ static const char *describe_section(const struct sections *secs, unsigned i, cha
 	return buf;
 }
 
-/* The sections in the log, one line each (none: no line). */
-static void log_sections(const struct sections *secs)
+/* config_path's sections in the log, one line each (none: no line). */
+static void log_sections(const char *config_path, const struct sections *secs)
 {
 	unsigned n = sections__count(secs);
 	char line[1024];
@@ -350,11 +360,12 @@ static void log_sections(const struct sections *secs)
 	if (n)
 		log_info("%u section%s in %s, %s:", n, n == 1 ? "" : "s", config_path, SECTIONS_FIRST_MATCH);
 	for (unsigned i = 0; i < n; i++)
-		log_info("  %s", describe_section(secs, i, line, sizeof(line)));
+		log_info("  %s", describe_section(config_path, secs, i, line, sizeof(line)));
 }
 
-/* The command line: each setting's key is its long option. Returns the file's sections. */
-static struct sections *parse_args(int argc, char **argv)
+/* The command line: each setting's key is its long option. Sets the agent's settings and what a
+ * reload reads again; returns the file's sections. */
+static struct sections *parse_args(struct agent *agent, int argc, char **argv)
 {
 	struct sections *secs = NULL;
 	struct option opts[96 + 5];
@@ -373,8 +384,8 @@ static struct sections *parse_args(int argc, char **argv)
 	opts[n++] = (struct option){ "config", required_argument, NULL, OPT_CONFIG };
 	opts[n++] = (struct option){ "check-config", no_argument, NULL, OPT_CHECK_CONFIG };
 	opts[n] = (struct option){ 0 };
-	arg_settings = calloc((size_t)argc + 1, sizeof(*arg_settings));
-	if (!arg_settings || config_pool__new(&config_pool) < 0) {
+	agent->arg_settings = calloc((size_t)argc + 1, sizeof(*agent->arg_settings));
+	if (!agent->arg_settings || config_pool__new(&agent->config_pool) < 0) {
 		fprintf(stderr, "inspectd: out of memory\n");
 		exit(1);
 	}
@@ -389,7 +400,7 @@ static struct sections *parse_args(int argc, char **argv)
 			fputs(usage, stdout);
 			exit(0);
 		case OPT_CONFIG:
-			config_path = optarg;
+			agent->config_path = optarg;
 			break;
 		case OPT_CHECK_CONFIG:
 			check_only = true;
@@ -399,29 +410,30 @@ static struct sections *parse_args(int argc, char **argv)
 		default:
 			if (opt < OPT_SETTING || (size_t)(opt - OPT_SETTING) >= ndefs)
 				usage_error("unknown option '%s'", argv[optind - 1]);
-			arg_settings[n_arg_settings++] = (struct arg_setting){ &defs[opt - OPT_SETTING], optarg };
+			agent->arg_settings[agent->n_arg_settings++] =
+				(struct arg_setting){ &defs[opt - OPT_SETTING], optarg };
 		}
 	}
 	if (optind < argc)
 		usage_error("unexpected argument '%s'", argv[optind]);
-	if (check_only && !config_path)
+	if (check_only && !agent->config_path)
 		usage_error("--check-config needs --config FILE");
-	if (build_settings(&env, &secs, why, sizeof(why)) < 0)
+	if (build_settings(agent, &agent->settings, &secs, why, sizeof(why)) < 0)
 		usage_error("%s", why);
 	if (check_only) {
 		unsigned n_secs = sections__count(secs);
 
 		if (!n_secs)
-			printf("%s: ok\n", config_path);
+			printf("%s: ok\n", agent->config_path);
 		else
-			printf("%s: ok, %u section%s, %s:\n", config_path, n_secs, n_secs == 1 ? "" : "s",
+			printf("%s: ok, %u section%s, %s:\n", agent->config_path, n_secs, n_secs == 1 ? "" : "s",
 			       SECTIONS_FIRST_MATCH);
 		for (unsigned i = 0; i < n_secs; i++)
-			printf("  %s\n", describe_section(secs, i, why, sizeof(why)));
+			printf("  %s\n", describe_section(agent->config_path, secs, i, why, sizeof(why)));
 		sections__free(secs);
 		exit(0);
 	}
-	log_set_level((enum log_level)env.log_level);
+	log_set_level((enum log_level)agent->settings.log_level);
 	return secs;
 }
 
@@ -488,36 +500,34 @@ static const char *restart_needed(const struct settings *cur, const struct setti
 	return NULL;
 }
 
-static lws_sorted_usec_list_t reload_sul;
-static bool reload_pending;
-
 /* SIGHUP, coalesced: the file read again, applied if it parses and changes nothing a
  * restart must; else one line, and the running configuration stays. */
 static void reload(lws_sorted_usec_list_t *sul)
 {
+	struct agent *agent = lws_container_of(sul, struct agent, reload_sul);
 	struct sections *secs;
 	struct settings next;
 	const char *key;
 	char why[1024];
 
-	reload_pending = false;
-	if (build_settings(&next, &secs, why, sizeof(why)) < 0) {
+	agent->reload_pending = false;
+	if (build_settings(agent, &next, &secs, why, sizeof(why)) < 0) {
 		log_error("reload refused: %s; the running configuration stays", why);
 		return;
 	}
-	key = restart_needed(&env, &next);
+	key = restart_needed(&agent->settings, &next);
 	if (key) {
 		sections__free(secs);
 		log_error("reload refused: %s: %s cannot change without a restart; the running configuration stays",
-			  config_path, key);
+			  agent->config_path, key);
 		return;
 	}
 	/* Captures running keep the settings they started with (a copy); what follows reads these. */
-	env = next;
-	log_set_level((enum log_level)env.log_level);
-	log_info("configuration reloaded from %s", config_path);
-	log_sections(secs);
-	dispatcher__reload(dispatcher, secs);
+	agent->settings = next;
+	log_set_level((enum log_level)agent->settings.log_level);
+	log_info("configuration reloaded from %s", agent->config_path);
+	log_sections(agent->config_path, secs);
+	dispatcher__reload(agent->dispatcher, secs);
 }
 
 /* ---- file descriptors adopted into the lws loop ---- */
@@ -546,7 +556,7 @@ static int callback_fd(struct lws *wsi, enum lws_callback_reasons reason, void *
 
 static void ring_buffer_readable(struct fd_handler *h)
 {
-	int r = tracker__consume(tracker);
+	int r = tracker__consume(h->ctx);
 
 	if (r < 0)
 		log_warn("reading the ring buffer: %s, ignoring", strerror(-r));
@@ -554,30 +564,31 @@ static void ring_buffer_readable(struct fd_handler *h)
 
 static void signalfd_readable(struct fd_handler *h)
 {
+	struct agent *agent = h->ctx;
 	struct signalfd_siginfo si;
 
 	while (read(h->fd, &si, sizeof(si)) == sizeof(si)) {
 		if (si.ssi_signo == SIGHUP) {
-			if (!config_path) {
+			if (!agent->config_path) {
 				log_info("SIGHUP received: no --config file, nothing to reload, ignoring");
 				continue;
 			}
 			/* A storm of them is one reload, a quarter of a second after the first. */
-			if (!reload_pending && dispatcher) {
-				reload_pending = true;
-				lws_sul_schedule(loop_ctx, 0, &reload_sul, reload, 250 * LWS_US_PER_MS);
+			if (!agent->reload_pending && agent->dispatcher) {
+				agent->reload_pending = true;
+				lws_sul_schedule(agent->loop_ctx, 0, &agent->reload_sul, reload, 250 * LWS_US_PER_MS);
 			}
 			continue;
 		}
-		if (exiting) {
+		if (agent->exiting) {
 			log_warn("second signal: exiting now, captures in progress are abandoned");
-			exiting = 2;
+			agent->exiting = 2;
 			return;
 		}
 		log_info("signal %d received: stopping captures in progress and exiting", si.ssi_signo);
-		exiting = 1;
-		shutdown_deadline = lws_now_usecs() + SHUTDOWN_GRACE_USEC;
-		dispatcher__shutdown(dispatcher);
+		agent->exiting = 1;
+		agent->shutdown_deadline = lws_now_usecs() + SHUTDOWN_GRACE_USEC;
+		dispatcher__shutdown(agent->dispatcher);
 	}
 }
 
@@ -601,9 +612,6 @@ static int adopt_fd(struct lws_vhost *vh, struct fd_handler *h)
 	lws_set_opaque_user_data(wsi, h);
 	return 0;
 }
-
-/* One vhost for everything; HTTP requests go to its first protocol, the API. Set in main(). */
-static struct lws_protocols protocols[5];
 
 static void lws_log(int level, const char *line)
 {
@@ -677,7 +685,7 @@ static void raise_fd_limit(void)
 }
 
 /* "heap signal SIGWINCH, cpu signal SIGURG[, KIND signal SIG]...": the signals configured. */
-static const char *describe_signals(char *buf, size_t size)
+static const char *describe_signals(const struct settings *settings, char *buf, size_t size)
 {
 	const struct signal_setting *sigs;
 	size_t nsigs, n = 0;
@@ -685,7 +693,7 @@ static const char *describe_signals(char *buf, size_t size)
 	buf[0] = '\0';
 	sigs = settings_signals(&nsigs);
 	for (size_t i = 0; i < nsigs && n < size; i++) {
-		int sig = settings_signal(&env, &sigs[i]);
+		int sig = settings_signal(settings, &sigs[i]);
 		char name[32];
 
 		if (sig)
@@ -697,14 +705,14 @@ static const char *describe_signals(char *buf, size_t size)
 }
 
 /* A trigger signal that terminates by default kills a process that does not catch it. */
-static void warn_terminating_signals(void)
+static void warn_terminating_signals(const struct settings *settings)
 {
 	const struct signal_setting *sigs;
 	size_t nsigs;
 
 	sigs = settings_signals(&nsigs);
 	for (size_t i = 0; i < nsigs; i++) {
-		int sig = settings_signal(&env, &sigs[i]);
+		int sig = settings_signal(settings, &sigs[i]);
 		char name[32];
 
 		if (sig && !options_signal_default_ignored(sig))
@@ -722,8 +730,10 @@ static int read_sigusr1_handler(void *ctx, int pidfd, pid_t pid, uint64_t *handl
 /* The kernel's events go to the dispatcher, made after the BPF programs are loaded. */
 static void tracker_event(void *ctx, const struct inspectd_event *e)
 {
-	if (dispatcher)
-		dispatcher__handle_event(dispatcher, e);
+	struct agent *agent = ctx;
+
+	if (agent->dispatcher)
+		dispatcher__handle_event(agent->dispatcher, e);
 }
 
 /*
@@ -732,14 +742,14 @@ static void tracker_event(void *ctx, const struct inspectd_event *e)
  * after it (folders, closing inspectors a killed agent left open, the API socket) run with
  * the running set too. 0, or -1 after saying why.
  */
-static int drop_capabilities(void)
+static int drop_capabilities(const struct settings *settings)
 {
 	struct privileges_state now;
-	uint64_t keep = privileges_needed(env.api_listen);
+	uint64_t keep = privileges_needed(settings->api_listen);
 	char names[512], extra[512];
 	int r;
 
-	if (env.keep_capabilities) {
+	if (settings->keep_capabilities) {
 		log_info("--keep-capabilities: every capability kept");
 		return 0;
 	}
@@ -775,6 +785,10 @@ static void syscall_filter_readable(struct fd_handler *h)
 int main(int argc, char **argv)
 {
 	struct lws_context_creation_info info = { 0 };
+	/* One vhost for everything; HTTP requests go to its first protocol, the API. */
+	struct lws_protocols protocols[5] = { 0 };
+	struct agent agent = { 0 };
+	const struct settings *settings = &agent.settings;
 	struct tracker_config tc = { 0 };
 	struct capture_env cenv = { 0 };
 	struct fd_handler rb_handler = { .readable = ring_buffer_readable };
@@ -794,7 +808,7 @@ int main(int argc, char **argv)
 	int err = 1, n, lock, r;
 	bool curl_used;
 
-	secs = parse_args(argc, argv);
+	secs = parse_args(&agent, argc, argv);
 	r = tracker_kernel_btf();
 	if (r < 0) {
 		log_error("cannot read this kernel's BTF, %s: %s: inspectd's BPF programs need a kernel built "
@@ -814,13 +828,13 @@ int main(int argc, char **argv)
 		sections__free(secs);
 		return 1;
 	}
-	warn_terminating_signals();
+	warn_terminating_signals(settings);
 
 	signal(SIGPIPE, SIG_IGN);
 	/* Before any thread: the exporters' transfers run on threads of their own. Only for a
 	 * remote exporter (a reload cannot add one): libcurl is not even loaded otherwise, 4 MB
 	 * of the agent's RSS (curl_lib.h). */
-	curl_used = env.s3_bucket || env.pyroscope_url;
+	curl_used = settings->s3_bucket || settings->pyroscope_url;
 	if (curl_used && curl_lib_load() < 0) {
 		log_error("cannot load libcurl for the remote exporters: %s", curl_lib_error());
 		return 1;
@@ -843,38 +857,38 @@ int main(int argc, char **argv)
 
 	/* BPF first: loading needs more than running does, and no thread may exist yet when
 	 * the capabilities go. Events wait in the ring buffers until the loop reads them. */
-	tc.match = env.match;
-	tc.nmatch = env.nmatch;
-	tc.trigger_sigmask = settings_trigger_sigmask(&env);
-	tracker = tracker__new(&tc, tracker_event, NULL);
-	if (!tracker)
+	tc.match = settings->match;
+	tc.nmatch = settings->nmatch;
+	tc.trigger_sigmask = settings_trigger_sigmask(settings);
+	agent.tracker = tracker__new(&tc, tracker_event, &agent);
+	if (!agent.tracker)
 		goto out;
-	if (drop_capabilities() < 0)
+	if (drop_capabilities(settings) < 0)
 		goto out;
 
-	cenv.settings = &env;
+	cenv.settings = settings;
 	if (cgroup_detect_roots(&cenv.cgroup_roots) < 0)
 		log_warn("no cgroup hierarchy found: a snapshot's headroom is judged against the host's memory only");
 	{
 		/* With a quota, the agent's oldest profiles make room for new ones. */
-		struct spool_limits lim = { .file_max = env.max_profile_bytes, .quota = env.output_quota_bytes,
-					    .retain = meta_is_file_base };
-		r = spool__open(env.output_dir, &lim, &cenv.spool);
+		struct spool_limits lim = { .file_max = settings->max_profile_bytes,
+					    .quota = settings->output_quota_bytes, .retain = meta_is_file_base };
+		r = spool__open(settings->output_dir, &lim, &cenv.spool);
 
 		if (r == -EPERM) {
 			log_error("output folder %s is not root's alone (owned by another user, or writable by "
-				  "group or others): refused, a tenant could plant files there", env.output_dir);
+				  "group or others): refused, a tenant could plant files there", settings->output_dir);
 			goto out;
 		}
 		if (r < 0) {
-			log_error("cannot open the output folder %s: %s", env.output_dir, strerror(-r));
+			log_error("cannot open the output folder %s: %s", settings->output_dir, strerror(-r));
 			goto out;
 		}
 	}
 	if (gethostname(cenv.hostname, sizeof(cenv.hostname) - 1) < 0)
 		snprintf(cenv.hostname, sizeof(cenv.hostname), "unknown");
 	/* Before any commit: what is still to deliver is read from the folder. */
-	r = exports__new(&env, cenv.hostname, cenv.spool, &exports, why, sizeof(why));
+	r = exports__new(settings, cenv.hostname, cenv.spool, &exports, why, sizeof(why));
 	if (r < 0) {
 		log_error("%s", why);
 		goto out;
@@ -899,20 +913,20 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	cenv.ctx = ctx;
-	loop_ctx = ctx;
+	agent.loop_ctx = ctx;
 	vh = lws_create_vhost(ctx, &info);      /* inspector clients and adopted fds */
 
 	/* Before anything is served: close what an agent killed mid-capture left open. */
-	r = ledger__open(env.state_dir, &cenv.ledger);
+	r = ledger__open(settings->state_dir, &cenv.ledger);
 	if (r == -EPERM) {
 		log_error("%s/opened is not root's alone (owned by another user, or writable by group or "
-			  "others): refused, records could be planted there", env.state_dir);
+			  "others): refused, records could be planted there", settings->state_dir);
 		goto out;
 	}
 	if (r < 0) {
 		/* Without it, an agent killed mid-capture would leave inspectors open. */
 		log_error("cannot create %s/opened, where inspectors being opened are recorded: %s",
-			  env.state_dir, strerror(-r));
+			  settings->state_dir, strerror(-r));
 		goto out;
 	}
 	cleanup = vh ? cleanup__start(&cenv, true, NULL, NULL) : NULL;
@@ -921,17 +935,19 @@ int main(int argc, char **argv)
 			break;
 	cleanup__free(cleanup);
 
-	log_sections(secs);
-	dispatcher = dispatcher__new(&cenv, secs);
+	log_sections(agent.config_path, secs);
+	agent.dispatcher = dispatcher__new(&cenv, secs);
 	secs = NULL;            /* the dispatcher's */
-	if (!dispatcher)
+	if (!agent.dispatcher)
 		goto out;
-	dispatcher__set_tracker(dispatcher, tracker);
+	dispatcher__set_tracker(agent.dispatcher, agent.tracker);
 	/* Before any capture copies the env: whose handler SIGUSR1 runs, from the kernel. */
-	if (sighandlers__new(read_sigusr1_handler, tracker, &cenv.sighandlers) < 0)
+	if (sighandlers__new(read_sigusr1_handler, agent.tracker, &cenv.sighandlers) < 0)
 		goto out;
 
-	rb_handler.fd = tracker__fd(tracker);
+	rb_handler.fd = tracker__fd(agent.tracker);
+	rb_handler.ctx = agent.tracker;
+	sig_handler.ctx = &agent;
 	spool_handler.fd = spool__fd(cenv.spool);
 	spool_handler.ctx = cenv.spool;
 	exports_handler.fd = exports__fd(exports);
@@ -941,12 +957,12 @@ int main(int argc, char **argv)
 		log_error("cannot add the ring buffer, signals, the spool and the exporters to the event loop");
 		goto out;
 	}
-	api = api__new(ctx, vh, dispatcher, &env, cenv.spool, exports);
+	api = api__new(ctx, vh, agent.dispatcher, settings, cenv.spool, exports);
 	if (!api)
 		goto out;
-	n = tracker__scan_proc(tracker);
+	n = tracker__scan_proc(agent.tracker);
 	/* Started: from here on, only the system calls the running agent makes, on every thread. */
-	if (env.no_syscall_filter) {
+	if (settings->no_syscall_filter) {
 		log_info("--no-syscall-filter: no system call filter");
 	} else {
 		r = syscall_filter__install(&filter);
@@ -968,26 +984,26 @@ int main(int argc, char **argv)
 		char signals[256];
 
 		log_info("inspectd %s ready: %d node processes running, %s, output %s", INSPECTD_VERSION,
-			 n < 0 ? 0 : n, describe_signals(signals, sizeof(signals)), env.output_dir);
+			 n < 0 ? 0 : n, describe_signals(settings, signals, sizeof(signals)), settings->output_dir);
 	}
 
-	while (exiting < 2) {
-		if (exiting && (dispatcher__idle(dispatcher) || lws_now_usecs() > shutdown_deadline))
+	while (agent.exiting < 2) {
+		if (agent.exiting && (dispatcher__idle(agent.dispatcher) || lws_now_usecs() > agent.shutdown_deadline))
 			break;
 		if (lws_service(ctx, 0) < 0)
 			break;
 	}
-	if (!dispatcher__idle(dispatcher))
+	if (!dispatcher__idle(agent.dispatcher))
 		log_warn("exiting with captures still in progress");
 	err = 0;
 out:
 	api__free(api);
-	dispatcher__free(dispatcher);
+	dispatcher__free(agent.dispatcher);
 	sections__free(secs);   /* not handed to a dispatcher */
-	tracker__free(tracker);
+	tracker__free(agent.tracker);
 	sighandlers__free(cenv.sighandlers);
 	if (ctx) {
-		lws_sul_cancel(&reload_sul);
+		lws_sul_cancel(&agent.reload_sul);
 		lws_context_destroy(ctx);
 	}
 	spool__free(cenv.spool);        /* waits for the commits in flight */
@@ -997,8 +1013,8 @@ out:
 	close(lock);
 	if (curl_used)
 		libcurl.global_cleanup();
-	config_pool__free(config_pool);
-	free(arg_settings);
+	config_pool__free(agent.config_pool);
+	free(agent.arg_settings);
 	syscall_filter__free(filter);
 	return err;
 }
