@@ -108,6 +108,11 @@ static const char *const allowed_sanitizer[] = { NULL };
 /* One slot per system call number; numbers beyond share the last. */
 #define SLOTS 1024
 
+/*
+ * Process-wide, as the filter and its SIGSYS handler are: a filter covers every thread for
+ * the process's life (installed: one at most), and the handler is given no context of ours,
+ * so what it counts and the fd it wakes are here, as lock-free atomics it may touch.
+ */
 static atomic_uint_fast64_t refused[SLOTS];
 static atomic_int notify_fd = -1;
 static atomic_bool installed;

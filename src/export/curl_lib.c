@@ -20,6 +20,8 @@ struct curl_lib libcurl;
 CURL_LIB_FUNCTIONS(CURL_LIB_CHECK)
 #undef CURL_LIB_CHECK
 
+/* Process-wide, as the library loaded is: one dlopen() for the process, by whichever thread
+ * asks first (pthread_once), its outcome kept for every later caller. */
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int load_result;
 static char load_error[256];
