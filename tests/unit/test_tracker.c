@@ -126,6 +126,27 @@ static pid_t start_target(struct fixture *f)
 	return pid;
 }
 
+/* Wait (up to 5 s) for pid to be asleep, as sleep(1) is once it runs its nanosleep(). */
+static void wait_asleep(pid_t pid)
+{
+	char path[64], buf[512], *p = NULL;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	for (int i = 0; i < 1000; i++) {
+		FILE *fp = fopen(path, "r");
+		size_t n = fp ? fread(buf, 1, sizeof(buf) - 1, fp) : 0;
+
+		if (fp)
+			fclose(fp);
+		buf[n] = '\0';
+		p = strrchr(buf, ')');
+		if (p && p[1] == ' ' && p[2] == 'S')
+			return;
+		usleep(5000);
+	}
+	fail_msg("pid %d not asleep after 5 s (stat: %s)", (int)pid, buf);
+}
+
 static void consume_until(struct fixture *f, unsigned type, uint32_t pid)
 {
 	for (int i = 0; i < 200 && !count_of(&f->seen, type, pid); i++) {
@@ -236,6 +257,12 @@ static void test_read_rss(void **state)
 		if (i < 300)
 			usleep(5000);
 	}
+	/*
+	 * Asleep, each has faulted in what it runs: just after exec the kernel's RSS counters
+	 * (per-CPU since 6.2, folded into the total 32 pages at a time) may still read 0.
+	 */
+	for (int i = 0; i < 300; i++)
+		wait_asleep(targets[i]);
 	assert_true(tracker__read_cpu(f->tracker, NULL_CPU_FN, NULL) >= 0);    /* RSS read by the iterator */
 	memset(&seen, 0, sizeof(seen));
 	n = tracker__read_rss(f->tracker, on_rss, &seen);
