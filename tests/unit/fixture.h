@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * Fixture files for the unit tests: text captured from a real node process
- * (see tests/fixtures/README); and a fresh temporary folder per test. Include after
- * <cmocka.h>.
+ * (see tests/fixtures/README); a fresh temporary folder per test; files written in it.
+ * Include after <cmocka.h>.
  */
 #ifndef INSPECTD_TEST_FIXTURE_H
 #define INSPECTD_TEST_FIXTURE_H
@@ -126,6 +126,16 @@ static inline const char *fixture_path(char *buf, size_t size, const char *dir, 
 	if ((size_t)snprintf(buf, size, "%s/%s", dir, name) >= size)
 		fail_msg("path %s/%s too long", dir, name);
 	return buf;
+}
+
+/* path = text (0644, replaced if it is there); fails the running test when it cannot be written. */
+static inline void fixture_write(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
 }
 
 #endif
