@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * Fixture files for the unit tests: text captured from a real node process
- * (see tests/fixtures/README); a fresh temporary folder per test; files written in it.
+ * (see tests/fixtures/README); a fresh temporary folder per test; files written in it;
+ * and a child process that runs a check.
  * Include after <cmocka.h>.
  */
 #ifndef INSPECTD_TEST_FIXTURE_H
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef FIXTURES
@@ -136,6 +138,21 @@ static inline void fixture_write(const char *path, const char *text)
 	assert_true(fd >= 0);
 	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
 	close(fd);
+}
+
+/* Runs fn in a child; its exit status (0: all held), or 100 + the signal that killed it. */
+static inline int fixture_in_child(int (*fn)(void))
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(fn());
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (WIFSIGNALED(status))
+		return 100 + WTERMSIG(status);
+	return WEXITSTATUS(status);
 }
 
 #endif
