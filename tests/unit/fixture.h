@@ -2,7 +2,7 @@
 /*
  * Fixture files for the unit tests: text captured from a real node process
  * (see tests/fixtures/README); a fresh temporary folder per test; files written in it;
- * and a child process that runs a check.
+ * and child processes: one that runs a check, one held until the test lets it go.
  * Include after <cmocka.h>.
  */
 #ifndef INSPECTD_TEST_FIXTURE_H
@@ -11,6 +11,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -153,6 +154,51 @@ static inline int fixture_in_child(int (*fn)(void))
 	if (WIFSIGNALED(status))
 		return 100 + WTERMSIG(status);
 	return WEXITSTATUS(status);
+}
+
+#define FIXTURE_HELD_MSG_MAX 256
+
+/*
+ * A child that runs fn(msg) (which fills msg, size bytes at most FIXTURE_HELD_MSG_MAX,
+ * and says whether the child is ready), hands msg back, then waits until the test
+ * closes *release. Its pid; or 0 when fn said no (the child reaped, msg as it filled it).
+ */
+static inline pid_t fixture_child_held(bool (*fn)(void *msg), void *msg, size_t size, int *release)
+{
+	char buf[1 + FIXTURE_HELD_MSG_MAX];
+	int ready[2], hold[2];
+	pid_t pid;
+	char c;
+
+	assert_true(size <= FIXTURE_HELD_MSG_MAX);
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(hold), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(ready[0]);
+		close(hold[1]);
+		buf[0] = fn(msg) ? 'y' : 'n';
+		memcpy(buf + 1, msg, size);
+		if (write(ready[1], buf, 1 + size) != (ssize_t)(1 + size))
+			_exit(1);
+		/* Until the test closes its end. */
+		while (read(hold[0], &c, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(ready[1]);
+	close(hold[0]);
+	assert_int_equal(read(ready[0], buf, 1 + size), (ssize_t)(1 + size));
+	close(ready[0]);
+	memcpy(msg, buf + 1, size);
+	*release = hold[1];
+	if (buf[0] != 'y') {
+		close(hold[1]);
+		waitpid(pid, NULL, 0);
+		return 0;
+	}
+	return pid;
 }
 
 #endif
