@@ -50,6 +50,8 @@ const http = require('node:http');
 const os = require('node:os');
 const path = require('node:path');
 const { sleep, children, waitFor, run, median } = require('./common');
+// The TCP ports pid listens on, in its own network namespace.
+const { listeningPorts } = require('../integration/lib');
 
 const ROOT = path.resolve(__dirname, '../..');
 const AGENT = process.env.INSPECTD || path.join(ROOT, '.output/inspectd');
@@ -262,28 +264,6 @@ async function idleWindow(pid, seconds, cg) {
 }
 
 // ---- the targets ----
-
-// The TCP ports pid listens on, in its own network namespace (its sockets' inodes against
-// /proc/PID/net/tcp*, as tests/integration/lib.js does).
-function listeningPorts(pid) {
-  const inodes = new Set();
-  for (const fd of fs.readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (m) inodes.add(m[1]);
-    } catch { /* closed meanwhile */ }
-  }
-  const ports = [];
-  for (const table of ['tcp', 'tcp6']) {
-    let text;
-    try { text = fs.readFileSync(`/proc/${pid}/net/${table}`, 'utf8'); } catch { continue; }
-    for (const line of text.split('\n').slice(1)) {
-      const f = line.trim().split(/\s+/);
-      if (f.length >= 10 && f[3] === '0A' && inodes.has(f[9])) ports.push(parseInt(f[1].split(':')[1], 16));
-    }
-  }
-  return ports;
-}
 
 const startTicks = (pid) => fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[19];
 

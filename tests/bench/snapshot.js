@@ -103,22 +103,30 @@ async function ask(t, line, timeoutMs = 10000) {
   return Object.fromEntries([...okLine.matchAll(/(\w+)=(\S+)/g)].map(([, k, v]) => [k, Number(v)]));
 }
 
-// W: node's own, in the target.
-async function viaWrite(t, dir) {
-  const file = path.join(dir, `w-${Date.now()}.heapsnapshot`);
+// A snapshot that fn takes of t, from t's side: its used heap and a gap first, its peak
+// RSS reset; then fn sampled (sampled(): its value, RSS before and at peak), the wall time,
+// the main thread's share, t's status and CPU after, and the gap its loop shows next.
+async function measured(t, fn) {
   const { used } = await ask(t, 'heap');
   await ask(t, 'gap');
   resetPeak(t.pid);
   const cpu0 = cpuMs(t.pid);
   const m0 = sched(t.pid);
   const t0 = performance.now();
+  const s = await sampled(t.pid, fn);
+  const wall = performance.now() - t0;
+  const main = mainThread(m0, sched(t.pid));
+  const st = status(t.pid);
+  const targetCpu = cpuMs(t.pid) - cpu0;
+  const { ms: blocked } = await ask(t, 'gap');
+  return { s, used, wall, main, st, targetCpu, blocked };
+}
+
+// W: node's own, in the target.
+async function viaWrite(t, dir) {
+  const file = path.join(dir, `w-${Date.now()}.heapsnapshot`);
   try {
-    const s = await sampled(t.pid, () => ask(t, `write ${file}`, SNAPSHOT_TIMEOUT_MS));
-    const wall = performance.now() - t0;
-    const main = mainThread(m0, sched(t.pid));
-    const st = status(t.pid);
-    const targetCpu = cpuMs(t.pid) - cpu0;
-    const { ms: blocked } = await ask(t, 'gap');
+    const { s, used, wall, main, st, targetCpu, blocked } = await measured(t, () => ask(t, `write ${file}`, SNAPSHOT_TIMEOUT_MS));
     return { ms: s.value.ms, wall, blocked, bytes: s.value.bytes, used, before: s.before, peak: s.peak,
       hwm: st.hwm, after: st.rss, targetCpu, main };
   } finally {
@@ -184,13 +192,7 @@ async function viaAgent(t, agent) {
 
 // C: a bare CDP client, chunks thrown away.
 async function viaCdp(t, cdpNode) {
-  const { used } = await ask(t, 'heap');
-  await ask(t, 'gap');
-  resetPeak(t.pid);
-  const cpu0 = cpuMs(t.pid);
-  const m0 = sched(t.pid);
-  const t0 = performance.now();
-  const s = await sampled(t.pid, () => new Promise((resolve, reject) => {
+  const { s, used, wall, main, st, targetCpu, blocked } = await measured(t, () => new Promise((resolve, reject) => {
     const p = spawn('nsenter', [`--net=/proc/${t.pid}/ns/net`, '--', cdpNode, path.join(__dirname, 'cdp-snapshot.js'), String(t.pid)],
       { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -202,11 +204,6 @@ async function viaCdp(t, cdpNode) {
       return resolve(JSON.parse(out.trim().split('\n').pop()));
     });
   }));
-  const wall = performance.now() - t0;
-  const main = mainThread(m0, sched(t.pid));
-  const st = status(t.pid);
-  const targetCpu = cpuMs(t.pid) - cpu0;
-  const { ms: blocked } = await ask(t, 'gap');
   return { main, ms: s.value.ms, wall, blocked, bytes: s.value.bytes, used, before: s.before, peak: s.peak, hwm: st.hwm, after: st.rss,
     chunks: s.value.chunks, targetCpu, clientCpu: s.value.cpu_ms };
 }

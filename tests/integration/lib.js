@@ -73,9 +73,45 @@ function parsePrometheus(text) {
   return families;
 }
 
+// A fresh folder under /tmp. The folders made here (each agent's output, with its heap
+// snapshots, its state and socket) are removed with all in them when this test file's (or
+// benchmark's) process exits; INSPECTD_KEEP_TMP=1 keeps them, to look at after a run. A
+// folder with something mounted in it (a test that could not unmount its tmpfs) is kept,
+// and said: removing it would empty what is mounted there.
+const tmpdirs = [];
+
 function tmpdir(prefix = 'inspectd-test-') {
-  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  tmpdirs.push(dir);
+  return dir;
 }
+
+// Mount points in this process's mount namespace (mountinfo's fifth field, unescaped).
+function mountPoints() {
+  try {
+    return fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter(Boolean)
+      .map((line) => line.split(' ')[4].replace(/\\([0-7]{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8))));
+  } catch {
+    return [];
+  }
+}
+
+process.on('exit', () => {
+  if (process.env.INSPECTD_KEEP_TMP === '1' || !tmpdirs.length) return;
+  const mounts = mountPoints();
+  for (const dir of tmpdirs) {
+    const mounted = mounts.find((m) => m === dir || m.startsWith(`${dir}/`));
+    if (mounted) {
+      process.stderr.write(`${dir}: kept, ${mounted} is mounted in it\n`);
+      continue;
+    }
+    try {
+      fs.rmSync(dir, { recursive: true, force: true });
+    } catch (e) {
+      process.stderr.write(`${dir}: ${e.message}, ignoring\n`);
+    }
+  }
+});
 
 class Agent {
   constructor(args = [], opts = {}) {

@@ -7,7 +7,7 @@ const fs = require('node:fs');
 const path = require('node:path');
 const zlib = require('node:zlib');
 const { spawnSync } = require('node:child_process');
-const { INSPECTCTL, withAgent, start, sleep, waitFor, readJSON, listeningPorts, makeCgroup } = require('./lib');
+const { INSPECTCTL, withAgent, start, sleep, waitFor, readJSON, listeningPorts, makeCgroup, tmpdir } = require('./lib');
 
 const OWN_NETNS = ['unshare', '--net', '--', 'sh', '-c', 'ip link set lo up && exec "$0" "$@"'];
 
@@ -200,7 +200,7 @@ test('a chunk far larger than a snapshot\'s: refused, bounded, no file', async (
 });
 
 test('a disk that fills mid-snapshot: the capture fails, nothing partial left, the target as it was', async () => {
-  const mnt = fs.mkdtempSync('/tmp/inspectd-full-');
+  const mnt = tmpdir('inspectd-full-');
   require('node:child_process').execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=4m,mode=0700', 'tmpfs', mnt]);
   try {
     await withAgent([], { outputDir: mnt }, async (agent, targets) => {
@@ -215,7 +215,6 @@ test('a disk that fills mid-snapshot: the capture fails, nothing partial left, t
     });
   } finally {
     require('node:child_process').execFileSync('umount', [mnt]);
-    fs.rmdirSync(mnt);
   }
 });
 

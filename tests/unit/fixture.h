@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
 /*
  * Fixture files for the unit tests: text captured from a real node process
- * (see tests/fixtures/README); and a fresh temporary folder per test. Include after
- * <cmocka.h>.
+ * (see tests/fixtures/README); a fresh temporary folder per test; files written in it;
+ * and child processes: one that runs a check, one held until the test lets it go.
+ * Include after <cmocka.h>.
  */
 #ifndef INSPECTD_TEST_FIXTURE_H
 #define INSPECTD_TEST_FIXTURE_H
@@ -10,9 +11,11 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #ifndef FIXTURES
@@ -126,6 +129,76 @@ static inline const char *fixture_path(char *buf, size_t size, const char *dir, 
 	if ((size_t)snprintf(buf, size, "%s/%s", dir, name) >= size)
 		fail_msg("path %s/%s too long", dir, name);
 	return buf;
+}
+
+/* path = text (0644, replaced if it is there); fails the running test when it cannot be written. */
+static inline void fixture_write(const char *path, const char *text)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+}
+
+/* Runs fn in a child; its exit status (0: all held), or 100 + the signal that killed it. */
+static inline int fixture_in_child(int (*fn)(void))
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(fn());
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	if (WIFSIGNALED(status))
+		return 100 + WTERMSIG(status);
+	return WEXITSTATUS(status);
+}
+
+#define FIXTURE_HELD_MSG_MAX 256
+
+/*
+ * A child that runs fn(msg) (which fills msg, size bytes at most FIXTURE_HELD_MSG_MAX,
+ * and says whether the child is ready), hands msg back, then waits until the test
+ * closes *release. Its pid; or 0 when fn said no (the child reaped, msg as it filled it).
+ */
+static inline pid_t fixture_child_held(bool (*fn)(void *msg), void *msg, size_t size, int *release)
+{
+	char buf[1 + FIXTURE_HELD_MSG_MAX];
+	int ready[2], hold[2];
+	pid_t pid;
+	char c;
+
+	assert_true(size <= FIXTURE_HELD_MSG_MAX);
+	assert_int_equal(pipe(ready), 0);
+	assert_int_equal(pipe(hold), 0);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(ready[0]);
+		close(hold[1]);
+		buf[0] = fn(msg) ? 'y' : 'n';
+		memcpy(buf + 1, msg, size);
+		if (write(ready[1], buf, 1 + size) != (ssize_t)(1 + size))
+			_exit(1);
+		/* Until the test closes its end. */
+		while (read(hold[0], &c, 1) > 0)
+			;
+		_exit(0);
+	}
+	close(ready[1]);
+	close(hold[0]);
+	assert_int_equal(read(ready[0], buf, 1 + size), (ssize_t)(1 + size));
+	close(ready[0]);
+	memcpy(msg, buf + 1, size);
+	*release = hold[1];
+	if (buf[0] != 'y') {
+		close(hold[1]);
+		waitpid(pid, NULL, 0);
+		return 0;
+	}
+	return pid;
 }
 
 #endif

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * cgroup paths and memory limits. The limit tests build small cgroup trees
- * (plain directories and files) under a mkdtemp() folder, one per test:
+ * (plain directories and files, cgroup_tree.h) under a mkdtemp() folder, one per test:
  *   TMP/v1/...   as the v1 memory hierarchy (memory.limit_in_bytes, memory.use_hierarchy)
  *   TMP/v2/...   as the v2 hierarchy (memory.max; the root has none, as on a real one)
  * Fixture:
@@ -9,7 +9,7 @@
  *                               controllers under /sys/fs/cgroup/<controller> and v2 at
  *                               /sys/fs/cgroup/unified (no memory controller in v2)
  */
-#define _GNU_SOURCE             /* nftw() and FTW_PHYS, to remove the trees */
+#define _GNU_SOURCE             /* unshare() */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,7 +18,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <sched.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -32,93 +31,10 @@
 
 #include "cgroup.h"
 #include "fixture.h"
+#include "cgroup_tree.h"
 
 #define MiB (UINT64_C(1) << 20)
 #define GiB (UINT64_C(1) << 30)
-/* What v1 shows for "no limit": LLONG_MAX rounded down to a 4 KiB page. */
-#define V1_UNLIMITED "9223372036854771712\n"
-
-/* ---- trees ---- */
-
-struct tree {
-	char base[64];
-	char v1[80];
-	char v2[80];
-	struct cgroup_roots roots;
-};
-
-static int tree_setup(void **state)
-{
-	struct tree *t = calloc(1, sizeof(*t));
-
-	if (!t)
-		return -1;
-	strcpy(t->base, "/tmp/inspectd-cgroup-XXXXXX");
-	if (!mkdtemp(t->base)) {
-		free(t);
-		return -1;
-	}
-	*state = t;             /* the teardown removes what there is */
-	snprintf(t->v1, sizeof(t->v1), "%s/v1", t->base);
-	snprintf(t->v2, sizeof(t->v2), "%s/v2", t->base);
-	if (mkdir(t->v1, 0755) < 0 || mkdir(t->v2, 0755) < 0)
-		return -1;
-	t->roots.v1_memory = t->v1;
-	t->roots.v2 = t->v2;
-	return 0;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	return remove(path) < 0 ? -1 : 0;
-}
-
-static int tree_teardown(void **state)
-{
-	struct tree *t = *state;
-	int r;
-
-	if (!t)
-		return 0;
-	r = nftw(t->base, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(t);
-	return r;
-}
-
-/* mkdir -p TMP/rel */
-static void tree_mkdir(struct tree *t, const char *rel)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", t->base, rel);
-	for (char *p = path + strlen(t->base) + 1; ; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-
-		*p = '\0';
-		if (mkdir(path, 0755) < 0 && errno != EEXIST)
-			fail_msg("mkdir %s: %s", path, strerror(errno));
-		*p = c;
-		if (!c)
-			break;
-	}
-}
-
-/* TMP/rel/file = text, creating the folders. */
-static void tree_put(struct tree *t, const char *rel, const char *file, const char *text)
-{
-	char path[PATH_MAX];
-	FILE *f;
-
-	tree_mkdir(t, rel);
-	snprintf(path, sizeof(path), "%s/%s/%s", t->base, rel, file);
-	f = fopen(path, "we");
-	if (!f)
-		fail_msg("%s: %s", path, strerror(errno));
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
 
 /*
  * cgroup_memory_limit() returns want (and want_limit); source ends in

@@ -23,45 +23,12 @@
 #include "exporter.h"
 #include "fixture.h"
 #include "spool.h"
+#include "spool_outcome.h"
 
 #define HEAP_PROFILE \
 	"{\"head\":{\"callFrame\":{\"functionName\":\"(root)\",\"url\":\"\",\"lineNumber\":-1},\"selfSize\":0," \
 	"\"id\":1,\"children\":[{\"callFrame\":{\"functionName\":\"leak\",\"url\":\"x.js\",\"lineNumber\":4}," \
 	"\"selfSize\":64,\"id\":2,\"children\":[]}]},\"samples\":[{\"size\":64,\"nodeId\":2,\"ordinal\":1}]}"
-
-struct outcome {
-	int calls;
-	int result;
-	size_t n_paths;
-	char paths[SPOOL_COMMIT_FILES_MAX + 1][512];
-};
-
-static void record(void *ctx, int result, const char *const *paths, size_t n_paths)
-{
-	struct outcome *o = ctx;
-
-	o->calls++;
-	o->result = result;
-	o->n_paths = n_paths;
-	for (size_t i = 0; i < n_paths && i <= SPOOL_COMMIT_FILES_MAX; i++)
-		snprintf(o->paths[i], sizeof(o->paths[i]), "%s", paths[i]);
-}
-
-static void wait_calls(struct spool *s, const int *calls, int want)
-{
-	struct timespec start, now;
-
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (*calls < want) {
-		struct pollfd p = { .fd = spool__fd(s), .events = POLLIN };
-
-		assert_true(poll(&p, 1, 100) >= 0);
-		spool__dispatch(s);
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - start.tv_sec > 5)
-			fail_msg("waited 5 s for %d callbacks, got %d", want, *calls);
-	}
-}
 
 static bool exists(const char *dir, const char *name)
 {

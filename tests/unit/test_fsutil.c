@@ -75,15 +75,6 @@ static int open_dir(const char *dir)
 	return fd;
 }
 
-static void write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
-}
-
 /* The file's whole text (small files), or fails the test. */
 static void assert_file(const char *path, const char *expect, mode_t mode)
 {
@@ -173,7 +164,7 @@ static void test_write_atomic_over_planted(void **state)
 
 	/* A symlink to a file elsewhere: the link is replaced, the file is untouched. */
 	fixture_path(outside, sizeof(outside), dir, "victim");
-	write_file(outside, "precious");
+	fixture_write(outside, "precious");
 	fixture_path(path, sizeof(path), dir, "link");
 	assert_int_equal(symlink(outside, path), 0);
 	assert_int_equal(fs_write_atomic_at(dfd, "link", "new", 3, true), 0);
@@ -214,7 +205,7 @@ static void test_temp_over_planted(void **state)
 	int dfd = open_dir(dir), fd, temps;
 
 	fixture_path(victim, sizeof(victim), dir, "victim");
-	write_file(victim, "precious");
+	fixture_write(victim, "precious");
 	fixture_path(target, sizeof(target), dir, "created-through-link");
 	/* A: a dangling symlink; B: a FIFO; C: a hard link to the victim. */
 	assert_int_equal(symlink(target, fixture_path(path, sizeof(path), dir, temp_name(name, sizeof(name), "p", 'A'))), 0);
@@ -314,9 +305,9 @@ static void test_rename_noreplace(void **state)
 	struct stat st;
 	int dfd = open_dir(dir);
 
-	write_file(fixture_path(path, sizeof(path), dir, "src"), "source");
+	fixture_write(fixture_path(path, sizeof(path), dir, "src"), "source");
 	/* A file there: -EEXIST, both as they were. */
-	write_file(fixture_path(path, sizeof(path), dir, "dst"), "other");
+	fixture_write(fixture_path(path, sizeof(path), dir, "dst"), "other");
 	assert_int_equal(fs_rename_noreplace_at(dfd, "src", dfd, "dst"), -EEXIST);
 	assert_file(path, "other", 0);
 	assert_file(fixture_path(path, sizeof(path), dir, "src"), "source", 0);
@@ -402,7 +393,7 @@ static void test_mkdir_parents(void **state)
 	/* Again: nothing to do. */
 	assert_int_equal(fs_mkdir_parents(path, 0755, 0700), 0);
 	/* A file in the way. */
-	write_file(fixture_path(sub, sizeof(sub), dir, "file"), "");
+	fixture_write(fixture_path(sub, sizeof(sub), dir, "file"), "");
 	snprintf(path, sizeof(path), "%s/file/x", dir);
 	assert_int_equal(fs_mkdir_parents(path, 0755, 0700), -ENOTDIR);
 	assert_int_equal(fs_mkdir_parents("", 0755, 0700), -EINVAL);

@@ -2,14 +2,13 @@
 /*
  * Snapshot headroom: the parsers of statm, meminfo and memory.stat; the room the cgroups
  * leave, over small cgroup trees (plain directories and files) under a mkdtemp() folder,
- * one per test, as test_cgroup.c builds them:
+ * one per test (cgroup_tree.h, as test_cgroup.c builds them):
  *   TMP/v1/...   as the v1 memory hierarchy (memory.limit_in_bytes, memory.usage_in_bytes,
  *                memory.stat with total_inactive_file, memory.use_hierarchy)
  *   TMP/v2/...   as the v2 hierarchy (memory.max, memory.current, memory.stat; the root
  *                has none of them, as on a real one)
  * and the judge, pure.
  */
-#define _GNU_SOURCE             /* nftw() and FTW_PHYS, to remove the trees */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,7 +17,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <math.h>
@@ -32,98 +30,16 @@
 #include "headroom.h"
 #include "procfs.h"
 #include "fixture.h"
+#include "cgroup_tree.h"
 
 #define MiB (UINT64_C(1) << 20)
 #define GiB (UINT64_C(1) << 30)
-#define V1_UNLIMITED "9223372036854771712\n"
 
 /* memory.stat as the kernels show it, cut short; %s: the inactive file pages. */
 #define V2_STAT "anon 104857600\nfile 209715200\nkernel 1048576\nactive_anon 0\ninactive_anon 104857600\n" \
 	"active_file 52428800\ninactive_file %s\nslab 524288\n"
 #define V1_STAT "cache 209715200\nrss 104857600\ninactive_file 7\nhierarchical_memory_limit 536870912\n" \
 	"total_cache 209715200\ntotal_rss 104857600\ntotal_inactive_file %s\ntotal_active_file 0\n"
-
-/* ---- trees ---- */
-
-struct tree {
-	char base[64];
-	char v1[80];
-	char v2[80];
-	struct cgroup_roots roots;
-};
-
-static int tree_setup(void **state)
-{
-	struct tree *t = calloc(1, sizeof(*t));
-
-	if (!t)
-		return -1;
-	strcpy(t->base, "/tmp/inspectd-headroom-XXXXXX");
-	if (!mkdtemp(t->base)) {
-		free(t);
-		return -1;
-	}
-	*state = t;             /* the teardown removes what there is */
-	snprintf(t->v1, sizeof(t->v1), "%s/v1", t->base);
-	snprintf(t->v2, sizeof(t->v2), "%s/v2", t->base);
-	if (mkdir(t->v1, 0755) < 0 || mkdir(t->v2, 0755) < 0)
-		return -1;
-	t->roots.v1_memory = t->v1;
-	t->roots.v2 = t->v2;
-	return 0;
-}
-
-static int remove_entry(const char *path, const struct stat *st, int type, struct FTW *ftw)
-{
-	return remove(path) < 0 ? -1 : 0;
-}
-
-static int tree_teardown(void **state)
-{
-	struct tree *t = *state;
-	int r;
-
-	if (!t)
-		return 0;
-	r = nftw(t->base, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
-	free(t);
-	return r;
-}
-
-/* mkdir -p TMP/rel */
-static void tree_mkdir(struct tree *t, const char *rel)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", t->base, rel);
-	for (char *p = path + strlen(t->base) + 1; ; p++) {
-		if (*p != '/' && *p != '\0')
-			continue;
-		char c = *p;
-
-		*p = '\0';
-		if (mkdir(path, 0755) < 0 && errno != EEXIST)
-			fail_msg("mkdir %s: %s", path, strerror(errno));
-		*p = c;
-		if (!c)
-			break;
-	}
-}
-
-/* TMP/rel/file = text, creating the folders. */
-static void tree_put(struct tree *t, const char *rel, const char *file, const char *text)
-{
-	char path[PATH_MAX];
-	FILE *f;
-
-	tree_mkdir(t, rel);
-	snprintf(path, sizeof(path), "%s/%s/%s", t->base, rel, file);
-	f = fopen(path, "we");
-	if (!f)
-		fail_msg("%s: %s", path, strerror(errno));
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
 
 /* A v2 cgroup TMP/v2/rel with memory.max, memory.current and memory.stat. */
 static void put_v2(struct tree *t, const char *rel, const char *max, uint64_t current, uint64_t inactive)

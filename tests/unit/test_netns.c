@@ -23,6 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "netns.h"
 
 static int pidfd_open(pid_t pid)
@@ -38,40 +39,18 @@ static uint64_t thread_netns(void)
 	return (uint64_t)st.st_ino;
 }
 
+static bool unshare_netns(void *msg)
+{
+	return unshare(CLONE_NEWNET) == 0;
+}
+
 /* A child in a network namespace of its own, waiting on a pipe; its pid, or 0 when this
  * process may not make one. */
 static pid_t child_in_own_netns(int *release)
 {
-	int ready[2], hold[2];
-	pid_t pid;
-	char c;
+	char none;
 
-	assert_int_equal(pipe(ready), 0);
-	assert_int_equal(pipe(hold), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		close(ready[0]);
-		close(hold[1]);
-		c = unshare(CLONE_NEWNET) == 0 ? 'y' : 'n';
-		if (write(ready[1], &c, 1) != 1)
-			_exit(1);
-		/* Until the test closes its end. */
-		while (read(hold[0], &c, 1) > 0)
-			;
-		_exit(0);
-	}
-	close(ready[1]);
-	close(hold[0]);
-	assert_int_equal(read(ready[0], &c, 1), 1);
-	close(ready[0]);
-	*release = hold[1];
-	if (c != 'y') {
-		close(hold[1]);
-		waitpid(pid, NULL, 0);
-		return 0;
-	}
-	return pid;
+	return fixture_child_held(unshare_netns, &none, 0, release);
 }
 
 static void test_enter_pidfd_own_netns(void **state)

@@ -20,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "privileges.h"
 
 #define M(cap) PRIVILEGES_MASK(cap)
@@ -68,20 +69,6 @@ static bool same_state(const struct privileges_state *a, const struct privileges
 	       a->bounding == b->bounding && a->no_new_privs == b->no_new_privs;
 }
 
-/* Runs fn in a child; its exit status (0: all held). */
-static int in_child(int (*fn)(void))
-{
-	int status;
-	pid_t pid = fork();
-
-	if (pid == 0)
-		_exit(fn());
-	assert_true(pid > 0);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	assert_true(WIFEXITED(status));
-	return WEXITSTATUS(status);
-}
-
 static int drop_and_check(void)
 {
 	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
@@ -118,7 +105,7 @@ static void test_drop(void **state)
 		printf("skipped: the drop needs root's capabilities (CapEff %016llx)\n", (unsigned long long)st.effective);
 		skip();
 	}
-	assert_int_equal(in_child(drop_and_check), 0);
+	assert_int_equal(fixture_in_child(drop_and_check), 0);
 }
 
 static void *idle(void *arg)
@@ -144,7 +131,7 @@ static int drop_with_a_thread(void)
 
 static void test_drop_refused_with_threads(void **state)
 {
-	assert_int_equal(in_child(drop_with_a_thread), 0);
+	assert_int_equal(fixture_in_child(drop_with_a_thread), 0);
 }
 
 int main(void)

@@ -31,6 +31,7 @@
 #include <linux/netlink.h>
 #include <linux/sock_diag.h>
 
+#include "fixture.h"
 #include "netns.h"
 #include "sockdiag.h"
 
@@ -471,41 +472,29 @@ static void test_netns_own_sockets(void **state)
 	free(after);
 }
 
+struct listening {
+	uint16_t port;
+	uint64_t inode;
+};
+
+static bool unshare_and_listen(void *msg)
+{
+	struct listening *l = msg;
+
+	return unshare(CLONE_NEWNET) == 0 && listen_on(AF_INET, NULL, &l->port, &l->inode) >= 0;
+}
+
 /* A child in a network namespace of its own, listening on any address there (its
  * loopback is down); its pid, or 0 when this process may not make one. */
 static pid_t child_listening_in_own_netns(int *release, uint16_t *port, uint64_t *inode)
 {
-	struct { char ok; uint16_t port; uint64_t inode; } msg = { 0 };
-	int ready[2], hold[2];
-	pid_t pid;
-	char c;
+	struct listening l = { 0 };
+	pid_t pid = fixture_child_held(unshare_and_listen, &l, sizeof(l), release);
 
-	assert_int_equal(pipe(ready), 0);
-	assert_int_equal(pipe(hold), 0);
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		close(ready[0]);
-		close(hold[1]);
-		msg.ok = unshare(CLONE_NEWNET) == 0 && listen_on(AF_INET, NULL, &msg.port, &msg.inode) >= 0;
-		if (write(ready[1], &msg, sizeof(msg)) != sizeof(msg))
-			_exit(1);
-		while (read(hold[0], &c, 1) > 0)
-			;
-		_exit(0);
-	}
-	close(ready[1]);
-	close(hold[0]);
-	assert_int_equal(read(ready[0], &msg, sizeof(msg)), sizeof(msg));
-	close(ready[0]);
-	*release = hold[1];
-	if (!msg.ok) {
-		close(hold[1]);
-		waitpid(pid, NULL, 0);
+	if (!pid)
 		return 0;
-	}
-	*port = msg.port;
-	*inode = msg.inode;
+	*port = l.port;
+	*inode = l.inode;
 	return pid;
 }
 

@@ -37,45 +37,11 @@
 #include "fixture.h"
 #include "fsutil.h"
 #include "spool.h"
+#include "spool_outcome.h"
 
 static const char *const heap_ext[] = { "heapprofile" };
 
 /* ---- helpers ---- */
-
-struct outcome {
-	int calls;
-	int result;
-	size_t n_paths;
-	char paths[SPOOL_COMMIT_FILES_MAX + 1][512];
-};
-
-static void record(void *ctx, int result, const char *const *paths, size_t n_paths)
-{
-	struct outcome *o = ctx;
-
-	o->calls++;
-	o->result = result;
-	o->n_paths = n_paths;
-	for (size_t i = 0; i < n_paths && i <= SPOOL_COMMIT_FILES_MAX; i++)
-		snprintf(o->paths[i], sizeof(o->paths[i]), "%s", paths[i]);
-}
-
-/* Poll the spool's fd and dispatch until *calls reaches want (5 s at most). */
-static void wait_calls(struct spool *s, const int *calls, int want)
-{
-	struct timespec start, now;
-
-	clock_gettime(CLOCK_MONOTONIC, &start);
-	while (*calls < want) {
-		struct pollfd p = { .fd = spool__fd(s), .events = POLLIN };
-
-		assert_true(poll(&p, 1, 100) >= 0);
-		spool__dispatch(s);
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		if (now.tv_sec - start.tv_sec > 5)
-			fail_msg("waited 5 s for %d callbacks, got %d", want, *calls);
-	}
-}
 
 static const char *out_dir(char *buf, size_t size, void **state)
 {
@@ -99,15 +65,6 @@ static struct spool_file *file_with(struct spool *s, const char *text)
 	assert_int_equal(spool__begin(s, &f), 0);
 	assert_int_equal(spool_file__write(f, text, strlen(text)), 0);
 	return f;
-}
-
-static void write_file(const char *path, const char *text)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-	assert_true(fd >= 0);
-	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
-	close(fd);
 }
 
 static void assert_file(const char *dir, const char *name, const char *expect, mode_t mode)
@@ -390,7 +347,7 @@ static void test_derived(void **state)
 
 	/* Its name is taken (planted): not replaced, the commit lands without it. */
 	d.result = 0;
-	write_file(fixture_path(expect, sizeof(expect), dir, "p3.up"), "planted");
+	fixture_write(fixture_path(expect, sizeof(expect), dir, "p3.up"), "planted");
 	files[0] = file_with(s, "three");
 	der.arg = &d;
 	der.free_arg = derive_free;
@@ -429,8 +386,8 @@ static void test_unique_base(void **state)
 	struct spool *s = open_spool(out_dir(dir, sizeof(dir), state), 0, 0);
 
 	/* A file of the first name, a meta.json alone of the second, a FIFO of the third. */
-	write_file(fixture_path(path, sizeof(path), dir, "p.heapprofile"), "old");
-	write_file(fixture_path(path, sizeof(path), dir, "p-1.meta.json"), "old");
+	fixture_write(fixture_path(path, sizeof(path), dir, "p.heapprofile"), "old");
+	fixture_write(fixture_path(path, sizeof(path), dir, "p-1.meta.json"), "old");
 	assert_int_equal(mkfifo(fixture_path(path, sizeof(path), dir, "p-2.heapprofile"), 0600), 0);
 	assert_int_equal(spool__reserve_base(s, "p", exts, 1, base, sizeof(base)), 0);
 	assert_string_equal(base, "p-3");
@@ -493,11 +450,11 @@ static void test_noreplace(void **state)
 	int temps;
 
 	fixture_path(victim, sizeof(victim), *state, "victim");
-	write_file(victim, "precious");
+	fixture_write(victim, "precious");
 	fixture_path(nowhere, sizeof(nowhere), *state, "nowhere");
 
 	/* A regular file at the second file's name: the first file's final name goes again. */
-	write_file(fixture_path(path, sizeof(path), dir, "a.cpuprofile"), "old");
+	fixture_write(fixture_path(path, sizeof(path), dir, "a.cpuprofile"), "old");
 	files[0] = file_with(s, "new-heap");
 	files[1] = file_with(s, "new-cpu");
 	assert_int_equal(spool__commit(s, "a", files, two, 2, strdup("{}"), record, &o), 0);
@@ -649,7 +606,7 @@ static void test_quota(void **state)
 	memset(hundred, 'h', 100);
 	hundred[100] = '\0';
 	assert_int_equal(mkdir(out_dir(dir, sizeof(dir), state), 0700), 0);
-	write_file(fixture_path(path, sizeof(path), dir, "old"), hundred);
+	fixture_write(fixture_path(path, sizeof(path), dir, "old"), hundred);
 	s = open_spool(dir, 0, 150);
 	assert_int_equal(spool__used(s), 100);
 
@@ -742,10 +699,10 @@ static void test_retention(void **state)
 	 * member with a dotted extension, and a pair whose meta.json is a symlink. 80 bytes. */
 	assert_int_equal(mkdir(out_dir(dir, sizeof(dir), state), 0700), 0);
 	text_of(text, 50, 'n');
-	write_file(fixture_path(path, sizeof(path), dir, "notes"), text);
-	write_file(fixture_path(path, sizeof(path), dir, "zz.meta.json"), "0123456789");
-	write_file(fixture_path(path, sizeof(path), dir, "c1.x.y"), "0123456789");
-	write_file(fixture_path(path, sizeof(path), dir, "c8.heapprofile"), "0123456789");
+	fixture_write(fixture_path(path, sizeof(path), dir, "notes"), text);
+	fixture_write(fixture_path(path, sizeof(path), dir, "zz.meta.json"), "0123456789");
+	fixture_write(fixture_path(path, sizeof(path), dir, "c1.x.y"), "0123456789");
+	fixture_write(fixture_path(path, sizeof(path), dir, "c8.heapprofile"), "0123456789");
 	assert_int_equal(symlink("notes", fixture_path(path, sizeof(path), dir, "c8.meta.json")), 0);
 	assert_int_equal(spool__open(dir, &lim, &s), 0);
 	assert_int_equal(spool__used(s), 80);
@@ -787,7 +744,7 @@ static void test_retention(void **state)
 
 	/* What the loop did not know (an operator's file): the thread finds no room, removes nothing. */
 	text_of(text, 300, 'o');
-	write_file(fixture_path(path, sizeof(path), dir, "operator"), text);
+	fixture_write(fixture_path(path, sizeof(path), dir, "operator"), text);
 	assert_int_equal(commit_aged(s, dir, "c6", 10, 6000, &o), -EDQUOT);
 	assert_true(exists(dir, "c5.heapprofile") && exists(dir, "c5.meta.json"));
 	assert_false(exists(dir, "c6.heapprofile") || exists(dir, "c6.meta.json"));
@@ -906,8 +863,8 @@ static void test_record(void **state)
 
 	assert_int_equal(mkdir(out_dir(dir, sizeof(dir), state), 0700), 0);
 	/* A profile commit's member BASE.json is its commit's, never a record of its own. */
-	write_file(fixture_path(path, sizeof(path), dir, "c9.json"), "0123456789");
-	write_file(fixture_path(path, sizeof(path), dir, "c9.meta.json"), "0123456789");
+	fixture_write(fixture_path(path, sizeof(path), dir, "c9.json"), "0123456789");
+	fixture_write(fixture_path(path, sizeof(path), dir, "c9.meta.json"), "0123456789");
 	assert_int_equal(spool__open(dir, &lim, &s), 0);
 
 	/* Its one name, 0600, the text as given; nothing else, no temporary left. */
@@ -955,11 +912,11 @@ static void test_stale_temps(void **state)
 
 	assert_int_equal(mkdir(out_dir(dir, sizeof(dir), state), 0700), 0);
 	/* What a killed agent left: two of ours, and names that are not (kept, and counted). */
-	write_file(fixture_path(path, sizeof(path), dir, ".inspectd-spool.AAAAAAAAAAAA.tmp"), "half a profile");
-	write_file(fixture_path(path, sizeof(path), dir, ".inspectd-spool.b9Zq0Xy7Wv6U.tmp"), "");
-	write_file(fixture_path(path, sizeof(path), dir, ".inspectd-spool.short.tmp"), "1");
-	write_file(fixture_path(path, sizeof(path), dir, "inspectd-spool.AAAAAAAAAAAA.tmp"), "22");
-	write_file(fixture_path(path, sizeof(path), dir, "heap-1.heapprofile"), "333");
+	fixture_write(fixture_path(path, sizeof(path), dir, ".inspectd-spool.AAAAAAAAAAAA.tmp"), "half a profile");
+	fixture_write(fixture_path(path, sizeof(path), dir, ".inspectd-spool.b9Zq0Xy7Wv6U.tmp"), "");
+	fixture_write(fixture_path(path, sizeof(path), dir, ".inspectd-spool.short.tmp"), "1");
+	fixture_write(fixture_path(path, sizeof(path), dir, "inspectd-spool.AAAAAAAAAAAA.tmp"), "22");
+	fixture_write(fixture_path(path, sizeof(path), dir, "heap-1.heapprofile"), "333");
 	assert_int_equal(mkdir(fixture_path(path, sizeof(path), dir, "sub"), 0700), 0);
 	s = open_spool(dir, 0, 0);
 	assert_false(exists(dir, ".inspectd-spool.AAAAAAAAAAAA.tmp"));

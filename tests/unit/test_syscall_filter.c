@@ -27,22 +27,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fixture.h"
 #include "syscall_filter.h"
-
-/* Runs fn in a child; its exit status (0: all held). */
-static int in_child(int (*fn)(void))
-{
-	int status;
-	pid_t pid = fork();
-
-	if (pid == 0)
-		_exit(fn());
-	assert_true(pid > 0);
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	if (WIFSIGNALED(status))
-		return 100 + WTERMSIG(status);
-	return WEXITSTATUS(status);
-}
 
 static void *thread_getpid(void *arg)
 {
@@ -165,7 +151,7 @@ static int filtered(void)
 
 static void test_filter(void **state)
 {
-	assert_int_equal(in_child(filtered), 0);
+	assert_int_equal(fixture_in_child(filtered), 0);
 }
 
 static void *blocked_idle(void *arg)
@@ -201,7 +187,7 @@ static int sigsys_blocked(void)
 
 static void test_sigsys_blocked(void **state)
 {
-	assert_int_equal(in_child(sigsys_blocked), 0);
+	assert_int_equal(fixture_in_child(sigsys_blocked), 0);
 }
 
 int main(void)
