@@ -104,13 +104,13 @@ int options_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *ret)
 	return 0;
 }
 
-/* A non-negative decimal with an optional fraction; *end points after it. */
+/* A non-negative decimal with an optional fraction; *end points after it. s may be NULL. */
 static int parse_decimal(const char *s, double *ret, const char **end)
 {
 	char *e;
 	double v;
 
-	if (!isdigit((unsigned char)*s))
+	if (!s || !isdigit((unsigned char)*s))
 		return -EINVAL;
 	errno = 0;
 	v = strtod(s, &e);
@@ -125,69 +125,70 @@ static int parse_decimal(const char *s, double *ret, const char **end)
 	return 0;
 }
 
-int options_parse_size(const char *s, uint64_t *ret)
+/* A decimal and a unit: the suffix after it (any case, or exactly), the two multiplied. */
+struct unit {
+	const char *suffix;
+	double factor;
+};
+
+static int parse_with_unit(const char *s, const struct unit *units, size_t n, bool any_case, double *ret)
 {
-	static const struct {
-		const char *suffix;
-		double mult;
-	} suffixes[] = {
-		{ "", 1 },           { "B", 1 },
-		{ "K", 1024.0 },     { "KB", 1024.0 },     { "KiB", 1024.0 },
-		{ "M", 1048576.0 },  { "MB", 1048576.0 },  { "MiB", 1048576.0 },
-		{ "G", 1073741824.0 }, { "GB", 1073741824.0 }, { "GiB", 1073741824.0 },
-		{ "T", 1099511627776.0 }, { "TB", 1099511627776.0 }, { "TiB", 1099511627776.0 },
-	};
 	const char *end;
 	double v;
 	int r;
 
-	if (!s)
-		return -EINVAL;
 	r = parse_decimal(s, &v, &end);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
-		if (strcasecmp(end, suffixes[i].suffix) == 0) {
-			v *= suffixes[i].mult;
-			if (v >= 18446744073709551615.0)
-				return -ERANGE;
-			if (v < 1)
-				return -ERANGE;
-			*ret = (uint64_t)v;
+	for (size_t i = 0; i < n; i++) {
+		if ((any_case ? strcasecmp(end, units[i].suffix) : strcmp(end, units[i].suffix)) == 0) {
+			*ret = v * units[i].factor;
 			return 0;
 		}
 	}
 	return -EINVAL;
 }
 
-int options_parse_duration(const char *s, uint64_t *ret_usec)
+int options_parse_size(const char *s, uint64_t *ret)
 {
-	static const struct {
-		const char *suffix;
-		double usec;
-	} units[] = {
-		{ "", 1e6 }, { "s", 1e6 }, { "ms", 1e3 }, { "us", 1 },
-		{ "m", 60e6 }, { "min", 60e6 }, { "h", 3600e6 }, { "d", 86400e6 },
+	static const struct unit suffixes[] = {
+		{ "", 1 },           { "B", 1 },
+		{ "K", 1024.0 },     { "KB", 1024.0 },     { "KiB", 1024.0 },
+		{ "M", 1048576.0 },  { "MB", 1048576.0 },  { "MiB", 1048576.0 },
+		{ "G", 1073741824.0 }, { "GB", 1073741824.0 }, { "GiB", 1073741824.0 },
+		{ "T", 1099511627776.0 }, { "TB", 1099511627776.0 }, { "TiB", 1099511627776.0 },
 	};
-	const char *end;
 	double v;
 	int r;
 
-	if (!s)
-		return -EINVAL;
-	r = parse_decimal(s, &v, &end);
+	r = parse_with_unit(s, suffixes, sizeof(suffixes) / sizeof(suffixes[0]), true, &v);
 	if (r < 0)
 		return r;
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (strcmp(end, units[i].suffix) == 0) {
-			v = round(v * units[i].usec);
-			if (v >= 9.2e18)
-				return -ERANGE;
-			*ret_usec = (uint64_t)v;
-			return 0;
-		}
-	}
-	return -EINVAL;
+	if (v >= 18446744073709551615.0)
+		return -ERANGE;
+	if (v < 1)
+		return -ERANGE;
+	*ret = (uint64_t)v;
+	return 0;
+}
+
+int options_parse_duration(const char *s, uint64_t *ret_usec)
+{
+	static const struct unit units[] = {
+		{ "", 1e6 }, { "s", 1e6 }, { "ms", 1e3 }, { "us", 1 },
+		{ "m", 60e6 }, { "min", 60e6 }, { "h", 3600e6 }, { "d", 86400e6 },
+	};
+	double v;
+	int r;
+
+	r = parse_with_unit(s, units, sizeof(units) / sizeof(units[0]), false, &v);
+	if (r < 0)
+		return r;
+	v = round(v);
+	if (v >= 9.2e18)
+		return -ERANGE;
+	*ret_usec = (uint64_t)v;
+	return 0;
 }
 
 int options_check_match_name(const char *s)
@@ -201,17 +202,13 @@ int options_check_match_name(const char *s)
 
 int options_parse_decimal(const char *s, double min, double max, double *ret)
 {
-	const char *end;
+	static const struct unit none[] = { { "", 1 } };
 	double v;
 	int r;
 
-	if (!s)
-		return -EINVAL;
-	r = parse_decimal(s, &v, &end);
+	r = parse_with_unit(s, none, 1, false, &v);
 	if (r < 0)
 		return r;
-	if (*end)
-		return -EINVAL;
 	if (v < min || v > max)
 		return -ERANGE;
 	*ret = v;
@@ -220,17 +217,13 @@ int options_parse_decimal(const char *s, double min, double max, double *ret)
 
 int options_parse_percent(const char *s, double max, double *ret)
 {
-	const char *end;
+	static const struct unit percent[] = { { "", 1 }, { "%", 1 } };
 	double v;
 	int r;
 
-	if (!s)
-		return -EINVAL;
-	r = parse_decimal(s, &v, &end);
+	r = parse_with_unit(s, percent, 2, false, &v);
 	if (r < 0)
 		return r;
-	if (strcmp(end, "") != 0 && strcmp(end, "%") != 0)
-		return -EINVAL;
 	if (v <= 0 || v > max)
 		return -ERANGE;
 	*ret = v;

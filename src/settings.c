@@ -4,6 +4,7 @@
  * line now and by a configuration file later. Pure: no logging, no exit().
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -29,6 +30,66 @@ static int invalid(char *why, size_t size, const char *fmt, ...)
 }
 
 #define SETTER(name) static int set_##name(struct settings *st, const char *v, char *why, size_t size)
+
+/* A setting that is there or not: it takes no value. */
+static int flag(const char *key, const char *v, bool *ret, char *why, size_t size)
+{
+	if (v)
+		return invalid(why, size, "--%s takes no value", key);
+	*ret = true;
+	return 0;
+}
+
+/* A whole number from lo to hi, in unit (" ms", or "" for a count), times scale into *ret. */
+static int number(const char *key, const char *v, uint64_t lo, uint64_t hi, const char *unit, uint64_t scale,
+		  uint64_t *ret, char *why, size_t size)
+{
+	uint64_t n;
+
+	if (options_parse_u64(v, lo, hi, &n) < 0)
+		return invalid(why, size, "invalid --%s '%s' (%" PRIu64 " to %" PRIu64 "%s)", key, v, lo, hi, unit);
+	*ret = n * scale;
+	return 0;
+}
+
+/* A count from 1 to hi. */
+static int count(const char *key, const char *v, uint64_t hi, unsigned *ret, char *why, size_t size)
+{
+	uint64_t n = 0;         /* set when r is 0; the compiler cannot see invalid()'s < 0 */
+	int r;
+
+	r = number(key, v, 1, hi, "", 1, &n, why, size);
+	if (r < 0)
+		return r;
+	*ret = (unsigned)n;
+	return 0;
+}
+
+/* A value parse() reads (a size, a duration) from lo to hi; hint says which in the message. */
+static int ranged(int (*parse)(const char *, uint64_t *), const char *key, const char *v, uint64_t lo, uint64_t hi,
+		  const char *hint, uint64_t *ret, char *why, size_t size)
+{
+	uint64_t n;
+
+	if (parse(v, &n) < 0 || n < lo || n > hi)
+		return invalid(why, size, "invalid --%s '%s' (%s)", key, v, hint);
+	*ret = n;
+	return 0;
+}
+
+/* Bytes, as options_parse_size() reads them. */
+static int size_value(const char *key, const char *v, uint64_t lo, uint64_t hi, const char *hint, uint64_t *ret,
+		      char *why, size_t size)
+{
+	return ranged(options_parse_size, key, v, lo, hi, hint, ret, why, size);
+}
+
+/* Microseconds, as options_parse_duration() reads them. */
+static int duration(const char *key, const char *v, uint64_t lo, uint64_t hi, const char *hint, uint64_t *ret,
+		    char *why, size_t size)
+{
+	return ranged(options_parse_duration, key, v, lo, hi, hint, ret, why, size);
+}
 
 static int trigger_signal(const char *v, int *ret, char *why, size_t size)
 {
@@ -161,46 +222,29 @@ SETTER(trace_categories)
 
 SETTER(heap_interval)
 {
-	if (options_parse_u64(v, 1024, 1ull << 30, &st->heap_sampling_interval) < 0)
-		return invalid(why, size, "invalid --heap-sampling-interval '%s' (1024 to 1073741824 bytes)", v);
-	return 0;
+	return number("heap-sampling-interval", v, 1024, 1ull << 30, " bytes", 1, &st->heap_sampling_interval, why,
+		      size);
 }
 
 SETTER(cpu_interval)
 {
-	if (options_parse_u64(v, 50, 1000000, &st->cpu_sampling_interval) < 0)
-		return invalid(why, size, "invalid --cpu-sampling-interval '%s' (50 to 1000000 us)", v);
-	return 0;
+	return number("cpu-sampling-interval", v, 50, 1000000, " us", 1, &st->cpu_sampling_interval, why, size);
 }
 
 SETTER(max_duration)
 {
-	uint64_t s;
-
-	if (options_parse_u64(v, 1, 86400, &s) < 0)
-		return invalid(why, size, "invalid --max-duration '%s' (1 to 86400 seconds)", v);
-	st->max_duration_usec = s * 1000000;
-	return 0;
+	return number("max-duration", v, 1, 86400, " seconds", 1000000, &st->max_duration_usec, why, size);
 }
 
 SETTER(max_signal_duration)
 {
-	uint64_t sec;
-
-	if (options_parse_u64(v, 1, 86400, &sec) < 0)
-		return invalid(why, size, "invalid --max-signal-duration '%s' (1 to 86400 seconds)", v);
-	st->max_signal_duration_usec = sec * 1000000;
-	return 0;
+	return number("max-signal-duration", v, 1, 86400, " seconds", 1000000, &st->max_signal_duration_usec, why,
+		      size);
 }
 
 SETTER(attach_timeout)
 {
-	uint64_t ms;
-
-	if (options_parse_u64(v, 10, 60000, &ms) < 0)
-		return invalid(why, size, "invalid --attach-timeout '%s' (10 to 60000 ms)", v);
-	st->attach_timeout_usec = ms * 1000;
-	return 0;
+	return number("attach-timeout", v, 10, 60000, " ms", 1000, &st->attach_timeout_usec, why, size);
 }
 
 static int absolute_path(const char *key, const char *v, const char **ret, char *why, size_t size)
@@ -217,31 +261,16 @@ SETTER(host_root) { return absolute_path("host-root", v, &st->host_root, why, si
 
 SETTER(max_profile_size)
 {
-	uint64_t bytes;
-
-	if (options_parse_size(v, &bytes) < 0 || bytes < 4096 || bytes > (4ull << 30))
-		return invalid(why, size, "invalid --max-profile-size '%s' (4K to 4G)", v);
-	st->max_profile_bytes = bytes;
-	return 0;
+	return size_value("max-profile-size", v, 4096, 4ull << 30, "4K to 4G", &st->max_profile_bytes, why, size);
 }
 
 SETTER(max_snapshot_size)
 {
-	uint64_t bytes;
-
-	if (options_parse_size(v, &bytes) < 0 || bytes < (1ull << 20) || bytes > (64ull << 30))
-		return invalid(why, size, "invalid --max-snapshot-size '%s' (1M to 64G)", v);
-	st->max_snapshot_bytes = bytes;
-	return 0;
+	return size_value("max-snapshot-size", v, 1ull << 20, 64ull << 30, "1M to 64G", &st->max_snapshot_bytes, why,
+			  size);
 }
 
-SETTER(compress)
-{
-	if (v)
-		return invalid(why, size, "--compress takes no value");
-	st->compress = true;
-	return 0;
-}
+SETTER(compress) { return flag("compress", v, &st->compress, why, size); }
 
 /* A factor of the used JS heap: a decimal, 0 for no check at all. */
 SETTER(snapshot_headroom)
@@ -254,50 +283,30 @@ SETTER(snapshot_headroom)
 
 SETTER(snapshot_stall_timeout)
 {
-	uint64_t us;
-
-	if (options_parse_duration(v, &us) < 0 || us < 1000000 || us > 3600ull * 1000000)
-		return invalid(why, size, "invalid --snapshot-stall-timeout '%s' (a duration such as 60s, 1s to 1h)", v);
-	st->snapshot_stall_usec = us;
-	return 0;
+	return duration("snapshot-stall-timeout", v, 1000000, 3600ull * 1000000, "a duration such as 60s, 1s to 1h",
+			&st->snapshot_stall_usec, why, size);
 }
 
 SETTER(output_quota)
 {
-	uint64_t bytes;
-
-	if (options_parse_size(v, &bytes) < 0 || bytes < (1ull << 20))
-		return invalid(why, size, "invalid --spool-max-bytes '%s' (1M or more)", v);
-	st->output_quota_bytes = bytes;
-	return 0;
+	return size_value("spool-max-bytes", v, 1ull << 20, UINT64_MAX, "1M or more", &st->output_quota_bytes, why,
+			  size);
 }
 
-SETTER(keep_local)
-{
-	if (v)
-		return invalid(why, size, "--keep-local takes no value");
-	st->keep_local = true;
-	return 0;
-}
+SETTER(keep_local) { return flag("keep-local", v, &st->keep_local, why, size); }
 
-static int retry_duration(const char *key, const char *v, uint64_t lo, uint64_t hi, uint64_t *ret, char *why,
-			  size_t size)
-{
-	if (options_parse_duration(v, ret) < 0 || *ret < lo || *ret > hi)
-		return invalid(why, size, "invalid --%s '%s' (a duration such as 30s, 10m, 24h)", key, v);
-	return 0;
-}
+#define RETRY_HINT "a duration such as 30s, 10m, 24h"
 
 SETTER(export_retry_max)
 {
-	return retry_duration("export-retry-max", v, 1000000, 30ull * 86400 * 1000000, &st->export_retry_max_usec,
-			      why, size);
+	return duration("export-retry-max", v, 1000000, 30ull * 86400 * 1000000, RETRY_HINT,
+			&st->export_retry_max_usec, why, size);
 }
 
 SETTER(export_retry_initial)
 {
-	return retry_duration("export-retry-initial", v, 100000, 600ull * 1000000, &st->export_retry_initial_usec,
-			      why, size);
+	return duration("export-retry-initial", v, 100000, 600ull * 1000000, RETRY_HINT,
+			&st->export_retry_initial_usec, why, size);
 }
 
 /* Values the exporters check themselves (names, URLs): here, not empty and one line. */
@@ -358,16 +367,12 @@ static bool off(const char *v)
 
 SETTER(every)
 {
-	uint64_t us;
-
 	if (off(v)) {
 		st->every_usec = 0;
 		return 0;
 	}
-	if (options_parse_duration(v, &us) < 0 || us < 2000000 || us > 24ull * 3600 * 1000000)
-		return invalid(why, size, "invalid --every '%s' (a duration from 2s to 24h, such as 1m; off)", v);
-	st->every_usec = us;
-	return 0;
+	return duration("every", v, 2000000, 24ull * 3600 * 1000000, "a duration from 2s to 24h, such as 1m; off",
+			&st->every_usec, why, size);
 }
 
 /*
@@ -402,23 +407,12 @@ SETTER(schedule_kinds)
 	return 0;
 }
 
-SETTER(s3_path_style)
-{
-	if (v)
-		return invalid(why, size, "--s3-path-style takes no value");
-	st->s3_path_style = true;
-	return 0;
-}
+SETTER(s3_path_style) { return flag("s3-path-style", v, &st->s3_path_style, why, size); }
 
 SETTER(s3_part_size)
 {
 	/* S3's bounds: every part but the last 5 MiB to 5 GiB. */
-	uint64_t bytes;
-
-	if (options_parse_size(v, &bytes) < 0 || bytes < (5ull << 20) || bytes > (5ull << 30))
-		return invalid(why, size, "invalid --s3-part-size '%s' (5M to 5G)", v);
-	st->s3_part_size = bytes;
-	return 0;
+	return size_value("s3-part-size", v, 5ull << 20, 5ull << 30, "5M to 5G", &st->s3_part_size, why, size);
 }
 
 SETTER(match)
@@ -495,12 +489,8 @@ SETTER(cpu_threshold)
 
 SETTER(cpu_window)
 {
-	uint64_t us;
-
-	if (options_parse_duration(v, &us) < 0 || us < 2000000 || us > 3600ull * 1000000)
-		return invalid(why, size, "invalid --cpu-window '%s' (2s to 1h)", v);
-	st->triggers.cpu_window_usec = us;
-	return 0;
+	return duration("cpu-window", v, 2000000, 3600ull * 1000000, "2s to 1h", &st->triggers.cpu_window_usec, why,
+			size);
 }
 
 /* --pprof: also write BASE.pb.gz beside each profile (the pprof exporter). */
@@ -537,74 +527,42 @@ SETTER(threshold_action)
 
 SETTER(capture_seconds)
 {
-	uint64_t s;
+	int r = number("capture-seconds", v, 1, 86400, "", 1000000, &st->capture_usec, why, size);
 
-	if (options_parse_u64(v, 1, 86400, &s) < 0)
-		return invalid(why, size, "invalid --capture-seconds '%s' (1 to 86400)", v);
-	st->capture_usec = s * 1000000;
+	if (r < 0)
+		return r;
 	st->capture_given = true;
 	return 0;
 }
 
 SETTER(cooldown)
 {
-	uint64_t us;
-
-	if (options_parse_duration(v, &us) < 0 || us > 7 * 86400ull * 1000000)
-		return invalid(why, size, "invalid --cooldown '%s' (a duration such as 10m, at most 7d)", v);
-	st->triggers.cooldown_usec = us;
-	return 0;
+	return duration("cooldown", v, 0, 7 * 86400ull * 1000000, "a duration such as 10m, at most 7d",
+			&st->triggers.cooldown_usec, why, size);
 }
 
 SETTER(max_per_hour)
 {
-	uint64_t n;
-
-	if (options_parse_u64(v, 1, RATE_LIMIT_MAX, &n) < 0)
-		return invalid(why, size, "invalid --max-captures-per-hour '%s' (1 to %d)", v, RATE_LIMIT_MAX);
-	st->max_captures_per_hour = (unsigned)n;
-	return 0;
+	return count("max-captures-per-hour", v, RATE_LIMIT_MAX, &st->max_captures_per_hour, why, size);
 }
 
-SETTER(max_concurrent)
-{
-	uint64_t n;
-
-	if (options_parse_u64(v, 1, 64, &n) < 0)
-		return invalid(why, size, "invalid --max-concurrent '%s' (1 to 64)", v);
-	st->max_concurrent = (unsigned)n;
-	return 0;
-}
+SETTER(max_concurrent) { return count("max-concurrent", v, 64, &st->max_concurrent, why, size); }
 
 SETTER(max_per_container)
 {
-	uint64_t n;
-
-	if (options_parse_u64(v, 1, 64, &n) < 0)
-		return invalid(why, size, "invalid --max-concurrent-per-container '%s' (1 to 64)", v);
-	st->max_per_container = (unsigned)n;
-	return 0;
+	return count("max-concurrent-per-container", v, 64, &st->max_per_container, why, size);
 }
 
 SETTER(max_per_container_hour)
 {
-	uint64_t n;
-
-	if (options_parse_u64(v, 1, RATE_LIMIT_MAX, &n) < 0)
-		return invalid(why, size, "invalid --max-captures-per-container-per-hour '%s' (1 to %d)", v,
-			       RATE_LIMIT_MAX);
-	st->max_per_container_hour = (unsigned)n;
-	return 0;
+	return count("max-captures-per-container-per-hour", v, RATE_LIMIT_MAX, &st->max_per_container_hour, why,
+		     size);
 }
 
 SETTER(queue_timeout)
 {
-	uint64_t us;
-
-	if (options_parse_duration(v, &us) < 0 || us < 1000000 || us > 86400ull * 1000000)
-		return invalid(why, size, "invalid --queue-timeout '%s' (a duration such as 60s, 1s to 1d)", v);
-	st->queue_timeout_usec = us;
-	return 0;
+	return duration("queue-timeout", v, 1000000, 86400ull * 1000000, "a duration such as 60s, 1s to 1d",
+			&st->queue_timeout_usec, why, size);
 }
 
 SETTER(api_socket)
@@ -629,21 +587,8 @@ SETTER(api_token_file)
 	return 0;
 }
 
-SETTER(keep_capabilities)
-{
-	if (v)
-		return invalid(why, size, "--keep-capabilities takes no value");
-	st->keep_capabilities = true;
-	return 0;
-}
-
-SETTER(no_syscall_filter)
-{
-	if (v)
-		return invalid(why, size, "--no-syscall-filter takes no value");
-	st->no_syscall_filter = true;
-	return 0;
-}
+SETTER(keep_capabilities) { return flag("keep-capabilities", v, &st->keep_capabilities, why, size); }
+SETTER(no_syscall_filter) { return flag("no-syscall-filter", v, &st->no_syscall_filter, why, size); }
 
 static const struct setting_def defs[] = {
 	{ "heap-signal", set_heap_signal, false, SETTING_AGENT },

@@ -186,17 +186,22 @@ unsigned trigger_armed(const struct trigger_config *cfg, const struct trigger_st
 	return mask;
 }
 
+/* Kind k's RSS mark now: 0 when k is not an RSS trigger or has no mark (trigger_threshold()). */
+static uint64_t rss_mark(const struct trigger_config *cfg, const struct trigger_state *st, int k)
+{
+	if (!(TRIGGER_RSS_MASK & TRIGGER_MASK(k)))
+		return 0;
+	return trigger_threshold(cfg, st, k);
+}
+
 void trigger_rss_marks(const struct trigger_config *cfg, const struct trigger_state *st, uint64_t *high,
 		       uint64_t *low)
 {
 	*high = 0;
 	*low = 0;
 	for (int k = 0; k < _TRIGGER_MAX; k++) {
-		uint64_t thr;
+		uint64_t thr = rss_mark(cfg, st, k);
 
-		if (!(TRIGGER_RSS_MASK & TRIGGER_MASK(k)))
-			continue;
-		thr = trigger_threshold(cfg, st, k);
 		if (!thr)
 			continue;
 		if (!st->fired[k]) {
@@ -244,11 +249,8 @@ unsigned trigger_eval_rss(const struct trigger_config *cfg, struct trigger_state
 	if (cfg->growth_window_usec && rss)
 		window_add(cfg, st, rss, now);
 	for (int k = 0; k < _TRIGGER_MAX; k++) {
-		uint64_t thr;
+		uint64_t thr = rss_mark(cfg, st, k);
 
-		if (!(TRIGGER_RSS_MASK & TRIGGER_MASK(k)))
-			continue;
-		thr = trigger_threshold(cfg, st, k);
 		if (!thr)
 			continue;
 		if (st->fired[k]) {

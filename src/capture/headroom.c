@@ -316,6 +316,16 @@ int headroom_read_cgroups(const struct cgroup_roots *roots, const char *v1_path,
 	return 0;
 }
 
+/* A failed read of /proc/PID/'s as headroom_read() says it: gone, too large, or as it is. */
+static int proc_read_error(ssize_t n)
+{
+	if (n == -ENOENT || n == -ESRCH)
+		return -ESRCH;
+	if (n == -EFBIG)
+		return -EINVAL;
+	return (int)n;
+}
+
 int headroom_read(const struct cgroup_roots *roots, pid_t pid, struct headroom *h)
 {
 	char path[64], statm[STATM_MAX], v1[PATH_MAX], v2[PATH_MAX], *text;
@@ -327,22 +337,14 @@ int headroom_read(const struct cgroup_roots *roots, pid_t pid, struct headroom *
 		return -ESRCH;
 	snprintf(path, sizeof(path), "/proc/%d/statm", (int)pid);
 	n = fs_read_small_at(AT_FDCWD, path, statm, sizeof(statm));
-	if (n == -ENOENT || n == -ESRCH)
-		return -ESRCH;
-	if (n == -EFBIG)
-		return -EINVAL;
 	if (n < 0)
-		return (int)n;
+		return proc_read_error(n);
 	if (page <= 0 || headroom_parse_statm(statm, (uint64_t)page, &h->rss) < 0)
 		return -EINVAL;
 
 	n = procfs_read_whole(pid, "cgroup", CGROUP_PROC_MAX, &text);
-	if (n == -ENOENT || n == -ESRCH)
-		return -ESRCH;
-	if (n == -EFBIG)
-		return -EINVAL;
 	if (n < 0)
-		return (int)n;
+		return proc_read_error(n);
 	r = cgroup_parse_proc(text, v1, sizeof(v1), v2, sizeof(v2));
 	free(text);
 	if (r < 0)

@@ -411,6 +411,16 @@ static int check_peer(const struct inspector_session *s, struct lws *wsi)
 	return 0;
 }
 
+/* Whether check_peer() passed on wsi before its use; if not, the session fails. */
+static bool checked_before_use(struct inspector_session *s, struct lws *wsi)
+{
+	if (s->peer_checked)
+		return true;
+	detach(s, wsi);
+	session_fail(s, "connection not checked before use");
+	return false;
+}
+
 static int callback_inspector(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 			      void *in, size_t len)
 {
@@ -444,13 +454,8 @@ static int callback_inspector(struct lws *wsi, enum lws_callback_reasons reason,
 		return 0;
 
 	case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
-		if (!s)
+		if (!s || !checked_before_use(s, wsi))
 			return -1;
-		if (!s->peer_checked) {
-			detach(s, wsi);
-			session_fail(s, "connection not checked before use");
-			return -1;
-		}
 		/* lws reports the WebSocket upgrade (101) here too. */
 		if (s->phase < PHASE_WEBSOCKET && lws_http_client_http_response(wsi) != 200) {
 			char why[64];
@@ -494,13 +499,8 @@ static int callback_inspector(struct lws *wsi, enum lws_callback_reasons reason,
 		return 0;
 
 	case LWS_CALLBACK_CLIENT_ESTABLISHED:
-		if (!s)
+		if (!s || !checked_before_use(s, wsi))
 			return -1;
-		if (!s->peer_checked) {
-			detach(s, wsi);
-			session_fail(s, "connection not checked before use");
-			return -1;
-		}
 		s->phase = PHASE_OPEN;
 		s->rx_len = 0;
 		log_debug("pid %d: DevTools session open on %s%s", (int)s->pid, s->host, s->ws_path);

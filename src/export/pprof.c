@@ -8,6 +8,7 @@
 #include <zlib.h>
 
 #include "pprof.h"
+#include "utf8.h"
 
 #define IN_SIZE   65536
 #define KEY_SIZE  24
@@ -270,28 +271,9 @@ static int rd_peek_ws(struct reader *r, int *err)
 
 static void str_put(struct reader *r, uint32_t cp)
 {
-	char u[4];
-	size_t n;
+	char u[UTF8_MAX];
+	size_t n = utf8_encode(cp, u);
 
-	if (cp < 0x80) {
-		u[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		u[0] = (char)(0xc0 | cp >> 6);
-		u[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		u[0] = (char)(0xe0 | cp >> 12);
-		u[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		u[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		u[0] = (char)(0xf0 | cp >> 18);
-		u[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-		u[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		u[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
 	if (r->str_len + n <= sizeof(r->str) - 1) {   /* cut on a character boundary */
 		memcpy(r->str + r->str_len, u, n);
 		r->str_len += n;

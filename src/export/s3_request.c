@@ -8,6 +8,7 @@
 
 #include "http.h"
 #include "s3_request.h"
+#include "utf8.h"
 
 #define MIB (1ull << 20)
 
@@ -261,30 +262,6 @@ const char *s3_content_type(const char *name)
 	return "application/octet-stream";
 }
 
-static size_t utf8_put(uint32_t cp, char *o)
-{
-	if (cp < 0x80) {
-		o[0] = (char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (char)(0xc0 | cp >> 6);
-		o[1] = (char)(0x80 | (cp & 0x3f));
-		return 2;
-	}
-	if (cp < 0x10000) {
-		o[0] = (char)(0xe0 | cp >> 12);
-		o[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-		o[2] = (char)(0x80 | (cp & 0x3f));
-		return 3;
-	}
-	o[0] = (char)(0xf0 | cp >> 18);
-	o[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-	o[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-	o[3] = (char)(0x80 | (cp & 0x3f));
-	return 4;
-}
-
 /* The entity at p (up to end), ";" included: its character into c (4 bytes), the
  * entity's length returned; 0 when it is not one. */
 static size_t entity(const char *p, const char *end, char *c, size_t *clen)
@@ -329,7 +306,7 @@ static size_t entity(const char *p, const char *end, char *c, size_t *clen)
 	}
 	if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
 		return 0;
-	*clen = utf8_put(cp, c);
+	*clen = utf8_encode(cp, c);
 	return (size_t)(semi + 1 - p);
 }
 

@@ -163,6 +163,24 @@ static int opendir_at(int dirfd, DIR **ret)
 	return 0;
 }
 
+/* The folder's next entry: 1 and *ret, 0 at its end, or -errno. */
+static int next_entry(DIR *dir, struct dirent **ret)
+{
+	errno = 0;
+	*ret = readdir(dir);
+	if (*ret)
+		return 1;
+	return -errno;
+}
+
+/* An entry's stat, a link not followed: 1, 0 when it is gone (removed meanwhile), or -errno. */
+static int stat_entry(int dirfd, const char *name, struct stat *st)
+{
+	if (fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) == 0)
+		return 1;
+	return errno == ENOENT ? 0 : -errno;
+}
+
 /*
  * Bytes of the folder's regular files but our temporaries, and of those (temps may be
  * NULL); with remove_temps, our temporaries are removed (those a killed agent left: call
@@ -181,12 +199,9 @@ static int scan_folder(int dirfd, bool remove_temps, uint64_t *ret, uint64_t *te
 	for (;;) {
 		struct stat st;
 
-		errno = 0;
-		de = readdir(dir);
-		if (!de) {
-			r = -errno;
+		r = next_entry(dir, &de);
+		if (r <= 0)
 			break;
-		}
 		if (fs_is_temp_name(de->d_name, SPOOL_TEMP_PREFIX)) {
 			if (remove_temps)
 				unlinkat(dirfd, de->d_name, 0);
@@ -196,13 +211,10 @@ static int scan_folder(int dirfd, bool remove_temps, uint64_t *ret, uint64_t *te
 		}
 		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
 			continue;
-		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			if (errno == ENOENT)
-				continue;
-			r = -errno;
+		r = stat_entry(dirfd, de->d_name, &st);
+		if (r < 0)
 			break;
-		}
-		if (S_ISREG(st.st_mode))
+		if (r > 0 && S_ISREG(st.st_mode))
 			total += (uint64_t)st.st_size;
 	}
 	closedir(dir);
@@ -333,21 +345,15 @@ static int survey_folder(int dirfd, const struct spool_limits *lim, struct surve
 	for (;;) {
 		struct stat st;
 
-		errno = 0;
-		de = readdir(dir);
-		if (!de) {
-			r = -errno;
+		r = next_entry(dir, &de);
+		if (r <= 0)
 			break;
-		}
 		if (de->d_name[0] == '.' || (de->d_type != DT_REG && de->d_type != DT_UNKNOWN))
 			continue;       /* temporaries are dot names; so are . and .. */
-		if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-			if (errno == ENOENT)
-				continue;
-			r = -errno;
+		r = stat_entry(dirfd, de->d_name, &st);
+		if (r < 0)
 			break;
-		}
-		if (S_ISREG(st.st_mode)) {
+		if (r > 0 && S_ISREG(st.st_mode)) {
 			r = add_entry(sv, &cap, de->d_name, &st);
 			if (r < 0)
 				break;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cdp_reader.h"
+#include "utf8.h"
 
 #define BOUNCE_SIZE 4096
 
@@ -242,29 +243,9 @@ static int emit(struct cdp_reader *r, const char *s, size_t n)
 
 static int emit_code_point(struct cdp_reader *r, uint32_t cp)
 {
-	char u[4];
-	size_t n;
+	char u[UTF8_MAX];
 
-	if (cp < 0x80) {
-		u[0] = (char)cp;
-		n = 1;
-	} else if (cp < 0x800) {
-		u[0] = (char)(0xc0 | cp >> 6);
-		u[1] = (char)(0x80 | (cp & 0x3f));
-		n = 2;
-	} else if (cp < 0x10000) {
-		u[0] = (char)(0xe0 | cp >> 12);
-		u[1] = (char)(0x80 | (cp >> 6 & 0x3f));
-		u[2] = (char)(0x80 | (cp & 0x3f));
-		n = 3;
-	} else {
-		u[0] = (char)(0xf0 | cp >> 18);
-		u[1] = (char)(0x80 | (cp >> 12 & 0x3f));
-		u[2] = (char)(0x80 | (cp >> 6 & 0x3f));
-		u[3] = (char)(0x80 | (cp & 0x3f));
-		n = 4;
-	}
-	return emit(r, u, n);
+	return emit(r, u, utf8_encode(cp, u));
 }
 
 /* The lead byte of a multi-byte UTF-8 sequence (RFC 3629's table): what must follow. */
