@@ -359,6 +359,7 @@ class Target {
       const self = () => { try { return fs.readlinkSync(`/proc/${this.proc.pid}/exe`) === fs.realpathSync(this.cmd); } catch { return false; } };
       this.pid = await waitFor('the wrapped pid', () => (self() ? this.proc.pid : findChild(this.proc.pid, this.cmd)));
     }
+    this.startTime = startTime(this.pid);
     return this;
   }
 
@@ -367,6 +368,14 @@ class Target {
     // A zombie is not alive.
     const stat = fs.readFileSync(`/proc/${this.pid}/stat`, 'utf8');
     return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+  }
+
+  // Fails the test when the target is gone, saying how it ended: a target just dead is a
+  // zombie not yet reaped (alive() false, exited still null) for a moment.
+  async assertAlive() {
+    if (this.alive()) return;
+    await waitFor('the target\'s exit to be reaped', () => this.exited, 2000).catch(() => {});
+    assert.fail(`the target is gone: ${JSON.stringify(this.exited)}\n${this.out.slice(-2000)}`);
   }
 
   signal(sig) { process.kill(this.pid, sig); }
@@ -381,8 +390,20 @@ class Target {
   async stop() {
     if (!this.proc || this.exited) return;
     this.proc.kill('SIGKILL');
-    if (this.pid !== this.proc.pid) { try { process.kill(this.pid, 'SIGKILL'); } catch {} }
+    // The wrapped process, unless its pid is another process's by now (pids are reused).
+    if (this.pid !== this.proc.pid && startTime(this.pid) === this.startTime) { try { process.kill(this.pid, 'SIGKILL'); } catch {} }
     await waitFor('the target to exit', () => this.exited, 5000);
+  }
+}
+
+// A process's start time (/proc/PID/stat field 22), null when it is gone: with its pid, who
+// it is (a pid alone may be reused).
+function startTime(pid) {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return null;
   }
 }
 

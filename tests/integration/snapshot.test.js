@@ -62,7 +62,7 @@ test('a heap snapshot on demand: 100 000 objects of a named class counted in it,
     assert.ok(meta.snapshot.pause_ms > 0);
     assert.ok(meta.snapshot.rss_peak_mib >= meta.snapshot.rss_before_mib);
     assert.ok(meta.headroom.heap_used_mib > 5, JSON.stringify(meta.headroom));
-    assert.ok(t.alive(), `the target is gone: ${JSON.stringify(t.exited)}\n${t.out.slice(-2000)}`);
+    await t.assertAlive();
     await waitFor('the inspector closed', () => listeningPorts(t.pid).length === 0);
   });
 });
@@ -184,7 +184,7 @@ test('an inspector that stops sending chunks: abandoned after --snapshot-stall-t
     const failed = await agent.waitState(job.id, 'failed', { timeoutMs: 15000 });
     assert.match(failed.error, /sent nothing for 2 s/);
     assert.deepEqual(fs.readdirSync(agent.outputDir).filter((f) => !f.startsWith('.')), []);
-    assert.ok(t.alive(), `the target is gone: ${JSON.stringify(t.exited)}\n${t.out.slice(-2000)}`);
+    await t.assertAlive();
   });
 });
 
@@ -210,7 +210,7 @@ test('a disk that fills mid-snapshot: the capture fails, nothing partial left, t
       const failed = await agent.waitState(job.id, 'failed', { timeoutMs: 60000 });
       assert.match(failed.error, /space|quota|too large/i);
       assert.deepEqual(fs.readdirSync(mnt).filter((f) => !f.startsWith('.')), []);
-      assert.ok(t.alive(), `the target is gone: ${JSON.stringify(t.exited)}\n${t.out.slice(-2000)}`);
+      await t.assertAlive();
       await waitFor('the inspector closed', () => listeningPorts(t.pid).length === 0);
     });
   } finally {
@@ -262,7 +262,7 @@ test('a snapshot refused for lack of headroom in a tight memory cgroup: a heap p
       assert.ok(meta.headroom.estimate_mib > meta.headroom.room_mib, JSON.stringify(meta.headroom));
       assert.match(meta.headroom.reason, /exceeds/);
       assert.ok(readJSON(file).head, 'a heap sampling profile');
-      assert.ok(t.alive(), `the target is gone: ${JSON.stringify(t.exited)}\n${t.out.slice(-2000)}`);
+      await t.assertAlive();
       await waitFor('the inspector closed', () => listeningPorts(t.pid).length === 0);
 
       // The same process, the check off: V8's snapshot takes it past its limit.
