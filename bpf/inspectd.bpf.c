@@ -204,8 +204,11 @@ static __always_inline void track(__u32 type, struct task_struct *task, __u32 pi
 	bpf_ringbuf_submit(e, 0);
 }
 
-/* pid leaves the tracked map, reported as EXIT (with flags); with no room to report it, it stays. */
-static __always_inline void untrack(__u32 pid, const char *comm, __u64 flags)
+/*
+ * pid leaves the tracked map, reported as EXIT (with flags and status, the exit status as
+ * wait() has it, -1 for an exec); with no room to report it, it stays.
+ */
+static __always_inline void untrack(__u32 pid, const char *comm, __u64 flags, __s32 status)
 {
 	struct inspectd_event *e;
 
@@ -219,6 +222,7 @@ static __always_inline void untrack(__u32 pid, const char *comm, __u64 flags)
 	__sync_fetch_and_add(&marks_gen, 1);
 	__builtin_memcpy(e->comm, comm, INSPECTD_COMM_LEN);
 	e->value = flags;
+	e->result = status;
 	bpf_ringbuf_submit(e, 0);
 }
 
@@ -237,7 +241,7 @@ int BPF_PROG(handle_exec, struct task_struct *task, pid_t old_pid, struct linux_
 		track(INSPECTD_EVENT_EXEC, task, pid, BPF_CORE_READ(task, real_parent, tgid), name);
 	} else if (bpf_map_lookup_elem(&tracked, &pid)) {
 		/* A node process exec'd into something else: no longer a target. */
-		untrack(pid, name, 0);
+		untrack(pid, name, 0, -1);
 	}
 	return 0;
 }
@@ -272,7 +276,8 @@ int BPF_PROG(handle_exit, struct task_struct *task)
 	BPF_CORE_READ_STR_INTO(&comm, task, comm);
 	/* Set by mark_oom_victim(), kept until the signal struct goes: an OOM kill whose own
 	 * event was lost, or is read after this one, is still known as one. */
-	untrack(pid, comm, BPF_CORE_READ(task, signal, oom_mm) ? INSPECTD_EXIT_OOM_VICTIM : 0);
+	untrack(pid, comm, BPF_CORE_READ(task, signal, oom_mm) ? INSPECTD_EXIT_OOM_VICTIM : 0,
+		BPF_CORE_READ(task, exit_code));
 	return 0;
 }
 

@@ -21,6 +21,9 @@ struct api *api__new(struct lws_context *ctx, struct lws_vhost *vh, struct dispa
 		     const struct spool *spool, struct exports *exports);
 /* The system call filter's refusals, counted in /metrics from now on (borrowed; NULL: none). */
 void api__set_syscall_filter(struct api *api, const struct syscall_filter *f);
+/* Whether a response has begun (its headers sent) and its body is not yet written whole:
+ * the agent, exiting, waits for it (within its grace) rather than cut it short. */
+bool api__responding(const struct api *api);
 void api__free(struct api *api);
 
 #endif

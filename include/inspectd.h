@@ -83,7 +83,10 @@ struct inspectd_event {
 	__u32 sender_pid;               /* SIGNAL: sender tgid, host namespace; OOM_KILL: the task whose
 					 * allocation invoked the OOM killer */
 	__u32 sender_ns_pid;            /* SIGNAL: si_pid, the sender's pid in its own namespace */
-	__s32 result;                   /* SIGNAL: TRACE_SIGNAL_* of signal_generate; OOM_KILL: oom_score_adj */
+	__s32 result;                   /* SIGNAL: TRACE_SIGNAL_* of signal_generate; OOM_KILL: oom_score_adj;
+					 * EXIT: the exit status as wait() has it (code << 8, or the
+					 * signal, | 0x80 for a core), -1: not known (it exec'd another
+					 * program, or its exit was found, not seen) */
 	char comm[INSPECTD_COMM_LEN];   /* the tracked process */
 	char sender_comm[INSPECTD_COMM_LEN];
 	__u64 value;                    /* RSS_HIGH, RSS_LOW, OOM_KILL: RSS in bytes; EXIT: INSPECTD_EXIT_* */

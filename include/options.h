@@ -10,6 +10,9 @@
 int options_parse_signal(const char *s, int *ret);
 /* "SIGWINCH", or "SIG36" for a signal without a name, written into buf. */
 const char *options_signal_name(int sig, char *buf, size_t len);
+/* An exit status as wait() has it, in words: "exit 1", "killed by SIGKILL", "killed by
+ * SIGSEGV, core dumped"; "status unknown" for a negative one. Written into buf. */
+const char *options_exit_status(int status, char *buf, size_t len);
 /* True for signals whose default action neither kills nor stops a process. */
 bool options_signal_default_ignored(int sig);
 /* Decimal integer within [min, max], nothing trailing. */

@@ -38,6 +38,7 @@ struct api {
 	const struct syscall_filter *filter;    /* borrowed: its refusals; NULL: none */
 	struct lws_vhost *unix_vhost, *tcp_vhost;
 	int listen_fd;
+	unsigned responding;            /* responses begun and not yet written whole */
 	struct api_token token;
 	char socket_path[108];
 };
@@ -52,6 +53,7 @@ struct api_conn {
 	size_t out_len, out_sent;
 	bool close_after;       /* a body we did not read may follow: do not parse it as a request */
 	bool answered;          /* the response is on its way: later body callbacks are ignored */
+	bool responding;        /* counted in the api's responding until written whole or closed */
 };
 
 /*
@@ -80,8 +82,12 @@ static struct api *api_of(struct lws *wsi)
 	return slot ? *slot : NULL;
 }
 
-static void conn_reset(struct api_conn *c)
+static void conn_reset(struct lws *wsi, struct api_conn *c)
 {
+	struct api *api = c->responding ? api_of(wsi) : NULL;
+
+	if (api && api->responding)
+		api->responding--;
 	free(c->body);
 	free(c->out);
 	memset(c, 0, sizeof(*c));
@@ -106,6 +112,15 @@ static int respond(struct lws *wsi, struct api_conn *c, unsigned status, const c
 		return -1;
 	if (lws_finalize_write_http_header(wsi, start, &p, end))
 		return -1;
+	/* The headers are out: the agent does not end before the body follows them. */
+	if (!c->responding) {
+		struct api *api = api_of(wsi);
+
+		if (api) {
+			api->responding++;
+			c->responding = true;
+		}
+	}
 	lws_callback_on_writable(wsi);
 	return 0;
 }
@@ -383,7 +398,7 @@ static int callback_api(struct lws *wsi, enum lws_callback_reasons reason, void 
 		api = api_of(wsi);
 		if (!api)
 			return -1;      /* the agent is going: its api is freed */
-		conn_reset(c);
+		conn_reset(wsi, c);
 		m = lws_http_get_uri_and_method(wsi, &uri, &ulen);
 		c->method = m == LWSHUMETH_GET ? API_GET : m == LWSHUMETH_POST ? API_POST
 			  : m == LWSHUMETH_DELETE ? API_DELETE : API_OTHER;
@@ -460,15 +475,15 @@ static int callback_api(struct lws *wsi, enum lws_callback_reasons reason, void 
 			return 0;
 		}
 		if (c->close_after) {
-			conn_reset(c);
+			conn_reset(wsi, c);
 			return -1;
 		}
-		conn_reset(c);
+		conn_reset(wsi, c);
 		return lws_http_transaction_completed(wsi) ? -1 : 0;
 	}
 
 	case LWS_CALLBACK_CLOSED_HTTP:
-		conn_reset(c);
+		conn_reset(wsi, c);
 		return 0;
 
 	default:
@@ -652,6 +667,11 @@ struct api *api__new(struct lws_context *ctx, struct lws_vhost *vh, struct dispa
 fail:
 	api__free(api);
 	return NULL;
+}
+
+bool api__responding(const struct api *api)
+{
+	return api && api->responding;
 }
 
 void api__set_syscall_filter(struct api *api, const struct syscall_filter *f)

@@ -988,7 +988,9 @@ int main(int argc, char **argv)
 	}
 
 	while (agent.exiting < 2) {
-		if (agent.exiting && (dispatcher__idle(agent.dispatcher) || lws_now_usecs() > agent.shutdown_deadline))
+		/* Its captures over and no API answer half-sent (a client would read it cut short). */
+		if (agent.exiting && ((dispatcher__idle(agent.dispatcher) && !api__responding(api)) ||
+				      lws_now_usecs() > agent.shutdown_deadline))
 			break;
 		if (lws_service(ctx, 0) < 0)
 			break;

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/wait.h>
 
 #include "options.h"
 
@@ -77,6 +78,20 @@ const char *options_signal_name(int sig, char *buf, size_t len)
 		}
 	}
 	snprintf(buf, len, "SIG%d", sig);
+	return buf;
+}
+
+const char *options_exit_status(int status, char *buf, size_t len)
+{
+	char name[16];
+
+	if (status < 0)
+		snprintf(buf, len, "status unknown");
+	else if (WIFSIGNALED(status))
+		snprintf(buf, len, "killed by %s%s", options_signal_name(WTERMSIG(status), name, sizeof(name)),
+			 WCOREDUMP(status) ? ", core dumped" : "");
+	else
+		snprintf(buf, len, "exit %d", WEXITSTATUS(status));
 	return buf;
 }
 

@@ -262,7 +262,7 @@ static bool still_matching(const struct tracker *t, uint32_t pid, uint64_t start
 
 static void deliver(struct tracker *t, uint32_t type, uint32_t pid)
 {
-	struct inspectd_event e = { .type = type, .pid = pid };
+	struct inspectd_event e = { .type = type, .pid = pid, .result = -1 };   /* an EXIT's status unknown */
 	struct timespec now;
 
 	clock_gettime(CLOCK_MONOTONIC, &now);

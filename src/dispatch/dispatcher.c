@@ -959,7 +959,7 @@ static void reconcile(struct dispatcher *d)
 	l.gone_only = true;
 	processes__foreach(d->processes, collect_pid, &l);
 	for (size_t i = 0; i < l.n; i++) {
-		struct inspectd_event e = { .type = INSPECTD_EVENT_EXIT, .pid = l.pids[i] };
+		struct inspectd_event e = { .type = INSPECTD_EVENT_EXIT, .pid = l.pids[i], .result = -1 };
 
 		d->metrics.exits_found++;
 		dispatcher__handle_event(d, &e);
@@ -1149,7 +1149,7 @@ static void record_oom(struct dispatcher *d, struct process *p, const struct ins
 void dispatcher__handle_event(void *ctx, const struct inspectd_event *e)
 {
 	struct dispatcher *d = ctx;
-	char comm[INSPECTD_COMM_LEN], what[96];
+	char comm[INSPECTD_COMM_LEN], what[96], how[48];
 	struct process *p;
 	unsigned job = 0;
 	uint64_t before;
@@ -1202,10 +1202,11 @@ void dispatcher__handle_event(void *ctx, const struct inspectd_event *e)
 			 * program leaves quietly. */
 			snprintf(comm, sizeof(comm), "%s", process__comm(p));
 			level = process__announced(p) ? LOG_LEVEL_INFO : LOG_LEVEL_DEBUG;
+			options_exit_status(e->result, how, sizeof(how));
 			if (process_gone(d, (pid_t)e->pid, what, sizeof(what)))
-				log_warn("pid %u: %s exited during its %s: abandoned", e->pid, comm, what);
+				log_warn("pid %u: %s exited (%s) during its %s: abandoned", e->pid, comm, how, what);
 			else
-				log_emit(level, "pid %u: %s exited", e->pid, comm);
+				log_emit(level, "pid %u: %s exited (%s)", e->pid, comm, how);
 		}
 		break;
 	case INSPECTD_EVENT_SIGNAL:

@@ -8,7 +8,7 @@ const path = require('node:path');
 const { spawnSync } = require('node:child_process');
 const {
   Agent, Target, INSPECTCTL, sleep, readJSON, heapSelfByFunction, tmpdir, withAgent, start, makeCgroup,
-  listeningPorts, parsePrometheus,
+  listeningPorts, parsePrometheus, waitFor,
 } = require('./lib');
 const crypto = require('node:crypto');
 
@@ -47,6 +47,39 @@ test('an API socket path where another program listens is not taken over', async
   } finally {
     other.close();
   }
+});
+
+// An agent told to stop answers in full what it has begun: a response cut short after its
+// headers is an error no client can tell from a broken agent (lib.js once waited forever on
+// one). Requests in flight as SIGTERM arrives, in rounds: each is answered whole, or refused
+// before any answer.
+test('SIGTERM with API requests in flight: each is answered whole or refused, none cut short', async (t) => {
+  const count = { whole: 0, refused: 0 };
+  for (let round = 0; round < 10; round++) {
+    const agent = await new Agent([]).start();
+    const pending = [];
+    try {
+      for (let i = 0; i < 20; i++) pending.push(agent.request('GET', '/metrics'));
+      await sleep(round);
+      agent.proc.kill('SIGTERM');
+      for (let i = 0; i < 20; i++) pending.push(agent.request('GET', '/metrics'));
+      for (const r of await Promise.allSettled(pending)) {
+        if (r.status === 'fulfilled') {
+          assert.equal(r.value.status, 200, r.value.body);
+          assert.ok(r.value.body.endsWith('\n') && /^inspectd_tracked_processes /m.test(r.value.body));
+          count.whole++;
+        } else {
+          assert.doesNotMatch(r.reason.message, /cut short/, `round ${round}: ${JSON.stringify(count)}`);
+          count.refused++;
+        }
+      }
+      await waitFor('the agent to exit on its SIGTERM', () => agent.exited, 20000);
+    } finally {
+      await agent.stop();
+    }
+  }
+  t.diagnostic(`${count.whole} answered whole, ${count.refused} refused`);
+  assert.ok(count.whole > 0 && count.refused > 0, JSON.stringify(count));
 });
 
 test('GET /v1/processes lists tracked node processes with RSS, CPU and cmdline', async () => {

@@ -452,6 +452,15 @@ async function withAgent(args, opts, fn) {
   const targets = [];
   try {
     await fn(agent, targets);
+  } catch (e) {
+    // A target that ended under the test is often why it failed: say how, and what it wrote.
+    for (const t of targets.filter((x) => x.pid && !x.exited && !x.alive())) {
+      await waitFor('a dead target\'s exit to be reaped', () => t.exited, 1000).catch(() => {});
+    }
+    for (const t of targets.filter((x) => x.exited)) {
+      e.message += `\n--- target ${t.pid} ended ${JSON.stringify(t.exited)}; its output (tail) ---\n${t.out.slice(-1500)}`;
+    }
+    throw e;
   } finally {
     for (const t of targets) await t.stop();
     await agent.stop();

@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <errno.h>
 #include <signal.h>
@@ -91,6 +93,36 @@ static void test_parse_signal_invalid(void **state)
 	}
 	assert_int_equal(options_parse_signal(NULL, &sig), -EINVAL);
 	assert_int_equal(sig, 12345);
+}
+
+/* Statuses from real children, as wait() gives them (and as the kernel's exit_code holds them). */
+static int status_of_child(int how)
+{
+	pid_t pid = fork();
+	int status = -1;
+
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (how > 0)
+			raise(how);
+		_exit(-how);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return status;
+}
+
+static void test_exit_status(void **state)
+{
+	char buf[48];
+
+	(void)state;
+	assert_ptr_equal(options_exit_status(status_of_child(0), buf, sizeof(buf)), buf);
+	assert_string_equal(buf, "exit 0");
+	assert_string_equal(options_exit_status(status_of_child(-3), buf, sizeof(buf)), "exit 3");
+	assert_string_equal(options_exit_status(status_of_child(SIGKILL), buf, sizeof(buf)), "killed by SIGKILL");
+	assert_string_equal(options_exit_status(SIGSEGV | 0x80, buf, sizeof(buf)), "killed by SIGSEGV, core dumped");
+	assert_string_equal(options_exit_status(-1, buf, sizeof(buf)), "status unknown");
+	assert_string_equal(options_exit_status(status_of_child(SIGKILL), buf, 10), "killed by");
 }
 
 static void test_signal_name(void **state)
@@ -363,6 +395,7 @@ int main(void)
 		cmocka_unit_test(test_parse_signal_realtime_range),
 		cmocka_unit_test(test_parse_signal_invalid),
 		cmocka_unit_test(test_signal_name),
+		cmocka_unit_test(test_exit_status),
 		cmocka_unit_test(test_signal_name_roundtrip),
 		cmocka_unit_test(test_signal_default_ignored),
 		cmocka_unit_test(test_parse_u64),
