@@ -631,6 +631,7 @@ test('under systemd as PID 1 (systemd-nspawn): the unit starts the installed age
   let nspawn = null;
   let pid1 = null;
   let log = '';
+  let failure = null;
   try {
     root.install(PACKAGE, { also: ['systemd', 'systemd-sysv', 'dbus'] });
     fs.copyFileSync(PACKAGE_UPGRADE, root.path(path.join('var/tmp', path.basename(PACKAGE_UPGRADE))));
@@ -640,9 +641,16 @@ test('under systemd as PID 1 (systemd-nspawn): the unit starts the installed age
     nspawn.stdout.on('data', (d) => { log += d; });
     nspawn.stderr.on('data', (d) => { log += d; });
     nspawn.on('exit', (code, signal) => { nspawn.exited = { code, signal }; });
+    // Not merely nspawn's first child: for a moment that is its "outer child", which makes
+    // the container's namespaces and then exits (taken for PID 1, it made every command in
+    // the container fail, and the kill at the end miss, leaving the container running with
+    // the host lock). PID 1 is the child whose own pid in its namespace is 1.
     pid1 = await waitFor('the container\'s PID 1', () => {
       if (nspawn.exited) throw new Error(`systemd-nspawn exited ${JSON.stringify(nspawn.exited)}: ${log}`);
-      try { return Number(fs.readFileSync(`/proc/${nspawn.pid}/task/${nspawn.pid}/children`, 'utf8').trim().split(/\s+/)[0]) || null; } catch { return null; }
+      try {
+        return fs.readFileSync(`/proc/${nspawn.pid}/task/${nspawn.pid}/children`, 'utf8').trim().split(/\s+/).map(Number)
+          .find((c) => c && /^NSpid:\s+\d+\s+1$/m.test(fs.readFileSync(`/proc/${c}/status`, 'utf8'))) || null;
+      } catch { return null; }
     });
     const inside = (cmd, env = {}) => run('nsenter', ['-t', String(pid1), '-m', '-p', '-u', '-i', '-r', '-w', 'env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`), ...cmd], { timeout: 120000 });
     await waitFor('systemd to have booted', () => /^(running|degraded)$/m.test(inside(['systemctl', 'is-system-running']).stdout), 60000)
@@ -700,6 +708,8 @@ test('under systemd as PID 1 (systemd-nspawn): the unit starts the installed age
     const second = await ready();
     assert.notEqual(second.pid, first.pid, `not restarted:\n${journal()}`);
     assert.match(journal(), /signal 15 received/);
+  } catch (e) {
+    failure = e;
   } finally {
     if (nspawn && !nspawn.exited) {
       if (pid1) run('nsenter', ['-t', String(pid1), '-m', '-p', '-u', '-i', '-r', '-w', 'systemctl', 'poweroff']);
@@ -707,8 +717,13 @@ test('under systemd as PID 1 (systemd-nspawn): the unit starts the installed age
         // Killing the container's PID 1 ends every process of its PID namespace.
         if (pid1) try { process.kill(pid1, 'SIGKILL'); } catch { /* gone */ }
         return waitFor('the container to be killed', () => nspawn.exited, 10000);
+      }).catch((e) => {
+        // The test's own failure first: a cleanup that fails after it must not hide it.
+        if (!failure) throw e;
+        failure.message += `\n(then, cleaning up: ${e.message})`;
       });
     }
     root.remove();
   }
+  if (failure) throw failure;
 });
