@@ -792,7 +792,7 @@ int main(int argc, char **argv)
 	struct tracker_config tc = { 0 };
 	struct capture_env cenv = { 0 };
 	struct fd_handler rb_handler = { .readable = ring_buffer_readable };
-	struct fd_handler sig_handler = { .readable = signalfd_readable };
+	struct fd_handler sig_handler = { .fd = -1, .readable = signalfd_readable };
 	struct fd_handler spool_handler = { .readable = spool_readable };
 	struct fd_handler exports_handler = { .readable = exports_readable };
 	struct fd_handler filter_handler = { .readable = syscall_filter_readable };
@@ -813,8 +813,8 @@ int main(int argc, char **argv)
 	if (r < 0) {
 		log_error("cannot read this kernel's BTF, %s: %s: inspectd's BPF programs need a kernel built "
 			  "with CONFIG_DEBUG_INFO_BTF=y; exiting", TRACKER_KERNEL_BTF, strerror(-r));
-		sections__free(secs);
-		return EXIT_NO_BTF;
+		err = EXIT_NO_BTF;
+		goto out_early;
 	}
 	/* Before any thread exists (setns() moves the calling thread only). */
 	r = cgroup_join_namespace_of(1);
@@ -824,10 +824,8 @@ int main(int argc, char **argv)
 		log_warn("cannot join the cgroup namespace of pid 1: %s: the cgroups (containers, memory limits) "
 			 "of processes outside the agent's own are unknown, ignoring", strerror(-r));
 	lock = take_host_lock();
-	if (lock < 0) {
-		sections__free(secs);
-		return 1;
-	}
+	if (lock < 0)
+		goto out_early;
 	warn_terminating_signals(settings);
 
 	signal(SIGPIPE, SIG_IGN);
@@ -837,11 +835,13 @@ int main(int argc, char **argv)
 	curl_used = settings->s3_bucket || settings->pyroscope_url;
 	if (curl_used && curl_lib_load() < 0) {
 		log_error("cannot load libcurl for the remote exporters: %s", curl_lib_error());
-		return 1;
+		curl_used = false;      /* nothing of it to clean up */
+		goto out;
 	}
 	if (curl_used && libcurl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_error("cannot initialise libcurl");
-		return 1;
+		curl_used = false;
+		goto out;
 	}
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGINT);
@@ -851,7 +851,7 @@ int main(int argc, char **argv)
 	sig_handler.fd = signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
 	if (sig_handler.fd < 0) {
 		log_error("signalfd: %m");
-		return 1;
+		goto out;
 	}
 	raise_fd_limit();
 
@@ -1001,7 +1001,6 @@ int main(int argc, char **argv)
 out:
 	api__free(api);
 	dispatcher__free(agent.dispatcher);
-	sections__free(secs);   /* not handed to a dispatcher */
 	tracker__free(agent.tracker);
 	sighandlers__free(cenv.sighandlers);
 	if (ctx) {
@@ -1015,8 +1014,10 @@ out:
 	close(lock);
 	if (curl_used)
 		libcurl.global_cleanup();
+	syscall_filter__free(filter);
+out_early:              /* before the host lock: nothing else made yet */
+	sections__free(secs);   /* not handed to a dispatcher */
 	config_pool__free(agent.config_pool);
 	free(agent.arg_settings);
-	syscall_filter__free(filter);
 	return err;
 }
