@@ -723,7 +723,27 @@ test('under systemd as PID 1 (systemd-nspawn): the unit starts the installed age
         failure.message += `\n(then, cleaning up: ${e.message})`;
       });
     }
+    if (nspawn && nspawn.exited) removeNspawnCgroups();
     root.remove();
   }
   if (failure) throw failure;
 });
+
+// systemd-nspawn --keep-unit makes the container's cgroups beneath the caller's own, in the
+// name=systemd and unified hierarchies: payload/ (the container's, with its init.scope) and
+// supervisor/ (nspawn's). Empty once the container is gone, they are removed (rmdir: a
+// cgroup that still holds a process stays).
+function removeNspawnCgroups() {
+  const unified = fs.existsSync('/sys/fs/cgroup/unified') ? '/sys/fs/cgroup/unified' : '/sys/fs/cgroup';
+  const rmdirs = (dir) => {
+    let subs = [];
+    try { subs = fs.readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()); } catch { return; }
+    for (const sub of subs) rmdirs(path.join(dir, sub.name));
+    try { fs.rmdirSync(dir); } catch { /* busy */ }
+  };
+  for (const line of fs.readFileSync('/proc/self/cgroup', 'utf8').split('\n')) {
+    const m = /^\d+:(name=systemd)?:(\/.*)$/.exec(line);
+    if (!m) continue;
+    for (const top of ['payload', 'supervisor']) rmdirs(path.join(m[1] ? '/sys/fs/cgroup/systemd' : unified, m[2], top));
+  }
+}
