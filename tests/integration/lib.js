@@ -366,15 +366,20 @@ class Target {
   alive() {
     try { process.kill(this.pid, 0); } catch { return false; }
     // A zombie is not alive.
-    const stat = fs.readFileSync(`/proc/${this.pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
+    const fields = statFields(this.pid);
+    return fields !== null && fields[0] !== 'Z';
   }
 
-  // Fails the test when the target is gone, saying how it ended: a target just dead is a
-  // zombie not yet reaped (alive() false, exited still null) for a moment.
+  // A target just dead is a zombie not yet reaped (alive() false, exited still null) for a
+  // moment: wait up to timeoutMs for its exit, to say how it ended.
+  async reaped(timeoutMs) {
+    if (!this.exited && !this.alive()) await waitFor('the target\'s exit to be reaped', () => this.exited, timeoutMs).catch(() => {});
+  }
+
+  // Fails the test when the target is gone, saying how it ended.
   async assertAlive() {
     if (this.alive()) return;
-    await waitFor('the target\'s exit to be reaped', () => this.exited, 2000).catch(() => {});
+    await this.reaped(2000);
     assert.fail(`the target is gone: ${JSON.stringify(this.exited)}\n${this.out.slice(-2000)}`);
   }
 
@@ -396,15 +401,22 @@ class Target {
   }
 }
 
-// A process's start time (/proc/PID/stat field 22), null when it is gone: with its pid, who
-// it is (a pid alone may be reused).
-function startTime(pid) {
+// /proc/PID/stat's fields after the command's name (state first: field 3 is [0]), or null
+// when the process is gone.
+function statFields(pid) {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   } catch {
     return null;
   }
+}
+
+// A process's start time (field 22), null when it is gone: with its pid, who it is (a pid
+// alone may be reused).
+function startTime(pid) {
+  const fields = statFields(pid);
+  return fields && fields[19];
 }
 
 function findChild(ppid, cmd) {
@@ -412,9 +424,8 @@ function findChild(ppid, cmd) {
   for (const d of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
-      const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (Number(fields[1]) !== ppid) continue;
+      const fields = statFields(d);
+      if (!fields || Number(fields[1]) !== ppid) continue;
       if (path.basename(fs.readlinkSync(`/proc/${d}/exe`)) === base) return Number(d);
       const deeper = findChild(Number(d), cmd);
       if (deeper) return deeper;
@@ -454,9 +465,7 @@ async function withAgent(args, opts, fn) {
     await fn(agent, targets);
   } catch (e) {
     // A target that ended under the test is often why it failed: say how, and what it wrote.
-    for (const t of targets.filter((x) => x.pid && !x.exited && !x.alive())) {
-      await waitFor('a dead target\'s exit to be reaped', () => t.exited, 1000).catch(() => {});
-    }
+    for (const t of targets.filter((x) => x.pid)) await t.reaped(1000);
     for (const t of targets.filter((x) => x.exited)) {
       e.message += `\n--- target ${t.pid} ended ${JSON.stringify(t.exited)}; its output (tail) ---\n${t.out.slice(-1500)}`;
     }
@@ -519,6 +528,6 @@ function helper(name, args) {
 }
 
 module.exports = {
-  AGENT, INSPECTCTL, APPS, NODE, HELPERS, SANITIZED, Agent, Target, withAgent, start, sleep, waitFor, tmpdir, listeningPorts, readJSON,
+  AGENT, INSPECTCTL, APPS, NODE, HELPERS, SANITIZED, Agent, Target, withAgent, start, sleep, waitFor, tmpdir, listeningPorts, readJSON, startTime,
   heapSelfByFunction, cpuHitsByFunction, helper, makeCgroup, parsePrometheus,
 };

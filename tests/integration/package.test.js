@@ -18,6 +18,9 @@ const run = (cmd, args, opts = {}) => {
   return r;
 };
 
+// Built with AddressSanitizer (make check SANITIZE=1): its Depends name libasan.
+const PACKAGE_SANITIZED = !skip && /libasan/.test(run('dpkg-deb', ['-I', PACKAGE]).stdout);
+
 // The package unpacked into a fresh root, once.
 let root = null;
 function unpacked() {
@@ -136,7 +139,7 @@ test('the unit passes systemd-analyze verify, ExecStart pointed at the packaged 
 // pids.max): { wrap (argv to exec inside them), figures(), remove() }, or { why }. An agent
 // built with AddressSanitizer (make check SANITIZE=1) holds freed memory in quarantine,
 // 256 MiB by default, and shadow memory: MemoryMax= is then not applied, TasksMax= still is.
-function unitLimits(s, agentBinary) {
+function unitLimits(s) {
   const mem = /^(\d+)([KMG]?)$/.exec((s.MemoryMax || [''])[0]);
   const tasks = /^(\d+)$/.exec((s.TasksMax || [''])[0]);
   assert.ok(mem, `MemoryMax= ${s.MemoryMax}: a size`);
@@ -152,14 +155,12 @@ function unitLimits(s, agentBinary) {
   if (!memDir || !pidsDir) return { why: 'no cgroup v1 memory and pids hierarchies to apply MemoryMax= and TasksMax= in' };
   fs.mkdirSync(memDir);
   fs.mkdirSync(pidsDir);
-  const sanitized = /libasan/.test(run('ldd', [agentBinary]).stdout);
-  if (!sanitized) fs.writeFileSync(path.join(memDir, 'memory.limit_in_bytes'), String(bytes));
+  if (!PACKAGE_SANITIZED) fs.writeFileSync(path.join(memDir, 'memory.limit_in_bytes'), String(bytes));
   fs.writeFileSync(path.join(pidsDir, 'pids.max'), tasks[1]);
   const read = (d, f) => fs.readFileSync(path.join(d, f), 'utf8').trim();
   return {
     wrap: ['sh', '-c', 'echo $$ > "$0" && echo $$ > "$1" && shift && exec "$@"',
       path.join(memDir, 'cgroup.procs'), path.join(pidsDir, 'cgroup.procs')],
-    sanitized,
     figures: () => ({ memPeak: Number(read(memDir, 'memory.max_usage_in_bytes')), memFailcnt: Number(read(memDir, 'memory.failcnt')),
       oomKills: Number((/^oom_kill (\d+)$/m.exec(read(memDir, 'memory.oom_control')) || [0, 0])[1]),
       tasksPeak: Number(read(pidsDir, 'pids.peak')), tasksRefused: Number(/max (\d+)/.exec(read(pidsDir, 'pids.events'))[1]), bytes, tasks: Number(tasks[1]) }),
@@ -199,10 +200,10 @@ test('the packaged agent, bounded to the unit\'s capabilities and limits, takes 
   const s = unitSettings(fs.readFileSync(path.join(dir, 'usr/lib/systemd/system/inspectd.service'), 'utf8'));
   const caps = s.CapabilityBoundingSet[0].split(/\s+/).map((c) => `+${c.replace(/^CAP_/, '').toLowerCase()}`);
   const trace = path.join(tmpdir('inspectd-strace-'), 'trace');
-  const limits = unitLimits(s, path.join(dir, 'usr/sbin/inspectd'));
+  const limits = unitLimits(s);
   if (limits.remove) t.after(() => limits.remove());  // whatever ends the test
   if (limits.why) t.diagnostic(`MemoryMax= and TasksMax= not applied: ${limits.why}`);
-  if (limits.sanitized) t.diagnostic('MemoryMax= not applied: the agent is built with AddressSanitizer');
+  if (limits.wrap && PACKAGE_SANITIZED) t.diagnostic('MemoryMax= not applied: the agent is built with AddressSanitizer');
   const agent = new Agent([], {
     // LeakSanitizer cannot run under ptrace: a SANITIZE=1 build's leak check is off here
     // (the suite's other tests keep it).
@@ -622,7 +623,6 @@ const NSPAWN = ['/usr/bin/systemd-nspawn', '/bin/systemd-nspawn'].find((p) => fs
 // MemoryDenyWriteExecute= are for the agent, not for ASan's shadow memory and runtime (the
 // test above leaves MemoryMax= out for it too; the unit then did not start it in time).
 // make check's first half runs it with the plain build.
-const PACKAGE_SANITIZED = PACKAGE && fs.existsSync(PACKAGE) && /libasan/.test(run('dpkg-deb', ['-I', PACKAGE]).stdout);
 const nspawnSkip = upgradeSkip || (PACKAGE_SANITIZED ? 'the package is built with AddressSanitizer (make check SANITIZE=1): the unit\'s memory settings are not for it' : false);
 
 test('under systemd as PID 1 (systemd-nspawn): the unit starts the installed agent with its sandbox, and apt-get install of a newer package restarts it', { skip: nspawnSkip }, async () => {

@@ -8,7 +8,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
 const { spawnSync } = require('node:child_process');
-const { Agent, sleep, waitFor, tmpdir, listeningPorts, start } = require('./lib');
+const { Agent, sleep, waitFor, tmpdir, listeningPorts, start, startTime } = require('./lib');
 
 async function kill9(agent) {
   agent.proc.kill('SIGKILL');
@@ -18,11 +18,6 @@ async function kill9(agent) {
 function records(state) {
   const dir = path.join(state, 'opened');
   return fs.existsSync(dir) ? fs.readdirSync(dir).sort() : [];
-}
-
-function startTime(pid) {
-  const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
 }
 
 test('an agent killed mid-capture: the next one closes the inspector it opened, and the target lives', async () => {
